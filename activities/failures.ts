@@ -1,0 +1,17 @@
+/** Maps errors from the adapters to Temporal failures: bad input is never retried. */
+import { ApplicationFailure } from '@temporalio/activity';
+import { AppError, FailureType } from '../common/errors';
+import { MediaToolError } from '../adapters/ffmpeg';
+
+export function toActivityFailure(err: unknown): unknown {
+  if (err instanceof MediaToolError) {
+    return ApplicationFailure.nonRetryable(err.message, err.failureType);
+  }
+  if (err instanceof AppError) {
+    const type = err.status === 403 ? FailureType.OutsideMediaRoots
+      : err.status === 404 ? FailureType.SourceNotFound
+        : FailureType.InvalidMedia;
+    return ApplicationFailure.nonRetryable(err.message, type);
+  }
+  return err;
+}

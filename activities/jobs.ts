@@ -1,0 +1,39 @@
+/** Job records in Postgres, written as the workflow moves from step to step. */
+import type { JobState, SourceInfo, StreamPlan } from '../common/domain';
+import type { ActivityDeps } from './index';
+import { currentJob } from './context';
+
+export interface JobUpdate {
+  state: JobState;
+  message: string;
+  source?: SourceInfo;
+  plan?: StreamPlan;
+  failureReason?: string;
+}
+
+export function createJobActivities({ store }: Pick<ActivityDeps, 'store'>) {
+  return {
+    async registerJob(title: { titleKey: string; sourcePath: string; name: string }): Promise<{ jobId: string }> {
+      const { jobId, workflowId } = currentJob();
+      await store.upsertTitle({ key: title.titleKey, sourcePath: title.sourcePath, name: title.name });
+      await store.ensureJob({ id: jobId, workflowId, titleKey: title.titleKey, state: 'probing' });
+      return { jobId };
+    },
+
+    async recordJob(update: JobUpdate): Promise<void> {
+      const { jobId } = currentJob();
+      const terminal = update.state === 'complete' || update.state === 'failed' || update.state === 'cancelled';
+      await store.updateJob(
+        jobId,
+        {
+          state: update.state,
+          source: update.source,
+          plan: update.plan,
+          failureReason: update.failureReason,
+          finished: terminal,
+        },
+        { kind: update.state, message: update.message },
+      );
+    },
+  };
+}

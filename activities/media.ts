@@ -1,0 +1,96 @@
+/** Media-queue steps around the stream: probe the source, finalize the outputs, clean up. */
+import fs from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { SourceInfo, StreamPlan } from '../common/domain';
+import { FailureType } from '../common/errors';
+import { resolveSourcePath, titleFiles } from '../common/media-paths';
+import { probeJson, probeSource } from '../adapters/ffmpeg';
+import { readSegmentList, renderPlaylist, writeFileAtomic } from '../adapters/hls-playlist';
+import type { ActivityDeps } from './index';
+import { currentJob } from './context';
+import { toActivityFailure } from './failures';
+
+/** How far the final file's duration may be from the source's (container rounding, AAC padding). */
+const DURATION_TOLERANCE_SECONDS = 0.5;
+
+export interface FinalizeResult {
+  finalFile: string;
+  durationSeconds: number;
+  segments: number;
+}
+
+export function createMediaActivities({ config, store }: Pick<ActivityDeps, 'config' | 'store'>) {
+  async function verifyFinalFile(file: string, source: SourceInfo, plan: StreamPlan): Promise<number> {
+    const probe = await probeJson(file);
+    const video = probe.streams?.find((s) => s.codec_type === 'video');
+    const hasAudio = Boolean(probe.streams?.some((s) => s.codec_type === 'audio'));
+    const duration = Number(probe.format?.duration ?? NaN);
+    const problems: string[] = [];
+    if (!video) problems.push('no video stream');
+    else if (video.width !== plan.outputWidth || video.height !== plan.outputHeight) {
+      problems.push(`picture is ${video.width}x${video.height}, expected ${plan.outputWidth}x${plan.outputHeight}`);
+    }
+    if (!(Math.abs(duration - source.durationSeconds) <= DURATION_TOLERANCE_SECONDS)) {
+      problems.push(`duration is ${duration.toFixed(2)} s, source has ${source.durationSeconds.toFixed(2)} s`);
+    }
+    if (source.hasAudio && !hasAudio) problems.push('audio is missing');
+    if (problems.length > 0) {
+      throw ApplicationFailure.nonRetryable(`final file failed verification: ${problems.join('; ')}`, FailureType.OutputVerification);
+    }
+    return duration;
+  }
+
+  return {
+    async probeSource(input: { sourcePath: string }): Promise<SourceInfo> {
+      try {
+        const realPath = resolveSourcePath(config.mediaRoots, input.sourcePath);
+        const source = await probeSource(realPath, input.sourcePath);
+        await store.updateJob(currentJob().jobId, { source }, {
+          kind: 'probed',
+          message: `${source.width}x${source.height} ${source.fps} fps, ${source.durationSeconds.toFixed(1)} s, ${source.hasAudio ? 'with' : 'no'} audio`,
+        });
+        return source;
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+
+    /** Ends the playlist, verifies the final file with ffprobe, then gives it its final name. */
+    async finalizeTitle(input: { titleKey: string; source: SourceInfo; plan: StreamPlan }): Promise<FinalizeResult> {
+      const files = titleFiles(config, input.titleKey);
+      const segments = await readSegmentList(files.segmentList);
+      await writeFileAtomic(files.playlist, renderPlaylist(segments, {
+        targetDurationSeconds: Math.ceil(input.plan.segmentSeconds),
+        listSize: config.hls.listSize,
+        ended: true,
+      }));
+      // A retry after the rename finds the final file already in place: verify that one.
+      const partialExists = await fs.access(files.partialFinal).then(() => true, () => false);
+      const candidate = partialExists ? files.partialFinal : files.finalFile;
+      const durationSeconds = await verifyFinalFile(candidate, input.source, input.plan);
+      if (partialExists) await fs.rename(files.partialFinal, files.finalFile);
+      await store.updateJob(currentJob().jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, {
+        kind: 'complete',
+        message: `final file verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`,
+      });
+      return { finalFile: files.finalFile, durationSeconds, segments: segments.length };
+    },
+
+    /** The partial final file of a stopped job must not be mistaken for a finished one. */
+    async discardPartialOutput(input: { titleKey: string }): Promise<void> {
+      await fs.rm(titleFiles(config, input.titleKey).partialFinal, { force: true });
+    },
+
+    /** Retention is over: the HLS segments go, the final file stays. */
+    async removeHlsFolder(input: { titleKey: string }): Promise<{ removed: boolean }> {
+      const { hlsDir } = titleFiles(config, input.titleKey);
+      const removed = await fs.access(hlsDir).then(() => true, () => false);
+      await fs.rm(hlsDir, { recursive: true, force: true });
+      await store.updateJob(currentJob().jobId, { hlsRemoved: true }, {
+        kind: 'hls-removed',
+        message: removed ? `retention over: removed ${hlsDir}` : 'retention over: HLS folder already gone',
+      });
+      return { removed };
+    },
+  };
+}

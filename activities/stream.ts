@@ -1,0 +1,144 @@
+/**
+ * The long activity: one ffmpeg encode writes the HLS segments and the final file. While it
+ * runs, each completed segment is recorded (Postgres), listed (playlist), heartbeated and
+ * signalled to the workflow, which keeps the latest progress as its queryable state.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { CancelledFailure, Context } from '@temporalio/activity';
+import type { StreamPlan, StreamProgress } from '../common/domain';
+import { titleFiles } from '../common/media-paths';
+import { encodeStream, type EncodeProgress } from '../adapters/ffmpeg';
+import { readSegmentList, renderPlaylist, writeFileAtomic, type ListedSegment } from '../adapters/hls-playlist';
+import { progressSignal } from '../workflows/definitions';
+import type { ActivityDeps } from './index';
+import { currentJob } from './context';
+
+const SEGMENT_POLL_MS = 200;
+/** Progress reaches the workflow at least this often between segments. */
+const PROGRESS_SIGNAL_INTERVAL_MS = 5000;
+
+export interface StreamInput {
+  titleKey: string;
+  sourcePath: string;
+  plan: StreamPlan;
+}
+
+export interface StreamResult extends StreamProgress {
+  wallSeconds: number;
+}
+
+export function createStreamActivities({ config, store, client, logger }: ActivityDeps) {
+  return {
+    async streamTitle(input: StreamInput): Promise<StreamResult> {
+      const context = Context.current();
+      const { jobId, workflowId } = currentJob();
+      const files = titleFiles(config, input.titleKey);
+      const log = logger.child({ jobId, title: input.titleKey });
+      const workflow = client.workflow.getHandle(workflowId);
+
+      // A fresh start (a retry too) begins from an empty folder; resuming from the last complete
+      // segment is a later step. The final file is written under a partial name until verified.
+      await fs.rm(files.hlsDir, { recursive: true, force: true });
+      await fs.mkdir(files.hlsDir, { recursive: true });
+      await fs.mkdir(path.dirname(files.partialFinal), { recursive: true });
+      await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
+        kind: 'stream-started',
+        message: `encoding ${input.plan.outputWidth}x${input.plan.outputHeight} with ${input.plan.upscaler} (attempt ${context.info.attempt})`,
+      });
+
+      const startedAt = Date.now();
+      let encoded: EncodeProgress = { frame: 0, outTimeSeconds: 0, done: false };
+      let listed: ListedSegment[] = [];
+      let firstSegmentSeconds: number | undefined;
+      let lastSignalAt = 0;
+
+      const progress = (): StreamProgress => {
+        const wallSeconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
+        const contentSeconds = Math.min(input.plan.durationSeconds, encoded.outTimeSeconds);
+        return {
+          frames: encoded.frame,
+          segments: listed.length,
+          contentSeconds,
+          durationSeconds: input.plan.durationSeconds,
+          rate: contentSeconds / wallSeconds,
+          fps: encoded.frame / wallSeconds,
+          ...(firstSegmentSeconds !== undefined ? { firstSegmentSeconds } : {}),
+        };
+      };
+
+      const signalProgress = async (current: StreamProgress) => {
+        lastSignalAt = Date.now();
+        // Progress is informative: a failed signal must not fail the encode.
+        await workflow.signal(progressSignal, current).catch((err: Error) => log.warn({ err }, 'progress signal failed'));
+      };
+
+      // Serialised so that segments are recorded and listed in order, once each.
+      let collecting: Promise<void> = Promise.resolve();
+      const collectSegments = (): Promise<void> => {
+        collecting = collecting.then(async () => {
+          const all = await readSegmentList(files.segmentList);
+          if (all.length <= listed.length) return;
+          for (const segment of all.slice(listed.length)) {
+            const { size } = await fs.stat(path.join(files.hlsDir, segment.filename));
+            listed = [...listed, segment];
+            firstSegmentSeconds ??= (Date.now() - startedAt) / 1000;
+            await store.recordSegment(jobId, { ...segment, bytes: size }, progress());
+          }
+          await writeFileAtomic(files.playlist, renderPlaylist(listed, {
+            targetDurationSeconds: Math.ceil(input.plan.segmentSeconds),
+            listSize: config.hls.listSize,
+            ended: false,
+          }));
+          const current = progress();
+          context.heartbeat(current);
+          await signalProgress(current);
+        });
+        return collecting;
+      };
+
+      const poller = setInterval(() => {
+        collectSegments().catch((err: Error) => log.error({ err }, 'recording a segment failed'));
+        if (Date.now() - lastSignalAt > PROGRESS_SIGNAL_INTERVAL_MS) void signalProgress(progress());
+      }, SEGMENT_POLL_MS);
+
+      try {
+        await encodeStream(
+          {
+            sourcePath: input.sourcePath,
+            plan: input.plan,
+            segmentPattern: 'seg%05d.ts',
+            segmentList: path.basename(files.segmentList),
+            partialFinal: files.partialFinal,
+          },
+          {
+            cwd: files.hlsDir,
+            signal: context.cancellationSignal,
+            onProgress: (update) => {
+              encoded = update;
+              context.heartbeat(progress());
+            },
+          },
+        );
+      } catch (err) {
+        if (context.cancellationSignal.aborted) {
+          throw context.cancellationSignal.reason instanceof CancelledFailure
+            ? context.cancellationSignal.reason
+            : new CancelledFailure('stream cancelled');
+        }
+        throw err;
+      } finally {
+        clearInterval(poller);
+      }
+      await collectSegments();
+      const result = progress();
+      await store.updateJob(jobId, { progress: result }, {
+        kind: 'stream-done',
+        message: `encoded ${result.frames} frames in ${result.segments} segments at ${result.rate.toFixed(2)}x real time (${result.fps.toFixed(1)} fps)`,
+      });
+      await signalProgress(result);
+      log.info({ rate: result.rate, fps: result.fps }, 'stream encoded');
+      return { ...result, wallSeconds: (Date.now() - startedAt) / 1000 };
+    },
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * Postgres: the system's record of titles, jobs, segments and events. One pool per process;
+ * all SQL lives here. Migrations are the SQL files in migrations/, applied by node-pg-migrate.
+ */
+import path from 'node:path';
+import { Pool } from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { JobState, SourceInfo, StreamPlan, StreamProgress } from '../common/domain';
+
+export type { Pool };
+
+export const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
+
+export function createPool(databaseUrl: string): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, max: 5, connectionTimeoutMillis: 5000 });
+  // An idle client losing its server (Postgres restarting) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function migrate(databaseUrl: string): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    checkOrder: true,
+    log: () => undefined,
+  });
+  return applied.map((m) => m.name);
+}
+
+export interface SegmentRecord {
+  index: number;
+  filename: string;
+  startSeconds: number;
+  durationSeconds: number;
+  bytes: number;
+}
+
+export interface JobEvent {
+  at: string;
+  kind: string;
+  message: string;
+  data: unknown;
+}
+
+export interface JobRecord {
+  id: string;
+  workflowId: string;
+  titleKey: string;
+  sourcePath: string;
+  name: string;
+  state: JobState;
+  upscaler: string | null;
+  scaleFactor: number | null;
+  source: SourceInfo | null;
+  plan: StreamPlan | null;
+  frames: number;
+  segments: number;
+  contentSeconds: number;
+  rate: number | null;
+  fps: number | null;
+  finalPath: string | null;
+  failureReason: string | null;
+  hlsRemovedAt: string | null;
+  createdAt: string;
+  streamStartedAt: string | null;
+  firstSegmentAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+interface JobRow {
+  id: string;
+  workflow_id: string;
+  title_key: string;
+  source_path: string;
+  name: string;
+  state: JobState;
+  upscaler: string | null;
+  scale_factor: number | null;
+  source: SourceInfo | null;
+  plan: StreamPlan | null;
+  frames: number;
+  segments: number;
+  content_seconds: string;
+  rate: string | null;
+  fps: string | null;
+  final_path: string | null;
+  failure_reason: string | null;
+  hls_removed_at: Date | null;
+  created_at: Date;
+  stream_started_at: Date | null;
+  first_segment_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+const num = (v: string | null): number | null => (v === null ? null : Number(v));
+
+function toJob(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    titleKey: row.title_key,
+    sourcePath: row.source_path,
+    name: row.name,
+    state: row.state,
+    upscaler: row.upscaler,
+    scaleFactor: row.scale_factor,
+    source: row.source,
+    plan: row.plan,
+    frames: row.frames,
+    segments: row.segments,
+    contentSeconds: Number(row.content_seconds),
+    rate: num(row.rate),
+    fps: num(row.fps),
+    finalPath: row.final_path,
+    failureReason: row.failure_reason,
+    hlsRemovedAt: iso(row.hls_removed_at),
+    createdAt: row.created_at.toISOString(),
+    streamStartedAt: iso(row.stream_started_at),
+    firstSegmentAt: iso(row.first_segment_at),
+    finishedAt: iso(row.finished_at),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+const JOB_SELECT = `SELECT j.*, t.source_path, t.name FROM jobs j JOIN titles t ON t.key = j.title_key`;
+
+/** Fields a job step may change; `undefined` leaves a column as it is. */
+export interface JobPatch {
+  state?: JobState;
+  source?: SourceInfo;
+  plan?: StreamPlan;
+  failureReason?: string;
+  finalPath?: string;
+  streamStarted?: boolean;
+  finished?: boolean;
+  hlsRemoved?: boolean;
+  progress?: StreamProgress;
+}
+
+export class UpflowStore {
+  constructor(private readonly pool: Pool) {}
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async upsertTitle(title: { key: string; sourcePath: string; name: string }): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO titles (key, source_path, name) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name`,
+      [title.key, title.sourcePath, title.name],
+    );
+  }
+
+  /** Creates the job row once; later calls (activity retries) change nothing. */
+  async ensureJob(job: { id: string; workflowId: string; titleKey: string; state: JobState }): Promise<void> {
+    const inserted = await this.pool.query(
+      `INSERT INTO jobs (id, workflow_id, title_key, state) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO NOTHING`,
+      [job.id, job.workflowId, job.titleKey, job.state],
+    );
+    if (inserted.rowCount) await this.addEvent(job.id, 'created', `job created (${job.state})`);
+  }
+
+  async updateJob(id: string, patch: JobPatch, event?: { kind: string; message: string; data?: unknown }): Promise<void> {
+    const sets: string[] = ['updated_at = now()'];
+    const values: unknown[] = [id];
+    const set = (column: string, value: unknown) => {
+      values.push(value);
+      sets.push(`${column} = $${values.length}`);
+    };
+    if (patch.state) set('state', patch.state);
+    if (patch.source) set('source', JSON.stringify(patch.source));
+    if (patch.plan) {
+      set('plan', JSON.stringify(patch.plan));
+      set('upscaler', patch.plan.upscaler);
+      set('scale_factor', patch.plan.scaleFactor);
+      set('encoder', patch.plan.encoder);
+      set('segment_seconds', patch.plan.segmentSeconds);
+    }
+    if (patch.failureReason !== undefined) set('failure_reason', patch.failureReason);
+    if (patch.finalPath !== undefined) set('final_path', patch.finalPath);
+    if (patch.progress) {
+      set('frames', patch.progress.frames);
+      set('content_seconds', patch.progress.contentSeconds);
+      set('rate', patch.progress.rate);
+      set('fps', patch.progress.fps);
+    }
+    if (patch.streamStarted) sets.push('stream_started_at = COALESCE(stream_started_at, now())');
+    if (patch.finished) sets.push('finished_at = now()');
+    if (patch.hlsRemoved) sets.push('hls_removed_at = now()');
+    await this.pool.query(`UPDATE jobs SET ${sets.join(', ')} WHERE id = $1`, values);
+    if (event) await this.addEvent(id, event.kind, event.message, event.data);
+  }
+
+  /** A segment became playable: record it and the job's counters in one transaction. */
+  async recordSegment(jobId: string, segment: SegmentRecord, progress: StreamProgress): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id, index) DO NOTHING`,
+        [jobId, segment.index, segment.filename, segment.startSeconds, segment.durationSeconds, segment.bytes],
+      );
+      await client.query(
+        `UPDATE jobs SET segments = (SELECT count(*) FROM segments WHERE job_id = $1),
+           frames = $2, content_seconds = $3, rate = $4, fps = $5,
+           first_segment_at = COALESCE(first_segment_at, now()), updated_at = now()
+         WHERE id = $1`,
+        [jobId, progress.frames, progress.contentSeconds, progress.rate, progress.fps],
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async addEvent(jobId: string, kind: string, message: string, data?: unknown): Promise<void> {
+    await this.pool.query(`INSERT INTO events (job_id, kind, message, data) VALUES ($1, $2, $3, $4)`, [
+      jobId, kind, message, data === undefined ? null : JSON.stringify(data),
+    ]);
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.pool.query<JobRow>(`${JOB_SELECT} WHERE j.id = $1`, [id]);
+    return rows[0] && toJob(rows[0]);
+  }
+
+  async listJobs(limit = 100): Promise<JobRecord[]> {
+    const { rows } = await this.pool.query<JobRow>(`${JOB_SELECT} ORDER BY j.created_at DESC LIMIT $1`, [limit]);
+    return rows.map(toJob);
+  }
+
+  async latestJobForTitle(titleKey: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.pool.query<JobRow>(
+      `${JOB_SELECT} WHERE j.title_key = $1 ORDER BY j.created_at DESC LIMIT 1`,
+      [titleKey],
+    );
+    return rows[0] && toJob(rows[0]);
+  }
+
+  /** The seed's `/hls-status/:filename`: a file name with or without extension, or a title key. */
+  async findTitleKeyByFilename(filename: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ key: string }>(
+      `SELECT t.key FROM titles t LEFT JOIN jobs j ON j.title_key = t.key
+       WHERE t.key = $1
+          OR regexp_replace(t.source_path, '^.*/', '') = $1
+          OR regexp_replace(regexp_replace(t.source_path, '^.*/', ''), '\\.[^.]*$', '') = $1
+       ORDER BY j.created_at DESC NULLS LAST LIMIT 1`,
+      [filename],
+    );
+    return rows[0]?.key;
+  }
+
+  async events(jobId: string): Promise<JobEvent[]> {
+    const { rows } = await this.pool.query<{ at: Date; kind: string; message: string; data: unknown }>(
+      `SELECT at, kind, message, data FROM events WHERE job_id = $1 ORDER BY id`,
+      [jobId],
+    );
+    return rows.map((r) => ({ at: r.at.toISOString(), kind: r.kind, message: r.message, data: r.data }));
+  }
+
+  async segmentsOf(jobId: string): Promise<SegmentRecord[]> {
+    const { rows } = await this.pool.query<{ index: number; filename: string; start_seconds: string; duration_seconds: string; bytes: string }>(
+      `SELECT index, filename, start_seconds, duration_seconds, bytes FROM segments WHERE job_id = $1 ORDER BY index`,
+      [jobId],
+    );
+    return rows.map((r) => ({
+      index: r.index,
+      filename: r.filename,
+      startSeconds: Number(r.start_seconds),
+      durationSeconds: Number(r.duration_seconds),
+      bytes: Number(r.bytes),
+    }));
+  }
+}

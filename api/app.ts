@@ -1,0 +1,155 @@
+/**
+ * The HTTP API: the seed watchdog's contract (`/upscale-trigger`, `/hls-status/:filename`,
+ * `/health`), jobs, and the HLS files. Routes validate and delegate to TitlesService; one
+ * error handler turns every failure into JSON a person can read.
+ */
+import path from 'node:path';
+import cors from 'cors';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../common/config';
+import { AppError } from '../common/errors';
+import type { Logger } from '../adapters/logger';
+import type { UpflowStore } from '../adapters/postgres';
+import { temporalHealth } from '../adapters/temporal';
+import { describeIssue, filenameParam, forceQuery, jobIdParam, triggerBody } from './schemas';
+import { TitlesService } from './titles-service';
+
+export interface ApiDeps {
+  config: Config;
+  store: UpflowStore;
+  client: Client;
+  logger: Logger;
+}
+
+/** Seconds until the first segment is usually playable: the short first segment plus start-up. */
+const ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS = 2;
+
+const HLS_TYPES: Record<string, { type: string; cacheControl: string }> = {
+  '.m3u8': { type: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache' },
+  '.ts': { type: 'video/mp2t', cacheControl: 'public, max-age=86400, immutable' },
+  '.m4s': { type: 'video/mp4', cacheControl: 'public, max-age=86400, immutable' },
+  '.mp4': { type: 'video/mp4', cacheControl: 'public, max-age=86400, immutable' },
+};
+
+function hlsRouter(hlsDir: string): express.Router {
+  const router = express.Router();
+  router.use((req, _res, next) => {
+    // Only playlists and segments are served; ffmpeg's segment list and temp files are not.
+    if (!HLS_TYPES[path.extname(req.path)]) {
+      next(new AppError(404, 'not an HLS file'));
+      return;
+    }
+    next();
+  });
+  router.use(
+    express.static(hlsDir, {
+      dotfiles: 'deny',
+      index: false,
+      redirect: false,
+      fallthrough: true,
+      setHeaders(res, file) {
+        const kind = HLS_TYPES[path.extname(file)];
+        if (!kind) return;
+        res.setHeader('Content-Type', kind.type);
+        res.setHeader('Cache-Control', kind.cacheControl);
+      },
+    }),
+  );
+  router.use((_req, _res, next) => next(new AppError(404, 'no such HLS file (yet)')));
+  return router;
+}
+
+export function createApp({ config, store, client, logger }: ApiDeps): express.Express {
+  const titles = new TitlesService(config, store, client);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(cors());
+  // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
+  app.use(express.json({ limit: '64kb', type: ['application/json', 'text/plain'] }));
+
+  app.post('/upscale-trigger', async (req, res) => {
+    const body = triggerBody.parse(req.body);
+    const { force } = forceQuery.parse(req.query);
+    const result = await titles.trigger(body.Item.Path, { name: body.Item.Name, force: force === '1' || force === 'true' });
+    logger.info({ title: result.titleKey, status: result.status }, 'trigger');
+    res.status(result.status === 'started' ? 202 : 200).json({
+      status: result.status,
+      hls_url: config.streamingEnabled ? result.hlsUrl : null,
+      estimated_delay_seconds: result.status === 'started' ? ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS : 0,
+      streaming: config.streamingEnabled,
+      title_key: result.titleKey,
+      job_id: result.jobId ?? null,
+      ...(result.finalFile ? { final_file: result.finalFile } : {}),
+    });
+  });
+
+  app.get('/hls-status/:filename', async (req, res) => {
+    const { filename } = filenameParam.parse(req.params);
+    const status = await titles.statusByFilename(filename);
+    const job = status.job;
+    res.json({
+      status: status.state,
+      hls_url: job?.hlsUrl ?? titles.hlsUrl(status.titleKey),
+      segments: job?.segments ?? 0,
+      complete: status.state === 'complete',
+      title_key: status.titleKey,
+      job_id: job?.id ?? null,
+      progress_percent: job ? Math.round(job.percent * 10) / 10 : 0,
+      rate: job?.rate ?? null,
+      ...(job?.failureReason ? { reason: job.failureReason } : {}),
+    });
+  });
+
+  app.get('/health', async (_req, res) => {
+    const postgres = await store.ping().then(() => undefined, (err: Error) => `Postgres is unreachable: ${err.message}`);
+    const temporal = await temporalHealth(client);
+    const problems = [postgres, temporal].filter((p): p is string => Boolean(p));
+    if (problems.length > 0) {
+      res.status(503).json({ status: 'unhealthy', streaming_enabled: config.streamingEnabled, reason: problems.join('; ') });
+      return;
+    }
+    res.json({ status: 'healthy', streaming_enabled: config.streamingEnabled });
+  });
+
+  app.get('/jobs', async (_req, res) => {
+    const jobs = await store.listJobs();
+    res.json({ jobs: await Promise.all(jobs.map((job) => titles.jobView(job))) });
+  });
+
+  app.get('/jobs/:id', async (req, res) => {
+    const { id } = jobIdParam.parse(req.params);
+    res.json(await titles.job(id));
+  });
+
+  app.post('/jobs/:id/cancel', async (req, res) => {
+    const { id } = jobIdParam.parse(req.params);
+    res.status(202).json(await titles.cancel(id));
+  });
+
+  app.use('/hls', hlsRouter(config.hlsDir));
+
+  app.use((_req, _res, next) => next(new AppError(404, 'no such endpoint')));
+
+  // One error handler: people get a reason, logs get the details.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const { status, message } = toHttpError(err);
+    if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
+    res.status(status).json({ error: message });
+  });
+  return app;
+}
+
+function toHttpError(err: unknown): { status: number; message: string } {
+  if (err instanceof AppError) return { status: err.status, message: err.message };
+  if (err instanceof z.ZodError) return { status: 400, message: describeIssue(err) };
+  const httpError = err as { status?: number; type?: string; message?: string };
+  if (httpError.type === 'entity.parse.failed') return { status: 400, message: 'request body is not valid JSON' };
+  if (httpError.type === 'entity.too.large') return { status: 413, message: 'request body is too large' };
+  if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
+    return { status: httpError.status, message: httpError.message ?? 'bad request' };
+  }
+  return { status: 500, message: `internal error: ${httpError.message ?? String(err)}` };
+}

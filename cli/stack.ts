@@ -1,0 +1,157 @@
+/**
+ * The local Upflow stack: Postgres and the Temporal dev server (unless DATABASE_URL /
+ * UPFLOW_TEMPORAL_ADDRESS point at existing ones), migrations, a supervised worker process
+ * and, optionally, the API. `stop()` takes everything down in reverse order.
+ */
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { createApp } from '../api/app';
+import type { Config } from '../common/config';
+import { checkMediaTools } from '../adapters/ffmpeg';
+import type { Logger } from '../adapters/logger';
+import { createPool, migrate, UpflowStore, type Pool } from '../adapters/postgres';
+import { startPostgresCluster } from '../adapters/postgres-cluster';
+import { killStaleFromPidFile, startChild, writePidFile, type ManagedChild } from '../adapters/process';
+import { connectClient } from '../adapters/temporal';
+import { findTemporalCli, startTemporalDevServer } from '../adapters/temporal-server';
+
+export interface Stack {
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  apiUrl?: string;
+  client: Client;
+  store: UpflowStore;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  api: boolean;
+  /** Extra environment for the worker process (e.g. more media roots for one CLI run). */
+  workerEnv?: NodeJS.ProcessEnv;
+}
+
+/** A worker that dies (a crash, an OOM kill) is started again after this pause. */
+const WORKER_RESTART_DELAY_MS = 2000;
+
+export async function startStack(config: Config, logger: Logger, options: StackOptions): Promise<Stack> {
+  await checkMediaTools();
+  const logsDir = path.join(config.dataDir, 'logs');
+  const runDir = path.join(config.dataDir, 'run');
+  for (const dir of [config.dataDir, logsDir, runDir, config.hlsDir, config.outputDir]) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) {
+      await step().catch((err: Error) => logger.warn({ err }, 'stopping a part of the stack failed'));
+    }
+    stops.length = 0;
+  };
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const postgres = await startPostgresCluster({
+        dir: path.join(config.dataDir, 'postgres'),
+        logFile: path.join(logsDir, 'postgres.log'),
+        logger,
+      });
+      stops.push(() => postgres.stop());
+      databaseUrl = postgres.url;
+    }
+
+    let temporalAddress = config.temporal.address;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const cliPath = findTemporalCli(config.cacheDir);
+      if (!cliPath) {
+        throw new Error('the Temporal CLI is missing: run `npm run setup`, or set UPFLOW_TEMPORAL_ADDRESS to use an existing Temporal server');
+      }
+      killStaleFromPidFile(runDir, 'temporal');
+      const temporal = await startTemporalDevServer({
+        cliPath,
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        port: config.temporal.port,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+        logFile: path.join(logsDir, 'temporal.log'),
+        logger,
+      });
+      stops.push(() => temporal.stop());
+      temporalAddress = temporal.address;
+      temporalUiUrl = temporal.uiUrl;
+    }
+
+    await migrate(databaseUrl);
+    const pool: Pool = createPool(databaseUrl);
+    stops.push(() => pool.end());
+    const store = new UpflowStore(pool);
+    const client = await connectClient(temporalAddress, config.temporal.namespace);
+    stops.push(() => client.connection.close());
+
+    const worker = superviseWorker({
+      env: { ...process.env, ...options.workerEnv, DATABASE_URL: databaseUrl, UPFLOW_TEMPORAL_ADDRESS: temporalAddress },
+      runDir,
+      logger,
+    });
+    stops.push(() => worker.stop());
+
+    let apiUrl: string | undefined;
+    if (options.api) {
+      const app = createApp({ config, store, client, logger });
+      const server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+        s.once('error', (err: NodeJS.ErrnoException) =>
+          reject(err.code === 'EADDRINUSE'
+            ? new Error(`port ${config.api.port} is in use: is Upflow already running? (set UPFLOW_API_PORT)`)
+            : err));
+      });
+      stops.push(() => new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }));
+      const host = config.api.host === '0.0.0.0' ? 'localhost' : config.api.host;
+      apiUrl = `http://${host}:${config.api.port}`;
+    }
+    return { databaseUrl, temporalAddress, temporalUiUrl, apiUrl, client, store, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Runs `upflow worker` as a child process and starts it again if it dies unexpectedly. */
+function superviseWorker(o: { env: NodeJS.ProcessEnv; logFile?: string; runDir: string; logger: Logger }) {
+  let child: ManagedChild | undefined;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const launch = () => {
+    killStaleFromPidFile(o.runDir, 'worker');
+    const current = startChild({
+      name: 'worker',
+      command: process.execPath,
+      args: [path.join(__dirname, '..', 'bin', 'upflow.js'), 'worker'],
+      env: o.env,
+      // No log file: the worker logs to this terminal.
+      logFile: o.logFile,
+    });
+    child = current;
+    writePidFile(o.runDir, 'worker', current.pid);
+    void current.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      o.logger.error({ code, signal }, `worker exited unexpectedly; starting it again in ${WORKER_RESTART_DELAY_MS / 1000} s`);
+      restartTimer = setTimeout(launch, WORKER_RESTART_DELAY_MS);
+    });
+  };
+  launch();
+  return {
+    async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
+      await child?.stop('SIGTERM', 15_000);
+    },
+  };
+}

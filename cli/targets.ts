@@ -1,0 +1,82 @@
+/**
+ * Where a CLI command sends its work: the Upflow already running on this machine (over its
+ * HTTP API), or a stack the command starts for itself and stops when it is done.
+ */
+import path from 'node:path';
+import { TitlesService, type JobView, type TriggerResult } from '../api/titles-service';
+import { loadConfig, type Config } from '../common/config';
+import { AppError } from '../common/errors';
+import type { Logger } from '../adapters/logger';
+import { startStack } from './stack';
+
+export interface UpflowTarget {
+  description: string;
+  trigger(file: string, force: boolean): Promise<TriggerResult>;
+  /** undefined while the workflow has not registered its job yet. */
+  job(id: string): Promise<JobView | undefined>;
+  close(): Promise<void>;
+}
+
+export async function runningApi(config: Config): Promise<string | undefined> {
+  const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
+  const url = `http://${host}:${config.api.port}`;
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) });
+    return response.ok ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function apiTarget(apiUrl: string): UpflowTarget {
+  const call = async <T>(method: string, route: string, body?: unknown): Promise<T | undefined> => {
+    const response = await fetch(`${apiUrl}${route}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : undefined,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (response.status === 404 && route.startsWith('/jobs/')) return undefined;
+    const json = (await response.json()) as T & { error?: string };
+    if (!response.ok) throw new AppError(response.status, json.error ?? `HTTP ${response.status}`);
+    return json;
+  };
+  return {
+    description: `the running Upflow at ${apiUrl}`,
+    async trigger(file, force) {
+      const answer = await call<{ status: TriggerResult['status']; title_key: string; job_id: string | null; hls_url: string | null; final_file?: string }>(
+        'POST', `/upscale-trigger${force ? '?force=1' : ''}`, { Item: { Path: file, Name: path.basename(file) } });
+      if (!answer) throw new Error('no answer from the API');
+      return {
+        status: answer.status,
+        titleKey: answer.title_key,
+        workflowId: `upscale-${answer.title_key}`,
+        jobId: answer.job_id ?? undefined,
+        hlsUrl: answer.hls_url,
+        finalFile: answer.final_file,
+      };
+    },
+    job: (id) => call<JobView>('GET', `/jobs/${id}`),
+    close: async () => undefined,
+  };
+}
+
+/**
+ * A stack of this command's own. The file's folder joins the media roots for this run: a file
+ * named on the command line is the user's own choice, unlike a path in a webhook.
+ */
+export async function embeddedTarget(file: string, baseEnv: NodeJS.ProcessEnv, logger: Logger): Promise<UpflowTarget> {
+  const base = loadConfig(baseEnv);
+  const env = { ...baseEnv, UPFLOW_MEDIA_ROOTS: [...base.mediaRoots, path.dirname(file)].join(':') };
+  const config = loadConfig(env);
+  const stack = await startStack(config, logger, { api: true, workerEnv: env });
+  const titles = new TitlesService(config, stack.store, stack.client);
+  return {
+    description: `a stack of its own (Temporal UI ${stack.temporalUiUrl ?? config.temporal.address})`,
+    trigger: (f, force) => titles.trigger(f, { force }),
+    job: (id) => titles.job(id).catch((err: unknown) => {
+      if (err instanceof AppError && err.status === 404) return undefined;
+      throw err;
+    }),
+    close: () => stack.stop(),
+  };
+}

@@ -1,0 +1,42 @@
+/** `upflow up` (what `npm start` runs): the whole stack in the foreground until Ctrl-C. */
+import { TitlesService } from '../api/titles-service';
+import type { Config } from '../common/config';
+import type { Logger } from '../adapters/logger';
+import { makeDemoClipIfEmpty } from './demo';
+import { startStack } from './stack';
+
+export async function upCommand(config: Config, logger: Logger): Promise<number> {
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
+  });
+  const stack = await startStack(config, logger, { api: true });
+  const lines = [
+    '',
+    'Upflow is up.',
+    `  API:          ${stack.apiUrl}   (POST /upscale-trigger, GET /jobs, GET /health)`,
+    `  HLS:          ${config.hlsBaseUrl}/<title>/stream.m3u8`,
+    `  Temporal UI:  ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,
+    `  Media folders: ${config.mediaRoots.join(', ')}`,
+    `  Final files:   ${config.outputDir}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+
+  const mediaRoot = config.mediaRoots[0];
+  if (config.demoEnabled && mediaRoot) {
+    const demo = await makeDemoClipIfEmpty(mediaRoot);
+    if (demo) {
+      const titles = new TitlesService(config, stack.store, stack.client);
+      const result = await titles.trigger(demo, { name: 'Upflow demo' });
+      process.stdout.write(`\nNo video in ${mediaRoot} yet: made a demo clip and started upscaling it.\n`
+        + `  Watch it: ffplay ${result.hlsUrl}\n`
+        + `  Follow it: ${stack.apiUrl}/jobs/${result.jobId}\n\n`);
+    }
+  }
+
+  const signal = await stopRequested;
+  logger.info({ signal }, 'stopping Upflow');
+  await stack.stop();
+  return 0;
+}

@@ -1,0 +1,85 @@
+/** `upflow upscale <file>`: one title, with a progress bar (or JSON lines) until it is done. */
+import path from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { JobView } from '../api/titles-service';
+import { TERMINAL_JOB_STATES } from '../common/domain';
+import type { Config } from '../common/config';
+import type { Logger } from '../adapters/logger';
+import { apiTarget, embeddedTarget, runningApi, type UpflowTarget } from './targets';
+
+const POLL_MS = 500;
+
+export interface UpscaleCommandOptions {
+  json: boolean;
+  force: boolean;
+}
+
+function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '--:--';
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export async function upscaleCommand(fileArg: string, options: UpscaleCommandOptions, config: Config, logger: Logger): Promise<number> {
+  const file = path.resolve(fileArg);
+  const apiUrl = await runningApi(config);
+  const target: UpflowTarget = apiUrl ? apiTarget(apiUrl) : await embeddedTarget(file, process.env, logger);
+  const say = (line: string) => {
+    if (!options.json) process.stdout.write(`${line}\n`);
+  };
+  const emit = (event: Record<string, unknown>) => {
+    if (options.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+  };
+  const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
+  try {
+    say(`Upscaling ${file} with ${target.description}`);
+    const triggered = await target.trigger(file, options.force);
+    emit({ event: 'triggered', status: triggered.status, title: triggered.titleKey, job: triggered.jobId ?? null, hls_url: triggered.hlsUrl });
+    if (triggered.status === 'complete') {
+      say(`Already upscaled: ${triggered.finalFile} (use --force to do it again)`);
+      emit({ event: 'complete', final_file: triggered.finalFile ?? null, hls_url: triggered.hlsUrl });
+      return 0;
+    }
+    say(`Live HLS: ${triggered.hlsUrl}`);
+    const jobId = triggered.jobId!;
+    const bar = !options.json && process.stdout.isTTY
+      ? new SingleBar({ format: ' {bar} {percentage}% | {rate} | ETA {eta} | {segments} segments | {state}', hideCursor: true })
+      : undefined;
+    bar?.start(100, 0, { rate: '-', eta: '--:--', segments: 0, state: 'queued' });
+
+    let view: JobView | undefined;
+    let lastPlainLine = 0;
+    for (;;) {
+      view = await target.job(jobId);
+      if (view) {
+        const rate = view.rate ? `${view.rate.toFixed(2)}x` : '-';
+        bar?.update(Math.floor(view.percent), { rate, eta: formatEta(view.etaSeconds), segments: view.segments, state: view.state });
+        emit({ event: 'progress', state: view.state, percent: Math.round(view.percent * 10) / 10, rate: view.rate, fps: view.fps, eta_seconds: view.etaSeconds, segments: view.segments });
+        if (!bar && !options.json && Date.now() - lastPlainLine > 5000) {
+          lastPlainLine = Date.now();
+          say(`${view.state} ${view.percent.toFixed(0)}% ${rate} ETA ${formatEta(view.etaSeconds)} ${view.segments} segments`);
+        }
+        if (TERMINAL_JOB_STATES.includes(view.state)) break;
+      }
+      const outcome = await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), interrupted]);
+      if (outcome === 'interrupted') {
+        bar?.stop();
+        say('Stopped watching; the job goes on (cancel it with POST /jobs/<id>/cancel).');
+        return 130;
+      }
+    }
+    bar?.stop();
+    if (view.state !== 'complete') {
+      say(`Upscale ${view.state}: ${view.failureReason ?? 'cancelled'}`);
+      emit({ event: view.state, reason: view.failureReason });
+      return 1;
+    }
+    say(`HLS playlist: ${view.hlsUrl}`);
+    say(`Final file:   ${view.finalPath}`);
+    say(`Rate: ${view.rate?.toFixed(2)}x real time, ${view.fps?.toFixed(1)} fps`);
+    emit({ event: 'complete', final_file: view.finalPath, hls_url: view.hlsUrl, rate: view.rate, fps: view.fps });
+    return 0;
+  } finally {
+    await target.close();
+  }
+}

@@ -1,0 +1,26 @@
+/** `upflow worker`: one worker process, connected to the stack named by its environment. */
+import type { Config } from '../common/config';
+import type { Logger } from '../adapters/logger';
+import { createPool, UpflowStore } from '../adapters/postgres';
+import { connectClient, connectWorkerConnection } from '../adapters/temporal';
+import { startWorkers } from '../worker';
+
+export async function runWorkerProcess(config: Config, logger: Logger): Promise<void> {
+  const { databaseUrl } = config;
+  const address = config.temporal.address;
+  if (!databaseUrl || !address) {
+    throw new Error('upflow worker needs DATABASE_URL and UPFLOW_TEMPORAL_ADDRESS (`upflow up` sets both)');
+  }
+  const pool = createPool(databaseUrl);
+  const client = await connectClient(address, config.temporal.namespace);
+  const connection = await connectWorkerConnection(address);
+  const workers = await startWorkers({ config, connection, client, store: new UpflowStore(pool), logger });
+  logger.info({ queues: ['media', 'gpu'] }, 'worker ready');
+  const shutdown = () => void workers.shutdown();
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  await workers.done;
+  await connection.close();
+  await client.connection.close();
+  await pool.end();
+}

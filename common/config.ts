@@ -1,0 +1,151 @@
+/**
+ * Configuration: environment variables parsed and validated once, at start-up.
+ * A wrong value stops start-up with one message naming the variable (immich-style).
+ * The seed's names (HLS_*, SRGAN_*, ENABLE_HLS_STREAMING) keep working.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const X264_PRESETS = [
+  'ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow',
+] as const;
+
+const booleanFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+    message: 'expected 1/0, true/false, yes/no or on/off',
+  })
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** "90s", "15m", "24h", "7d"; a bare number means hours (the original cron's --max-age unit). */
+export function parseDurationMs(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) throw new Error(`"${text}" is not a duration like 90s, 15m, 24h or 7d`);
+  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const unit = (match[2] ?? 'h') as keyof typeof unitMs;
+  return Math.round(Number(match[1]) * unitMs[unit]);
+}
+
+const duration = z.string().transform((text, ctx) => {
+  try {
+    return parseDurationMs(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const envSchema = z.object({
+  // The seed's variables.
+  ENABLE_HLS_STREAMING: booleanFlag.default(true),
+  HLS_SERVER_HOST: z.string().min(1).default('localhost'),
+  HLS_SERVER_PORT: port.optional(),
+  HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).default(6),
+  HLS_LIST_SIZE: z.coerce.number().int().min(0).default(0),
+  SRGAN_SCALE_FACTOR: z.coerce.number().int().min(1).max(4).default(2),
+  SRGAN_ENABLE: booleanFlag.default(false),
+  SRGAN_FFMPEG_PRESET: z.enum(X264_PRESETS).default('veryfast'),
+  SRGAN_FFMPEG_CRF: z.coerce.number().int().min(0).max(51).default(20),
+  // Upflow's own.
+  UPFLOW_DATA_DIR: z.string().min(1).default('./.upflow'),
+  UPFLOW_MEDIA_ROOTS: z.string().optional(),
+  UPFLOW_OUTPUT_DIR: z.string().optional(),
+  UPFLOW_CACHE_DIR: z.string().optional(),
+  UPFLOW_API_HOST: z.string().min(1).default('0.0.0.0'),
+  UPFLOW_API_PORT: port.default(5000),
+  UPFLOW_TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+  UPFLOW_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  UPFLOW_TEMPORAL_PORT: port.default(7233),
+  UPFLOW_TEMPORAL_UI_PORT: port.default(8233),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+  UPFLOW_HLS_RETENTION: duration.default(parseDurationMs('24h')),
+  UPFLOW_DEMO: booleanFlag.default(true),
+  UPFLOW_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type X264Preset = (typeof X264_PRESETS)[number];
+
+export interface Config {
+  streamingEnabled: boolean;
+  dataDir: string;
+  mediaRoots: string[];
+  outputDir: string;
+  hlsDir: string;
+  cacheDir: string;
+  api: { host: string; port: number };
+  /** Where players fetch HLS from: the API itself unless HLS_SERVER_* point elsewhere (nginx). */
+  hlsBaseUrl: string;
+  hls: { segmentSeconds: number; firstSegmentSeconds: number; listSize: number; retentionMs: number };
+  upscale: { aiEnabled: boolean; scaleFactor: number; preset: X264Preset; crf: number };
+  /** Unset: `upflow up` starts a Temporal dev server on `temporal.port` (web UI on `uiPort`). */
+  temporal: { address?: string; namespace: string; port: number; uiPort: number };
+  /** Unset: `upflow up` runs a Postgres cluster under `<dataDir>/postgres`. */
+  databaseUrl?: string;
+  demoEnabled: boolean;
+  logLevel: z.infer<typeof envSchema>['UPFLOW_LOG_LEVEL'];
+}
+
+/** The first segment is short so a player can start within about two seconds of the trigger. */
+const FIRST_SEGMENT_SECONDS = 1;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = envSchema.safeParse(emptyAsUnset(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.SRGAN_ENABLE) {
+    throw new ConfigError(
+      'SRGAN_ENABLE=1 needs an ONNX super-resolution model, which this version does not ship yet; set SRGAN_ENABLE=0 (ffmpeg lanczos)',
+    );
+  }
+  const dataDir = path.resolve(cwd, e.UPFLOW_DATA_DIR);
+  const mediaRoots = (e.UPFLOW_MEDIA_ROOTS ?? path.join(dataDir, 'media'))
+    .split(':')
+    .filter((root) => root.length > 0)
+    .map((root) => path.resolve(cwd, root));
+  const hlsPort = e.HLS_SERVER_PORT ?? e.UPFLOW_API_PORT;
+  return {
+    streamingEnabled: e.ENABLE_HLS_STREAMING,
+    dataDir,
+    mediaRoots,
+    outputDir: path.resolve(cwd, e.UPFLOW_OUTPUT_DIR ?? path.join(dataDir, 'output')),
+    hlsDir: path.join(dataDir, 'hls'),
+    cacheDir: path.resolve(cwd, e.UPFLOW_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'upflow')),
+    api: { host: e.UPFLOW_API_HOST, port: e.UPFLOW_API_PORT },
+    hlsBaseUrl: `http://${e.HLS_SERVER_HOST}:${hlsPort}/hls`,
+    hls: {
+      segmentSeconds: e.HLS_SEGMENT_TIME,
+      firstSegmentSeconds: Math.min(FIRST_SEGMENT_SECONDS, e.HLS_SEGMENT_TIME),
+      listSize: e.HLS_LIST_SIZE,
+      retentionMs: e.UPFLOW_HLS_RETENTION,
+    },
+    upscale: {
+      aiEnabled: e.SRGAN_ENABLE,
+      scaleFactor: e.SRGAN_SCALE_FACTOR,
+      preset: e.SRGAN_FFMPEG_PRESET,
+      crf: e.SRGAN_FFMPEG_CRF,
+    },
+    temporal: {
+      address: e.UPFLOW_TEMPORAL_ADDRESS,
+      namespace: e.UPFLOW_TEMPORAL_NAMESPACE,
+      port: e.UPFLOW_TEMPORAL_PORT,
+      uiPort: e.UPFLOW_TEMPORAL_UI_PORT,
+    },
+    databaseUrl: e.DATABASE_URL,
+    demoEnabled: e.UPFLOW_DEMO,
+    logLevel: e.UPFLOW_LOG_LEVEL,
+  };
+}
+
+/** `FOO=` in a shell or .env file means "use the default", as with the original scripts. */
+function emptyAsUnset(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * Domain types shared by workflows, activities, the API and the CLI. Pure types and pure
+ * functions only: workflow code imports this module, so nothing here may touch Node.
+ */
+
+export const TASK_QUEUES = {
+  /** probe, finalize, cleanup, job records: cheap work any machine can do. */
+  media: 'media',
+  /** the long upscale-and-encode activity: where the GPU (or the CPU doing its job) is. */
+  gpu: 'gpu',
+} as const;
+
+export type JobState = 'queued' | 'probing' | 'streaming' | 'finalizing' | 'complete' | 'failed' | 'cancelled';
+export const TERMINAL_JOB_STATES: readonly JobState[] = ['complete', 'failed', 'cancelled'];
+
+/** What ffprobe says about a source. */
+export interface SourceInfo {
+  durationSeconds: number;
+  fps: number;
+  width: number;
+  height: number;
+  videoCodec: string;
+  hasAudio: boolean;
+  audioCodec?: string;
+}
+
+/** How one title is processed; computed by the workflow from the source and the settings. */
+export interface StreamPlan {
+  /** 'lanczos' is ffmpeg-only scaling; model ids arrive with the ONNX path. */
+  upscaler: 'lanczos';
+  scaleFactor: number;
+  outputWidth: number;
+  outputHeight: number;
+  encoder: 'libx264';
+  preset: string;
+  crf: number;
+  firstSegmentSeconds: number;
+  segmentSeconds: number;
+  durationSeconds: number;
+  fps: number;
+  keepAudio: boolean;
+}
+
+/** Settings the starter passes in, so the workflow's plan is a pure function of its input. */
+export interface UpscaleSettings {
+  scaleFactor: number;
+  preset: string;
+  crf: number;
+  segmentSeconds: number;
+  firstSegmentSeconds: number;
+  hlsRetentionMs: number;
+}
+
+export interface UpscaleTitleInput {
+  titleKey: string;
+  sourcePath: string;
+  name: string;
+  settings: UpscaleSettings;
+}
+
+/** Heartbeated by the stream activity and kept by the workflow as its queryable state. */
+export interface StreamProgress {
+  frames: number;
+  segments: number;
+  contentSeconds: number;
+  durationSeconds: number;
+  /** Content seconds produced per wall-clock second; below 1.0 a viewer catches up and stalls. */
+  rate: number;
+  fps: number;
+  /** Seconds from the activity's start to the first playable segment, once there is one. */
+  firstSegmentSeconds?: number;
+}
+
+export interface UpscaleStatus {
+  state: JobState;
+  titleKey: string;
+  plan?: StreamPlan;
+  source?: SourceInfo;
+  progress?: StreamProgress;
+  failureReason?: string;
+  hlsRemoved: boolean;
+}
+
+/** Percent done and seconds left, from the latest progress. */
+export function progressFigures(progress: StreamProgress): { percent: number; etaSeconds: number | null } {
+  const percent = progress.durationSeconds > 0
+    ? Math.min(100, (100 * progress.contentSeconds) / progress.durationSeconds)
+    : 0;
+  const remaining = Math.max(0, progress.durationSeconds - progress.contentSeconds);
+  const etaSeconds = progress.rate > 0 ? remaining / progress.rate : null;
+  return { percent, etaSeconds };
+}
+
+export function workflowIdForTitle(titleKey: string): string {
+  return `upscale-${titleKey}`;
+}

@@ -1,0 +1,136 @@
+/**
+ * The title workflow on Temporal's real dev server (the CLI binary set-up installs), with the
+ * real worker wiring, real activities, real ffmpeg and a real Postgres cluster.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig, type Config } from '../../common/config';
+import { workflowIdForTitle, type UpscaleStatus } from '../../common/domain';
+import { titleKeyFor } from '../../common/media-paths';
+import { createLogger } from '../../adapters/logger';
+import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
+import { startPostgresCluster } from '../../adapters/postgres-cluster';
+import { startOrJoinTitleWorkflow, upscaleSettings } from '../../adapters/temporal';
+import { findTemporalCli } from '../../adapters/temporal-server';
+import { cancelSignal, statusQuery } from '../../workflows/definitions';
+import { startWorkers, type RunningWorkers } from '../../worker';
+import { ffprobe, makeBadInputs, makeClip } from '../support/fixtures';
+import { waitFor } from '../support/upflow-process';
+
+describe('upscaleTitle workflow', () => {
+  let dir: string;
+  let env: TestWorkflowEnvironment;
+  let postgres: { url: string; stop(): Promise<void> };
+  let pool: Pool;
+  let store: UpflowStore;
+  let config: Config;
+  let workers: RunningWorkers;
+  const logger = createLogger({ level: 'warn' });
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-wf-'));
+    fs.chmodSync(dir, 0o755);
+    config = loadConfig({
+      UPFLOW_DATA_DIR: path.join(dir, 'data'),
+      UPFLOW_MEDIA_ROOTS: path.join(dir, 'media'),
+      UPFLOW_HLS_RETENTION: '2s',
+    });
+    const cli = findTemporalCli(config.cacheDir);
+    if (!cli) throw new Error('Temporal CLI missing: run npm run setup');
+    [env, postgres] = await Promise.all([
+      TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, extraArgs: ['--headless'] } }),
+      startPostgresCluster({ dir: path.join(dir, 'pg'), logFile: path.join(dir, 'pg.log'), logger }),
+    ]);
+    await migrate(postgres.url);
+    pool = createPool(postgres.url);
+    store = new UpflowStore(pool);
+    workers = await startWorkers({ config, connection: env.nativeConnection, client: env.client, store, logger });
+  }, 180_000);
+
+  afterAll(async () => {
+    await workers?.shutdown();
+    await pool?.end();
+    await env?.teardown();
+    await postgres?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  const start = (sourcePath: string) => startOrJoinTitleWorkflow(env.client, {
+    titleKey: titleKeyFor(sourcePath),
+    sourcePath,
+    name: path.basename(sourcePath),
+    settings: upscaleSettings(config),
+  });
+
+  it('probes, plans, streams, finalizes and removes HLS after retention', async () => {
+    const clip = await makeClip(path.join(dir, 'media', 'small.mp4'), { seconds: 8, width: 160, height: 90 });
+    const handle = await start(clip);
+    // A second start of the same title joins the same run.
+    const joined = await start(clip);
+    expect(joined.firstExecutionRunId).toBe(handle.firstExecutionRunId);
+    expect(handle.workflowId).toBe(workflowIdForTitle(titleKeyFor(clip)));
+
+    const seen = new Set<string>();
+    const complete = await waitFor('state complete', async () => {
+      const status: UpscaleStatus = await handle.query(statusQuery);
+      seen.add(status.state);
+      return status.state === 'complete' ? status : undefined;
+    }, 60_000, 50);
+    expect(complete.plan).toMatchObject({ outputWidth: 320, outputHeight: 180, upscaler: 'lanczos' });
+    expect(complete.progress).toMatchObject({ segments: 3, durationSeconds: 8 });
+    expect(complete.progress!.rate).toBeGreaterThan(0);
+
+    const result = await handle.result();
+    expect(result.segments).toBe(3);
+    expect(fs.existsSync(result.finalFile)).toBe(true);
+    expect(ffprobe(result.finalFile)).toMatchObject({ width: 320, height: 180, hasAudio: true });
+    expect(fs.existsSync(path.join(config.hlsDir, result.titleKey))).toBe(false);
+    expect((await handle.query(statusQuery)).hlsRemoved).toBe(true);
+
+    const job = await store.getJob(handle.firstExecutionRunId);
+    expect(job).toMatchObject({ state: 'complete', segments: 3, finalPath: result.finalFile });
+    expect(job!.hlsRemovedAt).not.toBeNull();
+    expect((await store.segmentsOf(job!.id)).map((s) => s.index)).toEqual([0, 1, 2]);
+  });
+
+  it('fails bad media at probe, once, with the reason in Temporal and Postgres', async () => {
+    const bad = await makeBadInputs(path.join(dir, 'media', 'bad'));
+    const handle = await start(bad.text.file);
+    const error = await handle.result().then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(bad.text.reason);
+    const job = await store.getJob(handle.firstExecutionRunId);
+    expect(job).toMatchObject({ state: 'failed' });
+    expect(job!.failureReason).toMatch(bad.text.reason);
+    // Non-retryable: the probe ran exactly once.
+    const history = await handle.fetchHistory();
+    const probeAttempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(probeAttempts.every((attempt) => attempt === 1)).toBe(true);
+  });
+
+  it('refuses a source outside the media roots even when started directly', async () => {
+    const outside = await makeClip(path.join(dir, 'elsewhere', 'x.mp4'), { seconds: 2, width: 64, height: 36 });
+    const handle = await start(outside);
+    await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    const job = await store.getJob(handle.firstExecutionRunId);
+    expect(job!.failureReason).toMatch(/outside the media folders/);
+    expect(fs.existsSync(path.join(config.hlsDir, titleKeyFor(outside)))).toBe(false);
+  });
+
+  it('stops on the cancel signal and removes the partial final file', async () => {
+    const clip = await makeClip(path.join(dir, 'media', 'long.mp4'), { seconds: 90, width: 640, height: 360 });
+    const handle = await start(clip);
+    await waitFor('a segment', async () => {
+      const status = await handle.query(statusQuery);
+      return (status.progress?.segments ?? 0) > 0 ? true : undefined;
+    }, 60_000, 100);
+    await handle.signal(cancelSignal, 'test');
+    await expect(handle.result()).rejects.toThrow();
+    const job = await store.getJob(handle.firstExecutionRunId);
+    expect(job!.state).toBe('cancelled');
+    expect(fs.existsSync(path.join(config.outputDir, `${titleKeyFor(clip)}.partial.mkv`))).toBe(false);
+  });
+});

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { loadConfig, parseDurationMs } from '../../common/config';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults', () => {
+    const config = loadConfig({ HOME: '/home/u' }, '/srv/upflow');
+    expect(config.dataDir).toBe('/srv/upflow/.upflow');
+    expect(config.mediaRoots).toEqual(['/srv/upflow/.upflow/media']);
+    expect(config.outputDir).toBe('/srv/upflow/.upflow/output');
+    expect(config.hlsDir).toBe('/srv/upflow/.upflow/hls');
+    expect(config.api).toEqual({ host: '0.0.0.0', port: 5000 });
+    expect(config.hls).toEqual({ segmentSeconds: 6, firstSegmentSeconds: 1, listSize: 0, retentionMs: 24 * 3600_000 });
+    expect(config.upscale).toEqual({ aiEnabled: false, scaleFactor: 2, preset: 'veryfast', crf: 20 });
+    expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
+    expect(config.streamingEnabled).toBe(true);
+    expect(config.temporal.address).toBeUndefined();
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('reads the seed variables and Upflow paths', () => {
+    const config = loadConfig({
+      ENABLE_HLS_STREAMING: 'false',
+      HLS_SERVER_HOST: 'media.lan',
+      HLS_SERVER_PORT: '8080',
+      HLS_SEGMENT_TIME: '4',
+      HLS_LIST_SIZE: '10',
+      SRGAN_SCALE_FACTOR: '3',
+      SRGAN_ENABLE: '0',
+      SRGAN_FFMPEG_PRESET: 'fast',
+      SRGAN_FFMPEG_CRF: '18',
+      UPFLOW_MEDIA_ROOTS: '/media/films:/media/tv',
+      UPFLOW_HLS_RETENTION: '90s',
+      UPFLOW_TEMPORAL_ADDRESS: 'temporal:7233',
+      DATABASE_URL: 'postgres://u:p@db/upflow',
+    }, '/x');
+    expect(config.streamingEnabled).toBe(false);
+    expect(config.hlsBaseUrl).toBe('http://media.lan:8080/hls');
+    expect(config.hls).toEqual({ segmentSeconds: 4, firstSegmentSeconds: 1, listSize: 10, retentionMs: 90_000 });
+    expect(config.upscale).toEqual({ aiEnabled: false, scaleFactor: 3, preset: 'fast', crf: 18 });
+    expect(config.mediaRoots).toEqual(['/media/films', '/media/tv']);
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.databaseUrl).toBe('postgres://u:p@db/upflow');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ HLS_SEGMENT_TIME: '' }, '/x').hls.segmentSeconds).toBe(6);
+  });
+
+  it.each([
+    ['HLS_SEGMENT_TIME', 'six'],
+    ['HLS_SEGMENT_TIME', '0'],
+    ['SRGAN_FFMPEG_CRF', '99'],
+    ['SRGAN_FFMPEG_PRESET', 'warp'],
+    ['UPFLOW_API_PORT', '70000'],
+    ['ENABLE_HLS_STREAMING', 'maybe'],
+    ['UPFLOW_HLS_RETENTION', 'forever'],
+    ['UPFLOW_TEMPORAL_ADDRESS', 'no-port'],
+    ['DATABASE_URL', 'mysql://x'],
+  ])('names %s when it is %p', (name, value) => {
+    expect(() => loadConfig({ [name]: value }, '/x')).toThrow(new RegExp(`^${name}=`));
+  });
+
+  it('refuses SRGAN_ENABLE=1 until a model ships, saying what to do', () => {
+    expect(() => loadConfig({ SRGAN_ENABLE: '1' }, '/x')).toThrow(/SRGAN_ENABLE=0/);
+  });
+
+  it('resolves relative folders against the working directory', () => {
+    const config = loadConfig({ UPFLOW_DATA_DIR: 'data', UPFLOW_OUTPUT_DIR: 'out' }, '/srv');
+    expect(config.dataDir).toBe(path.resolve('/srv/data'));
+    expect(config.outputDir).toBe('/srv/out');
+  });
+});
+
+describe('parseDurationMs', () => {
+  it.each([
+    ['24h', 86_400_000], ['2', 7_200_000], ['90s', 90_000], ['15m', 900_000], ['1d', 86_400_000], ['500ms', 500], ['1.5h', 5_400_000],
+  ])('%s', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
+  it('rejects junk', () => expect(() => parseDurationMs('soon')).toThrow(/not a duration/));
+});

@@ -1,0 +1,63 @@
+/**
+ * The worker process: the title workflow and its media-queue activities on queue "media",
+ * the stream activity on queue "gpu". One process serves both queues on one machine; more
+ * machines run more of these against the same Temporal server.
+ */
+import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createGpuQueueActivities, createMediaQueueActivities } from '../activities';
+import type { Config } from '../common/config';
+import { TASK_QUEUES } from '../common/domain';
+import type { Logger } from '../adapters/logger';
+import type { UpflowStore } from '../adapters/postgres';
+
+let runtimeInstalled = false;
+
+export interface WorkerDeps {
+  config: Config;
+  connection: NativeConnection;
+  client: Client;
+  store: UpflowStore;
+  logger: Logger;
+}
+
+export interface RunningWorkers {
+  /** Resolves when both workers have stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
+  if (!runtimeInstalled) {
+    // The SDK's own logs are noisy at INFO; Upflow logs what matters itself.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const activityDeps = { config: deps.config, store: deps.store, client: deps.client, logger: deps.logger };
+  const namespace = deps.config.temporal.namespace;
+  const media = await Worker.create({
+    connection: deps.connection,
+    namespace,
+    taskQueue: TASK_QUEUES.media,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createMediaQueueActivities(activityDeps),
+  });
+  const gpu = await Worker.create({
+    connection: deps.connection,
+    namespace,
+    taskQueue: TASK_QUEUES.gpu,
+    activities: createGpuQueueActivities(activityDeps),
+    // One encode at a time per worker: it already uses every core.
+    maxConcurrentActivityTaskExecutions: 1,
+  });
+  const done = Promise.all([media.run(), gpu.run()]).then(() => undefined);
+  return {
+    done,
+    async shutdown() {
+      for (const worker of [media, gpu]) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+      await done;
+    },
+  };
+}
