@@ -80,6 +80,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         logFile: path.join(logsDir, 'temporal.log'),
         logger,
       });
+      writePidFile(runDir, 'temporal', temporal.pid);
       stops.push(() => temporal.stop());
       temporalAddress = temporal.address;
       temporalUiUrl = temporal.uiUrl;

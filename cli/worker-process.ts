@@ -3,7 +3,7 @@ import type { Config } from '../common/config';
 import type { Logger } from '../adapters/logger';
 import { createPool, UpflowStore } from '../adapters/postgres';
 import { connectClient, connectWorkerConnection } from '../adapters/temporal';
-import { startWorkers } from '../worker';
+import { installWorkerRuntime, startWorkers } from '../worker';
 
 export async function runWorkerProcess(config: Config, logger: Logger): Promise<void> {
   const { databaseUrl } = config;
@@ -11,6 +11,7 @@ export async function runWorkerProcess(config: Config, logger: Logger): Promise<
   if (!databaseUrl || !address) {
     throw new Error('upflow worker needs DATABASE_URL and UPFLOW_TEMPORAL_ADDRESS (`upflow up` sets both)');
   }
+  installWorkerRuntime();
   const pool = createPool(databaseUrl);
   const client = await connectClient(address, config.temporal.namespace);
   const connection = await connectWorkerConnection(address);

@@ -11,7 +11,13 @@ import { TASK_QUEUES } from '../common/domain';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
 
-let runtimeInstalled = false;
+/**
+ * Called once by a worker process before its first connection. The SDK's own logs are noisy
+ * at INFO; Upflow logs what matters itself. (Tests leave the runtime to @temporalio/testing.)
+ */
+export function installWorkerRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
 
 export interface WorkerDeps {
   config: Config;
@@ -28,11 +34,6 @@ export interface RunningWorkers {
 }
 
 export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
-  if (!runtimeInstalled) {
-    // The SDK's own logs are noisy at INFO; Upflow logs what matters itself.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
   const activityDeps = { config: deps.config, store: deps.store, client: deps.client, logger: deps.logger };
   const namespace = deps.config.temporal.namespace;
   const media = await Worker.create({

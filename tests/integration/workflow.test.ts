@@ -16,7 +16,7 @@ import { startPostgresCluster } from '../../adapters/postgres-cluster';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../../adapters/temporal';
 import { findTemporalCli } from '../../adapters/temporal-server';
 import { cancelSignal, statusQuery } from '../../workflows/definitions';
-import { startWorkers, type RunningWorkers } from '../../worker';
+import { installWorkerRuntime, startWorkers, type RunningWorkers } from '../../worker';
 import { ffprobe, makeBadInputs, makeClip } from '../support/fixtures';
 import { waitFor } from '../support/upflow-process';
 
@@ -38,6 +38,8 @@ describe('upscaleTitle workflow', () => {
       UPFLOW_MEDIA_ROOTS: path.join(dir, 'media'),
       UPFLOW_HLS_RETENTION: '2s',
     });
+    // Expected failures below would otherwise fill the output with the SDK's warnings.
+    installWorkerRuntime('ERROR');
     const cli = findTemporalCli(config.cacheDir);
     if (!cli) throw new Error('Temporal CLI missing: run npm run setup');
     [env, postgres] = await Promise.all([

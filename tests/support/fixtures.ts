@@ -11,7 +11,12 @@ export async function makeClip(file: string, o: { seconds: number; width?: numbe
 }
 
 /** Files that are not videos, each with the reason the probe must give. */
-export async function makeBadInputs(dir: string): Promise<Record<string, { file: string; reason: RegExp }>> {
+export interface BadInput {
+  file: string;
+  reason: RegExp;
+}
+
+export async function makeBadInputs(dir: string): Promise<Record<'text' | 'empty' | 'audioOnly' | 'truncated', BadInput>> {
   fs.mkdirSync(dir, { recursive: true });
   const text = path.join(dir, 'notes.mkv');
   fs.writeFileSync(text, 'this is not a video\n'.repeat(50));

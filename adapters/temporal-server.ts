@@ -1,0 +1,101 @@
+/**
+ * The Temporal CLI's dev server (`temporal server start-dev`), for `upflow up` when no
+ * UPFLOW_TEMPORAL_ADDRESS is given: state in a SQLite file under the data folder so workflows
+ * survive a restart, web UI on, bound to 127.0.0.1 (the dev server has no authentication).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Logger } from './logger';
+import { isPortFree, startChild } from './process';
+
+export interface TemporalDevServerOptions {
+  cliPath: string;
+  dbFile: string;
+  port: number;
+  /** Omitted: no web UI (`--headless`). */
+  uiPort?: number;
+  namespace: string;
+  logFile: string;
+  logger: Logger;
+}
+
+export interface TemporalDevServer {
+  address: string;
+  uiUrl?: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const START_TIMEOUT_MS = 90_000;
+
+/** Where set-up puts the CLI (`<cache>/bin/temporal`), its pip venv, or anything on PATH. */
+export function findTemporalCli(cacheDir: string): string | undefined {
+  const candidates = [
+    path.join(cacheDir, 'bin', 'temporal'),
+    path.join(cacheDir, 'temporal-venv', 'bin', 'temporal'),
+    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, 'temporal')),
+  ];
+  return candidates.find((file) => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+export async function startTemporalDevServer(o: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  for (const [what, port, variable] of [
+    ['gRPC', o.port, 'UPFLOW_TEMPORAL_PORT'],
+    ['web UI', o.uiPort, 'UPFLOW_TEMPORAL_UI_PORT'],
+  ] as const) {
+    if (port !== undefined && !(await isPortFree(port, HOST))) {
+      throw new Error(`port ${port} for Temporal's ${what} is in use: is another Temporal or Upflow running? Set ${variable}, or UPFLOW_TEMPORAL_ADDRESS to use that server`);
+    }
+  }
+  fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
+  const args = ['server', 'start-dev', '--ip', HOST, '--port', String(o.port), '--db-filename', o.dbFile, '--namespace', o.namespace];
+  args.push(...(o.uiPort !== undefined ? ['--ui-port', String(o.uiPort)] : ['--headless']));
+  const child = startChild({ name: 'temporal', command: o.cliPath, args, logFile: o.logFile });
+  const address = `${HOST}:${o.port}`;
+  const stop = async () => {
+    await child.stop('SIGTERM', 15_000);
+  };
+  try {
+    await waitForNamespace(address, o.namespace, () => child.hasExited(), o.logFile);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  o.logger.debug({ address }, 'temporal dev server started');
+  return {
+    address,
+    uiUrl: o.uiPort !== undefined ? `http://localhost:${o.uiPort}` : undefined,
+    pid: child.pid,
+    stop,
+  };
+}
+
+async function waitForNamespace(address: string, namespace: string, exited: () => boolean, logFile: string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let lastError = '';
+  while (Date.now() < deadline && !exited()) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '2 seconds' });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = (err as Error).message;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
+  throw new Error(`the Temporal dev server did not start (${exited() ? 'it exited' : lastError}); see ${logFile}: ${log}`);
+}

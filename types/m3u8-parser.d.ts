@@ -1,0 +1,22 @@
+/** The part of m3u8-parser (which ships no types) the tests use. */
+declare module 'm3u8-parser' {
+  export interface Segment {
+    uri: string;
+    duration: number;
+    timeline?: number;
+  }
+  export interface Manifest {
+    allowCache?: boolean;
+    endList?: boolean;
+    mediaSequence?: number;
+    playlistType?: 'EVENT' | 'VOD';
+    targetDuration?: number;
+    segments: Segment[];
+    version?: number;
+  }
+  export class Parser {
+    manifest: Manifest;
+    push(chunk: string): void;
+    end(): void;
+  }
+}
