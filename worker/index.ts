@@ -50,6 +50,10 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     activities: createGpuQueueActivities(activityDeps),
     // One encode at a time per worker: it already uses every core.
     maxConcurrentActivityTaskExecutions: 1,
+    // Cancellation reaches an activity with a heartbeat's answer: send them often enough that
+    // a cancel stops ffmpeg within about two seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
+    defaultHeartbeatThrottleInterval: '2 seconds',
   });
   const done = Promise.all([media.run(), gpu.run()]).then(() => undefined);
   return {

@@ -4,6 +4,7 @@
  * retry policy sits next to the proxies below.
  */
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
@@ -40,6 +41,8 @@ function gpuActivities(durationSeconds: number) {
     startToCloseTimeout: `${Math.ceil(durationSeconds * 10 + 600)} seconds`,
     // A worker that dies stops heartbeating; the retry starts on a live one within a minute.
     heartbeatTimeout: '60 seconds',
+    // On cancel, wait for ffmpeg to be stopped before the partial output is discarded.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '5 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
   });
 }
