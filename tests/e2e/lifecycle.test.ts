@@ -5,23 +5,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { Parser } from 'm3u8-parser';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Parser, type Manifest } from 'm3u8-parser';
 import { ffprobe, makeBadInputs, makeClip } from '../support/fixtures';
 import { isAlive, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
-
-interface Manifest {
-  playlistType?: string;
-  targetDuration?: number;
-  endList?: boolean;
-  segments: Array<{ uri: string; duration: number }>;
-}
 
 function parsePlaylist(text: string): Manifest {
   const parser = new Parser();
   parser.push(text);
   parser.end();
-  return parser.manifest as Manifest;
+  return parser.manifest;
 }
 
 const RETENTION_SECONDS = 12;
@@ -170,7 +163,9 @@ describe('one title through the whole stack', () => {
       const handle = new Client({ connection }).workflow.getHandle(job.json.workflowId as string, failed.job_id as string);
       const description = await handle.describe();
       expect(description.status.name).toBe('FAILED');
-      await expect(handle.result()).rejects.toThrow(reason);
+      const failure = await handle.result().then(() => undefined, (err: unknown) => err);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause?.message).toMatch(reason);
     } finally {
       await connection.close();
     }
