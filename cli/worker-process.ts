@@ -11,7 +11,7 @@ export async function runWorkerProcess(config: Config, logger: Logger): Promise<
   if (!databaseUrl || !address) {
     throw new Error('upflow worker needs DATABASE_URL and UPFLOW_TEMPORAL_ADDRESS (`upflow up` sets both)');
   }
-  installWorkerRuntime();
+  installWorkerRuntime(logger);
   const pool = createPool(databaseUrl);
   const client = await connectClient(address, config.temporal.namespace);
   const connection = await connectWorkerConnection(address);

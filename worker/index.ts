@@ -11,12 +11,25 @@ import { TASK_QUEUES } from '../common/domain';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
 
+/** SDK messages that are expected in Upflow's layout and would only alarm a reader. */
+const EXPECTED_SDK_MESSAGES = [
+  // The gpu-queue worker runs activities only, by design.
+  'No workflows registered, not polling for workflow tasks',
+];
+
 /**
- * Called once by a worker process before its first connection. The SDK's own logs are noisy
- * at INFO; Upflow logs what matters itself. (Tests leave the runtime to @temporalio/testing.)
+ * Called once by a worker process before its first connection: the SDK's own logs go through
+ * Upflow's logger (so they carry its format) at WARN and above. (Tests pass 'ERROR'.)
  */
-export function installWorkerRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
-  Runtime.install({ logger: new DefaultLogger(level) });
+export function installWorkerRuntime(logger: Logger, level: 'WARN' | 'ERROR' = 'WARN'): void {
+  const sdkLogger = logger.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
+      if (EXPECTED_SDK_MESSAGES.some((expected) => message.startsWith(expected))) return;
+      const method = entryLevel === 'ERROR' ? 'error' : entryLevel === 'WARN' ? 'warn' : entryLevel === 'INFO' ? 'info' : 'debug';
+      sdkLogger[method](meta ?? {}, message);
+    }),
+  });
 }
 
 export interface WorkerDeps {

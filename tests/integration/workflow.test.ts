@@ -39,7 +39,7 @@ describe('upscaleTitle workflow', () => {
       UPFLOW_HLS_RETENTION: '2s',
     });
     // Expected failures below would otherwise fill the output with the SDK's warnings.
-    installWorkerRuntime('ERROR');
+    installWorkerRuntime(logger, 'ERROR');
     const cli = findTemporalCli(config.cacheDir);
     if (!cli) throw new Error('Temporal CLI missing: run npm run setup');
     [env, postgres] = await Promise.all([
