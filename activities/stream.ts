@@ -1,5 +1,6 @@
 /**
- * The long activity: one ffmpeg encode writes the HLS segments and the final file. While it
+ * The long activity: one encode writes the HLS segments and the final file — ffmpeg alone
+ * (lanczos) or decoder → ONNX model → encoder (SRGAN_ENABLE=1). While it
  * runs, each completed segment is recorded (Postgres), listed (playlist), heartbeated and
  * signalled to the workflow, which keeps the latest progress as its queryable state.
  */
@@ -12,6 +13,7 @@ import { encodeStream, type EncodeProgress } from '../adapters/ffmpeg';
 import { readSegmentList, renderPlaylist, writeFileAtomic, type ListedSegment } from '../adapters/hls-playlist';
 import { progressSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './index';
+import { encodeWithModels, ModelSessions } from './onnx-stream';
 import { currentJob } from './context';
 
 const SEGMENT_POLL_MS = 200;
@@ -29,6 +31,7 @@ export interface StreamResult extends StreamProgress {
 }
 
 export function createStreamActivities({ config, store, client, logger }: ActivityDeps) {
+  const sessions = new ModelSessions(config, logger);
   return {
     async streamTitle(input: StreamInput): Promise<StreamResult> {
       const context = Context.current();
@@ -102,24 +105,28 @@ export function createStreamActivities({ config, store, client, logger }: Activi
         if (Date.now() - lastSignalAt > PROGRESS_SIGNAL_INTERVAL_MS) void signalProgress(progress());
       }, SEGMENT_POLL_MS);
 
+      const outputs = {
+        sourcePath: input.sourcePath,
+        plan: input.plan,
+        segmentPattern: 'seg%05d.ts',
+        segmentList: path.basename(files.segmentList),
+        partialFinal: files.partialFinal,
+      };
+      const run = {
+        cwd: files.hlsDir,
+        signal: context.cancellationSignal,
+        onProgress: (update: EncodeProgress) => {
+          encoded = update;
+          context.heartbeat(progress());
+        },
+      };
       try {
-        await encodeStream(
-          {
-            sourcePath: input.sourcePath,
-            plan: input.plan,
-            segmentPattern: 'seg%05d.ts',
-            segmentList: path.basename(files.segmentList),
-            partialFinal: files.partialFinal,
-          },
-          {
-            cwd: files.hlsDir,
-            signal: context.cancellationSignal,
-            onProgress: (update) => {
-              encoded = update;
-              context.heartbeat(progress());
-            },
-          },
-        );
+        if (input.plan.upscaler === 'lanczos') {
+          await encodeStream(outputs, run);
+        } else {
+          const model = input.plan.upscaler;
+          await encodeWithModels({ ...outputs, sessions, modelFor: () => model }, run);
+        }
       } catch (err) {
         if (context.cancellationSignal.aborted) {
           throw context.cancellationSignal.reason instanceof CancelledFailure

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
 import type { SourceInfo, StreamPlan } from '../common/domain';
 import { FailureType } from '../common/errors';
 import { segmentBoundaries } from '../workflows/plan';
@@ -101,11 +102,11 @@ export interface StreamEncodeOptions {
 }
 
 /**
- * One decode → lanczos scale → x264 encode, written twice by the tee muxer: MPEG-TS segments
- * cut on forced keyframes (a short first one, then `segmentSeconds`), each listed in a CSV as
- * it completes, and the full-length Matroska final file.
+ * What every stream encode writes, twice, through the tee muxer: MPEG-TS segments cut on
+ * forced keyframes (a short first one, then `segmentSeconds`), each listed in a CSV as it
+ * completes, and the full-length Matroska final file.
  */
-export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
+function streamOutputArgs(o: StreamEncodeOptions): string[] {
   const { plan } = o;
   const cuts = segmentBoundaries(plan).join(',');
   const segmentOptions = [
@@ -118,13 +119,6 @@ export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
     'bsfs/v=dump_extra=freq=keyframe',
   ].join(':');
   return [
-    '-hide_banner', '-nostdin', '-y',
-    '-loglevel', 'error',
-    '-progress', 'pipe:1', '-nostats',
-    '-i', o.sourcePath,
-    '-map', '0:v:0',
-    ...(plan.keepAudio ? ['-map', '0:a:0'] : []),
-    '-vf', `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
     '-c:v', plan.encoder,
     '-preset', plan.preset,
     '-crf', String(plan.crf),
@@ -133,6 +127,71 @@ export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
     '-flags', '+global_header',
     '-f', 'tee',
     `[${segmentOptions}]${o.segmentPattern}|[f=matroska]${teeQuote(o.partialFinal)}`,
+  ];
+}
+
+const QUIET_WITH_PROGRESS = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats'];
+
+/** ffmpeg-only mode: one decode → lanczos scale → x264 encode. */
+export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
+  const { plan } = o;
+  return [
+    ...QUIET_WITH_PROGRESS,
+    '-i', o.sourcePath,
+    '-map', '0:v:0',
+    ...(plan.keepAudio ? ['-map', '0:a:0'] : []),
+    '-vf', `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
+    ...streamOutputArgs(o),
+  ];
+}
+
+/** The raw frame format between ffmpeg and the models: planar 8-bit G, B, R. */
+export const RAW_PIXEL_FORMAT = 'gbrp';
+
+/** A frame rate as ffmpeg reads it, exact for the usual NTSC rates (23.976 → 24000/1001). */
+export function frameRateArg(fps: number): string {
+  for (const base of [24, 30, 60, 120]) {
+    if (Math.abs(fps - (base * 1000) / 1001) < 0.0005) return `${base * 1000}/1001`;
+  }
+  return String(Math.round(fps * 1000) / 1000);
+}
+
+/**
+ * ONNX mode, first process: decode the source's video to raw planar RGB frames on stdout, at a
+ * constant `fps` (a variable-frame-rate source gets frames duplicated or dropped, as ffmpeg's
+ * cfr mode does), so frame n is at n / fps like the encoder assumes.
+ */
+export function buildFrameDecodeArgs(o: { sourcePath: string; fps: number }): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-i', o.sourcePath,
+    '-map', '0:v:0',
+    '-fps_mode', 'cfr',
+    '-r', frameRateArg(o.fps),
+    '-f', 'rawvideo',
+    '-pix_fmt', RAW_PIXEL_FORMAT,
+    'pipe:1',
+  ];
+}
+
+/**
+ * ONNX mode, second process: raw upscaled frames on stdin (`width`×`height`, the model's
+ * output) plus the source's audio → the same outputs as ffmpeg-only mode. A final lanczos
+ * resize runs only when the plan's size differs from the model's (SRGAN_SCALE_FACTOR ≠ model scale).
+ */
+export function buildFrameEncodeArgs(o: StreamEncodeOptions & { frameWidth: number; frameHeight: number }): string[] {
+  const { plan } = o;
+  const resize = o.frameWidth !== plan.outputWidth || o.frameHeight !== plan.outputHeight;
+  return [
+    ...QUIET_WITH_PROGRESS,
+    '-f', 'rawvideo',
+    '-pix_fmt', RAW_PIXEL_FORMAT,
+    '-s', `${o.frameWidth}x${o.frameHeight}`,
+    '-framerate', frameRateArg(plan.fps),
+    '-i', 'pipe:0',
+    ...(plan.keepAudio ? ['-i', o.sourcePath, '-map', '0:v:0', '-map', '1:a:0'] : ['-map', '0:v:0']),
+    '-vf', `${resize ? `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,` : ''}format=yuv420p`,
+    ...streamOutputArgs(o),
   ];
 }
 
@@ -192,21 +251,35 @@ interface RunResult {
   stdout: string;
 }
 
-/** Runs ffmpeg or ffprobe; rejects with the tail of stderr. A missing binary says so plainly. */
-function run(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, {
-      cwd: options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: options.signal,
-      timeout: options.timeoutMs,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    let pending: string[] = [];
-    let partialLine = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+interface StartedTool {
+  /** Resolves when the tool exits with 0; rejects with the tail of stderr otherwise. */
+  done: Promise<RunResult>;
+  /** Present when asked for with `stdin: 'pipe'`. */
+  stdin: Writable | null;
+  /** Present when asked for with `stdout: 'stream'`: the raw bytes, read with backpressure. */
+  stdout: Readable | null;
+}
+
+/**
+ * Starts ffmpeg or ffprobe. stdout is collected as text, parsed as `-progress` blocks
+ * (`onProgress`), or handed over as a stream; a missing binary says so plainly.
+ */
+function start(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions & { stdin?: 'pipe'; stdout?: 'stream' } = {}): StartedTool {
+  const child = spawn(tool, args, {
+    cwd: options.cwd,
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    signal: options.signal,
+    timeout: options.timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  const { stdout: out, stderr: err } = child;
+  if (!out || !err) throw new Error(`${tool}: spawn gave no output pipes`); // stdio above always pipes both
+  let stdout = '';
+  let stderr = '';
+  let pending: string[] = [];
+  let partialLine = '';
+  if (options.stdout !== 'stream') {
+    out.setEncoding('utf8').on('data', (chunk: string) => {
       if (!options.onProgress) {
         stdout += chunk;
         return;
@@ -221,9 +294,13 @@ function run(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {
         }
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
+  }
+  err.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  // A reader that stops early (cancel, failure) closes the pipe; that is not an error here.
+  child.stdin?.on('error', () => undefined);
+  const done = new Promise<RunResult>((resolve, reject) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
         reject(new Error(`${tool} is not installed or not on PATH (apt-get install ffmpeg)`));
@@ -240,6 +317,23 @@ function run(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {
       reject(new Error(`${tool} failed: ${why}`));
     });
   });
+  return { done, stdin: child.stdin, stdout: options.stdout === 'stream' ? out : null };
+}
+
+function run(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return start(tool, args, options).done;
+}
+
+/** The ONNX path's decoder: raw frames on `frames`, read with backpressure. */
+export function startFrameDecoder(options: { sourcePath: string; fps: number }, run_: Pick<RunOptions, 'signal'>): { frames: Readable; done: Promise<void> } {
+  const tool = start('ffmpeg', buildFrameDecodeArgs(options), { ...run_, stdout: 'stream' });
+  return { frames: tool.stdout!, done: tool.done.then(() => undefined) };
+}
+
+/** The ONNX path's encoder: write raw frames to `frames`, end it after the last one. */
+export function startFrameEncoder(options: Parameters<typeof buildFrameEncodeArgs>[0], run_: RunOptions): { frames: Writable; done: Promise<void> } {
+  const tool = start('ffmpeg', buildFrameEncodeArgs(options), { ...run_, stdin: 'pipe' });
+  return { frames: tool.stdin!, done: tool.done.then(() => undefined) };
 }
 
 export async function probeSource(file: string, label = file): Promise<SourceInfo> {

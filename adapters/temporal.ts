@@ -30,6 +30,9 @@ export async function temporalHealth(client: Client, timeoutMs = 2000): Promise<
 
 export function upscaleSettings(config: Config): UpscaleSettings {
   return {
+    aiEnabled: config.upscale.aiEnabled,
+    model: config.upscale.model,
+    slowSegmentsBeforeStepDown: config.rateControl.slowSegmentsBeforeStepDown,
     scaleFactor: config.upscale.scaleFactor,
     preset: config.upscale.preset,
     crf: config.upscale.crf,

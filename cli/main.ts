@@ -2,10 +2,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../common/config';
 import { ConfigError } from '../common/errors';
+import { isModelId, MODEL_IDS, type ModelId } from '../common/models';
 import { createLogger, type Logger } from '../adapters/logger';
 import { BENCH_CASES, benchCommand } from './bench';
+import { buildModelsCommand, listModelsCommand } from './models';
 import { upCommand } from './up';
 import { upscaleCommand } from './upscale';
+import { isStillImage, upscaleImageCommand } from './upscale-image';
 import { runWorkerProcess } from './worker-process';
 
 function positiveNumber(value: string): number {
@@ -49,14 +52,39 @@ program
   .description('run one worker (queues "media" and "gpu") against DATABASE_URL and UPFLOW_TEMPORAL_ADDRESS')
   .action(action((config, logger) => runWorkerProcess(config, logger)));
 
+function modelIdArg(value: string, previous: ModelId[] = []): ModelId[] {
+  if (!isModelId(value)) throw new InvalidArgumentError(`unknown model; one of ${MODEL_IDS.join(', ')}`);
+  return [...previous, value];
+}
+
+const models = program
+  .command('models')
+  .description('list the upscaling models: scale, licence, source package, whether built here, measured speed')
+  .option('--json', 'machine-readable', false)
+  .action(action(async (config, _logger, opts: { json: boolean }) => listModelsCommand(config, opts)));
+
+models
+  .command('build')
+  .description('convert the shipped weights to ONNX files in the cache (missing or stale ones only)')
+  .argument('[models...]', 'model ids (default: all)')
+  .option('--force', 'rebuild even if up to date', false)
+  .option('--quiet', 'print only when something is built', false)
+  .action(action(async (config, _logger, ids: string[], opts: { force: boolean; quiet: boolean }) =>
+    buildModelsCommand(config, { ...opts, ids: ids.reduce<ModelId[]>((all, id) => modelIdArg(id, all), []) })));
+
 program
   .command('upscale')
-  .description('upscale one video file with a progress bar, using the running Upflow or a stack of its own')
-  .argument('<file>', 'video file')
+  .description('upscale one video file with a progress bar, using the running Upflow or a stack of its own; or one PNG image')
+  .argument('<file>', 'video file, or a .png image')
+  .option('--model <id>', `model to upscale with (${MODEL_IDS.join(', ')}); default UPFLOW_MODEL; for a video it turns SRGAN_ENABLE on`)
+  .option('--output <file>', 'where to write the result (a .png for an image; a copy of the final file for a video)')
   .option('--json', 'print machine-readable progress lines', false)
   .option('--force', 'upscale again even if a finished file exists', false)
-  .action(action((config, logger, file: string, opts: { json: boolean; force: boolean }) =>
-    upscaleCommand(file, opts, config, logger)));
+  .action(action((config, logger, file: string, opts: { json: boolean; force: boolean; model?: string; output?: string }) => {
+    const model = opts.model === undefined ? undefined : modelIdArg(opts.model)[0]!;
+    if (isStillImage(file)) return upscaleImageCommand(file, { model: model ?? config.upscale.model, output: opts.output, json: opts.json }, config, logger);
+    return upscaleCommand(file, { json: opts.json, force: opts.force, model, output: opts.output }, config, logger);
+  }));
 
 program
   .command('bench')

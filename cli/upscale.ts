@@ -1,9 +1,11 @@
 /** `upflow upscale <file>`: one title, with a progress bar (or JSON lines) until it is done. */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { JobView } from '../api/titles-service';
 import { TERMINAL_JOB_STATES } from '../common/domain';
 import type { Config } from '../common/config';
+import type { ModelId } from '../common/models';
 import type { Logger } from '../adapters/logger';
 import { apiTarget, embeddedTarget, runningApi, type UpflowTarget } from './targets';
 
@@ -12,6 +14,10 @@ const POLL_MS = 500;
 export interface UpscaleCommandOptions {
   json: boolean;
   force: boolean;
+  /** Upscale with this model (SRGAN_ENABLE on) in a stack of its own. */
+  model?: ModelId;
+  /** Copy the final file here when done. */
+  output?: string;
 }
 
 function formatEta(seconds: number | null): string {
@@ -23,7 +29,11 @@ function formatEta(seconds: number | null): string {
 export async function upscaleCommand(fileArg: string, options: UpscaleCommandOptions, config: Config, logger: Logger): Promise<number> {
   const file = path.resolve(fileArg);
   const apiUrl = await runningApi(config);
-  const target: UpflowTarget = apiUrl ? apiTarget(apiUrl) : await embeddedTarget(file, process.env, logger);
+  if (apiUrl && options.model) {
+    throw new Error(`Upflow is running at ${apiUrl} with its own UPFLOW_MODEL; drop --model, or stop it to upscale with ${options.model} in a stack of its own`);
+  }
+  const env = options.model ? { ...process.env, SRGAN_ENABLE: '1', UPFLOW_MODEL: options.model } : process.env;
+  const target: UpflowTarget = apiUrl ? apiTarget(apiUrl) : await embeddedTarget(file, env, logger);
   const say = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -76,6 +86,10 @@ export async function upscaleCommand(fileArg: string, options: UpscaleCommandOpt
     }
     say(`HLS playlist: ${view.hlsUrl}`);
     say(`Final file:   ${view.finalPath}`);
+    if (options.output && view.finalPath) {
+      await fs.copyFile(view.finalPath, path.resolve(options.output));
+      say(`Copied to:    ${path.resolve(options.output)}`);
+    }
     say(`Rate: ${view.rate?.toFixed(2)}x real time, ${view.fps?.toFixed(1)} fps`);
     emit({ event: 'complete', final_file: view.finalPath, hls_url: view.hlsUrl, rate: view.rate, fps: view.fps });
     return 0;

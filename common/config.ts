@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { MODEL_IDS, type ModelId } from './models';
 
 const X264_PRESETS = [
   'ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow',
@@ -50,6 +51,10 @@ const envSchema = z.object({
   SRGAN_FFMPEG_PRESET: z.enum(X264_PRESETS).default('veryfast'),
   SRGAN_FFMPEG_CRF: z.coerce.number().int().min(0).max(51).default(20),
   // Upflow's own.
+  UPFLOW_MODEL: z.enum(MODEL_IDS).default('anime4k-s-rl'),
+  UPFLOW_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+  UPFLOW_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  UPFLOW_RATE_STEPDOWN_SEGMENTS: z.coerce.number().int().min(1).max(100).default(2),
   UPFLOW_DATA_DIR: z.string().min(1).default('./.upflow'),
   UPFLOW_MEDIA_ROOTS: z.string().optional(),
   UPFLOW_OUTPUT_DIR: z.string().optional(),
@@ -79,7 +84,11 @@ export interface Config {
   /** Where players fetch HLS from: the API itself unless HLS_SERVER_* point elsewhere (nginx). */
   hlsBaseUrl: string;
   hls: { segmentSeconds: number; firstSegmentSeconds: number; listSize: number; retentionMs: number };
-  upscale: { aiEnabled: boolean; scaleFactor: number; preset: X264Preset; crf: number };
+  upscale: { aiEnabled: boolean; model: ModelId; scaleFactor: number; preset: X264Preset; crf: number };
+  /** The ONNX path: where it runs and with how many threads (default: every core). */
+  inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number };
+  /** Segments in a row below 1.0x real time before the workflow steps down to a faster model. */
+  rateControl: { slowSegmentsBeforeStepDown: number };
   /** Unset: `upflow up` starts a Temporal dev server on `temporal.port` (web UI on `uiPort`). */
   temporal: { address?: string; namespace: string; port: number; uiPort: number };
   /** Unset: `upflow up` runs a Postgres cluster under `<dataDir>/postgres`. */
@@ -99,11 +108,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
-  if (e.SRGAN_ENABLE) {
-    throw new ConfigError(
-      'SRGAN_ENABLE=1 needs an ONNX super-resolution model, which this version does not ship yet; set SRGAN_ENABLE=0 (ffmpeg lanczos)',
-    );
-  }
   const dataDir = path.resolve(cwd, e.UPFLOW_DATA_DIR);
   const mediaRoots = (e.UPFLOW_MEDIA_ROOTS ?? path.join(dataDir, 'media'))
     .split(':')
@@ -127,10 +131,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     upscale: {
       aiEnabled: e.SRGAN_ENABLE,
+      model: e.UPFLOW_MODEL,
       scaleFactor: e.SRGAN_SCALE_FACTOR,
       preset: e.SRGAN_FFMPEG_PRESET,
       crf: e.SRGAN_FFMPEG_CRF,
     },
+    inference: {
+      executionProvider: e.UPFLOW_EXECUTION_PROVIDER,
+      threads: e.UPFLOW_INFERENCE_THREADS ?? os.availableParallelism(),
+    },
+    rateControl: { slowSegmentsBeforeStepDown: e.UPFLOW_RATE_STEPDOWN_SEGMENTS },
     temporal: {
       address: e.UPFLOW_TEMPORAL_ADDRESS,
       namespace: e.UPFLOW_TEMPORAL_NAMESPACE,

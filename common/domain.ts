@@ -2,6 +2,7 @@
  * Domain types shared by workflows, activities, the API and the CLI. Pure types and pure
  * functions only: workflow code imports this module, so nothing here may touch Node.
  */
+import type { ModelId } from './models';
 
 export const TASK_QUEUES = {
   /** probe, finalize, cleanup, job records: cheap work any machine can do. */
@@ -26,9 +27,19 @@ export interface SourceInfo {
 
 /** How one title is processed; computed by the workflow from the source and the settings. */
 export interface StreamPlan {
-  /** 'lanczos' is ffmpeg-only scaling; model ids arrive with the ONNX path. */
-  upscaler: 'lanczos';
+  /** 'lanczos': ffmpeg-only scaling (SRGAN_ENABLE=0); otherwise the model the stream starts with. */
+  upscaler: 'lanczos' | ModelId;
+  /**
+   * The ONNX path's models, fastest last: rate control steps down along it. All share one
+   * scale, so the encoder's input size never changes mid-stream. Empty in ffmpeg-only mode.
+   */
+  ladder: ModelId[];
+  /** The models' own scale (SRGAN_SCALE_FACTOR may differ: the encoder then resizes). */
+  modelScale: number | null;
   scaleFactor: number;
+  /** The decoded frames' size: the source's. */
+  inputWidth: number;
+  inputHeight: number;
   outputWidth: number;
   outputHeight: number;
   encoder: 'libx264';
@@ -43,6 +54,10 @@ export interface StreamPlan {
 
 /** Settings the starter passes in, so the workflow's plan is a pure function of its input. */
 export interface UpscaleSettings {
+  /** SRGAN_ENABLE: the ONNX path with `model`; off, ffmpeg's lanczos. */
+  aiEnabled: boolean;
+  model: ModelId;
+  slowSegmentsBeforeStepDown: number;
   scaleFactor: number;
   preset: string;
   crf: number;

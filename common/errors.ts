@@ -34,6 +34,8 @@ export const FailureType = {
   OutputVerification: 'OutputVerification',
   /** ffmpeg failed on input it could open: a property of the file, not of the moment. */
   EncodeFailed: 'EncodeFailed',
+  /** The configured model's ONNX file is missing on the worker (run `npm run models`). */
+  ModelUnavailable: 'ModelUnavailable',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

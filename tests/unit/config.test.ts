@@ -10,7 +10,8 @@ describe('loadConfig', () => {
     expect(config.hlsDir).toBe('/srv/upflow/.upflow/hls');
     expect(config.api).toEqual({ host: '0.0.0.0', port: 5000 });
     expect(config.hls).toEqual({ segmentSeconds: 6, firstSegmentSeconds: 1, listSize: 0, retentionMs: 24 * 3600_000 });
-    expect(config.upscale).toEqual({ aiEnabled: false, scaleFactor: 2, preset: 'veryfast', crf: 20 });
+    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20 });
+    expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
     expect(config.streamingEnabled).toBe(true);
     expect(config.temporal.address).toBeUndefined();
@@ -36,7 +37,7 @@ describe('loadConfig', () => {
     expect(config.streamingEnabled).toBe(false);
     expect(config.hlsBaseUrl).toBe('http://media.lan:8080/hls');
     expect(config.hls).toEqual({ segmentSeconds: 4, firstSegmentSeconds: 1, listSize: 10, retentionMs: 90_000 });
-    expect(config.upscale).toEqual({ aiEnabled: false, scaleFactor: 3, preset: 'fast', crf: 18 });
+    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 3, preset: 'fast', crf: 18 });
     expect(config.mediaRoots).toEqual(['/media/films', '/media/tv']);
     expect(config.temporal.address).toBe('temporal:7233');
     expect(config.databaseUrl).toBe('postgres://u:p@db/upflow');
@@ -60,8 +61,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value }, '/x')).toThrow(new RegExp(`^${name}=`));
   });
 
-  it('refuses SRGAN_ENABLE=1 until a model ships, saying what to do', () => {
-    expect(() => loadConfig({ SRGAN_ENABLE: '1' }, '/x')).toThrow(/SRGAN_ENABLE=0/);
+  it('turns the ONNX path on with SRGAN_ENABLE=1 and validates the model id', () => {
+    const config = loadConfig({ SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-m-an', UPFLOW_INFERENCE_THREADS: '3' }, '/x');
+    expect(config.upscale).toMatchObject({ aiEnabled: true, model: 'anime4k-m-an' });
+    expect(config.inference).toEqual({ executionProvider: 'auto', threads: 3 });
+    expect(() => loadConfig({ UPFLOW_MODEL: 'esrgan-9000' }, '/x')).toThrow(/^UPFLOW_MODEL=/);
+    expect(() => loadConfig({ UPFLOW_EXECUTION_PROVIDER: 'tpu' }, '/x')).toThrow(/^UPFLOW_EXECUTION_PROVIDER=/);
   });
 
   it('resolves relative folders against the working directory', () => {

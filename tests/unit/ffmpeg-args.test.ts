@@ -1,15 +1,45 @@
-import { buildLanczosStreamArgs, buildProbeArgs, parseProgressBlock, parseSourceInfo, teeQuote } from '../../adapters/ffmpeg';
+import { buildFrameDecodeArgs, buildFrameEncodeArgs, buildLanczosStreamArgs, buildProbeArgs, frameRateArg, parseProgressBlock, parseSourceInfo, teeQuote } from '../../adapters/ffmpeg';
 import type { StreamPlan } from '../../common/domain';
 import { planStream, segmentBoundaries } from '../../workflows/plan';
 
 const source = { durationSeconds: 20, fps: 25, width: 640, height: 360, videoCodec: 'h264', hasAudio: true, audioCodec: 'aac' };
-const settings = { scaleFactor: 2, preset: 'veryfast', crf: 20, segmentSeconds: 6, firstSegmentSeconds: 1, hlsRetentionMs: 1000 };
+const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, scaleFactor: 2, preset: 'veryfast', crf: 20, segmentSeconds: 6, firstSegmentSeconds: 1, hlsRetentionMs: 1000 };
 
 describe('planStream', () => {
   it('scales to even dimensions and keeps audio when the source has it', () => {
     const plan = planStream({ ...source, width: 641, height: 359 }, settings);
     expect(plan).toMatchObject({ upscaler: 'lanczos', outputWidth: 1282, outputHeight: 718, keepAudio: true, encoder: 'libx264' });
     expect(planStream({ ...source, hasAudio: false }, settings).keepAudio).toBe(false);
+  });
+
+  it('plans the ONNX path with the configured model and its step-down ladder when SRGAN_ENABLE is on', () => {
+    const plan = planStream(source, { ...settings, aiEnabled: true, model: 'anime4k-l-rl' });
+    expect(plan).toMatchObject({ upscaler: 'anime4k-l-rl', modelScale: 2, outputWidth: 1280, outputHeight: 720 });
+    expect(plan.ladder).toEqual(['anime4k-l-rl', 'anime4k-m-rl', 'anime4k-s-rl', 'lanczos-x2']);
+    expect(planStream(source, settings)).toMatchObject({ upscaler: 'lanczos', ladder: [], modelScale: null });
+  });
+});
+
+describe('ONNX path arguments', () => {
+  const plan = planStream(source, { ...settings, aiEnabled: true, scaleFactor: 3 });
+  const options = { sourcePath: '/media/a.mkv', plan, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', partialFinal: '/out/a.partial.mkv' };
+
+  it('decodes to planar RGB at a constant frame rate on stdout', () => {
+    const args = buildFrameDecodeArgs({ sourcePath: '/media/a.mkv', fps: 24000 / 1001 });
+    expect(args.join(' ')).toContain('-fps_mode cfr -r 24000/1001 -f rawvideo -pix_fmt gbrp pipe:1');
+  });
+
+  it('encodes raw frames from stdin with the source audio, resizing when the plan differs from the model', () => {
+    const args = buildFrameEncodeArgs({ ...options, frameWidth: 1280, frameHeight: 720 });
+    expect(args.join(' ')).toContain('-f rawvideo -pix_fmt gbrp -s 1280x720 -framerate 25 -i pipe:0 -i /media/a.mkv -map 0:v:0 -map 1:a:0');
+    expect(args[args.indexOf('-vf') + 1]).toBe('scale=1920:1080:flags=lanczos,format=yuv420p');
+    const exact = buildFrameEncodeArgs({ ...options, plan: { ...plan, outputWidth: 1280, outputHeight: 720 }, frameWidth: 1280, frameHeight: 720 });
+    expect(exact[exact.indexOf('-vf') + 1]).toBe('format=yuv420p');
+  });
+
+  it('writes NTSC rates exactly', () => {
+    expect(frameRateArg(29.97002997)).toBe('30000/1001');
+    expect(frameRateArg(25)).toBe('25');
   });
 });
 

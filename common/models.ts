@@ -1,0 +1,131 @@
+/**
+ * The model registry: every upscaler the ONNX path can run, with its scale, licence, source
+ * package, input and its measured speed. Pure data: the workflow's plan and rate control read
+ * it, so nothing here touches Node. The ONNX files are built from the named npm packages by
+ * `npm run models` (models/) into `<UPFLOW_CACHE_DIR>/models/<id>.onnx`.
+ */
+
+export const MODEL_IDS = [
+  'anime4k-s-rl',
+  'anime4k-m-rl',
+  'anime4k-l-rl',
+  'anime4k-s-an',
+  'anime4k-m-an',
+  'anime4k-l-an',
+  'lanczos-x2',
+  'lanczos-x4',
+] as const;
+
+export type ModelId = (typeof MODEL_IDS)[number];
+
+/** Frame sizes the bench measures; the registry keeps a figure for each. */
+export const BENCH_SIZES = ['360p', '540p', '720p', '1080p'] as const;
+export type BenchSize = (typeof BENCH_SIZES)[number];
+
+export interface ModelSource {
+  package: string;
+  version: string;
+  /** Files inside the package the weights come from. */
+  files: string[];
+  licence: string;
+  /** Who to credit, as the licence asks. */
+  copyright: string;
+}
+
+export interface ModelInfo {
+  id: ModelId;
+  title: string;
+  /** Output size ÷ input size. */
+  scale: 2 | 4;
+  kind: 'cnn' | 'gan' | 'filter';
+  /** 'rl': trained on real-life video; 'an': anime, the original Anime4K weights. */
+  content?: 'real-life' | 'anime';
+  source: ModelSource | null;
+  /** What the graph takes and gives: JavaScript only moves these buffers. */
+  input: string;
+  /** Rate control's next, cheaper step; null at the bottom of the ladder. */
+  stepDown: ModelId | null;
+  /** Where it runs at video speed. */
+  suited: 'cpu' | 'gpu';
+  /**
+   * Inference alone, frames per second, onnxruntime CPU with 2 threads on this project's
+   * 2-core development machine (AMD EPYC, AVX-512), from `npx upflow bench`.
+   */
+  measuredCpuFps: Partial<Record<BenchSize, number>>;
+}
+
+const FRAMES = 'uint8 planar RGB frames [batch, 3 (G, B, R as ffmpeg gbrp), height, width], any size';
+
+const WEBSR: Omit<ModelSource, 'files'> = {
+  package: '@websr/websr',
+  version: '0.0.15',
+  licence: 'MIT',
+  copyright: 'Anime4K networks © 2019-2021 bloc97 (MIT); weights packaged and the rl variants retrained by Sam Bhattacharyya (websr, MIT)',
+};
+
+function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId, measuredCpuFps: ModelInfo['measuredCpuFps']): ModelInfo {
+  const sizeName = { s: 'S', m: 'M', l: 'L' }[size];
+  return {
+    id: `anime4k-${size}-${variant}`,
+    title: `Anime4K CNN 2x ${sizeName} (${variant === 'rl' ? 'real life' : 'anime'})`,
+    scale: 2,
+    kind: 'cnn',
+    content: variant === 'rl' ? 'real-life' : 'anime',
+    source: { ...WEBSR, files: [`weights/anime4k/cnn-2x-${size}-${variant}.json`] },
+    input: FRAMES,
+    stepDown,
+    suited: size === 'l' ? 'gpu' : 'cpu',
+    measuredCpuFps,
+  };
+}
+
+const S_FPS = { '360p': 50 };
+const M_FPS = { '360p': 22 };
+const L_FPS = { '360p': 11 };
+
+export const MODELS: Record<ModelId, ModelInfo> = {
+  'anime4k-s-rl': anime4k('s', 'rl', 'lanczos-x2', S_FPS),
+  'anime4k-m-rl': anime4k('m', 'rl', 'anime4k-s-rl', M_FPS),
+  'anime4k-l-rl': anime4k('l', 'rl', 'anime4k-m-rl', L_FPS),
+  'anime4k-s-an': anime4k('s', 'an', 'lanczos-x2', S_FPS),
+  'anime4k-m-an': anime4k('m', 'an', 'anime4k-s-an', M_FPS),
+  'anime4k-l-an': anime4k('l', 'an', 'anime4k-m-an', L_FPS),
+  'lanczos-x2': {
+    id: 'lanczos-x2',
+    title: 'Lanczos 2x (fixed 6-tap kernel, as ffmpeg scale=lanczos)',
+    scale: 2,
+    kind: 'filter',
+    source: null,
+    input: FRAMES,
+    stepDown: null,
+    suited: 'cpu',
+    measuredCpuFps: {},
+  },
+  'lanczos-x4': {
+    id: 'lanczos-x4',
+    title: 'Lanczos 4x (fixed 6-tap kernel, as ffmpeg scale=lanczos)',
+    scale: 4,
+    kind: 'filter',
+    source: null,
+    input: FRAMES,
+    stepDown: null,
+    suited: 'cpu',
+    measuredCpuFps: {},
+  },
+};
+
+export function isModelId(value: string): value is ModelId {
+  return (MODEL_IDS as readonly string[]).includes(value);
+}
+
+/** The ladder rate control walks down from `start`: start, its step-down, … the filter. */
+export function stepDownLadder(start: ModelId): ModelId[] {
+  const ladder: ModelId[] = [start];
+  for (let next = MODELS[start].stepDown; next; next = MODELS[next].stepDown) ladder.push(next);
+  return ladder;
+}
+
+/** Where `npm run models` puts a model's ONNX file (a manifest sits beside it as `.json`). */
+export function modelPath(cacheDir: string, id: ModelId): string {
+  return `${cacheDir.replace(/\/+$/, '')}/models/${id}.onnx`;
+}
