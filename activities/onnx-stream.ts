@@ -23,7 +23,8 @@ export class ModelSessions {
     private readonly logger: Logger,
   ) {}
 
-  get(id: ModelId): Promise<FrameUpscaler> {
+  /** Async so that a missing model is a rejection wherever it is asked for, never a throw. */
+  async get(id: ModelId): Promise<FrameUpscaler> {
     let session = this.sessions.get(id);
     if (!session) {
       const file = modelPath(this.config.cacheDir, id);

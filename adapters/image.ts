@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { PNG } from 'pngjs';
+import { GBRP_PLANE_FROM_RGB } from '../common/models';
 
 export interface RgbImage {
   width: number;
@@ -36,13 +37,10 @@ export function encodePng(image: RgbImage): Buffer {
   return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
 }
 
-/** Plane p of gbrp holds packed channel GBRP_FROM_RGB[p]. */
-const GBRP_FROM_RGB = [1, 2, 0] as const;
-
 export function toPlanarGbr(image: RgbImage): Uint8Array {
   const n = image.width * image.height;
   const planes = new Uint8Array(n * 3);
-  GBRP_FROM_RGB.forEach((rgb, plane) => {
+  GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
     for (let p = 0; p < n; p++) planes[plane * n + p] = image.data[p * 3 + rgb]!;
   });
   return planes;
@@ -51,7 +49,7 @@ export function toPlanarGbr(image: RgbImage): Uint8Array {
 export function fromPlanarGbr(planes: Uint8Array, width: number, height: number): RgbImage {
   const n = width * height;
   const data = new Uint8Array(n * 3);
-  GBRP_FROM_RGB.forEach((rgb, plane) => {
+  GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
     for (let p = 0; p < n; p++) data[p * 3 + rgb] = planes[plane * n + p]!;
   });
   return { width, height, data };

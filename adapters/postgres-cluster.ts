@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from './logger';
@@ -37,6 +38,16 @@ export class PostgresMissingError extends Error {
 }
 
 /** The newest installed server's bin folder (Debian keeps them under /usr/lib/postgresql/<major>). */
+/**
+ * A fresh temporary folder for a data directory: readable by others, because the private
+ * cluster runs as the `postgres` user when Upflow runs as root (mkdtemp makes it 0700).
+ */
+export function makeTempDataDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
 export function findPostgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   const majors = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];

@@ -3,7 +3,6 @@
  * Prints seconds from trigger to the first playable segment, the real-time multiplier and fps.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { TitlesService } from '../api/titles-service';
 import { loadConfig } from '../common/config';
@@ -12,6 +11,7 @@ import { makeTestClip } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { findFreePort } from '../adapters/process';
 import { startStack } from './stack';
+import { makeTempDataDir } from '../adapters/postgres-cluster';
 
 export interface BenchCase {
   label: string;
@@ -39,9 +39,7 @@ export interface BenchResult {
 const POLL_MS = 25;
 
 export async function benchCommand(options: { json: boolean; seconds: number; cases: BenchCase[] }, logger: Logger): Promise<BenchResult[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-bench-'));
-  // Readable by the postgres user, which owns the private cluster when we run as root.
-  fs.chmodSync(dir, 0o755);
+  const dir = makeTempDataDir('upflow-bench-');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     UPFLOW_DATA_DIR: dir,

@@ -5,30 +5,13 @@ import type { Config } from '../common/config';
 import { BENCH_SIZES, MODELS, MODEL_IDS, modelPath, type ModelId } from '../common/models';
 import { buildModels, readManifest } from '../models/build';
 
-/** Figures `upflow bench` measured on this machine, if it ran here. */
-export function localBenchFile(config: Config): string {
-  return path.join(config.cacheDir, 'models', 'bench.json');
-}
-
-export type LocalBench = Partial<Record<ModelId, Partial<Record<(typeof BENCH_SIZES)[number], number>>>>;
-
-function readLocalBench(config: Config): LocalBench {
-  try {
-    return JSON.parse(fs.readFileSync(localBenchFile(config), 'utf8')) as LocalBench;
-  } catch {
-    return {};
-  }
-}
-
 export function listModelsCommand(config: Config, options: { json: boolean }): void {
-  const local = readLocalBench(config);
   const rows = MODEL_IDS.map((id) => {
     const info = MODELS[id];
     return {
       ...info,
       built: fs.existsSync(modelPath(config.cacheDir, id)) && readManifest(config.cacheDir, id) !== undefined,
       file: modelPath(config.cacheDir, id),
-      measuredHereFps: local[id] ?? {},
     };
   });
   if (options.json) {
@@ -36,11 +19,11 @@ export function listModelsCommand(config: Config, options: { json: boolean }): v
     return;
   }
   const fps = (figures: Partial<Record<string, number>>) => BENCH_SIZES.map((s) => (figures[s] === undefined ? '-' : figures[s]!.toFixed(1)).padStart(6)).join('');
-  process.stdout.write(`${'model'.padEnd(15)}${'scale'.padEnd(6)}${'kind'.padEnd(7)}${'for'.padEnd(5)}${'built'.padEnd(7)}${'licence'.padEnd(14)}${'source'.padEnd(22)}fps (CPU, 2 threads) ${BENCH_SIZES.join(' / ')}  [here]\n`);
+  process.stdout.write(`${'model'.padEnd(15)}${'scale'.padEnd(6)}${'kind'.padEnd(7)}${'for'.padEnd(5)}${'built'.padEnd(7)}${'licence'.padEnd(14)}${'source'.padEnd(22)}fps (CPU, 2 threads) ${BENCH_SIZES.join(' / ')}\n`);
   for (const r of rows) {
     const source = r.source ? `${r.source.package}@${r.source.version}` : '(fixed kernel)';
     process.stdout.write(
-      `${r.id.padEnd(15)}${`x${r.scale}`.padEnd(6)}${r.kind.padEnd(7)}${r.suited.padEnd(5)}${(r.built ? 'yes' : 'no').padEnd(7)}${(r.source?.licence ?? '-').padEnd(14)}${source.padEnd(22)}${fps(r.measuredCpuFps)}  [${fps(r.measuredHereFps).trim()}]\n`,
+      `${r.id.padEnd(15)}${`x${r.scale}`.padEnd(6)}${r.kind.padEnd(7)}${r.suited.padEnd(5)}${(r.built ? 'yes' : 'no').padEnd(7)}${(r.source?.licence ?? '-').padEnd(14)}${source.padEnd(22)}${fps(r.measuredCpuFps)}\n`,
     );
   }
   process.stdout.write(`\nModel files: ${path.join(config.cacheDir, 'models')} (npm run models builds missing or stale ones).\nSet SRGAN_ENABLE=1 and UPFLOW_MODEL=<model> to upscale with one.\n`);

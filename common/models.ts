@@ -54,6 +54,12 @@ export interface ModelInfo {
   measuredCpuFps: Partial<Record<BenchSize, number>>;
 }
 
+/**
+ * Frames between ffmpeg and the models are planar G, B, R (ffmpeg's gbrp): plane p holds the
+ * packed-RGB channel GBRP_PLANE_FROM_RGB[p].
+ */
+export const GBRP_PLANE_FROM_RGB = [1, 2, 0] as const;
+
 const FRAMES = 'uint8 planar RGB frames [batch, 3 (G, B, R as ffmpeg gbrp), height, width], any size';
 
 const WEBSR: Omit<ModelSource, 'files'> = {
@@ -79,6 +85,20 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId,
   };
 }
 
+function lanczos(scale: 2 | 4): ModelInfo {
+  return {
+    id: `lanczos-x${scale}`,
+    title: `Lanczos-3 ${scale}x (fixed 7-tap separable kernel, edges clamped)`,
+    scale,
+    kind: 'filter',
+    source: null,
+    input: FRAMES,
+    stepDown: null,
+    suited: 'cpu',
+    measuredCpuFps: {},
+  };
+}
+
 const S_FPS = { '360p': 50 };
 const M_FPS = { '360p': 22 };
 const L_FPS = { '360p': 11 };
@@ -90,28 +110,8 @@ export const MODELS: Record<ModelId, ModelInfo> = {
   'anime4k-s-an': anime4k('s', 'an', 'lanczos-x2', S_FPS),
   'anime4k-m-an': anime4k('m', 'an', 'anime4k-s-an', M_FPS),
   'anime4k-l-an': anime4k('l', 'an', 'anime4k-m-an', L_FPS),
-  'lanczos-x2': {
-    id: 'lanczos-x2',
-    title: 'Lanczos 2x (fixed 6-tap kernel, as ffmpeg scale=lanczos)',
-    scale: 2,
-    kind: 'filter',
-    source: null,
-    input: FRAMES,
-    stepDown: null,
-    suited: 'cpu',
-    measuredCpuFps: {},
-  },
-  'lanczos-x4': {
-    id: 'lanczos-x4',
-    title: 'Lanczos 4x (fixed 6-tap kernel, as ffmpeg scale=lanczos)',
-    scale: 4,
-    kind: 'filter',
-    source: null,
-    input: FRAMES,
-    stepDown: null,
-    suited: 'cpu',
-    measuredCpuFps: {},
-  },
+  'lanczos-x2': lanczos(2),
+  'lanczos-x4': lanczos(4),
 };
 
 export function isModelId(value: string): value is ModelId {

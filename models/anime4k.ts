@@ -10,10 +10,8 @@
  * is a bilinear 2x of the input plus the residual (sub-pixel channel dx + 2*dy). Borders are
  * zero-padded for the convolutions and edge-clamped for the bilinear base.
  */
+import { GBRP_PLANE_FROM_RGB } from '../common/models';
 import { OnnxGraph, framesIn, framesOut } from './onnx-graph';
-
-/** Frame planes are G, B, R (ffmpeg's gbrp); websr's colours are R, G, B. */
-const PLANE_FROM_RGB = [1, 2, 0] as const;
 
 export interface Anime4kLayerJson {
   name: string;
@@ -116,7 +114,7 @@ function planarInput(w: ConvWeights): ConvWeights {
   const taps = kh * kw;
   const data = new Float32Array(w.data.length);
   for (let o = 0; o < outChannels; o++) {
-    PLANE_FROM_RGB.forEach((rgb, plane) => {
+    GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
       data.set(w.data.subarray((o * 3 + rgb) * taps, (o * 3 + rgb + 1) * taps), (o * 3 + plane) * taps);
     });
   }
@@ -179,7 +177,8 @@ export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson
     residual = g.node('Reshape', [shared, g.int64s('shape_1_4', [0, 1, 4, -1])], {}, 'residual_shared'); // [N, 1, 4, H*W]
   } else {
     const colours = arch.last.layers;
-    const w = toOihw(PLANE_FROM_RGB.map((rgb) => layer(weights, colours[rgb])), 1);
+    // websr's colours are R, G, B; the frame planes G, B, R.
+    const w = toOihw(GBRP_PLANE_FROM_RGB.map((rgb) => layer(weights, colours[rgb])), 1);
     const all = g.node('Concat', activations, { axis: 1 }, 'dense');
     residual = g.conv(all, { data: scaled(w.data, 255), dims: w.dims }, scaled(w.bias, 255), { hint: 'residual', pads: [0, 0, 0, 0] });
   }

@@ -117,8 +117,6 @@ function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
  * onnxruntime 1.30 on the 2-core CPU). `phases` holds, per colour plane in G, B, R order, s²
  * sub-pixel planes (row-major sub-positions) on the 0..255 scale.
  */
-export const PLANE_ORDER = ['g', 'b', 'r'] as const;
-
 export function framesIn(g: OnnxGraph, input: string): string {
   return g.node('Cast', [input], { to: onnx.TensorProto.DataType.FLOAT }, 'pixels');
 }

@@ -4,12 +4,11 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../adapters/logger';
-import { startPostgresCluster } from '../../adapters/postgres-cluster';
+import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
 import { findFreePort, killStaleFromPidFile, startChild, writePidFile } from '../../adapters/process';
 import { findTemporalCli, startTemporalDevServer } from '../../adapters/temporal-server';
 import { descendantsOf, isAlive, waitFor } from '../support/upflow-process';
@@ -18,8 +17,7 @@ const logger = createLogger({ level: 'silent' });
 let dir: string;
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-services-'));
-  fs.chmodSync(dir, 0o755);
+  dir = makeTempDataDir('upflow-services-');
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

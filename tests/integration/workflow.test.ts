@@ -3,7 +3,6 @@
  * real worker wiring, real activities, real ffmpeg and a real Postgres cluster.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,7 +11,7 @@ import { workflowIdForTitle, type UpscaleStatus } from '../../common/domain';
 import { titleKeyFor } from '../../common/media-paths';
 import { createLogger } from '../../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
-import { startPostgresCluster } from '../../adapters/postgres-cluster';
+import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../../adapters/temporal';
 import { findTemporalCli } from '../../adapters/temporal-server';
 import { cancelSignal, statusQuery } from '../../workflows/definitions';
@@ -31,8 +30,7 @@ describe('upscaleTitle workflow', () => {
   const logger = createLogger({ level: 'warn' });
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-wf-'));
-    fs.chmodSync(dir, 0o755);
+    dir = makeTempDataDir('upflow-wf-');
     config = loadConfig({
       UPFLOW_DATA_DIR: path.join(dir, 'data'),
       UPFLOW_MEDIA_ROOTS: path.join(dir, 'media'),

@@ -4,9 +4,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../../adapters/process';
+import { makeTempDataDir } from '../../adapters/postgres-cluster';
 
 export interface UpflowProcess {
   dir: string;
@@ -49,8 +49,7 @@ export function isAlive(pid: number): boolean {
 }
 
 export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}): Promise<UpflowProcess> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-e2e-'));
-  fs.chmodSync(dir, 0o755);
+  const dir = makeTempDataDir('upflow-e2e-');
   const mediaDir = path.join(dir, 'media');
   fs.mkdirSync(mediaDir, { recursive: true });
   const apiPort = await findFreePort();
