@@ -37,6 +37,7 @@ export class ModelSessions {
       session = loadFrameUpscaler({
         model: file,
         scale: MODELS[id].scale,
+        cpuGraphOptimization: MODELS[id].cpuGraphOptimization,
         executionProvider: this.config.inference.executionProvider,
         threads: this.config.inference.threads,
         logger: this.logger,

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { CpuGraphOptimization } from '../common/models';
 import type { Logger } from './logger';
 
 export type ExecutionProviderSetting = 'auto' | 'cuda' | 'cpu';
@@ -28,14 +29,11 @@ export interface LoadUpscalerOptions {
   executionProvider: ExecutionProviderSetting;
   /** Threads for one frame's operators: the cores this worker owns. */
   threads: number;
+  /** CPU graph optimisation level: the registry's `cpuGraphOptimization` for the model. */
+  cpuGraphOptimization: CpuGraphOptimization;
   logger: Logger;
 }
 
-/**
- * 'extended' optimisations, not 'all': the NCHWc layout transform of 'all' pads Anime4K's 4-
- * and 8-channel layers to 16-channel blocks on AVX-512 and made M and L ~25 % slower (measured).
- */
-const GRAPH_OPTIMIZATION: ort.InferenceSession.SessionOptions['graphOptimizationLevel'] = 'extended';
 
 /**
  * Whether onnxruntime-node's CUDA provider library is installed beside its binding (the GPU
@@ -56,7 +54,7 @@ export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<F
     executionProviders: ['cpu'],
     intraOpNumThreads: options.threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: GRAPH_OPTIMIZATION,
+    graphOptimizationLevel: options.cpuGraphOptimization,
   };
   let session: ort.InferenceSession | undefined;
   let provider: 'cuda' | 'cpu' = 'cpu';

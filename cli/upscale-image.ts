@@ -17,7 +17,7 @@ export async function upscaleImageCommand(file: string, options: { model: ModelI
   if (!fs.existsSync(onnxFile)) throw new Error(`model ${options.model} is not built (${onnxFile} missing): run \`npm run models\``);
   const image = readPng(file);
   const output = path.resolve(options.output ?? path.join(config.outputDir, `${path.basename(file, path.extname(file))}.${options.model}.png`));
-  const upscaler = await loadFrameUpscaler({ model: onnxFile, scale: model.scale, executionProvider: config.inference.executionProvider, threads: config.inference.threads, logger });
+  const upscaler = await loadFrameUpscaler({ model: onnxFile, scale: model.scale, cpuGraphOptimization: model.cpuGraphOptimization, executionProvider: config.inference.executionProvider, threads: config.inference.threads, logger });
   try {
     const started = performance.now();
     const planes = await upscaler.upscale(toPlanarGbr(image), 1, image.width, image.height);

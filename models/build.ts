@@ -10,6 +10,8 @@ import path from 'node:path';
 import { MODELS, MODEL_IDS, modelPath, type ModelId, type ModelInfo } from '../common/models';
 import { buildAnime4kGraph, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
 import { buildLanczosGraph } from './lanczos';
+import { buildRealEsrganGraph, parseNcnnModel } from './realesrgan';
+import { ensureRealEsrganWeights } from './realesrgan-weights';
 
 export interface ModelManifest {
   id: ModelId;
@@ -45,7 +47,7 @@ interface BuildInput {
   build(): Uint8Array;
 }
 
-async function buildInput(id: ModelId): Promise<BuildInput> {
+async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
   const info = MODELS[id];
   const docString = `${info.title}. Built by Upflow from ${info.source ? `${info.source.package}@${info.source.version} (${info.source.licence}; ${info.source.copyright})` : 'a fixed kernel'}. ${info.input}.`;
   const anime4k = /^anime4k-([sml])-(rl|an)$/.exec(id);
@@ -53,6 +55,12 @@ async function buildInput(id: ModelId): Promise<BuildInput> {
     const file = path.join(websrWeightsDir(info), info.source!.files[0]!);
     const bytes = fs.readFileSync(file);
     return { weights: [bytes], build: () => buildAnime4kGraph(anime4k[1] as Anime4kSize, JSON.parse(bytes.toString('utf8')) as Anime4kWeightsJson, docString) };
+  }
+  if (id === 'realesrgan-x2' || id === 'realesrgan-x4') {
+    const files = await ensureRealEsrganWeights(cacheDir);
+    const param = fs.readFileSync(files.param);
+    const bin = fs.readFileSync(files.bin);
+    return { weights: [param, bin], build: () => buildRealEsrganGraph(info.scale, parseNcnnModel(param.toString('utf8'), bin), docString) };
   }
   if (id === 'lanczos-x2' || id === 'lanczos-x4') return { weights: [], build: () => buildLanczosGraph(info.scale, docString) };
   throw new Error(`no converter for model ${id}`);
@@ -79,7 +87,7 @@ export async function buildModels(options: { cacheDir: string; ids?: readonly Mo
   const converter = converterHash();
   const reports: BuildReport[] = [];
   for (const id of options.ids ?? MODEL_IDS) {
-    const input = await buildInput(id);
+    const input = await buildInput(id, options.cacheDir);
     const hash = sha256(converter, ...input.weights);
     const file = modelPath(options.cacheDir, id);
     const manifest = readManifest(options.cacheDir, id);

@@ -18,7 +18,7 @@ const weightsFor = (size: Anime4kSize, variant: 'rl' | 'an'): Anime4kWeightsJson
   JSON.parse(fs.readFileSync(path.join(websrDir, 'weights', 'anime4k', `cnn-2x-${size}-${variant}.json`), 'utf8')) as Anime4kWeightsJson;
 
 async function runGraph(model: Uint8Array, image: RgbImage, scale: number): Promise<RgbImage> {
-  const upscaler = await loadFrameUpscaler({ model, scale, executionProvider: 'cpu', threads: 1, logger });
+  const upscaler = await loadFrameUpscaler({ model, scale, executionProvider: 'cpu', threads: 1, cpuGraphOptimization: 'extended', logger });
   try {
     const out = await upscaler.upscale(toPlanarGbr(image), 1, image.width, image.height);
     return fromPlanarGbr(out, image.width * scale, image.height * scale);

@@ -19,7 +19,7 @@ import { maxAbsDifference, structuredTestImage } from '../support/images';
 const logger = createLogger({ level: 'silent' });
 
 async function runGraph(model: Uint8Array, image: RgbImage, scale: number): Promise<RgbImage> {
-  const upscaler = await loadFrameUpscaler({ model, scale, executionProvider: 'cpu', threads: 2, logger });
+  const upscaler = await loadFrameUpscaler({ model, scale, executionProvider: 'cpu', threads: 2, cpuGraphOptimization: 'all', logger });
   try {
     const out = await upscaler.upscale(toPlanarGbr(image), 1, image.width, image.height);
     return fromPlanarGbr(out, image.width * scale, image.height * scale);
