@@ -1,5 +1,6 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
-import type { JobState, SourceInfo, StreamPlan } from '../common/domain';
+import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/domain';
+import { describeModelChange } from '../workflows/rate-control';
 import type { ActivityDeps } from './index';
 import { currentJob } from './context';
 
@@ -34,6 +35,12 @@ export function createJobActivities({ store }: Pick<ActivityDeps, 'store'>) {
         },
         { kind: update.state, message: update.message },
       );
+    },
+
+    /** Rate control stepped the model down: the job's current model and an event with the reason. */
+    async recordModelChange(change: ModelChange): Promise<void> {
+      const { jobId } = currentJob();
+      await store.updateJob(jobId, { model: change.toModel }, { kind: 'model-step-down', message: describeModelChange(change), data: change });
     },
   };
 }

@@ -2,23 +2,30 @@
  * The long activity: one encode writes the HLS segments and the final file — ffmpeg alone
  * (lanczos) or decoder → ONNX model → encoder (SRGAN_ENABLE=1). While it
  * runs, each completed segment is recorded (Postgres), listed (playlist), heartbeated and
- * signalled to the workflow, which keeps the latest progress as its queryable state.
+ * signalled to the workflow, which keeps the latest progress as its queryable state. On the
+ * ONNX path each segment's rate also goes to the workflow's rate control (an update), whose
+ * answer is the model for the next segment boundary.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
-import type { StreamPlan, StreamProgress } from '../common/domain';
+import type { SegmentReport, StreamPlan, StreamProgress } from '../common/domain';
+import type { ModelId } from '../common/models';
 import { titleFiles } from '../common/media-paths';
 import { encodeStream, type EncodeProgress } from '../adapters/ffmpeg';
 import { readSegmentList, renderPlaylist, writeFileAtomic, type ListedSegment } from '../adapters/hls-playlist';
-import { progressSignal } from '../workflows/definitions';
+import { progressSignal, segmentDoneUpdate } from '../workflows/definitions';
+import { segmentBoundaries } from '../workflows/plan';
 import type { ActivityDeps } from './index';
 import { encodeWithModels, ModelSessions } from './onnx-stream';
 import { currentJob } from './context';
+import { ModelSchedule } from './model-schedule';
 
 const SEGMENT_POLL_MS = 200;
 /** Progress reaches the workflow at least this often between segments. */
 const PROGRESS_SIGNAL_INTERVAL_MS = 5000;
+/** A rate-control answer slower than this is left for the next segment's: the stream goes on. */
+const RATE_CONTROL_TIMEOUT_MS = 5000;
 
 export interface StreamInput {
   titleKey: string;
@@ -55,6 +62,9 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       let listed: ListedSegment[] = [];
       let firstSegmentSeconds: number | undefined;
       let lastSignalAt = 0;
+      let lastSegmentAt = startedAt;
+      const plan = input.plan;
+      const schedule = plan.upscaler === 'lanczos' ? undefined : new ModelSchedule(plan.upscaler, segmentBoundaries(plan), plan.fps);
 
       const progress = (): StreamProgress => {
         const wallSeconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
@@ -84,9 +94,16 @@ export function createStreamActivities({ config, store, client, logger }: Activi
           if (all.length <= listed.length) return;
           for (const segment of all.slice(listed.length)) {
             const { size } = await fs.stat(path.join(files.hlsDir, segment.filename));
+            const now = Date.now();
+            const wallSeconds = Math.max(0.001, (now - lastSegmentAt) / 1000);
+            lastSegmentAt = now;
             listed = [...listed, segment];
-            firstSegmentSeconds ??= (Date.now() - startedAt) / 1000;
-            await store.recordSegment(jobId, { ...segment, bytes: size }, progress());
+            firstSegmentSeconds ??= (now - startedAt) / 1000;
+            const model = schedule?.modelOfSegment(segment.index) ?? null;
+            await store.recordSegment(jobId, { ...segment, bytes: size, model, wallSeconds }, progress());
+            if (schedule && model) {
+              await controlRate(schedule, { index: segment.index, durationSeconds: segment.durationSeconds, wallSeconds, rate: segment.durationSeconds / wallSeconds, model });
+            }
           }
           await writeFileAtomic(files.playlist, renderPlaylist(listed, {
             targetDurationSeconds: Math.ceil(input.plan.segmentSeconds),
@@ -98,6 +115,32 @@ export function createStreamActivities({ config, store, client, logger }: Activi
           await signalProgress(current);
         });
         return collecting;
+      };
+
+      /** Reports a segment to the workflow's rate control and schedules the model it answers with. */
+      const controlRate = async (schedule: ModelSchedule, report: SegmentReport) => {
+        let desired: ModelId;
+        try {
+          desired = await Promise.race([
+            client.workflow.getHandle(workflowId, jobId).executeUpdate(segmentDoneUpdate, { args: [report] }),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${RATE_CONTROL_TIMEOUT_MS} ms`)), RATE_CONTROL_TIMEOUT_MS).unref()),
+          ]);
+        } catch (err) {
+          log.warn({ err, segment: report.index }, 'rate control did not answer; keeping the current model');
+          return;
+        }
+        if (desired === schedule.current) return;
+        try {
+          // Loaded now, not at the boundary frame, so the switch does not stall the frames.
+          await sessions.get(desired);
+        } catch (err) {
+          log.warn({ err, model: desired }, 'rate control asked for a model this worker cannot load; keeping the current one');
+          return;
+        }
+        const switched = schedule.request(desired);
+        if (!switched) return;
+        log.info({ model: desired, ...switched }, 'switching model at a segment boundary');
+        await store.addEvent(jobId, 'model-switch', `${desired} upscales from segment ${switched.fromSegment} (frame ${switched.fromFrame}) on`, { model: desired, ...switched });
       };
 
       const poller = setInterval(() => {
@@ -124,8 +167,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
         if (input.plan.upscaler === 'lanczos') {
           await encodeStream(outputs, run);
         } else {
-          const model = input.plan.upscaler;
-          await encodeWithModels({ ...outputs, sessions, modelFor: () => model }, run);
+          await encodeWithModels({ ...outputs, sessions, modelFor: (index) => schedule!.modelFor(index) }, run);
         }
       } catch (err) {
         if (context.cancellationSignal.aborted) {

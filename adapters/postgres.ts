@@ -36,6 +36,10 @@ export interface SegmentRecord {
   startSeconds: number;
   durationSeconds: number;
   bytes: number;
+  /** ONNX path: the model that upscaled it; null for ffmpeg-only streams. */
+  model: string | null;
+  /** Wall seconds from the previous segment (or the stream's start) to this one. */
+  wallSeconds: number | null;
 }
 
 export interface JobEvent {
@@ -53,6 +57,8 @@ export interface JobRecord {
   name: string;
   state: JobState;
   upscaler: string | null;
+  /** The model producing the stream now: the plan's, or where rate control stepped down to. */
+  model: string | null;
   scaleFactor: number | null;
   source: SourceInfo | null;
   plan: StreamPlan | null;
@@ -79,6 +85,7 @@ interface JobRow {
   name: string;
   state: JobState;
   upscaler: string | null;
+  model: string | null;
   scale_factor: number | null;
   source: SourceInfo | null;
   plan: StreamPlan | null;
@@ -109,6 +116,7 @@ function toJob(row: JobRow): JobRecord {
     name: row.name,
     state: row.state,
     upscaler: row.upscaler,
+    model: row.model,
     scaleFactor: row.scale_factor,
     source: row.source,
     plan: row.plan,
@@ -141,6 +149,7 @@ export interface JobPatch {
   finished?: boolean;
   hlsRemoved?: boolean;
   progress?: StreamProgress;
+  model?: string;
 }
 
 export class UpflowStore {
@@ -180,10 +189,12 @@ export class UpflowStore {
     if (patch.plan) {
       set('plan', JSON.stringify(patch.plan));
       set('upscaler', patch.plan.upscaler);
+      if (patch.plan.upscaler !== 'lanczos') set('model', patch.plan.upscaler);
       set('scale_factor', patch.plan.scaleFactor);
       set('encoder', patch.plan.encoder);
       set('segment_seconds', patch.plan.segmentSeconds);
     }
+    if (patch.model !== undefined) set('model', patch.model);
     if (patch.failureReason !== undefined) set('failure_reason', patch.failureReason);
     if (patch.finalPath !== undefined) set('final_path', patch.finalPath);
     if (patch.progress) {
@@ -205,9 +216,9 @@ export class UpflowStore {
     try {
       await client.query('BEGIN');
       await client.query(
-        `INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id, index) DO NOTHING`,
-        [jobId, segment.index, segment.filename, segment.startSeconds, segment.durationSeconds, segment.bytes],
+        `INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (job_id, index) DO NOTHING`,
+        [jobId, segment.index, segment.filename, segment.startSeconds, segment.durationSeconds, segment.bytes, segment.model, segment.wallSeconds],
       );
       await client.query(
         `UPDATE jobs SET segments = (SELECT count(*) FROM segments WHERE job_id = $1),
@@ -271,8 +282,10 @@ export class UpflowStore {
   }
 
   async segmentsOf(jobId: string): Promise<SegmentRecord[]> {
-    const { rows } = await this.pool.query<{ index: number; filename: string; start_seconds: string; duration_seconds: string; bytes: string }>(
-      `SELECT index, filename, start_seconds, duration_seconds, bytes FROM segments WHERE job_id = $1 ORDER BY index`,
+    const { rows } = await this.pool.query<{
+      index: number; filename: string; start_seconds: string; duration_seconds: string; bytes: string; model: string | null; wall_seconds: string | null;
+    }>(
+      `SELECT index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds FROM segments WHERE job_id = $1 ORDER BY index`,
       [jobId],
     );
     return rows.map((r) => ({
@@ -281,6 +294,8 @@ export class UpflowStore {
       startSeconds: Number(r.start_seconds),
       durationSeconds: Number(r.duration_seconds),
       bytes: Number(r.bytes),
+      model: r.model,
+      wallSeconds: num(r.wall_seconds),
     }));
   }
 }

@@ -33,6 +33,7 @@ export function upscaleSettings(config: Config): UpscaleSettings {
     aiEnabled: config.upscale.aiEnabled,
     model: config.upscale.model,
     slowSegmentsBeforeStepDown: config.rateControl.slowSegmentsBeforeStepDown,
+    stepDownBelowRate: config.rateControl.stepDownBelowRate,
     scaleFactor: config.upscale.scaleFactor,
     preset: config.upscale.preset,
     crf: config.upscale.crf,

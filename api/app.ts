@@ -99,6 +99,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       job_id: job?.id ?? null,
       progress_percent: job ? Math.round(job.percent * 10) / 10 : 0,
       rate: job?.rate ?? null,
+      model: job?.model ?? null,
       ...(job?.failureReason ? { reason: job.failureReason } : {}),
     });
   });
@@ -122,6 +123,12 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   app.get('/jobs/:id', async (req, res) => {
     const { id } = jobIdParam.parse(req.params);
     res.json(await titles.job(id));
+  });
+
+  /** Each segment as it became playable: timing, per-segment rate and the model that made it. */
+  app.get('/jobs/:id/segments', async (req, res) => {
+    const { id } = jobIdParam.parse(req.params);
+    res.json({ segments: await titles.segments(id) });
   });
 
   app.post('/jobs/:id/cancel', async (req, res) => {

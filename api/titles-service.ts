@@ -9,7 +9,7 @@ import type { Config } from '../common/config';
 import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress } from '../common/domain';
 import { AppError } from '../common/errors';
 import { resolveSourcePath, titleFiles, titleKeyFor } from '../common/media-paths';
-import type { JobEvent, JobRecord, UpflowStore } from '../adapters/postgres';
+import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
 
@@ -126,6 +126,13 @@ export class TitlesService {
     const job = await this.store.getJob(id);
     if (!job) throw new AppError(404, `no job ${id}`);
     return this.jobView(job, true);
+  }
+
+  async segments(id: string): Promise<(SegmentRecord & { rate: number | null })[]> {
+    const job = await this.store.getJob(id);
+    if (!job) throw new AppError(404, `no job ${id}`);
+    const segments = await this.store.segmentsOf(id);
+    return segments.map((s) => ({ ...s, rate: s.wallSeconds ? s.durationSeconds / s.wallSeconds : null }));
   }
 
   /** The seed's status by file name: the title's latest job, or `queued` before it has one. */

@@ -55,6 +55,7 @@ const envSchema = z.object({
   UPFLOW_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
   UPFLOW_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   UPFLOW_RATE_STEPDOWN_SEGMENTS: z.coerce.number().int().min(1).max(100).default(2),
+  UPFLOW_RATE_STEPDOWN_BELOW: z.coerce.number().min(0.01).max(100).default(1),
   UPFLOW_DATA_DIR: z.string().min(1).default('./.upflow'),
   UPFLOW_MEDIA_ROOTS: z.string().optional(),
   UPFLOW_OUTPUT_DIR: z.string().optional(),
@@ -87,8 +88,11 @@ export interface Config {
   upscale: { aiEnabled: boolean; model: ModelId; scaleFactor: number; preset: X264Preset; crf: number };
   /** The ONNX path: where it runs and with how many threads (default: every core). */
   inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number };
-  /** Segments in a row below 1.0x real time before the workflow steps down to a faster model. */
-  rateControl: { slowSegmentsBeforeStepDown: number };
+  /**
+   * Segments in a row below `stepDownBelowRate` (1.0x: real time) before the workflow steps
+   * down to a faster model.
+   */
+  rateControl: { slowSegmentsBeforeStepDown: number; stepDownBelowRate: number };
   /** Unset: `upflow up` starts a Temporal dev server on `temporal.port` (web UI on `uiPort`). */
   temporal: { address?: string; namespace: string; port: number; uiPort: number };
   /** Unset: `upflow up` runs a Postgres cluster under `<dataDir>/postgres`. */
@@ -140,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       executionProvider: e.UPFLOW_EXECUTION_PROVIDER,
       threads: e.UPFLOW_INFERENCE_THREADS ?? os.availableParallelism(),
     },
-    rateControl: { slowSegmentsBeforeStepDown: e.UPFLOW_RATE_STEPDOWN_SEGMENTS },
+    rateControl: { slowSegmentsBeforeStepDown: e.UPFLOW_RATE_STEPDOWN_SEGMENTS, stepDownBelowRate: e.UPFLOW_RATE_STEPDOWN_BELOW },
     temporal: {
       address: e.UPFLOW_TEMPORAL_ADDRESS,
       namespace: e.UPFLOW_TEMPORAL_NAMESPACE,

@@ -57,7 +57,9 @@ export interface UpscaleSettings {
   /** SRGAN_ENABLE: the ONNX path with `model`; off, ffmpeg's lanczos. */
   aiEnabled: boolean;
   model: ModelId;
+  /** Rate control: this many segments in a row below `stepDownBelowRate` step the model down. */
   slowSegmentsBeforeStepDown: number;
+  stepDownBelowRate: number;
   scaleFactor: number;
   preset: string;
   crf: number;
@@ -86,12 +88,39 @@ export interface StreamProgress {
   firstSegmentSeconds?: number;
 }
 
+/** The stream activity's report of one finished segment, sent to the workflow's rate control. */
+export interface SegmentReport {
+  /** 0-based, as in the playlist. */
+  index: number;
+  durationSeconds: number;
+  /** Wall-clock seconds between the previous segment (or the stream's start) and this one. */
+  wallSeconds: number;
+  /** durationSeconds ÷ wallSeconds: content seconds per wall second. */
+  rate: number;
+  /** The model that upscaled this segment's frames. */
+  model: ModelId;
+}
+
+/** A step down the ladder, decided by the workflow after a run of slow segments. */
+export interface ModelChange {
+  fromModel: ModelId;
+  toModel: ModelId;
+  /** The segment whose report tipped the decision; the activity switches at a later boundary. */
+  afterSegment: number;
+  /** The rates of the slow segments in a row that led to it. */
+  slowRates: number[];
+  belowRate: number;
+}
+
 export interface UpscaleStatus {
   state: JobState;
   titleKey: string;
   plan?: StreamPlan;
   source?: SourceInfo;
   progress?: StreamProgress;
+  /** The model the stream should use now (ONNX path only): the plan's, or where rate control stepped down to. */
+  model?: ModelId;
+  modelChanges: ModelChange[];
   failureReason?: string;
   hlsRemoved: boolean;
 }

@@ -4,6 +4,8 @@ declare module 'm3u8-parser' {
     uri: string;
     duration: number;
     timeline?: number;
+    /** Set on a segment that follows #EXT-X-DISCONTINUITY. */
+    discontinuity?: boolean;
   }
   export interface Manifest {
     allowCache?: boolean;
@@ -12,6 +14,8 @@ declare module 'm3u8-parser' {
     playlistType?: 'EVENT' | 'VOD';
     targetDuration?: number;
     segments: Segment[];
+    /** Indexes of segments that follow #EXT-X-DISCONTINUITY. */
+    discontinuityStarts: number[];
     version?: number;
   }
   export class Parser {

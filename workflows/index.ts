@@ -13,12 +13,13 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type UpscaleStatus, type UpscaleTitleInput } from '../common/domain';
+import { TASK_QUEUES, type SegmentReport, type UpscaleStatus, type UpscaleTitleInput } from '../common/domain';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../common/errors';
-import { cancelSignal, progressSignal, statusQuery } from './definitions';
+import { cancelSignal, progressSignal, segmentDoneUpdate, statusQuery } from './definitions';
 import { planStream } from './plan';
+import { initialRateControl, observeSegment, type RateControlState } from './rate-control';
 
-export { cancelSignal, progressSignal, statusQuery };
+export { cancelSignal, progressSignal, segmentDoneUpdate, statusQuery };
 
 /** Bookkeeping in Postgres: quick, and worth retrying for a while if Postgres restarts. */
 const jobs = proxyActivities<MediaQueueActivities>({
@@ -72,11 +73,31 @@ function failureType(err: unknown): string | undefined {
 }
 
 export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTitleResult> {
-  const status: UpscaleStatus = { state: 'queued', titleKey: input.titleKey, hlsRemoved: false };
+  const status: UpscaleStatus = { state: 'queued', titleKey: input.titleKey, modelChanges: [], hlsRemoved: false };
   setHandler(statusQuery, () => status);
   setHandler(progressSignal, (progress) => {
     status.progress = progress;
   });
+
+  let rateControl: RateControlState | undefined;
+  setHandler(
+    segmentDoneUpdate,
+    async (segment) => {
+      const { state, change } = observeSegment(rateControl!, segment, status.plan!.ladder, input.settings);
+      rateControl = state;
+      if (change) {
+        status.model = change.toModel;
+        status.modelChanges.push(change);
+        await jobs.recordModelChange(change);
+      }
+      return rateControl.model;
+    },
+    {
+      validator: (_segment: SegmentReport) => {
+        if (!rateControl) throw new Error('this title is not being upscaled by a model');
+      },
+    },
+  );
 
   const work = new CancellationScope();
   setHandler(cancelSignal, () => work.cancel());
@@ -91,6 +112,10 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
 
       const plan = planStream(source, input.settings);
       status.plan = plan;
+      if (plan.upscaler !== 'lanczos') {
+        status.model = plan.upscaler;
+        rateControl = initialRateControl(plan.upscaler);
+      }
       status.state = 'streaming';
       await jobs.recordJob({
         state: 'streaming',

@@ -61,3 +61,83 @@ describe('a title upscaled by a CNN through the whole stack', () => {
     expect(final.hasAudio).toBe(true);
   }, 150_000);
 });
+
+/**
+ * Rate control forced: a target rate no machine reaches (50x) and one slow segment as the
+ * limit make the workflow step down M → S → lanczos while the stream runs. The real models,
+ * encoder and workflow do the work; the test checks the decisions are recorded and the
+ * playlist and final file stay whole.
+ */
+describe('rate control stepping the model down mid-stream', () => {
+  let upflow: UpflowProcess;
+  let clip: string;
+  const seconds = 16;
+
+  beforeAll(async () => {
+    upflow = await startUpflow({
+      SRGAN_ENABLE: '1',
+      UPFLOW_MODEL: 'anime4k-m-rl',
+      HLS_SEGMENT_TIME: '1',
+      UPFLOW_RATE_STEPDOWN_BELOW: '50',
+      UPFLOW_RATE_STEPDOWN_SEGMENTS: '1',
+    });
+    clip = await makeClip(path.join(upflow.mediaDir, 'step down.mp4'), { seconds, width: 320, height: 180 });
+  }, 180_000);
+
+  afterAll(async () => {
+    if (!upflow) return;
+    expect(await upflow.stop()).toBe(0);
+    fs.rmSync(upflow.dir, { recursive: true, force: true });
+  });
+
+  it('steps down M → S → lanczos at segment boundaries with no gap or duplicate', async () => {
+    const triggered = await fetch(`${upflow.apiUrl}/upscale-trigger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Item: { Path: clip, Name: 'Step down' } }),
+    });
+    expect(triggered.status).toBe(202);
+    const hlsUrl = ((await triggered.json()) as { hls_url: string }).hls_url;
+    const done = await waitFor('completion', async () => {
+      const s = (await (await fetch(`${upflow.apiUrl}/hls-status/step down.mp4`)).json()) as Record<string, unknown>;
+      if (s.status === 'failed') throw new Error(`job failed: ${JSON.stringify(s)}`);
+      return s.complete === true ? s : undefined;
+    }, 120_000, 250);
+    const jobUrl = `${upflow.apiUrl}/jobs/${done.job_id as string}`;
+
+    // The decisions: in Postgres (events, the job's model) and in the workflow's state.
+    const job = (await (await fetch(jobUrl)).json()) as { model: string; upscaler: string; finalPath: string; events: { kind: string; message: string; data: unknown }[] };
+    expect(job).toMatchObject({ upscaler: 'anime4k-m-rl', model: 'lanczos-x2' });
+    const stepDowns = job.events.filter((e) => e.kind === 'model-step-down').map((e) => e.data);
+    expect(stepDowns).toMatchObject([
+      { fromModel: 'anime4k-m-rl', toModel: 'anime4k-s-rl', belowRate: 50 },
+      { fromModel: 'anime4k-s-rl', toModel: 'lanczos-x2', belowRate: 50 },
+    ]);
+    const switches = job.events.filter((e) => e.kind === 'model-switch').map((e) => e.data as { model: string; fromSegment: number });
+    expect(switches.map((s) => s.model)).toEqual(['anime4k-s-rl', 'lanczos-x2']);
+
+    // Each segment made by one model, in ladder order, switching where the events say.
+    const { segments } = (await (await fetch(`${jobUrl}/segments`)).json()) as { segments: { index: number; model: string; startSeconds: number; durationSeconds: number; rate: number }[] };
+    expect(segments.map((s) => s.index)).toEqual(segments.map((_, i) => i));
+    const firstOf = (model: string) => segments.findIndex((s) => s.model === model);
+    expect(firstOf('anime4k-s-rl')).toBe(switches[0]!.fromSegment);
+    expect(firstOf('lanczos-x2')).toBe(switches[1]!.fromSegment);
+    const order = ['anime4k-m-rl', 'anime4k-s-rl', 'lanczos-x2'];
+    const ranks = segments.map((s) => order.indexOf(s.model));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    for (const s of segments.slice(1)) expect(s.rate).toBeGreaterThan(0);
+
+    // The playlist: every segment once, in order, back to back, no discontinuity, whole clip.
+    const ended = parsePlaylist(await (await fetch(hlsUrl)).text());
+    expect(ended.endList).toBe(true);
+    expect(ended.segments.map((s) => s.uri)).toEqual(segments.map((_, i) => `seg${String(i).padStart(5, '0')}.ts`));
+    expect(ended.discontinuityStarts).toEqual([]);
+    expect(ended.mediaSequence ?? 0).toBe(0);
+    segments.slice(1).forEach((s, i) => expect(s.startSeconds).toBeCloseTo(segments[i]!.startSeconds + segments[i]!.durationSeconds, 2));
+    const total = ended.segments.reduce((sum, s) => sum + s.duration, 0);
+    expect(Math.abs(total - seconds)).toBeLessThan(0.2);
+    const final = ffprobe(job.finalPath);
+    expect([final.width, final.height]).toEqual([640, 360]);
+    expect(Math.abs(final.durationSeconds - ffprobe(clip).durationSeconds)).toBeLessThanOrEqual(0.1);
+  }, 150_000);
+});

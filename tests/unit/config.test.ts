@@ -11,7 +11,7 @@ describe('loadConfig', () => {
     expect(config.api).toEqual({ host: '0.0.0.0', port: 5000 });
     expect(config.hls).toEqual({ segmentSeconds: 6, firstSegmentSeconds: 1, listSize: 0, retentionMs: 24 * 3600_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20 });
-    expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2 });
+    expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
     expect(config.streamingEnabled).toBe(true);
     expect(config.temporal.address).toBeUndefined();

@@ -3,7 +3,7 @@ import type { StreamPlan } from '../../common/domain';
 import { planStream, segmentBoundaries } from '../../workflows/plan';
 
 const source = { durationSeconds: 20, fps: 25, width: 640, height: 360, videoCodec: 'h264', hasAudio: true, audioCodec: 'aac' };
-const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, scaleFactor: 2, preset: 'veryfast', crf: 20, segmentSeconds: 6, firstSegmentSeconds: 1, hlsRetentionMs: 1000 };
+const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, segmentSeconds: 6, firstSegmentSeconds: 1, hlsRetentionMs: 1000 };
 
 describe('planStream', () => {
   it('scales to even dimensions and keeps audio when the source has it', () => {

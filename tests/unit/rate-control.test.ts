@@ -1,0 +1,89 @@
+import type { SegmentReport } from '../../common/domain';
+import { stepDownLadder, type ModelId } from '../../common/models';
+import { ModelSchedule } from '../../activities/model-schedule';
+import { initialRateControl, observeSegment, type RateControlState } from '../../workflows/rate-control';
+
+const ladder = stepDownLadder('anime4k-l-rl');
+const settings = { slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 };
+
+function segment(index: number, rate: number, model: ModelId): SegmentReport {
+  return { index, durationSeconds: 2, wallSeconds: 2 / rate, rate, model };
+}
+
+describe('rate control (workflow side)', () => {
+  it('walks the ladder L → M → S → lanczos', () => {
+    expect(ladder).toEqual(['anime4k-l-rl', 'anime4k-m-rl', 'anime4k-s-rl', 'lanczos-x2']);
+  });
+
+  it('steps down after N slow segments in a row of the current model, and not before', () => {
+    let state: RateControlState = initialRateControl('anime4k-l-rl');
+    state = observeSegment(state, segment(1, 0.5, 'anime4k-l-rl'), ladder, settings).state;
+    const second = observeSegment(state, segment(2, 0.6, 'anime4k-l-rl'), ladder, settings);
+    expect(second.change).toEqual({ fromModel: 'anime4k-l-rl', toModel: 'anime4k-m-rl', afterSegment: 2, slowRates: [0.5, 0.6], belowRate: 1 });
+    expect(second.state).toEqual({ model: 'anime4k-m-rl', slowRates: [] });
+  });
+
+  it('starts counting again after a segment at real time or faster', () => {
+    let state = initialRateControl('anime4k-l-rl');
+    for (const [i, rate] of [[1, 0.5], [2, 1.2], [3, 0.5]] as const) {
+      const result = observeSegment(state, segment(i, rate, 'anime4k-l-rl'), ladder, settings);
+      expect(result.change).toBeUndefined();
+      state = result.state;
+    }
+    expect(state.slowRates).toEqual([0.5]);
+  });
+
+  it('ignores the first segment (start-up) and segments the previous model made', () => {
+    let state = initialRateControl('anime4k-m-rl');
+    state = observeSegment(state, segment(0, 0.1, 'anime4k-m-rl'), ladder, settings).state;
+    state = observeSegment(state, segment(1, 0.1, 'anime4k-l-rl'), ladder, settings).state;
+    expect(state.slowRates).toEqual([]);
+  });
+
+  it('stays at the bottom of the ladder', () => {
+    let state = initialRateControl('lanczos-x2');
+    for (let i = 1; i < 6; i++) {
+      const result = observeSegment(state, segment(i, 0.2, 'lanczos-x2'), ladder, settings);
+      expect(result.change).toBeUndefined();
+      state = result.state;
+    }
+    expect(state.model).toBe('lanczos-x2');
+  });
+});
+
+describe('model schedule (activity side)', () => {
+  // 24 fps, segments cut at 1 s, 3 s, 5 s: segments start at frames 0, 24, 72, 120.
+  const boundaries = [1, 3, 5];
+
+  it('switches at the first segment boundary the model stage has not reached', () => {
+    const schedule = new ModelSchedule('anime4k-m-rl', boundaries, 24);
+    for (let i = 0; i <= 30; i++) expect(schedule.modelFor(i)).toBe('anime4k-m-rl');
+    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 2, fromFrame: 72 });
+    expect(schedule.modelFor(71)).toBe('anime4k-m-rl');
+    expect(schedule.modelFor(72)).toBe('anime4k-s-rl');
+    expect(schedule.modelOfSegment(1)).toBe('anime4k-m-rl');
+    expect(schedule.modelOfSegment(2)).toBe('anime4k-s-rl');
+    expect(schedule.modelOfSegment(3)).toBe('anime4k-s-rl');
+  });
+
+  it('never changes a frame already taken, and ignores a request for the current model', () => {
+    const schedule = new ModelSchedule('anime4k-m-rl', boundaries, 24);
+    schedule.modelFor(72);
+    expect(schedule.request('anime4k-m-rl')).toBeUndefined();
+    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 3, fromFrame: 120 });
+    expect(schedule.modelFor(100)).toBe('anime4k-m-rl');
+  });
+
+  it('cannot switch once the last segment has begun', () => {
+    const schedule = new ModelSchedule('anime4k-m-rl', boundaries, 24);
+    schedule.modelFor(121);
+    expect(schedule.request('anime4k-s-rl')).toBeUndefined();
+    expect(schedule.current).toBe('anime4k-m-rl');
+  });
+
+  it('puts boundaries on the first frame at or after the cut time for fractional rates', () => {
+    const schedule = new ModelSchedule('anime4k-m-rl', [1], 24000 / 1001);
+    schedule.modelFor(0);
+    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 1, fromFrame: 24 });
+  });
+});
