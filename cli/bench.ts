@@ -1,44 +1,130 @@
 /**
- * `upflow bench`: the ffmpeg-only path on generated clips, through the whole real stack.
- * Prints seconds from trigger to the first playable segment, the real-time multiplier and fps.
+ * `upflow bench`: for each input size and model, on a generated clip (24 fps, with audio):
+ * each stage of the ONNX path alone (decode, inference, encode), then the whole pipeline
+ * through the real stack (Temporal, Postgres, worker), with its efficiency (whole ÷ slowest
+ * stage), real-time multiplier and seconds from trigger to the first playable segment.
+ * `ffmpeg` is the ffmpeg-only path (SRGAN_ENABLE=0), one process, for comparison.
+ * Rate control is off so each model is measured as itself.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { TitlesService } from '../api/titles-service';
-import { loadConfig } from '../common/config';
-import { TERMINAL_JOB_STATES } from '../common/domain';
-import { makeTestClip } from '../adapters/ffmpeg';
+import { loadConfig, type Config } from '../common/config';
+import { TERMINAL_JOB_STATES, type StreamPlan } from '../common/domain';
+import { MODELS, type BenchSize, type ModelId } from '../common/models';
+import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { findFreePort } from '../adapters/process';
-import { startStack } from './stack';
 import { makeTempDataDir } from '../adapters/postgres-cluster';
+import { upscaleSettings } from '../adapters/temporal';
+import { planStream } from '../workflows/plan';
+import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
+import { startStack, type Stack } from './stack';
 
-export interface BenchCase {
-  label: string;
-  width: number;
-  height: number;
-}
+export const BENCH_INPUTS: Record<BenchSize, { width: number; height: number }> = {
+  '360p': { width: 640, height: 360 },
+  '540p': { width: 960, height: 540 },
+  '720p': { width: 1280, height: 720 },
+  '1080p': { width: 1920, height: 1080 },
+};
 
-export const BENCH_CASES: BenchCase[] = [
-  { label: '360p', width: 640, height: 360 },
-  { label: '1080p', width: 1920, height: 1080 },
-];
+/** The ffmpeg-only path: decode, lanczos and x264 in one ffmpeg process. */
+export const FFMPEG_ONLY = 'ffmpeg';
+export type BenchModel = ModelId | typeof FFMPEG_ONLY;
 
-export interface BenchResult {
-  input: string;
-  output: string;
-  clipSeconds: number;
-  firstSegmentSeconds: number;
-  /** Part of firstSegmentSeconds spent before the encoder started: workflow, probe, plan, dispatch. */
-  encoderStartSeconds: number;
-  rate: number;
-  fps: number;
-  totalSeconds: number;
-}
+export const DEFAULT_BENCH_MODELS: BenchModel[] = [FFMPEG_ONLY, 'lanczos-x2', 'anime4k-s-rl', 'anime4k-m-rl', 'anime4k-l-rl', 'realesrgan-x2', 'realesrgan-x4'];
 
+const CLIP_FPS = 24;
+/** Cases whose output would exceed 4K are left out (the encoder and the GPU image target ≤ 2160p). */
+const MAX_OUTPUT_PIXELS = 3840 * 2160;
 const POLL_MS = 25;
 
-export async function benchCommand(options: { json: boolean; seconds: number; cases: BenchCase[] }, logger: Logger): Promise<BenchResult[]> {
+export interface BenchOptions {
+  json: boolean;
+  seconds: number;
+  sizes: BenchSize[];
+  models: BenchModel[];
+  /** A whole-pipeline run predicted (from the slowest stage) to take longer is skipped. */
+  maxPipelineSeconds: number;
+}
+
+export interface BenchResult {
+  size: BenchSize;
+  model: BenchModel;
+  input: string;
+  output: string;
+  /** Stages alone, frames per second; null for the ffmpeg-only path (one process). */
+  inferenceFps: number | null;
+  decodeFps: number | null;
+  encodeFps: number | null;
+  /** The whole pipeline through the stack; null when skipped. */
+  pipelineFps: number | null;
+  /** pipelineFps ÷ the slowest stage's fps. */
+  efficiency: number | null;
+  /** Content seconds per wall second (the stream's own figure: its fps ÷ 24). */
+  realTime: number | null;
+  /** From the trigger to the first playable segment. */
+  firstSegmentSeconds: number | null;
+  skipped?: string;
+}
+
+interface PipelineRun {
+  fps: number;
+  rate: number;
+  firstSegmentSeconds: number;
+}
+
+/** Triggers one clip through the running stack and waits for its job to complete. */
+async function runPipeline(stack: Stack, config: Config, clip: string): Promise<PipelineRun> {
+  const titles = new TitlesService(config, stack.store, stack.client);
+  const started = performance.now();
+  const triggered = await titles.trigger(clip);
+  let firstSegmentSeconds: number | undefined;
+  for (;;) {
+    const job = await stack.store.latestJobForTitle(triggered.titleKey);
+    if (job && job.segments > 0 && firstSegmentSeconds === undefined) firstSegmentSeconds = (performance.now() - started) / 1000;
+    if (job && TERMINAL_JOB_STATES.includes(job.state)) {
+      if (job.state !== 'complete') throw new Error(`${path.basename(clip)}: ${job.state}: ${job.failureReason}`);
+      return { fps: job.fps ?? NaN, rate: job.rate ?? NaN, firstSegmentSeconds: firstSegmentSeconds ?? NaN };
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** The configuration the trigger uses for one model: that model, at its own scale, no rate control. */
+function configFor(base: Config, model: BenchModel): Config {
+  const ai = model !== FFMPEG_ONLY;
+  return {
+    ...base,
+    upscale: { ...base.upscale, aiEnabled: ai, ...(ai ? { model, scaleFactor: MODELS[model].scale } : { scaleFactor: 2 }) },
+    rateControl: { ...base.rateControl, slowSegmentsBeforeStepDown: 0 },
+  };
+}
+
+const fixed = (n: number | null, digits = 1) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+
+function printTable(results: BenchResult[]): void {
+  const header = ['input', 'model', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'];
+  const rows = results.map((r) => [
+    r.size,
+    r.model,
+    r.output,
+    fixed(r.inferenceFps),
+    fixed(r.decodeFps),
+    fixed(r.encodeFps),
+    r.skipped ? `skipped: ${r.skipped}` : fixed(r.pipelineFps),
+    fixed(r.efficiency, 2),
+    r.realTime === null ? '-' : `${r.realTime.toFixed(2)}x`,
+    r.firstSegmentSeconds === null ? '-' : `${r.firstSegmentSeconds.toFixed(2)} s`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((row) => !row[i]!.startsWith('skipped')).map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`\n${line(header)}\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+  process.stdout.write(`\n${CLIP_FPS} fps clips; stages alone (inference with UPFLOW_INFERENCE_THREADS threads, ffmpeg with every core); pipeline through the whole stack; efficiency = pipeline ÷ slowest stage.\n`);
+}
+
+export async function benchCommand(options: BenchOptions, logger: Logger): Promise<BenchResult[]> {
   const dir = makeTempDataDir('upflow-bench-');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -50,52 +136,92 @@ export async function benchCommand(options: { json: boolean; seconds: number; ca
     UPFLOW_LOG_LEVEL: 'warn',
   };
   const config = loadConfig(env);
+  const inference: InferenceOptions = { ...config.inference, logger, cacheDir: config.cacheDir };
+  const progress = (text: string) => {
+    if (!options.json) process.stderr.write(`bench: ${text}\n`);
+  };
+  progress('starting the stack (Postgres, Temporal, a worker)');
   const stack = await startStack(config, logger, { api: false, workerEnv: env });
-  const titles = new TitlesService(config, stack.store, stack.client);
+  // Interrupted, the bench still takes its stack down: no worker or server is left running.
+  const interrupt = (signal: NodeJS.Signals) => {
+    void stack.stop().finally(() => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   const results: BenchResult[] = [];
+  const report = (result: BenchResult) => {
+    results.push(result);
+    if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  };
   try {
-    for (const c of options.cases) {
-      const clip = path.join(config.mediaRoots[0]!, `bench-${c.label}.mp4`);
+    for (const size of options.sizes) {
+      const { width, height } = BENCH_INPUTS[size];
+      const clip = path.join(config.mediaRoots[0]!, `bench-${size}.mp4`);
       fs.mkdirSync(path.dirname(clip), { recursive: true });
-      await makeTestClip({ file: clip, seconds: options.seconds, width: c.width, height: c.height, fps: 24, audio: true });
-      const started = performance.now();
-      const startedAtMs = Date.now();
-      const triggered = await titles.trigger(clip);
-      let firstSegmentSeconds: number | undefined;
-      for (;;) {
-        const job = await stack.store.latestJobForTitle(triggered.titleKey);
-        if (job && job.segments > 0 && firstSegmentSeconds === undefined) firstSegmentSeconds = (performance.now() - started) / 1000;
-        if (job && TERMINAL_JOB_STATES.includes(job.state)) {
-          if (job.state !== 'complete') throw new Error(`bench ${c.label} ${job.state}: ${job.failureReason}`);
-          const result: BenchResult = {
-            input: `${c.width}x${c.height}`,
-            output: `${job.plan?.outputWidth}x${job.plan?.outputHeight}`,
-            clipSeconds: options.seconds,
-            firstSegmentSeconds: firstSegmentSeconds ?? NaN,
-            encoderStartSeconds: job.streamStartedAt ? (Date.parse(job.streamStartedAt) - startedAtMs) / 1000 : NaN,
-            rate: job.rate ?? NaN,
-            fps: job.fps ?? NaN,
-            totalSeconds: (performance.now() - started) / 1000,
-          };
-          results.push(result);
-          if (options.json) process.stdout.write(`${JSON.stringify({ case: c.label, ...result })}\n`);
-          break;
+      await makeTestClip({ file: clip, seconds: options.seconds, width, height, fps: CLIP_FPS, audio: true });
+      const source = await probeSource(clip);
+      // The stages' ffmpeg arguments (frame rate, segment cuts, audio) come from the same plan as a stream's.
+      const planAt = (scale: number): StreamPlan => planStream(source, { ...upscaleSettings(config), aiEnabled: false, scaleFactor: scale });
+      progress(`${size}: decoding`);
+      const decode = await measureDecode(clip, planAt(2));
+      const encodeFpsByScale = new Map<number, number>();
+
+      for (const model of options.models) {
+        const scale = model === FFMPEG_ONLY ? 2 : MODELS[model].scale;
+        const output = `${width * scale}x${height * scale}`;
+        const base: BenchResult = {
+          size, model, input: `${width}x${height}`, output,
+          inferenceFps: null, decodeFps: null, encodeFps: null, pipelineFps: null, efficiency: null, realTime: null, firstSegmentSeconds: null,
+        };
+        if (width * scale * height * scale > MAX_OUTPUT_PIXELS) {
+          report({ ...base, skipped: 'output beyond 4K' });
+          continue;
         }
-        await new Promise((r) => setTimeout(r, POLL_MS));
+        // A clip per model: each trigger is a new title, so none joins the previous run.
+        const modelClip = path.join(path.dirname(clip), `bench-${size}-${model}.mp4`);
+        fs.linkSync(clip, modelClip);
+        const stageResult: Partial<BenchResult> = {};
+        let slowestStageFps = Infinity;
+        if (model !== FFMPEG_ONLY) {
+          progress(`${size} ${model}: inference alone`);
+          const upscaler = await loadModel(model, inference);
+          const inferenceFps = await measureInference(upscaler, decode.sample, { inputWidth: width, inputHeight: height }).finally(() => upscaler.release());
+          if (!encodeFpsByScale.has(scale)) {
+            progress(`${size}: encoding ${output} alone`);
+            const framesFile = path.join(dir, `frames-${size}-x${scale}.raw`);
+            await writeUpscaledFrames(clip, planAt(scale), scale, framesFile, inference);
+            encodeFpsByScale.set(scale, await measureEncode(clip, planAt(scale), framesFile, decode.frames, width * scale, height * scale, path.join(dir, 'encode')));
+            fs.rmSync(framesFile, { force: true });
+          }
+          Object.assign(stageResult, { inferenceFps, decodeFps: decode.fps, encodeFps: encodeFpsByScale.get(scale)! });
+          slowestStageFps = Math.min(inferenceFps, decode.fps, encodeFpsByScale.get(scale)!);
+          const predictedSeconds = decode.frames / slowestStageFps;
+          if (predictedSeconds > options.maxPipelineSeconds) {
+            report({ ...base, ...stageResult, skipped: `~${Math.round(predictedSeconds)} s (at most ${Math.round(slowestStageFps * 100) / 100} fps)` });
+            continue;
+          }
+        }
+        progress(`${size} ${model}: whole pipeline`);
+        const run = await runPipeline(stack, configFor(config, model), modelClip);
+        report({
+          ...base,
+          ...stageResult,
+          pipelineFps: run.fps,
+          efficiency: Number.isFinite(slowestStageFps) ? run.fps / slowestStageFps : null,
+          realTime: run.rate,
+          firstSegmentSeconds: run.firstSegmentSeconds,
+        });
       }
     }
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     await stack.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  if (!options.json) {
-    process.stdout.write('\nffmpeg-only path (lanczos + libx264), whole stack, this machine:\n');
-    process.stdout.write('input      output     first segment (encoder start)   real-time   fps    total\n');
-    for (const r of results) {
-      process.stdout.write(
-        `${r.input.padEnd(10)} ${r.output.padEnd(10)} ${`${r.firstSegmentSeconds.toFixed(2)} s (${r.encoderStartSeconds.toFixed(2)} s)`.padEnd(31)} ${`${r.rate.toFixed(2)}x`.padEnd(11)} ${r.fps.toFixed(1).padEnd(6)} ${r.totalSeconds.toFixed(1)} s\n`,
-      );
-    }
-  }
+  if (!options.json) printTable(results);
   return results;
 }

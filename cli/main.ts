@@ -2,10 +2,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../common/config';
 import { ConfigError } from '../common/errors';
-import { isModelId, MODEL_IDS, type ModelId } from '../common/models';
+import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../common/models';
 import { createLogger, type Logger } from '../adapters/logger';
-import { BENCH_CASES, benchCommand } from './bench';
+import { benchCommand, DEFAULT_BENCH_MODELS, FFMPEG_ONLY } from './bench';
 import { buildModelsCommand, listModelsCommand } from './models';
+import { qualityCommand } from './quality';
 import { upCommand } from './up';
 import { upscaleCommand } from './upscale';
 import { isStillImage, upscaleImageCommand } from './upscale-image';
@@ -88,14 +89,27 @@ program
 
 program
   .command('bench')
-  .description('measure the ffmpeg-only path at 360p and 1080p input: time to first segment, real-time multiplier, fps')
+  .description('measure each model at each input size: inference, decode and encode alone, the whole pipeline, real-time multiplier, first segment')
   .option('--json', 'print one JSON line per case', false)
-  .option('--seconds <n>', 'length of each generated clip', positiveNumber, 20)
-  .option('--case <label...>', `cases to run (${BENCH_CASES.map((c) => c.label).join(', ')})`)
-  .action(action(async (_config, logger, opts: { json: boolean; seconds: number; case?: string[] }) => {
-    const cases = opts.case ? BENCH_CASES.filter((c) => opts.case!.includes(c.label)) : BENCH_CASES;
-    await benchCommand({ json: opts.json, seconds: opts.seconds, cases }, logger);
+  .option('--seconds <n>', 'length of each generated clip (24 fps)', positiveNumber, 8)
+  .option('--size <sizes...>', `input sizes (${BENCH_SIZES.join(', ')})`)
+  .option('--model <ids...>', `models (${FFMPEG_ONLY} = the ffmpeg-only path; default ${DEFAULT_BENCH_MODELS.join(', ')})`)
+  .option('--max-pipeline-seconds <n>', 'skip a whole-pipeline run predicted to take longer', positiveNumber, 90)
+  .action(action(async (_config, logger, opts: { json: boolean; seconds: number; size?: string[]; model?: string[]; maxPipelineSeconds: number }) => {
+    const sizes = (opts.size ?? [...BENCH_SIZES]).map((size) => {
+      if (!isBenchSize(size)) throw new InvalidArgumentError(`unknown size ${size}; one of ${BENCH_SIZES.join(', ')}`);
+      return size;
+    });
+    const models = (opts.model ?? DEFAULT_BENCH_MODELS).map((m) => (m === FFMPEG_ONLY ? FFMPEG_ONLY : modelIdArg(m)[0]!));
+    await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds }, logger);
   }));
+
+program
+  .command('quality')
+  .description('PSNR of each 2x model and of bicubic on natural photos downscaled by 2 (tests/fixtures/photos)')
+  .option('--json', 'machine-readable', false)
+  .option('--crop <file>', 'also write a side-by-side PNG crop: original, bicubic and some models')
+  .action(action(async (config, logger, opts: { json: boolean; crop?: string }) => qualityCommand(config, logger, opts)));
 
 program.showHelpAfterError();
 void program.parseAsync(process.argv).catch((err: Error) => {

@@ -153,6 +153,10 @@ export const MODELS: Record<ModelId, ModelInfo> = {
   'lanczos-x4': lanczos(4),
 };
 
+export function isBenchSize(value: string): value is BenchSize {
+  return (BENCH_SIZES as readonly string[]).includes(value);
+}
+
 export function isModelId(value: string): value is ModelId {
   return (MODEL_IDS as readonly string[]).includes(value);
 }

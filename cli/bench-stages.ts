@@ -1,0 +1,118 @@
+/**
+ * The ONNX path's three stages, each measured alone on the bench's clip with the same adapters
+ * the stream uses: ffmpeg decoding raw frames, onnxruntime upscaling them, ffmpeg encoding
+ * upscaled frames into HLS segments and a final file. The whole pipeline is only as fast as
+ * the slowest of these; the bench compares it with that.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { StreamPlan } from '../common/domain';
+import { MODELS, modelPath, type ModelId } from '../common/models';
+import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
+import type { Logger } from '../adapters/logger';
+import { loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
+import { FrameChunker, runFramePipeline } from '../activities/frame-pipeline';
+
+export interface InferenceOptions {
+  threads: number;
+  executionProvider: 'auto' | 'cuda' | 'cpu';
+  logger: Logger;
+  cacheDir: string;
+}
+
+export async function loadModel(id: ModelId, options: InferenceOptions): Promise<FrameUpscaler> {
+  const file = modelPath(options.cacheDir, id);
+  if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
+  return loadFrameUpscaler({
+    model: file,
+    scale: MODELS[id].scale,
+    cpuGraphOptimization: MODELS[id].cpuGraphOptimization,
+    executionProvider: options.executionProvider,
+    threads: options.threads,
+    logger: options.logger,
+  });
+}
+
+/** Frames kept from the decode for the inference measurement. */
+const SAMPLE_FRAMES = 4;
+
+/** Decodes the whole clip to raw frames and drops them; keeps a few for inference. */
+export async function measureDecode(clip: string, plan: StreamPlan): Promise<{ fps: number; frames: number; sample: Buffer[] }> {
+  const started = performance.now();
+  const decoder = startFrameDecoder({ sourcePath: clip, fps: plan.fps }, {});
+  const sample: Buffer[] = [];
+  let frames = 0;
+  const sink = new Writable({
+    objectMode: true,
+    write(frame: Buffer, _encoding, callback) {
+      if (sample.length < SAMPLE_FRAMES) sample.push(frame);
+      frames += 1;
+      callback();
+    },
+  });
+  await Promise.all([pipeline(decoder.frames, new FrameChunker(plan.inputWidth * plan.inputHeight * 3), sink), decoder.done]);
+  return { fps: frames / ((performance.now() - started) / 1000), frames, sample };
+}
+
+/**
+ * Upscales the sample frames in turn, after two untimed warm-up runs (onnxruntime sizes its
+ * buffers on the first ones), until `minSeconds` have
+ * passed or `maxFrames` are done (at least one): slow models get a figure without taking minutes.
+ */
+export async function measureInference(
+  upscaler: FrameUpscaler,
+  sample: Buffer[],
+  plan: Pick<StreamPlan, 'inputWidth' | 'inputHeight'>,
+  limits = { minSeconds: 3, maxFrames: 24 },
+): Promise<number> {
+  const run = (i: number) => upscaler.upscale(sample[i % sample.length]!, 1, plan.inputWidth, plan.inputHeight);
+  await run(0);
+  await run(1);
+  const started = performance.now();
+  let frames = 0;
+  while (frames < limits.maxFrames && (frames === 0 || performance.now() - started < limits.minSeconds * 1000)) {
+    await run(frames);
+    frames += 1;
+  }
+  return frames / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Writes the clip's frames at the model's output size to a raw file (decoded, then upscaled by
+ * the fixed Lanczos graph of that scale), so the encoder can be measured alone on real frames.
+ */
+export async function writeUpscaledFrames(clip: string, plan: StreamPlan, scale: 2 | 4, file: string, options: InferenceOptions): Promise<void> {
+  const lanczos = await loadModel(`lanczos-x${scale}`, options);
+  try {
+    const decoder = startFrameDecoder({ sourcePath: clip, fps: plan.fps }, {});
+    await Promise.all([
+      runFramePipeline({
+        decoded: decoder.frames,
+        encoderInput: fs.createWriteStream(file),
+        width: plan.inputWidth,
+        height: plan.inputHeight,
+        upscalerFor: () => lanczos,
+      }),
+      decoder.done,
+    ]);
+  } finally {
+    await lanczos.release();
+  }
+}
+
+/** Encodes the raw frames in `framesFile` (plus the clip's audio) to segments and a final file. */
+export async function measureEncode(clip: string, plan: StreamPlan, framesFile: string, frames: number, frameWidth: number, frameHeight: number, workDir: string): Promise<number> {
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(workDir, { recursive: true });
+  const started = performance.now();
+  const encoder = startFrameEncoder(
+    { sourcePath: clip, plan, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', partialFinal: path.join(workDir, 'final.mkv'), frameWidth, frameHeight },
+    { cwd: workDir },
+  );
+  await Promise.all([pipeline(fs.createReadStream(framesFile, { highWaterMark: 1 << 20 }), encoder.frames), encoder.done]);
+  const fps = frames / ((performance.now() - started) / 1000);
+  fs.rmSync(workDir, { recursive: true, force: true });
+  return fps;
+}
