@@ -49,17 +49,23 @@ function createSession(model: string | Uint8Array, options: ort.InferenceSession
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
+/** The CPU fallback is said once per process, not once per model loaded. */
+let cpuFallbackLogged = false;
+
 export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<FrameUpscaler> {
   const cpuOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     intraOpNumThreads: options.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: options.cpuGraphOptimization,
+    // Idle intra-op threads sleep instead of spinning: the two ffmpeg processes need those cycles.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   let session: ort.InferenceSession | undefined;
   let provider: 'cuda' | 'cpu' = 'cpu';
   const tryCuda = options.executionProvider === 'cuda' || (options.executionProvider === 'auto' && cudaProviderInstalled());
-  if (options.executionProvider === 'auto' && !tryCuda) {
+  if (options.executionProvider === 'auto' && !tryCuda && !cpuFallbackLogged) {
+    cpuFallbackLogged = true;
     options.logger.info('no CUDA execution provider installed: upscaling on the CPU');
   }
   if (tryCuda) {

@@ -22,10 +22,8 @@
  * is formed (DepthToSpace), edge-padded by one pixel, and one stride-4 6x6 convolution gives
  * the four x2 phases of ncnn's bicubic ×0.5 directly.
  */
+import { GBRP_PLANE_FROM_RGB } from '../common/models';
 import { OnnxGraph, framesIn, framesOut } from './onnx-graph';
-
-/** Frame planes are G, B, R (ffmpeg's gbrp); the network's colours are R, G, B. */
-const PLANE_FROM_RGB = [1, 2, 0] as const;
 
 /** ncnn's ModelBin tag for fp16 weights. */
 const NCNN_FP16_TAG = 0x01306b47;
@@ -268,7 +266,7 @@ function firstLayerWeights(conv: NcnnConvolution): Float32Array {
   const taps = kh * kw;
   const data = new Float32Array(conv.weights.length);
   for (let o = 0; o < outChannels; o++) {
-    PLANE_FROM_RGB.forEach((rgb, plane) => {
+    GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
       for (let t = 0; t < taps; t++) data[(o * 3 + plane) * taps + t] = conv.weights[(o * 3 + rgb) * taps + t]! / 255;
     });
   }
@@ -280,7 +278,7 @@ function lastLayerWeights(conv: NcnnConvolution, phases: number): { data: Float3
   const perChannel = conv.weights.length / conv.dims[0];
   const data = new Float32Array(conv.weights.length);
   const bias = new Float32Array(conv.dims[0]);
-  PLANE_FROM_RGB.forEach((rgb, plane) => {
+  GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
     for (let k = 0; k < phases; k++) {
       const from = rgb * phases + k;
       const to = plane * phases + k;

@@ -3,6 +3,7 @@
  * applies to each segment the stream activity reports. When segments stay below the target
  * rate for `slowSegmentsBeforeStepDown` in a row, the model steps down the plan's ladder
  * (L → M → S → lanczos); the activity switches at the next segment boundary it has not reached.
+ * `slowSegmentsBeforeStepDown: 0` turns it off.
  */
 import type { ModelChange, SegmentReport, UpscaleSettings } from '../common/domain';
 import type { ModelId } from '../common/models';
@@ -26,7 +27,7 @@ export function observeSegment(
 ): { state: RateControlState; change?: ModelChange } {
   // The first segment's wall time includes start-up (ffmpeg, model load), and segments the
   // previous model made while the switch travelled through the pipeline say nothing about this one.
-  if (segment.index === 0 || segment.model !== state.model) return { state };
+  if (settings.slowSegmentsBeforeStepDown === 0 || segment.index === 0 || segment.model !== state.model) return { state };
   if (segment.rate >= settings.stepDownBelowRate) return { state: { ...state, slowRates: [] } };
   const slowRates = [...state.slowRates, segment.rate];
   const next = ladder[ladder.indexOf(state.model) + 1];

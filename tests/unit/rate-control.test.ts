@@ -40,6 +40,11 @@ describe('rate control (workflow side)', () => {
     expect(state.slowRates).toEqual([]);
   });
 
+  it('is off with a limit of 0 slow segments', () => {
+    const result = observeSegment(initialRateControl('anime4k-l-rl'), segment(3, 0.1, 'anime4k-l-rl'), ladder, { ...settings, slowSegmentsBeforeStepDown: 0 });
+    expect(result).toEqual({ state: initialRateControl('anime4k-l-rl') });
+  });
+
   it('stays at the bottom of the ladder', () => {
     let state = initialRateControl('lanczos-x2');
     for (let i = 1; i < 6; i++) {
