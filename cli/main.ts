@@ -100,7 +100,7 @@ program
       if (!isBenchSize(size)) throw new InvalidArgumentError(`unknown size ${size}; one of ${BENCH_SIZES.join(', ')}`);
       return size;
     });
-    const models = (opts.model ?? DEFAULT_BENCH_MODELS).map((m) => (m === FFMPEG_ONLY ? FFMPEG_ONLY : modelIdArg(m)[0]!));
+    const models = [...new Set(opts.model ?? DEFAULT_BENCH_MODELS)].map((m) => (m === FFMPEG_ONLY ? FFMPEG_ONLY : modelIdArg(m)[0]!));
     await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds }, logger);
   }));
 

