@@ -11,7 +11,7 @@
  * zero-padded for the convolutions and edge-clamped for the bilinear base.
  */
 import { GBRP_PLANE_FROM_RGB } from '../common/models';
-import { OnnxGraph, framesIn, framesOut } from './onnx-graph';
+import { OnnxGraph, framesIn, framesOut, weightsForPlanarInput } from './onnx-graph';
 
 export interface Anime4kLayerJson {
   name: string;
@@ -110,15 +110,7 @@ export function toOihw(layers: Required<Anime4kLayerJson>[], kernel: 1 | 3, drop
 
 /** Reorders a first layer's RGB input channels to the frames' G, B, R planes. */
 function planarInput(w: ConvWeights): ConvWeights {
-  const [outChannels, , kh, kw] = w.dims;
-  const taps = kh * kw;
-  const data = new Float32Array(w.data.length);
-  for (let o = 0; o < outChannels; o++) {
-    GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
-      data.set(w.data.subarray((o * 3 + rgb) * taps, (o * 3 + rgb + 1) * taps), (o * 3 + plane) * taps);
-    });
-  }
-  return { ...w, data };
+  return { ...w, data: weightsForPlanarInput(w.data, w.dims) };
 }
 
 const scaled = (values: Float32Array, factor: number) => values.map((v) => v * factor);

@@ -3,6 +3,7 @@
  * uint8 NHWC frames in and out. The converters describe networks with it; they never write bytes.
  */
 import { onnx } from 'onnx-proto';
+import { GBRP_PLANE_FROM_RGB } from '../common/models';
 
 /** Opset 13 has every operator the converters use (Conv, Pad with an input, Clip with inputs, Round). */
 const OPSET_VERSION = 13;
@@ -107,6 +108,22 @@ function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
   if (Number.isInteger(value)) return { name, type: AttributeType.INT, i: value };
   return { name, type: AttributeType.FLOAT, f: value };
+}
+
+/**
+ * OIHW weights of a first layer whose input channels are R, G, B, reordered to read the frames'
+ * G, B, R planes; each weight divided by `divisor` (255 folds the 0..255 scale in).
+ */
+export function weightsForPlanarInput(weights: Float32Array, dims: readonly number[], divisor = 1): Float32Array {
+  const [outChannels = 0, , kh = 1, kw = 1] = dims;
+  const taps = kh * kw;
+  const data = new Float32Array(weights.length);
+  for (let o = 0; o < outChannels; o++) {
+    GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
+      for (let t = 0; t < taps; t++) data[(o * 3 + plane) * taps + t] = weights[(o * 3 + rgb) * taps + t]! / divisor;
+    });
+  }
+  return data;
 }
 
 /**

@@ -23,7 +23,7 @@
  * the four x2 phases of ncnn's bicubic ×0.5 directly.
  */
 import { GBRP_PLANE_FROM_RGB } from '../common/models';
-import { OnnxGraph, framesIn, framesOut } from './onnx-graph';
+import { OnnxGraph, framesIn, framesOut, weightsForPlanarInput } from './onnx-graph';
 
 /** ncnn's ModelBin tag for fp16 weights. */
 const NCNN_FP16_TAG = 0x01306b47;
@@ -262,15 +262,7 @@ export function bicubicHalfPhaseKernel(): Float32Array {
 
 /** The first convolution reading G, B, R planes on the 0..255 scale. */
 function firstLayerWeights(conv: NcnnConvolution): Float32Array {
-  const [outChannels, , kh, kw] = conv.dims;
-  const taps = kh * kw;
-  const data = new Float32Array(conv.weights.length);
-  for (let o = 0; o < outChannels; o++) {
-    GBRP_PLANE_FROM_RGB.forEach((rgb, plane) => {
-      for (let t = 0; t < taps; t++) data[(o * 3 + plane) * taps + t] = conv.weights[(o * 3 + rgb) * taps + t]! / 255;
-    });
-  }
-  return data;
+  return weightsForPlanarInput(conv.weights, conv.dims, 255);
 }
 
 /** The last convolution giving G, B, R phase groups (each `phases` channels) on the 0..255 scale. */
