@@ -10,7 +10,7 @@ const nodeAndIoModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.upflow/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.upflow/**', 'coverage/**', 'client-js/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

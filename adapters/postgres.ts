@@ -159,12 +159,27 @@ export class UpflowStore {
     await this.pool.query('SELECT 1');
   }
 
-  async upsertTitle(title: { key: string; sourcePath: string; name: string }): Promise<void> {
+  /** `jellyfinItemId`, when given, is remembered; a trigger by path keeps the one already known. */
+  async upsertTitle(title: { key: string; sourcePath: string; name: string; jellyfinItemId?: string }): Promise<void> {
     await this.pool.query(
-      `INSERT INTO titles (key, source_path, name) VALUES ($1, $2, $3)
-       ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name`,
-      [title.key, title.sourcePath, title.name],
+      `INSERT INTO titles (key, source_path, name, jellyfin_item_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name,
+         jellyfin_item_id = COALESCE(EXCLUDED.jellyfin_item_id, titles.jellyfin_item_id)`,
+      [title.key, title.sourcePath, title.name, title.jellyfinItemId ?? null],
     );
+  }
+
+  async titleKeyForItem(jellyfinItemId: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ key: string }>(
+      `SELECT key FROM titles WHERE jellyfin_item_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [jellyfinItemId],
+    );
+    return rows[0]?.key;
+  }
+
+  async rememberItem(titleKey: string, jellyfinItemId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`UPDATE titles SET jellyfin_item_id = $2 WHERE key = $1`, [titleKey, jellyfinItemId]);
+    return (rowCount ?? 0) > 0;
   }
 
   /** Creates the job row once; later calls (activity retries) change nothing. */

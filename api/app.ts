@@ -1,8 +1,10 @@
 /**
  * The HTTP API: the seed watchdog's contract (`/upscale-trigger`, `/hls-status/:filename`,
- * `/health`), jobs, and the HLS files. Routes validate and delegate to TitlesService; one
+ * `/health`), the Jellyfin Webhook plugin's bodies, the web script's item-keyed endpoints and
+ * its bundle, jobs, and the HLS files. Routes validate and delegate to TitlesService; one
  * error handler turns every failure into JSON a person can read.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -10,11 +12,13 @@ import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config';
 import { AppError } from '../common/errors';
+import { CLIENT_BUNDLE } from '../client-js/bundle';
+import { JellyfinClient } from '../adapters/jellyfin';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
-import { describeIssue, filenameParam, forceQuery, jobIdParam, triggerBody } from './schemas';
-import { TitlesService } from './titles-service';
+import { describeIssue, filenameParam, forceQuery, itemIdParam, jobIdParam, parseTriggerRequest } from './schemas';
+import { TitlesService, type TriggerResult } from './titles-service';
 
 export interface ApiDeps {
   config: Config;
@@ -25,6 +29,12 @@ export interface ApiDeps {
 
 /** Seconds until the first segment is usually playable: the short first segment plus start-up. */
 const ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS = 2;
+
+/** The Webhook plugin notification that starts upscaling; the others are acknowledged. */
+const STARTING_NOTIFICATION = 'PlaybackStart';
+
+/** How long a Jellyfin reachability check stands in `/health`. */
+const JELLYFIN_HEALTH_CACHE_MS = 30_000;
 
 const HLS_TYPES: Record<string, { type: string; cacheControl: string }> = {
   '.m3u8': { type: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache' },
@@ -62,7 +72,8 @@ function hlsRouter(hlsDir: string): express.Router {
 }
 
 export function createApp({ config, store, client, logger }: ApiDeps): express.Express {
-  const titles = new TitlesService(config, store, client);
+  const jellyfin = config.jellyfin ? new JellyfinClient(config.jellyfin) : undefined;
+  const titles = new TitlesService(config, store, client, jellyfin);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -70,20 +81,53 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
   app.use(express.json({ limit: '64kb', type: ['application/json', 'text/plain'] }));
 
+  const triggerAnswer = (result: TriggerResult, itemId?: string) => ({
+    status: result.status,
+    hls_url: config.streamingEnabled ? result.hlsUrl : null,
+    estimated_delay_seconds: result.status === 'started' ? ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS : 0,
+    streaming: config.streamingEnabled,
+    title_key: result.titleKey,
+    job_id: result.jobId ?? null,
+    ...(itemId ? { item_id: itemId } : {}),
+    ...(result.finalFile ? { final_file: result.finalFile } : {}),
+  });
+
+  /** The seed's body (a path) or the Jellyfin Webhook plugin's (an item id and a notification type). */
   app.post('/upscale-trigger', async (req, res) => {
-    const body = triggerBody.parse(req.body);
+    const request = parseTriggerRequest(req.body);
     const { force } = forceQuery.parse(req.query);
-    const result = await titles.trigger(body.Item.Path, { name: body.Item.Name, force: force === '1' || force === 'true' });
-    logger.info({ title: result.titleKey, status: result.status }, 'trigger');
-    res.status(result.status === 'started' ? 202 : 200).json({
-      status: result.status,
-      hls_url: config.streamingEnabled ? result.hlsUrl : null,
-      estimated_delay_seconds: result.status === 'started' ? ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS : 0,
-      streaming: config.streamingEnabled,
-      title_key: result.titleKey,
-      job_id: result.jobId ?? null,
-      ...(result.finalFile ? { final_file: result.finalFile } : {}),
-    });
+    const options = { name: request.name, force: force === '1' || force === 'true' };
+    if (request.kind === 'item' && request.notificationType !== undefined && request.notificationType !== STARTING_NOTIFICATION) {
+      res.json({ status: 'ignored', reason: `notification type ${request.notificationType} does not start upscaling (only ${STARTING_NOTIFICATION} does)`, item_id: request.itemId });
+      return;
+    }
+    const result = request.kind === 'path'
+      ? await titles.trigger(request.path, options)
+      : await titles.triggerItem(request.itemId, options);
+    const itemId = request.kind === 'item' ? request.itemId : undefined;
+    logger.info({ title: result.titleKey, status: result.status, item: itemId }, 'trigger');
+    res.status(result.status === 'started' ? 202 : 200).json(triggerAnswer(result, itemId));
+  });
+
+  /** For the web script: the item's upscaled stream and how far it is. */
+  app.get('/items/:itemId/status', async (req, res) => {
+    const { itemId } = itemIdParam.parse(req.params);
+    res.json(await titles.itemStatus(itemId));
+  });
+
+  /** For the web script: upscale the item being played (idempotent, as the webhook). */
+  app.post('/items/:itemId/upscale', async (req, res) => {
+    const { itemId } = itemIdParam.parse(req.params);
+    const { force } = forceQuery.parse(req.query);
+    const result = await titles.triggerItem(itemId, { force: force === '1' || force === 'true' });
+    logger.info({ title: result.titleKey, status: result.status, item: itemId }, 'trigger from the web script');
+    res.status(result.status === 'started' ? 202 : 200).json(await titles.itemStatus(itemId));
+  });
+
+  /** The script Jellyfin's page loads (bundled by set-up: client-js/build.ts). */
+  app.get('/client/upflow-jellyfin.js', (_req, res) => {
+    if (!fs.existsSync(CLIENT_BUNDLE)) throw new AppError(503, 'the Jellyfin script is not built: run `npm run setup`');
+    res.sendFile(CLIENT_BUNDLE, { headers: { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' } });
   });
 
   app.get('/hls-status/:filename', async (req, res) => {
@@ -104,15 +148,27 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     });
   });
 
+  let jellyfinChecked: { at: number; state: Promise<string> } | undefined;
+  const jellyfinHealth = (): Promise<string> => {
+    if (!jellyfin) return Promise.resolve('not configured');
+    if (!jellyfinChecked || Date.now() - jellyfinChecked.at > JELLYFIN_HEALTH_CACHE_MS) {
+      const state = jellyfin.serverInfo().then((info) => `reachable (${info.serverName} ${info.version})`, (err: Error) => err.message);
+      jellyfinChecked = { at: Date.now(), state };
+    }
+    return jellyfinChecked.state;
+  };
+
   app.get('/health', async (_req, res) => {
     const postgres = await store.ping().then(() => undefined, (err: Error) => `Postgres is unreachable: ${err.message}`);
     const temporal = await temporalHealth(client);
     const problems = [postgres, temporal].filter((p): p is string => Boolean(p));
+    // Jellyfin is reported, not required: path triggers work without it.
+    const jellyfinState = jellyfin ? { jellyfin: await jellyfinHealth() } : {};
     if (problems.length > 0) {
-      res.status(503).json({ status: 'unhealthy', streaming_enabled: config.streamingEnabled, reason: problems.join('; ') });
+      res.status(503).json({ status: 'unhealthy', streaming_enabled: config.streamingEnabled, reason: problems.join('; '), ...jellyfinState });
       return;
     }
-    res.json({ status: 'healthy', streaming_enabled: config.streamingEnabled });
+    res.json({ status: 'healthy', streaming_enabled: config.streamingEnabled, ...jellyfinState });
   });
 
   app.get('/jobs', async (_req, res) => {

@@ -1,5 +1,7 @@
 /** Request schemas: bodies and params are validated here, and a failure names the field. */
 import { z } from 'zod';
+import { AppError } from '../common/errors';
+import { normalizeItemId } from '../common/jellyfin-items';
 
 export const triggerBody = z.object({
   Item: z.object({
@@ -7,6 +9,42 @@ export const triggerBody = z.object({
     Name: z.string().max(1024).optional(),
   }, { message: 'Item must be an object with Path and Name' }),
 });
+
+/** A Jellyfin item id, with or without dashes, kept in its 32-digit form. */
+const jellyfinItemId = (field: string) =>
+  z.string({ message: `${field} must be a string` }).transform((text, ctx) => {
+    const id = normalizeItemId(text);
+    if (id) return id;
+    ctx.addIssue({ code: 'custom', message: `${field} must be a Jellyfin item id (32 hex digits, dashes allowed)` });
+    return z.NEVER;
+  });
+
+/** The Jellyfin Webhook plugin's body, as its templates send it (other fields are ignored). */
+export const webhookPluginBody = z.object({
+  ItemId: jellyfinItemId('ItemId'),
+  Name: z.string().max(1024).optional(),
+  NotificationType: z.string().max(100).optional(),
+});
+
+export type TriggerRequest =
+  | { kind: 'path'; path: string; name?: string }
+  | { kind: 'item'; itemId: string; name?: string; notificationType?: string };
+
+/** `POST /upscale-trigger` takes the seed's body (a path) or the Webhook plugin's (an item id). */
+export function parseTriggerRequest(body: unknown): TriggerRequest {
+  const fields = typeof body === 'object' && body !== null ? body : {};
+  if ('Item' in fields) {
+    const seed = triggerBody.parse(body);
+    return { kind: 'path', path: seed.Item.Path, name: seed.Item.Name };
+  }
+  if ('ItemId' in fields) {
+    const plugin = webhookPluginBody.parse(body);
+    return { kind: 'item', itemId: plugin.ItemId, name: plugin.Name, notificationType: plugin.NotificationType };
+  }
+  throw new AppError(400, 'expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType');
+}
+
+export const itemIdParam = z.object({ itemId: jellyfinItemId('item id') });
 
 export const jobIdParam = z.object({ id: z.uuid({ message: 'job id must be a UUID' }) });
 

