@@ -178,7 +178,7 @@ describe('one title through the whole stack', () => {
     ['a file outside the media folders', () => ({ Item: { Path: '/etc/hostname', Name: 'x' } }), 403, /outside the media folders/],
     ['a traversal out of the media folders', () => ({ Item: { Path: `${upflow.mediaDir}/../data/postgres/PG_VERSION`, Name: 'x' } }), 403, /outside the media folders/],
     ['a relative path', () => ({ Item: { Path: 'media/a.mkv' } }), 400, /absolute path/],
-    ['a body without Item', () => ({ Path: '/x' }), 400, /^Item/],
+    ['a body without Item or ItemId', () => ({ Path: '/x' }), 400, /^expected \{"Item":.* or a Jellyfin Webhook plugin body with ItemId/],
     ['a numeric Path', () => ({ Item: { Path: 42 } }), 400, /Item\.Path/],
     ['an empty Path', () => ({ Item: { Path: '' } }), 400, /Item\.Path must not be empty/],
     ['malformed JSON', () => '{"Item": ', 400, /not valid JSON/],
@@ -206,6 +206,18 @@ describe('one title through the whole stack', () => {
     const bad = await api('GET', '/jobs/not-a-uuid');
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatch(/UUID/);
+  });
+
+  it('answers Jellyfin item requests with 503 and what to set when Jellyfin is not configured', async () => {
+    const body = JSON.stringify({ NotificationType: 'PlaybackStart', ItemId: '0a1b2c3d4e5f40718293a4b5c6d7e8f9' });
+    for (const answer of [
+      await api('POST', '/upscale-trigger', body, { 'content-type': 'text/plain' }),
+      await api('GET', '/items/0a1b2c3d4e5f40718293a4b5c6d7e8f9/status'),
+    ]) {
+      expect(answer.status).toBe(503);
+      expect(answer.json.error).toMatch(/^Jellyfin is not configured: set JELLYFIN_URL and JELLYFIN_API_KEY/);
+    }
+    expect((await api('GET', '/health')).json).toEqual({ status: 'healthy', streaming_enabled: true });
   });
 
   it('cancels a running job: the encode stops and no partial file looks finished', async () => {

@@ -1,0 +1,167 @@
+/**
+ * Jellyfin's side of the API on the real stack (`upflow up`, Temporal, Postgres, ffmpeg):
+ * the Webhook plugin's bodies (JSON or text/plain, GUIDs with or without dashes, notification
+ * types that do not start anything), the item-keyed endpoints the web script uses, and a
+ * Jellyfin that is gone. Jellyfin itself is the local stand-in (tests/support/jellyfin-stand-in.ts):
+ * the real server cannot be installed from this machine's package registries.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ItemStatus } from '../../common/jellyfin-items';
+import { makeClip } from '../support/fixtures';
+import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
+import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+
+const BY_PATH = '11111111aaaa4bbb8ccc000000000001';
+const PLUGIN = '22222222aaaa4bbb8ccc000000000002';
+const PLUGIN_DASHED = '22222222-aaaa-4bbb-8ccc-000000000002';
+const SCRIPT = '33333333aaaa4bbb8ccc000000000003';
+const OUTSIDE = '44444444aaaa4bbb8ccc000000000004';
+const LATE = '55555555aaaa4bbb8ccc000000000005';
+
+describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)', () => {
+  let upflow: UpflowProcess;
+  let standIn: JellyfinStandIn;
+  let outsideDir: string;
+
+  const api = async (method: string, route: string, body?: string, contentType = 'application/json') => {
+    const response = await fetch(`${upflow.apiUrl}${route}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': contentType },
+      body,
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+  const pluginBody = (itemId: string, notificationType?: string) =>
+    JSON.stringify({ ...(notificationType ? { NotificationType: notificationType } : {}), ItemId: itemId, Name: 'A film', ServerUrl: standIn.url, NotificationUsername: 'viewer' });
+  const itemStatus = async (itemId: string) => (await api('GET', `/items/${itemId}/status`)).json as unknown as ItemStatus;
+
+  beforeAll(async () => {
+    standIn = await startJellyfinStandIn();
+    upflow = await startUpflow({ JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey, HLS_SEGMENT_TIME: '2' });
+    for (const [id, name] of [[BY_PATH, 'by path'], [PLUGIN, 'plugin'], [SCRIPT, 'script'], [LATE, 'late']] as const) {
+      standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), { seconds: 4 }) });
+    }
+    outsideDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-outside-'));
+    standIn.items.set(OUTSIDE, { name: 'outside', path: await makeClip(path.join(outsideDir, 'outside.mp4'), { seconds: 2 }) });
+  }, 180_000);
+
+  afterAll(async () => {
+    if (upflow) {
+      expect(await upflow.stop()).toBe(0);
+      fs.rmSync(upflow.dir, { recursive: true, force: true });
+    }
+    await standIn?.close();
+    fs.rmSync(outsideDir, { recursive: true, force: true });
+  });
+
+  it('reports Jellyfin in /health', async () => {
+    const health = await api('GET', '/health');
+    expect(health.json).toMatchObject({ status: 'healthy', jellyfin: 'reachable (stand-in 10.10.7)' });
+  });
+
+  it('keeps the seed body working, and finds that title by its Jellyfin item afterwards', async () => {
+    const file = standIn.items.get(BY_PATH)!.path;
+    const started = await api('POST', '/upscale-trigger', JSON.stringify({ Item: { Path: file, Name: 'By path' } }));
+    expect(started.status).toBe(202);
+    expect(started.json).toMatchObject({ status: 'started', hls_url: expect.stringMatching(/stream\.m3u8$/) });
+    // Until the workflow's first activity records the job, the title answers `queued`.
+    const status = await waitFor('the job record', async () => {
+      const s = await itemStatus(BY_PATH);
+      return s.job_id ? s : undefined;
+    });
+    expect(status).toMatchObject({ item_id: BY_PATH, title_key: started.json.title_key, job_id: started.json.job_id });
+  });
+
+  it('starts on the plugin body as JSON and joins on the same item as text/plain, dashes or not', async () => {
+    const json = await api('POST', '/upscale-trigger', pluginBody(PLUGIN_DASHED, 'PlaybackStart'));
+    expect(json.status).toBe(202);
+    expect(json.json).toMatchObject({ status: 'started', item_id: PLUGIN });
+
+    const text = await api('POST', '/upscale-trigger', pluginBody(PLUGIN, 'PlaybackStart'), 'text/plain; charset=utf-8');
+    expect(text.status).toBe(200);
+    expect(text.json).toMatchObject({ status: expect.stringMatching(/^(already_running|complete)$/), item_id: PLUGIN, title_key: json.json.title_key });
+
+    // A hand-written template without NotificationType triggers too.
+    const bare = await api('POST', '/upscale-trigger', pluginBody(PLUGIN));
+    expect(bare.json.title_key).toBe(json.json.title_key);
+  });
+
+  it('acknowledges other notification types and starts nothing', async () => {
+    const asked = standIn.requests.length;
+    for (const type of ['PlaybackStop', 'PlaybackProgress', 'ItemAdded']) {
+      const answer = await api('POST', '/upscale-trigger', pluginBody(SCRIPT, type), 'text/plain');
+      expect(answer.status).toBe(200);
+      expect(answer.json).toEqual({ status: 'ignored', item_id: SCRIPT, reason: `notification type ${type} does not start upscaling (only PlaybackStart does)` });
+    }
+    expect(standIn.requests.length).toBe(asked);
+    expect(await itemStatus(SCRIPT)).toMatchObject({ status: 'not_started', hls_url: null, segments: 0, complete: false });
+  });
+
+  it('upscales an item for the web script once, and its status follows the stream to the end', async () => {
+    const first = await api('POST', `/items/${SCRIPT}/upscale`);
+    expect(first.status).toBe(202);
+    const second = await api('POST', `/items/${SCRIPT}/upscale`);
+    expect(second.status).toBe(200);
+    expect(second.json.job_id).toBe(first.json.job_id);
+
+    const seen: ItemStatus[] = [];
+    const done = await waitFor('the item to complete', async () => {
+      const status = await itemStatus(SCRIPT);
+      seen.push(status);
+      if (status.status === 'failed') throw new Error(`failed: ${status.reason}`);
+      return status.complete ? status : undefined;
+    }, 60_000, 200);
+    expect(done).toMatchObject({ status: 'complete', progress_percent: 100, title_key: expect.any(String), model: null });
+    expect(done.hls_url).toMatch(/\/hls\/.+\/stream\.m3u8$/);
+    expect(done.content_seconds).toBeCloseTo(4, 0);
+    expect(done.duration_seconds).toBeCloseTo(4, 0);
+    // On the way: segments and content seconds only grow.
+    const contents = seen.map((s) => s.content_seconds);
+    expect(contents).toEqual([...contents].sort((a, b) => a - b));
+    expect((await fetch(done.hls_url!)).status).toBe(200);
+  });
+
+  it('refuses what it cannot upscale, with the reason, and starts nothing', async () => {
+    const jobsBefore = ((await api('GET', '/jobs')).json.jobs as unknown[]).length;
+
+    const outside = await api('POST', '/upscale-trigger', pluginBody(OUTSIDE, 'PlaybackStart'));
+    expect(outside.status).toBe(403);
+    expect(outside.json.error).toMatch(new RegExp(`^Jellyfin item ${OUTSIDE}: .*outside the media folders`));
+    expect((await api('GET', `/items/${OUTSIDE}/status`)).status).toBe(403);
+
+    const unknown = await api('POST', '/items/99999999aaaa4bbb8ccc000000000009/upscale');
+    expect(unknown).toEqual({ status: 404, json: { error: 'Jellyfin has no item 99999999aaaa4bbb8ccc000000000009' } });
+
+    const badId = await api('POST', '/upscale-trigger', JSON.stringify({ NotificationType: 'PlaybackStart', ItemId: 'film-1' }));
+    expect(badId).toEqual({ status: 400, json: { error: 'ItemId must be a Jellyfin item id (32 hex digits, dashes allowed)' } });
+    expect((await api('GET', '/items/not-an-id/status')).status).toBe(400);
+
+    const notJson = await api('POST', '/upscale-trigger', 'ItemId=2222', 'text/plain');
+    expect(notJson).toEqual({ status: 400, json: { error: 'request body is not valid JSON' } });
+    const neither = await api('POST', '/upscale-trigger', JSON.stringify({ Name: 'no id' }));
+    expect(neither.status).toBe(400);
+    expect(neither.json.error).toMatch(/expected \{"Item"/);
+
+    expect(((await api('GET', '/jobs')).json.jobs as unknown[]).length).toBe(jobsBefore);
+  });
+
+  it('serves the web script', async () => {
+    const response = await fetch(`${upflow.apiUrl}/client/upflow-jellyfin.js`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await response.text()).toMatch(/^\/\*! Upflow .* for Jellyfin/);
+  });
+
+  it('says Jellyfin is unreachable when it is gone, and stays healthy', async () => {
+    await standIn.close();
+    const gone = await api('POST', '/upscale-trigger', pluginBody(LATE, 'PlaybackStart'), 'text/plain');
+    expect(gone.status).toBe(502);
+    expect(gone.json.error).toMatch(/^Jellyfin at http:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\): check JELLYFIN_URL$/);
+    expect((await api('GET', `/items/${LATE}/status`)).status).toBe(502);
+    // Titles already tied to an item still answer from Postgres.
+    expect((await itemStatus(SCRIPT)).status).toBe('complete');
+    expect((await api('GET', '/health')).json.status).toBe('healthy');
+  });
+});
