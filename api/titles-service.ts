@@ -82,7 +82,8 @@ export class TitlesService {
   /** A Jellyfin item: its file through Jellyfin's API, then the same guard and trigger as a path. */
   async triggerItem(itemId: string, options: { name?: string; force?: boolean } = {}): Promise<TriggerResult> {
     const item = await this.jellyfinItem(itemId);
-    return this.trigger(this.guardItemPath(item), { name: options.name || item.name, force: options.force, jellyfinItemId: itemId });
+    // Jellyfin's own name first: the plugin's Handlebars template HTML-escapes `{{Name}}`.
+    return this.trigger(this.guardItemPath(item), { name: item.name || options.name, force: options.force, jellyfinItemId: itemId });
   }
 
   /** What the web script asks while a viewer plays an item: is there an upscaled stream, how far is it. */

@@ -16,6 +16,8 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
     `  API:          ${stack.apiUrl}   (POST /upscale-trigger, GET /jobs, GET /health)`,
     `  HLS:          ${config.hlsBaseUrl}/<title>/stream.m3u8`,
     `  Temporal UI:  ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,
+    `  Jellyfin:     ${config.jellyfin ? config.jellyfin.url : 'not configured (set JELLYFIN_URL and JELLYFIN_API_KEY for webhooks by item id)'}`,
+    `  Web script:   ${stack.apiUrl}/client/upflow-jellyfin.js   (see "Add to Jellyfin" in the README)`,
     `  Media folders: ${config.mediaRoots.join(', ')}`,
     `  Final files:   ${config.outputDir}`,
     'Press Ctrl-C to stop.',
