@@ -118,6 +118,7 @@ export class PlaybackSession {
     }
     if (!this.inMode('switching')) return;
     this.setMode('upscaled');
+    this.interceptSeeks();
     this.video.addEventListener('seeking', this.onSeeking);
     this.controls.showUpscaled(this.status?.model ? `Upscaled · ${this.status.model}` : 'Upscaled');
     this.deps.emit('switched', this.summary(), { before, live: this.status?.status !== 'complete' });
@@ -137,6 +138,7 @@ export class PlaybackSession {
     const wasOurs = this.mode !== 'original';
     this.setMode('ended');
     clearTimeout(this.timer);
+    this.releaseSeeks();
     this.video.removeEventListener('seeking', this.onSeeking);
     // Removed element: just stop; still on screen (another item): give the element back to Jellyfin.
     if (wasOurs && this.video.isConnected) this.switcher.abandon();
@@ -201,15 +203,42 @@ export class PlaybackSession {
     if (status.status !== 'complete') this.schedule(this.deps.config.pollIntervalMs);
   }
 
-  /** A seek past what is upscaled would stall the player: play the original there instead. */
+  /**
+   * A seek past what is upscaled would stall the player, and a growing stream's media source
+   * clamps it to the live edge, losing where the viewer wanted to go. So while the upscaled
+   * stream plays, the element's `currentTime` setter (what Jellyfin's seek bar calls) sends such
+   * seeks to the original instead; `releaseSeeks` removes the override.
+   */
+  private interceptSeeks(): void {
+    const video = this.video;
+    const native = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'currentTime');
+    if (!native?.get || !native.set) return;
+    const { get, set } = native;
+    Object.defineProperty(video, 'currentTime', {
+      configurable: true,
+      get: () => get.call(video),
+      set: (seconds: number) => {
+        if (this.mode === 'upscaled' && this.status && caughtUp(this.status, seconds, CATCH_UP_MARGIN_SECONDS)) void this.catchUp(seconds);
+        else set.call(video, seconds);
+      },
+    });
+  }
+
+  private releaseSeeks(): void {
+    delete (this.video as Partial<Pick<HTMLVideoElement, 'currentTime'>>).currentTime;
+  }
+
+  /** Any other seek near the live edge (the browser's own controls): same outcome. */
   private checkSeek(): void {
     if (this.mode !== 'upscaled' || !this.status) return;
     if (caughtUp(this.status, this.video.currentTime, CATCH_UP_MARGIN_SECONDS)) void this.catchUp();
   }
 
-  private async catchUp(): Promise<void> {
+  private async catchUp(positionSeconds?: number): Promise<void> {
     this.returnWhenReady = true;
-    await this.restoreOriginal(capturePlayback(this.video), 'Upscaling is behind your position — playing the original until it catches up');
+    const state = capturePlayback(this.video);
+    if (positionSeconds !== undefined) state.positionSeconds = positionSeconds;
+    await this.restoreOriginal(state, 'Upscaling is behind your position — playing the original until it catches up');
     this.schedule(this.deps.config.pollIntervalMs);
   }
 
@@ -221,6 +250,7 @@ export class PlaybackSession {
 
   private async restoreOriginal(state: PlaybackState, notice?: string): Promise<void> {
     if (!this.originalUrl) return;
+    this.releaseSeeks();
     this.video.removeEventListener('seeking', this.onSeeking);
     this.setMode('restoring');
     this.controls.hide();

@@ -21,7 +21,9 @@ import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-proc
 const AUTO_ITEM = '6a1f0c3d9b8e4c2d8a7b6c5d4e3f2a10';
 const PROMPT_ITEM = '7b2e1d4c0a9f4e3b9c8d7e6f5a4b3c21';
 const DOWN_ITEM = '8c3f2e5d1b0a4f4ca0d9e8f7a6b5c432';
-const SOURCE = { width: 320, height: 180, seconds: 30 };
+const FAILING_ITEM = '9d4a3f6e2c1b4a5db1e0f9a8b7c6d543';
+const SEEK_ITEM = 'ae5b4a7f3d2c4b6ec2f1a0b9c8d7e654';
+const SOURCE = { width: 320, height: 180, seconds: 40 };
 
 interface HarnessEvent {
   type: string;
@@ -131,7 +133,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       JELLYFIN_API_KEY: standIn.apiKey,
     });
     web = addWebPlayer(standIn, { webhookUrl: `${upflow.apiUrl}/upscale-trigger` });
-    for (const [id, name] of [[AUTO_ITEM, 'Auto switch'], [PROMPT_ITEM, 'Prompt'], [DOWN_ITEM, 'Upflow down']] as const) {
+    for (const [id, name] of [[AUTO_ITEM, 'Auto switch'], [PROMPT_ITEM, 'Prompt'], [DOWN_ITEM, 'Upflow down'], [FAILING_ITEM, 'Stream fails'], [SEEK_ITEM, 'Seek ahead']] as const) {
       const file = await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), SOURCE);
       standIn.items.set(id, { name, path: file });
     }
@@ -247,6 +249,64 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
   }, 150_000);
+
+  it('plays the original where the viewer seeks past the upscaling, and switches back once it has caught up', async () => {
+    const { page, console: messages, pageErrors } = await open();
+    await page.goto(playerPageUrl(standIn, {
+      itemId: SEEK_ITEM,
+      upflowConfig: { pollIntervalMs: 500, minBufferedSeconds: 4 },
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+    }));
+    const switched = nextUpflowEvent(page, 'switched');
+    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    await switched;
+
+    // Far ahead of what is upscaled: stalling there would be the alternative.
+    const target = 22;
+    const back = nextUpflowEvent(page, 'original');
+    await page.evaluate((seconds) => {
+      document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.currentTime = seconds;
+    }, target);
+    const original = await back;
+    expect(original.detail).toMatchObject({ notice: 'Upscaling is behind your position — playing the original until it catches up' });
+    expect(original.after.src).toContain(`/Videos/${SEEK_ITEM}/stream.mp4`);
+    expect(Math.abs(original.after.position - target)).toBeLessThanOrEqual(0.5);
+    expect(original.after.paused).toBe(false);
+
+    // Once enough is made ahead of the viewer, back to the upscaled stream by itself.
+    const again = await nextUpflowEvent(page, 'switched');
+    expect(again.after.position).toBeGreaterThan(target);
+    expect(again.after.videoWidth).toBe(SOURCE.width * 2);
+    expect(again.after.paused).toBe(false);
+    expect(pageErrors).toEqual([]);
+    expect(scriptErrors(messages)).toEqual([]);
+  }, 120_000);
+
+  it('goes back to the original, with a notice, when the upscaled stream fails mid-play', async () => {
+    const { page, console: messages, pageErrors } = await open();
+    await page.goto(playerPageUrl(standIn, {
+      itemId: FAILING_ITEM,
+      upflowConfig: { pollIntervalMs: 500, minBufferedSeconds: 4 },
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+    }));
+    const switched = nextUpflowEvent(page, 'switched');
+    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    await switched;
+    // The HLS server vanishes for this page: playlist reloads and segments fail, hls.js gives up.
+    await page.route(`${upflow.apiUrl}/hls/**`, (route) => route.abort('connectionrefused'));
+    const back = await nextUpflowEvent(page, 'original');
+    expect(back.detail).toMatchObject({ notice: 'Upscaled stream failed — back to the original' });
+    expect(back.after.src).toContain(`/Videos/${FAILING_ITEM}/stream.mp4`);
+    expect(back.after.paused).toBe(false);
+    await expect(page.locator('.upflow-notice').textContent()).resolves.toContain('Upscaled stream failed');
+    const played = await playFor(page, 3);
+    expect(played.advanced).toBeGreaterThan(2.5);
+    expect((await videoFacts(page)).videoWidth).toBe(SOURCE.width);
+    expect(await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state()?.stoppedBecause)).toMatch(/^the upscaled stream failed: networkError: /);
+    expect(pageErrors).toEqual([]);
+    // hls.js's own failed requests are Chromium's network lines; nothing else.
+    expect(scriptErrors(messages)).toEqual([]);
+  }, 120_000);
 
   it('leaves the player alone, with no errors on the page, when Upflow is down', async () => {
     // The script as a copy in Jellyfin's web folder, pointed at an Upflow that is not running.
