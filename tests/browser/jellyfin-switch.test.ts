@@ -36,9 +36,10 @@ interface HarnessEvent {
 interface PageGlobals {
   jellyfinStandIn: {
     play(): HTMLVideoElement;
+    stop(): void;
     harness: { events: HarnessEvent[] };
   };
-  Upflow: { state(): { mode: string; engine: string | null; stoppedBecause: string | null } | null };
+  Upflow: { state(): { itemId: string; mode: string; engine: string | null; status: { status: string } | null; stoppedBecause: string | null } | null };
 }
 
 interface VideoFacts {
@@ -194,6 +195,24 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(played.advanced).toBeGreaterThan(4.5);
     expect(played.waits).toBe(0);
     expect(await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state()?.mode)).toBe('upscaled');
+
+    // Jellyfin moves the same element on to the next item: the script lets the new source be
+    // and follows the new item (not upscaled: it stays on the original).
+    const next = `/Videos/${DOWN_ITEM}/stream.mp4?Static=true&mediaSourceId=${DOWN_ITEM}`;
+    await page.evaluate((src) => {
+      document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.src = src;
+    }, next);
+    const following = await waitFor('the script to follow the next item', async () => {
+      const state = await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state());
+      return state?.itemId === DOWN_ITEM && state.status ? state : undefined;
+    }, 10_000);
+    expect(following).toMatchObject({ mode: 'original', status: { status: 'not_started' } });
+    const facts = await waitFor('the next item to load', async () => {
+      const f = await videoFacts(page);
+      return f.videoWidth > 0 ? f : undefined;
+    }, 10_000);
+    expect(facts.src).toBe(next);
+    expect(facts.videoWidth).toBe(SOURCE.width);
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
   }, 120_000);
@@ -203,8 +222,8 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     await page.goto(playerPageUrl(standIn, {
       itemId: PROMPT_ITEM,
       upflowConfig: { apiUrl: upflow.apiUrl, autoSwitch: false, pollIntervalMs: 500, minBufferedSeconds: 4 },
-      // Served as a copy from Jellyfin's side: the script reaches Upflow through apiUrl.
       scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+      jellyfinHls: true,
     }));
     await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
     await waitFor('the original to play 1.5 s', async () => ((await videoFacts(page)).position >= 1.5 ? true : undefined), 30_000);
@@ -225,7 +244,8 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
 
     const switched = nextUpflowEvent(page, 'switched');
     await page.locator('.upflow-prompt .upflow-switch').click();
-    const { after } = await switched;
+    const { detail, after } = await switched;
+    expect(detail.engine).toBe('jellyfin-hls.js');
     expect(Math.abs(after.position - paused.position)).toBeLessThanOrEqual(0.5);
     expect(after).toMatchObject({ paused: true, volume: 0.7, muted: true, playbackRate: 1.5 });
     expect([after.videoWidth, after.videoHeight]).toEqual([SOURCE.width * 2, SOURCE.height * 2]);
@@ -246,6 +266,11 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(Math.abs(original.after.position - atClick.position)).toBeLessThanOrEqual(0.5 + 1.5 * ((original.after.at - atClick.at) / 1000));
     expect(original.after).toMatchObject({ paused: false, volume: 0.7, muted: true, playbackRate: 1.5 });
     expect(original.after.videoWidth).toBe(SOURCE.width);
+
+    // Jellyfin closes the player: the script lets go and its controls leave the page.
+    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.stop());
+    await waitFor('the session to end', async () => ((await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state())) === null ? true : undefined), 5000);
+    expect(await page.locator('.upflow-ui').count()).toBe(0);
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
   }, 150_000);

@@ -19,10 +19,17 @@ export interface PlayerPageOptions {
   upflowConfig: Record<string, unknown>;
   /** Where the page loads the Upflow script from (Upflow's API, or a copy). */
   scriptUrl: string;
+  /** Load hls.js as jellyfin-web does, exposing `window.Hls`. */
+  jellyfinHls?: boolean;
 }
 
 export function playerPageUrl(standIn: JellyfinStandIn, options: PlayerPageOptions): string {
-  const query = new URLSearchParams({ item: options.itemId, config: JSON.stringify(options.upflowConfig), script: options.scriptUrl });
+  const query = new URLSearchParams({
+    item: options.itemId,
+    config: JSON.stringify(options.upflowConfig),
+    script: options.scriptUrl,
+    hls: options.jellyfinHls ? '1' : '0',
+  });
   return `${standIn.url}/web/index.html?${query.toString()}`;
 }
 
@@ -40,8 +47,12 @@ export function addWebPlayer(standIn: JellyfinStandIn, options: WebPlayerOptions
       upflowConfig: String(req.query.config ?? '{}'),
       scriptUrl: String(req.query.script ?? ''),
       apiKey: standIn.apiKey,
+      jellyfinHls: req.query.hls === '1',
     }));
   });
+
+  // jellyfin-web bundles hls.js and exposes it as window.Hls.
+  standIn.app.get('/web/libraries/hls.js', (_req, res) => res.type('js').sendFile(require.resolve('hls.js/dist/hls.min.js')));
 
   standIn.app.get('/Videos/:itemId/stream.:container', (req, res) => {
     const itemId = String(req.params.itemId);
@@ -70,6 +81,7 @@ interface PageParts {
   upflowConfig: string;
   scriptUrl: string;
   apiKey: string;
+  jellyfinHls: boolean;
 }
 
 function playerPage(p: PageParts): string {
@@ -90,6 +102,7 @@ function playerPage(p: PageParts): string {
   .osdBar { height: 4px; background: rgba(255,255,255,.25); border-radius: 2px; }
   .osdBarFill { height: 4px; width: 0; background: #00a4dc; border-radius: 2px; }
 </style>
+${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
 <script>window.UpflowConfig = ${p.upflowConfig.replace(/</g, '\\u003c')};</script>
 <script src="${encodeURI(p.scriptUrl)}"></script>
 </head>
