@@ -37,9 +37,19 @@ interface PageGlobals {
   jellyfinStandIn: {
     play(): HTMLVideoElement;
     stop(): void;
+    facts(): VideoFacts;
     harness: { events: HarnessEvent[] };
   };
-  Upflow: { state(): { itemId: string; mode: string; engine: string | null; status: { status: string } | null; stoppedBecause: string | null } | null };
+  Upflow: { state(): ScriptState | null };
+}
+
+/** `window.Upflow.state()`, the parts the tests read. */
+interface ScriptState {
+  itemId: string;
+  mode: string;
+  engine: string | null;
+  status: { status: string } | null;
+  stoppedBecause: string | null;
 }
 
 interface VideoFacts {
@@ -60,20 +70,11 @@ interface SwitchEvent {
 }
 
 function videoFacts(page: Page): Promise<VideoFacts> {
-  return page.evaluate(() => {
-    const video = document.querySelector<HTMLVideoElement>('div.videoPlayerContainer video.htmlvideoplayer')!;
-    return {
-      at: performance.now(),
-      position: video.currentTime,
-      paused: video.paused,
-      volume: video.volume,
-      muted: video.muted,
-      playbackRate: video.playbackRate,
-      videoWidth: video.videoWidth,
-      videoHeight: video.videoHeight,
-      src: video.getAttribute('src') ?? '',
-    };
-  });
+  return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.facts());
+}
+
+function scriptState(page: Page): Promise<ScriptState | null> {
+  return page.evaluate(() => (window as unknown as PageGlobals).Upflow.state());
 }
 
 /** Resolves with the next `upflow:<name>` event's detail and the video's facts at that moment. */
@@ -82,21 +83,7 @@ function nextUpflowEvent(page: Page, name: 'switched' | 'original'): Promise<Swi
     (eventName) =>
       new Promise<SwitchEvent>((resolve) => {
         window.addEventListener(`upflow:${eventName}`, (event) => {
-          const video = document.querySelector<HTMLVideoElement>('div.videoPlayerContainer video.htmlvideoplayer')!;
-          resolve({
-            detail: (event as CustomEvent).detail,
-            after: {
-              at: performance.now(),
-              position: video.currentTime,
-              paused: video.paused,
-              volume: video.volume,
-              muted: video.muted,
-              playbackRate: video.playbackRate,
-              videoWidth: video.videoWidth,
-              videoHeight: video.videoHeight,
-              src: video.getAttribute('src') ?? '',
-            },
-          });
+          resolve({ detail: (event as CustomEvent).detail, after: (window as unknown as PageGlobals).jellyfinStandIn.facts() });
         }, { once: true });
       }),
     name,
@@ -122,7 +109,6 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
   let standIn: JellyfinStandIn;
   let web: ReturnType<typeof addWebPlayer>;
   let browser: Browser;
-  const pages: WatchedPage[] = [];
 
   beforeAll(async () => {
     standIn = await startJellyfinStandIn();
@@ -150,10 +136,19 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     await standIn?.close();
   });
 
-  async function open(): Promise<WatchedPage> {
-    const watched = await openPage(browser);
-    pages.push(watched);
-    return watched;
+  const open = (): Promise<WatchedPage> => openPage(browser);
+
+  /** A page whose player plays `itemId` and has switched to the upscaled stream by itself. */
+  async function openSwitched(itemId: string): Promise<WatchedPage & { switched: SwitchEvent }> {
+    const watched = await open();
+    await watched.page.goto(playerPageUrl(standIn, {
+      itemId,
+      upflowConfig: { pollIntervalMs: 500, minBufferedSeconds: 4 },
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+    }));
+    const switched = nextUpflowEvent(watched.page, 'switched');
+    await watched.page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    return { ...watched, switched: await switched };
   }
 
   it('switches a playing viewer by itself, at the same position, with the volume kept, and plays on', async () => {
@@ -194,7 +189,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     const played = await playFor(page, 5);
     expect(played.advanced).toBeGreaterThan(4.5);
     expect(played.waits).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state()?.mode)).toBe('upscaled');
+    expect((await scriptState(page))?.mode).toBe('upscaled');
 
     // Jellyfin moves the same element on to the next item: the script lets the new source be
     // and follows the new item (not upscaled: it stays on the original).
@@ -203,7 +198,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.src = src;
     }, next);
     const following = await waitFor('the script to follow the next item', async () => {
-      const state = await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state());
+      const state = await scriptState(page);
       return state?.itemId === DOWN_ITEM && state.status ? state : undefined;
     }, 10_000);
     expect(following).toMatchObject({ mode: 'original', status: { status: 'not_started' } });
@@ -269,22 +264,14 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
 
     // Jellyfin closes the player: the script lets go and its controls leave the page.
     await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.stop());
-    await waitFor('the session to end', async () => ((await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state())) === null ? true : undefined), 5000);
+    await waitFor('the session to end', async () => ((await scriptState(page)) === null ? true : undefined), 5000);
     expect(await page.locator('.upflow-ui').count()).toBe(0);
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
   }, 150_000);
 
   it('plays the original where the viewer seeks past the upscaling, and switches back once it has caught up', async () => {
-    const { page, console: messages, pageErrors } = await open();
-    await page.goto(playerPageUrl(standIn, {
-      itemId: SEEK_ITEM,
-      upflowConfig: { pollIntervalMs: 500, minBufferedSeconds: 4 },
-      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
-    }));
-    const switched = nextUpflowEvent(page, 'switched');
-    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
-    await switched;
+    const { page, console: messages, pageErrors } = await openSwitched(SEEK_ITEM);
 
     // Far ahead of what is upscaled: stalling there would be the alternative.
     const target = 22;
@@ -308,15 +295,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
   }, 120_000);
 
   it('goes back to the original, with a notice, when the upscaled stream fails mid-play', async () => {
-    const { page, console: messages, pageErrors } = await open();
-    await page.goto(playerPageUrl(standIn, {
-      itemId: FAILING_ITEM,
-      upflowConfig: { pollIntervalMs: 500, minBufferedSeconds: 4 },
-      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
-    }));
-    const switched = nextUpflowEvent(page, 'switched');
-    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
-    await switched;
+    const { page, console: messages, pageErrors } = await openSwitched(FAILING_ITEM);
     // The HLS server vanishes for this page: playlist reloads and segments fail, hls.js gives up.
     await page.route(`${upflow.apiUrl}/hls/**`, (route) => route.abort('connectionrefused'));
     const back = await nextUpflowEvent(page, 'original');
@@ -327,7 +306,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     const played = await playFor(page, 3);
     expect(played.advanced).toBeGreaterThan(2.5);
     expect((await videoFacts(page)).videoWidth).toBe(SOURCE.width);
-    expect(await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state()?.stoppedBecause)).toMatch(/^the upscaled stream failed: networkError: /);
+    expect((await scriptState(page))?.stoppedBecause).toMatch(/^the upscaled stream failed: networkError: /);
     expect(pageErrors).toEqual([]);
     // hls.js's own failed requests are Chromium's network lines; nothing else.
     expect(scriptErrors(messages)).toEqual([]);
@@ -353,7 +332,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
 
     const facts = await videoFacts(page);
     expect(facts.src).toContain(`/Videos/${DOWN_ITEM}/stream.mp4`);
-    expect(await page.evaluate(() => (window as unknown as PageGlobals).Upflow.state()?.mode)).toBe('original');
+    expect((await scriptState(page))?.mode).toBe('original');
     expect(await page.locator('.upflow-prompt').isVisible()).toBe(false);
     // It kept asking, less and less often (300 ms doubling: about 4 tries in 5 s).
     expect(upflowRequests.length).toBeGreaterThanOrEqual(2);

@@ -149,7 +149,16 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       container.remove();
       osd.hidden = true;
     }
-    return { play, stop, harness };
+    // The player element's state as the tests compare it before and after a switch.
+    function facts() {
+      const video = document.querySelector('div.videoPlayerContainer video.htmlvideoplayer');
+      return {
+        at: performance.now(), position: video.currentTime, paused: video.paused, volume: video.volume,
+        muted: video.muted, playbackRate: video.playbackRate, videoWidth: video.videoWidth,
+        videoHeight: video.videoHeight, src: video.getAttribute('src') || '',
+      };
+    }
+    return { play, stop, facts, harness };
   })();
 </script>
 </body>
