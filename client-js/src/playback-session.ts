@@ -92,6 +92,7 @@ export class PlaybackSession {
   jellyfinSource(url: string | undefined): void {
     if (url !== undefined && url === this.originalUrl) return;
     if (this.mode !== 'original') {
+      this.leaveUpscaled();
       this.switcher.abandon();
       this.setMode('original');
       this.controls.hide();
@@ -138,8 +139,7 @@ export class PlaybackSession {
     const wasOurs = this.mode !== 'original';
     this.setMode('ended');
     clearTimeout(this.timer);
-    this.releaseSeeks();
-    this.video.removeEventListener('seeking', this.onSeeking);
+    this.leaveUpscaled();
     // Removed element: just stop; still on screen (another item): give the element back to Jellyfin.
     if (wasOurs && this.video.isConnected) this.switcher.abandon();
     else this.switcher.destroy();
@@ -207,7 +207,7 @@ export class PlaybackSession {
    * A seek past what is upscaled would stall the player, and a growing stream's media source
    * clamps it to the live edge, losing where the viewer wanted to go. So while the upscaled
    * stream plays, the element's `currentTime` setter (what Jellyfin's seek bar calls) sends such
-   * seeks to the original instead; `releaseSeeks` removes the override.
+   * seeks to the original instead; `leaveUpscaled` removes the override.
    */
   private interceptSeeks(): void {
     const video = this.video;
@@ -224,8 +224,11 @@ export class PlaybackSession {
     });
   }
 
-  private releaseSeeks(): void {
+  /** Undoes what taking over the element added: the seek override and listener. */
+  private leaveUpscaled(): void {
     delete (this.video as Partial<Pick<HTMLVideoElement, 'currentTime'>>).currentTime;
+    this.video.removeEventListener('seeking', this.onSeeking);
+    this.engine = undefined;
   }
 
   /** Any other seek near the live edge (the browser's own controls): same outcome. */
@@ -250,11 +253,9 @@ export class PlaybackSession {
 
   private async restoreOriginal(state: PlaybackState, notice?: string): Promise<void> {
     if (!this.originalUrl) return;
-    this.releaseSeeks();
-    this.video.removeEventListener('seeking', this.onSeeking);
+    this.leaveUpscaled();
     this.setMode('restoring');
     this.controls.hide();
-    this.engine = undefined;
     try {
       await this.switcher.toOriginal(this.originalUrl, state);
     } catch (err) {
