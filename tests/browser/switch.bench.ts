@@ -1,0 +1,174 @@
+/**
+ * `npm run bench:jellyfin`: what a viewer sees, measured in a real browser. Debian's Chromium
+ * plays a clip in the reproduced jellyfin-web player (tests/support/jellyfin-web.ts) while
+ * the real Upflow stack upscales it, triggered by the Webhook plugin's PlaybackStart as
+ * Jellyfin sends it; the Upflow script switches with its default settings. For each upscaler:
+ * seconds from play to the first upscaled segment and to the switch, how long the picture
+ * stood still during the switch, then stalls and fallbacks over the following seconds.
+ *
+ *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--min-buffered S] [--json]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import type { ItemStatus } from '../../common/jellyfin-items';
+import { launchChromium, openPage, scriptErrors } from '../support/browser';
+import { makeClip } from '../support/fixtures';
+import { startJellyfinStandIn } from '../support/jellyfin-stand-in';
+import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
+import { startUpflow, waitFor } from '../support/upflow-process';
+
+const ITEM = 'b0c1d2e3f4a54b6c8d7e6f5a4b3c2d1e';
+
+const UPSCALERS: { label: string; env: NodeJS.ProcessEnv }[] = [
+  { label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
+  { label: 'anime4k-s-rl (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-rl' } },
+];
+
+interface HarnessEvent {
+  type: string;
+  at: number;
+  position: number;
+  src: string;
+}
+
+interface Result {
+  upscaler: string;
+  firstSegmentSeconds: number;
+  switchSeconds: number | null;
+  positionAtSwitch: number | null;
+  /** From the switch's new source to the picture moving again. */
+  switchGapSeconds: number | null;
+  watchedSeconds: number;
+  advancedSeconds: number;
+  stalls: number;
+  stalledSeconds: number;
+  fallbacksToOriginal: number;
+  upscaleRate: number | null;
+  consoleErrors: number;
+}
+
+function harness(page: Page): Promise<HarnessEvent[]> {
+  return page.evaluate(() => (window as unknown as { jellyfinStandIn: { harness: { events: HarnessEvent[] } } }).jellyfinStandIn.harness.events);
+}
+
+/** Waiting spans after `from` (page time): each 'waiting' until the next 'playing'. */
+function stallsAfter(events: HarnessEvent[], from: number): { stalls: number; seconds: number } {
+  let stalls = 0;
+  let seconds = 0;
+  let waitingSince: number | undefined;
+  for (const e of events.filter((x) => x.at >= from)) {
+    if (e.type === 'waiting' && waitingSince === undefined) {
+      waitingSince = e.at;
+      stalls += 1;
+    } else if (e.type === 'playing' && waitingSince !== undefined) {
+      seconds += (e.at - waitingSince) / 1000;
+      waitingSince = undefined;
+    }
+  }
+  return { stalls, seconds };
+}
+
+async function measure(
+  upscaler: (typeof UPSCALERS)[number],
+  clip: { seconds: number; width: number; height: number },
+  watchSeconds: number,
+  scriptConfig: Record<string, unknown>,
+): Promise<Result> {
+  const standIn = await startJellyfinStandIn();
+  const upflow = await startUpflow({ ...upscaler.env, JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey });
+  const browser = await launchChromium();
+  try {
+    addWebPlayer(standIn, { webhookUrl: `${upflow.apiUrl}/upscale-trigger` });
+    const file = await makeClip(path.join(upflow.mediaDir, 'bench.mp4'), { ...clip, fps: 24 });
+    standIn.items.set(ITEM, { name: 'Bench', path: file });
+    const { page, console: messages } = await openPage(browser);
+    // The script's defaults, but for the trigger: the webhook does it, as in a real set-up.
+    await page.goto(playerPageUrl(standIn, { itemId: ITEM, upflowConfig: { ...scriptConfig, autoTrigger: false }, scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js` }));
+    await page.evaluate(() => {
+      window.addEventListener('upflow:switched', () => ((window as unknown as { switchedAt?: number }).switchedAt ??= performance.now()), { once: true });
+      window.addEventListener('upflow:original', () => {
+        const w = window as unknown as { fallbacks?: number };
+        w.fallbacks = (w.fallbacks ?? 0) + 1;
+      });
+    });
+    const playedAt = Date.now();
+    const pagePlayedAt = await page.evaluate(() => {
+      (window as unknown as { jellyfinStandIn: { play(): void } }).jellyfinStandIn.play();
+      return performance.now();
+    });
+
+    const status = () => fetch(`${upflow.apiUrl}/items/${ITEM}/status`).then((r) => r.json() as Promise<ItemStatus>);
+    await waitFor('the first segment', async () => ((await status()).segments > 0 ? true : undefined), 120_000, 50);
+    const firstSegmentSeconds = (Date.now() - playedAt) / 1000;
+    const switchedAt = await waitFor('the switch', () => page.evaluate(() => (window as unknown as { switchedAt?: number }).switchedAt), 120_000, 100).catch(() => undefined);
+
+    const watchFrom = await page.evaluate(() => performance.now());
+    const startPosition = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.currentTime);
+    await page.waitForTimeout(watchSeconds * 1000);
+    const endPosition = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.currentTime);
+    const events = await harness(page);
+    const switchLoad = switchedAt === undefined ? undefined : events.filter((e) => e.type === 'loadstart' && e.at <= switchedAt).pop();
+    const stalls = stallsAfter(events, watchFrom);
+    const final = await status();
+    return {
+      upscaler: upscaler.label,
+      firstSegmentSeconds,
+      switchSeconds: switchedAt === undefined ? null : (switchedAt - pagePlayedAt) / 1000,
+      positionAtSwitch: switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null,
+      switchGapSeconds: switchLoad && switchedAt !== undefined ? (switchedAt - switchLoad.at) / 1000 : null,
+      watchedSeconds: watchSeconds,
+      advancedSeconds: endPosition - startPosition,
+      stalls: stalls.stalls,
+      stalledSeconds: stalls.seconds,
+      fallbacksToOriginal: await page.evaluate(() => (window as unknown as { fallbacks?: number }).fallbacks ?? 0),
+      upscaleRate: final.rate,
+      consoleErrors: scriptErrors(messages).length,
+    };
+  } finally {
+    await browser.close();
+    await upflow.stop();
+    await standIn.close();
+    fs.rmSync(upflow.dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '60' },
+      width: { type: 'string', default: '640' },
+      height: { type: 'string', default: '360' },
+      watch: { type: 'string', default: '30' },
+      'min-buffered': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const clip = { seconds: Number(values.seconds), width: Number(values.width), height: Number(values.height) };
+  // The script's own default unless given.
+  const scriptConfig = values['min-buffered'] === undefined ? {} : { minBufferedSeconds: Number(values['min-buffered']) };
+  const results: Result[] = [];
+  for (const upscaler of UPSCALERS) {
+    process.stderr.write(`measuring ${upscaler.label} on a ${clip.width}x${clip.height} ${clip.seconds} s clip...\n`);
+    results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig));
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ clip, scriptConfig, results }, null, 2)}\n`);
+    return;
+  }
+  const f = (n: number | null, digits = 2) => (n === null ? '—' : n.toFixed(digits));
+  const rows = [
+    ['upscaler', 'first segment s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
+    ...results.map((r) => [
+      r.upscaler, f(r.firstSegmentSeconds), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
+      `${r.stalls} (${f(r.stalledSeconds, 1)})`, String(r.fallbacksToOriginal), r.upscaleRate === null ? '—' : `${r.upscaleRate.toFixed(2)}x`, String(r.consoleErrors),
+    ]),
+  ];
+  process.stdout.write(`${rows.map((row) => `| ${row.join(' | ')} |`).join('\n').replace(/\n/, `\n|${' --- |'.repeat(rows[0]!.length)}\n`)}\n`);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.message}\n`);
+  process.exit(1);
+});
