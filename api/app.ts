@@ -73,7 +73,12 @@ function hlsRouter(hlsDir: string): express.Router {
 
 export function createApp({ config, store, client, logger }: ApiDeps): express.Express {
   const jellyfin = config.jellyfin ? new JellyfinClient(config.jellyfin) : undefined;
-  const titles = new TitlesService(config, store, client, jellyfin);
+  const configuredTitles = new TitlesService(config, store, client, jellyfin);
+  /** The titles service answering this request: its `hls_url`s use the request's own address unless HLS_SERVER_* are set. */
+  const titlesFor = (req: Request): TitlesService =>
+    config.hlsBaseUrlFromRequest && req.get('host')
+      ? new TitlesService({ ...config, hlsBaseUrl: `${req.protocol}://${req.get('host')}/hls` }, store, client, jellyfin)
+      : configuredTitles;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -94,6 +99,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 
   /** The seed's body (a path) or the Jellyfin Webhook plugin's (an item id and a notification type). */
   app.post('/upscale-trigger', async (req, res) => {
+    const titles = titlesFor(req);
     const request = parseTriggerRequest(req.body);
     const { force } = forceQuery.parse(req.query);
     const options = { name: request.name, force: force === '1' || force === 'true' };
@@ -111,12 +117,14 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 
   /** For the web script: the item's upscaled stream and how far it is. */
   app.get('/items/:itemId/status', async (req, res) => {
+    const titles = titlesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     res.json(await titles.itemStatus(itemId));
   });
 
   /** For the web script: upscale the item being played (idempotent, as the webhook). */
   app.post('/items/:itemId/upscale', async (req, res) => {
+    const titles = titlesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const { force } = forceQuery.parse(req.query);
     const result = await titles.triggerItem(itemId, { force: force === '1' || force === 'true' });
@@ -131,6 +139,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   });
 
   app.get('/hls-status/:filename', async (req, res) => {
+    const titles = titlesFor(req);
     const { filename } = filenameParam.parse(req.params);
     const status = await titles.statusByFilename(filename);
     const job = status.job;
@@ -171,23 +180,27 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     res.json({ status: 'healthy', streaming_enabled: config.streamingEnabled, ...jellyfinState });
   });
 
-  app.get('/jobs', async (_req, res) => {
+  app.get('/jobs', async (req, res) => {
+    const titles = titlesFor(req);
     const jobs = await store.listJobs();
     res.json({ jobs: await Promise.all(jobs.map((job) => titles.jobView(job))) });
   });
 
   app.get('/jobs/:id', async (req, res) => {
+    const titles = titlesFor(req);
     const { id } = jobIdParam.parse(req.params);
     res.json(await titles.job(id));
   });
 
   /** Each segment as it became playable: timing, per-segment rate and the model that made it. */
   app.get('/jobs/:id/segments', async (req, res) => {
+    const titles = titlesFor(req);
     const { id } = jobIdParam.parse(req.params);
     res.json({ segments: await titles.segments(id) });
   });
 
   app.post('/jobs/:id/cancel', async (req, res) => {
+    const titles = titlesFor(req);
     const { id } = jobIdParam.parse(req.params);
     res.status(202).json(await titles.cancel(id));
   });

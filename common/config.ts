@@ -42,7 +42,7 @@ const duration = z.string().transform((text, ctx) => {
 const envSchema = z.object({
   // The seed's variables.
   ENABLE_HLS_STREAMING: booleanFlag.default(true),
-  HLS_SERVER_HOST: z.string().min(1).default('localhost'),
+  HLS_SERVER_HOST: z.string().min(1).optional(),
   HLS_SERVER_PORT: port.optional(),
   HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).default(6),
   HLS_LIST_SIZE: z.coerce.number().int().min(0).default(0),
@@ -87,6 +87,12 @@ export interface Config {
   api: { host: string; port: number };
   /** Where players fetch HLS from: the API itself unless HLS_SERVER_* point elsewhere (nginx). */
   hlsBaseUrl: string;
+  /**
+   * Neither HLS_SERVER_HOST nor HLS_SERVER_PORT is set: an HTTP answer's `hls_url` uses the
+   * address the request came to, which the asking browser can reach (`localhost` is only
+   * right on the server itself).
+   */
+  hlsBaseUrlFromRequest: boolean;
   hls: { segmentSeconds: number; firstSegmentSeconds: number; listSize: number; retentionMs: number };
   upscale: { aiEnabled: boolean; model: ModelId; scaleFactor: number; preset: X264Preset; crf: number };
   /**
@@ -139,7 +145,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hlsDir: path.join(dataDir, 'hls'),
     cacheDir: path.resolve(cwd, e.UPFLOW_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'upflow')),
     api: { host: e.UPFLOW_API_HOST, port: e.UPFLOW_API_PORT },
-    hlsBaseUrl: `http://${e.HLS_SERVER_HOST}:${hlsPort}/hls`,
+    hlsBaseUrl: `http://${e.HLS_SERVER_HOST ?? 'localhost'}:${hlsPort}/hls`,
+    hlsBaseUrlFromRequest: e.HLS_SERVER_HOST === undefined && e.HLS_SERVER_PORT === undefined,
     hls: {
       segmentSeconds: e.HLS_SEGMENT_TIME,
       firstSegmentSeconds: Math.min(FIRST_SEGMENT_SECONDS, e.HLS_SEGMENT_TIME),

@@ -39,7 +39,8 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
 
   beforeAll(async () => {
     standIn = await startJellyfinStandIn();
-    upflow = await startUpflow({ JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey, HLS_SEGMENT_TIME: '2' });
+    // HLS_SERVER_HOST unset (empty means unset): hls_url follows the address each request came to.
+    upflow = await startUpflow({ JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey, HLS_SEGMENT_TIME: '2', HLS_SERVER_HOST: '' });
     for (const [id, name] of [[BY_PATH, 'by path'], [PLUGIN, 'plugin'], [SCRIPT, 'script'], [LATE, 'late']] as const) {
       standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), { seconds: 4 }) });
     }
@@ -121,6 +122,12 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     const contents = seen.map((s) => s.content_seconds);
     expect(contents).toEqual([...contents].sort((a, b) => a - b));
     expect((await fetch(done.hls_url!)).status).toBe(200);
+
+    // Each asker gets the address it reached the API by, which it can reach again.
+    expect(done.hls_url!.startsWith(`${upflow.apiUrl}/hls/`)).toBe(true);
+    const viaLocalhost = upflow.apiUrl.replace('127.0.0.1', 'localhost');
+    const other = (await (await fetch(`${viaLocalhost}/items/${SCRIPT}/status`)).json()) as ItemStatus;
+    expect(other.hls_url).toBe(done.hls_url!.replace('127.0.0.1', 'localhost'));
   });
 
   it('refuses what it cannot upscale, with the reason, and starts nothing', async () => {

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20 });
     expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
+    expect(config.hlsBaseUrlFromRequest).toBe(true);
     expect(config.streamingEnabled).toBe(true);
     expect(config.temporal.address).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
     }, '/x');
     expect(config.streamingEnabled).toBe(false);
     expect(config.hlsBaseUrl).toBe('http://media.lan:8080/hls');
+    expect(config.hlsBaseUrlFromRequest).toBe(false);
     expect(config.hls).toEqual({ segmentSeconds: 4, firstSegmentSeconds: 1, listSize: 10, retentionMs: 90_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 3, preset: 'fast', crf: 18 });
     expect(config.mediaRoots).toEqual(['/media/films', '/media/tv']);
