@@ -102,7 +102,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     const titles = titlesFor(req);
     const request = parseTriggerRequest(req.body);
     const { force } = forceQuery.parse(req.query);
-    const options = { name: request.name, force: force === '1' || force === 'true' };
+    const options = { name: request.name, force };
     if (request.kind === 'item' && request.notificationType !== undefined && request.notificationType !== STARTING_NOTIFICATION) {
       res.json({ status: 'ignored', reason: `notification type ${request.notificationType} does not start upscaling (only ${STARTING_NOTIFICATION} does)`, item_id: request.itemId });
       return;
@@ -127,7 +127,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     const titles = titlesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const { force } = forceQuery.parse(req.query);
-    const result = await titles.triggerItem(itemId, { force: force === '1' || force === 'true' });
+    const result = await titles.triggerItem(itemId, { force });
     logger.info({ title: result.titleKey, status: result.status, item: itemId }, 'trigger from the web script');
     res.status(result.status === 'started' ? 202 : 200).json(await titles.itemStatus(itemId));
   });

@@ -52,7 +52,10 @@ export const filenameParam = z.object({
   filename: z.string().min(1).max(1024).refine((v) => !v.includes('\0'), 'filename contains a NUL byte'),
 });
 
-export const forceQuery = z.object({ force: z.enum(['1', 'true', '0', 'false']).optional() });
+/** `?force=1`: upscale again even when a finished file exists. */
+export const forceQuery = z.object({
+  force: z.enum(['1', 'true', '0', 'false'], { message: 'force must be 1, true, 0 or false' }).optional().transform((v) => v === '1' || v === 'true'),
+});
 
 /** zod's first issue as one sentence: "Item.Path: must be a string". */
 export function describeIssue(error: z.ZodError): string {

@@ -82,7 +82,7 @@ export class TitlesService {
   /** A Jellyfin item: its file through Jellyfin's API, then the same guard and trigger as a path. */
   async triggerItem(itemId: string, options: { name?: string; force?: boolean } = {}): Promise<TriggerResult> {
     const item = await this.jellyfinItem(itemId);
-    // Jellyfin's own name first: the plugin's Handlebars template HTML-escapes `{{Name}}`.
+    // The library's own name first, whatever a webhook template made of `{{Name}}` (escaping, quotes).
     return this.trigger(this.guardItemPath(item), { name: item.name || options.name, force: options.force, jellyfinItemId: itemId });
   }
 
