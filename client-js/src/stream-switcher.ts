@@ -144,8 +144,10 @@ export class StreamSwitcher {
       const onMetadata = () => {
         if (Math.abs(video.currentTime - state.positionSeconds) > 0.25) video.currentTime = state.positionSeconds;
       };
+      // A paused element with preload="metadata" (jellyfin-web's) may load no more than the frame shown.
+      const needed = state.paused ? HTMLMediaElement.HAVE_CURRENT_DATA : HTMLMediaElement.HAVE_FUTURE_DATA;
       const onReady = () => {
-        if (video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) return;
+        if (video.readyState < needed) return;
         if (Math.abs(video.currentTime - state.positionSeconds) > 0.5 || video.seeking) return;
         video.playbackRate = state.playbackRate;
         if (state.paused) {
@@ -155,7 +157,7 @@ export class StreamSwitcher {
         video.play().then(() => finish(), (err: Error) => finish(new Error(`could not resume playback: ${err.message}`)));
       };
       const onError = () => finish(new Error(`the video element failed: ${describeMediaError(video.error)}`));
-      const events: [string, () => void][] = [['loadedmetadata', onMetadata], ['canplay', onReady], ['seeked', onReady], ['error', onError]];
+      const events: [string, () => void][] = [['loadedmetadata', onMetadata], ['loadeddata', onReady], ['canplay', onReady], ['seeked', onReady], ['error', onError]];
       for (const [name, handler] of events) video.addEventListener(name, handler);
       const removeAll = () => {
         for (const [name, handler] of events) video.removeEventListener(name, handler);

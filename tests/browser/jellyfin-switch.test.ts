@@ -247,6 +247,17 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     await expect(prompt.isVisible()).resolves.toBe(false);
     await page.locator('.upflow-active .upflow-original').waitFor({ state: 'visible' });
 
+    // Back to the original while paused: same place, still paused; the prompt offers the switch again.
+    const pausedBack = nextUpflowEvent(page, 'original');
+    await page.locator('.upflow-active .upflow-original').click();
+    const restored = await pausedBack;
+    expect(restored.after).toMatchObject({ paused: true, volume: 0.7, muted: true, playbackRate: 1.5, videoWidth: SOURCE.width });
+    expect(Math.abs(restored.after.position - paused.position)).toBeLessThanOrEqual(0.5);
+    await prompt.waitFor({ state: 'visible', timeout: 30_000 });
+    const switchedAgain = nextUpflowEvent(page, 'switched');
+    await page.locator('.upflow-prompt .upflow-switch').click();
+    expect((await switchedAgain).after).toMatchObject({ paused: true, videoWidth: SOURCE.width * 2 });
+
     await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.play());
     const played = await playFor(page, 4);
     expect(played.advanced).toBeGreaterThan(4 * 1.5 * 0.85);
