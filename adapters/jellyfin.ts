@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../common/errors';
+import { normalizeItemId } from '../common/jellyfin-items';
 
 export interface JellyfinSettings {
   url: string;
@@ -20,20 +21,28 @@ export interface JellyfinItem {
 const REQUEST_TIMEOUT_MS = 5000;
 /** A polling script asks about the same item every second or two; its file does not move that often. */
 const ITEM_CACHE_MS = 60_000;
+/** Past this many cached items, expired ones are dropped so the cache cannot grow without bound. */
+const ITEM_CACHE_SWEEP_SIZE = 500;
 
-const systemInfo = z.object({ ServerName: z.string().optional(), Version: z.string().optional() });
+// Nullish, not optional: Jellyfin omits null fields by default, but a proxy or an older server may send them.
+const systemInfo = z.object({ ServerName: z.string().nullish(), Version: z.string().nullish() });
 const itemBody = z.object({
   Id: z.string(),
-  Name: z.string().optional(),
-  Path: z.string().optional(),
-  Type: z.string().optional(),
-  MediaSources: z.array(z.object({ Path: z.string().optional() })).optional(),
+  Name: z.string().nullish(),
+  Path: z.string().nullish(),
+  Type: z.string().nullish(),
+  MediaType: z.string().nullish(),
+  MediaSources: z.array(z.object({ Path: z.string().nullish() })).nullish(),
 });
 
 export class JellyfinClient {
   private readonly items = new Map<string, { item: JellyfinItem; until: number }>();
+  private readonly timeoutMs: number;
 
-  constructor(private readonly settings: JellyfinSettings) {}
+  /** `timeoutMs` is for tests; Jellyfin answers these calls in milliseconds when it is up. */
+  constructor(private readonly settings: JellyfinSettings, options: { timeoutMs?: number } = {}) {
+    this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  }
 
   get url(): string {
     return this.settings.url;
@@ -46,20 +55,35 @@ export class JellyfinClient {
     return { serverName: info.ServerName ?? 'Jellyfin', version: info.Version ?? 'unknown version' };
   }
 
-  /** `itemId` in the 32-digit form (normalizeItemId). */
-  async item(itemId: string): Promise<JellyfinItem> {
+  /** `id` with or without dashes; the answer's `id` is the 32-digit form (normalizeItemId). */
+  async item(id: string): Promise<JellyfinItem> {
+    // Callers pass validated ids; checked again because the id becomes part of a URL.
+    const itemId = normalizeItemId(id);
+    if (!itemId) throw new AppError(400, `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
     const cached = this.items.get(itemId);
     if (cached && cached.until > Date.now()) return cached.item;
     const parsed = itemBody.safeParse(await this.get(`/Items/${itemId}`, `item ${itemId}`));
     if (!parsed.success) throw new AppError(502, `Jellyfin at ${this.url} answered item ${itemId} with an unexpected body`);
     const body = parsed.data;
-    const path = body.Path ?? body.MediaSources?.find((s) => s.Path)?.Path;
+    const described = `Jellyfin item ${itemId} (${body.Name ?? 'no name'}, ${body.Type ?? 'unknown type'})`;
+    // A webhook on every PlaybackStart also fires for songs and audiobooks: refuse them before a job fails on them.
+    if (body.MediaType && body.MediaType !== 'Video') throw new AppError(422, `${described} is ${body.MediaType}, not a video`);
+    // `||`: an empty Path (some virtual items) falls back to the media source's.
+    const path = body.Path || body.MediaSources?.find((s) => s.Path)?.Path;
     if (!path) {
-      throw new AppError(422, `Jellyfin item ${itemId} (${body.Name ?? 'no name'}, ${body.Type ?? 'unknown type'}) has no file to upscale`);
+      throw new AppError(422, `${described} has no file to upscale`);
     }
     const item = { id: itemId, name: body.Name ?? '', path };
-    this.items.set(itemId, { item, until: Date.now() + ITEM_CACHE_MS });
+    this.remember(item);
     return item;
+  }
+
+  private remember(item: JellyfinItem): void {
+    const now = Date.now();
+    if (this.items.size >= ITEM_CACHE_SWEEP_SIZE) {
+      for (const [id, entry] of this.items) if (entry.until <= now) this.items.delete(id);
+    }
+    this.items.set(item.id, { item, until: now + ITEM_CACHE_MS });
   }
 
   private async get(path: string, what: string): Promise<unknown> {
@@ -67,18 +91,26 @@ export class JellyfinClient {
     try {
       response = await fetch(`${this.url}${path}`, {
         headers: { Authorization: `MediaBrowser Token="${this.settings.apiKey}"`, Accept: 'application/json' },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
       const cause = (err as Error).name === 'TimeoutError'
-        ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+        ? `no answer within ${this.timeoutMs / 1000} s`
         : ((err as { cause?: { code?: string; message?: string } }).cause?.code ?? (err as Error).message);
       throw new AppError(502, `Jellyfin at ${this.url} is unreachable (${cause}): check JELLYFIN_URL`);
     }
     if (response.status === 401 || response.status === 403) {
       throw new AppError(502, `Jellyfin at ${this.url} refused the API key (HTTP ${response.status}): check JELLYFIN_API_KEY (Dashboard → API Keys)`);
     }
-    if (response.status === 404) throw new AppError(404, `Jellyfin has no ${what}`);
+    if (response.status === 404) {
+      // An unknown item is the caller's mistake; a missing /System/Info means the URL is not Jellyfin's root.
+      if (path.startsWith('/Items/')) throw new AppError(404, `Jellyfin has no ${what}`);
+      throw new AppError(502, `Jellyfin at ${this.url} has no ${path} (HTTP 404): is JELLYFIN_URL the server's address, with its base URL if it has one?`);
+    }
+    // Servers before 10.9 only have /Users/{userId}/Items/{id}; their /Items/{id} takes POST and DELETE.
+    if (response.status === 405) {
+      throw new AppError(502, `Jellyfin at ${this.url} does not answer GET ${path} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`);
+    }
     if (!response.ok) throw new AppError(502, `Jellyfin at ${this.url} answered HTTP ${response.status} for ${what}`);
     try {
       return await response.json();

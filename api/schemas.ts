@@ -22,8 +22,8 @@ const jellyfinItemId = (field: string) =>
 /** The Jellyfin Webhook plugin's body, as its templates send it (other fields are ignored). */
 export const webhookPluginBody = z.object({
   ItemId: jellyfinItemId('ItemId'),
-  Name: z.string().max(1024).optional(),
-  NotificationType: z.string().max(100).optional(),
+  Name: z.string({ message: 'Name must be a string' }).max(1024).optional(),
+  NotificationType: z.string({ message: 'NotificationType must be a string such as PlaybackStart' }).max(100).optional(),
 });
 
 export type TriggerRequest =

@@ -24,6 +24,7 @@ const DOWN_ITEM = '8c3f2e5d1b0a4f4ca0d9e8f7a6b5c432';
 const FAILING_ITEM = '9d4a3f6e2c1b4a5db1e0f9a8b7c6d543';
 const SEEK_ITEM = 'ae5b4a7f3d2c4b6ec2f1a0b9c8d7e654';
 const SOURCE = { width: 320, height: 180, seconds: 40 };
+const LONG_SOURCE_SECONDS = 90;
 
 interface HarnessEvent {
   type: string;
@@ -120,9 +121,13 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       JELLYFIN_API_KEY: standIn.apiKey,
     });
     web = addWebPlayer(standIn, { webhookUrl: `${upflow.apiUrl}/upscale-trigger` });
-    for (const [id, name] of [[AUTO_ITEM, 'Auto switch'], [PROMPT_ITEM, 'Prompt'], [DOWN_ITEM, 'Upflow down'], [FAILING_ITEM, 'Stream fails'], [SEEK_ITEM, 'Seek ahead']] as const) {
-      const file = await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), SOURCE);
-      standIn.items.set(id, { name, path: file });
+    for (const [id, name] of [[AUTO_ITEM, 'Auto switch'], [PROMPT_ITEM, 'Prompt'], [DOWN_ITEM, 'Upflow down']] as const) {
+      standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), SOURCE) });
+    }
+    // Long ones: still growing while the playlist is cut off, and long enough to seek well past
+    // the upscaling and then watch it catch up.
+    for (const [id, name] of [[FAILING_ITEM, 'Stream fails'], [SEEK_ITEM, 'Seek ahead']] as const) {
+      standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), { ...SOURCE, seconds: LONG_SOURCE_SECONDS }) });
     }
     browser = await launchChromium();
   }, 240_000);
@@ -281,11 +286,31 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(scriptErrors(messages)).toEqual([]);
   }, 150_000);
 
+  it('goes back to the original, with a notice, when the upscaled stream fails mid-play', async () => {
+    const { page, console: messages, pageErrors } = await openSwitched(FAILING_ITEM);
+    // The HLS server vanishes for this page: playlist reloads and segments fail, hls.js gives up.
+    await page.route(`${upflow.apiUrl}/hls/**`, (route) => route.abort('connectionrefused'));
+    const back = await nextUpflowEvent(page, 'original');
+    expect(back.detail).toMatchObject({ notice: 'Upscaled stream failed — back to the original' });
+    expect(back.after.src).toContain(`/Videos/${FAILING_ITEM}/stream.mp4`);
+    expect(back.after.paused).toBe(false);
+    await expect(page.locator('.upflow-notice').textContent()).resolves.toContain('Upscaled stream failed');
+    const played = await playFor(page, 3);
+    expect(played.advanced).toBeGreaterThan(2.5);
+    expect((await videoFacts(page)).videoWidth).toBe(SOURCE.width);
+    expect((await scriptState(page))?.stoppedBecause).toMatch(/^the upscaled stream failed: networkError: /);
+    expect(pageErrors).toEqual([]);
+    // hls.js's own failed requests are Chromium's network lines; nothing else.
+    expect(scriptErrors(messages)).toEqual([]);
+  }, 120_000);
+
   it('plays the original where the viewer seeks past the upscaling, and switches back once it has caught up', async () => {
     const { page, console: messages, pageErrors } = await openSwitched(SEEK_ITEM);
 
-    // Far ahead of what is upscaled: stalling there would be the alternative.
-    const target = 22;
+    // 15 s past what is upscaled: stalling there would be the alternative.
+    const upscaled = (await (await fetch(`${upflow.apiUrl}/items/${SEEK_ITEM}/status`)).json()) as { content_seconds: number };
+    const target = Math.round(upscaled.content_seconds + 15);
+    expect(target).toBeLessThan(LONG_SOURCE_SECONDS - 30);
     const back = nextUpflowEvent(page, 'original');
     await page.evaluate((seconds) => {
       document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.currentTime = seconds;
@@ -302,24 +327,6 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(again.after.videoWidth).toBe(SOURCE.width * 2);
     expect(again.after.paused).toBe(false);
     expect(pageErrors).toEqual([]);
-    expect(scriptErrors(messages)).toEqual([]);
-  }, 120_000);
-
-  it('goes back to the original, with a notice, when the upscaled stream fails mid-play', async () => {
-    const { page, console: messages, pageErrors } = await openSwitched(FAILING_ITEM);
-    // The HLS server vanishes for this page: playlist reloads and segments fail, hls.js gives up.
-    await page.route(`${upflow.apiUrl}/hls/**`, (route) => route.abort('connectionrefused'));
-    const back = await nextUpflowEvent(page, 'original');
-    expect(back.detail).toMatchObject({ notice: 'Upscaled stream failed — back to the original' });
-    expect(back.after.src).toContain(`/Videos/${FAILING_ITEM}/stream.mp4`);
-    expect(back.after.paused).toBe(false);
-    await expect(page.locator('.upflow-notice').textContent()).resolves.toContain('Upscaled stream failed');
-    const played = await playFor(page, 3);
-    expect(played.advanced).toBeGreaterThan(2.5);
-    expect((await videoFacts(page)).videoWidth).toBe(SOURCE.width);
-    expect((await scriptState(page))?.stoppedBecause).toMatch(/^the upscaled stream failed: networkError: /);
-    expect(pageErrors).toEqual([]);
-    // hls.js's own failed requests are Chromium's network lines; nothing else.
     expect(scriptErrors(messages)).toEqual([]);
   }, 120_000);
 

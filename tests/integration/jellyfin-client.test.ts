@@ -9,6 +9,23 @@ import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-
 const FILM = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';
 const SERIES = '1b2c3d4e5f6a40718293a4b5c6d7e8f9';
 
+/** A server that answers every request with `handler`; closed after `use`. */
+async function withServer(handler: http.RequestListener, use: (url: string) => Promise<void>): Promise<void> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const json = (status: number, body: unknown): http.RequestListener => (_req, res) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
 async function failure(promise: Promise<unknown>): Promise<AppError> {
   const err = await promise.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(AppError);
@@ -57,14 +74,58 @@ describe('the Jellyfin client', () => {
     const unreachable = await failure(closed.serverInfo());
     expect([unreachable.status, unreachable.message]).toEqual([502, expect.stringMatching(/is unreachable \(ECONNREFUSED\): check JELLYFIN_URL/)]);
 
-    const notJellyfin = http.createServer((_req, res) => res.end('<html>a router page</html>'));
-    await new Promise<void>((resolve) => notJellyfin.listen(0, '127.0.0.1', resolve));
-    try {
-      const client = new JellyfinClient({ url: `http://127.0.0.1:${(notJellyfin.address() as AddressInfo).port}`, apiKey: 'k' });
-      const wrong = await failure(client.item(FILM));
+    await withServer((_req, res) => res.end('<html>a router page</html>'), async (url) => {
+      const wrong = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(FILM));
       expect([wrong.status, wrong.message]).toEqual([502, expect.stringMatching(/not JSON: is JELLYFIN_URL the server's address/)]);
-    } finally {
-      notJellyfin.close();
+    });
+
+    // A URL missing Jellyfin's base path: its /System/Info is someone else's 404, not "no such item".
+    await withServer(json(404, {}), async (url) => {
+      const missing = await failure(new JellyfinClient({ url, apiKey: 'k' }).serverInfo());
+      expect([missing.status, missing.message]).toEqual([502, expect.stringMatching(/has no \/System\/Info \(HTTP 404\): is JELLYFIN_URL the server's address/)]);
+    });
+  });
+
+  it('gives up on a server that does not answer within the timeout', async () => {
+    await withServer(() => undefined, async (url) => {
+      const silent = await failure(new JellyfinClient({ url, apiKey: 'k' }, { timeoutMs: 200 }).item(FILM));
+      expect([silent.status, silent.message]).toEqual([502, `Jellyfin at ${url} is unreachable (no answer within 0.2 s): check JELLYFIN_URL`]);
+    });
+  });
+
+  it('names a server too old for GET /Items/{id}', async () => {
+    await withServer(json(405, {}), async (url) => {
+      const old = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(FILM));
+      expect([old.status, old.message]).toEqual([502, `Jellyfin at ${url} does not answer GET /Items/${FILM} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`]);
+    });
+  });
+
+  it("takes the media source's path when Path is empty or null, a dashed id; refuses folders and audio", async () => {
+    const dashed = '0a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9';
+    const asked: string[] = [];
+    const answer = (Path: string | null): http.RequestListener => (req, res) => {
+      asked.push(req.url ?? '');
+      json(200, { Id: FILM, Name: 'Film', Path, Type: 'Movie', MediaSources: [{ Path: null }, { Path: '/srv/media/film.mkv' }] })(req, res);
+    };
+    for (const path of ['', null]) {
+      await withServer(answer(path), async (url) => {
+        await expect(new JellyfinClient({ url, apiKey: 'k' }).item(dashed)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/film.mkv' });
+      });
     }
+    // The URL carries the 32-digit form, whatever the caller passed.
+    expect(asked).toEqual([`/Items/${FILM}`, `/Items/${FILM}`]);
+
+    await withServer(json(200, { Id: SERIES, Name: 'Series', Path: null, Type: 'Series' }), async (url) => {
+      const folder = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(SERIES));
+      expect([folder.status, folder.message]).toEqual([422, `Jellyfin item ${SERIES} (Series, Series) has no file to upscale`]);
+    });
+
+    await withServer(json(200, { Id: SERIES, Name: 'Song', Path: '/srv/music/song.flac', Type: 'Audio', MediaType: 'Audio' }), async (url) => {
+      const song = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(SERIES));
+      expect([song.status, song.message]).toEqual([422, `Jellyfin item ${SERIES} (Song, Audio) is Audio, not a video`]);
+    });
+
+    const bad = await failure(new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey }).item('../System/Info'));
+    expect(bad.status).toBe(400);
   });
 });
