@@ -286,6 +286,26 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(scriptErrors(messages)).toEqual([]);
   }, 150_000);
 
+  it('prompt mode: × dismisses the prompt for this playback and nothing switches', async () => {
+    const { page, console: messages, pageErrors } = await open();
+    await page.goto(playerPageUrl(standIn, {
+      itemId: PROMPT_ITEM,
+      upflowConfig: { autoSwitch: false, pollIntervalMs: 500, minBufferedSeconds: 4 },
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+    }));
+    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    const prompt = page.locator('.upflow-prompt');
+    await prompt.waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.upflow-prompt .upflow-close').click();
+    await prompt.waitFor({ state: 'hidden' });
+    expect(await scriptState(page)).toMatchObject({ mode: 'original', stoppedBecause: 'the viewer dismissed the prompt' });
+    await page.waitForTimeout(2000);
+    expect(await prompt.isVisible()).toBe(false);
+    expect((await videoFacts(page)).src).toContain(`/Videos/${PROMPT_ITEM}/stream.mp4`);
+    expect(pageErrors).toEqual([]);
+    expect(scriptErrors(messages)).toEqual([]);
+  }, 90_000);
+
   it('goes back to the original, with a notice, when the upscaled stream fails mid-play', async () => {
     const { page, console: messages, pageErrors } = await openSwitched(FAILING_ITEM);
     // The HLS server vanishes for this page: playlist reloads and segments fail, hls.js gives up.
