@@ -82,6 +82,9 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // A reverse proxy on the local network (TLS in front of Upflow) is believed about the scheme,
+  // so an https page gets https `hls_url`s (browsers block http requests from https pages).
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(cors());
   // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
   app.use(express.json({ limit: '64kb', type: ['application/json', 'text/plain'] }));

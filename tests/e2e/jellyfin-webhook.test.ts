@@ -128,6 +128,9 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     const viaLocalhost = upflow.apiUrl.replace('127.0.0.1', 'localhost');
     const other = (await (await fetch(`${viaLocalhost}/items/${SCRIPT}/status`)).json()) as ItemStatus;
     expect(other.hls_url).toBe(done.hls_url!.replace('127.0.0.1', 'localhost'));
+    // Behind a TLS proxy on the local network: https, as the page that asked.
+    const proxied = (await (await fetch(`${upflow.apiUrl}/items/${SCRIPT}/status`, { headers: { 'x-forwarded-proto': 'https' } })).json()) as ItemStatus;
+    expect(proxied.hls_url).toBe(done.hls_url!.replace(/^http:/, 'https:'));
   });
 
   it('refuses what it cannot upscale, with the reason, and starts nothing', async () => {
