@@ -42,6 +42,17 @@ export interface SegmentRecord {
   wallSeconds: number | null;
 }
 
+export interface MetricsSnapshot {
+  jobsByState: Record<string, number>;
+  /** Segments made, and their content seconds, over every job still on record. */
+  segments: number;
+  contentSeconds: number;
+  /** The streams being made now, with their latest speed. */
+  streams: { titleKey: string; model: string; fps: number; rate: number }[];
+  /** Seconds from the newest stream's start to its first playable segment. */
+  lastFirstSegmentSeconds: number | null;
+}
+
 export interface JobEvent {
   at: string;
   kind: string;
@@ -286,6 +297,34 @@ export class UpflowStore {
       [filename],
     );
     return rows[0]?.key;
+  }
+
+  /** What `/metrics` reports, read in one round trip at scrape time (the worker is another process). */
+  async metricsSnapshot(): Promise<MetricsSnapshot> {
+    const { rows } = await this.pool.query<{
+      by_state: Record<string, number> | null;
+      segments: string;
+      content_seconds: string;
+      streams: MetricsSnapshot['streams'] | null;
+      first_segment_seconds: string | null;
+    }>(
+      `SELECT
+         (SELECT json_object_agg(state, n) FROM (SELECT state, count(*)::int AS n FROM jobs GROUP BY state) s) AS by_state,
+         (SELECT count(*) FROM segments) AS segments,
+         (SELECT COALESCE(sum(duration_seconds), 0) FROM segments) AS content_seconds,
+         (SELECT json_agg(json_build_object('titleKey', title_key, 'model', COALESCE(model, upscaler, 'unknown'), 'fps', COALESCE(fps, 0), 'rate', COALESCE(rate, 0)))
+            FROM jobs WHERE state = 'streaming') AS streams,
+         (SELECT extract(epoch FROM first_segment_at - stream_started_at) FROM jobs
+            WHERE first_segment_at IS NOT NULL AND stream_started_at IS NOT NULL ORDER BY first_segment_at DESC LIMIT 1) AS first_segment_seconds`,
+    );
+    const row = rows[0]!;
+    return {
+      jobsByState: row.by_state ?? {},
+      segments: Number(row.segments),
+      contentSeconds: Number(row.content_seconds),
+      streams: (row.streams ?? []).map((s) => ({ ...s, fps: Number(s.fps), rate: Number(s.rate) })),
+      lastFirstSegmentSeconds: num(row.first_segment_seconds),
+    };
   }
 
   async events(jobId: string): Promise<JobEvent[]> {

@@ -1,7 +1,7 @@
 /**
  * The HTTP API: the seed watchdog's contract (`/upscale-trigger`, `/hls-status/:filename`,
  * `/health`), the Jellyfin Webhook plugin's bodies, the web script's item-keyed endpoints and
- * its bundle, jobs, and the HLS files. Routes validate and delegate to TitlesService; one
+ * its bundle, jobs, Prometheus metrics, and the HLS files. Routes validate and delegate to TitlesService; one
  * error handler turns every failure into JSON a person can read.
  */
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import { AppError } from '../common/errors';
 import { CLIENT_BUNDLE } from '../client-js/bundle';
 import { JellyfinClient } from '../adapters/jellyfin';
 import type { Logger } from '../adapters/logger';
+import { ApiMetrics } from '../adapters/metrics';
 import type { UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
 import { describeIssue, filenameParam, forceQuery, itemIdParam, jobIdParam, parseTriggerRequest } from './schemas';
@@ -85,6 +86,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   // A reverse proxy on the local network (TLS in front of Upflow) is believed about the scheme,
   // so an https page gets https `hls_url`s (browsers block http requests from https pages).
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  const metrics = new ApiMetrics(store);
+  app.use(metrics.timeRequests);
   app.use(cors());
   // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
   app.use(express.json({ limit: '64kb', type: ['application/json', 'text/plain'] }));
@@ -181,6 +184,11 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       return;
     }
     res.json({ status: 'healthy', streaming_enabled: config.streamingEnabled, ...jellyfinState });
+  });
+
+  /** Prometheus: jobs by state, segments and content made, each stream's fps and rate, time to first segment, HTTP timings. */
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.render());
   });
 
   app.get('/jobs', async (req, res) => {

@@ -245,4 +245,26 @@ describe('one title through the whole stack', () => {
     expect(jobs.length).toBeGreaterThanOrEqual(6);
     expect(jobs.some((j) => j.state === 'complete' && j.percent === 100)).toBe(true);
   });
+
+  it('exposes Prometheus metrics: jobs by state, segments, first segment time, HTTP timings by route pattern', async () => {
+    const answer = await api('GET', '/metrics');
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const value = (series: string) => {
+      const line = answer.text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    expect(value('upflow_jobs{state="complete"}')).toBeGreaterThanOrEqual(1);
+    expect(value('upflow_jobs{state="failed"}')).toBeGreaterThanOrEqual(4);
+    expect(value('upflow_jobs{state="cancelled"}')).toBe(1);
+    expect(value('upflow_segments')).toBeGreaterThanOrEqual(4);
+    expect(value('upflow_content_seconds')).toBeGreaterThanOrEqual(20);
+    expect(value('upflow_first_segment_seconds')).toBeGreaterThan(0);
+    expect(value('upflow_first_segment_seconds')).toBeLessThan(30);
+    expect(value('upflow_http_request_duration_seconds_count{method="POST",route="/upscale-trigger",status="202"}')).toBeGreaterThanOrEqual(1);
+    expect(value('upflow_http_request_duration_seconds_count{method="GET",route="/jobs/:id",status="200"}')).toBeGreaterThanOrEqual(1);
+    // Route labels are patterns: no job id or file name ever becomes a label value.
+    expect(answer.text).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}/);
+    expect(value('upflow_api_process_cpu_seconds_total')).toBeGreaterThan(0);
+  });
 });
