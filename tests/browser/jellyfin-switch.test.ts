@@ -16,6 +16,7 @@ import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../sup
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
+import { harnessEvents, playOriginal, scriptState, videoFacts, type PageGlobals, type VideoFacts } from './player-page';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const AUTO_ITEM = '6a1f0c3d9b8e4c2d8a7b6c5d4e3f2a10';
@@ -26,56 +27,9 @@ const SEEK_ITEM = 'ae5b4a7f3d2c4b6ec2f1a0b9c8d7e654';
 const SOURCE = { width: 320, height: 180, seconds: 40 };
 const LONG_SOURCE_SECONDS = 90;
 
-interface HarnessEvent {
-  type: string;
-  at: number;
-  position: number;
-  src: string;
-}
-
-/** What the test page exposes (tests/support/jellyfin-web.ts) and the script's namespace. */
-interface PageGlobals {
-  jellyfinStandIn: {
-    play(): HTMLVideoElement;
-    stop(): void;
-    facts(): VideoFacts;
-    harness: { events: HarnessEvent[] };
-  };
-  Upflow: { state(): ScriptState | null };
-}
-
-/** `window.Upflow.state()`, the parts the tests read. */
-interface ScriptState {
-  itemId: string;
-  mode: string;
-  engine: string | null;
-  status: { status: string } | null;
-  stoppedBecause: string | null;
-}
-
-interface VideoFacts {
-  at: number;
-  position: number;
-  paused: boolean;
-  volume: number;
-  muted: boolean;
-  playbackRate: number;
-  videoWidth: number;
-  videoHeight: number;
-  src: string;
-}
-
 interface SwitchEvent {
   detail: { engine: string; live: boolean; before: { positionSeconds: number; paused: boolean } };
   after: VideoFacts;
-}
-
-function videoFacts(page: Page): Promise<VideoFacts> {
-  return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.facts());
-}
-
-function scriptState(page: Page): Promise<ScriptState | null> {
-  return page.evaluate(() => (window as unknown as PageGlobals).Upflow.state());
 }
 
 /** Resolves with the next `upflow:<name>` event's detail and the video's facts at that moment. */
@@ -89,10 +43,6 @@ function nextUpflowEvent(page: Page, name: 'switched' | 'original'): Promise<Swi
       }),
     name,
   );
-}
-
-function harnessEvents(page: Page): Promise<HarnessEvent[]> {
-  return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.harness.events);
 }
 
 /** Plays on for `seconds` and returns how far the position moved and how often the player waited for data. */
@@ -152,7 +102,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
     }));
     const switched = nextUpflowEvent(watched.page, 'switched');
-    await watched.page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    await playOriginal(watched.page);
     return { ...watched, switched: await switched };
   }
 
@@ -225,7 +175,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
       jellyfinHls: true,
     }));
-    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    await playOriginal(page);
     await waitFor('the original to play 1.5 s', async () => ((await videoFacts(page)).position >= 1.5 ? true : undefined), 30_000);
     await page.evaluate(() => {
       const video = document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!;
@@ -293,7 +243,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       upflowConfig: { autoSwitch: false, pollIntervalMs: 500, minBufferedSeconds: 4 },
       scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
     }));
-    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    await playOriginal(page);
     const prompt = page.locator('.upflow-prompt');
     await prompt.waitFor({ state: 'visible', timeout: 60_000 });
     await page.locator('.upflow-prompt .upflow-close').click();
@@ -364,7 +314,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       upflowConfig: { apiUrl: downUrl, pollIntervalMs: 300 },
       scriptUrl: `${standIn.url}/web/upflow-jellyfin.js`,
     }));
-    await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.play());
+    await playOriginal(page);
     const played = await playFor(page, 5);
     expect(played.advanced).toBeGreaterThan(4);
 

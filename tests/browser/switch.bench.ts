@@ -11,13 +11,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Page } from 'playwright-core';
 import type { ItemStatus } from '../../common/jellyfin-items';
 import { launchChromium, openPage, scriptErrors } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn } from '../support/jellyfin-stand-in';
 import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
 import { startUpflow, waitFor } from '../support/upflow-process';
+import { harnessEvents, playOriginal, videoFacts, type HarnessEvent } from './player-page';
 
 const ITEM = 'b0c1d2e3f4a54b6c8d7e6f5a4b3c2d1e';
 
@@ -25,13 +25,6 @@ const UPSCALERS: { label: string; env: NodeJS.ProcessEnv }[] = [
   { label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
   { label: 'anime4k-s-rl (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-rl' } },
 ];
-
-interface HarnessEvent {
-  type: string;
-  at: number;
-  position: number;
-  src: string;
-}
 
 interface Result {
   upscaler: string;
@@ -47,10 +40,6 @@ interface Result {
   fallbacksToOriginal: number;
   upscaleRate: number | null;
   consoleErrors: number;
-}
-
-function harness(page: Page): Promise<HarnessEvent[]> {
-  return page.evaluate(() => (window as unknown as { jellyfinStandIn: { harness: { events: HarnessEvent[] } } }).jellyfinStandIn.harness.events);
 }
 
 /** Waiting spans after `from` (page time): each 'waiting' until the next 'playing'. */
@@ -94,23 +83,20 @@ async function measure(
       });
     });
     const playedAt = Date.now();
-    const pagePlayedAt = await page.evaluate(() => {
-      (window as unknown as { jellyfinStandIn: { play(): void } }).jellyfinStandIn.play();
-      return performance.now();
-    });
+    const pagePlayedAt = await page.evaluate(() => performance.now());
+    await playOriginal(page);
 
     const status = () => fetch(`${upflow.apiUrl}/items/${ITEM}/status`).then((r) => r.json() as Promise<ItemStatus>);
     await waitFor('the first segment', async () => ((await status()).segments > 0 ? true : undefined), 120_000, 50);
     const firstSegmentSeconds = (Date.now() - playedAt) / 1000;
     const switchedAt = await waitFor('the switch', () => page.evaluate(() => (window as unknown as { switchedAt?: number }).switchedAt), 120_000, 100).catch(() => undefined);
 
-    const watchFrom = await page.evaluate(() => performance.now());
-    const startPosition = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.currentTime);
+    const start = await videoFacts(page);
     await page.waitForTimeout(watchSeconds * 1000);
-    const endPosition = await page.evaluate(() => document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.currentTime);
-    const events = await harness(page);
+    const end = await videoFacts(page);
+    const events = await harnessEvents(page);
     const switchLoad = switchedAt === undefined ? undefined : events.filter((e) => e.type === 'loadstart' && e.at <= switchedAt).pop();
-    const stalls = stallsAfter(events, watchFrom);
+    const stalls = stallsAfter(events, start.at);
     const final = await status();
     return {
       upscaler: upscaler.label,
@@ -119,7 +105,7 @@ async function measure(
       positionAtSwitch: switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null,
       switchGapSeconds: switchLoad && switchedAt !== undefined ? (switchedAt - switchLoad.at) / 1000 : null,
       watchedSeconds: watchSeconds,
-      advancedSeconds: endPosition - startPosition,
+      advancedSeconds: end.position - start.position,
       stalls: stalls.stalls,
       stalledSeconds: stalls.seconds,
       fallbacksToOriginal: await page.evaluate(() => (window as unknown as { fallbacks?: number }).fallbacks ?? 0),

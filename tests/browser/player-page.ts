@@ -1,0 +1,66 @@
+/**
+ * Reading the reproduced jellyfin-web player page (tests/support/jellyfin-web.ts) from the
+ * test process: what the page exposes, and the few reads the browser tests and the switch
+ * benchmark both make.
+ */
+import type { Page } from 'playwright-core';
+
+/** A media event the page's harness recorded on the player element (page clock, ms). */
+export interface HarnessEvent {
+  type: string;
+  at: number;
+  position: number;
+  src: string;
+}
+
+/** The player element's state at one moment. */
+export interface VideoFacts {
+  at: number;
+  position: number;
+  paused: boolean;
+  volume: number;
+  muted: boolean;
+  playbackRate: number;
+  videoWidth: number;
+  videoHeight: number;
+  src: string;
+}
+
+/** `window.Upflow.state()`, the parts the tests read. */
+export interface ScriptState {
+  itemId: string;
+  mode: string;
+  engine: string | null;
+  status: { status: string } | null;
+  stoppedBecause: string | null;
+}
+
+/** What the page exposes (its jellyfin-web stand-in) and the script's namespace. */
+export interface PageGlobals {
+  jellyfinStandIn: {
+    play(): HTMLVideoElement;
+    stop(): void;
+    facts(): VideoFacts;
+    harness: { events: HarnessEvent[] };
+  };
+  Upflow: { state(): ScriptState | null };
+}
+
+/** Starts playback of the page's item, as pressing play in Jellyfin does. */
+export async function playOriginal(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as PageGlobals).jellyfinStandIn.play();
+  });
+}
+
+export function videoFacts(page: Page): Promise<VideoFacts> {
+  return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.facts());
+}
+
+export function scriptState(page: Page): Promise<ScriptState | null> {
+  return page.evaluate(() => (window as unknown as PageGlobals).Upflow.state());
+}
+
+export function harnessEvents(page: Page): Promise<HarnessEvent[]> {
+  return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.harness.events);
+}
