@@ -5,10 +5,8 @@
  */
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Request, RequestHandler } from 'express';
-import { TERMINAL_JOB_STATES, type JobState } from '../common/domain';
+import { JOB_STATES } from '../common/domain';
 import type { UpflowStore } from './postgres';
-
-const JOB_STATES: JobState[] = ['queued', 'probing', 'streaming', 'finalizing', ...TERMINAL_JOB_STATES];
 
 export class ApiMetrics {
   readonly registry = new Registry();

@@ -11,7 +11,9 @@ export const TASK_QUEUES = {
   gpu: 'gpu',
 } as const;
 
-export type JobState = 'queued' | 'probing' | 'streaming' | 'finalizing' | 'complete' | 'failed' | 'cancelled';
+/** Every state a job passes through, in order (the jobs table's CHECK lists the same). */
+export const JOB_STATES = ['queued', 'probing', 'streaming', 'finalizing', 'complete', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 export const TERMINAL_JOB_STATES: readonly JobState[] = ['complete', 'failed', 'cancelled'];
 
 /** What ffprobe says about a source. */
