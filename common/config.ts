@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { MODEL_IDS, type ModelId } from './models';
@@ -39,6 +40,17 @@ const duration = z.string().transform((text, ctx) => {
   }
 });
 
+/** A five-field cron expression ("0 3 * * *"), as Temporal Schedules take it. */
+const cron = z.string().refine((text) => {
+  if (text.trim().split(/\s+/).length !== 5) return false;
+  try {
+    CronExpressionParser.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a cron expression of five fields such as "0 3 * * *" (minute hour day month weekday)');
+
 const envSchema = z.object({
   // The seed's variables.
   ENABLE_HLS_STREAMING: booleanFlag.default(true),
@@ -71,9 +83,16 @@ const envSchema = z.object({
   JELLYFIN_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://jellyfin:8096' }).optional(),
   JELLYFIN_API_KEY: z.string().min(1).optional(),
   UPFLOW_HLS_RETENTION: duration.default(parseDurationMs('24h')),
+  // Cleanup: when the schedule runs it, and how long a stream may go without a new segment
+  // (its workflow gone) before its HLS folder counts as abandoned.
+  UPFLOW_CLEANUP_SCHEDULE: cron.default('0 3 * * *'),
+  UPFLOW_CLEANUP_ABANDONED_AFTER: duration.default(parseDurationMs('6h')),
   UPFLOW_DEMO: booleanFlag.default(true),
   UPFLOW_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
+
+/** Every environment variable the configuration reads (docker-compose.yml is checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export type X264Preset = (typeof X264_PRESETS)[number];
 
@@ -94,6 +113,11 @@ export interface Config {
    */
   hlsBaseUrlFromRequest: boolean;
   hls: { segmentSeconds: number; firstSegmentSeconds: number; listSize: number; retentionMs: number };
+  /**
+   * The cleanup Schedule: its cron, read in `timeZone` (this machine's, or TZ's), and how long
+   * a stream may go without a new segment, its workflow gone, before it counts as abandoned.
+   */
+  cleanup: { schedule: string; timeZone: string; abandonedAfterMs: number };
   upscale: { aiEnabled: boolean; model: ModelId; scaleFactor: number; preset: X264Preset; crf: number };
   /**
    * The ONNX path: where it runs and with how many threads. Default: half the cores, because
@@ -152,6 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       firstSegmentSeconds: Math.min(FIRST_SEGMENT_SECONDS, e.HLS_SEGMENT_TIME),
       listSize: e.HLS_LIST_SIZE,
       retentionMs: e.UPFLOW_HLS_RETENTION,
+    },
+    cleanup: {
+      schedule: e.UPFLOW_CLEANUP_SCHEDULE.trim(),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      abandonedAfterMs: e.UPFLOW_CLEANUP_ABANDONED_AFTER,
     },
     upscale: {
       aiEnabled: e.SRGAN_ENABLE,
