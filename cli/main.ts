@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../common/config';
 import { ConfigError } from '../common/errors';
 import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../common/models';
 import { createLogger, type Logger } from '../adapters/logger';
+import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, FFMPEG_ONLY } from './bench';
 import { buildModelsCommand, listModelsCommand } from './models';
 import { qualityCommand } from './quality';
@@ -47,6 +48,11 @@ program
   .command('up')
   .description('start Temporal, Postgres, a worker and the API in the foreground (Ctrl-C stops all)')
   .action(action((config, logger) => upCommand(config, logger)));
+
+program
+  .command('api')
+  .description('run the HTTP API alone against DATABASE_URL and UPFLOW_TEMPORAL_ADDRESS (applies migrations first)')
+  .action(action((config, logger) => runApiProcess(config, logger)));
 
 program
   .command('worker')

@@ -4,10 +4,9 @@
  * and, optionally, the API. `stop()` takes everything down in reverse order.
  */
 import fs from 'node:fs';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { createApp } from '../api/app';
+import { startApiServer } from '../api/server';
 import type { Config } from '../common/config';
 import { checkMediaTools } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
@@ -102,20 +101,9 @@ export async function startStack(config: Config, logger: Logger, options: StackO
 
     let apiUrl: string | undefined;
     if (options.api) {
-      const app = createApp({ config, store, client, logger });
-      const server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(config.api.port, config.api.host, () => resolve(s));
-        s.once('error', (err: NodeJS.ErrnoException) =>
-          reject(err.code === 'EADDRINUSE'
-            ? new Error(`port ${config.api.port} is in use: is Upflow already running? (set UPFLOW_API_PORT)`)
-            : err));
-      });
-      stops.push(() => new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }));
-      const host = config.api.host === '0.0.0.0' ? 'localhost' : config.api.host;
-      apiUrl = `http://${host}:${config.api.port}`;
+      const api = await startApiServer({ config, store, client, logger });
+      stops.push(() => api.close());
+      apiUrl = api.url;
     }
     return { databaseUrl, temporalAddress, temporalUiUrl, apiUrl, client, store, stop };
   } catch (err) {

@@ -1,0 +1,31 @@
+/**
+ * `upflow api`: the HTTP API alone, against the Postgres and Temporal named by DATABASE_URL and
+ * UPFLOW_TEMPORAL_ADDRESS (docker-compose runs it so, beside separate worker containers).
+ * It brings the database schema up to date before it listens.
+ */
+import type { Config } from '../common/config';
+import type { Logger } from '../adapters/logger';
+import { createPool, migrate, UpflowStore } from '../adapters/postgres';
+import { connectClient } from '../adapters/temporal';
+import { startApiServer } from '../api/server';
+
+export async function runApiProcess(config: Config, logger: Logger): Promise<void> {
+  const { databaseUrl } = config;
+  const address = config.temporal.address;
+  if (!databaseUrl || !address) {
+    throw new Error('upflow api needs DATABASE_URL and UPFLOW_TEMPORAL_ADDRESS (`upflow up` starts both itself)');
+  }
+  const applied = await migrate(databaseUrl);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database schema updated');
+  const pool = createPool(databaseUrl);
+  const client = await connectClient(address, config.temporal.namespace);
+  const api = await startApiServer({ config, store: new UpflowStore(pool), client, logger });
+  logger.info({ url: api.url }, 'API ready');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.close();
+  await client.connection.close();
+  await pool.end();
+}
