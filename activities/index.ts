@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
+import { createHlsCleanupActivities } from './hls-cleanup';
 import { createJobActivities } from './jobs';
 import { createMediaActivities } from './media';
 import { createStreamActivities } from './stream';
@@ -20,7 +21,7 @@ export interface ActivityDeps {
 }
 
 export function createMediaQueueActivities(deps: ActivityDeps) {
-  return { ...createJobActivities(deps), ...createMediaActivities(deps) };
+  return { ...createJobActivities(deps), ...createMediaActivities(deps), ...createHlsCleanupActivities(deps) };
 }
 
 export function createGpuQueueActivities(deps: ActivityDeps) {

@@ -5,7 +5,9 @@
 import path from 'node:path';
 import { Pool } from 'pg';
 import { runner } from 'node-pg-migrate';
-import type { JobState, SourceInfo, StreamPlan, StreamProgress } from '../common/domain';
+import type {
+  HlsCleanupOptions, HlsCleanupReport, HlsFolderKept, HlsFolderRemoval, JobState, SourceInfo, StreamPlan, StreamProgress,
+} from '../common/domain';
 
 export type { Pool };
 
@@ -284,6 +286,41 @@ export class UpflowStore {
       [titleKey],
     );
     return rows[0] && toJob(rows[0]);
+  }
+
+  /** Each title's newest job and when its last segment was made: what cleanup decides by. */
+  async latestJobsWithLastSegment(titleKeys: string[]): Promise<Map<string, { job: JobRecord; lastSegmentAt: string | null }>> {
+    const { rows } = await this.pool.query<JobRow & { last_segment_at: Date | null }>(
+      `SELECT DISTINCT ON (j.title_key) j.*, t.source_path, t.name,
+         (SELECT max(produced_at) FROM segments s WHERE s.job_id = j.id) AS last_segment_at
+       FROM jobs j JOIN titles t ON t.key = j.title_key
+       WHERE j.title_key = ANY($1)
+       ORDER BY j.title_key, j.created_at DESC`,
+      [titleKeys],
+    );
+    return new Map(rows.map((row) => [row.title_key, { job: toJob(row), lastSegmentAt: iso(row.last_segment_at) }]));
+  }
+
+  /** A cleanup run's report; a retried activity writes it once. */
+  async recordCleanupRun(run: { runId: string; workflowId: string; report: HlsCleanupReport }): Promise<void> {
+    const { report } = run;
+    await this.pool.query(
+      `INSERT INTO cleanup_runs (run_id, workflow_id, dry_run, options, removed, kept, bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING`,
+      [run.runId, run.workflowId, report.dryRun, JSON.stringify(report.options), JSON.stringify(report.removed), JSON.stringify(report.kept), report.bytes],
+    );
+  }
+
+  async cleanupRuns(limit = 20): Promise<Array<{ runId: string; workflowId: string; finishedAt: string; report: HlsCleanupReport }>> {
+    const { rows } = await this.pool.query<{
+      run_id: string; workflow_id: string; dry_run: boolean; options: HlsCleanupOptions; removed: HlsFolderRemoval[]; kept: HlsFolderKept[]; bytes: string; finished_at: Date;
+    }>(`SELECT * FROM cleanup_runs ORDER BY finished_at DESC LIMIT $1`, [limit]);
+    return rows.map((r) => ({
+      runId: r.run_id,
+      workflowId: r.workflow_id,
+      finishedAt: r.finished_at.toISOString(),
+      report: { dryRun: r.dry_run, options: r.options, removed: r.removed, kept: r.kept, bytes: Number(r.bytes) },
+    }));
   }
 
   /** The seed's `/hls-status/:filename`: a file name with or without extension, or a title key. */

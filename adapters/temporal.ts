@@ -1,8 +1,17 @@
 /** Connections to Temporal: a client for starters (API, CLI) and activities, a native one for workers. */
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../common/config';
-import { TASK_QUEUES, workflowIdForTitle, type UpscaleSettings, type UpscaleTitleInput } from '../common/domain';
+import {
+  HLS_CLEANUP_SCHEDULE_ID,
+  TASK_QUEUES,
+  workflowIdForTitle,
+  type HlsCleanupOptions,
+  type HlsCleanupReport,
+  type UpscaleSettings,
+  type UpscaleTitleInput,
+} from '../common/domain';
+import type { cleanupHls } from '../workflows/hls-cleanup';
 
 export { WorkflowNotFoundError };
 
@@ -13,6 +22,17 @@ export async function connectClient(address: string, namespace: string): Promise
 
 export function connectWorkerConnection(address: string): Promise<NativeConnection> {
   return NativeConnection.connect({ address });
+}
+
+/** The run id of the workflow running under this id now, if any. */
+export async function runningRunIdOf(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.status.name === 'RUNNING' ? description.runId : undefined;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
 }
 
 /** Answers within `timeoutMs` whether the Temporal server is reachable, with the reason if not. */
@@ -55,4 +75,63 @@ export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTit
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
   });
+}
+
+/** Cleanup as configured (what the Schedule runs), with a one-off run's changes on top. */
+export function hlsCleanupOptions(config: Config, overrides: Partial<HlsCleanupOptions> = {}): HlsCleanupOptions {
+  return {
+    dryRun: false,
+    maxAgeMs: config.hls.retentionMs,
+    completedOnly: false,
+    abandonedAfterMs: config.cleanup.abandonedAfterMs,
+    ...overrides,
+  };
+}
+
+export interface CleanupScheduleState {
+  outcome: 'created' | 'updated';
+  nextRunAt?: Date;
+}
+
+/**
+ * Creates the cleanup Schedule, or brings an existing one to the configured cron and options:
+ * every start of Upflow calls it, so changing UPFLOW_CLEANUP_SCHEDULE takes effect on restart.
+ */
+export async function ensureHlsCleanupSchedule(client: Client, config: Config): Promise<CleanupScheduleState> {
+  const spec = { cronExpressions: [config.cleanup.schedule], timezone: config.cleanup.timeZone };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'cleanupHls',
+    taskQueue: TASK_QUEUES.media,
+    workflowId: HLS_CLEANUP_SCHEDULE_ID,
+    args: [hlsCleanupOptions(config)],
+  };
+  let outcome: CleanupScheduleState['outcome'] = 'created';
+  try {
+    await client.schedule.create({
+      scheduleId: HLS_CLEANUP_SCHEDULE_ID,
+      spec,
+      action,
+      // A run still going when the next is due (a huge folder) is left to finish.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+      state: { note: 'kept by Upflow from UPFLOW_CLEANUP_SCHEDULE, UPFLOW_HLS_RETENTION and UPFLOW_CLEANUP_ABANDONED_AFTER' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    outcome = 'updated';
+    await client.schedule.getHandle(HLS_CLEANUP_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
+  }
+  const description = await client.schedule.getHandle(HLS_CLEANUP_SCHEDULE_ID).describe();
+  return { outcome, nextRunAt: description.info.nextActionTimes[0] };
+}
+
+/** Runs cleanup now, as its own workflow beside the scheduled ones, and waits for its report. */
+export async function runHlsCleanup(client: Client, options: HlsCleanupOptions): Promise<{ workflowId: string; report: HlsCleanupReport }> {
+  const workflowId = `${HLS_CLEANUP_SCHEDULE_ID}-now-${Date.now()}`;
+  const report = await client.workflow.execute<typeof cleanupHls>('cleanupHls', {
+    workflowId,
+    taskQueue: TASK_QUEUES.media,
+    args: [options],
+  });
+  return { workflowId, report };
 }

@@ -216,6 +216,12 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     res.status(202).json(await titles.cancel(id));
   });
 
+  /** What the HLS cleanup runs removed (or would have, dry runs), newest first. */
+  app.get('/cleanup-runs', async (_req, res) => {
+    const runs = await store.cleanupRuns();
+    res.json({ runs: runs.map(({ report, ...run }) => ({ ...run, ...report })) });
+  });
+
   app.use('/hls', hlsRouter(config.hlsDir));
 
   app.use((_req, _res, next) => next(new AppError(404, 'no such endpoint')));

@@ -12,7 +12,7 @@ import type { ItemStatus } from '../common/jellyfin-items';
 import { resolveSourcePath, titleFiles, titleKeyFor } from '../common/media-paths';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
-import { startOrJoinTitleWorkflow, upscaleSettings } from '../adapters/temporal';
+import { runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
 
 export type TriggerStatus = 'started' | 'already_running' | 'complete';
@@ -66,7 +66,7 @@ export class TitlesService {
         finalFile: latest.finalPath,
       };
     }
-    const running = await this.runningRunId(workflowId);
+    const running = await runningRunIdOf(this.client, workflowId);
     if (running) {
       return { status: 'already_running', titleKey, workflowId, jobId: running, hlsUrl: this.hlsUrl(titleKey) };
     }
@@ -115,16 +115,6 @@ export class TitlesService {
       if (err instanceof AppError) {
         throw new AppError(err.status, `Jellyfin item ${item.id}: ${err.message.replace(/^Item\.Path/, 'its path')} (Upflow must see the library at the paths Jellyfin reports)`);
       }
-      throw err;
-    }
-  }
-
-  private async runningRunId(workflowId: string): Promise<string | undefined> {
-    try {
-      const description = await this.client.workflow.getHandle(workflowId).describe();
-      return description.status.name === 'RUNNING' ? description.runId : undefined;
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
       throw err;
     }
   }

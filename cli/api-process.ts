@@ -6,7 +6,7 @@
 import type { Config } from '../common/config';
 import type { Logger } from '../adapters/logger';
 import { createPool, migrate, UpflowStore } from '../adapters/postgres';
-import { connectClient } from '../adapters/temporal';
+import { connectClient, ensureHlsCleanupSchedule } from '../adapters/temporal';
 import { startApiServer } from '../api/server';
 
 export async function runApiProcess(config: Config, logger: Logger): Promise<void> {
@@ -19,6 +19,9 @@ export async function runApiProcess(config: Config, logger: Logger): Promise<voi
   if (applied.length > 0) logger.info({ migrations: applied }, 'database schema updated');
   const pool = createPool(databaseUrl);
   const client = await connectClient(address, config.temporal.namespace);
+  // The API is what a compose deployment starts once: it keeps the cleanup Schedule.
+  const schedule = await ensureHlsCleanupSchedule(client, config);
+  logger.info({ cron: config.cleanup.schedule, timeZone: config.cleanup.timeZone, next: schedule.nextRunAt, outcome: schedule.outcome }, 'HLS cleanup Schedule');
   const api = await startApiServer({ config, store: new UpflowStore(pool), client, logger });
   logger.info({ url: api.url }, 'API ready');
   await new Promise<void>((resolve) => {

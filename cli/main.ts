@@ -1,17 +1,28 @@
 /** The `upflow` command line. */
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, type Config } from '../common/config';
+import { loadConfig, parseDurationMs, type Config } from '../common/config';
 import { ConfigError } from '../common/errors';
 import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../common/models';
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, FFMPEG_ONLY } from './bench';
+import { auditCommand } from './audit';
+import { cleanupCommand } from './cleanup';
+import { monitorCommand } from './monitor';
 import { buildModelsCommand, listModelsCommand } from './models';
 import { qualityCommand } from './quality';
 import { upCommand } from './up';
 import { upscaleCommand } from './upscale';
 import { isStillImage, upscaleImageCommand } from './upscale-image';
 import { runWorkerProcess } from './worker-process';
+
+function duration(value: string): number {
+  try {
+    return parseDurationMs(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -116,6 +127,31 @@ program
   .option('--json', 'machine-readable', false)
   .option('--crop <file>', 'also write a side-by-side PNG crop: original, bicubic and some models')
   .action(action(async (config, logger, opts: { json: boolean; crop?: string }) => qualityCommand(config, logger, opts)));
+
+program
+  .command('cleanup')
+  .description('remove HLS folders of complete streams past their age and of abandoned ones, now (the daily Schedule runs the same workflow); final files stay')
+  .option('--dry-run', 'list what would be removed, with sizes; remove nothing', false)
+  .option('--max-age <hours>', 'remove complete streams finished longer ago than this (hours, or 90m, 2d; default UPFLOW_HLS_RETENTION)', duration)
+  .option('--completed-only', 'only complete streams; leave abandoned and orphaned folders', false)
+  .option('--json', 'print the report as JSON', false)
+  .action(action((config, _logger, opts: { dryRun: boolean; maxAge?: number; completedOnly: boolean; json: boolean }) =>
+    cleanupCommand(config, { dryRun: opts.dryRun, maxAgeMs: opts.maxAge, completedOnly: opts.completedOnly, json: opts.json })));
+
+program
+  .command('monitor')
+  .description('live progress of the titles being upscaled (bars: segments, %, rate, ETA, model); exits when they end')
+  .argument('[title-or-job]', 'a job id, a title key or part of a name (default: every active job, and new ones)')
+  .option('--json', 'one JSON line per job per second instead of bars', false)
+  .action(action((config, _logger, selector: string | undefined, opts: { json: boolean }) => monitorCommand(config, selector, opts)));
+
+program
+  .command('audit')
+  .description('performance of a stream from its recorded segment timings: frames, fps, real-time multiplier, stability')
+  .argument('[title-or-job]', 'a job id, a title key or part of a name (default: the newest job with segments)')
+  .option('--segments', 'also list every segment with its timing', false)
+  .option('--json', 'machine-readable', false)
+  .action(action((config, _logger, selector: string | undefined, opts: { json: boolean; segments: boolean }) => auditCommand(config, selector, opts)));
 
 program.showHelpAfterError();
 void program.parseAsync(process.argv).catch((err: Error) => {

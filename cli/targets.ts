@@ -28,18 +28,28 @@ export async function runningApi(config: Config): Promise<string | undefined> {
   }
 }
 
+/** The running API, or an error saying how to start it. */
+export async function requireRunningApi(config: Config): Promise<string> {
+  const url = await runningApi(config);
+  if (!url) throw new Error(`Upflow is not running on port ${config.api.port}: start it with \`npm start\` (or set UPFLOW_API_HOST/UPFLOW_API_PORT to where it runs)`);
+  return url;
+}
+
+/** One JSON call to the running API; a job route's 404 (not registered yet, or unknown) is undefined. */
+export async function callApi<T>(apiUrl: string, method: string, route: string, body?: unknown): Promise<T | undefined> {
+  const response = await fetch(`${apiUrl}${route}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : undefined,
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status === 404 && route.startsWith('/jobs/')) return undefined;
+  const json = (await response.json()) as T & { error?: string };
+  if (!response.ok) throw new AppError(response.status, json.error ?? `HTTP ${response.status}`);
+  return json;
+}
+
 export function apiTarget(apiUrl: string): UpflowTarget {
-  const call = async <T>(method: string, route: string, body?: unknown): Promise<T | undefined> => {
-    const response = await fetch(`${apiUrl}${route}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : undefined,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (response.status === 404 && route.startsWith('/jobs/')) return undefined;
-    const json = (await response.json()) as T & { error?: string };
-    if (!response.ok) throw new AppError(response.status, json.error ?? `HTTP ${response.status}`);
-    return json;
-  };
+  const call = <T>(method: string, route: string, body?: unknown) => callApi<T>(apiUrl, method, route, body);
   return {
     description: `the running Upflow at ${apiUrl}`,
     async trigger(file, force) {

@@ -2,14 +2,17 @@
 import { TitlesService } from '../api/titles-service';
 import type { Config } from '../common/config';
 import type { Logger } from '../adapters/logger';
+import { ensureHlsCleanupSchedule } from '../adapters/temporal';
+import { HLS_CLEANUP_SCHEDULE_ID } from '../common/domain';
 import { makeDemoClipIfEmpty } from './demo';
-import { startStack } from './stack';
+import { startStack, type Stack } from './stack';
 
 export async function upCommand(config: Config, logger: Logger): Promise<number> {
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
   });
   const stack = await startStack(config, logger, { api: true });
+  const cleanup = await describeCleanupSchedule(stack, config, logger);
   const lines = [
     '',
     'Upflow is up.',
@@ -18,6 +21,7 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
     `  Temporal UI:  ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,
     `  Jellyfin:     ${config.jellyfin ? config.jellyfin.url : 'not configured (set JELLYFIN_URL and JELLYFIN_API_KEY for webhooks by item id)'}`,
     `  Web script:   ${stack.apiUrl}/client/upflow-jellyfin.js   (see "Add to Jellyfin" in the README)`,
+    `  HLS cleanup:  ${cleanup}`,
     `  Media folders: ${config.mediaRoots.join(', ')}`,
     `  Final files:   ${config.outputDir}`,
     'Press Ctrl-C to stop.',
@@ -41,4 +45,16 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
   logger.info({ signal }, 'stopping Upflow');
   await stack.stop();
   return 0;
+}
+
+/** Creates or updates the cleanup Schedule; a failure is a warning, streaming works without it. */
+async function describeCleanupSchedule(stack: Stack, config: Config, logger: Logger): Promise<string> {
+  try {
+    const { outcome, nextRunAt } = await ensureHlsCleanupSchedule(stack.client, config);
+    const where = stack.temporalUiUrl ? `${stack.temporalUiUrl}/namespaces/${config.temporal.namespace}/schedules/${HLS_CLEANUP_SCHEDULE_ID}` : HLS_CLEANUP_SCHEDULE_ID;
+    return `"${config.cleanup.schedule}" (${config.cleanup.timeZone}), next ${nextRunAt?.toISOString() ?? 'unknown'}; Schedule ${outcome}: ${where}`;
+  } catch (err) {
+    logger.warn({ err }, 'could not create or update the HLS cleanup Schedule');
+    return `no Schedule (${(err as Error).message}); run \`upflow cleanup\` by hand`;
+  }
 }

@@ -7,6 +7,7 @@ import { TERMINAL_JOB_STATES } from '../common/domain';
 import type { Config } from '../common/config';
 import type { ModelId } from '../common/models';
 import type { Logger } from '../adapters/logger';
+import { formatEta, formatRate } from './format';
 import { apiTarget, embeddedTarget, runningApi, type UpflowTarget } from './targets';
 
 const POLL_MS = 500;
@@ -18,12 +19,6 @@ export interface UpscaleCommandOptions {
   model?: ModelId;
   /** Copy the final file here when done. */
   output?: string;
-}
-
-function formatEta(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '--:--';
-  const s = Math.round(seconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 export async function upscaleCommand(fileArg: string, options: UpscaleCommandOptions, config: Config, logger: Logger): Promise<number> {
@@ -62,7 +57,7 @@ export async function upscaleCommand(fileArg: string, options: UpscaleCommandOpt
     for (;;) {
       view = await target.job(jobId);
       if (view) {
-        const rate = view.rate ? `${view.rate.toFixed(2)}x` : '-';
+        const rate = formatRate(view.rate);
         bar?.update(Math.floor(view.percent), { rate, eta: formatEta(view.etaSeconds), segments: view.segments, state: view.state });
         emit({ event: 'progress', state: view.state, percent: Math.round(view.percent * 10) / 10, rate: view.rate, fps: view.fps, eta_seconds: view.etaSeconds, segments: view.segments });
         if (!bar && !options.json && Date.now() - lastPlainLine > 5000) {

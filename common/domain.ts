@@ -140,3 +140,51 @@ export function progressFigures(progress: StreamProgress): { percent: number; et
 export function workflowIdForTitle(titleKey: string): string {
   return `upscale-${titleKey}`;
 }
+
+/** The Schedule `upflow up` keeps, and the id of the workflow each of its runs starts. */
+export const HLS_CLEANUP_SCHEDULE_ID = 'upflow-hls-cleanup';
+
+/** What one HLS cleanup run is asked to do: the Schedule's arguments, or `upflow cleanup`'s flags. */
+export interface HlsCleanupOptions {
+  /** List what would go, with sizes; remove nothing. */
+  dryRun: boolean;
+  /** A complete stream's HLS folder goes once its job finished longer ago than this. */
+  maxAgeMs: number;
+  /** Leave abandoned and orphaned folders alone. */
+  completedOnly: boolean;
+  /** A stopped stream (no new segment for this long, its workflow gone) counts as abandoned. */
+  abandonedAfterMs: number;
+}
+
+/**
+ * Why a folder goes: its stream is complete and old; it stopped without completing (failed,
+ * cancelled, its workflow gone); or no job on record made it.
+ */
+export type HlsCleanupReason = 'complete' | 'abandoned' | 'orphaned';
+
+export interface HlsFolderRemoval {
+  titleKey: string;
+  name: string | null;
+  jobId: string | null;
+  jobState: JobState | null;
+  reason: HlsCleanupReason;
+  folder: string;
+  files: number;
+  bytes: number;
+  /** Since the job finished (complete) or since anything last happened in it (the others). */
+  ageHours: number;
+}
+
+export interface HlsFolderKept {
+  titleKey: string;
+  why: string;
+}
+
+export interface HlsCleanupReport {
+  dryRun: boolean;
+  options: HlsCleanupOptions;
+  /** Removed, or for a dry run what would be. */
+  removed: HlsFolderRemoval[];
+  kept: HlsFolderKept[];
+  bytes: number;
+}

@@ -170,3 +170,5 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     fps: progress?.fps ?? 0,
   };
 }
+
+export { cleanupHls } from './hls-cleanup';

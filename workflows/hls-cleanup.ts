@@ -1,0 +1,33 @@
+/**
+ * HLS cleanup: removes the HLS folders of complete streams past their age and of abandoned
+ * ones, never a final file or a stream being produced (the rules: activities/hls-cleanup-rules.ts).
+ * Run daily by the Schedule `upflow up` keeps, or at once by `upflow cleanup`.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { MediaQueueActivities } from '../activities';
+import { TASK_QUEUES, type HlsCleanupOptions, type HlsCleanupReport } from '../common/domain';
+
+const cleanup = proxyActivities<MediaQueueActivities>({
+  taskQueue: TASK_QUEUES.media,
+  // Walking and removing a few hundred folders; a stuck disk shows up as a missed heartbeat.
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+export async function cleanupHls(options: HlsCleanupOptions): Promise<HlsCleanupReport> {
+  const planned = await cleanup.planHlsCleanup(options);
+  const done = options.dryRun || planned.removable.length === 0
+    ? planned
+    : await cleanup.removeHlsFolders({ options, titleKeys: planned.removable.map((r) => r.titleKey) });
+  // A folder the plan listed but the second look kept (started again meanwhile) stays in `kept`.
+  const report: HlsCleanupReport = {
+    dryRun: options.dryRun,
+    options,
+    removed: done.removable,
+    kept: [...planned.kept, ...done.kept.filter((k) => !planned.kept.some((p) => p.titleKey === k.titleKey))],
+    bytes: done.removable.reduce((sum, r) => sum + r.bytes, 0),
+  };
+  await cleanup.recordCleanupRun(report);
+  return report;
+}
