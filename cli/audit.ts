@@ -11,13 +11,14 @@ import { listJobs, selectJobs } from './job-selection';
 import { callApi, requireRunningApi } from './targets';
 
 /**
- * The stability rule: over the segments after the first (its time includes start-up), the
- * per-segment rates' coefficient of variation (standard deviation ÷ mean) is at most 20 %.
- * Fewer than three such segments are too few to judge.
+ * The stability rule: over the full-length segments after the first (the first one's time
+ * includes start-up; a short last one's rate is mostly pipeline drain), the per-segment rates'
+ * coefficient of variation (standard deviation ÷ mean) is at most 20 %. Fewer than three such
+ * segments are too few to judge.
  */
 export const STABLE_MAX_VARIATION = 0.2;
 const MIN_SEGMENTS_TO_JUDGE = 3;
-export const STABILITY_RULE = `STABLE when the per-segment rates after the first segment vary by at most ${STABLE_MAX_VARIATION * 100} % (standard deviation ÷ mean), over at least ${MIN_SEGMENTS_TO_JUDGE} segments`;
+export const STABILITY_RULE = `STABLE when the rates of the full-length segments after the first vary by at most ${STABLE_MAX_VARIATION * 100} % (standard deviation ÷ mean), over at least ${MIN_SEGMENTS_TO_JUDGE} segments`;
 
 export type Stability = 'STABLE' | 'UNSTABLE' | 'TOO FEW SEGMENTS';
 
@@ -39,7 +40,7 @@ export interface PerformanceAudit {
   /** From the stream's start to its last recorded segment. */
   wallSeconds: number;
   averageFps: number | null;
-  /** Per-segment fps (its frames ÷ its wall time), over the segments after the first. */
+  /** Per-segment fps (its frames ÷ its wall time), over the full-length segments after the first. */
   sampledFps: Spread | null;
   realTime: number | null;
   rates: Spread | null;
@@ -72,8 +73,9 @@ export function auditPerformance(job: JobView, segments: SegmentRecord[]): Perfo
   const contentSeconds = segments.reduce((sum, s) => sum + s.durationSeconds, 0);
   const sourceFps = job.source?.fps ?? job.plan?.fps ?? null;
   const frames = job.frames > 0 ? job.frames : sourceFps ? Math.round(contentSeconds * sourceFps) : 0;
-  const afterFirst = timed.filter((s) => s.index > 0);
-  const rates = afterFirst.map((s) => s.durationSeconds / s.wallSeconds);
+  const fullLength = Math.max(0, ...segments.map((s) => s.durationSeconds)) / 2;
+  const judged = timed.filter((s) => s.index > 0 && s.durationSeconds >= fullLength);
+  const rates = judged.map((s) => s.durationSeconds / s.wallSeconds);
   const rateVariation = variation(rates);
   const stability: Stability = rates.length < MIN_SEGMENTS_TO_JUDGE || rateVariation === null
     ? 'TOO FEW SEGMENTS'
@@ -108,7 +110,7 @@ export function auditPerformance(job: JobView, segments: SegmentRecord[]): Perfo
     contentSeconds,
     wallSeconds,
     averageFps: wallSeconds > 0 ? frames / wallSeconds : null,
-    sampledFps: sourceFps ? spread(afterFirst.map((s) => (s.durationSeconds * sourceFps) / s.wallSeconds)) : null,
+    sampledFps: sourceFps ? spread(judged.map((s) => (s.durationSeconds * sourceFps) / s.wallSeconds)) : null,
     realTime: wallSeconds > 0 ? contentSeconds / wallSeconds : null,
     rates: spread(rates),
     rateVariation,
@@ -128,7 +130,7 @@ export function formatAudit(audit: PerformanceAudit, segments?: SegmentRecord[])
     ['segments', `${audit.segments} (${audit.contentSeconds.toFixed(1)} s of video)`],
     ['wall time', `${audit.wallSeconds.toFixed(1)} s`],
     ['average fps', fixed(audit.averageFps)],
-    ['sampled fps', fps ? `min ${fps.min.toFixed(1)} · median ${fps.median.toFixed(1)} · max ${fps.max.toFixed(1)} (per segment after the first)` : '-'],
+    ['sampled fps', fps ? `min ${fps.min.toFixed(1)} · median ${fps.median.toFixed(1)} · max ${fps.max.toFixed(1)} (full-length segments after the first)` : '-'],
     ['real-time multiplier', formatRate(audit.realTime)],
     ['segment rates', rates ? `min ${formatRate(rates.min)} · median ${formatRate(rates.median)} · max ${formatRate(rates.max)}; ${audit.slowSegments} below 1.00x` : '-'],
     ['first segment', audit.firstSegmentSeconds === null ? '-' : `${audit.firstSegmentSeconds.toFixed(2)} s after the stream started`],

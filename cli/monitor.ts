@@ -67,7 +67,7 @@ export async function monitorCommand(config: Config, selector: string | undefine
   const tty = !options.json && process.stdout.isTTY;
   const bars = tty
     ? new MultiBar({
-      format: ' {name} {bar} {percentage}% | {segments} seg | {content} | {rate} | ETA {eta} | {model} | {state}{warning}',
+      format: ' {name} {bar} {percentage}% | {segments} seg | {content} | {rate} | ETA {remaining} | {model} | {state}{warning}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -87,7 +87,7 @@ export async function monitorCommand(config: Config, selector: string | undefine
     const content = `${f.content_seconds.toFixed(0)}/${f.duration_seconds === null ? '?' : f.duration_seconds.toFixed(0)} s`;
     const warning = f.below_real_time ? '  ⚠ below real time: viewers will catch up and wait' : '';
     if (bars) {
-      const payload = { name: job.name.slice(0, 24), segments: f.segments, content, rate: formatRate(f.rate), eta: formatEta(f.eta_seconds), model: f.model ?? '-', state: f.state, warning };
+      const payload = { name: job.name.slice(0, 24), segments: f.segments, content, rate: formatRate(f.rate), remaining: formatEta(f.eta_seconds), model: f.model ?? '-', state: f.state, warning };
       let bar = barOf.get(job.id);
       if (!bar) {
         bar = bars.create(100, 0, payload);

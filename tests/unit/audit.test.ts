@@ -28,6 +28,12 @@ describe('performance audit', () => {
     expect(audit.rateVariation).toBeGreaterThan(0.2);
   });
 
+  it('leaves a short last segment (pipeline drain) out of the judgement', () => {
+    const audit = auditPerformance(job, [segment(0, 1, 2), segment(1, 6, 5), segment(2, 6, 5), segment(3, 6, 5), segment(4, 1, 0.25)]);
+    expect(audit.stability).toBe('STABLE');
+    expect(audit.rates).toEqual({ min: 1.2, median: 1.2, max: 1.2 });
+  });
+
   it('does not judge fewer than three segments after the first', () => {
     expect(auditPerformance(job, [segment(0, 1, 2), segment(1, 6, 5), segment(2, 6, 5)]).stability).toBe('TOO FEW SEGMENTS');
   });
