@@ -55,7 +55,7 @@ const isInside = (child: string, parent: string) => {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 };
 
-export function createHlsCleanupActivities({ config, store, client }: Pick<ActivityDeps, 'config' | 'store' | 'client'>) {
+export function createHlsCleanupActivities({ config, store, client, logger }: Pick<ActivityDeps, 'config' | 'store' | 'client' | 'logger'>) {
   /** Decides every given folder (all of the HLS folder's when `only` is unset). */
   async function plan(options: HlsCleanupOptions, only?: string[]): Promise<HlsCleanupPlan> {
     const entries = await fs.readdir(config.hlsDir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
@@ -121,6 +121,7 @@ export function createHlsCleanupActivities({ config, store, client }: Pick<Activ
       const now = await plan(input.options, input.titleKeys);
       for (const removal of now.removable) {
         await fs.rm(removal.folder, { recursive: true, force: true });
+        logger.info({ title: removal.titleKey, jobId: removal.jobId, reason: removal.reason, bytes: removal.bytes }, `cleanup removed ${removal.folder}`);
         if (removal.jobId) {
           await store.updateJob(removal.jobId, { hlsRemoved: true }, {
             kind: 'hls-cleanup',

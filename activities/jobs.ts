@@ -1,5 +1,5 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
-import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/domain';
+import { titleKeyOfWorkflow, type JobState, type ModelChange, type SourceInfo, type StreamPlan } from '../common/domain';
 import { describeModelChange } from '../workflows/rate-control';
 import type { ActivityDeps } from './index';
 import { currentJob } from './context';
@@ -12,7 +12,7 @@ export interface JobUpdate {
   failureReason?: string;
 }
 
-export function createJobActivities({ store }: Pick<ActivityDeps, 'store'>) {
+export function createJobActivities({ store, logger }: Pick<ActivityDeps, 'store' | 'logger'>) {
   return {
     async registerJob(title: { titleKey: string; sourcePath: string; name: string }): Promise<{ jobId: string }> {
       const { jobId, workflowId } = currentJob();
@@ -22,7 +22,10 @@ export function createJobActivities({ store }: Pick<ActivityDeps, 'store'>) {
     },
 
     async recordJob(update: JobUpdate): Promise<void> {
-      const { jobId } = currentJob();
+      const { jobId, workflowId } = currentJob();
+      const log = { jobId, title: titleKeyOfWorkflow(workflowId), state: update.state };
+      if (update.state === 'failed') logger.warn({ ...log, reason: update.failureReason }, update.message);
+      else logger.info(log, update.message);
       const terminal = update.state === 'complete' || update.state === 'failed' || update.state === 'cancelled';
       await store.updateJob(
         jobId,

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { TitlesService, type JobView, type TriggerResult } from '../api/titles-service';
 import { loadConfig, type Config } from '../common/config';
+import { workflowIdForTitle } from '../common/domain';
 import { AppError } from '../common/errors';
 import type { Logger } from '../adapters/logger';
 import { startStack } from './stack';
@@ -59,7 +60,7 @@ export function apiTarget(apiUrl: string): UpflowTarget {
       return {
         status: answer.status,
         titleKey: answer.title_key,
-        workflowId: `upscale-${answer.title_key}`,
+        workflowId: workflowIdForTitle(answer.title_key),
         jobId: answer.job_id ?? undefined,
         hlsUrl: answer.hls_url,
         finalFile: answer.final_file,

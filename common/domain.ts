@@ -137,8 +137,14 @@ export function progressFigures(progress: StreamProgress): { percent: number; et
   return { percent, etaSeconds };
 }
 
+const TITLE_WORKFLOW_PREFIX = 'upscale-';
+
 export function workflowIdForTitle(titleKey: string): string {
-  return `upscale-${titleKey}`;
+  return `${TITLE_WORKFLOW_PREFIX}${titleKey}`;
+}
+
+export function titleKeyOfWorkflow(workflowId: string): string {
+  return workflowId.startsWith(TITLE_WORKFLOW_PREFIX) ? workflowId.slice(TITLE_WORKFLOW_PREFIX.length) : workflowId;
 }
 
 /** The Schedule `upflow up` keeps, and the id of the workflow each of its runs starts. */
