@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, parseDurationMs } from '../../common/config';
+import { parseEnv } from 'node:util';
+import { CONFIG_VARIABLES, loadConfig, parseDurationMs } from '../../common/config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -83,4 +85,22 @@ describe('parseDurationMs', () => {
     ['24h', 86_400_000], ['2', 7_200_000], ['90s', 90_000], ['15m', 900_000], ['1d', 86_400_000], ['500ms', 500], ['1.5h', 5_400_000],
   ])('%s', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
   it('rejects junk', () => expect(() => parseDurationMs('soon')).toThrow(/not a duration/));
+});
+
+describe('.env.example', () => {
+  const example = parseEnv(fs.readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8'));
+
+  it('lists every variable the configuration reads, and no other', () => {
+    expect(Object.keys(example).sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('holds values the configuration accepts', () => {
+    expect(() => loadConfig(example, '/srv/upflow')).not.toThrow();
+  });
+
+  it('rejects a cleanup schedule that is not a five-field cron, naming the variable', () => {
+    expect(() => loadConfig({ UPFLOW_CLEANUP_SCHEDULE: 'daily at 3' })).toThrow(/^UPFLOW_CLEANUP_SCHEDULE="daily at 3" is invalid: expected a cron expression/);
+    expect(() => loadConfig({ UPFLOW_CLEANUP_SCHEDULE: '0 0 3 * * *' })).toThrow(/UPFLOW_CLEANUP_SCHEDULE/);
+    expect(loadConfig({ UPFLOW_CLEANUP_SCHEDULE: '15 2 * * SUN' }).cleanup.schedule).toBe('15 2 * * SUN');
+  });
 });
