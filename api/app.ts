@@ -1,7 +1,7 @@
 /**
  * The HTTP API: the seed watchdog's contract (`/upscale-trigger`, `/hls-status/:filename`,
  * `/health`), the Jellyfin Webhook plugin's bodies, the web script's item-keyed endpoints and
- * its bundle, jobs, Prometheus metrics, and the HLS files. Routes validate and delegate to TitlesService; one
+ * its bundle, the status page (`/`), jobs, Prometheus metrics, and the HLS files. Routes validate and delegate to TitlesService; one
  * error handler turns every failure into JSON a person can read.
  */
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config';
 import { AppError } from '../common/errors';
-import { CLIENT_BUNDLE } from '../client-js/bundle';
+import { CLIENT_BUNDLE, STATUS_PAGE_BUNDLE } from '../client-js/bundle';
 import { JellyfinClient } from '../adapters/jellyfin';
 import type { Logger } from '../adapters/logger';
 import { ApiMetrics } from '../adapters/metrics';
@@ -33,6 +33,9 @@ const ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS = 2;
 
 /** The Webhook plugin notification that starts upscaling; the others are acknowledged. */
 const STARTING_NOTIFICATION = 'PlaybackStart';
+
+/** The status page at `/`; its script is client-js/src/status-page.ts. */
+const STATUS_PAGE_HTML = path.join(__dirname, 'status-page.html');
 
 /** How long a Jellyfin reachability check stands in `/health`. */
 const JELLYFIN_HEALTH_CACHE_MS = 30_000;
@@ -142,6 +145,16 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   app.get('/client/upflow-jellyfin.js', (_req, res) => {
     if (!fs.existsSync(CLIENT_BUNDLE)) throw new AppError(503, 'the Jellyfin script is not built: run `npm run setup`');
     res.sendFile(CLIENT_BUNDLE, { headers: { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' } });
+  });
+
+  /** The status page: titles, progress, rate, a player and cancel, all from the endpoints below. */
+  app.get('/', (_req, res) => {
+    res.sendFile(STATUS_PAGE_HTML, { headers: { 'Cache-Control': 'no-cache' } });
+  });
+
+  app.get('/client/status-page.js', (_req, res) => {
+    if (!fs.existsSync(STATUS_PAGE_BUNDLE)) throw new AppError(503, 'the status page script is not built: run `npm run setup`');
+    res.sendFile(STATUS_PAGE_BUNDLE, { headers: { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' } });
   });
 
   app.get('/hls-status/:filename', async (req, res) => {

@@ -16,6 +16,7 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
   const lines = [
     '',
     'Upflow is up.',
+    `  Status page:  ${stack.apiUrl}/   (titles, progress, play, cancel)`,
     `  API:          ${stack.apiUrl}   (POST /upscale-trigger, GET /jobs, GET /health)`,
     `  HLS:          ${config.hlsBaseUrl}/<title>/stream.m3u8`,
     `  Temporal UI:  ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,

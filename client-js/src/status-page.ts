@@ -1,0 +1,89 @@
+/**
+ * Upflow's status page (`GET /` on the API, api/status-page.html): every title with its state,
+ * progress and rate, polled every 2 s and updated in place; any stream with HLS still on disk
+ * plays in the page; running jobs can be cancelled. Talks only to the API that served it.
+ */
+import { StatusApi, type Answer, type JobSummary } from './status-api';
+import { StatusPlayer } from './status-player';
+import { isCancellable, latestPerTitle, TitleList } from './status-rows';
+
+const POLL_INTERVAL_MS = 2000;
+const REQUEST_TIMEOUT_MS = 5000;
+
+function byId<T extends HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`the status page has no #${id}`);
+  return element as T;
+}
+
+function start(): void {
+  const api = new StatusApi(document.baseURI, REQUEST_TIMEOUT_MS);
+  const banner = byId('banner');
+  const summary = byId('summary');
+  const empty = byId('empty');
+  const player = new StatusPlayer(byId('player'), byId<HTMLVideoElement>('video'), byId('player-title'), byId('player-message'), (key) => list.markPlaying(key));
+  byId('player-close').addEventListener('click', () => player.close());
+
+  let lastUpdate: Date | undefined;
+  let polling: ReturnType<typeof setTimeout> | undefined;
+
+  const list: TitleList = new TitleList(byId('titles'), {
+    play: (job) => player.play({ titleKey: job.titleKey, name: job.name, hlsUrl: job.hlsUrl!, live: job.state === 'streaming' }),
+    cancel: (job) => void cancel(job),
+  });
+
+  async function cancel(job: JobSummary): Promise<void> {
+    if (!window.confirm(`Cancel upscaling “${job.name}”?\n\nThe stream stops and the partial upscaled file is removed.`)) return;
+    list.row(job.titleKey)?.markCancelling();
+    const answer = await api.cancel(job.id);
+    if (!answer.ok) list.row(job.titleKey)?.cancelFailed(answer.reason);
+    // The workflow records `cancelled` a moment after the signal: ask now rather than in 2 s.
+    pollSoon();
+  }
+
+  function showProblem(answer: Exclude<Answer<unknown>, { ok: true }>): void {
+    const since = lastUpdate ? ` The list below is from ${lastUpdate.toLocaleTimeString()}.` : '';
+    banner.textContent = answer.kind === 'unreachable'
+      ? `Cannot reach Upflow at ${new URL(api.baseUrl).host} (${answer.reason}). Retrying every ${POLL_INTERVAL_MS / 1000} s.${since}`
+      : `Upflow answered with an error: ${answer.reason}. Retrying every ${POLL_INTERVAL_MS / 1000} s.${since}`;
+    banner.hidden = false;
+    document.body.classList.add('stale');
+  }
+
+  function showJobs(jobs: JobSummary[]): void {
+    banner.hidden = true;
+    document.body.classList.remove('stale');
+    lastUpdate = new Date();
+    const titles = latestPerTitle(jobs);
+    list.update(titles, player.titleKey);
+    const playing = titles.find((job) => job.titleKey === player.titleKey);
+    if (playing) player.update(playing.titleKey, playing.name, playing.state === 'streaming');
+    empty.hidden = titles.length > 0;
+    const running = titles.filter(isCancellable).length;
+    summary.textContent = `${titles.length} title${titles.length === 1 ? '' : 's'} · ${running} running · updated ${lastUpdate.toLocaleTimeString()}`;
+  }
+
+  let inFlight = false;
+  async function poll(): Promise<void> {
+    if (inFlight) return;
+    inFlight = true;
+    clearTimeout(polling);
+    try {
+      const answer = await api.jobs();
+      if (answer.ok) showJobs(answer.value);
+      else showProblem(answer);
+    } finally {
+      inFlight = false;
+      polling = setTimeout(() => void poll(), POLL_INTERVAL_MS);
+    }
+  }
+
+  function pollSoon(): void {
+    if (inFlight) return; // the answer on its way is recent enough
+    void poll();
+  }
+
+  void poll();
+}
+
+start();
