@@ -77,6 +77,19 @@ export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTit
   });
 }
 
+/**
+ * Ends a complete title's run that only waits out HLS retention, so the title can be upscaled
+ * afresh. By run id: a concurrent trigger that already replaced it is not touched.
+ */
+export async function endRetentionRun(client: Client, workflowId: string, runId: string, reason: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowId, runId).terminate(reason);
+  } catch (err) {
+    // Ended meanwhile (by retention, or by a concurrent trigger): nothing left to do.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
 /** Cleanup as configured (what the Schedule runs), with a one-off run's changes on top. */
 export function hlsCleanupOptions(config: Config, overrides: Partial<HlsCleanupOptions> = {}): HlsCleanupOptions {
   return {

@@ -12,7 +12,7 @@ import type { ItemStatus } from '../common/jellyfin-items';
 import { resolveSourcePath, titleFiles, titleKeyFor } from '../common/media-paths';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
-import { runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings } from '../adapters/temporal';
+import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
 
 export type TriggerStatus = 'started' | 'already_running' | 'complete';
@@ -67,8 +67,13 @@ export class TitlesService {
       };
     }
     const running = await runningRunIdOf(this.client, workflowId);
-    if (running) {
+    // A complete run stays open only to remove its HLS after retention: it is not upscaling.
+    const runningIsRetention = running !== undefined && running === latest?.id && latest.state === 'complete';
+    if (running && !runningIsRetention) {
       return { status: 'already_running', titleKey, workflowId, jobId: running, hlsUrl: this.hlsUrl(titleKey) };
+    }
+    if (runningIsRetention) {
+      await endRetentionRun(this.client, workflowId, running, options.force ? 're-upscale requested (force)' : 'the final file is missing: upscaling again');
     }
     const handle = await startOrJoinTitleWorkflow(this.client, {
       titleKey,

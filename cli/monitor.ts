@@ -15,6 +15,8 @@ const POLL_MS = 1000;
 const DISCOVER_EVERY_POLLS = 3;
 /** Plain lines (no terminal) come this often per job. */
 const PLAIN_LINE_MS = 5000;
+/** Longer names are cut so the bars line up. */
+const NAME_WIDTH = 28;
 
 export interface MonitorOptions {
   json: boolean;
@@ -28,6 +30,7 @@ export function monitorFigures(job: JobView) {
     title: job.titleKey,
     name: job.name,
     state: job.state,
+    waiting_for_worker: waitingForWorker(job),
     segments: job.segments,
     content_seconds: Math.round(job.contentSeconds * 10) / 10,
     duration_seconds: durationSeconds,
@@ -38,6 +41,11 @@ export function monitorFigures(job: JobView) {
     model: job.model ?? job.upscaler,
     below_real_time: belowRealTime(job),
   };
+}
+
+/** The workflow is at its stream step, but every worker is busy with another stream. */
+function waitingForWorker(job: JobView): boolean {
+  return job.state === 'streaming' && job.streamStartedAt === null;
 }
 
 /** Only a stream in progress with a measured rate can fall behind its viewers. */
@@ -87,7 +95,9 @@ export async function monitorCommand(config: Config, selector: string | undefine
     const content = `${f.content_seconds.toFixed(0)}/${f.duration_seconds === null ? '?' : f.duration_seconds.toFixed(0)} s`;
     const warning = f.below_real_time ? '  ⚠ below real time: viewers will catch up and wait' : '';
     if (bars) {
-      const payload = { name: job.name.slice(0, 24), segments: f.segments, content, rate: formatRate(f.rate), remaining: formatEta(f.eta_seconds), model: f.model ?? '-', state: f.state, warning };
+      const nameWidth = Math.min(NAME_WIDTH, Math.max(...[...watched.values()].map((j) => j.name.length)));
+      const state = f.waiting_for_worker ? 'waiting for a free worker' : f.state;
+      const payload = { name: job.name.slice(0, nameWidth).padEnd(nameWidth), segments: f.segments, content, rate: formatRate(f.rate), remaining: formatEta(f.eta_seconds), model: f.model ?? '-', state, warning };
       let bar = barOf.get(job.id);
       if (!bar) {
         bar = bars.create(100, 0, payload);
@@ -99,7 +109,7 @@ export async function monitorCommand(config: Config, selector: string | undefine
     const now = Date.now();
     if (isActive(job) && now - (lastPlainLine.get(job.id) ?? 0) < PLAIN_LINE_MS) return;
     lastPlainLine.set(job.id, now);
-    say(`${job.name}: ${f.state} ${f.percent.toFixed(0)}% ${f.segments} segments ${content} ${formatRate(f.rate)} ETA ${formatEta(f.eta_seconds)} ${f.model ?? '-'}${warning}`);
+    say(`${job.name}: ${f.waiting_for_worker ? 'waiting for a free worker' : f.state} ${f.percent.toFixed(0)}% ${f.segments} segments ${content} ${formatRate(f.rate)} ETA ${formatEta(f.eta_seconds)} ${f.model ?? '-'}${warning}`);
   };
 
   const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));

@@ -105,6 +105,19 @@ describe('operations: cleanup schedule, monitor, audit, cleanup', () => {
     expect(lines.at(-1)).toEqual({ event: 'ended', job: short.jobId, state: 'complete', reason: null });
   }, 120_000);
 
+  it('a forced trigger upscales a complete title again, though its run still waits out HLS retention', async () => {
+    const clip = path.join(upflow.mediaDir, 'Short One.mp4');
+    const again = await api<{ status: string; job_id: string }>('POST', '/upscale-trigger?force=1', { Item: { Path: clip, Name: 'Short One.mp4' } });
+    expect(again.status).toBe(202);
+    expect(again.json.status).toBe('started');
+    expect(again.json.job_id).not.toBe(short.jobId);
+    await untilState(again.json.job_id, ['complete']);
+    // Unforced, the finished file is the answer and nothing starts.
+    const unforced = await api<{ status: string; job_id: string }>('POST', '/upscale-trigger', { Item: { Path: clip, Name: 'Short One.mp4' } });
+    expect(unforced.json).toMatchObject({ status: 'complete', job_id: again.json.job_id });
+    short = { ...short, jobId: again.json.job_id };
+  }, 120_000);
+
   it('audit reports frames, fps, the real-time multiplier and stability from the recorded segments', async () => {
     const { stdout } = await upflowCli('audit', 'short one');
     expect(stdout).toContain(`job ${short.jobId}, complete`);
