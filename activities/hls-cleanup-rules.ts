@@ -3,6 +3,7 @@
  * rules are stated (and unit-tested) in one place. Final files never enter into it: they live
  * in the output folder, and a folder that holds the output folder is never removed.
  */
+import { formatDurationMs as duration } from '../common/config';
 import type { HlsCleanupOptions, HlsCleanupReason, JobState } from '../common/domain';
 
 export interface HlsFolderFacts {
@@ -26,7 +27,6 @@ export type HlsFolderDecision =
   | { remove: true; reason: HlsCleanupReason; ageMs: number }
   | { remove: false; why: string };
 
-const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
 
 export function decideHlsFolder(facts: HlsFolderFacts, options: HlsCleanupOptions, nowMs: number): HlsFolderDecision {
   if (facts.holdsOutputFolder) return { remove: false, why: 'holds the output folder with final files' };
@@ -41,17 +41,17 @@ export function decideHlsFolder(facts: HlsFolderFacts, options: HlsCleanupOption
     const idleMs = nowMs - facts.modifiedAtMs;
     return idleMs >= options.abandonedAfterMs
       ? { remove: true, reason: 'orphaned', ageMs: idleMs }
-      : { remove: false, why: `no job on record made it; changed ${hours(idleMs)} ago, orphaned after ${hours(options.abandonedAfterMs)}` };
+      : { remove: false, why: `no job on record made it; changed ${duration(idleMs)} ago, orphaned after ${duration(options.abandonedAfterMs)}` };
   }
   if (job.state === 'complete') {
     const ageMs = nowMs - (job.finishedAtMs ?? job.lastActivityAtMs);
     return ageMs >= options.maxAgeMs
       ? { remove: true, reason: 'complete', ageMs }
-      : { remove: false, why: `complete ${hours(ageMs)} ago; kept for ${hours(options.maxAgeMs)}` };
+      : { remove: false, why: `complete ${duration(ageMs)} ago; kept for ${duration(options.maxAgeMs)}` };
   }
   if (options.completedOnly) return { remove: false, why: `${job.state}, not complete; --completed-only` };
   const idleMs = nowMs - Math.max(job.lastActivityAtMs, facts.modifiedAtMs);
   return idleMs >= options.abandonedAfterMs
     ? { remove: true, reason: 'abandoned', ageMs: idleMs }
-    : { remove: false, why: `${job.state}, last change ${hours(idleMs)} ago; abandoned after ${hours(options.abandonedAfterMs)}` };
+    : { remove: false, why: `${job.state}, last change ${duration(idleMs)} ago; abandoned after ${duration(options.abandonedAfterMs)}` };
 }

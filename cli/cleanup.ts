@@ -1,6 +1,6 @@
 /** `upflow cleanup`: runs the cleanup workflow now (the one the Schedule runs daily) and prints its report. */
 import formatBytes from 'bytes';
-import type { Config } from '../common/config';
+import { formatDurationMs as duration, type Config } from '../common/config';
 import type { HlsCleanupOptions, HlsCleanupReport } from '../common/domain';
 import { hlsCleanupOptions, runHlsCleanup } from '../adapters/temporal';
 import { formatTable } from './format';
@@ -17,11 +17,10 @@ export interface CleanupCommandOptions {
 /** If no worker picks the run up by then, say why the command waits. */
 const NO_WORKER_HINT_MS = 15_000;
 
-const hours = (ms: number) => `${+(ms / 3_600_000).toFixed(2)} h`;
 
 export function describeCleanupOptions(options: HlsCleanupOptions): string {
-  const abandoned = options.completedOnly ? 'abandoned ones left alone (--completed-only)' : `abandoned ones idle for ${hours(options.abandonedAfterMs)}`;
-  return `complete streams finished over ${hours(options.maxAgeMs)} ago, ${abandoned}`;
+  const abandoned = options.completedOnly ? 'abandoned ones left alone (--completed-only)' : `abandoned ones idle for ${duration(options.abandonedAfterMs)}`;
+  return `complete streams finished over ${duration(options.maxAgeMs)} ago, ${abandoned}`;
 }
 
 export function formatCleanupReport(report: HlsCleanupReport): string {
@@ -32,7 +31,7 @@ export function formatCleanupReport(report: HlsCleanupReport): string {
   if (report.removed.length > 0) {
     out += '\n' + formatTable(
       ['reason', 'age', 'files', 'size', 'title', 'folder'],
-      report.removed.map((r) => [r.reason, `${r.ageHours.toFixed(1)} h`, String(r.files), size(r.bytes), r.name ?? '(no job on record)', r.folder]),
+      report.removed.map((r) => [r.reason, duration(r.ageHours * 3_600_000), String(r.files), size(r.bytes), r.name ?? '(no job on record)', r.folder]),
       ['left', 'right', 'right', 'right'],
     );
   }

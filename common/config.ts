@@ -31,6 +31,15 @@ export function parseDurationMs(text: string): number {
   return Math.round(Number(match[1]) * unitMs[unit]);
 }
 
+/** The other way round, for messages: "45s", "20m", "6h", "1.5h", "3d". */
+export function formatDurationMs(ms: number): string {
+  const round = (n: number) => String(Math.round(n * 10) / 10);
+  if (ms < 60_000) return `${round(ms / 1000)}s`;
+  if (ms < 3_600_000) return `${round(ms / 60_000)}m`;
+  if (ms < 2 * 86_400_000) return `${round(ms / 3_600_000)}h`;
+  return `${round(ms / 86_400_000)}d`;
+}
+
 const duration = z.string().transform((text, ctx) => {
   try {
     return parseDurationMs(text);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { CONFIG_VARIABLES, loadConfig, parseDurationMs } from '../../common/config';
+import { CONFIG_VARIABLES, formatDurationMs, loadConfig, parseDurationMs } from '../../common/config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -85,6 +85,14 @@ describe('parseDurationMs', () => {
     ['24h', 86_400_000], ['2', 7_200_000], ['90s', 90_000], ['15m', 900_000], ['1d', 86_400_000], ['500ms', 500], ['1.5h', 5_400_000],
   ])('%s', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
   it('rejects junk', () => expect(() => parseDurationMs('soon')).toThrow(/not a duration/));
+});
+
+describe('formatDurationMs', () => {
+  it('writes durations in the units the settings take, and they read back', () => {
+    expect([45_000, 20 * 60_000, 6 * 3_600_000, 5_400_000, 36 * 3_600_000, 3 * 86_400_000].map(formatDurationMs))
+      .toEqual(['45s', '20m', '6h', '1.5h', '36h', '3d']);
+    for (const text of ['45s', '20m', '1.5h', '3d']) expect(formatDurationMs(parseDurationMs(text))).toBe(text);
+  });
 });
 
 describe('.env.example', () => {

@@ -15,7 +15,7 @@ const facts = (f: Partial<HlsFolderFacts>): HlsFolderFacts => ({ modifiedAtMs: N
 describe('which HLS folders cleanup removes', () => {
   it('removes a complete stream once its job finished longer ago than the max age', () => {
     expect(decideHlsFolder(facts({ job: job('complete', 25) }), options, NOW)).toEqual({ remove: true, reason: 'complete', ageMs: 25 * HOUR });
-    expect(decideHlsFolder(facts({ job: job('complete', 23) }), options, NOW)).toEqual({ remove: false, why: 'complete 23.0 h ago; kept for 24.0 h' });
+    expect(decideHlsFolder(facts({ job: job('complete', 23) }), options, NOW)).toEqual({ remove: false, why: 'complete 23h ago; kept for 24h' });
   });
 
   it('applies the age rule to a complete job whose workflow waits out its retention timer', () => {
@@ -33,7 +33,7 @@ describe('which HLS folders cleanup removes', () => {
       expect(decideHlsFolder(facts({ job: job(state, 7) }), options, NOW)).toEqual({ remove: true, reason: 'abandoned', ageMs: 7 * HOUR });
       expect(decideHlsFolder(facts({ job: job(state, 7) }), { ...options, completedOnly: true }, NOW)).toMatchObject({ remove: false });
     }
-    expect(decideHlsFolder(facts({ job: job('failed', 5) }), options, NOW)).toEqual({ remove: false, why: 'failed, last change 5.0 h ago; abandoned after 6.0 h' });
+    expect(decideHlsFolder(facts({ job: job('failed', 5) }), options, NOW)).toEqual({ remove: false, why: 'failed, last change 5h ago; abandoned after 6h' });
     // A file touched recently counts as activity even if Postgres saw nothing.
     expect(decideHlsFolder(facts({ job: job('failed', 7), modifiedAtMs: NOW - HOUR }), options, NOW)).toMatchObject({ remove: false });
   });
