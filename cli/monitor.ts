@@ -22,6 +22,8 @@ export interface MonitorOptions {
   json: boolean;
 }
 
+const round = (n: number | null, digits: number) => (n === null ? null : Number(n.toFixed(digits)));
+
 /** One job's figures, as the JSON lines and the bars show them. */
 export function monitorFigures(job: JobView) {
   const durationSeconds = job.source?.durationSeconds ?? job.plan?.durationSeconds ?? null;
@@ -35,9 +37,9 @@ export function monitorFigures(job: JobView) {
     content_seconds: Math.round(job.contentSeconds * 10) / 10,
     duration_seconds: durationSeconds,
     percent: Math.round(job.percent * 10) / 10,
-    rate: job.rate,
-    fps: job.fps,
-    eta_seconds: job.etaSeconds,
+    rate: round(job.rate, 3),
+    fps: round(job.fps, 1),
+    eta_seconds: round(job.etaSeconds, 0),
     model: job.model ?? job.upscaler,
     below_real_time: belowRealTime(job),
   };
