@@ -4,6 +4,7 @@
  * and keep polling.
  */
 import type { JobState } from '../../common/domain';
+import { requestJson, type JsonAnswer } from './http';
 
 /** The parts of a `GET /jobs` job view (api/titles-service.ts, JobView) the page shows. */
 export interface JobSummary {
@@ -30,10 +31,7 @@ export interface JobSummary {
   finishedAt: string | null;
 }
 
-export type Answer<T> =
-  | { ok: true; value: T }
-  /** `unreachable`: no answer (down, timeout); `refused`: an answer saying why not (4xx/5xx). */
-  | { ok: false; kind: 'unreachable' | 'refused'; httpStatus?: number; reason: string };
+export type Answer<T> = JsonAnswer<T>;
 
 export class StatusApi {
   constructor(
@@ -44,41 +42,13 @@ export class StatusApi {
 
   /** Every job, newest first. */
   async jobs(): Promise<Answer<JobSummary[]>> {
-    const answer = await this.request('GET', 'jobs');
-    if (!answer.ok) return answer;
-    const jobs = (answer.value as { jobs?: unknown }).jobs;
-    if (!Array.isArray(jobs) || !jobs.every(isJobSummary)) return { ok: false, kind: 'refused', reason: 'unexpected answer from Upflow' };
-    return { ok: true, value: jobs };
+    const answer = await requestJson(new URL('jobs', this.baseUrl).href, 'GET', this.timeoutMs, isJobList);
+    return answer.ok ? { ok: true, value: answer.value.jobs } : answer;
   }
 
-  async cancel(jobId: string): Promise<Answer<JobSummary>> {
-    const answer = await this.request('POST', `jobs/${encodeURIComponent(jobId)}/cancel`);
-    if (!answer.ok) return answer;
-    return isJobSummary(answer.value) ? { ok: true, value: answer.value } : { ok: false, kind: 'refused', reason: 'unexpected answer from Upflow' };
+  cancel(jobId: string): Promise<Answer<JobSummary>> {
+    return requestJson(new URL(`jobs/${encodeURIComponent(jobId)}/cancel`, this.baseUrl).href, 'POST', this.timeoutMs, isJobSummary);
   }
-
-  private async request(method: 'GET' | 'POST', path: string): Promise<Answer<unknown>> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    try {
-      const response = await fetch(new URL(path, this.baseUrl), { method, signal: controller.signal, cache: 'no-store' });
-      const body: unknown = await response.json().catch(() => undefined);
-      if (!response.ok) {
-        const reason = isErrorBody(body) ? body.error : `HTTP ${response.status}`;
-        return { ok: false, kind: 'refused', httpStatus: response.status, reason };
-      }
-      return { ok: true, value: body };
-    } catch (err) {
-      const reason = controller.signal.aborted ? `no answer within ${this.timeoutMs / 1000} s` : (err as Error).message;
-      return { ok: false, kind: 'unreachable', reason };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-function isErrorBody(body: unknown): body is { error: string } {
-  return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
 }
 
 function isJobSummary(value: unknown): value is JobSummary {
@@ -86,4 +56,9 @@ function isJobSummary(value: unknown): value is JobSummary {
   const j = value as Partial<JobSummary>;
   return typeof j.id === 'string' && typeof j.titleKey === 'string' && typeof j.name === 'string'
     && typeof j.state === 'string' && typeof j.segments === 'number' && typeof j.percent === 'number';
+}
+
+function isJobList(body: unknown): body is { jobs: JobSummary[] } {
+  const jobs = (body as { jobs?: unknown } | null)?.jobs;
+  return Array.isArray(jobs) && jobs.every(isJobSummary);
 }

@@ -1,8 +1,6 @@
-/**
- * The two calls the script makes to Upflow. Failures come back as values, never thrown, so a
- * down Upflow can never surface as an error on Jellyfin's page.
- */
+/** The two calls the script makes to Upflow; failures are values (see http.ts). */
 import type { ItemStatus } from '../../common/jellyfin-items';
+import { requestJson } from './http';
 
 export type ApiAnswer =
   | { ok: true; status: ItemStatus }
@@ -21,33 +19,13 @@ export class UpflowApi {
 
   /** Asks Upflow to upscale the item; answers the status right after (idempotent on Upflow's side). */
   upscale(itemId: string): Promise<ApiAnswer> {
-    // No body and no custom header: a "simple" cross-origin request, so no CORS preflight.
     return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale`);
   }
 
   private async request(method: 'GET' | 'POST', path: string): Promise<ApiAnswer> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    try {
-      const response = await fetch(`${this.apiUrl}${path}`, { method, signal: controller.signal, credentials: 'omit', cache: 'no-store' });
-      const body: unknown = await response.json().catch(() => undefined);
-      if (!response.ok) {
-        const reason = isErrorBody(body) ? body.error : `HTTP ${response.status}`;
-        return { ok: false, kind: 'refused', httpStatus: response.status, reason };
-      }
-      if (!isItemStatus(body)) return { ok: false, kind: 'refused', httpStatus: response.status, reason: 'unexpected answer from Upflow' };
-      return { ok: true, status: body };
-    } catch (err) {
-      const reason = controller.signal.aborted ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
-      return { ok: false, kind: 'unreachable', reason };
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await requestJson(`${this.apiUrl}${path}`, method, this.timeoutMs, isItemStatus);
+    return answer.ok ? { ok: true, status: answer.value } : answer;
   }
-}
-
-function isErrorBody(body: unknown): body is { error: string } {
-  return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
 }
 
 function isItemStatus(body: unknown): body is ItemStatus {

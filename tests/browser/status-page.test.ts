@@ -120,14 +120,7 @@ describe('the status page in Chromium (real Upflow stack)', () => {
   const jobIds = { live: '', long: '' };
   const clips = { live: '', long: '' };
 
-  const api = async <T>(method: string, route: string, body?: unknown): Promise<{ status: number; json: T }> => {
-    const response = await fetch(`${upflow.apiUrl}${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, json: (await response.json()) as T };
-  };
+  const api = <T>(method: string, route: string, body?: unknown) => upflow.api<T>(method, route, body);
   const trigger = async (file: string, name: string) => {
     const answer = await api<{ title_key: string; job_id: string }>('POST', '/upscale-trigger', { Item: { Path: file, Name: name } });
     expect(answer.status).toBe(202);

@@ -33,14 +33,7 @@ describe('operations: cleanup schedule, monitor, audit, cleanup', () => {
   let hlsDir: string;
   let temporal: Client;
 
-  const api = async <T>(method: string, route: string, body?: unknown): Promise<{ status: number; json: T }> => {
-    const response = await fetch(`${upflow.apiUrl}${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, json: (await response.json()) as T };
-  };
+  const api = <T>(method: string, route: string, body?: unknown) => upflow.api<T>(method, route, body);
   const trigger = async (file: string) => {
     const answer = await api<{ job_id: string; title_key: string }>('POST', '/upscale-trigger', { Item: { Path: file, Name: path.basename(file) } });
     expect(answer.status).toBe(202);

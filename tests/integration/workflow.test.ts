@@ -27,7 +27,8 @@ describe('upscaleTitle workflow', () => {
   let store: UpflowStore;
   let config: Config;
   let workers: RunningWorkers;
-  const logger = createLogger({ level: 'warn' });
+  // The bad-input cases fail jobs on purpose; each failure logs a warning that would only be noise here.
+  const logger = createLogger({ level: 'error' });
 
   beforeAll(async () => {
     dir = makeTempDataDir('upflow-wf-');

@@ -13,6 +13,8 @@ export interface UpflowProcess {
   mediaDir: string;
   apiUrl: string;
   env: NodeJS.ProcessEnv;
+  /** One JSON call to its API. */
+  api<T>(method: string, route: string, body?: unknown): Promise<{ status: number; json: T }>;
   output(): string;
   /** Every process below `upflow up` right now (Postgres, Temporal, the worker...). */
   descendants(): number[];
@@ -96,6 +98,14 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}): Promise<Upf
     mediaDir,
     apiUrl,
     env,
+    async api<T>(method: string, route: string, body?: unknown) {
+      const response = await fetch(`${apiUrl}${route}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, json: (await response.json()) as T };
+    },
     output: () => output,
     descendants: () => descendantsOf(child.pid!),
     async stop() {
