@@ -96,6 +96,12 @@ const envSchema = z.object({
   // (its workflow gone) before its HLS folder counts as abandoned.
   UPFLOW_CLEANUP_SCHEDULE: cron.default('0 3 * * *'),
   UPFLOW_CLEANUP_ABANDONED_AFTER: duration.default(parseDurationMs('6h')),
+  // Required on every request that changes something (header X-Api-Key or ?api_key=) when set.
+  UPFLOW_API_KEY: z.string().min(16, 'use at least 16 characters (`openssl rand -hex 16` makes one)').optional(),
+  // Triggers one client may send per minute; more are answered 429.
+  UPFLOW_TRIGGER_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(60),
+  // Streams one worker process runs at once (one encode already uses a GPU or every core).
+  UPFLOW_GPU_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   UPFLOW_DEMO: booleanFlag.default(true),
   UPFLOW_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -112,7 +118,10 @@ export interface Config {
   outputDir: string;
   hlsDir: string;
   cacheDir: string;
-  api: { host: string; port: number };
+  /** `apiKey`: required on mutating requests when set. `triggerRateLimit`: triggers per client per minute. */
+  api: { host: string; port: number; apiKey?: string; triggerRateLimit: number };
+  /** Streams one worker runs at once; the rest wait in Temporal's task queue. */
+  streamsPerWorker: number;
   /** Where players fetch HLS from: the API itself unless HLS_SERVER_* point elsewhere (nginx). */
   hlsBaseUrl: string;
   /**
@@ -177,7 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     outputDir: path.resolve(cwd, e.UPFLOW_OUTPUT_DIR ?? path.join(dataDir, 'output')),
     hlsDir: path.join(dataDir, 'hls'),
     cacheDir: path.resolve(cwd, e.UPFLOW_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'upflow')),
-    api: { host: e.UPFLOW_API_HOST, port: e.UPFLOW_API_PORT },
+    api: { host: e.UPFLOW_API_HOST, port: e.UPFLOW_API_PORT, apiKey: e.UPFLOW_API_KEY, triggerRateLimit: e.UPFLOW_TRIGGER_RATE_LIMIT },
+    streamsPerWorker: e.UPFLOW_GPU_CONCURRENCY,
     hlsBaseUrl: `http://${e.HLS_SERVER_HOST ?? 'localhost'}:${hlsPort}/hls`,
     hlsBaseUrlFromRequest: e.HLS_SERVER_HOST === undefined && e.HLS_SERVER_PORT === undefined,
     hls: {

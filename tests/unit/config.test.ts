@@ -10,7 +10,8 @@ describe('loadConfig', () => {
     expect(config.mediaRoots).toEqual(['/srv/upflow/.upflow/media']);
     expect(config.outputDir).toBe('/srv/upflow/.upflow/output');
     expect(config.hlsDir).toBe('/srv/upflow/.upflow/hls');
-    expect(config.api).toEqual({ host: '0.0.0.0', port: 5000 });
+    expect(config.api).toEqual({ host: '0.0.0.0', port: 5000, apiKey: undefined, triggerRateLimit: 60 });
+    expect(config.streamsPerWorker).toBe(1);
     expect(config.hls).toEqual({ segmentSeconds: 6, firstSegmentSeconds: 1, listSize: 0, retentionMs: 24 * 3600_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20 });
     expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
