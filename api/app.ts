@@ -18,6 +18,7 @@ import type { Logger } from '../adapters/logger';
 import { ApiMetrics } from '../adapters/metrics';
 import type { UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
+import { limitTriggers, requireApiKeyToChange, securityHeaders } from './security';
 import { describeIssue, filenameParam, forceQuery, itemIdParam, jobIdParam, parseTriggerRequest } from './schemas';
 import { TitlesService, type TriggerResult } from './titles-service';
 
@@ -91,7 +92,10 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   const metrics = new ApiMetrics(store);
   app.use(metrics.timeRequests);
+  app.use(securityHeaders());
   app.use(cors());
+  // Before the body is read: a request without the key costs nothing.
+  app.use(requireApiKeyToChange(config.api.apiKey));
   // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
   app.use(express.json({ limit: '64kb', type: ['application/json', 'text/plain'] }));
 
@@ -107,7 +111,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   });
 
   /** The seed's body (a path) or the Jellyfin Webhook plugin's (an item id and a notification type). */
-  app.post('/upscale-trigger', async (req, res) => {
+  const triggerLimit = limitTriggers(config.api.triggerRateLimit);
+  app.post('/upscale-trigger', triggerLimit, async (req, res) => {
     const titles = titlesFor(req);
     const request = parseTriggerRequest(req.body);
     const { force } = forceQuery.parse(req.query);
@@ -132,7 +137,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   });
 
   /** For the web script: upscale the item being played (idempotent, as the webhook). */
-  app.post('/items/:itemId/upscale', async (req, res) => {
+  app.post('/items/:itemId/upscale', triggerLimit, async (req, res) => {
     const titles = titlesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const { force } = forceQuery.parse(req.query);

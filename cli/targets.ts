@@ -36,11 +36,14 @@ export async function requireRunningApi(config: Config): Promise<string> {
   return url;
 }
 
-/** One JSON call to the running API; a job route's 404 (not registered yet, or unknown) is undefined. */
-export async function callApi<T>(apiUrl: string, method: string, route: string, body?: unknown): Promise<T | undefined> {
+/**
+ * One JSON call to the running API, with UPFLOW_API_KEY when this machine has it; a job route's
+ * 404 (not registered yet, or unknown) is undefined.
+ */
+export async function callApi<T>(apiUrl: string, method: string, route: string, body?: unknown, apiKey?: string): Promise<T | undefined> {
   const response = await fetch(`${apiUrl}${route}`, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : undefined,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(apiKey ? { 'x-api-key': apiKey } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   if (response.status === 404 && route.startsWith('/jobs/')) return undefined;
@@ -49,8 +52,8 @@ export async function callApi<T>(apiUrl: string, method: string, route: string, 
   return json;
 }
 
-export function apiTarget(apiUrl: string): UpflowTarget {
-  const call = <T>(method: string, route: string, body?: unknown) => callApi<T>(apiUrl, method, route, body);
+export function apiTarget(apiUrl: string, apiKey: string | undefined): UpflowTarget {
+  const call = <T>(method: string, route: string, body?: unknown) => callApi<T>(apiUrl, method, route, body, apiKey);
   return {
     description: `the running Upflow at ${apiUrl}`,
     async trigger(file, force) {

@@ -28,7 +28,7 @@ export async function upscaleCommand(fileArg: string, options: UpscaleCommandOpt
     throw new Error(`Upflow is running at ${apiUrl} with its own UPFLOW_MODEL; drop --model, or stop it to upscale with ${options.model} in a stack of its own`);
   }
   const env = options.model ? { ...process.env, SRGAN_ENABLE: '1', UPFLOW_MODEL: options.model } : process.env;
-  const target: UpflowTarget = apiUrl ? apiTarget(apiUrl) : await embeddedTarget(file, env, logger);
+  const target: UpflowTarget = apiUrl ? apiTarget(apiUrl, config.api.apiKey) : await embeddedTarget(file, env, logger);
   const say = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };

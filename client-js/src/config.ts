@@ -16,6 +16,11 @@ export interface UpflowClientConfig {
   minBufferedSeconds: number;
   /** One request to Upflow gives up after this long. */
   requestTimeoutMs: number;
+  /**
+   * Upflow's UPFLOW_API_KEY, needed for `autoTrigger` when Upflow has one. Anyone who can open
+   * Jellyfin's web page can read it; leave it out to let only the webhook start upscaling.
+   */
+  apiKey?: string;
 }
 
 export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
@@ -43,6 +48,9 @@ export function resolveConfig(overrides: unknown, scriptSrc: string | undefined)
     if (key === 'apiUrl') {
       if (typeof value === 'string' && /^https?:\/\/[^\s]+$/i.test(value)) config.apiUrl = value.replace(/\/+$/, '');
       else warnings.push(`UpflowConfig.apiUrl must be an http(s) URL, got ${JSON.stringify(value)}`);
+    } else if (key === 'apiKey') {
+      if (typeof value === 'string' && value.length > 0) config.apiKey = value;
+      else warnings.push('UpflowConfig.apiKey must be a non-empty string');
     } else if (key === 'autoSwitch' || key === 'autoTrigger') {
       if (typeof value === 'boolean') config[key] = value;
       else warnings.push(`UpflowConfig.${key} must be true or false, got ${JSON.stringify(value)}`);
@@ -52,7 +60,7 @@ export function resolveConfig(overrides: unknown, scriptSrc: string | undefined)
       if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) config[name] = value;
       else warnings.push(`UpflowConfig.${key} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     } else {
-      warnings.push(`UpflowConfig.${key} is not a setting (known: apiUrl, ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
+      warnings.push(`UpflowConfig.${key} is not a setting (known: apiUrl, apiKey, ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
     }
   }
   return { config, warnings };

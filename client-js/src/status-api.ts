@@ -29,6 +29,8 @@ export interface JobSummary {
   hlsUrl: string | null;
   failureReason: string | null;
   finishedAt: string | null;
+  /** Waiting for a free worker: the place in line among waiting jobs (1 = next); null otherwise. */
+  queuePosition?: number | null;
 }
 
 export type Answer<T> = JsonAnswer<T>;
@@ -46,8 +48,11 @@ export class StatusApi {
     return answer.ok ? { ok: true, value: answer.value.jobs } : answer;
   }
 
-  cancel(jobId: string): Promise<Answer<JobSummary>> {
-    return requestJson(new URL(`jobs/${encodeURIComponent(jobId)}/cancel`, this.baseUrl).href, 'POST', this.timeoutMs, isJobSummary);
+  /** `apiKey`: UPFLOW_API_KEY, when Upflow has one (a 401 without it). */
+  cancel(jobId: string, apiKey?: string): Promise<Answer<JobSummary>> {
+    const url = new URL(`jobs/${encodeURIComponent(jobId)}/cancel`, this.baseUrl);
+    if (apiKey) url.searchParams.set('api_key', apiKey);
+    return requestJson(url.href, 'POST', this.timeoutMs, isJobSummary);
   }
 }
 

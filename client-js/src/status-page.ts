@@ -9,6 +9,7 @@ import { isCancellable, latestPerTitle, TitleList } from './status-rows';
 
 const POLL_INTERVAL_MS = 2000;
 const REQUEST_TIMEOUT_MS = 5000;
+const API_KEY_STORAGE = 'upflow-api-key';
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -35,7 +36,15 @@ function start(): void {
   async function cancel(job: JobSummary): Promise<void> {
     if (!window.confirm(`Cancel upscaling “${job.name}”?\n\nThe stream stops and the partial upscaled file is removed.`)) return;
     list.row(job.titleKey)?.markCancelling();
-    const answer = await api.cancel(job.id);
+    let answer = await api.cancel(job.id, sessionStorage.getItem(API_KEY_STORAGE) ?? undefined);
+    if (!answer.ok && answer.httpStatus === 401) {
+      // This Upflow has UPFLOW_API_KEY: ask once, keep it for this tab.
+      const key = window.prompt(`${answer.reason}.\n\nUpflow's API key (UPFLOW_API_KEY):`);
+      if (key) {
+        sessionStorage.setItem(API_KEY_STORAGE, key);
+        answer = await api.cancel(job.id, key);
+      }
+    }
     if (!answer.ok) list.row(job.titleKey)?.cancelFailed(answer.reason);
     // The workflow records `cancelled` a moment after the signal: ask now rather than in 2 s.
     pollSoon();

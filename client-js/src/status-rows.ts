@@ -3,7 +3,7 @@
  * place on every poll, so nothing flickers and focus stays put. Every text from the server
  * goes in through `textContent`: names are users' file names.
  */
-import { TERMINAL_JOB_STATES, type JobState } from '../../common/domain';
+import { placeInLine, TERMINAL_JOB_STATES, type JobState } from '../../common/domain';
 import type { JobSummary } from './status-api';
 
 export interface RowActions {
@@ -49,9 +49,13 @@ export function isCancellable(job: JobSummary): boolean {
   return !TERMINAL_JOB_STATES.includes(job.state);
 }
 
-/** The state as a person reads it; a stream with no segment yet is waiting for the encoder. */
-function stateLabel(job: JobSummary, cancelling: boolean): string {
+/**
+ * The state as a person reads it: a stream not yet taken by a worker waits in line (with its
+ * place), one with no segment yet is waiting for the encoder.
+ */
+export function stateLabel(job: JobSummary, cancelling: boolean): string {
   if (cancelling && isCancellable(job)) return 'cancelling…';
+  if (job.state === 'streaming' && typeof job.queuePosition === 'number') return `waiting for a free worker · ${placeInLine(job.queuePosition)}`;
   if (job.state === 'streaming' && job.segments === 0) return 'starting';
   return job.state;
 }

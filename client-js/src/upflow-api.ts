@@ -11,6 +11,8 @@ export class UpflowApi {
   constructor(
     private readonly apiUrl: string,
     private readonly timeoutMs: number,
+    /** UPFLOW_API_KEY, when the page was given it: only the trigger needs it. */
+    private readonly apiKey?: string,
   ) {}
 
   status(itemId: string): Promise<ApiAnswer> {
@@ -19,7 +21,9 @@ export class UpflowApi {
 
   /** Asks Upflow to upscale the item; answers the status right after (idempotent on Upflow's side). */
   upscale(itemId: string): Promise<ApiAnswer> {
-    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale`);
+    // The key as a query parameter, not a header: a header would cost a CORS preflight.
+    const key = this.apiKey ? `?api_key=${encodeURIComponent(this.apiKey)}` : '';
+    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale${key}`);
   }
 
   private async request(method: 'GET' | 'POST', path: string): Promise<ApiAnswer> {

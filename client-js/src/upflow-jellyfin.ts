@@ -55,7 +55,7 @@ function install(): void {
     return;
   }
 
-  const api = new UpflowApi(config.apiUrl, config.requestTimeoutMs);
+  const api = new UpflowApi(config.apiUrl, config.requestTimeoutMs, config.apiKey);
   const emit = (event: string, summary: SessionSummary, extra: Record<string, unknown> = {}) =>
     window.dispatchEvent(new CustomEvent(`upflow:${event}`, { detail: { ...summary, ...extra } }));
   const begin = (video: HTMLVideoElement) => {

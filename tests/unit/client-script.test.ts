@@ -40,6 +40,13 @@ describe('the script settings', () => {
     expect(resolveConfig(undefined, 'http://jf:8096/web/upflow-jellyfin.js').config.apiUrl).toBe('');
   });
 
+  it('takes the API key for its trigger, and refuses an empty one', () => {
+    expect(resolveConfig({ apiKey: 'k'.repeat(20) }, undefined).config.apiKey).toBe('k'.repeat(20));
+    const empty = resolveConfig({ apiKey: '' }, undefined);
+    expect(empty.config.apiKey).toBeUndefined();
+    expect(empty.warnings).toEqual(['UpflowConfig.apiKey must be a non-empty string']);
+  });
+
   it('takes valid overrides and names each rejected one, keeping its default', () => {
     const { config, warnings } = resolveConfig(
       { apiUrl: 'http://upflow.lan:5000/', autoSwitch: false, pollIntervalMs: 10, minBufferedSeconds: 'lots', colour: 'red' },
@@ -72,6 +79,7 @@ function status(patch: Partial<ItemStatus>): ItemStatus {
     model: 'anime4k-s-rl',
     title_key: 't',
     job_id: null,
+    queue_position: null,
     ...patch,
   };
 }
