@@ -8,10 +8,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { SegmentReport, StreamPlan, StreamProgress } from '../common/domain';
 import type { ModelId } from '../common/models';
+import { FailureType } from '../common/errors';
 import { titleFiles } from '../common/media-paths';
+import { findLowDisk, type LowDisk } from '../adapters/disk';
 import { encodeStream, type EncodeProgress } from '../adapters/ffmpeg';
 import { readSegmentList, renderPlaylist, writeFileAtomic, type ListedSegment } from '../adapters/hls-playlist';
 import { progressSignal, segmentDoneUpdate } from '../workflows/definitions';
@@ -24,6 +26,8 @@ import { ModelSchedule } from './model-schedule';
 const SEGMENT_POLL_MS = 200;
 /** Progress reaches the workflow at least this often between segments. */
 const PROGRESS_SIGNAL_INTERVAL_MS = 5000;
+/** How often free space is checked while a stream runs. */
+const DISK_CHECK_INTERVAL_MS = 2000;
 /** A rate-control answer slower than this is left for the next segment's: the stream goes on. */
 const RATE_CONTROL_TIMEOUT_MS = 5000;
 
@@ -52,6 +56,9 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       await fs.rm(files.hlsDir, { recursive: true, force: true });
       await fs.mkdir(files.hlsDir, { recursive: true });
       await fs.mkdir(path.dirname(files.partialFinal), { recursive: true });
+      const diskFolders = [files.hlsDir, path.dirname(files.partialFinal)];
+      const lowAtStart = await findLowDisk(diskFolders, config.minFreeBytes);
+      if (lowAtStart) throw ApplicationFailure.nonRetryable(lowAtStart.message, FailureType.DiskFull);
       await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
         kind: 'stream-started',
         message: `encoding ${input.plan.outputWidth}x${input.plan.outputHeight} with ${input.plan.upscaler} (attempt ${context.info.attempt})`,
@@ -143,9 +150,22 @@ export function createStreamActivities({ config, store, client, logger }: Activi
         await store.addEvent(jobId, 'model-switch', `${desired} upscales from segment ${switched.fromSegment} (frame ${switched.fromFrame}) on`, { model: desired, ...switched });
       };
 
+      // Stops the encode when the disk runs low, as a cancel would, but as a failure with the reason.
+      const diskGuard = new AbortController();
+      let lastDiskCheckAt = Date.now();
+      const checkDisk = async () => {
+        lastDiskCheckAt = Date.now();
+        const low = await findLowDisk(diskFolders, config.minFreeBytes);
+        if (low && !diskGuard.signal.aborted) {
+          log.error({ folder: low.folder, freeBytes: low.freeBytes }, 'stopping the stream: the disk is nearly full');
+          diskGuard.abort(low);
+        }
+      };
+
       const poller = setInterval(() => {
         collectSegments().catch((err: Error) => log.error({ err }, 'recording a segment failed'));
         if (Date.now() - lastSignalAt > PROGRESS_SIGNAL_INTERVAL_MS) void signalProgress(progress());
+        if (Date.now() - lastDiskCheckAt > DISK_CHECK_INTERVAL_MS) checkDisk().catch((err: Error) => log.warn({ err }, 'free space check failed'));
       }, SEGMENT_POLL_MS);
 
       const outputs = {
@@ -157,7 +177,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       };
       const run = {
         cwd: files.hlsDir,
-        signal: context.cancellationSignal,
+        signal: AbortSignal.any([context.cancellationSignal, diskGuard.signal]),
         onProgress: (update: EncodeProgress) => {
           encoded = update;
           context.heartbeat(progress());
@@ -170,6 +190,9 @@ export function createStreamActivities({ config, store, client, logger }: Activi
           await encodeWithModels({ ...outputs, sessions, modelFor: (index) => schedule!.modelFor(index) }, run);
         }
       } catch (err) {
+        if (diskGuard.signal.aborted) {
+          throw ApplicationFailure.nonRetryable((diskGuard.signal.reason as LowDisk).message, FailureType.DiskFull);
+        }
         if (context.cancellationSignal.aborted) {
           throw context.cancellationSignal.reason instanceof CancelledFailure
             ? context.cancellationSignal.reason

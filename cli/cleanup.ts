@@ -10,6 +10,8 @@ export interface CleanupCommandOptions {
   dryRun: boolean;
   /** Overrides UPFLOW_HLS_RETENTION for this run. */
   maxAgeMs?: number;
+  /** Overrides UPFLOW_CLEANUP_ABANDONED_AFTER for this run. */
+  abandonedAfterMs?: number;
   completedOnly: boolean;
   json: boolean;
 }
@@ -49,6 +51,7 @@ export async function cleanupCommand(config: Config, options: CleanupCommandOpti
   try {
     const overrides: Partial<HlsCleanupOptions> = { dryRun: options.dryRun, completedOnly: options.completedOnly };
     if (options.maxAgeMs !== undefined) overrides.maxAgeMs = options.maxAgeMs;
+    if (options.abandonedAfterMs !== undefined) overrides.abandonedAfterMs = options.abandonedAfterMs;
     const { workflowId, report } = await runHlsCleanup(client, hlsCleanupOptions(config, overrides));
     process.stdout.write(options.json ? `${JSON.stringify({ workflowId, ...report })}\n` : formatCleanupReport(report));
     return 0;

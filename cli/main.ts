@@ -134,9 +134,10 @@ program
   .option('--dry-run', 'list what would be removed, with sizes; remove nothing', false)
   .option('--max-age <hours>', 'remove complete streams finished longer ago than this (hours, or 90m, 2d; default UPFLOW_HLS_RETENTION)', duration)
   .option('--completed-only', 'only complete streams; leave abandoned and orphaned folders', false)
+  .option('--abandoned-after <hours>', 'a stopped stream idle this long is abandoned (default UPFLOW_CLEANUP_ABANDONED_AFTER; 0 to reclaim space now)', duration)
   .option('--json', 'print the report as JSON', false)
-  .action(action((config, _logger, opts: { dryRun: boolean; maxAge?: number; completedOnly: boolean; json: boolean }) =>
-    cleanupCommand(config, { dryRun: opts.dryRun, maxAgeMs: opts.maxAge, completedOnly: opts.completedOnly, json: opts.json })));
+  .action(action((config, _logger, opts: { dryRun: boolean; maxAge?: number; abandonedAfter?: number; completedOnly: boolean; json: boolean }) =>
+    cleanupCommand(config, { dryRun: opts.dryRun, maxAgeMs: opts.maxAge, abandonedAfterMs: opts.abandonedAfter, completedOnly: opts.completedOnly, json: opts.json })));
 
 program
   .command('monitor')

@@ -102,6 +102,8 @@ const envSchema = z.object({
   UPFLOW_TRIGGER_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(60),
   // Streams one worker process runs at once (one encode already uses a GPU or every core).
   UPFLOW_GPU_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  // A stream does not start, and stops, when less is free under the data or output folder; 0 = off.
+  UPFLOW_MIN_FREE_GB: z.coerce.number().min(0).max(1_000_000).default(2),
   UPFLOW_DEMO: booleanFlag.default(true),
   UPFLOW_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -120,6 +122,8 @@ export interface Config {
   cacheDir: string;
   /** `apiKey`: required on mutating requests when set. `triggerRateLimit`: triggers per client per minute. */
   api: { host: string; port: number; apiKey?: string; triggerRateLimit: number };
+  /** Bytes that must stay free under the data and output folders while a stream runs (0: no check). */
+  minFreeBytes: number;
   /** Streams one worker runs at once; the rest wait in Temporal's task queue. */
   streamsPerWorker: number;
   /** Where players fetch HLS from: the API itself unless HLS_SERVER_* point elsewhere (nginx). */
@@ -188,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     cacheDir: path.resolve(cwd, e.UPFLOW_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'upflow')),
     api: { host: e.UPFLOW_API_HOST, port: e.UPFLOW_API_PORT, apiKey: e.UPFLOW_API_KEY, triggerRateLimit: e.UPFLOW_TRIGGER_RATE_LIMIT },
     streamsPerWorker: e.UPFLOW_GPU_CONCURRENCY,
+    minFreeBytes: Math.round(e.UPFLOW_MIN_FREE_GB * 1024 ** 3),
     hlsBaseUrl: `http://${e.HLS_SERVER_HOST ?? 'localhost'}:${hlsPort}/hls`,
     hlsBaseUrlFromRequest: e.HLS_SERVER_HOST === undefined && e.HLS_SERVER_PORT === undefined,
     hls: {

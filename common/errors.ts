@@ -36,6 +36,8 @@ export const FailureType = {
   EncodeFailed: 'EncodeFailed',
   /** The configured model's ONNX file is missing on the worker (run `npm run models`). */
   ModelUnavailable: 'ModelUnavailable',
+  /** Free space under the data or output folder fell below UPFLOW_MIN_FREE_GB. */
+  DiskFull: 'DiskFull',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

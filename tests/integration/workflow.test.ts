@@ -134,4 +134,50 @@ describe('upscaleTitle workflow', () => {
     expect(job!.state).toBe('cancelled');
     expect(fs.existsSync(path.join(config.outputDir, `${titleKeyFor(clip)}.partial.mkv`))).toBe(false);
   });
+
+  describe('disk guard (UPFLOW_MIN_FREE_GB)', () => {
+    // The workers read `config` when a stream starts and while it runs: raising the limit here
+    // stands in for a disk filling up, without filling this machine's disk.
+    const defaultMinFree = () => loadConfig({}).minFreeBytes;
+    afterEach(() => {
+      config.minFreeBytes = defaultMinFree();
+    });
+
+    const failure = async (handle: Awaited<ReturnType<typeof start>>) => {
+      const error = await handle.result().then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      return error as WorkflowFailedError;
+    };
+
+    it('does not start a stream with too little free space, saying so', async () => {
+      config.minFreeBytes = Number.MAX_SAFE_INTEGER;
+      const clip = await makeClip(path.join(dir, 'media', 'no-room.mp4'), { seconds: 4, width: 160, height: 90 });
+      const handle = await start(clip);
+      const error = await failure(handle);
+      expect(String(error.cause?.message)).toMatch(/^only .* free under .*, less than UPFLOW_MIN_FREE_GB .*npx upflow cleanup/);
+      const job = await store.getJob(handle.firstExecutionRunId);
+      expect(job).toMatchObject({ state: 'failed', segments: 0, streamStartedAt: null });
+      expect(job!.failureReason).toMatch(/UPFLOW_MIN_FREE_GB/);
+    });
+
+    it('stops a stream cleanly when free space runs low during it: failed with the reason, no final file', async () => {
+      const clip = await makeClip(path.join(dir, 'media', 'filling.mp4'), { seconds: 120, width: 320, height: 180 });
+      const handle = await start(clip);
+      await waitFor('a first segment', async () => ((await store.getJob(handle.firstExecutionRunId))?.segments ?? 0) >= 1 || undefined, 60_000, 100);
+      config.minFreeBytes = Number.MAX_SAFE_INTEGER;
+      const error = await failure(handle);
+      expect(String(error.cause?.message)).toMatch(/less than UPFLOW_MIN_FREE_GB/);
+      const job = await store.getJob(handle.firstExecutionRunId);
+      expect(job!.state).toBe('failed');
+      expect(job!.contentSeconds).toBeLessThan(120);
+      // Nothing that looks finished is left: no final file, no partial one.
+      const key = titleKeyFor(clip);
+      expect(fs.existsSync(path.join(config.outputDir, `${key}.mkv`))).toBe(false);
+      expect(fs.existsSync(path.join(config.outputDir, `${key}.partial.mkv`))).toBe(false);
+      // Not retried: one attempt of the stream.
+      const history = await handle.fetchHistory();
+      const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt !== undefined);
+      expect(attempts.map((e) => e.activityTaskStartedEventAttributes!.attempt).filter((a) => a !== 1)).toEqual([]);
+    }, 90_000);
+  });
 });
