@@ -34,6 +34,8 @@ export function createJobActivities({ store, logger }: Pick<ActivityDeps, 'store
           source: update.source,
           plan: update.plan,
           failureReason: update.failureReason,
+          // From here the job waits in the gpu queue until a worker starts its stream.
+          streamQueued: update.state === 'streaming',
           finished: terminal,
         },
         { kind: update.state, message: update.message },

@@ -84,10 +84,19 @@ export interface JobRecord {
   failureReason: string | null;
   hlsRemovedAt: string | null;
   createdAt: string;
+  /** When the job reached its stream step and began waiting for a free gpu-queue worker. */
+  streamQueuedAt: string | null;
   streamStartedAt: string | null;
   firstSegmentAt: string | null;
   finishedAt: string | null;
   updatedAt: string;
+  /**
+   * While the job waits for a free gpu-queue worker (state `streaming`, its stream not started):
+   * its position among waiting jobs, in the order they began waiting, 1 = next. Temporal does
+   * not promise FIFO across a task queue's partitions, so this is the order of arrival, not a
+   * guarantee of who starts next. Null otherwise.
+   */
+  queuePosition: number | null;
 }
 
 interface JobRow {
@@ -111,10 +120,13 @@ interface JobRow {
   failure_reason: string | null;
   hls_removed_at: Date | null;
   created_at: Date;
+  stream_queued_at: Date | null;
   stream_started_at: Date | null;
   first_segment_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
+  /** row_number() (bigint, a string in node-pg); only JOB_SELECT computes it. */
+  queue_position?: string | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -142,14 +154,21 @@ function toJob(row: JobRow): JobRecord {
     failureReason: row.failure_reason,
     hlsRemovedAt: iso(row.hls_removed_at),
     createdAt: row.created_at.toISOString(),
+    streamQueuedAt: iso(row.stream_queued_at),
     streamStartedAt: iso(row.stream_started_at),
     firstSegmentAt: iso(row.first_segment_at),
     finishedAt: iso(row.finished_at),
     updatedAt: row.updated_at.toISOString(),
+    queuePosition: row.queue_position ? Number(row.queue_position) : null,
   };
 }
 
-const JOB_SELECT = `SELECT j.*, t.source_path, t.name FROM jobs j JOIN titles t ON t.key = j.title_key`;
+/** Jobs waiting for a free gpu-queue worker, numbered in the order they began waiting. */
+const WAITING_FOR_STREAM = `SELECT id, row_number() OVER (ORDER BY stream_queued_at, created_at, id) AS queue_position
+  FROM jobs WHERE state = 'streaming' AND stream_started_at IS NULL`;
+
+const JOB_SELECT = `SELECT j.*, t.source_path, t.name, w.queue_position FROM jobs j JOIN titles t ON t.key = j.title_key
+  LEFT JOIN (${WAITING_FOR_STREAM}) w ON w.id = j.id`;
 
 /** Fields a job step may change; `undefined` leaves a column as it is. */
 export interface JobPatch {
@@ -158,6 +177,8 @@ export interface JobPatch {
   plan?: StreamPlan;
   failureReason?: string;
   finalPath?: string;
+  /** The job reached its stream step: it waits for a gpu-queue worker from now (the first time only). */
+  streamQueued?: boolean;
   streamStarted?: boolean;
   finished?: boolean;
   hlsRemoved?: boolean;
@@ -172,13 +193,21 @@ export class UpflowStore {
     await this.pool.query('SELECT 1');
   }
 
-  /** `jellyfinItemId`, when given, is remembered; a trigger by path keeps the one already known. */
+  /**
+   * `jellyfinItemId`, when given, is remembered; a trigger by path keeps the one already known.
+   * Insert-or-nothing, then update: `ON CONFLICT (key) DO UPDATE` lets concurrent first
+   * triggers of a title fail on the other unique index (source_path), which is no arbiter there.
+   */
   async upsertTitle(title: { key: string; sourcePath: string; name: string; jellyfinItemId?: string }): Promise<void> {
+    const jellyfinItemId = title.jellyfinItemId ?? null;
+    const inserted = await this.pool.query(
+      `INSERT INTO titles (key, source_path, name, jellyfin_item_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [title.key, title.sourcePath, title.name, jellyfinItemId],
+    );
+    if (inserted.rowCount) return;
     await this.pool.query(
-      `INSERT INTO titles (key, source_path, name, jellyfin_item_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name,
-         jellyfin_item_id = COALESCE(EXCLUDED.jellyfin_item_id, titles.jellyfin_item_id)`,
-      [title.key, title.sourcePath, title.name, title.jellyfinItemId ?? null],
+      `UPDATE titles SET name = $2, jellyfin_item_id = COALESCE($3, jellyfin_item_id) WHERE key = $1`,
+      [title.key, title.name, jellyfinItemId],
     );
   }
 
@@ -231,6 +260,7 @@ export class UpflowStore {
       set('rate', patch.progress.rate);
       set('fps', patch.progress.fps);
     }
+    if (patch.streamQueued) sets.push('stream_queued_at = COALESCE(stream_queued_at, now())');
     if (patch.streamStarted) sets.push('stream_started_at = COALESCE(stream_started_at, now())');
     if (patch.finished) sets.push('finished_at = now()');
     if (patch.hlsRemoved) sets.push('hls_removed_at = now()');

@@ -1,5 +1,13 @@
 /** Connections to Temporal: a client for starters (API, CLI) and activities, a native one for workers. */
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../common/config';
 import {
@@ -63,18 +71,47 @@ export function upscaleSettings(config: Config): UpscaleSettings {
   };
 }
 
+/** The title's run after a start: the one this call started, or the one it joined. */
+export type TitleWorkflowStart = WorkflowHandleWithFirstExecutionRunId & {
+  /** False: a run was already going under the title's workflow id, and this is it. */
+  started: boolean;
+};
+
+/** A run that ends between a refused start and the look-up of it is retried this often. */
+const START_OR_JOIN_ATTEMPTS = 3;
+
 /**
  * Starts the title's workflow, or joins the one already running under the same id, so that
- * concurrent triggers of one title never start two encodes.
+ * concurrent triggers of one title never start two encodes, and says which it did.
+ *
+ * The workflow id is the lock: with `workflowIdConflictPolicy: 'FAIL'` the server lets exactly
+ * one of many concurrent starts through and refuses the others (ALREADY_EXISTS), which then
+ * join the running run. ('USE_EXISTING' would join too, but @temporalio/client 1.24's `start`
+ * drops the server's `started` flag: a joined start looks like a fresh one.)
  */
-export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTitleInput) {
-  return client.workflow.start('upscaleTitle', {
-    workflowId: workflowIdForTitle(input.titleKey),
-    taskQueue: TASK_QUEUES.media,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-  });
+export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTitleInput): Promise<TitleWorkflowStart> {
+  const workflowId = workflowIdForTitle(input.titleKey);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const handle = await client.workflow.start('upscaleTitle', {
+        workflowId,
+        taskQueue: TASK_QUEUES.media,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+      return { ...handle, started: true };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    const runId = await runningRunIdOf(client, workflowId);
+    if (runId) {
+      const handle = client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: runId });
+      return { ...handle, firstExecutionRunId: runId, started: false };
+    }
+    // The run that refused this start has ended meanwhile: start again.
+    if (attempt >= START_OR_JOIN_ATTEMPTS) throw new Error(`could neither start nor join workflow ${workflowId}: its runs keep ending`);
+  }
 }
 
 /**

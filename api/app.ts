@@ -177,6 +177,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       progress_percent: job ? Math.round(job.percent * 10) / 10 : 0,
       rate: job?.rate ?? null,
       model: job?.model ?? null,
+      // Waiting for a free worker: the place in line (1 = next), as in GET /jobs/:id.
+      queue_position: job?.queuePosition ?? null,
       ...(job?.failureReason ? { reason: job.failureReason } : {}),
     });
   });

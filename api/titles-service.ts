@@ -75,13 +75,14 @@ export class TitlesService {
     if (runningIsRetention) {
       await endRetentionRun(this.client, workflowId, running, options.force ? 're-upscale requested (force)' : 'the final file is missing: upscaling again');
     }
-    const handle = await startOrJoinTitleWorkflow(this.client, {
+    // Concurrent triggers all get here; Temporal lets one start and the others join its run.
+    const run = await startOrJoinTitleWorkflow(this.client, {
       titleKey,
       sourcePath,
       name,
       settings: upscaleSettings(this.config),
     });
-    return { status: 'started', titleKey, workflowId, jobId: handle.firstExecutionRunId, hlsUrl: this.hlsUrl(titleKey) };
+    return { status: run.started ? 'started' : 'already_running', titleKey, workflowId, jobId: run.firstExecutionRunId, hlsUrl: this.hlsUrl(titleKey) };
   }
 
   /** A Jellyfin item: its file through Jellyfin's API, then the same guard and trigger as a path. */
@@ -218,6 +219,7 @@ function itemStatusOf(itemId: string, titleKey: string | null, job: JobView | un
       model: null,
       title_key: titleKey,
       job_id: null,
+      queue_position: null,
     };
   }
   return {
@@ -233,6 +235,7 @@ function itemStatusOf(itemId: string, titleKey: string | null, job: JobView | un
     model: job.model,
     title_key: job.titleKey,
     job_id: job.id,
+    queue_position: job.queuePosition,
     ...(job.failureReason ? { reason: job.failureReason } : {}),
   };
 }

@@ -6,6 +6,7 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { JobView } from '../api/titles-service';
 import type { Config } from '../common/config';
+import { placeInLine } from '../common/domain';
 import { formatEta, formatRate } from './format';
 import { isActive, listJobs, selectJobs } from './job-selection';
 import { callApi, requireRunningApi } from './targets';
@@ -33,6 +34,7 @@ export function monitorFigures(job: JobView) {
     name: job.name,
     state: job.state,
     waiting_for_worker: waitingForWorker(job),
+    queue_position: job.queuePosition ?? null,
     segments: job.segments,
     content_seconds: Math.round(job.contentSeconds * 10) / 10,
     duration_seconds: durationSeconds,
@@ -48,6 +50,12 @@ export function monitorFigures(job: JobView) {
 /** The workflow is at its stream step, but every worker is busy with another stream. */
 function waitingForWorker(job: JobView): boolean {
   return job.state === 'streaming' && job.streamStartedAt === null;
+}
+
+/** The state as the bars and plain lines say it: a waiting job with its place in line. */
+export function stateText(figures: ReturnType<typeof monitorFigures>): string {
+  if (!figures.waiting_for_worker) return figures.state;
+  return figures.queue_position === null ? 'waiting for a free worker' : `waiting for a free worker (${placeInLine(figures.queue_position)})`;
 }
 
 /** Only a stream in progress with a measured rate can fall behind its viewers. */
@@ -98,8 +106,7 @@ export async function monitorCommand(config: Config, selector: string | undefine
     const warning = f.below_real_time ? '  ⚠ below real time: viewers will catch up and wait' : '';
     if (bars) {
       const nameWidth = Math.min(NAME_WIDTH, Math.max(...[...watched.values()].map((j) => j.name.length)));
-      const state = f.waiting_for_worker ? 'waiting for a free worker' : f.state;
-      const payload = { name: job.name.slice(0, nameWidth).padEnd(nameWidth), segments: f.segments, content, rate: formatRate(f.rate), remaining: formatEta(f.eta_seconds), model: f.model ?? '-', state, warning };
+      const payload = { name: job.name.slice(0, nameWidth).padEnd(nameWidth), segments: f.segments, content, rate: formatRate(f.rate), remaining: formatEta(f.eta_seconds), model: f.model ?? '-', state: stateText(f), warning };
       let bar = barOf.get(job.id);
       if (!bar) {
         bar = bars.create(100, 0, payload);
@@ -111,7 +118,7 @@ export async function monitorCommand(config: Config, selector: string | undefine
     const now = Date.now();
     if (isActive(job) && now - (lastPlainLine.get(job.id) ?? 0) < PLAIN_LINE_MS) return;
     lastPlainLine.set(job.id, now);
-    say(`${job.name}: ${f.waiting_for_worker ? 'waiting for a free worker' : f.state} ${f.percent.toFixed(0)}% ${f.segments} segments ${content} ${formatRate(f.rate)} ETA ${formatEta(f.eta_seconds)} ${f.model ?? '-'}${warning}`);
+    say(`${job.name}: ${stateText(f)} ${f.percent.toFixed(0)}% ${f.segments} segments ${content} ${formatRate(f.rate)} ETA ${formatEta(f.eta_seconds)} ${f.model ?? '-'}${warning}`);
   };
 
   const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));

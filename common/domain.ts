@@ -137,6 +137,14 @@ export function progressFigures(progress: StreamProgress): { percent: number; et
   return { percent, etaSeconds };
 }
 
+/** A waiting job's queue position as people say it: `1` → `1st in line`, `12` → `12th in line`, `22` → `22nd in line`. */
+export function placeInLine(position: number): string {
+  const lastTwo = position % 100;
+  const last = position % 10;
+  const suffix = lastTwo >= 11 && lastTwo <= 13 ? 'th' : last === 1 ? 'st' : last === 2 ? 'nd' : last === 3 ? 'rd' : 'th';
+  return `${position}${suffix} in line`;
+}
+
 const TITLE_WORKFLOW_PREFIX = 'upscale-';
 
 export function workflowIdForTitle(titleKey: string): string {

@@ -44,5 +44,11 @@ export interface ItemStatus {
   model: string | null;
   title_key: string | null;
   job_id: string | null;
+  /**
+   * While the job waits for a free worker (`streaming`, no stream started yet): its position
+   * among waiting jobs, in the order they began waiting (1 = next; Temporal does not promise
+   * FIFO across task queue partitions, so it is the order of arrival). Null otherwise.
+   */
+  queue_position: number | null;
   reason?: string;
 }

@@ -61,8 +61,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     namespace,
     taskQueue: TASK_QUEUES.gpu,
     activities: createGpuQueueActivities(activityDeps),
-    // One encode at a time per worker: it already uses every core.
-    maxConcurrentActivityTaskExecutions: 1,
+    // UPFLOW_GPU_CONCURRENCY streams at once (default 1: one encode already uses a GPU or every
+    // core); further streams wait in Temporal's task queue for a free slot.
+    maxConcurrentActivityTaskExecutions: deps.config.streamsPerWorker,
     // Cancellation reaches an activity with a heartbeat's answer: send them often enough that
     // a cancel stops ffmpeg within about two seconds.
     maxHeartbeatThrottleInterval: '2 seconds',

@@ -3,8 +3,9 @@
  * place on every poll, so nothing flickers and focus stays put. Every text from the server
  * goes in through `textContent`: names are users' file names.
  */
-import { placeInLine, TERMINAL_JOB_STATES, type JobState } from '../../common/domain';
+import { TERMINAL_JOB_STATES, type JobState } from '../../common/domain';
 import type { JobSummary } from './status-api';
+import { stateLabel } from './status-labels';
 
 export interface RowActions {
   play(job: JobSummary): void;
@@ -47,17 +48,6 @@ export function isPlayable(job: JobSummary): boolean {
 
 export function isCancellable(job: JobSummary): boolean {
   return !TERMINAL_JOB_STATES.includes(job.state);
-}
-
-/**
- * The state as a person reads it: a stream not yet taken by a worker waits in line (with its
- * place), one with no segment yet is waiting for the encoder.
- */
-export function stateLabel(job: JobSummary, cancelling: boolean): string {
-  if (cancelling && isCancellable(job)) return 'cancelling…';
-  if (job.state === 'streaming' && typeof job.queuePosition === 'number') return `waiting for a free worker · ${placeInLine(job.queuePosition)}`;
-  if (job.state === 'streaming' && job.segments === 0) return 'starting';
-  return job.state;
 }
 
 function modelLabel(job: JobSummary): string | undefined {

@@ -72,6 +72,7 @@ describe('upscaleTitle workflow', () => {
     // A second start of the same title joins the same run.
     const joined = await start(clip);
     expect(joined.firstExecutionRunId).toBe(handle.firstExecutionRunId);
+    expect([handle.started, joined.started]).toEqual([true, false]);
     expect(handle.workflowId).toBe(workflowIdForTitle(titleKeyFor(clip)));
 
     const seen = new Set<string>();
