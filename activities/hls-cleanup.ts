@@ -13,6 +13,7 @@ import {
   type HlsFolderKept,
   type HlsFolderRemoval,
 } from '../common/domain';
+import { isInside } from '../common/media-paths';
 import { runningRunIdOf } from '../adapters/temporal';
 import type { ActivityDeps } from './index';
 import { decideHlsFolder, type HlsFolderFacts } from './hls-cleanup-rules';
@@ -50,11 +51,6 @@ async function folderContents(folder: string): Promise<FolderContents> {
   return total;
 }
 
-const isInside = (child: string, parent: string) => {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-};
-
 export function createHlsCleanupActivities({ config, store, client, logger }: Pick<ActivityDeps, 'config' | 'store' | 'client' | 'logger'>) {
   /** Decides every given folder (all of the HLS folder's when `only` is unset). */
   async function plan(options: HlsCleanupOptions, only?: string[]): Promise<HlsCleanupPlan> {
@@ -79,7 +75,7 @@ export function createHlsCleanupActivities({ config, store, client, logger }: Pi
       const record = jobs.get(titleKey);
       const facts: HlsFolderFacts = {
         modifiedAtMs: contents.modifiedAtMs,
-        holdsOutputFolder: isInside(config.outputDir, folder),
+        holdsOutputFolder: isInside(folder, config.outputDir),
         job: record && {
           id: record.job.id,
           state: record.job.state,

@@ -45,7 +45,8 @@ export function titleKeyFor(realSourcePath: string): string {
   return `${slug || 'title'}-${hash}`;
 }
 
-function isInside(root: string, candidate: string): boolean {
+/** `candidate` is `root` itself or lies below it (both already resolved). */
+export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }

@@ -17,16 +17,16 @@ const cleanup = proxyActivities<MediaQueueActivities>({
 
 export async function cleanupHls(options: HlsCleanupOptions): Promise<HlsCleanupReport> {
   const planned = await cleanup.planHlsCleanup(options);
-  const done = options.dryRun || planned.removable.length === 0
-    ? planned
+  // Removal decides each planned folder again; one started again meanwhile comes back as kept.
+  const removal = options.dryRun || planned.removable.length === 0
+    ? { removable: planned.removable, kept: [] }
     : await cleanup.removeHlsFolders({ options, titleKeys: planned.removable.map((r) => r.titleKey) });
-  // A folder the plan listed but the second look kept (started again meanwhile) stays in `kept`.
   const report: HlsCleanupReport = {
     dryRun: options.dryRun,
     options,
-    removed: done.removable,
-    kept: [...planned.kept, ...done.kept.filter((k) => !planned.kept.some((p) => p.titleKey === k.titleKey))],
-    bytes: done.removable.reduce((sum, r) => sum + r.bytes, 0),
+    removed: removal.removable,
+    kept: [...planned.kept, ...removal.kept],
+    bytes: removal.removable.reduce((sum, r) => sum + r.bytes, 0),
   };
   await cleanup.recordCleanupRun(report);
   return report;
