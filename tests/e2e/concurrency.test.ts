@@ -173,7 +173,10 @@ describe('concurrency: one worker slot (UPFLOW_GPU_CONCURRENCY=1)', () => {
     let mostEncodesAtOnce = 0;
     const snapshot = async () => {
       mostEncodesAtOnce = Math.max(mostEncodesAtOnce, stack.encodesRunning());
-      const jobs = await Promise.all(ids.map((id) => stack.job(id)));
+      // One GET /jobs: every row from the same moment (one query), so a stream starting between
+      // two requests cannot show up as a line with a gap.
+      const all = (await stack.upflow.api<{ jobs: Job[] }>('GET', '/jobs')).json.jobs;
+      const jobs = ids.map((id) => all.find((j) => j.id === id));
       return jobs.every((j) => j !== undefined) ? (jobs as Job[]) : undefined;
     };
     const waitingPositions = (jobs: Job[]) => jobs.flatMap((j) => (j.queuePosition === null ? [] : [j.queuePosition])).sort((a, b) => a - b);
