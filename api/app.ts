@@ -143,7 +143,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     const { force } = forceQuery.parse(req.query);
     const result = await titles.triggerItem(itemId, { force });
     logger.info({ title: result.titleKey, status: result.status, item: itemId }, 'trigger from the web script');
-    res.status(result.status === 'started' ? 202 : 200).json(await titles.itemStatus(itemId));
+    res.status(result.status === 'started' ? 202 : 200).json(await titles.itemStatus(itemId, result));
   });
 
   /** The script Jellyfin's page loads (bundled by set-up: client-js/build.ts). */

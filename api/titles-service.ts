@@ -93,7 +93,12 @@ export class TitlesService {
   }
 
   /** What the web script asks while a viewer plays an item: is there an upscaled stream, how far is it. */
-  async itemStatus(itemId: string): Promise<ItemStatus> {
+  /**
+   * `triggered`: the trigger this answers. Its workflow registers the job a moment after the
+   * start, so until Postgres has that job the answer is `queued` with the trigger's job id, not
+   * the title's previous job (or none).
+   */
+  async itemStatus(itemId: string, triggered?: Pick<TriggerResult, 'jobId'>): Promise<ItemStatus> {
     let titleKey = await this.store.titleKeyForItem(itemId);
     if (!titleKey) {
       // Not asked for by item yet; maybe by path (the seed's webhook body, the CLI).
@@ -102,7 +107,10 @@ export class TitlesService {
       titleKey = key;
     }
     const job = await this.store.latestJobForTitle(titleKey);
-    const status = itemStatusOf(itemId, titleKey, job && (await this.jobView(job)));
+    const pendingJobId = triggered?.jobId !== undefined && job?.id !== triggered.jobId ? triggered.jobId : undefined;
+    const status = pendingJobId
+      ? { ...itemStatusOf(itemId, titleKey, undefined), job_id: pendingJobId }
+      : itemStatusOf(itemId, titleKey, job && (await this.jobView(job)));
     return this.config.streamingEnabled ? status : { ...status, hls_url: null };
   }
 
