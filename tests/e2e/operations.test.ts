@@ -67,6 +67,8 @@ describe('operations: cleanup schedule, monitor, audit, cleanup', () => {
   }, 120_000);
 
   it('keeps the cleanup Schedule: created by `upflow up`, updated in place when the cron changes', async () => {
+    // The API answers /health before `up` has printed its banner (the Schedule comes first).
+    await waitFor('the banner', async () => (upflow.output().includes('Press Ctrl-C to stop.') || undefined), 30_000);
     expect(upflow.output()).toMatch(/HLS cleanup: {2}"30 4 \* \* \*" \(.+\), next \S+; Schedule created/);
     const described = await temporal.schedule.getHandle(HLS_CLEANUP_SCHEDULE_ID).describe();
     expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'cleanupHls', taskQueue: 'media' });
