@@ -150,7 +150,8 @@ export class PlaybackSession {
     if (this.mode === 'ended' || this.stoppedBecause) return;
     const trigger = this.deps.config.autoTrigger && !this.triggered;
     const answer = trigger ? await this.deps.api.upscale(this.itemId) : await this.deps.api.status(this.itemId);
-    if (this.inMode('ended')) return;
+    // The player may have closed, or the viewer dismissed the prompt, while the answer was on its way.
+    if (this.inMode('ended') || this.stoppedBecause) return;
     if (!answer.ok) {
       if (answer.kind === 'refused' && answer.httpStatus !== undefined && answer.httpStatus < 500 && answer.httpStatus !== 429) {
         // Upflow said no for this item (outside the media folders, unknown to Jellyfin...): asking again will not help.
