@@ -1,11 +1,12 @@
 /** Media-queue steps around the stream: probe the source, finalize the outputs, clean up. */
 import fs from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/activity';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SourceInfo, StreamPlan } from '../common/domain';
 import { FailureType } from '../common/errors';
 import { resolveSourcePath, titleFiles } from '../common/media-paths';
-import { probeJson, probeSource } from '../adapters/ffmpeg';
-import { readSegmentList, renderPlaylist, writeFileAtomic } from '../adapters/hls-playlist';
+import { joinSegments, probeJson, probeSource } from '../adapters/ffmpeg';
+import { renderPlaylist, writeFileAtomic } from '../adapters/hls-playlist';
 import type { ActivityDeps } from './index';
 import { currentJob } from './context';
 import { toActivityFailure } from './failures';
@@ -55,23 +56,29 @@ export function createMediaActivities({ config, store }: Pick<ActivityDeps, 'con
       }
     },
 
-    /** Ends the playlist, verifies the final file with ffprobe, then gives it its final name. */
+    /**
+     * Ends the playlist, joins the recorded segments into the final file under its partial
+     * name, verifies it with ffprobe, then gives it its final name. A retry does all of it again.
+     */
     async finalizeTitle(input: { titleKey: string; source: SourceInfo; plan: StreamPlan }): Promise<FinalizeResult> {
+      const { jobId } = currentJob();
       const files = titleFiles(config, input.titleKey);
-      const segments = await readSegmentList(files.segmentList);
+      const segments = await store.segmentsOf(jobId);
       await writeFileAtomic(files.playlist, renderPlaylist(segments, {
         targetDurationSeconds: Math.ceil(input.plan.segmentSeconds),
         listSize: config.hls.listSize,
         ended: true,
       }));
-      // A retry after the rename finds the final file already in place: verify that one.
-      const partialExists = await fs.access(files.partialFinal).then(() => true, () => false);
-      const candidate = partialExists ? files.partialFinal : files.finalFile;
-      const durationSeconds = await verifyFinalFile(candidate, input.source, input.plan);
-      if (partialExists) await fs.rename(files.partialFinal, files.finalFile);
-      await store.updateJob(currentJob().jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, {
+      await joinSegments({
+        segmentFiles: segments.map((s) => path.join(files.hlsDir, s.filename)),
+        listFile: path.join(files.hlsDir, 'final-segments.txt'),
+        output: files.partialFinal,
+      }, { signal: Context.current().cancellationSignal });
+      const durationSeconds = await verifyFinalFile(files.partialFinal, input.source, input.plan);
+      await fs.rename(files.partialFinal, files.finalFile);
+      await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, {
         kind: 'complete',
-        message: `final file verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`,
+        message: `final file joined from ${segments.length} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`,
       });
       return { finalFile: files.finalFile, durationSeconds, segments: segments.length };
     },

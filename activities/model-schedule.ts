@@ -4,6 +4,7 @@
  * segment is made by one model and the encoder, which never stops, leaves no gap or duplicate.
  */
 import type { ModelId } from '../common/models';
+import { frameAt } from '../workflows/plan';
 
 interface ModelSwitch {
   fromFrame: number;
@@ -24,7 +25,17 @@ export class ModelSchedule {
    */
   constructor(first: ModelId, boundarySeconds: readonly number[], fps: number) {
     this.switches = [{ fromFrame: 0, fromSegment: 0, model: first }];
-    this.segmentStartFrames = [0, ...boundarySeconds.map((t) => Math.ceil(t * fps - 1e-6))];
+    this.segmentStartFrames = [0, ...boundarySeconds.map((t) => frameAt(t, fps))];
+  }
+
+  /** The first frame of segment `index`: where an encode resuming at that segment starts. */
+  firstFrameOf(index: number): number {
+    return this.segmentStartFrames[Math.min(index, this.segmentStartFrames.length - 1)]!;
+  }
+
+  /** A resumed encode starts at segment `index`: earlier frames are done, so no switch can go there. */
+  resumeAt(index: number): void {
+    this.highestFrameAsked = this.firstFrameOf(index) - 1;
   }
 
   /** The model for frame `index`; called in frame order, just before the frame is upscaled. */
@@ -55,8 +66,7 @@ export class ModelSchedule {
 
   /** The model that made segment `index` (the model of its first frame). */
   modelOfSegment(index: number): ModelId {
-    const frame = this.segmentStartFrames[Math.min(index, this.segmentStartFrames.length - 1)]!;
-    return this.switchAt(frame).model;
+    return this.switchAt(this.firstFrameOf(index)).model;
   }
 
   private switchAt(frame: number): ModelSwitch {

@@ -60,7 +60,7 @@ export class ModelSessions {
 
 export interface ModelEncodeOptions extends StreamEncodeOptions {
   sessions: ModelSessions;
-  /** The model for frame `index`; rate control changes it at segment boundaries. */
+  /** The model for the `index`th frame this encode upscales; rate control changes it at segment boundaries. */
   modelFor(index: number): ModelId;
 }
 
@@ -75,7 +75,7 @@ export async function encodeWithModels(options: ModelEncodeOptions, run: RunOpti
   await options.sessions.get(options.modelFor(0));
   const stop = new AbortController();
   run.signal?.addEventListener('abort', () => stop.abort(run.signal?.reason), { once: true });
-  const decoder = startFrameDecoder({ sourcePath: options.sourcePath, fps: plan.fps }, { signal: stop.signal });
+  const decoder = startFrameDecoder({ sourcePath: options.sourcePath, fps: plan.fps, from: options.from }, { signal: stop.signal });
   const encoder = startFrameEncoder(
     { ...options, frameWidth: plan.inputWidth * plan.modelScale, frameHeight: plan.inputHeight * plan.modelScale },
     { ...run, signal: stop.signal },

@@ -1,10 +1,11 @@
 /**
- * The long activity: one encode writes the HLS segments and the final file — ffmpeg alone
- * (lanczos) or decoder → ONNX model → encoder (SRGAN_ENABLE=1). While it
- * runs, each completed segment is recorded (Postgres), listed (playlist), heartbeated and
- * signalled to the workflow, which keeps the latest progress as its queryable state. On the
- * ONNX path each segment's rate also goes to the workflow's rate control (an update), whose
- * answer is the model for the next segment boundary.
+ * The long activity: one encode writes the HLS segments — ffmpeg alone (lanczos) or decoder →
+ * ONNX model → encoder (SRGAN_ENABLE=1). While it runs, each completed segment is recorded
+ * (Postgres), listed (playlist), heartbeated and signalled to the workflow, which keeps the
+ * latest progress as its queryable state. On the ONNX path each segment's rate also goes to the
+ * workflow's rate control (an update), whose answer is the model for the next segment boundary.
+ * A retry (the worker died, the server lost it) resumes after the last complete segment the
+ * heartbeats reported (stream-resume.ts). The final file is made from the segments afterwards.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,14 +15,15 @@ import type { ModelId } from '../common/models';
 import { FailureType } from '../common/errors';
 import { titleFiles } from '../common/media-paths';
 import { findLowDisk, type LowDisk } from '../adapters/disk';
-import { encodeStream, type EncodeProgress } from '../adapters/ffmpeg';
+import { encodeStream, type EncodeProgress, type StreamStart } from '../adapters/ffmpeg';
 import { readSegmentList, renderPlaylist, writeFileAtomic, type ListedSegment } from '../adapters/hls-playlist';
 import { progressSignal, segmentDoneUpdate } from '../workflows/definitions';
-import { segmentBoundaries } from '../workflows/plan';
+import { frameAt, segmentBoundaries } from '../workflows/plan';
 import type { ActivityDeps } from './index';
 import { encodeWithModels, ModelSessions } from './onnx-stream';
 import { currentJob } from './context';
 import { ModelSchedule } from './model-schedule';
+import { decideResume, filesIn, removeAllBut, resumedList, withAudioResume, type ResumeDecision, type StreamHeartbeat } from './stream-resume';
 
 const SEGMENT_POLL_MS = 200;
 /** Progress reaches the workflow at least this often between segments. */
@@ -51,41 +53,73 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       const log = logger.child({ jobId, title: input.titleKey });
       const workflow = client.workflow.getHandle(workflowId);
 
-      // A fresh start (a retry too) begins from an empty folder; resuming from the last complete
-      // segment is a later step. The final file is written under a partial name until verified.
-      await fs.rm(files.hlsDir, { recursive: true, force: true });
       await fs.mkdir(files.hlsDir, { recursive: true });
-      await fs.mkdir(path.dirname(files.partialFinal), { recursive: true });
-      const diskFolders = [files.hlsDir, path.dirname(files.partialFinal)];
+      await fs.mkdir(config.outputDir, { recursive: true });
+      const diskFolders = [files.hlsDir, config.outputDir];
       const lowAtStart = await findLowDisk(diskFolders, config.minFreeBytes);
       if (lowAtStart) throw ApplicationFailure.nonRetryable(lowAtStart.message, FailureType.DiskFull);
+
+      const plan = input.plan;
+      const attempt = context.info.attempt;
+      let decision: ResumeDecision | undefined;
+      if (attempt > 1) {
+        const onDisk = await filesIn(files.hlsDir);
+        const previous = context.info.heartbeatDetails as StreamHeartbeat | undefined;
+        decision = decideResume(plan, previous, await store.segmentsOf(jobId), (name) => onDisk.get(name));
+      }
+      const resumed = decision?.resume ? decision : undefined;
+      const kept: ListedSegment[] = (resumed?.kept ?? []).map(({ index, filename, startSeconds, durationSeconds }) => ({ index, filename, startSeconds, durationSeconds }));
+      const from: StreamStart = !resumed ? { seconds: 0, segment: 0 }
+        : plan.keepAudio ? await withAudioResume(resumed.from, kept, files.hlsDir) : resumed.from;
+      if (resumed) {
+        // What the stopped attempt wrote after its last reported segment is made again.
+        await removeAllBut(files.hlsDir, new Set([...kept.map((s) => s.filename), path.basename(files.playlist)]));
+      } else {
+        await fs.rm(files.hlsDir, { recursive: true, force: true });
+        await fs.mkdir(files.hlsDir, { recursive: true });
+      }
+      if (attempt > 1) await store.forgetSegmentsFrom(jobId, from.segment);
+      const startMessage = resumed
+        ? `resuming at segment ${from.segment}, ${from.seconds.toFixed(1)} s of ${plan.durationSeconds.toFixed(1)} s kept (attempt ${attempt})`
+        : `encoding ${plan.outputWidth}x${plan.outputHeight} with ${plan.upscaler} (attempt ${attempt}${decision && !decision.resume ? `, from the start: ${decision.why}` : ''})`;
+      log.info({ attempt, fromSegment: from.segment, fromSeconds: from.seconds }, startMessage);
       await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
-        kind: 'stream-started',
-        message: `encoding ${input.plan.outputWidth}x${input.plan.outputHeight} with ${input.plan.upscaler} (attempt ${context.info.attempt})`,
+        kind: resumed ? 'stream-resumed' : 'stream-started',
+        message: startMessage,
+        ...(resumed ? { data: { attempt, fromSegment: from.segment, fromSeconds: from.seconds, contentBeforeStop: resumed.previous.contentSeconds } } : {}),
       });
 
       const startedAt = Date.now();
+      const firstFrame = frameAt(from.seconds, plan.fps);
       let encoded: EncodeProgress = { frame: 0, outTimeSeconds: 0, done: false };
-      let listed: ListedSegment[] = [];
-      let firstSegmentSeconds: number | undefined;
+      let listed: ListedSegment[] = kept;
+      let firstSegmentSeconds = resumed?.previous.firstSegmentSeconds;
       let lastSignalAt = 0;
       let lastSegmentAt = startedAt;
-      const plan = input.plan;
-      const schedule = plan.upscaler === 'lanczos' ? undefined : new ModelSchedule(plan.upscaler, segmentBoundaries(plan), plan.fps);
+      const schedule = plan.upscaler === 'lanczos'
+        ? undefined
+        : new ModelSchedule(resumed?.previous.model ?? plan.upscaler, segmentBoundaries(plan), plan.fps);
+      schedule?.resumeAt(from.segment);
 
+      /** The title's progress; rate and fps are this attempt's. */
       const progress = (): StreamProgress => {
         const wallSeconds = Math.max(0.001, (Date.now() - startedAt) / 1000);
-        const contentSeconds = Math.min(input.plan.durationSeconds, encoded.outTimeSeconds);
+        const contentSeconds = Math.min(plan.durationSeconds, from.seconds + encoded.outTimeSeconds);
         return {
-          frames: encoded.frame,
+          frames: firstFrame + encoded.frame,
           segments: listed.length,
           contentSeconds,
-          durationSeconds: input.plan.durationSeconds,
-          rate: contentSeconds / wallSeconds,
+          durationSeconds: plan.durationSeconds,
+          rate: (contentSeconds - from.seconds) / wallSeconds,
           fps: encoded.frame / wallSeconds,
           ...(firstSegmentSeconds !== undefined ? { firstSegmentSeconds } : {}),
         };
       };
+      const heartbeat = (): StreamHeartbeat => ({
+        ...progress(),
+        completeSegments: listed.length,
+        ...(schedule ? { model: schedule.current } : {}),
+      });
 
       const signalProgress = async (current: StreamProgress) => {
         lastSignalAt = Date.now();
@@ -97,29 +131,29 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       let collecting: Promise<void> = Promise.resolve();
       const collectSegments = (): Promise<void> => {
         collecting = collecting.then(async () => {
-          const all = await readSegmentList(files.segmentList);
+          const all = [...kept, ...resumedList(await readSegmentList(files.segmentList), from)];
           if (all.length <= listed.length) return;
           for (const segment of all.slice(listed.length)) {
             const { size } = await fs.stat(path.join(files.hlsDir, segment.filename));
             const now = Date.now();
             const wallSeconds = Math.max(0.001, (now - lastSegmentAt) / 1000);
+            const model = schedule?.modelOfSegment(segment.index) ?? null;
+            // Listed only once recorded: a failed write (Postgres away) is tried again at the next poll.
+            await store.recordSegment(jobId, { ...segment, bytes: size, model, wallSeconds }, { ...progress(), segments: listed.length + 1 });
             lastSegmentAt = now;
             listed = [...listed, segment];
             firstSegmentSeconds ??= (now - startedAt) / 1000;
-            const model = schedule?.modelOfSegment(segment.index) ?? null;
-            await store.recordSegment(jobId, { ...segment, bytes: size, model, wallSeconds }, progress());
             if (schedule && model) {
               await controlRate(schedule, { index: segment.index, durationSeconds: segment.durationSeconds, wallSeconds, rate: segment.durationSeconds / wallSeconds, model });
             }
           }
           await writeFileAtomic(files.playlist, renderPlaylist(listed, {
-            targetDurationSeconds: Math.ceil(input.plan.segmentSeconds),
+            targetDurationSeconds: Math.ceil(plan.segmentSeconds),
             listSize: config.hls.listSize,
             ended: false,
           }));
-          const current = progress();
-          context.heartbeat(current);
-          await signalProgress(current);
+          context.heartbeat(heartbeat());
+          await signalProgress(progress());
         });
         return collecting;
       };
@@ -163,6 +197,8 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       };
 
       const poller = setInterval(() => {
+        // Also while a model loads or ffmpeg starts: a heartbeat says this worker is alive.
+        context.heartbeat(heartbeat());
         collectSegments().catch((err: Error) => log.error({ err }, 'recording a segment failed'));
         if (Date.now() - lastSignalAt > PROGRESS_SIGNAL_INTERVAL_MS) void signalProgress(progress());
         if (Date.now() - lastDiskCheckAt > DISK_CHECK_INTERVAL_MS) checkDisk().catch((err: Error) => log.warn({ err }, 'free space check failed'));
@@ -170,24 +206,24 @@ export function createStreamActivities({ config, store, client, logger }: Activi
 
       const outputs = {
         sourcePath: input.sourcePath,
-        plan: input.plan,
+        plan,
         segmentPattern: 'seg%05d.ts',
         segmentList: path.basename(files.segmentList),
-        partialFinal: files.partialFinal,
+        from,
       };
       const run = {
         cwd: files.hlsDir,
         signal: AbortSignal.any([context.cancellationSignal, diskGuard.signal]),
         onProgress: (update: EncodeProgress) => {
           encoded = update;
-          context.heartbeat(progress());
+          context.heartbeat(heartbeat());
         },
       };
       try {
-        if (input.plan.upscaler === 'lanczos') {
+        if (plan.upscaler === 'lanczos') {
           await encodeStream(outputs, run);
         } else {
-          await encodeWithModels({ ...outputs, sessions, modelFor: (index) => schedule!.modelFor(index) }, run);
+          await encodeWithModels({ ...outputs, sessions, modelFor: (index) => schedule!.modelFor(firstFrame + index) }, run);
         }
       } catch (err) {
         if (diskGuard.signal.aborted) {

@@ -2,7 +2,7 @@
  * ffmpeg and ffprobe, behind one module (immich-style): pure functions build arguments from
  * typed options and are unit-tested without running anything; the runners below only run what
  * they build. A thin spawn adapter rather than fluent-ffmpeg: that library is archived, and the
- * tee + segment muxer set-up here would go through its raw-option escape hatch anyway.
+ * segment muxer and concat set-up here would go through its raw-option escape hatch anyway.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -86,47 +86,92 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
 
 // ---------------------------------------------------------------- encoding
 
-/** Quotes a file name for the tee muxer's slave list, where `|`, `[`, `]`, `:` and `\` are syntax. */
-export function teeQuote(file: string): string {
-  return `'${file.replace(/'/g, `'\\''`)}'`;
-}
-
 export interface StreamEncodeOptions {
   sourcePath: string;
   plan: StreamPlan;
   /** Names relative to ffmpeg's working directory, which is the title's HLS folder. */
   segmentPattern: string;
   segmentList: string;
-  /** Absolute path of the final file being written. */
-  partialFinal: string;
+  /**
+   * Where this encode starts: 0/0 for a whole title, or a segment boundary when a retried
+   * stream resumes after its last complete segment. Defaults to the start.
+   */
+  from?: StreamStart;
+}
+
+export interface StreamStart {
+  /** Content time of the boundary (a value of `segmentBoundaries(plan)`, or 0). */
+  seconds: number;
+  /** Index of the segment that starts there: the first file this encode writes. */
+  segment: number;
+  /**
+   * Content time the audio starts from, when it differs from `seconds`. The kept segments'
+   * audio ends a little before the boundary (the cut follows the video's keyframe), so the
+   * resumed audio starts one AAC frame after that end and its encoder-delay frame (silence)
+   * fills that frame: no gap or overlap in the audio timestamps.
+   */
+  audioSeconds?: number;
+}
+
+const FROM_THE_START: StreamStart = { seconds: 0, segment: 0 };
+
+/** `-ss` for an input, when the encode starts past 0: an accurate seek, as ffmpeg does when transcoding. */
+function seekArgs(from: StreamStart): string[] {
+  return from.seconds > 0 ? ['-ss', String(from.seconds)] : [];
+}
+
+/** The source again as the audio input, seeked to where the audio resumes. */
+function audioInputArgs(sourcePath: string, from: StreamStart): string[] {
+  return [...(from.audioSeconds === undefined ? seekArgs(from) : ['-ss', microseconds(from.audioSeconds)]), '-i', sourcePath];
 }
 
 /**
- * What every stream encode writes, twice, through the tee muxer: MPEG-TS segments cut on
- * forced keyframes (a short first one, then `segmentSeconds`), each listed in a CSV as it
- * completes, and the full-length Matroska final file.
+ * A seeked input's timestamps start at 0, which the output offset moves to `from.seconds`:
+ * audio that starts elsewhere is moved by the difference. (`-itsoffset` cannot do it: ffmpeg
+ * trims what would fall before the output's start.)
+ */
+function audioTimingArgs(from: StreamStart): string[] {
+  if (from.audioSeconds === undefined) return [];
+  return ['-af', `asetpts=PTS+${microseconds(from.audioSeconds - from.seconds)}/TB`];
+}
+
+function microseconds(seconds: number): string {
+  return String(Math.round(seconds * 1e6) / 1e6);
+}
+
+/**
+ * What every stream encode writes: MPEG-TS segments cut on forced keyframes (a short first one,
+ * then `segmentSeconds`), each listed in a CSV as it completes. The final file is made later by
+ * joining the segments (`joinSegments`), so a resumed encode only has to add segments.
+ *
+ * Timestamps are the content's own in every segment, whichever encode wrote it: negative
+ * timestamps are kept (the muxer's default would shift the first segment by the B-frame delay
+ * only), and a resumed encode, whose timestamps restart at 0, is offset to its boundary.
+ * Keyframes are forced at times relative to the encode's start, cuts at content times.
  */
 function streamOutputArgs(o: StreamEncodeOptions): string[] {
   const { plan } = o;
-  const cuts = segmentBoundaries(plan).join(',');
-  const segmentOptions = [
-    'f=segment',
-    ...(cuts ? [`segment_times=${cuts}`] : []),
-    'segment_format=mpegts',
-    `segment_list=${o.segmentList}`,
-    'segment_list_type=csv',
-    // x264 writes SPS/PPS once as global headers for Matroska; each segment needs them in-band.
-    'bsfs/v=dump_extra=freq=keyframe',
-  ].join(':');
+  const from = o.from ?? FROM_THE_START;
+  const cuts = segmentBoundaries(plan).filter((t) => t > from.seconds + 0.001);
+  const keyframes = cuts.map((t) => Math.round((t - from.seconds) * 1000) / 1000);
   return [
     '-c:v', plan.encoder,
     '-preset', plan.preset,
     '-crf', String(plan.crf),
-    ...(cuts ? ['-force_key_frames', cuts] : []),
+    ...(keyframes.length ? ['-force_key_frames', keyframes.join(',')] : []),
     ...(plan.keepAudio ? ['-c:a', 'aac', '-b:a', '160k'] : []),
-    '-flags', '+global_header',
-    '-f', 'tee',
-    `[${segmentOptions}]${o.segmentPattern}|[f=matroska]${teeQuote(o.partialFinal)}`,
+    // The segment muxer asks for global headers; each segment needs SPS/PPS in-band.
+    '-bsf:v', 'dump_extra=freq=keyframe',
+    '-avoid_negative_ts', 'disabled',
+    ...(from.seconds > 0 ? ['-output_ts_offset', String(from.seconds)] : []),
+    '-f', 'segment',
+    '-segment_format', 'mpegts',
+    '-segment_format_options', 'avoid_negative_ts=disabled',
+    ...(cuts.length ? ['-segment_times', cuts.join(',')] : []),
+    '-segment_start_number', String(from.segment),
+    '-segment_list', o.segmentList,
+    '-segment_list_type', 'csv',
+    o.segmentPattern,
   ];
 }
 
@@ -135,12 +180,18 @@ const QUIET_WITH_PROGRESS = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'err
 /** ffmpeg-only mode: one decode → lanczos scale → x264 encode. */
 export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
   const { plan } = o;
+  const from = o.from ?? FROM_THE_START;
+  const separateAudio = plan.keepAudio && from.audioSeconds !== undefined;
   return [
     ...QUIET_WITH_PROGRESS,
+    ...seekArgs(from),
     '-i', o.sourcePath,
+    // Audio comes from the same input unless it resumes at its own point.
+    ...(separateAudio ? audioInputArgs(o.sourcePath, from) : []),
     '-map', '0:v:0',
-    ...(plan.keepAudio ? ['-map', '0:a:0'] : []),
+    ...(plan.keepAudio ? ['-map', separateAudio ? '1:a:0' : '0:a:0'] : []),
     '-vf', `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
+    ...(plan.keepAudio ? audioTimingArgs(from) : []),
     ...streamOutputArgs(o),
   ];
 }
@@ -161,9 +212,10 @@ export function frameRateArg(fps: number): string {
  * constant `fps` (a variable-frame-rate source gets frames duplicated or dropped, as ffmpeg's
  * cfr mode does), so frame n is at n / fps like the encoder assumes.
  */
-export function buildFrameDecodeArgs(o: { sourcePath: string; fps: number }): string[] {
+export function buildFrameDecodeArgs(o: { sourcePath: string; fps: number; from?: StreamStart }): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
+    ...seekArgs(o.from ?? FROM_THE_START),
     '-i', o.sourcePath,
     '-map', '0:v:0',
     '-fps_mode', 'cfr',
@@ -189,10 +241,30 @@ export function buildFrameEncodeArgs(o: StreamEncodeOptions & { frameWidth: numb
     '-s', `${o.frameWidth}x${o.frameHeight}`,
     '-framerate', frameRateArg(plan.fps),
     '-i', 'pipe:0',
-    ...(plan.keepAudio ? ['-i', o.sourcePath, '-map', '0:v:0', '-map', '1:a:0'] : ['-map', '0:v:0']),
+    ...(plan.keepAudio ? [...audioInputArgs(o.sourcePath, o.from ?? FROM_THE_START), '-map', '0:v:0', '-map', '1:a:0'] : ['-map', '0:v:0']),
     '-vf', `${resize ? `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,` : ''}format=yuv420p`,
+    ...(plan.keepAudio ? audioTimingArgs(o.from ?? FROM_THE_START) : []),
     ...streamOutputArgs(o),
   ];
+}
+
+/**
+ * The final file from the title's segments in order: a remux into Matroska, no re-encode.
+ * `concatf:` reads the segments as one MPEG-TS stream, keeping their timestamps (the concat
+ * demuxer would rebuild them from durations). The joins break TS continuity counters, which
+ * ffmpeg reports as corrupt packets and copies unchanged.
+ */
+export function buildJoinSegmentsArgs(o: { listFile: string; output: string }): string[] {
+  return ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', `concatf:${o.listFile}`, '-map', '0', '-c', 'copy', '-f', 'matroska', o.output];
+}
+
+export async function joinSegments(o: { segmentFiles: string[]; listFile: string; output: string }, run_: RunOptions = {}): Promise<void> {
+  await fs.writeFile(o.listFile, o.segmentFiles.map((file) => `file:${file}\n`).join(''));
+  try {
+    await run('ffmpeg', buildJoinSegmentsArgs(o), run_);
+  } finally {
+    await fs.rm(o.listFile, { force: true });
+  }
 }
 
 /** One block of `-progress` output, reduced to what Upflow reports. */
@@ -325,7 +397,7 @@ function run(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {
 }
 
 /** The ONNX path's decoder: raw frames on `frames`, read with backpressure. */
-export function startFrameDecoder(options: { sourcePath: string; fps: number }, run_: Pick<RunOptions, 'signal'>): { frames: Readable; done: Promise<void> } {
+export function startFrameDecoder(options: Parameters<typeof buildFrameDecodeArgs>[0], run_: Pick<RunOptions, 'signal'>): { frames: Readable; done: Promise<void> } {
   const tool = start('ffmpeg', buildFrameDecodeArgs(options), { ...run_, stdout: 'stream' });
   return { frames: tool.stdout!, done: tool.done.then(() => undefined) };
 }
@@ -355,6 +427,33 @@ export async function probeSource(file: string, label = file): Promise<SourceInf
 export async function probeJson(file: string): Promise<ProbeJson> {
   const { stdout } = await run('ffprobe', buildProbeArgs(file), { timeoutMs: 60_000 });
   return JSON.parse(stdout) as ProbeJson;
+}
+
+/** Where a produced MPEG-TS segment's streams begin and end, on its own timeline (seconds). */
+export interface SegmentTiming {
+  firstVideoSeconds: number;
+  /** End of the last audio packet; undefined without audio. */
+  audioEndSeconds?: number;
+  /** Duration of one audio packet (an AAC frame). */
+  audioFrameSeconds?: number;
+}
+
+export function parseSegmentTiming(probe: { packets?: Array<{ codec_type?: string; pts_time?: string; duration_time?: string }> }): SegmentTiming {
+  const packets = (probe.packets ?? []).map((p) => ({ type: p.codec_type, pts: Number(p.pts_time), duration: Number(p.duration_time) }))
+    .filter((p) => Number.isFinite(p.pts));
+  const video = packets.filter((p) => p.type === 'video');
+  if (video.length === 0) throw new Error('the segment has no video packets');
+  const audio = packets.filter((p) => p.type === 'audio' && Number.isFinite(p.duration));
+  const last = audio.reduce<(typeof audio)[number] | undefined>((latest, p) => (!latest || p.pts > latest.pts ? p : latest), undefined);
+  return {
+    firstVideoSeconds: Math.min(...video.map((p) => p.pts)),
+    ...(last ? { audioEndSeconds: last.pts + last.duration, audioFrameSeconds: last.duration } : {}),
+  };
+}
+
+export async function probeSegmentTiming(file: string): Promise<SegmentTiming> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'packet=codec_type,pts_time,duration_time', '-of', 'json', file], { timeoutMs: 60_000 });
+  return parseSegmentTiming(JSON.parse(stdout) as Parameters<typeof parseSegmentTiming>[0]);
 }
 
 export async function encodeStream(options: StreamEncodeOptions, run_: RunOptions): Promise<void> {

@@ -275,7 +275,10 @@ export class UpflowStore {
       await client.query('BEGIN');
       await client.query(
         `INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (job_id, index) DO NOTHING`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (job_id, index) DO UPDATE SET filename = EXCLUDED.filename, start_seconds = EXCLUDED.start_seconds,
+           duration_seconds = EXCLUDED.duration_seconds, bytes = EXCLUDED.bytes, model = EXCLUDED.model,
+           wall_seconds = EXCLUDED.wall_seconds, produced_at = now()`,
         [jobId, segment.index, segment.filename, segment.startSeconds, segment.durationSeconds, segment.bytes, segment.model, segment.wallSeconds],
       );
       await client.query(
@@ -292,6 +295,18 @@ export class UpflowStore {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * A resumed stream makes segments `fromIndex` on again: their records (from the attempt that
+   * stopped) go, so the job never lists a segment that is not on disk as recorded.
+   */
+  async forgetSegmentsFrom(jobId: string, fromIndex: number): Promise<void> {
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM segments WHERE job_id = $1 AND index >= $2)
+       UPDATE jobs SET segments = (SELECT count(*) FROM segments WHERE job_id = $1 AND index < $2), updated_at = now() WHERE id = $1`,
+      [jobId, fromIndex],
+    );
   }
 
   async addEvent(jobId: string, kind: string, message: string, data?: unknown): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The ONNX path's three stages, each measured alone on the bench's clip with the same adapters
  * the stream uses: ffmpeg decoding raw frames, onnxruntime upscaling them, ffmpeg encoding
- * upscaled frames into HLS segments and a final file. The whole pipeline is only as fast as
+ * upscaled frames into HLS segments. The whole pipeline is only as fast as
  * the slowest of these; the bench compares it with that.
  */
 import fs from 'node:fs';
@@ -102,13 +102,13 @@ export async function writeUpscaledFrames(clip: string, plan: StreamPlan, scale:
   }
 }
 
-/** Encodes the raw frames in `framesFile` (plus the clip's audio) to segments and a final file. */
+/** Encodes the raw frames in `framesFile` (plus the clip's audio) to HLS segments. */
 export async function measureEncode(clip: string, plan: StreamPlan, framesFile: string, frames: number, frameWidth: number, frameHeight: number, workDir: string): Promise<number> {
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
   const started = performance.now();
   const encoder = startFrameEncoder(
-    { sourcePath: clip, plan, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', partialFinal: path.join(workDir, 'final.mkv'), frameWidth, frameHeight },
+    { sourcePath: clip, plan, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth, frameHeight },
     { cwd: workDir },
   );
   await Promise.all([pipeline(fs.createReadStream(framesFile, { highWaterMark: 1 << 20 }), encoder.frames), encoder.done]);

@@ -40,11 +40,22 @@ function gpuActivities(durationSeconds: number) {
     taskQueue: TASK_QUEUES.gpu,
     // Even at a tenth of real time the encode finishes inside this.
     startToCloseTimeout: `${Math.ceil(durationSeconds * 10 + 600)} seconds`,
-    // A worker that dies stops heartbeating; the retry starts on a live one within a minute.
-    heartbeatTimeout: '60 seconds',
+    // A worker that dies stops heartbeating (a live one does every 2 s, loading a model too);
+    // 20 s later the server retries it on a live worker, which resumes after the last
+    // complete segment the heartbeats reported.
+    heartbeatTimeout: '20 seconds',
     // On cancel, wait for ffmpeg to be stopped before the partial output is discarded.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '5 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+    retry: { initialInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+  });
+}
+
+/** Joining the segments into the final file copies every byte once: allow for a slow disk. */
+function finalizeActivities(durationSeconds: number) {
+  return proxyActivities<MediaQueueActivities>({
+    taskQueue: TASK_QUEUES.media,
+    startToCloseTimeout: `${Math.ceil(durationSeconds / 4 + 300)} seconds`,
+    retry: { initialInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
   });
 }
 
@@ -130,8 +141,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       status.progress = streamed;
 
       status.state = 'finalizing';
-      await jobs.recordJob({ state: 'finalizing', message: 'verifying the final file' });
-      const final = await media.finalizeTitle({ titleKey: input.titleKey, source, plan });
+      await jobs.recordJob({ state: 'finalizing', message: 'joining the segments into the final file' });
+      const final = await finalizeActivities(source.durationSeconds).finalizeTitle({ titleKey: input.titleKey, source, plan });
       status.state = 'complete';
       return final.finalFile;
     });

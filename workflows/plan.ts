@@ -39,3 +39,11 @@ export function segmentBoundaries(plan: Pick<StreamPlan, 'firstSegmentSeconds' |
   }
   return times;
 }
+
+/**
+ * The first frame at or after `seconds` at a constant `fps`: where the encoder forces a
+ * segment's keyframe, and where an encode that seeks to a boundary starts.
+ */
+export function frameAt(seconds: number, fps: number): number {
+  return Math.ceil(seconds * fps - 1e-6);
+}

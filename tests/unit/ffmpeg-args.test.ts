@@ -1,4 +1,4 @@
-import { buildFrameDecodeArgs, buildFrameEncodeArgs, buildLanczosStreamArgs, buildProbeArgs, frameRateArg, parseProgressBlock, parseSourceInfo, teeQuote } from '../../adapters/ffmpeg';
+import { buildFrameDecodeArgs, buildFrameEncodeArgs, buildJoinSegmentsArgs, buildLanczosStreamArgs, buildProbeArgs, frameRateArg, parseProgressBlock, parseSegmentTiming, parseSourceInfo } from '../../adapters/ffmpeg';
 import type { StreamPlan } from '../../common/domain';
 import { planStream, segmentBoundaries } from '../../workflows/plan';
 
@@ -22,7 +22,7 @@ describe('planStream', () => {
 
 describe('ONNX path arguments', () => {
   const plan = planStream(source, { ...settings, aiEnabled: true, scaleFactor: 3 });
-  const options = { sourcePath: '/media/a.mkv', plan, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', partialFinal: '/out/a.partial.mkv' };
+  const options = { sourcePath: '/media/a.mkv', plan, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv' };
 
   it('decodes to planar RGB at a constant frame rate on stdout', () => {
     const args = buildFrameDecodeArgs({ sourcePath: '/media/a.mkv', fps: 24000 / 1001 });
@@ -35,6 +35,30 @@ describe('ONNX path arguments', () => {
     expect(args[args.indexOf('-vf') + 1]).toBe('scale=1920:1080:flags=lanczos,format=yuv420p');
     const exact = buildFrameEncodeArgs({ ...options, plan: { ...plan, outputWidth: 1280, outputHeight: 720 }, frameWidth: 1280, frameHeight: 720 });
     expect(exact[exact.indexOf('-vf') + 1]).toBe('format=yuv420p');
+  });
+
+  it('resumes at a boundary: both processes seek there, timestamps go on from it, files are numbered on', () => {
+    const from = { seconds: 7, segment: 2 };
+    expect(buildFrameDecodeArgs({ sourcePath: '/media/a.mkv', fps: 25, from }).join(' ')).toContain('-ss 7 -i /media/a.mkv');
+    const args = buildFrameEncodeArgs({ ...options, from, frameWidth: 1280, frameHeight: 720 });
+    const after = (flag: string) => args[args.indexOf(flag) + 1];
+    expect(args.join(' ')).toContain('-i pipe:0 -ss 7 -i /media/a.mkv');
+    // Keyframes are forced at times of this encode (its frames start at 0), cuts at content times.
+    expect(after('-force_key_frames')).toBe('6,12');
+    expect(after('-segment_times')).toBe('13,19');
+    expect(after('-output_ts_offset')).toBe('7');
+    expect(after('-segment_start_number')).toBe('2');
+    const last = buildFrameEncodeArgs({ ...options, from: { seconds: 19, segment: 4 }, frameWidth: 1280, frameHeight: 720 });
+    expect(last).not.toContain('-force_key_frames');
+    expect(last).not.toContain('-segment_times');
+  });
+
+  it('resumes the audio at its own point, timed against the boundary', () => {
+    const args = buildFrameEncodeArgs({ ...options, from: { seconds: 7, segment: 2, audioSeconds: 6.957333 }, frameWidth: 1280, frameHeight: 720 });
+    expect(args.join(' ')).toContain('-i pipe:0 -ss 6.957333 -i /media/a.mkv -map 0:v:0 -map 1:a:0');
+    expect(args[args.indexOf('-af') + 1]).toBe('asetpts=PTS+-0.042667/TB');
+    const lanczos = buildLanczosStreamArgs({ ...options, plan: { ...plan, upscaler: 'lanczos' }, from: { seconds: 7, segment: 2, audioSeconds: 6.957333 } });
+    expect(lanczos.join(' ')).toContain('-ss 7 -i /media/a.mkv -ss 6.957333 -i /media/a.mkv -map 0:v:0 -map 1:a:0');
   });
 
   it('writes NTSC rates exactly', () => {
@@ -60,7 +84,6 @@ describe('buildLanczosStreamArgs', () => {
     plan,
     segmentPattern: 'seg%05d.ts',
     segmentList: 'segments.csv',
-    partialFinal: "/out/it's|odd.partial.mkv",
   });
   const after = (flag: string) => args[args.indexOf(flag) + 1];
 
@@ -70,18 +93,25 @@ describe('buildLanczosStreamArgs', () => {
   });
   it('forces keyframes exactly on the segment cuts', () => {
     expect(after('-force_key_frames')).toBe('1,7,13,19');
-    expect(args[args.length - 1]).toContain('segment_times=1,7,13,19');
+    expect(after('-segment_times')).toBe('1,7,13,19');
   });
-  it('encodes once into segments and the final file (tee), audio as AAC', () => {
-    expect(after('-f')).toBe('tee');
+  it('encodes into MPEG-TS segments listed in a CSV, SPS/PPS in each, audio as AAC', () => {
+    expect(after('-f')).toBe('segment');
+    expect(after('-segment_format')).toBe('mpegts');
+    expect(after('-segment_list_type')).toBe('csv');
+    expect(after('-bsf:v')).toBe('dump_extra=freq=keyframe');
     expect(after('-c:a')).toBe('aac');
-    expect(after('-flags')).toBe('+global_header');
-    const tee = args[args.length - 1]!;
-    expect(tee).toMatch(/^\[f=segment:.*segment_format=mpegts.*segment_list_type=csv.*dump_extra.*\]seg%05d\.ts\|\[f=matroska\]/);
-    expect(tee.endsWith(`'/out/it'\\''s|odd.partial.mkv'`)).toBe(true);
+    expect(args[args.length - 1]).toBe('seg%05d.ts');
+  });
+  it('keeps content timestamps in every segment, from the start', () => {
+    expect(after('-avoid_negative_ts')).toBe('disabled');
+    expect(after('-segment_format_options')).toBe('avoid_negative_ts=disabled');
+    expect(after('-segment_start_number')).toBe('0');
+    expect(args).not.toContain('-ss');
+    expect(args).not.toContain('-output_ts_offset');
   });
   it('maps no audio for a silent source', () => {
-    const silent = buildLanczosStreamArgs({ sourcePath: '/a', plan: { ...plan, keepAudio: false }, segmentPattern: 's%d.ts', segmentList: 'l.csv', partialFinal: '/o.mkv' });
+    const silent = buildLanczosStreamArgs({ sourcePath: '/a', plan: { ...plan, keepAudio: false }, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
     expect(silent).not.toContain('0:a:0');
     expect(silent).not.toContain('-c:a');
   });
@@ -90,10 +120,27 @@ describe('buildLanczosStreamArgs', () => {
   });
 });
 
-describe('teeQuote', () => {
-  it('quotes the tee syntax characters away', () => {
-    expect(teeQuote('/a/b.mkv')).toBe("'/a/b.mkv'");
-    expect(teeQuote("/a/it's.mkv")).toBe("'/a/it'\\''s.mkv'");
+describe('parseSegmentTiming', () => {
+  it('reads where the picture starts and the audio ends', () => {
+    const packets = [
+      { codec_type: 'video', pts_time: '3.480000', duration_time: '0.040000' },
+      { codec_type: 'video', pts_time: '3.400000', duration_time: '0.040000' },
+      { codec_type: 'audio', pts_time: '3.320000', duration_time: '0.021333' },
+      { codec_type: 'audio', pts_time: '9.314667', duration_time: '0.021333' },
+    ];
+    const timing = parseSegmentTiming({ packets });
+    expect(timing.firstVideoSeconds).toBe(3.4);
+    expect(timing.audioEndSeconds).toBeCloseTo(9.336, 6);
+    expect(timing.audioFrameSeconds).toBeCloseTo(0.021333, 6);
+    expect(parseSegmentTiming({ packets: packets.slice(0, 2) })).toEqual({ firstVideoSeconds: 3.4 });
+    expect(() => parseSegmentTiming({ packets: [] })).toThrow(/no video/);
+  });
+});
+
+describe('buildJoinSegmentsArgs', () => {
+  it('remuxes the listed segments into Matroska without re-encoding', () => {
+    expect(buildJoinSegmentsArgs({ listFile: '/h/t/final-segments.txt', output: '/out/t.partial.mkv' }).join(' '))
+      .toContain('-i concatf:/h/t/final-segments.txt -map 0 -c copy -f matroska /out/t.partial.mkv');
   });
 });
 
