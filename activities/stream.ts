@@ -71,9 +71,16 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       const kept: ListedSegment[] = (resumed?.kept ?? []).map(({ index, filename, startSeconds, durationSeconds }) => ({ index, filename, startSeconds, durationSeconds }));
       const from: StreamStart = !resumed ? { seconds: 0, segment: 0 }
         : plan.keepAudio ? await withAudioResume(resumed.from, kept, files.hlsDir) : resumed.from;
+      const writePlaylist = (segments: ListedSegment[]) => writeFileAtomic(files.playlist, renderPlaylist(segments, {
+        targetDurationSeconds: Math.ceil(plan.segmentSeconds),
+        listSize: config.hls.listSize,
+        ended: false,
+      }));
       if (resumed) {
-        // What the stopped attempt wrote after its last reported segment is made again.
+        // What the stopped attempt wrote after its last reported segment is made again; players
+        // see the kept segments until the first new one is listed.
         await removeAllBut(files.hlsDir, new Set([...kept.map((s) => s.filename), path.basename(files.playlist)]));
+        await writePlaylist(kept);
       } else {
         await fs.rm(files.hlsDir, { recursive: true, force: true });
         await fs.mkdir(files.hlsDir, { recursive: true });
@@ -147,11 +154,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
               await controlRate(schedule, { index: segment.index, durationSeconds: segment.durationSeconds, wallSeconds, rate: segment.durationSeconds / wallSeconds, model });
             }
           }
-          await writeFileAtomic(files.playlist, renderPlaylist(listed, {
-            targetDurationSeconds: Math.ceil(plan.segmentSeconds),
-            listSize: config.hls.listSize,
-            ended: false,
-          }));
+          await writePlaylist(listed);
           context.heartbeat(heartbeat());
           await signalProgress(progress());
         });

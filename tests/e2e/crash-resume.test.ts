@@ -91,11 +91,17 @@ describe('a worker killed mid-stream', () => {
     expect(isAlive(workerPid)).toBe(false);
     await waitFor('the worker to be started again', async () => (upflow.output().includes('worker exited unexpectedly') ? true : undefined), 10_000);
 
+    // Meanwhile a player reading the playlist never finds a listed segment missing.
+    const hlsDir = path.join(upflow.env.UPFLOW_DATA_DIR!, 'hls', triggered.json.title_key);
+    const missingWhileResuming = new Set<string>();
     const done = await waitFor('the job to complete', async () => {
+      const listedNow = parsePlaylist(await (await fetch(triggered.json.hls_url)).text()).segments.map((s) => s.uri);
+      for (const name of listedNow) if (!fs.existsSync(path.join(hlsDir, name))) missingWhileResuming.add(name);
       const current = await job();
       if (current.state === 'failed') throw new Error(`job failed: ${JSON.stringify(current)}`);
       return current.state === 'complete' ? current : undefined;
     }, 180_000, 250);
+    expect([...missingWhileResuming]).toEqual([]);
     const resumeSeconds = (Date.now() - killedAt) / 1000;
 
     // Resumed, not started again: once, after the last segment the heartbeats reported.
@@ -111,7 +117,6 @@ describe('a worker killed mid-stream', () => {
     expect(redoneSeconds).toBeLessThanOrEqual(6);
 
     // The playlist: every segment once, in order, back to back, each a whole MPEG-TS segment.
-    const hlsDir = path.join(upflow.env.UPFLOW_DATA_DIR!, 'hls', triggered.json.title_key);
     const playlist = parsePlaylist(await (await fetch(triggered.json.hls_url)).text());
     expect(playlist.endList).toBe(true);
     expect(playlist.discontinuityStarts).toEqual([]);
