@@ -37,6 +37,10 @@ interface ProbeStream {
   duration?: string;
   nb_frames?: string;
   disposition?: { attached_pic?: number };
+  /** A display matrix ("Display Matrix", `rotation` in degrees) tells players to turn the picture. */
+  side_data_list?: { side_data_type?: string; rotation?: number }[];
+  /** Older files and ffmpeg versions: the same turn as a `rotate` tag. */
+  tags?: { rotate?: string };
 }
 export interface ProbeJson {
   streams?: ProbeStream[];
@@ -45,6 +49,12 @@ export interface ProbeJson {
 
 const STILL_IMAGE_CODECS = new Set(['png', 'mjpeg', 'bmp', 'gif', 'webp', 'tiff', 'jpeg2000']);
 
+/**
+ * Demuxers that play other files named inside the source (playlists, manifests, concat lists):
+ * those files may lie outside the media folders, where the path guard never looked.
+ */
+const INDIRECT_FORMATS = new Set(['hls', 'dash', 'concat', 'imf', 'sdp', 'webm_dash_manifest']);
+
 function parseRate(rate: string | undefined): number {
   if (!rate) return 0;
   const [num, den] = rate.split('/').map(Number);
@@ -52,8 +62,23 @@ function parseRate(rate: string | undefined): number {
   return den ? num / den : num;
 }
 
-/** ffprobe's JSON → SourceInfo, or an InvalidMedia error saying what is wrong with the file. */
+/** Degrees the picture is turned when shown: the display matrix's, else the `rotate` tag's, else 0. */
+function displayRotation(video: ProbeStream): number {
+  const matrix = video.side_data_list?.find((data) => typeof data.rotation === 'number')?.rotation;
+  const degrees = matrix ?? Number(video.tags?.rotate ?? 0);
+  return Number.isFinite(degrees) ? degrees : 0;
+}
+
+/**
+ * ffprobe's JSON → SourceInfo, or an InvalidMedia error saying what is wrong with the file.
+ * The size is the picture as shown: ffmpeg turns a rotated source's frames when it decodes them
+ * (autorotate), so a quarter turn swaps width and height.
+ */
 export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
+  const formatName = probe.format?.format_name ?? '';
+  if (formatName.split(',').some((name) => INDIRECT_FORMATS.has(name))) {
+    throw new MediaToolError(`${label} is a list of other files (${formatName}), not a video: only files inside the media folders are upscaled`, FailureType.InvalidMedia);
+  }
   const streams = probe.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audio = streams.find((s) => s.codec_type === 'audio');
@@ -61,7 +86,6 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
     const what = audio ? 'is audio only' : 'has no video stream';
     throw new MediaToolError(`${label} ${what}`, FailureType.InvalidMedia);
   }
-  const formatName = probe.format?.format_name ?? '';
   if (STILL_IMAGE_CODECS.has(video.codec_name ?? '') && (formatName.includes('pipe') || formatName.includes('image2') || video.nb_frames === '1' || formatName === 'png_pipe')) {
     throw new MediaToolError(`${label} is a still image, not a video`, FailureType.InvalidMedia);
   }
@@ -73,11 +97,12 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
   if (!video.width || !video.height || !fps) {
     throw new MediaToolError(`${label} has no readable picture size or frame rate`, FailureType.InvalidMedia);
   }
+  const quarterTurn = Math.abs(Math.round(displayRotation(video) / 90)) % 2 === 1;
   return {
     durationSeconds,
     fps: Math.round(fps * 1000) / 1000,
-    width: video.width,
-    height: video.height,
+    width: quarterTurn ? video.height : video.width,
+    height: quarterTurn ? video.width : video.height,
     videoCodec: video.codec_name ?? 'unknown',
     hasAudio: Boolean(audio),
     ...(audio?.codec_name ? { audioCodec: audio.codec_name } : {}),

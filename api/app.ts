@@ -258,8 +258,12 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 function toHttpError(err: unknown): { status: number; message: string } {
   if (err instanceof AppError) return { status: err.status, message: err.message };
   if (err instanceof z.ZodError) return { status: 400, message: describeIssue(err) };
-  const httpError = err as { status?: number; type?: string; message?: string };
+  const httpError = err as { status?: number; type?: string; message?: string; code?: string };
   if (httpError.type === 'entity.parse.failed') return { status: 400, message: 'request body is not valid JSON' };
+  // zlib's own words ("incorrect header check") would not tell a person what was wrong.
+  if (httpError.status === 400 && /^(Z_|ERR__ERROR_)/.test(httpError.code ?? '')) {
+    return { status: 400, message: 'request body does not decompress as its Content-Encoding says' };
+  }
   if (httpError.type === 'entity.too.large') return { status: 413, message: 'request body is too large' };
   if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
     return { status: httpError.status, message: httpError.message ?? 'bad request' };

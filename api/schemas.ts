@@ -3,10 +3,14 @@ import { z } from 'zod';
 import { AppError } from '../common/errors';
 import { normalizeItemId } from '../common/jellyfin-items';
 
+/** A name shown to people and kept in Postgres, whose text cannot hold a NUL byte. */
+const displayName = (field: string) =>
+  z.string({ message: `${field} must be a string` }).max(1024, `${field} is too long (at most 1024 characters)`).refine((v) => !v.includes('\0'), `${field} contains a NUL byte`);
+
 export const triggerBody = z.object({
   Item: z.object({
     Path: z.string({ message: 'Item.Path must be a string' }).min(1, 'Item.Path must not be empty').max(4096, 'Item.Path is too long'),
-    Name: z.string().max(1024).optional(),
+    Name: displayName('Item.Name').optional(),
   }, { message: 'Item must be an object with Path and Name' }),
 });
 
@@ -22,8 +26,8 @@ const jellyfinItemId = (field: string) =>
 /** The Jellyfin Webhook plugin's body, as its templates send it (other fields are ignored). */
 export const webhookPluginBody = z.object({
   ItemId: jellyfinItemId('ItemId'),
-  Name: z.string({ message: 'Name must be a string' }).max(1024).optional(),
-  NotificationType: z.string({ message: 'NotificationType must be a string such as PlaybackStart' }).max(100).optional(),
+  Name: displayName('Name').optional(),
+  NotificationType: z.string({ message: 'NotificationType must be a string such as PlaybackStart' }).max(100, 'NotificationType is too long (at most 100 characters)').optional(),
 });
 
 export type TriggerRequest =

@@ -51,7 +51,8 @@ export class TitlesService {
   async trigger(requestedPath: string, options: { name?: string; force?: boolean; jellyfinItemId?: string } = {}): Promise<TriggerResult> {
     const sourcePath = resolveSourcePath(this.config.mediaRoots, requestedPath);
     const titleKey = titleKeyFor(sourcePath);
-    const name = options.name?.trim() || path.basename(sourcePath, path.extname(sourcePath));
+    // Postgres text cannot hold a NUL; a name from Jellyfin's library could carry one.
+    const name = options.name?.replaceAll('\0', '').trim() || path.basename(sourcePath, path.extname(sourcePath));
     await this.store.upsertTitle({ key: titleKey, sourcePath, name, jellyfinItemId: options.jellyfinItemId });
     const workflowId = workflowIdForTitle(titleKey);
 

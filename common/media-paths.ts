@@ -45,10 +45,13 @@ export function titleKeyFor(realSourcePath: string): string {
   return `${slug || 'title'}-${hash}`;
 }
 
-/** `candidate` is `root` itself or lies below it (both already resolved). */
+/**
+ * `candidate` is `root` itself or lies below it (both already resolved). Only a whole `..`
+ * component climbs out: a name that merely starts with dots ("...And Justice for All.mkv") does not.
+ */
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
 /**
@@ -73,8 +76,8 @@ export function resolveSourcePath(mediaRoots: string[], requested: string): stri
   let real: string;
   try {
     real = fs.realpathSync(normalized);
-  } catch {
-    throw new AppError(404, `${requested} does not exist`);
+  } catch (err) {
+    throw unresolvable(requested, err);
   }
   if (!roots.some((root) => isInside(root, real))) {
     throw new AppError(403, `${requested} leads outside the media folders (UPFLOW_MEDIA_ROOTS)`);
@@ -82,4 +85,12 @@ export function resolveSourcePath(mediaRoots: string[], requested: string): stri
   const stat = fs.statSync(real);
   if (!stat.isFile()) throw new AppError(400, `${requested} is not a file`);
   return real;
+}
+
+/** Why a path inside the roots leads to no file: 400 when no file could ever have it, else 404. */
+function unresolvable(requested: string, err: unknown): AppError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENAMETOOLONG') return new AppError(400, `${requested} has a name too long for the file system`);
+  if (code === 'ELOOP') return new AppError(400, `${requested} goes round a loop of symbolic links`);
+  return new AppError(404, `${requested} does not exist`);
 }

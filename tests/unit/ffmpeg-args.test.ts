@@ -158,8 +158,23 @@ describe('parseSourceInfo', () => {
     ['a still image', { streams: [{ ...video, codec_name: 'png' }], format: { format_name: 'png_pipe' } }, /still image/],
     ['no duration', { streams: [video], format: { format_name: 'matroska' } }, /no duration/],
     ['zero duration', { streams: [video], format: { duration: '0' } }, /no duration/],
+    // A playlist in the media folder may name files anywhere: the path guard saw only the playlist.
+    ['an HLS playlist', { streams: [video], format: { duration: '2', format_name: 'hls' } }, /x is a list of other files \(hls\), not a video/],
+    ['a concat list', { streams: [video], format: { duration: '2', format_name: 'concat' } }, /list of other files \(concat\)/],
+    ['a DASH manifest', { streams: [video], format: { duration: '2', format_name: 'dash' } }, /list of other files \(dash\)/],
   ])('rejects %s', (_name, probe, message) => {
     expect(() => parseSourceInfo(probe, 'x')).toThrow(message);
+  });
+  it('gives the size as shown: a quarter turn (display matrix or rotate tag) swaps width and height', () => {
+    const turned = (rotation: Record<string, unknown>) =>
+      parseSourceInfo({ streams: [{ ...video, ...rotation }], format: { duration: '2' } }, 'x');
+    const displayMatrix = (rotation: number) => ({ side_data_list: [{ side_data_type: 'Display Matrix', rotation }] });
+    expect(turned(displayMatrix(90))).toMatchObject({ width: 360, height: 640 });
+    expect(turned(displayMatrix(-90))).toMatchObject({ width: 360, height: 640 });
+    expect(turned(displayMatrix(270))).toMatchObject({ width: 360, height: 640 });
+    expect(turned(displayMatrix(180))).toMatchObject({ width: 640, height: 360 });
+    expect(turned({ tags: { rotate: '90' } })).toMatchObject({ width: 360, height: 640 });
+    expect(turned({ tags: { rotate: 'sideways' } })).toMatchObject({ width: 640, height: 360 });
   });
   it('ignores cover art when looking for the picture', () => {
     expect(() => parseSourceInfo({ streams: [audio, { ...video, codec_name: 'mjpeg', disposition: { attached_pic: 1 } }], format: { duration: '3' } }, 'x')).toThrow(/audio only/);

@@ -71,6 +71,12 @@ describe('POST /upscale-trigger bodies', () => {
     [{ Item: { Path: '' } }, 'Item.Path must not be empty'],
     [{ Name: 'neither' }, '400 expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType'],
     [undefined, '400 expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType'],
+    // Postgres text cannot hold a NUL: refused here rather than failing the insert with a 500.
+    [{ Item: { Path: '/media/a.mkv', Name: 'a\0b' } }, 'Item.Name contains a NUL byte'],
+    [{ ItemId: ID, Name: '\0' }, 'Name contains a NUL byte'],
+    [{ Item: { Path: '/media/a.mkv', Name: 5 } }, 'Item.Name must be a string'],
+    [{ Item: { Path: '/media/a.mkv', Name: 'x'.repeat(1025) } }, 'Item.Name is too long (at most 1024 characters)'],
+    [{ ItemId: ID, NotificationType: 'x'.repeat(101) }, 'NotificationType is too long (at most 100 characters)'],
   ])('names what is wrong in %j', (body, reason) => {
     expect(parsed(body)).toBe(reason);
   });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveSourcePath, titleFiles, titleKeyFor } from '../../common/media-paths';
+import { isInside, resolveSourcePath, titleFiles, titleKeyFor } from '../../common/media-paths';
 
 describe('resolveSourcePath', () => {
   let dir: string;
@@ -14,9 +14,12 @@ describe('resolveSourcePath', () => {
     fs.mkdirSync(path.join(media, 'films'), { recursive: true });
     fs.mkdirSync(outside);
     fs.writeFileSync(path.join(media, 'films', 'a.mkv'), 'x');
+    fs.writeFileSync(path.join(media, '...And Justice for All.mkv'), 'x');
     fs.writeFileSync(path.join(outside, 'secret.mkv'), 'x');
     fs.symlinkSync(path.join(outside, 'secret.mkv'), path.join(media, 'escape.mkv'));
     fs.symlinkSync(path.join(media, 'films', 'a.mkv'), path.join(media, 'inside-link.mkv'));
+    fs.symlinkSync(path.join(media, 'loop-b'), path.join(media, 'loop-a'));
+    fs.symlinkSync(path.join(media, 'loop-a'), path.join(media, 'loop-b'));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -33,6 +36,14 @@ describe('resolveSourcePath', () => {
     expect(resolveSourcePath([media], path.join(media, 'films', 'a.mkv'))).toBe(path.join(media, 'films', 'a.mkv'));
     expect(resolveSourcePath([media], path.join(media, 'inside-link.mkv'))).toBe(path.join(media, 'films', 'a.mkv'));
   });
+  it('accepts names that start with dots: only a whole .. climbs out', () => {
+    expect(resolveSourcePath([media], path.join(media, '...And Justice for All.mkv'))).toBe(path.join(media, '...And Justice for All.mkv'));
+    expect(status(`${media}/..%2f..%2foutside/secret.mkv`)).toBe(404);
+    expect(isInside('/m', '/m/..a')).toBe(true);
+    expect(isInside('/m', '/m/../a')).toBe(false);
+    expect(isInside('/m', '/m/..')).toBe(false);
+    expect(isInside('/m', '/')).toBe(false);
+  });
   it('refuses traversal, outside paths and escaping links with 403', () => {
     expect(status(path.join(media, '..', 'outside', 'secret.mkv'))).toBe(403);
     expect(status(`${media}/films/../../outside/secret.mkv`)).toBe(403);
@@ -46,6 +57,11 @@ describe('resolveSourcePath', () => {
     expect(status('relative/a.mkv')).toBe(400);
     expect(status(`${media}/a\0.mkv`)).toBe(400);
     expect(status(path.join(media, 'films'))).toBe(400);
+  });
+  it('says why a path inside the roots leads nowhere: a name too long, a loop of links', () => {
+    expect(() => resolveSourcePath([media], path.join(media, `${'a'.repeat(300)}.mkv`))).toThrow(/has a name too long for the file system$/);
+    expect(() => resolveSourcePath([media], path.join(media, 'loop-a'))).toThrow(/goes round a loop of symbolic links$/);
+    expect(status(path.join(media, 'loop-a'))).toBe(400);
   });
 });
 
