@@ -37,6 +37,7 @@ interface ProbeStream {
   duration?: string;
   nb_frames?: string;
   disposition?: { attached_pic?: number };
+  color_transfer?: string;
   /** A display matrix ("Display Matrix", `rotation` in degrees) tells players to turn the picture. */
   side_data_list?: { side_data_type?: string; rotation?: number }[];
   /** Older files and ffmpeg versions: the same turn as a `rotate` tag. */
@@ -54,6 +55,9 @@ const STILL_IMAGE_CODECS = new Set(['png', 'mjpeg', 'bmp', 'gif', 'webp', 'tiff'
  * those files may lie outside the media folders, where the path guard never looked.
  */
 const INDIRECT_FORMATS = new Set(['hls', 'dash', 'concat', 'imf', 'sdp', 'webm_dash_manifest']);
+
+/** ffprobe's `color_transfer` of the HDR transfers. */
+const HDR_TRANSFERS: Record<string, 'pq' | 'hlg'> = { smpte2084: 'pq', 'arib-std-b67': 'hlg' };
 
 function parseRate(rate: string | undefined): number {
   if (!rate) return 0;
@@ -106,6 +110,7 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
     videoCodec: video.codec_name ?? 'unknown',
     hasAudio: Boolean(audio),
     ...(audio?.codec_name ? { audioCodec: audio.codec_name } : {}),
+    ...(HDR_TRANSFERS[video.color_transfer ?? ''] ? { hdr: HDR_TRANSFERS[video.color_transfer ?? ''] } : {}),
   };
 }
 
@@ -202,6 +207,15 @@ function streamOutputArgs(o: StreamEncodeOptions): string[] {
 
 const QUIET_WITH_PROGRESS = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats'];
 
+/**
+ * HDR (PQ or HLG, BT.2020) to SDR BT.709: to linear light, BT.709 primaries, Hable's curve,
+ * back to a BT.709 transfer and matrix. Without it the picture would be cut to 8 bits and keep
+ * HDR tags no 8-bit picture can honour (washed out or far too bright).
+ */
+const SDR_FROM_HDR = 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p';
+/** The output's tags after tone mapping (x264 would otherwise copy the source's). */
+const SDR_TAGS = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'];
+
 /** ffmpeg-only mode: one decode → lanczos scale → x264 encode. */
 export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
   const { plan } = o;
@@ -215,7 +229,8 @@ export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
     ...(separateAudio ? audioInputArgs(o.sourcePath, from) : []),
     '-map', '0:v:0',
     ...(plan.keepAudio ? ['-map', separateAudio ? '1:a:0' : '0:a:0'] : []),
-    '-vf', `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
+    '-vf', `${plan.toneMap ? `${SDR_FROM_HDR},` : ''}scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
+    ...(plan.toneMap ? SDR_TAGS : []),
     ...(plan.keepAudio ? audioTimingArgs(from) : []),
     ...streamOutputArgs(o),
   ];
@@ -237,12 +252,13 @@ export function frameRateArg(fps: number): string {
  * constant `fps` (a variable-frame-rate source gets frames duplicated or dropped, as ffmpeg's
  * cfr mode does), so frame n is at n / fps like the encoder assumes.
  */
-export function buildFrameDecodeArgs(o: { sourcePath: string; fps: number; from?: StreamStart }): string[] {
+export function buildFrameDecodeArgs(o: { sourcePath: string; fps: number; toneMap?: boolean; from?: StreamStart }): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     ...seekArgs(o.from ?? FROM_THE_START),
     '-i', o.sourcePath,
     '-map', '0:v:0',
+    ...(o.toneMap ? ['-vf', SDR_FROM_HDR] : []),
     '-fps_mode', 'cfr',
     '-r', frameRateArg(o.fps),
     '-f', 'rawvideo',
@@ -268,6 +284,7 @@ export function buildFrameEncodeArgs(o: StreamEncodeOptions & { frameWidth: numb
     '-i', 'pipe:0',
     ...(plan.keepAudio ? [...audioInputArgs(o.sourcePath, o.from ?? FROM_THE_START), '-map', '0:v:0', '-map', '1:a:0'] : ['-map', '0:v:0']),
     '-vf', `${resize ? `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,` : ''}format=yuv420p`,
+    ...(plan.toneMap ? SDR_TAGS : []),
     ...(plan.keepAudio ? audioTimingArgs(o.from ?? FROM_THE_START) : []),
     ...streamOutputArgs(o),
   ];

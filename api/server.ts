@@ -3,6 +3,8 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createApp, type ApiDeps } from './app';
 
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface ApiServer {
   /** Where this machine reaches it. */
   url: string;
@@ -20,6 +22,11 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
         : err));
   });
   server.on('clientError', answerUnparsableRequest);
+  // Idle keep-alive connections outlive the clients' own idle timeouts (Node's agent: 5 s, the
+  // same as the server's default), so a client never sends a request on a socket being closed
+  // under it ("socket hang up").
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
   return {
     url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
     close: () => new Promise<void>((resolve) => {

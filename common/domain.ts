@@ -25,6 +25,8 @@ export interface SourceInfo {
   videoCodec: string;
   hasAudio: boolean;
   audioCodec?: string;
+  /** High dynamic range: PQ (HDR10) or HLG transfer. Unset for SDR. */
+  hdr?: 'pq' | 'hlg';
 }
 
 /** How one title is processed; computed by the workflow from the source and the settings. */
@@ -52,6 +54,8 @@ export interface StreamPlan {
   durationSeconds: number;
   fps: number;
   keepAudio: boolean;
+  /** An HDR source is tone-mapped to SDR BT.709 first: the models and the 8-bit output are SDR. */
+  toneMap: boolean;
 }
 
 /** Settings the starter passes in, so the workflow's plan is a pure function of its input. */

@@ -25,6 +25,7 @@ export function planStream(source: SourceInfo, settings: UpscaleSettings): Strea
     durationSeconds: source.durationSeconds,
     fps: source.fps,
     keepAudio: source.hasAudio,
+    toneMap: source.hdr !== undefined,
   };
 }
 

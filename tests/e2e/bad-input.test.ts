@@ -249,8 +249,6 @@ const CASES: Case[] = [
   oddFile('rotated 270° in the display matrix', 'rotated270'),
   oddFile('variable frame rate', 'variableFrameRate'),
   oddFile('10-bit 4:2:0', 'tenBit'),
-  // TODO(encoding: adapters/ffmpeg.ts streamOutputArgs / buildLanczosStreamArgs): HDR comes out
-  // 8-bit with its PQ/BT.2020 tags kept (no tone mapping, no 10-bit output); only size and duration are checked.
   oddFile('HDR: 10-bit, BT.2020, PQ (smpte2084)', 'hdr'),
   oddFile('a single frame (0.04 s)', 'singleFrame'),
   oddFile('an MPEG-TS cut to a quarter (no index to contradict it: the part there is upscaled)', 'cutShortTs'),
@@ -318,6 +316,11 @@ const even = (n: number) => 2 * Math.round(n / 2);
 function rotationOf(file: string): number {
   const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream_side_data=rotation', '-of', 'csv=p=0', file], { encoding: 'utf8' });
   return Number(out.trim() || 0);
+}
+
+function colorTagsOf(file: string): Record<string, string> {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=color_primaries,color_transfer,color_space', '-of', 'json', file], { encoding: 'utf8' });
+  return (JSON.parse(out) as { streams: Array<Record<string, string>> }).streams[0]!;
 }
 
 describe('a barrage of bad input, on the real stack', () => {
@@ -504,6 +507,8 @@ describe('a barrage of bad input, on the real stack', () => {
     // Turned once, when decoded: a display matrix left on the output would turn it again.
     expect(rotationOf(job!.finalPath!)).toBe(0);
     expect(Math.abs(final.durationSeconds - ffprobe(source.file).durationSeconds)).toBeLessThan(0.3);
+    // HDR is tone-mapped: an 8-bit SDR picture tagged as such, not HDR tags on SDR values.
+    if (source.hdr) expect(colorTagsOf(job!.finalPath!)).toEqual({ color_primaries: 'bt709', color_transfer: 'bt709', color_space: 'bt709' });
     // It plays: every frame decodes without a complaint.
     expect(execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', job!.finalPath!, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toBe('');
   }, 180_000);

@@ -69,6 +69,8 @@ export interface OddMedia {
   file: string;
   width: number;
   height: number;
+  /** An HDR source: the output must be SDR BT.709. */
+  hdr?: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export async function makeOddMedia(dir: string): Promise<Record<'oddSize' | 'odd
       file: await ffmpegTo(at('hdr pq.mkv'), [...pattern('160x90', 2), ...tone(2), ...X264, '-pix_fmt', 'yuv420p10le', '-color_primaries', 'bt2020', '-color_trc', 'smpte2084', '-colorspace', 'bt2020nc', '-c:a', 'aac', '-shortest']),
       width: 160,
       height: 90,
+      hdr: true,
     },
     singleFrame: { file: await ffmpegTo(at('one frame.mp4'), [...pattern('160x90', 1), '-frames:v', '1', ...X264, '-pix_fmt', 'yuv420p']), width: 160, height: 90 },
     cutShortTs: { file: cutShortTs, width: 160, height: 90 },

@@ -120,6 +120,26 @@ describe('buildLanczosStreamArgs', () => {
   });
 });
 
+describe('HDR sources', () => {
+  const hdrPlan = planStream({ ...source, hdr: 'pq' }, settings);
+  it('are tone-mapped to SDR BT.709 before scaling or the model, and tagged so', () => {
+    expect(hdrPlan.toneMap).toBe(true);
+    expect(planStream(source, settings).toneMap).toBe(false);
+    const lanczos = buildLanczosStreamArgs({ sourcePath: '/a', plan: hdrPlan, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
+    expect(lanczos[lanczos.indexOf('-vf') + 1]).toMatch(/^zscale=t=linear.*tonemap=tonemap=hable.*zscale=t=bt709:m=bt709:r=tv,format=yuv420p,scale=1280:720:flags=lanczos/);
+    expect(lanczos.join(' ')).toContain('-color_primaries bt709 -color_trc bt709 -colorspace bt709');
+    const decode = buildFrameDecodeArgs({ sourcePath: '/a', fps: 25, toneMap: true });
+    expect(decode[decode.indexOf('-vf') + 1]).toContain('tonemap=tonemap=hable');
+    expect(buildFrameDecodeArgs({ sourcePath: '/a', fps: 25 })).not.toContain('-vf');
+    const plain = buildLanczosStreamArgs({ sourcePath: '/a', plan: planStream(source, settings), segmentPattern: 's%d.ts', segmentList: 'l.csv' });
+    expect(plain).not.toContain('-color_trc');
+  });
+  it('are recognised by their transfer: PQ and HLG', () => {
+    const probe = (color_transfer: string) => parseSourceInfo({ streams: [{ codec_type: 'video', width: 1, height: 1, avg_frame_rate: '25/1', color_transfer }], format: { duration: '1' } }, 'x').hdr;
+    expect([probe('smpte2084'), probe('arib-std-b67'), probe('bt709')]).toEqual(['pq', 'hlg', undefined]);
+  });
+});
+
 describe('parseSegmentTiming', () => {
   it('reads where the picture starts and the audio ends', () => {
     const packets = [
