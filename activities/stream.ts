@@ -30,6 +30,8 @@ const SEGMENT_POLL_MS = 200;
 const PROGRESS_SIGNAL_INTERVAL_MS = 5000;
 /** How often free space is checked while a stream runs. */
 const DISK_CHECK_INTERVAL_MS = 2000;
+/** How long the finished encode waits for Postgres to record its last segments before it fails (and is retried). */
+const FINAL_RECORD_PATIENCE_MS = 60_000;
 /** A rate-control answer slower than this is left for the next segment's: the stream goes on. */
 const RATE_CONTROL_TIMEOUT_MS = 5000;
 
@@ -136,8 +138,9 @@ export function createStreamActivities({ config, store, client, logger }: Activi
 
       // Serialised so that segments are recorded and listed in order, once each.
       let collecting: Promise<void> = Promise.resolve();
+      let recordingFails = false;
       const collectSegments = (): Promise<void> => {
-        collecting = collecting.then(async () => {
+        const next = collecting.then(async () => {
           const all = [...kept, ...resumedList(await readSegmentList(files.segmentList), from)];
           if (all.length <= listed.length) return;
           for (const segment of all.slice(listed.length)) {
@@ -156,9 +159,36 @@ export function createStreamActivities({ config, store, client, logger }: Activi
           }
           await writePlaylist(listed);
           context.heartbeat(heartbeat());
-          await signalProgress(progress());
+          // Not awaited: while Temporal is away the signal retries, and segments must go on being listed.
+          void signalProgress(progress());
         });
-        return collecting;
+        // One failed poll (Postgres away) must not fail every later one: the next poll tries again.
+        collecting = next.then(
+          () => {
+            if (recordingFails) log.info('recording segments again');
+            recordingFails = false;
+          },
+          (err: Error) => {
+            if (!recordingFails) log.error({ err }, 'recording a segment failed; trying again at every poll (the encode goes on)');
+            recordingFails = true;
+          },
+        );
+        return next;
+      };
+
+      /** After the encode: the last segments recorded, waiting out a short Postgres outage. */
+      const collectRemainingSegments = async () => {
+        const deadline = Date.now() + FINAL_RECORD_PATIENCE_MS;
+        for (;;) {
+          try {
+            await collectSegments();
+            return;
+          } catch (err) {
+            if (Date.now() > deadline) throw err;
+            context.heartbeat(heartbeat());
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
+        }
       };
 
       /** Reports a segment to the workflow's rate control and schedules the model it answers with. */
@@ -202,7 +232,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       const poller = setInterval(() => {
         // Also while a model loads or ffmpeg starts: a heartbeat says this worker is alive.
         context.heartbeat(heartbeat());
-        collectSegments().catch((err: Error) => log.error({ err }, 'recording a segment failed'));
+        collectSegments().catch(() => undefined); // logged once by collectSegments
         if (Date.now() - lastSignalAt > PROGRESS_SIGNAL_INTERVAL_MS) void signalProgress(progress());
         if (Date.now() - lastDiskCheckAt > DISK_CHECK_INTERVAL_MS) checkDisk().catch((err: Error) => log.warn({ err }, 'free space check failed'));
       }, SEGMENT_POLL_MS);
@@ -241,7 +271,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       } finally {
         clearInterval(poller);
       }
-      await collectSegments();
+      await collectRemainingSegments();
       const result = progress();
       await store.updateJob(jobId, { progress: result }, {
         kind: 'stream-done',
