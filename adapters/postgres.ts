@@ -13,11 +13,49 @@ export type { Pool };
 
 export const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
 
+/**
+ * How long a request waits for a connection: Postgres stopped refuses at once, but a host that
+ * drops packets (or a pool with every client busy) would otherwise make a request wait forever.
+ */
+const CONNECTION_TIMEOUT_MS = 5000;
+
 export function createPool(databaseUrl: string): Pool {
-  const pool = new Pool({ connectionString: databaseUrl, max: 5, connectionTimeoutMillis: 5000 });
+  const pool = new Pool({ connectionString: databaseUrl, max: 5, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS, keepAlive: true });
   // An idle client losing its server (Postgres restarting) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor one checked out between two queries (a transaction's): pg-pool listens only while it is
+  // idle. Its next query fails instead, and the pool discards it when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
+}
+
+type ErrorLike = { code?: unknown; message?: string; cause?: ErrorLike };
+
+/** Node's codes for a server that cannot be reached (stopped, restarting, another host down). */
+const UNREACHABLE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+/**
+ * SQLSTATEs of a server going away or not there yet: class 08 (connection exception), and
+ * admin/crash shutdown, "the database system is starting up / shutting down", too many clients.
+ */
+const UNREACHABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** pg's own messages for a connection lost or never made. */
+const UNREACHABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+
+/**
+ * Why a failed query says Postgres is unreachable (stopped, restarting, not answering), or
+ * undefined when the failure is anything else (a bug in SQL, a constraint): a 503 for the first,
+ * a 500 for the second.
+ */
+export function postgresUnreachableReason(err: unknown): string | undefined {
+  // Not `instanceof Error`: Node's own network errors may come from another realm (a test's VM).
+  for (let current = err as ErrorLike | undefined, depth = 0; typeof current === 'object' && current !== null && depth < 5; current = current.cause, depth++) {
+    const { code, message = '' } = current;
+    const unreachable = typeof code === 'string'
+      ? UNREACHABLE_NETWORK_CODES.has(code) || UNREACHABLE_SQLSTATES.has(code) || code.startsWith('08')
+      : UNREACHABLE_MESSAGES.test(message);
+    if (unreachable) return `Postgres is unreachable (${message || code})`;
+  }
+  return undefined;
 }
 
 export async function migrate(databaseUrl: string): Promise<string[]> {

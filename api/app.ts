@@ -16,10 +16,12 @@ import { CLIENT_BUNDLE, STATUS_PAGE_BUNDLE } from '../client-js/bundle';
 import { JellyfinClient } from '../adapters/jellyfin';
 import type { Logger } from '../adapters/logger';
 import { ApiMetrics } from '../adapters/metrics';
-import type { UpflowStore } from '../adapters/postgres';
+import { postgresUnreachableReason, type UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
 import { limitTriggers, requireApiKeyToChange, securityHeaders } from './security';
 import { describeIssue, filenameParam, forceQuery, itemIdParam, jobIdParam, parseTriggerRequest } from './schemas';
+import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './service-errors';
+import { LiveProgressCache } from './live-progress';
 import { TitlesService, type TriggerResult } from './titles-service';
 
 export interface ApiDeps {
@@ -78,11 +80,13 @@ function hlsRouter(hlsDir: string): express.Router {
 
 export function createApp({ config, store, client, logger }: ApiDeps): express.Express {
   const jellyfin = config.jellyfin ? new JellyfinClient(config.jellyfin) : undefined;
-  const configuredTitles = new TitlesService(config, store, client, jellyfin);
+  // One cache of the workflows' progress for every request: status polls share each query.
+  const liveProgress = new LiveProgressCache();
+  const configuredTitles = new TitlesService(config, store, client, jellyfin, liveProgress);
   /** The titles service answering this request: its `hls_url`s use the request's own address unless HLS_SERVER_* are set. */
   const titlesFor = (req: Request): TitlesService =>
     config.hlsBaseUrlFromRequest && req.get('host')
-      ? new TitlesService({ ...config, hlsBaseUrl: `${req.protocol}://${req.get('host')}/hls` }, store, client, jellyfin)
+      ? new TitlesService({ ...config, hlsBaseUrl: `${req.protocol}://${req.get('host')}/hls` }, store, client, jellyfin, liveProgress)
       : configuredTitles;
   const app = express();
   app.disable('x-powered-by');
@@ -194,7 +198,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   };
 
   app.get('/health', async (_req, res) => {
-    const postgres = await store.ping().then(() => undefined, (err: Error) => `Postgres is unreachable: ${err.message}`);
+    const postgres = await store.ping().then(() => undefined, (err: Error) => postgresUnreachableReason(err) ?? `Postgres is unreachable (${err.message})`);
     const temporal = await temporalHealth(client);
     const problems = [postgres, temporal].filter((p): p is string => Boolean(p));
     // Jellyfin is reported, not required: path triggers work without it.
@@ -248,6 +252,13 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 
   // One error handler: people get a reason, logs get the details.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const unavailable = serviceUnavailableError(err);
+    if (unavailable) {
+      // Postgres or Temporal is down: the reason says which; no stack for every request meanwhile.
+      logger.warn({ path: req.path, reason: unavailable.message }, 'request failed: a service is down');
+      res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({ error: unavailable.message });
+      return;
+    }
     const { status, message } = toHttpError(err);
     if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
     res.status(status).json({ error: message });

@@ -12,8 +12,9 @@ import type { ItemStatus } from '../common/jellyfin-items';
 import { resolveSourcePath, titleFiles, titleKeyFor } from '../common/media-paths';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
-import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings } from '../adapters/temporal';
+import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings, withTemporalDeadline } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
+import { LiveProgressCache } from './live-progress';
 
 export type TriggerStatus = 'started' | 'already_running' | 'complete';
 
@@ -42,6 +43,8 @@ export class TitlesService {
     private readonly client: Client,
     /** Unset without JELLYFIN_URL/JELLYFIN_API_KEY: item ids cannot be resolved to files. */
     private readonly jellyfin?: JellyfinClient,
+    /** Shared by every TitlesService of one API process, so that all its requests share the queries. */
+    private readonly liveProgressCache = new LiveProgressCache(),
   ) {}
 
   hlsUrl(titleKey: string): string {
@@ -67,22 +70,24 @@ export class TitlesService {
         finalFile: latest.finalPath,
       };
     }
-    const running = await runningRunIdOf(this.client, workflowId);
+    // Each Temporal call under a deadline: Temporal down answers 503 in seconds, not after the client's retries.
+    const running = await withTemporalDeadline(this.client, () => runningRunIdOf(this.client, workflowId));
     // A complete run stays open only to remove its HLS after retention: it is not upscaling.
     const runningIsRetention = running !== undefined && running === latest?.id && latest.state === 'complete';
     if (running && !runningIsRetention) {
       return { status: 'already_running', titleKey, workflowId, jobId: running, hlsUrl: this.hlsUrl(titleKey) };
     }
     if (runningIsRetention) {
-      await endRetentionRun(this.client, workflowId, running, options.force ? 're-upscale requested (force)' : 'the final file is missing: upscaling again');
+      const reason = options.force ? 're-upscale requested (force)' : 'the final file is missing: upscaling again';
+      await withTemporalDeadline(this.client, () => endRetentionRun(this.client, workflowId, running, reason));
     }
     // Concurrent triggers all get here; Temporal lets one start and the others join its run.
-    const run = await startOrJoinTitleWorkflow(this.client, {
+    const run = await withTemporalDeadline(this.client, () => startOrJoinTitleWorkflow(this.client, {
       titleKey,
       sourcePath,
       name,
       settings: upscaleSettings(this.config),
-    });
+    }));
     return { status: run.started ? 'started' : 'already_running', titleKey, workflowId, jobId: run.firstExecutionRunId, hlsUrl: this.hlsUrl(titleKey) };
   }
 
@@ -135,7 +140,10 @@ export class TitlesService {
   }
 
   async jobView(job: JobRecord, withEvents = false): Promise<JobView> {
-    const progress = (await this.liveProgress(job)) ?? {
+    const live = await this.liveProgress(job);
+    // Each segment is recorded in Postgres before the workflow hears of it: an answer that
+    // knows fewer segments (up to a second old, api/live-progress.ts) is older than Postgres.
+    const progress = live && live.segments >= job.segments ? live : {
       frames: job.frames,
       segments: job.segments,
       contentSeconds: job.contentSeconds,
@@ -157,18 +165,21 @@ export class TitlesService {
     };
   }
 
-  /** The workflow's own latest progress, fresher than Postgres between segments. */
-  private async liveProgress(job: JobRecord): Promise<StreamProgress | undefined> {
-    if (TERMINAL_JOB_STATES.includes(job.state)) return undefined;
-    try {
-      const status = await Promise.race([
-        this.client.workflow.getHandle(job.workflowId, job.id).query(statusQuery),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('query timeout')), QUERY_TIMEOUT_MS).unref()),
-      ]);
-      return status.progress;
-    } catch {
-      return undefined; // Worker busy or restarting: Postgres has the last recorded figures.
-    }
+  /**
+   * The workflow's own latest progress, fresher than Postgres between segments. The worker
+   * making the stream answers the query: at most one a second per job (api/live-progress.ts).
+   */
+  private liveProgress(job: JobRecord): Promise<StreamProgress | undefined> {
+    if (TERMINAL_JOB_STATES.includes(job.state)) return Promise.resolve(undefined);
+    return this.liveProgressCache.get(job.id, async () => {
+      try {
+        const handle = this.client.workflow.getHandle(job.workflowId, job.id);
+        const status = await withTemporalDeadline(this.client, () => handle.query(statusQuery), QUERY_TIMEOUT_MS);
+        return status.progress;
+      } catch {
+        return undefined; // Worker busy or restarting, or Temporal down: Postgres has the last recorded figures.
+      }
+    });
   }
 
   async job(id: string): Promise<JobView> {
@@ -197,7 +208,7 @@ export class TitlesService {
     const job = await this.store.getJob(id);
     if (!job) throw new AppError(404, `no job ${id}`);
     if (TERMINAL_JOB_STATES.includes(job.state)) throw new AppError(409, `job ${id} is already ${job.state}`);
-    await this.client.workflow.getHandle(job.workflowId, job.id).signal(cancelSignal, reason);
+    await withTemporalDeadline(this.client, () => this.client.workflow.getHandle(job.workflowId, job.id).signal(cancelSignal, reason));
     return this.jobView(job);
   }
 
