@@ -1,6 +1,7 @@
 /**
  * Runs the real `upflow up` (what `npm start` runs) on free ports in a temp data folder, and
- * stops it with SIGINT as a person would with Ctrl-C.
+ * stops it with SIGINT as a person would with Ctrl-C. Or `upflow api` alone, against services
+ * a test runs itself (DATABASE_URL, UPFLOW_TEMPORAL_ADDRESS), in another process's folder.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +19,17 @@ export interface UpflowProcess {
   output(): string;
   /** Every process below `upflow up` right now (Postgres, Temporal, the worker...). */
   descendants(): number[];
-  stop(): Promise<number | null>;
+  /** SIGINT as Ctrl-C (SIGKILL after 60 s); SIGKILL: a crash. Resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartUpflowOptions {
+  /** `up` (default): the whole stack; `api`: the API alone (the env must name Postgres and Temporal). */
+  command?: 'up' | 'api';
+  /** Another process's folder (its data and media) instead of a fresh one. */
+  dir?: string;
+  /** Default: a free port. */
+  apiPort?: number;
 }
 
 const REPO = path.join(__dirname, '..', '..');
@@ -50,13 +61,22 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}): Promise<UpflowProcess> {
-  const dir = makeTempDataDir('upflow-e2e-');
+/**
+ * Starts `upflow up` (or `upflow api`) and waits until its /health is healthy. The services it
+ * uses are its own unless `extraEnv` sets DATABASE_URL / UPFLOW_TEMPORAL_ADDRESS.
+ */
+export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}, options: StartUpflowOptions = {}): Promise<UpflowProcess> {
+  const command = options.command ?? 'up';
+  const dir = options.dir ?? makeTempDataDir('upflow-e2e-');
   const mediaDir = path.join(dir, 'media');
   fs.mkdirSync(mediaDir, { recursive: true });
-  const apiPort = await findFreePort();
+  const apiPort = options.apiPort ?? (await findFreePort());
+  // The services of the shell running the tests are never used by accident.
+  const inherited = { ...process.env };
+  delete inherited.DATABASE_URL;
+  delete inherited.UPFLOW_TEMPORAL_ADDRESS;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     UPFLOW_DATA_DIR: path.join(dir, 'data'),
     UPFLOW_MEDIA_ROOTS: mediaDir,
     UPFLOW_API_HOST: '127.0.0.1',
@@ -69,10 +89,8 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}): Promise<Upf
     UPFLOW_LOG_LEVEL: 'info',
     ...extraEnv,
   };
-  delete env.DATABASE_URL;
-  delete env.UPFLOW_TEMPORAL_ADDRESS;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [path.join(REPO, 'bin', 'upflow.js'), 'up'], {
+  const child: ChildProcess = spawn(process.execPath, [path.join(REPO, 'bin', 'upflow.js'), command], {
     env,
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,12 +102,12 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}): Promise<Upf
 
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`upflow up exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`upflow ${command} exited with ${child.exitCode}:\n${output}`);
     const healthy = await fetch(`${apiUrl}/health`).then((r) => r.ok, () => false);
     if (healthy) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`upflow up did not become healthy in 120 s:\n${output}`);
+      throw new Error(`upflow ${command} did not become healthy in 120 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -108,8 +126,8 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}): Promise<Upf
     },
     output: () => output,
     descendants: () => descendantsOf(child.pid!),
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGINT');
+    async stop(signal: NodeJS.Signals = 'SIGINT') {
+      if (child.exitCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       const code = await exited;
       clearTimeout(timer);
