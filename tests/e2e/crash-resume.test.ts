@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { makeFlashBeepClip, syncOffsets } from '../support/av-sync';
-import { ffprobe } from '../support/fixtures';
+import { countVideoFrames, ffprobe } from '../support/fixtures';
 import { isAlive, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const SECONDS = 24;
@@ -40,9 +40,6 @@ function probeSegment(file: string): { videoStart: number; videoDuration: number
   return { videoStart: Number(video.start_time), videoDuration: Number(video.duration), streams: streams.map((s) => s.codec_type).sort() };
 }
 
-function countFrames(file: string): number {
-  return Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim());
-}
 
 /** ffmpeg processes working on this title, whoever their parent is now. */
 function ffmpegFor(clip: string): number[] {
@@ -141,7 +138,7 @@ describe('a worker killed mid-stream', () => {
     const final = ffprobe(done.finalPath!);
     expect([final.width, final.height]).toEqual([640, 360]);
     expect(Math.abs(final.durationSeconds - SECONDS)).toBeLessThan(0.1);
-    expect(countFrames(done.finalPath!)).toBe(SECONDS * FPS);
+    expect(countVideoFrames(done.finalPath!)).toBe(SECONDS * FPS);
     const sync = syncOffsets(done.finalPath!);
     expect(sync).toHaveLength(SECONDS);
     const worst = Math.max(...sync.map((s) => Math.abs(s.offset)));

@@ -13,13 +13,11 @@ import { makeTempDataDir } from '../../adapters/postgres-cluster';
 import { resumedList, withAudioResume } from '../../activities/stream-resume';
 import { planStream, segmentBoundaries } from '../../workflows/plan';
 import { makeFlashBeepClip, syncOffsets } from '../support/av-sync';
+import { countVideoFrames } from '../support/fixtures';
 
 const SECONDS = 12;
 const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1, scaleFactor: 2, preset: 'ultrafast', crf: 28, segmentSeconds: 2, firstSegmentSeconds: 1, hlsRetentionMs: 0 };
 
-function countFrames(file: string): number {
-  return Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim());
-}
 
 describe('an ffmpeg-only encode resumed at a segment boundary', () => {
   let dir: string;
@@ -64,7 +62,7 @@ describe('an ffmpeg-only encode resumed at a segment boundary', () => {
     const final = path.join(dir, 'resumed.mkv');
     await joinSegments({ segmentFiles: files, listFile: path.join(resumedDir, 'list.txt'), output: final });
     expect(fs.existsSync(path.join(resumedDir, 'list.txt'))).toBe(false);
-    expect(countFrames(final)).toBe(SECONDS * 25);
+    expect(countVideoFrames(final)).toBe(SECONDS * 25);
     const sync = syncOffsets(final);
     expect(sync).toHaveLength(SECONDS);
     for (const { offset } of sync) expect(Math.abs(offset)).toBeLessThanOrEqual(0.005);

@@ -164,3 +164,9 @@ export function ffprobe(file: string): { durationSeconds: number; width?: number
     hasAudio: json.streams.some((s) => s.codec_type === 'audio'),
   };
 }
+
+/** Video frames in a file, counted by reading every packet. */
+export function countVideoFrames(file: string): number {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  return Number(out.trim());
+}
