@@ -5,7 +5,6 @@
  * the slowest of these; the bench compares it with that.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StreamPlan } from '../common/domain';
