@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { StreamPlan, StreamProgress } from '../common/domain';
 import type { ModelId } from '../common/models';
-import { probeSegmentTiming, type StreamStart } from '../adapters/ffmpeg';
+import { probeSegmentTiming, type SegmentTiming, type StreamStart } from '../adapters/ffmpeg';
 import type { ListedSegment } from '../adapters/hls-playlist';
 import type { SegmentRecord } from '../adapters/postgres';
 import { segmentBoundaries } from '../workflows/plan';
@@ -74,8 +74,14 @@ export async function withAudioResume(from: StreamStart, kept: readonly ListedSe
   const first = kept[0];
   const last = kept[kept.length - 1];
   if (!first || !last) return from;
-  const zero = await probeSegmentTiming(path.join(hlsDir, first.filename));
-  const end = await probeSegmentTiming(path.join(hlsDir, last.filename));
+  let zero: SegmentTiming;
+  let end: SegmentTiming;
+  try {
+    zero = await probeSegmentTiming(path.join(hlsDir, first.filename));
+    end = await probeSegmentTiming(path.join(hlsDir, last.filename));
+  } catch {
+    return from;
+  }
   if (end.audioEndSeconds === undefined || end.audioFrameSeconds === undefined) return from;
   const audioSeconds = end.audioEndSeconds - zero.firstVideoSeconds + end.audioFrameSeconds;
   return Math.abs(audioSeconds - from.seconds) < 0.5 ? { ...from, audioSeconds } : from;
