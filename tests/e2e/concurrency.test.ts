@@ -52,7 +52,7 @@ interface Stack {
   hlsStatus(file: string): Promise<HlsStatus>;
   /** Every run Temporal has had under the title's workflow id. */
   runsOf(titleKey: string): Promise<string[]>;
-  /** Encodes running now: the worker's ffmpeg processes (lanczos: one per stream). */
+  /** Encodes running now: the worker's ffmpeg processes writing segments (lanczos: one per stream). */
   encodesRunning(): number;
 }
 
@@ -79,8 +79,11 @@ async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
     encodesRunning() {
       const pids = upflow.descendants();
       // Processes ending meanwhile make ps exit 1; the ones still there are listed all the same.
-      const ps = spawnSync('ps', ['-o', 'comm=', '-p', pids.join(',')], { encoding: 'utf8' });
-      return pids.length === 0 ? 0 : ps.stdout.split('\n').filter((name) => name.trim() === 'ffmpeg').length;
+      const ps = spawnSync('ps', ['-o', 'args=', '-p', pids.join(',')], { encoding: 'utf8' });
+      // Only the encode writes segments: finalize's remux of the title before (its own ffmpeg,
+      // on the media queue) may run while the next title's stream starts.
+      const isEncode = (args: string) => /^(\S*\/)?ffmpeg\s/.test(args.trim()) && / -f segment /.test(args);
+      return pids.length === 0 ? 0 : ps.stdout.split('\n').filter(isEncode).length;
     },
   };
 }
