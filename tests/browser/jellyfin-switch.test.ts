@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CLIENT_BUNDLE } from '../../client-js/bundle';
+import type { JobView } from '../../api/titles-service';
+import { TERMINAL_JOB_STATES } from '../../common/domain';
 import { findFreePort } from '../../adapters/process';
 import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
@@ -104,6 +106,18 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     const switched = nextUpflowEvent(watched.page, 'switched');
     await playOriginal(watched.page);
     return { ...watched, switched: await switched };
+  }
+
+  /**
+   * Cancels what earlier tests left streaming or waiting. One stream runs at a time
+   * (UPFLOW_GPU_CONCURRENCY=1), and a test that reasons about how far its own title is upscaled
+   * needs it to start at once, not after the long titles before it.
+   */
+  async function freeTheWorker(): Promise<void> {
+    const unfinished = async () =>
+      (await upflow.api<{ jobs: JobView[] }>('GET', '/jobs')).json.jobs.filter((j) => !TERMINAL_JOB_STATES.includes(j.state));
+    for (const job of await unfinished()) expect((await upflow.api('POST', `/jobs/${job.id}/cancel`)).status).toBe(202);
+    await waitFor('every earlier job to end', async () => ((await unfinished()).length === 0 ? true : undefined), 30_000, 200);
   }
 
   it('switches a playing viewer by itself, at the same position, with the volume kept, and plays on', async () => {
@@ -275,6 +289,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
   }, 120_000);
 
   it('plays the original where the viewer seeks past the upscaling, and switches back once it has caught up', async () => {
+    await freeTheWorker();
     const { page, console: messages, pageErrors } = await openSwitched(SEEK_ITEM);
 
     // 15 s past what is upscaled: stalling there would be the alternative.
