@@ -17,6 +17,7 @@ import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-proc
 
 const run = promisify(execFile);
 const UPFLOW = path.join(__dirname, '..', '..', 'bin', 'upflow.js');
+const SHORT_SECONDS = 40;
 
 interface Job {
   id: string;
@@ -86,7 +87,8 @@ describe('operations: cleanup schedule, monitor, audit, cleanup', () => {
   });
 
   it('monitor --json follows a stream to its end and exits', async () => {
-    const clip = await makeClip(path.join(upflow.mediaDir, 'Short One.mp4'), { seconds: 12, width: 320, height: 180 });
+    // Long enough (about 5 s of lanczos here) that the monitor, once started, sees it stream.
+    const clip = await makeClip(path.join(upflow.mediaDir, 'Short One.mp4'), { seconds: SHORT_SECONDS, width: 320, height: 180 });
     short = await trigger(clip);
     await waitFor('the job row', () => job(short.jobId));
     const { stdout } = await upflowCli('monitor', short.jobId, '--json');
@@ -120,11 +122,12 @@ describe('operations: cleanup schedule, monitor, audit, cleanup', () => {
     expect(stdout).toMatch(/^stability\s+(STABLE|UNSTABLE) \(rates vary by [\d.]+ %\)$/m);
     expect(stdout).toContain('Rule: STABLE when');
     const audit = JSON.parse((await upflowCli('audit', short.jobId, '--json')).stdout) as Record<string, number & string> & { segmentTimings: unknown[] };
-    expect(audit).toMatchObject({ jobId: short.jobId, frames: 12 * 25, segments: 7 });
-    expect(audit.contentSeconds).toBeCloseTo(12, 0);
+    // Segments of 1 s, then HLS_SEGMENT_TIME (2 s), and the rest: 1 + 19 + 1.
+    expect(audit).toMatchObject({ jobId: short.jobId, frames: SHORT_SECONDS * 25, segments: 21 });
+    expect(audit.contentSeconds).toBeCloseTo(SHORT_SECONDS, 0);
     expect(audit.realTime).toBeGreaterThan(1);
     expect(audit.averageFps).toBeGreaterThan(25);
-    expect(audit.segmentTimings).toHaveLength(7);
+    expect(audit.segmentTimings).toHaveLength(21);
   }, 60_000);
 
   it('cleanup removes what its rules allow: never a final file or a stream being produced', async () => {
