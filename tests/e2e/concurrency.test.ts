@@ -164,8 +164,11 @@ describe('concurrency: one worker slot (UPFLOW_GPU_CONCURRENCY=1)', () => {
   }, 60_000);
 
   it('titles beyond the free worker wait in line with their queue positions, which advance as streams finish', async () => {
+    // Each stream lasts a few seconds here: long enough for a title asked for later to join
+    // the line while the first still streams.
     const clips = await Promise.all(['Line A.mp4', 'Line B.mp4', 'Line C.mp4'].map((name) =>
-      makeClip(path.join(stack.upflow.mediaDir, name), { seconds: 10, width: 640, height: 360 })));
+      makeClip(path.join(stack.upflow.mediaDir, name), { seconds: 20, width: 640, height: 360 })));
+    const lateClip = await makeClip(path.join(stack.upflow.mediaDir, 'Line D.mp4'), { seconds: 2, width: 640, height: 360 });
     const triggered = await Promise.all(clips.map((clip) => stack.trigger(clip)));
     expect(triggered.map((t) => t.json.status)).toEqual(['started', 'started', 'started']);
     const ids = triggered.map((t) => t.json.job_id!);
@@ -200,15 +203,15 @@ describe('concurrency: one worker slot (UPFLOW_GPU_CONCURRENCY=1)', () => {
     expect(await stack.hlsStatus(clipOf.get(streaming.id)!)).toMatchObject({ job_id: streaming.id, queue_position: null });
 
     // A title asked for later joins the end of the line, and `upflow monitor` follows it from there.
-    const lateClip = await makeClip(path.join(stack.upflow.mediaDir, 'Line D.mp4'), { seconds: 2, width: 640, height: 360 });
     const late = (await stack.trigger(lateClip)).json.job_id!;
     ids.push(late);
-    const monitored = run(process.execPath, [UPFLOW, 'monitor', late, '--json'], { env: stack.upflow.env, cwd: stack.upflow.dir, timeout: 120_000 });
-    monitored.catch(() => undefined); // Awaited below; a failure before then must not go unhandled.
     expect((await waitFor('the late title in line', async () => {
       const job = await stack.job(late);
       return job?.queuePosition ? job : undefined;
     }, 30_000, 100)).queuePosition).toBe(3);
+    // Started once the job is in line: before, it may not be registered yet, or still probing.
+    const monitored = run(process.execPath, [UPFLOW, 'monitor', late, '--json'], { env: stack.upflow.env, cwd: stack.upflow.dir, timeout: 120_000 });
+    monitored.catch(() => undefined); // Awaited below; a failure before then must not go unhandled.
 
     // The stream ends; one of the two gets the worker and everyone behind moves up. (Which of
     // them: the order they were queued in Temporal, which jobs reaching the queue within
