@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import autocannon from 'autocannon';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
@@ -95,6 +96,12 @@ export interface LoadReport {
   localRatios: number[];
   /** The median of `localRatios`: the share of its rate the stream keeps under the load. */
   ratio: number;
+  /**
+   * The most the stream can keep that these ratios still allow: the one-sided 95 % upper
+   * confidence bound of their mean (Student's t). Below 0.9, the measurement shows, beyond
+   * this machine's spread, that the load cost the stream more than 10 % of its rate.
+   */
+  ratioUpperBound: number;
   /** Average cores by part, unloaded and loaded. */
   cores: { unloaded: Record<string, number>; loaded: Record<string, number> };
   endpoints: EndpointFigures[];
@@ -273,6 +280,15 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length / 2;
   return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** One-sided upper confidence bound of the mean of `values` (at least two). */
+function upperConfidenceBound(values: number[], confidence: number): number {
+  const n = values.length;
+  if (n < 2) return NaN;
+  const mean = values.reduce((sum, v) => sum + v, 0) / n;
+  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1);
+  return mean + tQuantile(confidence, n - 1) * Math.sqrt(variance / n);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -477,6 +493,7 @@ export async function measureStreamUnderLoad(stack: LoadStack, plan: LoadPlan = 
     loadedRate: rateOf(loaded),
     localRatios: localRatios.map((r) => round(r, 3)),
     ratio: median(localRatios),
+    ratioUpperBound: upperConfidenceBound(localRatios, 0.95),
     cores: { unloaded: averageCores(unloaded), loaded: averageCores(loaded) },
     endpoints: keys.map((key) => figures(endpoints[key].name, samples[key], loadedSeconds)),
     total: figures('all', all, loadedSeconds, errors),
@@ -502,7 +519,8 @@ export function formatReport(report: LoadReport): string {
       `| ${e.endpoint} | ${e.requests} | ${e.rps} | ${e.p50Ms} ms | ${e.p99Ms} ms | ${e.maxMs} ms | ${e.errors ?? ''} | ${e.non2xx} |`),
     '',
     `stream rate: unloaded ${report.unloadedRate.toFixed(3)}x, loaded ${report.loadedRate.toFixed(3)}x; `
-      + `loaded ÷ unloaded either side: median ${(report.ratio * 100).toFixed(1)} % of ${report.localRatios.length} (${report.localRatios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')})`,
+      + `loaded ÷ unloaded either side: median ${(report.ratio * 100).toFixed(1)} % of ${report.localRatios.length} (${report.localRatios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')}); `
+      + `95 % upper bound of their mean ${(report.ratioUpperBound * 100).toFixed(1)} %`,
     `windows (segments): ${report.windows.map((w) => `${w.loaded ? 'B' : 'A'} ${w.rate.toFixed(2)}x (${w.segments})`).join(', ')}`,
     `CPU (cores) unloaded: ${cores(report.cores.unloaded)}`,
     `CPU (cores) loaded:   ${cores(report.cores.loaded)}`,
