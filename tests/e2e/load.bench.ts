@@ -24,8 +24,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import autocannon from 'autocannon';
+import { jStat } from 'jstat';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { descendantsOf, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
@@ -288,7 +288,7 @@ function upperConfidenceBound(values: number[], confidence: number): number {
   if (n < 2) return NaN;
   const mean = values.reduce((sum, v) => sum + v, 0) / n;
   const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1);
-  return mean + tQuantile(confidence, n - 1) * Math.sqrt(variance / n);
+  return mean + jStat.studentt.inv(confidence, n - 1) * Math.sqrt(variance / n);
 }
 
 function percentile(sorted: number[], p: number): number {
