@@ -161,11 +161,11 @@ describe('one title through the whole stack', () => {
     const connection = await Connection.connect({ address: `127.0.0.1:${upflow.env.UPFLOW_TEMPORAL_PORT}` });
     try {
       const handle = new Client({ connection }).workflow.getHandle(job.json.workflowId as string, failed.job_id as string);
-      const description = await handle.describe();
-      expect(description.status.name).toBe('FAILED');
+      // The job is recorded failed just before the workflow ends: wait for its end, then look.
       const failure = await handle.result().then(() => undefined, (err: unknown) => err);
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect((failure as WorkflowFailedError).cause?.message).toMatch(reason);
+      expect((await handle.describe()).status.name).toBe('FAILED');
     } finally {
       await connection.close();
     }
