@@ -20,7 +20,7 @@ export interface FinalizeResult {
   segments: number;
 }
 
-export function createMediaActivities({ config, store }: Pick<ActivityDeps, 'config' | 'store'>) {
+export function createMediaActivities({ config, store, logger }: Pick<ActivityDeps, 'config' | 'store' | 'logger'>) {
   async function verifyFinalFile(file: string, source: SourceInfo, plan: StreamPlan): Promise<number> {
     const probe = await probeJson(file);
     const video = probe.streams?.find((s) => s.codec_type === 'video');
@@ -76,10 +76,9 @@ export function createMediaActivities({ config, store }: Pick<ActivityDeps, 'con
       }, { signal: Context.current().cancellationSignal });
       const durationSeconds = await verifyFinalFile(files.partialFinal, input.source, input.plan);
       await fs.rename(files.partialFinal, files.finalFile);
-      await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, {
-        kind: 'complete',
-        message: `final file joined from ${segments.length} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`,
-      });
+      const message = `final file joined from ${segments.length} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;
+      await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, { kind: 'complete', message });
+      logger.info({ jobId, title: input.titleKey, state: 'complete' }, message);
       return { finalFile: files.finalFile, durationSeconds, segments: segments.length };
     },
 

@@ -122,6 +122,8 @@ describe('one title through the whole stack', () => {
     expect((job.json.events as Array<{ kind: string }>).map((e) => e.kind)).toEqual(
       expect.arrayContaining(['created', 'probed', 'streaming', 'stream-started', 'stream-done', 'finalizing', 'complete']),
     );
+    // The worker's log says so too, with the job and title ids.
+    expect(upflow.output()).toContain(`"jobId":"${done.job_id as string}","title":"${done.title_key as string}","state":"complete"`);
     const finalFile = job.json.finalPath as string;
     expect(finalFile.startsWith(path.join(upflow.dir, 'data', 'output'))).toBe(true);
     const final = ffprobe(finalFile);
