@@ -134,7 +134,6 @@ export async function startLoadStack(): Promise<LoadStack> {
       HLS_SEGMENT_TIME: String(STREAM.segmentSeconds),
       // Rate control off: a model step-down mid-run would change the rate being compared.
       UPFLOW_RATE_STEPDOWN_SEGMENTS: '0',
-      UPFLOW_LOG_LEVEL: 'warn',
     });
     const inMedia = path.join(upflow.mediaDir, fileName);
     fs.copyFileSync(await clip, inMedia);
