@@ -1,8 +1,8 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
-import { titleKeyOfWorkflow, type JobState, type ModelChange, type SourceInfo, type StreamPlan } from '../common/domain';
+import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/domain';
 import { describeModelChange } from '../workflows/rate-control';
 import type { ActivityDeps } from './index';
-import { currentJob } from './context';
+import { currentJob, jobLogger } from './context';
 
 export interface JobUpdate {
   state: JobState;
@@ -22,10 +22,10 @@ export function createJobActivities({ store, logger }: Pick<ActivityDeps, 'store
     },
 
     async recordJob(update: JobUpdate): Promise<void> {
-      const { jobId, workflowId } = currentJob();
-      const log = { jobId, title: titleKeyOfWorkflow(workflowId), state: update.state };
-      if (update.state === 'failed') logger.warn({ ...log, reason: update.failureReason }, update.message);
-      else logger.info(log, update.message);
+      const { jobId } = currentJob();
+      const log = jobLogger(logger);
+      if (update.state === 'failed') log.warn({ state: update.state, reason: update.failureReason }, update.message);
+      else log.info({ state: update.state }, update.message);
       const terminal = update.state === 'complete' || update.state === 'failed' || update.state === 'cancelled';
       await store.updateJob(
         jobId,

@@ -8,7 +8,7 @@ import { resolveSourcePath, titleFiles } from '../common/media-paths';
 import { joinSegments, probeJson, probeSource } from '../adapters/ffmpeg';
 import { renderPlaylist, writeFileAtomic } from '../adapters/hls-playlist';
 import type { ActivityDeps } from './index';
-import { currentJob } from './context';
+import { currentJob, jobLogger } from './context';
 import { toActivityFailure } from './failures';
 
 /** How far the final file's duration may be from the source's (container rounding, AAC padding). */
@@ -78,7 +78,7 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
       await fs.rename(files.partialFinal, files.finalFile);
       const message = `final file joined from ${segments.length} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;
       await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, { kind: 'complete', message });
-      logger.info({ jobId, title: input.titleKey, state: 'complete' }, message);
+      jobLogger(logger).info({ state: 'complete' }, message);
       return { finalFile: files.finalFile, durationSeconds, segments: segments.length };
     },
 

@@ -21,7 +21,7 @@ import { progressSignal, segmentDoneUpdate } from '../workflows/definitions';
 import { frameAt, segmentBoundaries } from '../workflows/plan';
 import type { ActivityDeps } from './index';
 import { encodeWithModels, ModelSessions } from './onnx-stream';
-import { currentJob } from './context';
+import { currentJob, jobLogger } from './context';
 import { ModelSchedule } from './model-schedule';
 import { decideResume, filesIn, removeAllBut, resumedList, withAudioResume, type ResumeDecision, type StreamHeartbeat } from './stream-resume';
 
@@ -52,7 +52,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       const context = Context.current();
       const { jobId, workflowId } = currentJob();
       const files = titleFiles(config, input.titleKey);
-      const log = logger.child({ jobId, title: input.titleKey });
+      const log = jobLogger(logger);
       const workflow = client.workflow.getHandle(workflowId);
 
       await fs.mkdir(files.hlsDir, { recursive: true });
