@@ -1,0 +1,161 @@
+/**
+ * Which segments a free worker slot makes next: the scheduler's decisions, a pure function the
+ * title workflow applies (as it applies rate control), unit-tested without Temporal.
+ *
+ * A chunk is a run of consecutive segments one worker slot makes with one decoder → model →
+ * encoder pipeline. The workflow keeps a ticket (a gpu-queue activity) waiting for a free slot;
+ * when one starts it *claims* a range here, decided at that moment from what is made, what
+ * other chunks are making and where the viewers are:
+ *
+ * 1. a player waiting for a segment, or a viewer who just arrived (the trigger's position, a
+ *    seek), newest first: the first missing segment at that position, unless a chunk reaches it
+ *    within `coverSegments` (a chunk that would reach it later is cut short there);
+ * 2. ahead of each play head, newest first, up to `lookAheadSegments`: the first segment no
+ *    chunk has claimed — so several slots leapfrog each other ahead of one viewer;
+ * 3. the rest of the title: after the newest play head, then from the start.
+ *
+ * When a slot is wanted for (1) and none is free, a chunk that serves no play head is asked to
+ * stop (`chooseVictim`); what it made is kept.
+ */
+
+export interface ChunkInFlight {
+  id: string;
+  /** The next segment this chunk completes (its range's first until one is done). */
+  nextSegment: number;
+  /** Exclusive end of its range: it stops on reaching it (a later claim may lower it). */
+  endSegment: number;
+}
+
+export interface PlayHead {
+  /** A viewer (Jellyfin's device or user), or `player` for segment requests. */
+  id: string;
+  /** The segment at the viewer's position, or the segment a player asked for. */
+  segment: number;
+  /** When it was last reported (ms, workflow time); stale heads are dropped by the caller. */
+  at: number;
+  /** Someone waits for this segment now: a player's request, a trigger's or a seek's position. */
+  urgent: boolean;
+}
+
+export interface SchedulerSettings {
+  /** The most segments one claim takes: a bound on how long a slot stays away from new viewers. */
+  maxChunkSegments: number;
+  /** How far ahead of a play head slots work before the rest of the title. */
+  lookAheadSegments: number;
+  /** A chunk this close (in segments) to a wanted segment will make it soon enough. */
+  coverSegments: number;
+}
+
+export interface TitleWork {
+  segmentCount: number;
+  made: readonly boolean[];
+  chunks: readonly ChunkInFlight[];
+  heads: readonly PlayHead[];
+}
+
+export type ClaimReason = 'waiting' | 'ahead' | 'rest';
+
+export interface Claim {
+  fromSegment: number;
+  /** Exclusive. */
+  endSegment: number;
+  reason: ClaimReason;
+  /** Chunks that would reach `fromSegment` too late stop before it instead. */
+  shorten: { chunkId: string; endSegment: number }[];
+}
+
+/** Heads that matter, the most pressing first: waiting ones, then the newest. */
+function byPressure(heads: readonly PlayHead[]): PlayHead[] {
+  return [...heads].sort((a, b) => Number(b.urgent) - Number(a.urgent) || b.at - a.at);
+}
+
+function chunkOver(chunks: readonly ChunkInFlight[], segment: number): ChunkInFlight | undefined {
+  return chunks.find((c) => c.nextSegment <= segment && segment < c.endSegment);
+}
+
+function firstMissingFrom(work: TitleWork, from: number, until = work.segmentCount): number | undefined {
+  for (let i = Math.max(0, from); i < Math.min(until, work.segmentCount); i++) if (!work.made[i]) return i;
+  return undefined;
+}
+
+/** Missing and claimed by no chunk. */
+function isFree(work: TitleWork, segment: number, chunks = work.chunks): boolean {
+  return !work.made[segment] && chunkOver(chunks, segment) === undefined;
+}
+
+function firstFreeIn(work: TitleWork, from: number, until: number): number | undefined {
+  for (let i = Math.max(0, from); i < Math.min(until, work.segmentCount); i++) if (isFree(work, i)) return i;
+  return undefined;
+}
+
+function claimFrom(work: TitleWork, from: number, reason: ClaimReason, settings: SchedulerSettings, chunks = work.chunks, shorten: Claim['shorten'] = []): Claim {
+  let end = from + 1;
+  while (end < work.segmentCount && end - from < settings.maxChunkSegments && isFree(work, end, chunks)) end++;
+  return { fromSegment: from, endSegment: end, reason, shorten };
+}
+
+/** Where a waiting player or newly arrived viewer needs a chunk that no running one provides, if anywhere. */
+function urgentNeed(work: TitleWork, settings: SchedulerSettings): { segment: number; late?: ChunkInFlight } | undefined {
+  for (const head of byPressure(work.heads)) {
+    if (!head.urgent) break;
+    const segment = firstMissingFrom(work, head.segment);
+    if (segment === undefined) continue;
+    const chunk = chunkOver(work.chunks, segment);
+    if (chunk && segment - chunk.nextSegment <= settings.coverSegments) continue;
+    return { segment, late: chunk };
+  }
+  return undefined;
+}
+
+/** The range a slot that has just become free should make, or undefined when every segment is made or claimed. */
+export function claimRange(work: TitleWork, settings: SchedulerSettings): Claim | undefined {
+  const need = urgentNeed(work, settings);
+  if (need) {
+    // A chunk that would get there too late hands that part over and stops before it.
+    const chunks = need.late ? work.chunks.map((c) => (c === need.late ? { ...c, endSegment: need.segment } : c)) : work.chunks;
+    const shorten = need.late ? [{ chunkId: need.late.id, endSegment: need.segment }] : [];
+    return claimFrom(work, need.segment, 'waiting', settings, chunks, shorten);
+  }
+  const heads = byPressure(work.heads);
+  for (const head of heads) {
+    const segment = firstFreeIn(work, head.segment, head.segment + settings.lookAheadSegments);
+    if (segment !== undefined) return claimFrom(work, segment, 'ahead', settings);
+  }
+  const newest = heads[0]?.segment ?? 0;
+  const segment = firstFreeIn(work, newest, work.segmentCount) ?? firstFreeIn(work, 0, newest);
+  return segment === undefined ? undefined : claimFrom(work, segment, 'rest', settings);
+}
+
+/** True when `claimRange` would answer 'waiting': a slot is wanted at once. */
+export function needsSlotNow(work: TitleWork, settings: SchedulerSettings): boolean {
+  return urgentNeed(work, settings) !== undefined;
+}
+
+/** How far (segments) a chunk's next segment lies from the nearest head it works ahead of; Infinity when it serves none. */
+function distanceToViewers(chunk: ChunkInFlight, heads: readonly PlayHead[], settings: SchedulerSettings): number {
+  let nearest = Infinity;
+  for (const head of heads) {
+    const ahead = chunk.nextSegment - head.segment;
+    if (ahead >= 0 && ahead < settings.lookAheadSegments) nearest = Math.min(nearest, ahead);
+  }
+  return nearest;
+}
+
+/**
+ * The chunk to stop so a waiting viewer gets a slot: the one farthest from every viewer among
+ * those that work ahead of none. Undefined when every chunk serves a viewer (one viewer's
+ * slot is never taken for another's).
+ */
+export function chooseVictim(work: TitleWork, settings: SchedulerSettings): ChunkInFlight | undefined {
+  const idle = work.chunks.filter((c) => distanceToViewers(c, work.heads, settings) === Infinity);
+  if (idle.length === 0) return undefined;
+  // Farthest from the nearest head (any side): the least useful soon.
+  const far = (c: ChunkInFlight) => Math.min(...work.heads.map((h) => Math.abs(c.nextSegment - h.segment)), Infinity);
+  return idle.reduce((best, c) => (far(c) > far(best) ? c : best));
+}
+
+/** Every segment is made. */
+export function allMade(work: Pick<TitleWork, 'segmentCount' | 'made'>): boolean {
+  for (let i = 0; i < work.segmentCount; i++) if (!work.made[i]) return false;
+  return true;
+}
