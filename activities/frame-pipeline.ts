@@ -73,16 +73,59 @@ export class UpscaleStage extends Transform {
   }
 }
 
+/**
+ * Lets frames through until `frameLimit()` of them have passed, then ends its output (the
+ * encoder gets its end and closes the last segment cleanly) and says so. The limit is asked for
+ * each frame: a chunk's end may move while it runs.
+ */
+export class FrameGate extends Transform {
+  private passed = 0;
+  limitReached = false;
+
+  constructor(
+    private readonly frameLimit: () => number,
+    private readonly onClose: () => void,
+  ) {
+    super({ objectMode: true, highWaterMark: FRAMES_AHEAD });
+  }
+
+  override _transform(frame: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (!this.limitReached && this.passed >= this.frameLimit()) {
+      this.limitReached = true;
+      this.push(null);
+      this.onClose();
+    }
+    if (this.limitReached) {
+      callback();
+      return;
+    }
+    this.passed += 1;
+    callback(null, frame);
+  }
+}
+
 export interface FramePipelineOptions extends UpscaleStageOptions {
   decoded: Readable;
   encoderInput: Writable;
   signal?: AbortSignal;
+  /** Frames to upscale at most (asked again for each frame); default: to the end of the source. */
+  frameLimit?: () => number;
+  /** Called once when the limit is reached: the decoder is no longer needed. */
+  onLimit?: () => void;
 }
 
-/** Runs decode → upscale → encode to the end of the source; rejects on the first failure. */
+/**
+ * Runs decode → upscale → encode to the end of the source, or until `frameLimit`; rejects on
+ * the first failure. Once the limit is reached, what happens to the decoder (stopped by
+ * `onLimit`) no longer matters.
+ */
 export async function runFramePipeline(options: FramePipelineOptions): Promise<void> {
   const frameBytes = options.width * options.height * 3;
-  await pipeline(options.decoded, new FrameChunker(frameBytes), new UpscaleStage(options), options.encoderInput, {
-    ...(options.signal ? { signal: options.signal } : {}),
+  const gate = new FrameGate(options.frameLimit ?? (() => Infinity), () => options.onLimit?.());
+  const signal = options.signal ? { signal: options.signal } : {};
+  const decoding = pipeline(options.decoded, new FrameChunker(frameBytes), gate, signal).catch((err: unknown) => {
+    if (!gate.limitReached) throw err;
   });
+  const encoding = pipeline(gate, new UpscaleStage(options), options.encoderInput, signal);
+  await Promise.all([decoding, encoding]);
 }

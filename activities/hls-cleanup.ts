@@ -15,7 +15,7 @@ import {
 } from '../common/domain';
 import { isInside } from '../common/media-paths';
 import { runningRunIdOf } from '../adapters/temporal';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { decideHlsFolder, type HlsFolderFacts } from './hls-cleanup-rules';
 
 export interface HlsCleanupPlan {

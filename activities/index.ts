@@ -1,31 +1,22 @@
 /**
  * Activities of the title workflow, closed over their dependencies (samples-typescript's
  * `createActivities(deps)`): the worker builds the deps once and registers the result.
- * Media-queue activities are cheap; `streamTitle` is the long one on the gpu queue.
+ * Media-queue activities are cheap; `makeChunk` (one worker slot's run of segments) is the gpu queue's.
  */
-import type { Client } from '@temporalio/client';
-import type { Config } from '../common/config';
-import type { Logger } from '../adapters/logger';
-import type { UpflowStore } from '../adapters/postgres';
+import { createChunkActivities } from './chunk';
+import type { ActivityDeps } from './deps';
 import { createHlsCleanupActivities } from './hls-cleanup';
 import { createJobActivities } from './jobs';
 import { createMediaActivities } from './media';
-import { createStreamActivities } from './stream';
 
-export interface ActivityDeps {
-  config: Config;
-  store: UpflowStore;
-  /** To signal progress to the workflow that runs the activity. */
-  client: Client;
-  logger: Logger;
-}
+export type { ActivityDeps } from './deps';
 
 export function createMediaQueueActivities(deps: ActivityDeps) {
   return { ...createJobActivities(deps), ...createMediaActivities(deps), ...createHlsCleanupActivities(deps) };
 }
 
 export function createGpuQueueActivities(deps: ActivityDeps) {
-  return createStreamActivities(deps);
+  return createChunkActivities(deps);
 }
 
 export type MediaQueueActivities = ReturnType<typeof createMediaQueueActivities>;

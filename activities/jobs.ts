@@ -1,7 +1,7 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
 import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/domain';
 import { describeModelChange } from '../workflows/rate-control';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
 
 export interface JobUpdate {

@@ -1,13 +1,13 @@
 /** Media-queue steps around the stream: probe the source, finalize the outputs, clean up. */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SourceInfo, StreamPlan } from '../common/domain';
 import { FailureType } from '../common/errors';
 import { resolveSourcePath, titleFiles } from '../common/media-paths';
-import { joinSegments, probeJson, probeSource } from '../adapters/ffmpeg';
-import { renderPlaylist, writeFileAtomic } from '../adapters/hls-playlist';
-import type { ActivityDeps } from './index';
+import { gridOf } from '../core/plan';
+import { probeJson, probeSource } from '../adapters/ffmpeg';
+import { HlsFolder } from '../adapters/hls-folder';
+import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
 import { toActivityFailure } from './failures';
 
@@ -57,29 +57,34 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
     },
 
     /**
-     * Ends the playlist, joins the recorded segments into the final file under its partial
-     * name, verifies it with ffprobe, then gives it its final name. A retry does all of it again.
+     * The plan is made: the title's HLS folder gets the playlist of the whole grid, so players
+     * can start anywhere; segments an earlier run made with the same plan are kept.
      */
-    async finalizeTitle(input: { titleKey: string; source: SourceInfo; plan: StreamPlan }): Promise<FinalizeResult> {
+    async publishPlaylist(input: { titleKey: string; plan: StreamPlan }): Promise<{ segmentCount: number; made: boolean[] }> {
+      const grid = gridOf(input.plan);
+      const made = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir).prepare(input.plan, grid);
+      return { segmentCount: grid.segmentCount, made };
+    },
+
+    /**
+     * Every segment is made: joins them, in order, with the source's audio into the final file
+     * under its partial name, verifies it with ffprobe, then gives it its final name. A retry
+     * does all of it again.
+     */
+    async finalizeTitle(input: { titleKey: string; sourcePath: string; source: SourceInfo; plan: StreamPlan }): Promise<FinalizeResult> {
       const { jobId } = currentJob();
       const files = titleFiles(config, input.titleKey);
-      const segments = await store.segmentsOf(jobId);
-      await writeFileAtomic(files.playlist, renderPlaylist(segments, {
-        targetDurationSeconds: Math.ceil(input.plan.segmentSeconds),
-        listSize: config.hls.listSize,
-        ended: true,
-      }));
-      await joinSegments({
-        segmentFiles: segments.map((s) => path.join(files.hlsDir, s.filename)),
-        listFile: path.join(files.hlsDir, 'final-segments.txt'),
-        output: files.partialFinal,
-      }, { signal: Context.current().cancellationSignal });
+      const grid = gridOf(input.plan);
+      await new HlsFolder(files.hlsDir).join(
+        { grid, sourcePath: input.sourcePath, withAudio: input.source.hasAudio, output: files.partialFinal },
+        { signal: Context.current().cancellationSignal },
+      );
       const durationSeconds = await verifyFinalFile(files.partialFinal, input.source, input.plan);
       await fs.rename(files.partialFinal, files.finalFile);
-      const message = `final file joined from ${segments.length} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;
+      const message = `final file joined from ${grid.segmentCount} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;
       await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, { kind: 'complete', message });
       jobLogger(logger).info({ state: 'complete' }, message);
-      return { finalFile: files.finalFile, durationSeconds, segments: segments.length };
+      return { finalFile: files.finalFile, durationSeconds, segments: grid.segmentCount };
     },
 
     /** The partial final file of a stopped job must not be mistaken for a finished one. */

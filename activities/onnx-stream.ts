@@ -9,7 +9,7 @@ import type { Config } from '../common/config';
 import { FailureType } from '../common/errors';
 import type { ModelId } from '../common/models';
 import { MODELS, modelPath } from '../common/models';
-import { startFrameDecoder, startFrameEncoder, type RunOptions, type StreamEncodeOptions } from '../adapters/ffmpeg';
+import { startFrameDecoder, startFrameEncoder, type ChunkEncodeOptions, type RunOptions } from '../adapters/ffmpeg';
 import { loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
 import { runFramePipeline } from './frame-pipeline';
@@ -58,24 +58,32 @@ export class ModelSessions {
   }
 }
 
-export interface ModelEncodeOptions extends StreamEncodeOptions {
+export interface ModelEncodeOptions extends ChunkEncodeOptions {
   sessions: ModelSessions;
-  /** The model for the `index`th frame this encode upscales; rate control changes it at segment boundaries. */
+  /** The model for the chunk's `index`th frame; rate control changes it at segment boundaries. */
   modelFor(index: number): ModelId;
+  /** Frames the chunk makes at most (asked again for each frame: the chunk's end may move). */
+  frameLimit(): number;
 }
 
 /**
- * Runs decoder, model and encoder to the end. On any failure (or cancellation) both ffmpeg
- * processes are stopped before this returns, so nothing keeps writing after the activity ends.
+ * Runs decoder, model and encoder from the chunk's first frame until `frameLimit` frames (the
+ * encoder then closes its last segment) or the end of the source. On any failure (or
+ * cancellation) both ffmpeg processes are stopped before this returns, so nothing keeps writing
+ * after the activity ends.
  */
-export async function encodeWithModels(options: ModelEncodeOptions, run: RunOptions): Promise<void> {
+export async function encodeChunkWithModels(options: ModelEncodeOptions, run: RunOptions): Promise<void> {
   const { plan } = options;
-  if (plan.modelScale === null) throw new Error('encodeWithModels needs a plan for the ONNX path');
+  if (plan.modelScale === null) throw new Error('encodeChunkWithModels needs a plan for the ONNX path');
   // Load the first model before starting ffmpeg: a missing model fails fast and cleanly.
   await options.sessions.get(options.modelFor(0));
   const stop = new AbortController();
   run.signal?.addEventListener('abort', () => stop.abort(run.signal?.reason), { once: true });
-  const decoder = startFrameDecoder({ sourcePath: options.sourcePath, fps: plan.fps, toneMap: plan.toneMap, from: options.from }, { signal: stop.signal });
+  // The decoder has its own stop: once the chunk's last frame is through, it is not needed.
+  const decoderStop = new AbortController();
+  stop.signal.addEventListener('abort', () => decoderStop.abort(stop.signal.reason), { once: true });
+  let limitReached = false;
+  const decoder = startFrameDecoder({ sourcePath: options.sourcePath, plan, fromSegment: options.fromSegment }, { signal: decoderStop.signal });
   const encoder = startFrameEncoder(
     { ...options, frameWidth: plan.inputWidth * plan.modelScale, frameHeight: plan.inputHeight * plan.modelScale },
     { ...run, signal: stop.signal },
@@ -87,12 +95,20 @@ export async function encodeWithModels(options: ModelEncodeOptions, run: RunOpti
     height: plan.inputHeight,
     upscalerFor: (index) => options.sessions.get(options.modelFor(index)),
     signal: stop.signal,
+    frameLimit: options.frameLimit,
+    onLimit: () => {
+      limitReached = true;
+      decoderStop.abort(new Error('the chunk has all its frames'));
+    },
   });
   const failed = (err: unknown) => {
     stop.abort(err);
     throw err;
   };
-  const results = await Promise.allSettled([frames.catch(failed), decoder.done.catch(failed), encoder.done.catch(failed)]);
+  const decoded = decoder.done.catch((err: unknown) => {
+    if (!limitReached) failed(err);
+  });
+  const results = await Promise.allSettled([frames.catch(failed), decoded, encoder.done.catch(failed)]);
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
 }

@@ -9,7 +9,8 @@ import fs from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { SourceInfo, StreamPlan } from '../common/domain';
 import { FailureType } from '../common/errors';
-import { segmentBoundaries } from '../workflows/plan';
+import { frameRateArg, segmentCutSeconds, segmentStartSeconds } from '../core/grid';
+import { gridOf } from '../core/plan';
 
 export class MediaToolError extends Error {
   constructor(
@@ -114,76 +115,66 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
   };
 }
 
-// ---------------------------------------------------------------- encoding
+// ---------------------------------------------------------------- encoding chunks
 
-export interface StreamEncodeOptions {
+/**
+ * One chunk: the title's segments from `fromSegment` on, cut on the grid (core/grid.ts), made by
+ * one encode that runs towards the end of the source until the chunk activity stops it. Every
+ * segment starts with a keyframe on its boundary frame and carries content timestamps, whichever
+ * chunk made it, so segments of different chunks play and join as one film.
+ */
+export interface ChunkEncodeOptions {
   sourcePath: string;
   plan: StreamPlan;
-  /** Names relative to ffmpeg's working directory, which is the title's HLS folder. */
+  fromSegment: number;
+  /** Names relative to ffmpeg's working directory (the chunk's own folder). */
   segmentPattern: string;
   segmentList: string;
-  /**
-   * Where this encode starts: 0/0 for a whole title, or a segment boundary when a retried
-   * stream resumes after its last complete segment. Defaults to the start.
-   */
-  from?: StreamStart;
-}
-
-export interface StreamStart {
-  /** Content time of the boundary (a value of `segmentBoundaries(plan)`, or 0). */
-  seconds: number;
-  /** Index of the segment that starts there: the first file this encode writes. */
-  segment: number;
-  /**
-   * Content time the audio starts from, when it differs from `seconds`. The kept segments'
-   * audio ends a little before the boundary (the cut follows the video's keyframe), so the
-   * resumed audio starts one AAC frame after that end and its encoder-delay frame (silence)
-   * fills that frame: no gap or overlap in the audio timestamps.
-   */
-  audioSeconds?: number;
-}
-
-const FROM_THE_START: StreamStart = { seconds: 0, segment: 0 };
-
-/** `-ss` for an input, when the encode starts past 0: an accurate seek, as ffmpeg does when transcoding. */
-function seekArgs(from: StreamStart): string[] {
-  return from.seconds > 0 ? ['-ss', String(from.seconds)] : [];
-}
-
-/** The source again as the audio input, seeked to where the audio resumes. */
-function audioInputArgs(sourcePath: string, from: StreamStart): string[] {
-  return [...(from.audioSeconds === undefined ? seekArgs(from) : ['-ss', microseconds(from.audioSeconds)]), '-i', sourcePath];
 }
 
 /**
- * A seeked input's timestamps start at 0, which the output offset moves to `from.seconds`:
- * audio that starts elsewhere is moved by the difference. (`-itsoffset` cannot do it: ffmpeg
- * trims what would fall before the output's start.)
+ * Where a chunk's encode seeks, and where it cuts. Cuts (and forced keyframes) sit a
+ * millisecond before each boundary frame (`segmentCutSeconds`); keyframes are forced at times
+ * relative to the encode's own start, segments are cut at content times.
  */
-function audioTimingArgs(from: StreamStart): string[] {
-  if (from.audioSeconds === undefined) return [];
-  return ['-af', `asetpts=PTS+${microseconds(from.audioSeconds - from.seconds)}/TB`];
+interface ChunkTiming {
+  /** Input seek of a source read by ffmpeg itself: 1 ms before the first frame, so it is kept. */
+  seekSeconds: number;
+  /** Content time of the chunk's first frame. */
+  startSeconds: number;
+  /** Content times of the cuts after the chunk's first segment, to the end of the title. */
+  cuts: number[];
+}
+
+function chunkTiming(plan: StreamPlan, fromSegment: number): ChunkTiming {
+  const grid = gridOf(plan);
+  const cuts: number[] = [];
+  for (let i = fromSegment + 1; i < grid.segmentCount; i++) cuts.push(segmentCutSeconds(grid, i));
+  return {
+    seekSeconds: fromSegment > 0 ? segmentCutSeconds(grid, fromSegment) : 0,
+    startSeconds: fromSegment > 0 ? segmentStartSeconds(grid, fromSegment) : 0,
+    cuts,
+  };
 }
 
 function microseconds(seconds: number): string {
   return String(Math.round(seconds * 1e6) / 1e6);
 }
 
+function seekArgs(seconds: number): string[] {
+  return seconds > 0 ? ['-ss', microseconds(seconds)] : [];
+}
+
 /**
- * What every stream encode writes: MPEG-TS segments cut on forced keyframes (a short first one,
- * then `segmentSeconds`), each listed in a CSV as it completes. The final file is made later by
- * joining the segments (`joinSegments`), so a resumed encode only has to add segments.
- *
- * Timestamps are the content's own in every segment, whichever encode wrote it: negative
- * timestamps are kept (the muxer's default would shift the first segment by the B-frame delay
- * only), and a resumed encode, whose timestamps restart at 0, is offset to its boundary.
- * Keyframes are forced at times relative to the encode's start, cuts at content times.
+ * What every chunk encode writes: MPEG-TS segments cut on forced keyframes, numbered from the
+ * chunk's first segment, each listed in a CSV as it completes. `encodeStartSeconds`: the content
+ * time of the encode's own zero (its first frame for raw frames, the seek point for ffmpeg's).
+ * Negative timestamps are kept (the muxer's default would shift the first segment by the
+ * B-frame delay only).
  */
-function streamOutputArgs(o: StreamEncodeOptions): string[] {
+function chunkOutputArgs(o: ChunkEncodeOptions, timing: ChunkTiming, encodeStartSeconds: number): string[] {
   const { plan } = o;
-  const from = o.from ?? FROM_THE_START;
-  const cuts = segmentBoundaries(plan).filter((t) => t > from.seconds + 0.001);
-  const keyframes = cuts.map((t) => Math.round((t - from.seconds) * 1000) / 1000);
+  const keyframes = timing.cuts.map((t) => microseconds(t - encodeStartSeconds));
   return [
     '-c:v', plan.encoder,
     '-preset', plan.preset,
@@ -193,12 +184,12 @@ function streamOutputArgs(o: StreamEncodeOptions): string[] {
     // The segment muxer asks for global headers; each segment needs SPS/PPS in-band.
     '-bsf:v', 'dump_extra=freq=keyframe',
     '-avoid_negative_ts', 'disabled',
-    ...(from.seconds > 0 ? ['-output_ts_offset', String(from.seconds)] : []),
+    ...(encodeStartSeconds > 0 ? ['-output_ts_offset', microseconds(encodeStartSeconds)] : []),
     '-f', 'segment',
     '-segment_format', 'mpegts',
     '-segment_format_options', 'avoid_negative_ts=disabled',
-    ...(cuts.length ? ['-segment_times', cuts.join(',')] : []),
-    '-segment_start_number', String(from.segment),
+    ...(timing.cuts.length ? ['-segment_times', timing.cuts.map(microseconds).join(',')] : []),
+    '-segment_start_number', String(o.fromSegment),
     '-segment_list', o.segmentList,
     '-segment_list_type', 'csv',
     o.segmentPattern,
@@ -216,51 +207,40 @@ const SDR_FROM_HDR = 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,to
 /** The output's tags after tone mapping (x264 would otherwise copy the source's). */
 const SDR_TAGS = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'];
 
-/** ffmpeg-only mode: one decode → lanczos scale → x264 encode. */
-export function buildLanczosStreamArgs(o: StreamEncodeOptions): string[] {
+/** ffmpeg-only mode: one decode → lanczos scale → x264 encode, from the chunk's first segment to the end of the source. */
+export function buildLanczosChunkArgs(o: ChunkEncodeOptions): string[] {
   const { plan } = o;
-  const from = o.from ?? FROM_THE_START;
-  const separateAudio = plan.keepAudio && from.audioSeconds !== undefined;
+  const timing = chunkTiming(plan, o.fromSegment);
   return [
     ...QUIET_WITH_PROGRESS,
-    ...seekArgs(from),
+    ...seekArgs(timing.seekSeconds),
     '-i', o.sourcePath,
-    // Audio comes from the same input unless it resumes at its own point.
-    ...(separateAudio ? audioInputArgs(o.sourcePath, from) : []),
     '-map', '0:v:0',
-    ...(plan.keepAudio ? ['-map', separateAudio ? '1:a:0' : '0:a:0'] : []),
+    ...(plan.keepAudio ? ['-map', '0:a:0'] : []),
     '-vf', `${plan.toneMap ? `${SDR_FROM_HDR},` : ''}scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
     ...(plan.toneMap ? SDR_TAGS : []),
-    ...(plan.keepAudio ? audioTimingArgs(from) : []),
-    ...streamOutputArgs(o),
+    ...chunkOutputArgs(o, timing, timing.seekSeconds),
   ];
 }
 
 /** The raw frame format between ffmpeg and the models: planar 8-bit G, B, R. */
 export const RAW_PIXEL_FORMAT = 'gbrp';
 
-/** A frame rate as ffmpeg reads it, exact for the usual NTSC rates (23.976 → 24000/1001). */
-export function frameRateArg(fps: number): string {
-  for (const base of [24, 30, 60, 120]) {
-    if (Math.abs(fps - (base * 1000) / 1001) < 0.0005) return `${base * 1000}/1001`;
-  }
-  return String(Math.round(fps * 1000) / 1000);
-}
-
 /**
- * ONNX mode, first process: decode the source's video to raw planar RGB frames on stdout, at a
- * constant `fps` (a variable-frame-rate source gets frames duplicated or dropped, as ffmpeg's
- * cfr mode does), so frame n is at n / fps like the encoder assumes.
+ * ONNX mode, first process: the source's video from the chunk's first frame as raw planar RGB
+ * frames on stdout, at a constant `fps` (a variable-frame-rate source gets frames duplicated or
+ * dropped, as ffmpeg's cfr mode does), so the nth frame is the chunk's first + n.
  */
-export function buildFrameDecodeArgs(o: { sourcePath: string; fps: number; toneMap?: boolean; from?: StreamStart }): string[] {
+export function buildFrameDecodeArgs(o: { sourcePath: string; plan: StreamPlan; fromSegment: number }): string[] {
+  const { plan } = o;
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
-    ...seekArgs(o.from ?? FROM_THE_START),
+    ...seekArgs(chunkTiming(plan, o.fromSegment).seekSeconds),
     '-i', o.sourcePath,
     '-map', '0:v:0',
-    ...(o.toneMap ? ['-vf', SDR_FROM_HDR] : []),
+    ...(plan.toneMap ? ['-vf', SDR_FROM_HDR] : []),
     '-fps_mode', 'cfr',
-    '-r', frameRateArg(o.fps),
+    '-r', frameRateArg(plan.fps),
     '-f', 'rawvideo',
     '-pix_fmt', RAW_PIXEL_FORMAT,
     'pipe:1',
@@ -268,12 +248,15 @@ export function buildFrameDecodeArgs(o: { sourcePath: string; fps: number; toneM
 }
 
 /**
- * ONNX mode, second process: raw upscaled frames on stdin (`width`×`height`, the model's
- * output) plus the source's audio → the same outputs as ffmpeg-only mode. A final lanczos
- * resize runs only when the plan's size differs from the model's (SRGAN_SCALE_FACTOR ≠ model scale).
+ * ONNX mode, second process: raw upscaled frames on stdin (`frameWidth`×`frameHeight`, the
+ * model's output) plus the source's audio from the same instant → the same segments as
+ * ffmpeg-only mode. The encode ends with the frames (`-shortest`): the chunk activity stops
+ * writing them at the chunk's end. A final lanczos resize runs only when the plan's size
+ * differs from the model's (SRGAN_SCALE_FACTOR ≠ model scale).
  */
-export function buildFrameEncodeArgs(o: StreamEncodeOptions & { frameWidth: number; frameHeight: number }): string[] {
+export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: number; frameHeight: number }): string[] {
   const { plan } = o;
+  const timing = chunkTiming(plan, o.fromSegment);
   const resize = o.frameWidth !== plan.outputWidth || o.frameHeight !== plan.outputHeight;
   return [
     ...QUIET_WITH_PROGRESS,
@@ -282,25 +265,32 @@ export function buildFrameEncodeArgs(o: StreamEncodeOptions & { frameWidth: numb
     '-s', `${o.frameWidth}x${o.frameHeight}`,
     '-framerate', frameRateArg(plan.fps),
     '-i', 'pipe:0',
-    ...(plan.keepAudio ? [...audioInputArgs(o.sourcePath, o.from ?? FROM_THE_START), '-map', '0:v:0', '-map', '1:a:0'] : ['-map', '0:v:0']),
+    // The audio input's zero is the chunk's first frame: both start at `startSeconds`.
+    ...(plan.keepAudio ? [...seekArgs(timing.startSeconds), '-i', o.sourcePath, '-map', '0:v:0', '-map', '1:a:0', '-shortest'] : ['-map', '0:v:0']),
     '-vf', `${resize ? `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,` : ''}format=yuv420p`,
     ...(plan.toneMap ? SDR_TAGS : []),
-    ...(plan.keepAudio ? audioTimingArgs(o.from ?? FROM_THE_START) : []),
-    ...streamOutputArgs(o),
+    ...chunkOutputArgs(o, timing, timing.startSeconds),
   ];
 }
 
 /**
- * The final file from the title's segments in order: a remux into Matroska, no re-encode.
- * `concatf:` reads the segments as one MPEG-TS stream, keeping their timestamps (the concat
- * demuxer would rebuild them from durations). The joins break TS continuity counters, which
- * ffmpeg reports as corrupt packets and copies unchanged.
+ * The final file: the title's segments in order, remuxed into Matroska (no re-encode), with the
+ * source's own audio tracks copied beside them. `concatf:` reads the segments as one MPEG-TS
+ * stream, keeping their content timestamps (the concat demuxer would rebuild them from
+ * durations); the joins break TS continuity counters, which ffmpeg reports and copies unchanged.
+ * The segments' AAC, encoded chunk by chunk, overlaps by a priming frame where chunks meet; the
+ * source's audio is whole, in sync on the same content timeline, and in its original quality.
  */
-export function buildJoinSegmentsArgs(o: { listFile: string; output: string }): string[] {
-  return ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-i', `concatf:${o.listFile}`, '-map', '0', '-c', 'copy', '-f', 'matroska', o.output];
+export function buildJoinSegmentsArgs(o: { listFile: string; sourcePath: string; withAudio: boolean; output: string }): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
+    '-i', `concatf:${o.listFile}`,
+    ...(o.withAudio ? ['-i', o.sourcePath, '-map', '0:v:0', '-map', '1:a'] : ['-map', '0:v:0']),
+    '-c', 'copy', '-f', 'matroska', o.output,
+  ];
 }
 
-export async function joinSegments(o: { segmentFiles: string[]; listFile: string; output: string }, run_: RunOptions = {}): Promise<void> {
+export async function joinSegments(o: { segmentFiles: string[]; listFile: string; sourcePath: string; withAudio: boolean; output: string }, run_: RunOptions = {}): Promise<void> {
   await fs.writeFile(o.listFile, o.segmentFiles.map((file) => `file:${file}\n`).join(''));
   try {
     await run('ffmpeg', buildJoinSegmentsArgs(o), run_);
@@ -471,35 +461,9 @@ export async function probeJson(file: string): Promise<ProbeJson> {
   return JSON.parse(stdout) as ProbeJson;
 }
 
-/** Where a produced MPEG-TS segment's streams begin and end, on its own timeline (seconds). */
-export interface SegmentTiming {
-  firstVideoSeconds: number;
-  /** End of the last audio packet; undefined without audio. */
-  audioEndSeconds?: number;
-  /** Duration of one audio packet (an AAC frame). */
-  audioFrameSeconds?: number;
-}
-
-export function parseSegmentTiming(probe: { packets?: Array<{ codec_type?: string; pts_time?: string; duration_time?: string }> }): SegmentTiming {
-  const packets = (probe.packets ?? []).map((p) => ({ type: p.codec_type, pts: Number(p.pts_time), duration: Number(p.duration_time) }))
-    .filter((p) => Number.isFinite(p.pts));
-  const video = packets.filter((p) => p.type === 'video');
-  if (video.length === 0) throw new Error('the segment has no video packets');
-  const audio = packets.filter((p) => p.type === 'audio' && Number.isFinite(p.duration));
-  const last = audio.reduce<(typeof audio)[number] | undefined>((latest, p) => (!latest || p.pts > latest.pts ? p : latest), undefined);
-  return {
-    firstVideoSeconds: Math.min(...video.map((p) => p.pts)),
-    ...(last ? { audioEndSeconds: last.pts + last.duration, audioFrameSeconds: last.duration } : {}),
-  };
-}
-
-export async function probeSegmentTiming(file: string): Promise<SegmentTiming> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'packet=codec_type,pts_time,duration_time', '-of', 'json', file], { timeoutMs: 60_000 });
-  return parseSegmentTiming(JSON.parse(stdout) as Parameters<typeof parseSegmentTiming>[0]);
-}
-
-export async function encodeStream(options: StreamEncodeOptions, run_: RunOptions): Promise<void> {
-  await run('ffmpeg', buildLanczosStreamArgs(options), run_);
+/** ffmpeg-only mode's chunk, to the end of the source unless `run_.signal` stops it. */
+export async function encodeLanczosChunk(options: ChunkEncodeOptions, run_: RunOptions): Promise<void> {
+  await run('ffmpeg', buildLanczosChunkArgs(options), run_);
 }
 
 export async function makeTestClip(options: TestClipOptions): Promise<void> {

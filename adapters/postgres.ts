@@ -306,8 +306,12 @@ export class UpflowStore {
     if (event) await this.addEvent(id, event.kind, event.message, event.data);
   }
 
-  /** A segment became playable: record it and the job's counters in one transaction. */
-  async recordSegment(jobId: string, segment: SegmentRecord, progress: StreamProgress): Promise<void> {
+  /**
+   * A segment became playable: record it and the job's counters in one transaction. Chunks of
+   * one title record theirs in any order; the counters are the table's own sums. `rate`: the
+   * reporting chunk's content seconds per wall second.
+   */
+  async recordSegment(jobId: string, segment: SegmentRecord, rate: number): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -320,11 +324,12 @@ export class UpflowStore {
         [jobId, segment.index, segment.filename, segment.startSeconds, segment.durationSeconds, segment.bytes, segment.model, segment.wallSeconds],
       );
       await client.query(
-        `UPDATE jobs SET segments = (SELECT count(*) FROM segments WHERE job_id = $1),
-           frames = $2, content_seconds = $3, rate = $4, fps = $5,
+        `UPDATE jobs SET (segments, content_seconds) = (SELECT count(*), COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1),
+           frames = round((SELECT COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1) * COALESCE((plan->>'fps')::numeric, 0)),
+           rate = $2, fps = $2 * COALESCE((plan->>'fps')::numeric, 0),
            first_segment_at = COALESCE(first_segment_at, now()), updated_at = now()
          WHERE id = $1`,
-        [jobId, progress.frames, progress.contentSeconds, progress.rate, progress.fps],
+        [jobId, rate],
       );
       await client.query('COMMIT');
     } catch (err) {
@@ -333,18 +338,6 @@ export class UpflowStore {
     } finally {
       client.release();
     }
-  }
-
-  /**
-   * A resumed stream makes segments `fromIndex` on again: their records (from the attempt that
-   * stopped) go, so the job never lists a segment that is not on disk as recorded.
-   */
-  async forgetSegmentsFrom(jobId: string, fromIndex: number): Promise<void> {
-    await this.pool.query(
-      `WITH gone AS (DELETE FROM segments WHERE job_id = $1 AND index >= $2)
-       UPDATE jobs SET segments = (SELECT count(*) FROM segments WHERE job_id = $1 AND index < $2), updated_at = now() WHERE id = $1`,
-      [jobId, fromIndex],
-    );
   }
 
   async addEvent(jobId: string, kind: string, message: string, data?: unknown): Promise<void> {

@@ -97,8 +97,8 @@ export function upscaleSettings(config: Config): UpscaleSettings {
     preset: config.upscale.preset,
     crf: config.upscale.crf,
     segmentSeconds: config.hls.segmentSeconds,
-    firstSegmentSeconds: config.hls.firstSegmentSeconds,
     hlsRetentionMs: config.hls.retentionMs,
+    lookAheadSegments: config.hls.listSize,
   };
 }
 

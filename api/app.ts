@@ -19,9 +19,10 @@ import { ApiMetrics } from '../adapters/metrics';
 import { postgresUnreachableReason, type UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
 import { limitTriggers, requireApiKeyToChange, securityHeaders } from './security';
-import { describeIssue, filenameParam, forceQuery, itemIdParam, jobIdParam, parseTriggerRequest } from './schemas';
+import { describeIssue, filenameParam, itemIdParam, jobIdParam, parseTriggerRequest, triggerQuery } from './schemas';
 import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './service-errors';
 import { LiveProgressCache } from './live-progress';
+import { awaitHlsFiles } from './hls-waiting';
 import { TitlesService, type TriggerResult } from './titles-service';
 
 export interface ApiDeps {
@@ -33,6 +34,12 @@ export interface ApiDeps {
 
 /** Seconds until the first segment is usually playable: the short first segment plus start-up. */
 const ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS = 2;
+
+/**
+ * How long a player's request for a segment (or the playlist) not made yet waits for it: long
+ * enough for a chunk to start where the player is; hls.js retries after its own time limit.
+ */
+const HLS_WAIT_MS = 20_000;
 
 /** The Webhook plugin notification that starts upscaling; the others are acknowledged. */
 const STARTING_NOTIFICATION = 'PlaybackStart';
@@ -119,8 +126,13 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   app.post('/upscale-trigger', triggerLimit, async (req, res) => {
     const titles = titlesFor(req);
     const request = parseTriggerRequest(req.body);
-    const { force } = forceQuery.parse(req.query);
-    const options = { name: request.name, force };
+    const query = triggerQuery.parse(req.query);
+    // A PlaybackStart means someone watches, from its position or from the start.
+    const watching = request.kind === 'item' && request.notificationType === STARTING_NOTIFICATION;
+    const positionSeconds = request.positionSeconds ?? query.position_seconds ?? (watching ? 0 : undefined);
+    const viewer = positionSeconds === undefined ? undefined
+      : { viewer: (request.kind === 'item' ? request.viewer : undefined) ?? `trigger:${req.ip ?? 'unknown'}`, seconds: positionSeconds, waiting: true };
+    const options = { name: request.name, force: query.force, ...(viewer ? { viewer } : {}) };
     if (request.kind === 'item' && request.notificationType !== undefined && request.notificationType !== STARTING_NOTIFICATION) {
       res.json({ status: 'ignored', reason: `notification type ${request.notificationType} does not start upscaling (only ${STARTING_NOTIFICATION} does)`, item_id: request.itemId });
       return;
@@ -144,8 +156,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   app.post('/items/:itemId/upscale', triggerLimit, async (req, res) => {
     const titles = titlesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
-    const { force } = forceQuery.parse(req.query);
-    const result = await titles.triggerItem(itemId, { force });
+    const { force, position_seconds: seconds } = triggerQuery.parse(req.query);
+    const result = await titles.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) });
     logger.info({ title: result.titleKey, status: result.status, item: itemId }, 'trigger from the web script');
     res.status(result.status === 'started' ? 202 : 200).json(await titles.itemStatus(itemId, result));
   });
@@ -246,7 +258,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     res.json({ runs: runs.map(({ report, ...run }) => ({ ...run, ...report })) });
   });
 
-  app.use('/hls', hlsRouter(config.hlsDir));
+  app.use('/hls', awaitHlsFiles({ hlsDir: config.hlsDir, titles: configuredTitles, logger, waitMs: HLS_WAIT_MS }), hlsRouter(config.hlsDir));
 
   app.use((_req, _res, next) => next(new AppError(404, 'no such endpoint')));
 

@@ -7,7 +7,19 @@ import { normalizeItemId } from '../common/jellyfin-items';
 const displayName = (field: string) =>
   z.string({ message: `${field} must be a string` }).max(1024, `${field} is too long (at most 1024 characters)`).refine((v) => !v.includes('\0'), `${field} contains a NUL byte`);
 
+/** Seconds into the title: a number (or numeric text) ≥ 0; past the end is clamped by the workflow. */
+const positionSeconds = (field: string) =>
+  z.union([z.number(), z.string().trim().regex(/^[+]?\d+(\.\d+)?$/, `${field} must be a number of seconds ≥ 0`).transform(Number)], { message: `${field} must be a number of seconds ≥ 0` })
+    .refine((v) => Number.isFinite(v) && v >= 0 && v <= 1e7, `${field} must be a number of seconds from 0 to 10,000,000`);
+
+/** Jellyfin's ticks (10,000,000 a second), as the Webhook plugin sends `{{PlaybackPositionTicks}}`. */
+const positionTicks = (field: string) =>
+  z.union([z.number(), z.string().trim().regex(/^[+]?\d+$/, `${field} must be a whole number of ticks ≥ 0`).transform(Number)], { message: `${field} must be a whole number of ticks ≥ 0` })
+    .refine((v) => Number.isSafeInteger(v) && v >= 0, `${field} must be a whole number of ticks ≥ 0 (10,000,000 a second)`)
+    .transform((ticks) => ticks / 1e7);
+
 export const triggerBody = z.object({
+  position_seconds: positionSeconds('position_seconds').optional(),
   Item: z.object({
     Path: z.string({ message: 'Item.Path must be a string' }).min(1, 'Item.Path must not be empty').max(4096, 'Item.Path is too long'),
     Name: displayName('Item.Name').optional(),
@@ -28,22 +40,26 @@ export const webhookPluginBody = z.object({
   ItemId: jellyfinItemId('ItemId'),
   Name: displayName('Name').optional(),
   NotificationType: z.string({ message: 'NotificationType must be a string such as PlaybackStart' }).max(100, 'NotificationType is too long (at most 100 characters)').optional(),
+  PlaybackPositionTicks: positionTicks('PlaybackPositionTicks').optional(),
+  DeviceId: z.string().max(256).optional().catch(undefined),
+  UserId: z.string().max(256).optional().catch(undefined),
 });
 
 export type TriggerRequest =
-  | { kind: 'path'; path: string; name?: string }
-  | { kind: 'item'; itemId: string; name?: string; notificationType?: string };
+  | { kind: 'path'; path: string; name?: string; positionSeconds?: number }
+  | { kind: 'item'; itemId: string; name?: string; notificationType?: string; positionSeconds?: number; viewer?: string };
 
 /** `POST /upscale-trigger` takes the seed's body (a path) or the Webhook plugin's (an item id). */
 export function parseTriggerRequest(body: unknown): TriggerRequest {
   const fields = typeof body === 'object' && body !== null ? body : {};
   if ('Item' in fields) {
     const seed = triggerBody.parse(body);
-    return { kind: 'path', path: seed.Item.Path, name: seed.Item.Name };
+    return { kind: 'path', path: seed.Item.Path, name: seed.Item.Name, positionSeconds: seed.position_seconds };
   }
   if ('ItemId' in fields) {
     const plugin = webhookPluginBody.parse(body);
-    return { kind: 'item', itemId: plugin.ItemId, name: plugin.Name, notificationType: plugin.NotificationType };
+    const viewer = plugin.DeviceId || plugin.UserId;
+    return { kind: 'item', itemId: plugin.ItemId, name: plugin.Name, notificationType: plugin.NotificationType, positionSeconds: plugin.PlaybackPositionTicks, ...(viewer ? { viewer: `jellyfin:${viewer}` } : {}) };
   }
   throw new AppError(400, 'expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType');
 }
@@ -56,9 +72,10 @@ export const filenameParam = z.object({
   filename: z.string().min(1).max(1024).refine((v) => !v.includes('\0'), 'filename contains a NUL byte'),
 });
 
-/** `?force=1`: upscale again even when a finished file exists. */
-export const forceQuery = z.object({
+/** `?force=1`: upscale again even when a finished file exists; `?position_seconds=`: where the viewer is. */
+export const triggerQuery = z.object({
   force: z.enum(['1', 'true', '0', 'false'], { message: 'force must be 1, true, 0 or false' }).optional().transform((v) => v === '1' || v === 'true'),
+  position_seconds: positionSeconds('position_seconds').optional(),
 });
 
 /** zod's first issue as one sentence: "Item.Path: must be a string". */

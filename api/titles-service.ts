@@ -6,15 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config';
-import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress } from '../common/domain';
+import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress, type ViewerPosition } from '../common/domain';
 import { AppError } from '../common/errors';
 import type { ItemStatus } from '../common/jellyfin-items';
 import { resolveSourcePath, titleFiles, titleKeyFor } from '../common/media-paths';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
-import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings, withTemporalDeadline } from '../adapters/temporal';
-import { cancelSignal, statusQuery } from '../workflows/definitions';
+import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
+import { cancelSignal, statusQuery, viewerSignal } from '../workflows/definitions';
 import { LiveProgressCache } from './live-progress';
+import type { Grid } from '../core/grid';
+import { gridOf } from '../core/plan';
 
 export type TriggerStatus = 'started' | 'already_running' | 'complete';
 
@@ -51,7 +53,11 @@ export class TitlesService {
     return `${this.config.hlsBaseUrl}/${titleKey}/stream.m3u8`;
   }
 
-  async trigger(requestedPath: string, options: { name?: string; force?: boolean; jellyfinItemId?: string } = {}): Promise<TriggerResult> {
+  /**
+   * `viewer`: where the one who triggered watches (Jellyfin's PlaybackPositionTicks,
+   * `position_seconds`): a new title is made from there first, a running one is told.
+   */
+  async trigger(requestedPath: string, options: { name?: string; force?: boolean; jellyfinItemId?: string; viewer?: ViewerPosition } = {}): Promise<TriggerResult> {
     const sourcePath = resolveSourcePath(this.config.mediaRoots, requestedPath);
     const titleKey = titleKeyFor(sourcePath);
     // Postgres text cannot hold a NUL; a name from Jellyfin's library could carry one.
@@ -75,6 +81,7 @@ export class TitlesService {
     // A complete run stays open only to remove its HLS after retention: it is not upscaling.
     const runningIsRetention = running !== undefined && running === latest?.id && latest.state === 'complete';
     if (running && !runningIsRetention) {
+      if (options.viewer) await this.tellViewer(titleKey, options.viewer);
       return { status: 'already_running', titleKey, workflowId, jobId: running, hlsUrl: this.hlsUrl(titleKey) };
     }
     if (runningIsRetention) {
@@ -87,15 +94,29 @@ export class TitlesService {
       sourcePath,
       name,
       settings: upscaleSettings(this.config),
+      ...(options.viewer ? { viewer: options.viewer } : {}),
     }));
+    if (!run.started && options.viewer) await this.tellViewer(titleKey, options.viewer);
     return { status: run.started ? 'started' : 'already_running', titleKey, workflowId, jobId: run.firstExecutionRunId, hlsUrl: this.hlsUrl(titleKey) };
   }
 
   /** A Jellyfin item: its file through Jellyfin's API, then the same guard and trigger as a path. */
-  async triggerItem(itemId: string, options: { name?: string; force?: boolean } = {}): Promise<TriggerResult> {
+  async triggerItem(itemId: string, options: { name?: string; force?: boolean; viewer?: ViewerPosition } = {}): Promise<TriggerResult> {
     const item = await this.jellyfinItem(itemId);
     // The library's own name first, whatever a webhook template made of `{{Name}}` (escaping, quotes).
-    return this.trigger(this.guardItemPath(item), { name: item.name || options.name, force: options.force, jellyfinItemId: itemId });
+    return this.trigger(this.guardItemPath(item), { ...options, name: item.name || options.name, jellyfinItemId: itemId });
+  }
+
+  /**
+   * Tells the title's running workflow where someone watches (a trigger for a running title, a
+   * player asking for a segment): what is made next follows. Nothing runs: nothing to tell.
+   */
+  async tellViewer(titleKey: string, viewer: ViewerPosition): Promise<void> {
+    try {
+      await withTemporalDeadline(this.client, () => this.client.workflow.getHandle(workflowIdForTitle(titleKey)).signal(viewerSignal, viewer));
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
   }
 
   /** What the web script asks while a viewer plays an item: is there an upscaled stream, how far is it. */
@@ -210,6 +231,14 @@ export class TitlesService {
     if (TERMINAL_JOB_STATES.includes(job.state)) throw new AppError(409, `job ${id} is already ${job.state}`);
     await withTemporalDeadline(this.client, () => this.client.workflow.getHandle(job.workflowId, job.id).signal(cancelSignal, reason));
     return this.jobView(job);
+  }
+
+  /** The title's grid while its HLS can be had: `probing` before the plan, undefined when nothing is made or kept. */
+  async liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined> {
+    const job = await this.store.latestJobForTitle(titleKey);
+    if (!job || job.hlsRemovedAt || job.state === 'failed' || job.state === 'cancelled') return undefined;
+    if (job.plan) return gridOf(job.plan);
+    return job.state === 'queued' || job.state === 'probing' ? 'probing' : undefined;
   }
 
   /** Where a finished title's files are (for the CLI). */

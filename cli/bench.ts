@@ -17,7 +17,7 @@ import type { Logger } from '../adapters/logger';
 import { findFreePort } from '../adapters/process';
 import { makeTempDataDir } from '../adapters/postgres-cluster';
 import { upscaleSettings } from '../adapters/temporal';
-import { planStream } from '../workflows/plan';
+import { planStream } from '../core/plan';
 import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
 import { startStack, type Stack } from './stack';
 

@@ -65,7 +65,7 @@ const envSchema = z.object({
   ENABLE_HLS_STREAMING: booleanFlag.default(true),
   HLS_SERVER_HOST: z.string().min(1).optional(),
   HLS_SERVER_PORT: port.optional(),
-  HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).default(6),
+  HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).default(2),
   HLS_LIST_SIZE: z.coerce.number().int().min(0).default(0),
   SRGAN_SCALE_FACTOR: z.coerce.number().int().min(1).max(4).default(2),
   SRGAN_ENABLE: booleanFlag.default(false),
@@ -134,7 +134,12 @@ export interface Config {
    * right on the server itself).
    */
   hlsBaseUrlFromRequest: boolean;
-  hls: { segmentSeconds: number; firstSegmentSeconds: number; listSize: number; retentionMs: number };
+  /**
+   * `segmentSeconds`: the grid's segment length. `listSize` (HLS_LIST_SIZE): while someone
+   * watches, at most this many segments are made ahead of the newest viewer before the rest of
+   * the title (0: no limit).
+   */
+  hls: { segmentSeconds: number; listSize: number; retentionMs: number };
   /**
    * The cleanup Schedule: its cron, read in `timeZone` (this machine's, or TZ's), and how long
    * a stream may go without a new segment, its workflow gone, before it counts as abandoned.
@@ -161,9 +166,6 @@ export interface Config {
   demoEnabled: boolean;
   logLevel: z.infer<typeof envSchema>['UPFLOW_LOG_LEVEL'];
 }
-
-/** The first segment is short so a player can start within about two seconds of the trigger. */
-const FIRST_SEGMENT_SECONDS = 1;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const parsed = envSchema.safeParse(emptyAsUnset(env));
@@ -197,7 +199,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hlsBaseUrlFromRequest: e.HLS_SERVER_HOST === undefined && e.HLS_SERVER_PORT === undefined,
     hls: {
       segmentSeconds: e.HLS_SEGMENT_TIME,
-      firstSegmentSeconds: Math.min(FIRST_SEGMENT_SECONDS, e.HLS_SEGMENT_TIME),
       listSize: e.HLS_LIST_SIZE,
       retentionMs: e.UPFLOW_HLS_RETENTION,
     },

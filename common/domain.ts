@@ -49,7 +49,7 @@ export interface StreamPlan {
   encoder: 'libx264';
   preset: string;
   crf: number;
-  firstSegmentSeconds: number;
+  /** The grid's nominal segment length (core/grid.ts cuts the title on frames from it). */
   segmentSeconds: number;
   durationSeconds: number;
   fps: number;
@@ -70,8 +70,9 @@ export interface UpscaleSettings {
   preset: string;
   crf: number;
   segmentSeconds: number;
-  firstSegmentSeconds: number;
   hlsRetentionMs: number;
+  /** Segments made ahead of the newest viewer before the rest of the title (0: no limit; HLS_LIST_SIZE). */
+  lookAheadSegments: number;
 }
 
 export interface UpscaleTitleInput {
@@ -79,32 +80,74 @@ export interface UpscaleTitleInput {
   sourcePath: string;
   name: string;
   settings: UpscaleSettings;
+  /** Where the trigger's viewer is: made first. */
+  viewer?: ViewerPosition;
 }
 
-/** Heartbeated by the stream activity and kept by the workflow as its queryable state. */
+/**
+ * Where someone watches: the trigger's position (Jellyfin's `PlaybackPositionTicks`,
+ * `position_seconds`), a segment a player asks for, a position a client reports.
+ */
+export interface ViewerPosition {
+  /** Who: Jellyfin's device or user, a player's address, or `trigger`. */
+  viewer: string;
+  /** Content time in seconds (clamped to the title), or a segment index of the grid. */
+  seconds?: number;
+  segment?: number;
+  /** Someone waits for the picture there now (a trigger, a seek, a request for a missing segment). */
+  waiting: boolean;
+}
+
+/** The title's progress, kept by the workflow from its chunks' reports (and in Postgres). */
 export interface StreamProgress {
   frames: number;
   segments: number;
   contentSeconds: number;
   durationSeconds: number;
-  /** Content seconds produced per wall-clock second; below 1.0 a viewer catches up and stalls. */
+  /** Content seconds made per wall-clock second, by every chunk together, lately. */
   rate: number;
   fps: number;
-  /** Seconds from the activity's start to the first playable segment, once there is one. */
+  /** Seconds from the first chunk's start to its first segment, once there is one. */
   firstSegmentSeconds?: number;
 }
 
-/** The stream activity's report of one finished segment, sent to the workflow's rate control. */
+/** A chunk's report of one segment it made (and moved into place), to the workflow. */
 export interface SegmentReport {
-  /** 0-based, as in the playlist. */
+  /** The chunk's ticket. */
+  ticket: string;
+  /** The grid's index, as in the playlist. */
   index: number;
   durationSeconds: number;
-  /** Wall-clock seconds between the previous segment (or the stream's start) and this one. */
+  /** Wall-clock seconds between the chunk's previous segment (or its start) and this one. */
   wallSeconds: number;
   /** durationSeconds ÷ wallSeconds: content seconds per wall second. */
   rate: number;
-  /** The model that upscaled this segment's frames. */
-  model: ModelId;
+  /** The model that upscaled this segment's frames; null in ffmpeg-only mode. */
+  model: ModelId | null;
+}
+
+/** What a free worker slot makes: the workflow's answer when a chunk's ticket starts. */
+export interface ChunkClaim {
+  fromSegment: number;
+  /** Exclusive; the workflow may lower it later (ChunkOrders). */
+  endSegment: number;
+  /** ONNX path: the model to start with; null in ffmpeg-only mode. */
+  model: ModelId | null;
+}
+
+/** The workflow's answer to each segment a chunk reports: where to stop, and the model from the next boundary. */
+export interface ChunkOrders {
+  endSegment: number;
+  model: ModelId | null;
+}
+
+/** A chunk being made, as the status shows it. */
+export interface ChunkView {
+  ticket: string;
+  fromSegment: number;
+  nextSegment: number;
+  endSegment: number;
+  model: ModelId | null;
 }
 
 /** A step down the ladder, decided by the workflow after a run of slow segments. */
@@ -124,6 +167,12 @@ export interface UpscaleStatus {
   plan?: StreamPlan;
   source?: SourceInfo;
   progress?: StreamProgress;
+  /** The grid: how many segments, and which content is made, e.g. `[[0, 120], [2700, 2760]]` (seconds). */
+  segmentCount?: number;
+  ready?: [number, number][];
+  /** Where viewers are (the segments made first), and what each worker slot makes now. */
+  viewers?: { viewer: string; segment: number; waiting: boolean }[];
+  chunks?: ChunkView[];
   /** The model the stream should use now (ONNX path only): the plan's, or where rate control stepped down to. */
   model?: ModelId;
   modelChanges: ModelChange[];

@@ -14,8 +14,8 @@
  *    chunk has claimed — so several slots leapfrog each other ahead of one viewer;
  * 3. the rest of the title: after the newest play head, then from the start.
  *
- * When a slot is wanted for (1) and none is free, a chunk that serves no play head is asked to
- * stop (`chooseVictim`); what it made is kept.
+ * When a slot is wanted for (1) and none is free, a chunk that serves no play head stops at once,
+ * or one far ahead of its viewer at its next boundary (`chooseVictim`); what it made is kept.
  */
 
 export interface ChunkInFlight {
@@ -44,6 +44,12 @@ export interface SchedulerSettings {
   lookAheadSegments: number;
   /** A chunk this close (in segments) to a wanted segment will make it soon enough. */
   coverSegments: number;
+  /**
+   * A chunk this far (in segments) ahead of its nearest viewer has given them a comfortable
+   * lead: when another viewer waits and no slot is free, it hands its slot over at its next
+   * boundary (and gets one back when its viewer needs it).
+   */
+  comfortSegments: number;
 }
 
 export interface TitleWork {
@@ -131,8 +137,8 @@ export function needsSlotNow(work: TitleWork, settings: SchedulerSettings): bool
   return urgentNeed(work, settings) !== undefined;
 }
 
-/** How far (segments) a chunk's next segment lies from the nearest head it works ahead of; Infinity when it serves none. */
-function distanceToViewers(chunk: ChunkInFlight, heads: readonly PlayHead[], settings: SchedulerSettings): number {
+/** How far (segments) a chunk's next segment lies ahead of the nearest viewer it works for; Infinity when it works for none. */
+function leadOverViewers(chunk: ChunkInFlight, heads: readonly PlayHead[], settings: SchedulerSettings): number {
   let nearest = Infinity;
   for (const head of heads) {
     const ahead = chunk.nextSegment - head.segment;
@@ -141,17 +147,29 @@ function distanceToViewers(chunk: ChunkInFlight, heads: readonly PlayHead[], set
   return nearest;
 }
 
+export interface Victim {
+  chunk: ChunkInFlight;
+  /** `now`: it works for nobody; `boundary`: its viewer has a comfortable lead, it finishes its segment. */
+  when: 'now' | 'boundary';
+}
+
 /**
- * The chunk to stop so a waiting viewer gets a slot: the one farthest from every viewer among
- * those that work ahead of none. Undefined when every chunk serves a viewer (one viewer's
- * slot is never taken for another's).
+ * The chunk to stop so a waiting viewer gets a slot: one that works for nobody (the farthest
+ * from every viewer), else the one furthest ahead of its viewer among those with a comfortable
+ * lead. Undefined when every chunk is close ahead of a viewer: a viewer about to need a segment
+ * keeps their slot.
  */
-export function chooseVictim(work: TitleWork, settings: SchedulerSettings): ChunkInFlight | undefined {
-  const idle = work.chunks.filter((c) => distanceToViewers(c, work.heads, settings) === Infinity);
-  if (idle.length === 0) return undefined;
-  // Farthest from the nearest head (any side): the least useful soon.
-  const far = (c: ChunkInFlight) => Math.min(...work.heads.map((h) => Math.abs(c.nextSegment - h.segment)), Infinity);
-  return idle.reduce((best, c) => (far(c) > far(best) ? c : best));
+export function chooseVictim(work: TitleWork, settings: SchedulerSettings): Victim | undefined {
+  const leads = work.chunks.map((chunk) => ({ chunk, lead: leadOverViewers(chunk, work.heads, settings) }));
+  const idle = leads.filter((l) => l.lead === Infinity).map((l) => l.chunk);
+  if (idle.length > 0) {
+    // Farthest from the nearest head (any side): the least useful soon.
+    const far = (c: ChunkInFlight) => Math.min(...work.heads.map((h) => Math.abs(c.nextSegment - h.segment)), Infinity);
+    return { chunk: idle.reduce((best, c) => (far(c) > far(best) ? c : best)), when: 'now' };
+  }
+  const comfortable = leads.filter((l) => l.lead >= settings.comfortSegments);
+  if (comfortable.length === 0) return undefined;
+  return { chunk: comfortable.reduce((best, l) => (l.lead > best.lead ? l : best)).chunk, when: 'boundary' };
 }
 
 /** Every segment is made. */

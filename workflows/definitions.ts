@@ -1,15 +1,20 @@
-/** Signals and queries of the title workflow: shared by the workflow, its activities and clients. */
+/** Signals, queries and updates of the title workflow: shared by the workflow, its activities and clients. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { SegmentReport, StreamProgress, UpscaleStatus } from '../common/domain';
-import type { ModelId } from '../common/models';
+import type { ChunkClaim, ChunkOrders, SegmentReport, UpscaleStatus, ViewerPosition } from '../common/domain';
 
 export const statusQuery = defineQuery<UpscaleStatus>('status');
-/** Sent by the stream activity as segments complete, so the workflow holds the latest progress. */
-export const progressSignal = defineSignal<[StreamProgress]>('progress');
-/** Stops the title: the encode is cancelled and the partial final file removed. */
+/** Stops the title: every chunk is cancelled and the partial final file removed. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+/** Where someone watches (the API: a trigger, a player's request, a client's report): made first. */
+export const viewerSignal = defineSignal<[ViewerPosition]>('viewer');
 /**
- * Sent by the stream activity (ONNX path) after each segment; the answer is the model to use
- * from the next segment boundary on: rate control's decision, recorded in the workflow history.
+ * Sent by a chunk's ticket when a worker slot starts it: the answer is the range to make (the
+ * scheduler's decision at that moment), or null when nothing is left to claim.
  */
-export const segmentDoneUpdate = defineUpdate<ModelId, [SegmentReport]>('segmentDone');
+export const claimChunkUpdate = defineUpdate<ChunkClaim | null, [ticket: string]>('claimChunk');
+/**
+ * Sent by a chunk after each segment it made and moved into place: the answer says where the
+ * chunk stops now (another chunk may have taken its later segments) and which model to use
+ * from the next boundary (rate control's decision, recorded in the history).
+ */
+export const segmentMadeUpdate = defineUpdate<ChunkOrders, [SegmentReport]>('segmentMade');

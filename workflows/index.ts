@@ -1,25 +1,36 @@
 /**
- * One title's lifecycle: probe → plan → stream (monitored) → finalize → HLS retention timer.
- * Deterministic workflow code: activities are imported as types only, and every timeout and
- * retry policy sits next to the proxies below.
+ * One title's lifecycle: probe → plan (the grid) → chunks on every free worker slot, nearest the
+ * viewers first → finalize → HLS retention timer. Deterministic workflow code: activities are
+ * imported as types only, the scheduler and rate control are pure functions (core/), and every
+ * timeout and retry policy sits next to the proxies below.
+ *
+ * Chunks are pulled, not pushed: while segments are left that no chunk has claimed, one ticket
+ * (a gpu-queue activity) waits in the task queue; the slot that starts it asks for its range
+ * then (`claimChunk`), and a new ticket goes into the queue. So as many chunks run as there are
+ * free slots, on any number of workers, each decided with what is known when it starts. A
+ * viewer waiting while no slot is free gets one: the chunk farthest from every viewer stops.
  */
 import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   proxyActivities,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
 import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type SegmentReport, type UpscaleStatus, type UpscaleTitleInput } from '../common/domain';
+import { TASK_QUEUES, type ChunkView, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../common/domain';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../common/errors';
-import { cancelSignal, progressSignal, segmentDoneUpdate, statusQuery } from './definitions';
-import { planStream } from './plan';
+import type { ModelId } from '../common/models';
+import { allMade, chooseVictim, claimRange, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
+import { madeRanges, segmentDurationSeconds, segmentIndexAt, type Grid } from '../core/grid';
+import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from './rate-control';
+import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal } from './definitions';
 
-export { cancelSignal, progressSignal, segmentDoneUpdate, statusQuery };
+export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal };
 
 /** Bookkeeping in Postgres: quick, and worth retrying for a while if Postgres restarts. */
 const jobs = proxyActivities<MediaQueueActivities>({
@@ -35,18 +46,22 @@ const media = proxyActivities<MediaQueueActivities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
 });
 
-function gpuActivities(durationSeconds: number) {
+/** Task-queue priority (1 first): a title someone watches gets free slots before titles nobody does. */
+const VIEWER_PRIORITY = 1;
+const REST_PRIORITY = 3;
+
+function chunkActivities(durationSeconds: number, priorityKey: number) {
   return proxyActivities<GpuQueueActivities>({
     taskQueue: TASK_QUEUES.gpu,
-    // Even at a tenth of real time the encode finishes inside this.
+    // A chunk is at most the whole title; even at a tenth of real time it ends inside this.
     startToCloseTimeout: `${Math.ceil(durationSeconds * 10 + 600)} seconds`,
-    // A worker that dies stops heartbeating (a live one does every 2 s, loading a model too);
-    // 20 s later the server retries it on a live worker, which resumes after the last
-    // complete segment the heartbeats reported.
+    // A worker that dies stops heartbeating (a live chunk does every few hundred ms); 20 s later
+    // the server retries the ticket on a live worker, which claims what is still missing.
     heartbeatTimeout: '20 seconds',
-    // On cancel, wait for ffmpeg to be stopped before the partial output is discarded.
+    // On cancel, wait for ffmpeg to be stopped before going on.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+    priority: { priorityKey },
   });
 }
 
@@ -58,6 +73,17 @@ function finalizeActivities(durationSeconds: number) {
     retry: { initialInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
   });
 }
+
+/** The longest run of content one claim takes: how long a slot may stay away from a new viewer's part of the title. */
+const MAX_CHUNK_SECONDS = 60;
+/** A viewer with this much made ahead of them can lend their slot to a viewer who waits. */
+const COMFORT_SECONDS = 20;
+/** A viewer not heard of for this long has stopped watching. */
+const VIEWER_TTL_MS = 120_000;
+/** A ticket waiting this long for a slot while a viewer waits takes one (a chunk that serves nobody stops). */
+const PREEMPT_AFTER_MS = 300;
+/** The window of the title's recent making rate. */
+const RATE_WINDOW_MS = 30_000;
 
 export interface UpscaleTitleResult {
   titleKey: string;
@@ -83,39 +109,214 @@ function failureType(err: unknown): string | undefined {
   return undefined;
 }
 
+/** A chunk being made: its claim, where it is, and its own rate control. */
+interface Chunk {
+  fromSegment: number;
+  nextSegment: number;
+  endSegment: number;
+  model: ModelId | null;
+  rateControl?: RateControlState;
+  reported: number;
+}
+
+interface Ticket {
+  claimed: boolean;
+  scheduledAt: number;
+  scope: CancellationScope;
+  done: Promise<void>;
+}
+
+interface Viewer {
+  segment: number;
+  at: number;
+  waiting: boolean;
+}
+
 export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTitleResult> {
   const status: UpscaleStatus = { state: 'queued', titleKey: input.titleKey, modelChanges: [], hlsRemoved: false };
-  setHandler(statusQuery, () => status);
-  setHandler(progressSignal, (progress) => {
-    status.progress = progress;
+
+  let grid: Grid | undefined;
+  let made: boolean[] = [];
+  let madeCount = 0;
+  let contentMade = 0;
+  let streamStartedAt = 0;
+  let firstSegmentSeconds: number | undefined;
+  const recent: { at: number; seconds: number }[] = [];
+  const chunks = new Map<string, Chunk>();
+  const tickets = new Map<string, Ticket>();
+  const viewers = new Map<string, Viewer>();
+  const pendingViewers: ViewerPosition[] = input.viewer ? [input.viewer] : [];
+  let ticketCount = 0;
+  let chunkFailure: unknown;
+  /** Something the loop decides on changed. */
+  let dirty = false;
+
+  const activeHeads = (): PlayHead[] => {
+    const now = Date.now();
+    return [...viewers].filter(([, v]) => now - v.at < VIEWER_TTL_MS).map(([id, v]) => ({ id, segment: v.segment, at: v.at, urgent: v.waiting }));
+  };
+  const work = (): TitleWork => ({
+    segmentCount: grid?.segmentCount ?? 0,
+    made,
+    chunks: [...chunks].map(([id, c]) => ({ id, nextSegment: c.nextSegment, endSegment: c.endSegment })),
+    heads: activeHeads(),
+  });
+  const schedulerSettings = (g: Grid): SchedulerSettings => ({
+    maxChunkSegments: Math.max(1, Math.ceil(MAX_CHUNK_SECONDS / g.segmentSeconds)),
+    lookAheadSegments: input.settings.lookAheadSegments > 0 ? input.settings.lookAheadSegments : g.segmentCount,
+    coverSegments: 1,
+    comfortSegments: Math.max(2, Math.ceil(COMFORT_SECONDS / g.segmentSeconds)),
   });
 
-  let rateControl: RateControlState | undefined;
+  const progress = (): StreamProgress | undefined => {
+    if (!grid) return undefined;
+    const now = Date.now();
+    while (recent.length > 0 && now - recent[0]!.at > RATE_WINDOW_MS) recent.shift();
+    const windowSeconds = Math.max(0.001, (now - Math.max(streamStartedAt, now - RATE_WINDOW_MS)) / 1000);
+    const rate = recent.reduce((sum, r) => sum + r.seconds, 0) / windowSeconds;
+    return {
+      frames: Math.round(contentMade * grid.fps),
+      segments: madeCount,
+      contentSeconds: contentMade,
+      durationSeconds: grid.durationSeconds,
+      rate,
+      fps: rate * grid.fps,
+      ...(firstSegmentSeconds !== undefined ? { firstSegmentSeconds } : {}),
+    };
+  };
+
+  setHandler(statusQuery, (): UpscaleStatus => {
+    if (!grid) return status;
+    return {
+      ...status,
+      progress: progress(),
+      segmentCount: grid.segmentCount,
+      ready: madeRanges(grid, made),
+      viewers: activeHeads().map((h) => ({ viewer: h.id, segment: h.segment, waiting: h.urgent })),
+      chunks: [...chunks].map(([ticket, c]): ChunkView => ({ ticket, fromSegment: c.fromSegment, nextSegment: c.nextSegment, endSegment: c.endSegment, model: c.model })),
+    };
+  });
+
+  const applyViewer = (g: Grid, position: ViewerPosition) => {
+    const segment = position.segment !== undefined
+      ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
+      : segmentIndexAt(g, position.seconds ?? 0);
+    viewers.set(position.viewer, { segment, at: Date.now(), waiting: position.waiting && !made[segment] });
+    dirty = true;
+  };
+  setHandler(viewerSignal, (position) => {
+    if (grid) applyViewer(grid, position);
+    else pendingViewers.push(position);
+  });
+
   setHandler(
-    segmentDoneUpdate,
-    async (segment) => {
-      const { state, change } = observeSegment(rateControl!, segment, status.plan!.ladder, input.settings);
-      rateControl = state;
-      if (change) {
-        status.model = change.toModel;
-        status.modelChanges.push(change);
-        await jobs.recordModelChange(change);
+    claimChunkUpdate,
+    (ticket) => {
+      const g = grid!;
+      const waiting = tickets.get(ticket);
+      if (!waiting) return null; // no longer wanted (cancelled, or the title is made)
+      waiting.claimed = true;
+      chunks.delete(ticket); // a retried ticket: what its earlier attempt claimed is claimable again
+      dirty = true;
+      const claim = claimRange(work(), schedulerSettings(g));
+      if (!claim) return null;
+      for (const { chunkId, endSegment } of claim.shorten) {
+        const other = chunks.get(chunkId);
+        if (other) other.endSegment = Math.min(other.endSegment, endSegment);
       }
-      return rateControl.model;
+      const model = status.model ?? null;
+      chunks.set(ticket, {
+        fromSegment: claim.fromSegment,
+        nextSegment: claim.fromSegment,
+        endSegment: claim.endSegment,
+        model,
+        ...(model ? { rateControl: initialRateControl(model) } : {}),
+        reported: 0,
+      });
+      return { fromSegment: claim.fromSegment, endSegment: claim.endSegment, model };
     },
     {
-      validator: (_segment: SegmentReport) => {
-        if (!rateControl) throw new Error('this title is not being upscaled by a model');
+      validator: (_ticket: string) => {
+        if (!grid) throw new Error('the title has no grid yet');
       },
     },
   );
 
-  const work = new CancellationScope();
-  setHandler(cancelSignal, () => work.cancel());
+  setHandler(
+    segmentMadeUpdate,
+    async (report) => {
+      const g = grid!;
+      if (!made[report.index]) {
+        made[report.index] = true;
+        madeCount += 1;
+        const seconds = segmentDurationSeconds(g, report.index);
+        contentMade += seconds;
+        recent.push({ at: Date.now(), seconds });
+        firstSegmentSeconds ??= (Date.now() - streamStartedAt) / 1000;
+      }
+      for (const viewer of viewers.values()) if (viewer.segment === report.index) viewer.waiting = false;
+      dirty = true;
+      const chunk = chunks.get(report.ticket);
+      if (!chunk) return { endSegment: report.index + 1, model: report.model };
+      chunk.nextSegment = Math.max(chunk.nextSegment, report.index + 1);
+      chunk.reported += 1;
+      // A chunk's first segment carries its start-up (ffmpeg, a model's first frames): not a rate.
+      if (chunk.rateControl && report.model && chunk.reported > 1) {
+        const { state, change } = observeSegment(chunk.rateControl, { ...report, model: report.model }, status.plan!.ladder, input.settings);
+        chunk.rateControl = state;
+        chunk.model = state.model;
+        if (change) {
+          status.model = change.toModel;
+          status.modelChanges.push(change);
+          await jobs.recordModelChange(change);
+        }
+      }
+      return { endSegment: chunk.endSegment, model: chunk.model };
+    },
+    {
+      validator: (report) => {
+        if (!grid || !Number.isInteger(report.index) || report.index < 0 || report.index >= grid.segmentCount) {
+          throw new Error(`segment ${report.index} is outside the title's grid`);
+        }
+      },
+    },
+  );
+
+  const work_ = new CancellationScope();
+  setHandler(cancelSignal, () => work_.cancel());
+
+  /** Puts a ticket in the gpu queue; the slot that starts it claims its range. */
+  const launchTicket = (g: Grid, plan: NonNullable<UpscaleStatus['plan']>) => {
+    ticketCount += 1;
+    const ticket = `chunk-${ticketCount}`;
+    const scope = new CancellationScope();
+    const priority = activeHeads().length > 0 ? VIEWER_PRIORITY : REST_PRIORITY;
+    const done = scope
+      .run(() => chunkActivities(g.durationSeconds, priority).makeChunk({ titleKey: input.titleKey, sourcePath: input.sourcePath, plan, ticket }))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (!isCancellation(err)) chunkFailure ??= err;
+        },
+      )
+      .finally(() => {
+        tickets.delete(ticket);
+        chunks.delete(ticket);
+        dirty = true;
+      });
+    tickets.set(ticket, { claimed: false, scheduledAt: Date.now(), scope, done });
+  };
+
+  /** Stops every chunk (each keeps what it made) and waits until they have stopped. */
+  const stopAllChunks = async () => {
+    const all = [...tickets.values()];
+    for (const t of all) t.scope.cancel();
+    await Promise.all(all.map((t) => t.done));
+  };
 
   let finalFile: string;
   try {
-    finalFile = await work.run(async () => {
+    finalFile = await work_.run(async () => {
       await jobs.registerJob({ titleKey: input.titleKey, sourcePath: input.sourcePath, name: input.name });
       status.state = 'probing';
       const source = await media.probeSource({ sourcePath: input.sourcePath });
@@ -123,26 +324,58 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
 
       const plan = planStream(source, input.settings);
       status.plan = plan;
-      if (plan.upscaler !== 'lanczos') {
-        status.model = plan.upscaler;
-        rateControl = initialRateControl(plan.upscaler);
-      }
+      if (plan.upscaler !== 'lanczos') status.model = plan.upscaler;
+      const g = gridOf(plan);
+      const published = await media.publishPlaylist({ titleKey: input.titleKey, plan });
+      made = published.made;
+      madeCount = made.filter(Boolean).length;
+      contentMade = made.reduce((sum, isMade, i) => sum + (isMade ? segmentDurationSeconds(g, i) : 0), 0);
+      grid = g;
+      for (const position of pendingViewers.splice(0)) applyViewer(g, position);
       status.state = 'streaming';
       await jobs.recordJob({
         state: 'streaming',
         plan,
-        message: `plan: ${plan.upscaler} x${plan.scaleFactor} → ${plan.outputWidth}x${plan.outputHeight}, ${plan.encoder} ${plan.preset} crf ${plan.crf}, segments ${plan.firstSegmentSeconds}+${plan.segmentSeconds} s`,
+        message: `plan: ${plan.upscaler} x${plan.scaleFactor} → ${plan.outputWidth}x${plan.outputHeight}, ${plan.encoder} ${plan.preset} crf ${plan.crf}, ${g.segmentCount} segments of ${plan.segmentSeconds} s${madeCount > 0 ? ` (${madeCount} made by an earlier run)` : ''}`,
       });
-      const streamed = await gpuActivities(source.durationSeconds).streamTitle({
-        titleKey: input.titleKey,
-        sourcePath: input.sourcePath,
-        plan,
-      });
-      status.progress = streamed;
+      streamStartedAt = Date.now();
+
+      const settings = schedulerSettings(g);
+      try {
+        while (!allMade({ segmentCount: g.segmentCount, made })) {
+          if (chunkFailure !== undefined) throw chunkFailure;
+          const current = work();
+          let waitingTicket = [...tickets.values()].find((t) => !t.claimed);
+          if (!waitingTicket && claimRange(current, settings) !== undefined) {
+            launchTicket(g, plan);
+            waitingTicket = [...tickets.values()].find((t) => !t.claimed);
+          }
+          let wakeInMs: number | undefined;
+          if (waitingTicket && needsSlotNow(current, settings)) {
+            const dueInMs = waitingTicket.scheduledAt + PREEMPT_AFTER_MS - Date.now();
+            const victim = chooseVictim(current, settings);
+            if (dueInMs > 0) wakeInMs = dueInMs;
+            else if (victim?.when === 'now') tickets.get(victim.chunk.id)?.scope.cancel();
+            else if (victim) {
+              // Lent at its next boundary: it learns so in the answer to its next segment.
+              const lent = chunks.get(victim.chunk.id);
+              if (lent) lent.endSegment = Math.min(lent.endSegment, lent.nextSegment + 1);
+            }
+          }
+          dirty = false;
+          if (wakeInMs === undefined) await condition(() => dirty);
+          else await condition(() => dirty, wakeInMs);
+        }
+      } finally {
+        // Made (or failed): tickets still waiting for a slot, or finishing a race for the
+        // last segments, are not needed any more.
+        await CancellationScope.nonCancellable(stopAllChunks);
+      }
+      if (chunkFailure !== undefined) throw chunkFailure;
 
       status.state = 'finalizing';
       await jobs.recordJob({ state: 'finalizing', message: 'joining the segments into the final file' });
-      const final = await finalizeActivities(source.durationSeconds).finalizeTitle({ titleKey: input.titleKey, source, plan });
+      const final = await finalizeActivities(source.durationSeconds).finalizeTitle({ titleKey: input.titleKey, sourcePath: input.sourcePath, source, plan });
       status.state = 'complete';
       return final.finalFile;
     });
@@ -172,13 +405,13 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   await sleep(input.settings.hlsRetentionMs);
   await media.removeHlsFolder({ titleKey: input.titleKey });
   status.hlsRemoved = true;
-  const progress = status.progress;
+  const final = progress();
   return {
     titleKey: input.titleKey,
     finalFile,
-    segments: progress?.segments ?? 0,
-    rate: progress?.rate ?? 0,
-    fps: progress?.fps ?? 0,
+    segments: final?.segments ?? 0,
+    rate: final?.rate ?? 0,
+    fps: final?.fps ?? 0,
   };
 }
 

@@ -21,13 +21,14 @@ export function initialRateControl(model: ModelId): RateControlState {
 
 export function observeSegment(
   state: RateControlState,
-  segment: SegmentReport,
+  segment: Pick<SegmentReport, 'index' | 'rate'> & { model: ModelId },
   ladder: readonly ModelId[],
   settings: Pick<UpscaleSettings, 'slowSegmentsBeforeStepDown' | 'stepDownBelowRate'>,
 ): { state: RateControlState; change?: ModelChange } {
-  // The first segment's wall time includes start-up (ffmpeg, model load), and segments the
-  // previous model made while the switch travelled through the pipeline say nothing about this one.
-  if (settings.slowSegmentsBeforeStepDown === 0 || segment.index === 0 || segment.model !== state.model) return { state };
+  // Segments the previous model made while the switch travelled through the pipeline say
+  // nothing about this one. (A chunk's first segment, which carries its start-up, is not
+  // reported here at all: the workflow leaves it out.)
+  if (settings.slowSegmentsBeforeStepDown === 0 || segment.model !== state.model) return { state };
   if (segment.rate >= settings.stepDownBelowRate) return { state: { ...state, slowRates: [] } };
   const slowRates = [...state.slowRates, segment.rate];
   const next = ladder[ladder.indexOf(state.model) + 1];

@@ -1,6 +1,6 @@
 import { allMade, chooseVictim, claimRange, needsSlotNow, type ChunkInFlight, type PlayHead, type TitleWork } from '../../core/chunk-scheduler';
 
-const settings = { maxChunkSegments: 10, lookAheadSegments: 30, coverSegments: 1 };
+const settings = { maxChunkSegments: 10, lookAheadSegments: 30, coverSegments: 1, comfortSegments: 8 };
 
 function work(count: number, options: { made?: number[]; chunks?: ChunkInFlight[]; heads?: PlayHead[] } = {}): TitleWork {
   const made = Array.from({ length: count }, (_, i) => options.made?.includes(i) ?? false);
@@ -64,15 +64,22 @@ describe('chunk scheduler', () => {
     expect(allMade(work(3, { made: [0, 2] }))).toBe(false);
   });
 
-  it('picks as victim the chunk farthest from every viewer, never one working ahead of a viewer', () => {
+  it('picks as victim the chunk farthest from every viewer, at once; never one close ahead of a viewer', () => {
     const w = work(200, {
       chunks: [chunk('ahead-of-viewer', 52, 60), chunk('near', 80, 90), chunk('far', 170, 180)],
       heads: [head(50, 1, false), head(120, 2)],
     });
-    expect(chooseVictim(w, { ...settings, lookAheadSegments: 20 })?.id).toBe('far');
+    expect(chooseVictim(w, { ...settings, lookAheadSegments: 20 })).toMatchObject({ chunk: { id: 'far' }, when: 'now' });
     const busy = work(200, { chunks: [chunk('a', 52, 60)], heads: [head(50, 1, false), head(120, 2)] });
     expect(chooseVictim(busy, settings)).toBeUndefined();
-    // Nobody watching: every chunk is fair game; the first farthest wins.
-    expect(chooseVictim(work(200, { chunks: [chunk('x', 5, 10)], heads: [head(100, 1)] }), settings)?.id).toBe('x');
+    expect(chooseVictim(work(200, { chunks: [chunk('x', 5, 10)], heads: [head(100, 1)] }), settings)).toMatchObject({ chunk: { id: 'x' }, when: 'now' });
+  });
+
+  it('takes a slot from a viewer with a comfortable lead, at its next boundary, for a viewer who waits', () => {
+    const w = work(200, { chunks: [chunk('a', 40, 60), chunk('b', 70, 80)], heads: [head(30, 1, false), head(65, 1, false), head(120, 2)] });
+    // a is 10 segments ahead of its viewer, b 5: a hands over.
+    expect(chooseVictim(w, settings)).toEqual({ chunk: { id: 'a', nextSegment: 40, endSegment: 60 }, when: 'boundary' });
+    const close = work(200, { chunks: [chunk('a', 35, 60)], heads: [head(30, 1, false), head(120, 2)] });
+    expect(chooseVictim(close, settings)).toBeUndefined();
   });
 });

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
     expect(config.hlsDir).toBe('/srv/upflow/.upflow/hls');
     expect(config.api).toEqual({ host: '0.0.0.0', port: 5000, apiKey: undefined, triggerRateLimit: 60 });
     expect(config.streamsPerWorker).toBe(1);
-    expect(config.hls).toEqual({ segmentSeconds: 6, firstSegmentSeconds: 1, listSize: 0, retentionMs: 24 * 3600_000 });
+    expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20 });
     expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     expect(config.streamingEnabled).toBe(false);
     expect(config.hlsBaseUrl).toBe('http://media.lan:8080/hls');
     expect(config.hlsBaseUrlFromRequest).toBe(false);
-    expect(config.hls).toEqual({ segmentSeconds: 4, firstSegmentSeconds: 1, listSize: 10, retentionMs: 90_000 });
+    expect(config.hls).toEqual({ segmentSeconds: 4, listSize: 10, retentionMs: 90_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 3, preset: 'fast', crf: 18 });
     expect(config.mediaRoots).toEqual(['/media/films', '/media/tv']);
     expect(config.temporal.address).toBe('temporal:7233');
@@ -49,7 +49,7 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ HLS_SEGMENT_TIME: '' }, '/x').hls.segmentSeconds).toBe(6);
+    expect(loadConfig({ HLS_SEGMENT_TIME: '' }, '/x').hls.segmentSeconds).toBe(2);
   });
 
   it.each([

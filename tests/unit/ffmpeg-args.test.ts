@@ -1,9 +1,10 @@
-import { buildFrameDecodeArgs, buildFrameEncodeArgs, buildJoinSegmentsArgs, buildLanczosStreamArgs, buildProbeArgs, frameRateArg, parseProgressBlock, parseSegmentTiming, parseSourceInfo } from '../../adapters/ffmpeg';
+import { buildFrameDecodeArgs, buildFrameEncodeArgs, buildJoinSegmentsArgs, buildLanczosChunkArgs, buildProbeArgs, parseProgressBlock, parseSourceInfo } from '../../adapters/ffmpeg';
 import type { StreamPlan } from '../../common/domain';
-import { planStream, segmentBoundaries } from '../../workflows/plan';
+import { frameRateArg } from '../../core/grid';
+import { planStream } from '../../core/plan';
 
 const source = { durationSeconds: 20, fps: 25, width: 640, height: 360, videoCodec: 'h264', hasAudio: true, audioCodec: 'aac' };
-const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, segmentSeconds: 6, firstSegmentSeconds: 1, hlsRetentionMs: 1000 };
+const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, segmentSeconds: 6, hlsRetentionMs: 1000, lookAheadSegments: 0 };
 
 describe('planStream', () => {
   it('scales to even dimensions and keeps audio when the source has it', () => {
@@ -22,43 +23,35 @@ describe('planStream', () => {
 
 describe('ONNX path arguments', () => {
   const plan = planStream(source, { ...settings, aiEnabled: true, scaleFactor: 3 });
-  const options = { sourcePath: '/media/a.mkv', plan, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv' };
+  const options = { sourcePath: '/media/a.mkv', plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv' };
 
   it('decodes to planar RGB at a constant frame rate on stdout', () => {
-    const args = buildFrameDecodeArgs({ sourcePath: '/media/a.mkv', fps: 24000 / 1001 });
+    const args = buildFrameDecodeArgs({ sourcePath: '/media/a.mkv', plan: { ...plan, fps: 23.976 }, fromSegment: 0 });
     expect(args.join(' ')).toContain('-fps_mode cfr -r 24000/1001 -f rawvideo -pix_fmt gbrp pipe:1');
   });
 
   it('encodes raw frames from stdin with the source audio, resizing when the plan differs from the model', () => {
     const args = buildFrameEncodeArgs({ ...options, frameWidth: 1280, frameHeight: 720 });
-    expect(args.join(' ')).toContain('-f rawvideo -pix_fmt gbrp -s 1280x720 -framerate 25 -i pipe:0 -i /media/a.mkv -map 0:v:0 -map 1:a:0');
+    expect(args.join(' ')).toContain('-f rawvideo -pix_fmt gbrp -s 1280x720 -framerate 25 -i pipe:0 -i /media/a.mkv -map 0:v:0 -map 1:a:0 -shortest');
     expect(args[args.indexOf('-vf') + 1]).toBe('scale=1920:1080:flags=lanczos,format=yuv420p');
     const exact = buildFrameEncodeArgs({ ...options, plan: { ...plan, outputWidth: 1280, outputHeight: 720 }, frameWidth: 1280, frameHeight: 720 });
     expect(exact[exact.indexOf('-vf') + 1]).toBe('format=yuv420p');
   });
 
-  it('resumes at a boundary: both processes seek there, timestamps go on from it, files are numbered on', () => {
-    const from = { seconds: 7, segment: 2 };
-    expect(buildFrameDecodeArgs({ sourcePath: '/media/a.mkv', fps: 25, from }).join(' ')).toContain('-ss 7 -i /media/a.mkv');
-    const args = buildFrameEncodeArgs({ ...options, from, frameWidth: 1280, frameHeight: 720 });
+  it('starts a chunk at its first segment: the decoder a millisecond before its first frame, the audio at it, content timestamps, files numbered on', () => {
+    // 20 s at 25 fps, 6 s segments: boundaries at 6, 12, 18 s.
+    expect(buildFrameDecodeArgs({ sourcePath: '/media/a.mkv', plan, fromSegment: 1 }).join(' ')).toContain('-ss 5.999 -i /media/a.mkv');
+    const args = buildFrameEncodeArgs({ ...options, fromSegment: 1, frameWidth: 1280, frameHeight: 720 });
     const after = (flag: string) => args[args.indexOf(flag) + 1];
-    expect(args.join(' ')).toContain('-i pipe:0 -ss 7 -i /media/a.mkv');
+    expect(args.join(' ')).toContain('-i pipe:0 -ss 6 -i /media/a.mkv');
     // Keyframes are forced at times of this encode (its frames start at 0), cuts at content times.
-    expect(after('-force_key_frames')).toBe('6,12');
-    expect(after('-segment_times')).toBe('13,19');
-    expect(after('-output_ts_offset')).toBe('7');
-    expect(after('-segment_start_number')).toBe('2');
-    const last = buildFrameEncodeArgs({ ...options, from: { seconds: 19, segment: 4 }, frameWidth: 1280, frameHeight: 720 });
+    expect(after('-force_key_frames')).toBe('5.999,11.999');
+    expect(after('-segment_times')).toBe('11.999,17.999');
+    expect(after('-output_ts_offset')).toBe('6');
+    expect(after('-segment_start_number')).toBe('1');
+    const last = buildFrameEncodeArgs({ ...options, fromSegment: 3, frameWidth: 1280, frameHeight: 720 });
     expect(last).not.toContain('-force_key_frames');
     expect(last).not.toContain('-segment_times');
-  });
-
-  it('resumes the audio at its own point, timed against the boundary', () => {
-    const args = buildFrameEncodeArgs({ ...options, from: { seconds: 7, segment: 2, audioSeconds: 6.957333 }, frameWidth: 1280, frameHeight: 720 });
-    expect(args.join(' ')).toContain('-i pipe:0 -ss 6.957333 -i /media/a.mkv -map 0:v:0 -map 1:a:0');
-    expect(args[args.indexOf('-af') + 1]).toBe('asetpts=PTS+-0.042667/TB');
-    const lanczos = buildLanczosStreamArgs({ ...options, plan: { ...plan, upscaler: 'lanczos' }, from: { seconds: 7, segment: 2, audioSeconds: 6.957333 } });
-    expect(lanczos.join(' ')).toContain('-ss 7 -i /media/a.mkv -ss 6.957333 -i /media/a.mkv -map 0:v:0 -map 1:a:0');
   });
 
   it('writes NTSC rates exactly', () => {
@@ -67,21 +60,12 @@ describe('ONNX path arguments', () => {
   });
 });
 
-describe('segmentBoundaries', () => {
-  it('cuts a short first segment, then every segmentSeconds', () => {
-    expect(segmentBoundaries({ firstSegmentSeconds: 1, segmentSeconds: 6, durationSeconds: 20 })).toEqual([1, 7, 13, 19]);
-  });
-  it('never cuts at or past the end', () => {
-    expect(segmentBoundaries({ firstSegmentSeconds: 1, segmentSeconds: 6, durationSeconds: 19 })).toEqual([1, 7, 13]);
-    expect(segmentBoundaries({ firstSegmentSeconds: 1, segmentSeconds: 6, durationSeconds: 0.5 })).toEqual([]);
-  });
-});
-
-describe('buildLanczosStreamArgs', () => {
+describe('buildLanczosChunkArgs', () => {
   const plan: StreamPlan = planStream(source, settings);
-  const args = buildLanczosStreamArgs({
+  const args = buildLanczosChunkArgs({
     sourcePath: '/media/a film.mkv',
     plan,
+    fromSegment: 0,
     segmentPattern: 'seg%05d.ts',
     segmentList: 'segments.csv',
   });
@@ -91,9 +75,18 @@ describe('buildLanczosStreamArgs', () => {
     expect(after('-vf')).toBe('scale=1280:720:flags=lanczos,format=yuv420p');
     expect(after('-i')).toBe('/media/a film.mkv');
   });
-  it('forces keyframes exactly on the segment cuts', () => {
-    expect(after('-force_key_frames')).toBe('1,7,13,19');
-    expect(after('-segment_times')).toBe('1,7,13,19');
+  it('forces keyframes on the grid cuts, a millisecond before each boundary frame', () => {
+    expect(after('-force_key_frames')).toBe('5.999,11.999,17.999');
+    expect(after('-segment_times')).toBe('5.999,11.999,17.999');
+  });
+  it('starts mid-title with the seek as the zero of the encode, and keeps content time', () => {
+    const mid = buildLanczosChunkArgs({ sourcePath: '/a', plan, fromSegment: 2, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
+    const at = (flag: string) => mid[mid.indexOf(flag) + 1];
+    expect(mid.slice(mid.indexOf('-ss'), mid.indexOf('-ss') + 4)).toEqual(['-ss', '11.999', '-i', '/a']);
+    expect(at('-output_ts_offset')).toBe('11.999');
+    expect(at('-force_key_frames')).toBe('6');
+    expect(at('-segment_times')).toBe('17.999');
+    expect(at('-segment_start_number')).toBe('2');
   });
   it('encodes into MPEG-TS segments listed in a CSV, SPS/PPS in each, audio as AAC', () => {
     expect(after('-f')).toBe('segment');
@@ -111,7 +104,7 @@ describe('buildLanczosStreamArgs', () => {
     expect(args).not.toContain('-output_ts_offset');
   });
   it('maps no audio for a silent source', () => {
-    const silent = buildLanczosStreamArgs({ sourcePath: '/a', plan: { ...plan, keepAudio: false }, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
+    const silent = buildLanczosChunkArgs({ sourcePath: '/a', plan: { ...plan, keepAudio: false }, fromSegment: 0, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
     expect(silent).not.toContain('0:a:0');
     expect(silent).not.toContain('-c:a');
   });
@@ -125,13 +118,13 @@ describe('HDR sources', () => {
   it('are tone-mapped to SDR BT.709 before scaling or the model, and tagged so', () => {
     expect(hdrPlan.toneMap).toBe(true);
     expect(planStream(source, settings).toneMap).toBe(false);
-    const lanczos = buildLanczosStreamArgs({ sourcePath: '/a', plan: hdrPlan, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
+    const lanczos = buildLanczosChunkArgs({ sourcePath: '/a', plan: hdrPlan, fromSegment: 0, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
     expect(lanczos[lanczos.indexOf('-vf') + 1]).toMatch(/^zscale=t=linear.*tonemap=tonemap=hable.*zscale=t=bt709:m=bt709:r=tv,format=yuv420p,scale=1280:720:flags=lanczos/);
     expect(lanczos.join(' ')).toContain('-color_primaries bt709 -color_trc bt709 -colorspace bt709');
-    const decode = buildFrameDecodeArgs({ sourcePath: '/a', fps: 25, toneMap: true });
+    const decode = buildFrameDecodeArgs({ sourcePath: '/a', plan: hdrPlan, fromSegment: 0 });
     expect(decode[decode.indexOf('-vf') + 1]).toContain('tonemap=tonemap=hable');
-    expect(buildFrameDecodeArgs({ sourcePath: '/a', fps: 25 })).not.toContain('-vf');
-    const plain = buildLanczosStreamArgs({ sourcePath: '/a', plan: planStream(source, settings), segmentPattern: 's%d.ts', segmentList: 'l.csv' });
+    expect(buildFrameDecodeArgs({ sourcePath: '/a', plan: planStream(source, settings), fromSegment: 0 })).not.toContain('-vf');
+    const plain = buildLanczosChunkArgs({ sourcePath: '/a', plan: planStream(source, settings), fromSegment: 0, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
     expect(plain).not.toContain('-color_trc');
   });
   it('are recognised by their transfer: PQ and HLG', () => {
@@ -140,27 +133,11 @@ describe('HDR sources', () => {
   });
 });
 
-describe('parseSegmentTiming', () => {
-  it('reads where the picture starts and the audio ends', () => {
-    const packets = [
-      { codec_type: 'video', pts_time: '3.480000', duration_time: '0.040000' },
-      { codec_type: 'video', pts_time: '3.400000', duration_time: '0.040000' },
-      { codec_type: 'audio', pts_time: '3.320000', duration_time: '0.021333' },
-      { codec_type: 'audio', pts_time: '9.314667', duration_time: '0.021333' },
-    ];
-    const timing = parseSegmentTiming({ packets });
-    expect(timing.firstVideoSeconds).toBe(3.4);
-    expect(timing.audioEndSeconds).toBeCloseTo(9.336, 6);
-    expect(timing.audioFrameSeconds).toBeCloseTo(0.021333, 6);
-    expect(parseSegmentTiming({ packets: packets.slice(0, 2) })).toEqual({ firstVideoSeconds: 3.4 });
-    expect(() => parseSegmentTiming({ packets: [] })).toThrow(/no video/);
-  });
-});
-
 describe('buildJoinSegmentsArgs', () => {
-  it('remuxes the listed segments into Matroska without re-encoding', () => {
-    expect(buildJoinSegmentsArgs({ listFile: '/h/t/final-segments.txt', output: '/out/t.partial.mkv' }).join(' '))
-      .toContain('-i concatf:/h/t/final-segments.txt -map 0 -c copy -f matroska /out/t.partial.mkv');
+  it('remuxes the segments into Matroska without re-encoding, with every audio track of the source copied', () => {
+    expect(buildJoinSegmentsArgs({ listFile: '/h/t/.final-segments.txt', sourcePath: '/m/a.mkv', withAudio: true, output: '/out/t.partial.mkv' }).join(' '))
+      .toContain('-i concatf:/h/t/.final-segments.txt -i /m/a.mkv -map 0:v:0 -map 1:a -c copy -f matroska /out/t.partial.mkv');
+    expect(buildJoinSegmentsArgs({ listFile: '/l', sourcePath: '/m/a.mkv', withAudio: false, output: '/o' }).join(' ')).toContain('-i concatf:/l -map 0:v:0 -c copy');
   });
 });
 

@@ -1,13 +1,14 @@
 import type { SegmentReport } from '../../common/domain';
 import { stepDownLadder, type ModelId } from '../../common/models';
-import { ModelSchedule } from '../../activities/model-schedule';
+import { planGrid } from '../../core/grid';
+import { ModelSchedule } from '../../core/model-schedule';
 import { initialRateControl, observeSegment, type RateControlState } from '../../workflows/rate-control';
 
 const ladder = stepDownLadder('anime4k-l-rl');
 const settings = { slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 };
 
-function segment(index: number, rate: number, model: ModelId): SegmentReport {
-  return { index, durationSeconds: 2, wallSeconds: 2 / rate, rate, model };
+function segment(index: number, rate: number, model: ModelId): SegmentReport & { model: ModelId } {
+  return { ticket: 'chunk-1', index, durationSeconds: 2, wallSeconds: 2 / rate, rate, model };
 }
 
 describe('rate control (workflow side)', () => {
@@ -33,9 +34,8 @@ describe('rate control (workflow side)', () => {
     expect(state.slowRates).toEqual([0.5]);
   });
 
-  it('ignores the first segment (start-up) and segments the previous model made', () => {
+  it('ignores segments the previous model made', () => {
     let state = initialRateControl('anime4k-m-rl');
-    state = observeSegment(state, segment(0, 0.1, 'anime4k-m-rl'), ladder, settings).state;
     state = observeSegment(state, segment(1, 0.1, 'anime4k-l-rl'), ladder, settings).state;
     expect(state.slowRates).toEqual([]);
   });
@@ -57,37 +57,39 @@ describe('rate control (workflow side)', () => {
 });
 
 describe('model schedule (activity side)', () => {
-  // 24 fps, segments cut at 1 s, 3 s, 5 s: segments start at frames 0, 24, 72, 120.
-  const boundaries = [1, 3, 5];
+  // 24 fps, 2 s segments: the title's segments start at frames 0, 48, 96, 144; a chunk from segment 1
+  // counts its frames from 48, so its segments 1, 2, 3 start at its frames 0, 48, 96.
+  const grid = planGrid({ durationSeconds: 8, fps: 24, segmentSeconds: 2 });
 
   it('switches at the first segment boundary the model stage has not reached', () => {
-    const schedule = new ModelSchedule('anime4k-m-rl', boundaries, 24);
+    const schedule = new ModelSchedule('anime4k-m-rl', grid, 1);
     for (let i = 0; i <= 30; i++) expect(schedule.modelFor(i)).toBe('anime4k-m-rl');
-    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 2, fromFrame: 72 });
-    expect(schedule.modelFor(71)).toBe('anime4k-m-rl');
-    expect(schedule.modelFor(72)).toBe('anime4k-s-rl');
+    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 2, fromFrame: 48 });
+    expect(schedule.modelFor(47)).toBe('anime4k-m-rl');
+    expect(schedule.modelFor(48)).toBe('anime4k-s-rl');
     expect(schedule.modelOfSegment(1)).toBe('anime4k-m-rl');
     expect(schedule.modelOfSegment(2)).toBe('anime4k-s-rl');
     expect(schedule.modelOfSegment(3)).toBe('anime4k-s-rl');
   });
 
   it('never changes a frame already taken, and ignores a request for the current model', () => {
-    const schedule = new ModelSchedule('anime4k-m-rl', boundaries, 24);
-    schedule.modelFor(72);
+    const schedule = new ModelSchedule('anime4k-m-rl', grid, 1);
+    schedule.modelFor(48);
     expect(schedule.request('anime4k-m-rl')).toBeUndefined();
-    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 3, fromFrame: 120 });
-    expect(schedule.modelFor(100)).toBe('anime4k-m-rl');
+    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 3, fromFrame: 96 });
+    expect(schedule.modelFor(60)).toBe('anime4k-m-rl');
   });
 
   it('cannot switch once the last segment has begun', () => {
-    const schedule = new ModelSchedule('anime4k-m-rl', boundaries, 24);
-    schedule.modelFor(121);
+    const schedule = new ModelSchedule('anime4k-m-rl', grid, 1);
+    schedule.modelFor(97);
     expect(schedule.request('anime4k-s-rl')).toBeUndefined();
     expect(schedule.current).toBe('anime4k-m-rl');
   });
 
   it('puts boundaries on the first frame at or after the cut time for fractional rates', () => {
-    const schedule = new ModelSchedule('anime4k-m-rl', [1], 24000 / 1001);
+    const ntsc = planGrid({ durationSeconds: 8, fps: 23.976, segmentSeconds: 1 });
+    const schedule = new ModelSchedule('anime4k-m-rl', ntsc, 0);
     schedule.modelFor(0);
     expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 1, fromFrame: 24 });
   });

@@ -1,10 +1,11 @@
 /**
- * Which model upscales which frame, for one stream. Rate control asks for a new model; the
- * switch happens at the first segment boundary the model stage has not reached, so every
- * segment is made by one model and the encoder, which never stops, leaves no gap or duplicate.
+ * Which model upscales which frame of one chunk. Rate control asks for a new model; the switch
+ * happens at the first segment boundary the model stage has not reached, so every segment is
+ * made by one model and the encoder, which never stops, leaves no gap or duplicate. Frames are
+ * counted from the chunk's first; segments are the title's (grid) indexes.
  */
 import type { ModelId } from '../common/models';
-import { frameAt } from '../workflows/plan';
+import { segmentStartFrame, type Grid } from './grid';
 
 interface ModelSwitch {
   fromFrame: number;
@@ -16,26 +17,20 @@ export class ModelSchedule {
   private readonly switches: ModelSwitch[];
   /** The highest frame index a model has been asked for: frames up to it are taken. */
   private highestFrameAsked = -1;
-  /** The first frame of each segment: 0, then each keyframe boundary. */
+  /** The chunk's frame where each of the title's segments from `fromSegment` on starts. */
   private readonly segmentStartFrames: number[];
 
-  /**
-   * `boundarySeconds`: the segment cut times (the encoder forces a keyframe on the first frame
-   * at or after each); `fps`: the decoder's constant frame rate.
-   */
-  constructor(first: ModelId, boundarySeconds: readonly number[], fps: number) {
-    this.switches = [{ fromFrame: 0, fromSegment: 0, model: first }];
-    this.segmentStartFrames = [0, ...boundarySeconds.map((t) => frameAt(t, fps))];
+  constructor(first: ModelId, grid: Grid, private readonly fromSegment: number) {
+    const base = segmentStartFrame(grid, fromSegment);
+    this.segmentStartFrames = [];
+    for (let i = fromSegment; i < grid.segmentCount; i++) this.segmentStartFrames.push(segmentStartFrame(grid, i) - base);
+    this.switches = [{ fromFrame: 0, fromSegment, model: first }];
   }
 
-  /** The first frame of segment `index`: where an encode resuming at that segment starts. */
+  /** The chunk's frame where the title's segment `index` starts (past the last: where the last starts). */
   firstFrameOf(index: number): number {
-    return this.segmentStartFrames[Math.min(index, this.segmentStartFrames.length - 1)]!;
-  }
-
-  /** A resumed encode starts at segment `index`: earlier frames are done, so no switch can go there. */
-  resumeAt(index: number): void {
-    this.highestFrameAsked = this.firstFrameOf(index) - 1;
+    const at = Math.min(Math.max(0, index - this.fromSegment), this.segmentStartFrames.length - 1);
+    return this.segmentStartFrames[at]!;
   }
 
   /** The model for frame `index`; called in frame order, just before the frame is upscaled. */
@@ -54,9 +49,10 @@ export class ModelSchedule {
    */
   request(model: ModelId): { fromSegment: number; fromFrame: number } | undefined {
     if (model === this.current) return undefined;
-    const fromSegment = this.segmentStartFrames.findIndex((frame) => frame > this.highestFrameAsked);
-    if (fromSegment < 0) return undefined;
-    const fromFrame = this.segmentStartFrames[fromSegment]!;
+    const at = this.segmentStartFrames.findIndex((frame) => frame > this.highestFrameAsked);
+    if (at < 0) return undefined;
+    const fromSegment = this.fromSegment + at;
+    const fromFrame = this.segmentStartFrames[at]!;
     // A later request replaces an earlier one for the same boundary that has not begun.
     while (this.switches.length > 1 && this.switches[this.switches.length - 1]!.fromFrame >= fromFrame) this.switches.pop();
     if (model === this.current) return undefined;

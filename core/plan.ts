@@ -1,6 +1,7 @@
-/** The plan step: a pure, deterministic function of the probed source and the settings. */
+/** The plan step: a pure, deterministic function of the probed source and the settings, and the title's grid. */
 import type { SourceInfo, StreamPlan, UpscaleSettings } from '../common/domain';
 import { MODELS, stepDownLadder } from '../common/models';
+import { planGrid, type Grid } from './grid';
 
 /** x264 with 4:2:0 chroma needs even dimensions. */
 function even(n: number): number {
@@ -20,7 +21,6 @@ export function planStream(source: SourceInfo, settings: UpscaleSettings): Strea
     encoder: 'libx264',
     preset: settings.preset,
     crf: settings.crf,
-    firstSegmentSeconds: Math.min(settings.firstSegmentSeconds, settings.segmentSeconds),
     segmentSeconds: settings.segmentSeconds,
     durationSeconds: source.durationSeconds,
     fps: source.fps,
@@ -29,22 +29,7 @@ export function planStream(source: SourceInfo, settings: UpscaleSettings): Strea
   };
 }
 
-/**
- * Segment cut points: a short first segment, then every `segmentSeconds`. Keyframes are
- * forced on exactly these times so every segment starts with one.
- */
-export function segmentBoundaries(plan: Pick<StreamPlan, 'firstSegmentSeconds' | 'segmentSeconds' | 'durationSeconds'>): number[] {
-  const times: number[] = [];
-  for (let t = plan.firstSegmentSeconds; t < plan.durationSeconds - 0.001; t += plan.segmentSeconds) {
-    times.push(Math.round(t * 1000) / 1000);
-  }
-  return times;
-}
-
-/**
- * The first frame at or after `seconds` at a constant `fps`: where the encoder forces a
- * segment's keyframe, and where an encode that seeks to a boundary starts.
- */
-export function frameAt(seconds: number, fps: number): number {
-  return Math.ceil(seconds * fps - 1e-6);
+/** The title's grid from its plan: every step that cuts, names or lists segments uses this one. */
+export function gridOf(plan: Pick<StreamPlan, 'durationSeconds' | 'fps' | 'segmentSeconds'>): Grid {
+  return planGrid({ durationSeconds: plan.durationSeconds, fps: plan.fps, segmentSeconds: plan.segmentSeconds });
 }
