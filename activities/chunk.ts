@@ -24,7 +24,7 @@ import { HlsFolder, type ClosedSegment } from '../adapters/hls-folder';
 import { claimChunkUpdate, segmentMadeUpdate } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
-import { encodeChunkWithModels, ModelSessions } from './onnx-stream';
+import { encodeChunkWithModels, type ModelSessions } from './onnx-stream';
 
 /** How often the chunk's folder is looked at for closed segments (and a heartbeat sent). */
 const SEGMENT_POLL_MS = 100;
@@ -66,8 +66,8 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
-export function createChunkActivities({ config, store, client, logger }: ActivityDeps) {
-  const sessions = new ModelSessions(config, logger);
+/** `sessions`: the worker's loaded models (one per model, shared by its slots). */
+export function createChunkActivities({ config, store, client, logger }: ActivityDeps, sessions: ModelSessions) {
   return {
     async makeChunk(input: ChunkInput): Promise<ChunkResult> {
       const context = Context.current();

@@ -8,15 +8,17 @@ import type { ActivityDeps } from './deps';
 import { createHlsCleanupActivities } from './hls-cleanup';
 import { createJobActivities } from './jobs';
 import { createMediaActivities } from './media';
+import type { ModelSessions } from './onnx-stream';
 
 export type { ActivityDeps } from './deps';
+export { ModelSessions } from './onnx-stream';
 
 export function createMediaQueueActivities(deps: ActivityDeps) {
   return { ...createJobActivities(deps), ...createMediaActivities(deps), ...createHlsCleanupActivities(deps) };
 }
 
-export function createGpuQueueActivities(deps: ActivityDeps) {
-  return createChunkActivities(deps);
+export function createGpuQueueActivities(deps: ActivityDeps, sessions: ModelSessions) {
+  return createChunkActivities(deps, sessions);
 }
 
 export type MediaQueueActivities = ReturnType<typeof createMediaQueueActivities>;

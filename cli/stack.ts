@@ -98,6 +98,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       logger,
     });
     stops.push(() => worker.stop());
+    // Up means ready: the worker has bundled the workflows, loaded its model and polls.
+    await worker.ready;
 
     let apiUrl: string | undefined;
     if (options.api) {
@@ -112,18 +114,26 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   }
 }
 
-/** Runs `upflow worker` as a child process and starts it again if it dies unexpectedly. */
+/** How long a starting worker may take to say it is ready (bundling the workflows, loading a model). */
+const WORKER_READY_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs `upflow worker` as a child process and starts it again if it dies unexpectedly.
+ * `ready` resolves once the first one has written its ready file (cli/worker-process.ts).
+ */
 function superviseWorker(o: { env: NodeJS.ProcessEnv; logFile?: string; runDir: string; logger: Logger }) {
   let child: ManagedChild | undefined;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
+  const readyFile = path.join(o.runDir, 'worker.ready');
   const launch = () => {
     killStaleFromPidFile(o.runDir, 'worker');
+    fs.rmSync(readyFile, { force: true });
     const current = startChild({
       name: 'worker',
       command: process.execPath,
       args: [path.join(__dirname, '..', 'bin', 'upflow.js'), 'worker'],
-      env: o.env,
+      env: { ...o.env, UPFLOW_WORKER_READY_FILE: readyFile },
       // No log file: the worker logs to this terminal.
       logFile: o.logFile,
     });
@@ -136,7 +146,15 @@ function superviseWorker(o: { env: NodeJS.ProcessEnv; logFile?: string; runDir: 
     });
   };
   launch();
+  const ready = (async () => {
+    const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
+    while (!fs.existsSync(readyFile)) {
+      if (Date.now() > deadline) throw new Error(`the worker did not get ready in ${WORKER_READY_TIMEOUT_MS / 1000} s (see its log above)`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
   return {
+    ready,
     async stop() {
       stopping = true;
       clearTimeout(restartTimer);

@@ -1,4 +1,5 @@
 /** `upflow worker`: one worker process, connected to the stack named by its environment. */
+import fs from 'node:fs';
 import type { Config } from '../common/config';
 import type { Logger } from '../adapters/logger';
 import { createPool, UpflowStore } from '../adapters/postgres';
@@ -17,6 +18,9 @@ export async function runWorkerProcess(config: Config, logger: Logger): Promise<
   const connection = await connectWorkerConnection(address);
   const workers = await startWorkers({ config, connection, client, store: new UpflowStore(pool), logger });
   logger.info({ queues: ['media', 'gpu'] }, 'worker ready');
+  // `upflow up` says it is up once this file is there.
+  const readyFile = process.env.UPFLOW_WORKER_READY_FILE;
+  if (readyFile) fs.writeFileSync(readyFile, String(process.pid));
   const shutdown = () => void workers.shutdown();
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

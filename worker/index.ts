@@ -5,7 +5,7 @@
  */
 import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createGpuQueueActivities, createMediaQueueActivities } from '../activities';
+import { createGpuQueueActivities, createMediaQueueActivities, ModelSessions } from '../activities';
 import type { Config } from '../common/config';
 import { TASK_QUEUES } from '../common/domain';
 import type { Logger } from '../adapters/logger';
@@ -48,6 +48,12 @@ export interface RunningWorkers {
 
 export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const activityDeps = { config: deps.config, store: deps.store, client: deps.client, logger: deps.logger };
+  const sessions = new ModelSessions(deps.config, deps.logger);
+  // Loaded before the worker says it is ready: the first title starts as fast as the next.
+  // One that cannot load is reported, and fails the titles that need it, not the worker.
+  if (deps.config.upscale.aiEnabled) {
+    await sessions.get(deps.config.upscale.model).catch((err: Error) => deps.logger.warn({ err: err.message }, 'the configured model could not be loaded'));
+  }
   const namespace = deps.config.temporal.namespace;
   const media = await Worker.create({
     connection: deps.connection,
@@ -60,7 +66,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     connection: deps.connection,
     namespace,
     taskQueue: TASK_QUEUES.gpu,
-    activities: createGpuQueueActivities(activityDeps),
+    activities: createGpuQueueActivities(activityDeps, sessions),
     // UPFLOW_GPU_CONCURRENCY streams at once (default 1: one encode already uses a GPU or every
     // core); further streams wait in Temporal's task queue for a free slot.
     maxConcurrentActivityTaskExecutions: deps.config.streamsPerWorker,
