@@ -135,6 +135,8 @@ export interface JobRecord {
    * guarantee of who starts next. Null otherwise.
    */
   queuePosition: number | null;
+  /** Runs of made segments as content time, e.g. `[[0, 120], [2700, 2760]]` (seconds); chunks make them in any order. */
+  ready: [number, number][];
 }
 
 interface JobRow {
@@ -165,6 +167,8 @@ interface JobRow {
   updated_at: Date;
   /** row_number() (bigint, a string in node-pg); only JOB_SELECT computes it. */
   queue_position?: string | null;
+  /** Only JOB_SELECT computes it; numeric pairs come back as strings. */
+  ready?: [string, string][] | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -198,6 +202,7 @@ function toJob(row: JobRow): JobRecord {
     finishedAt: iso(row.finished_at),
     updatedAt: row.updated_at.toISOString(),
     queuePosition: row.queue_position ? Number(row.queue_position) : null,
+    ready: (row.ready ?? []).map(([start, end]) => [Math.round(Number(start) * 1000) / 1000, Math.round(Number(end) * 1000) / 1000]),
   };
 }
 
@@ -205,7 +210,16 @@ function toJob(row: JobRow): JobRecord {
 const WAITING_FOR_STREAM = `SELECT id, row_number() OVER (ORDER BY stream_queued_at, created_at, id) AS queue_position
   FROM jobs WHERE state = 'streaming' AND stream_started_at IS NULL`;
 
-const JOB_SELECT = `SELECT j.*, t.source_path, t.name, w.queue_position FROM jobs j JOIN titles t ON t.key = j.title_key
+/**
+ * A job's made segments as runs of content time ("gaps and islands": consecutive indexes share
+ * index − row_number()).
+ */
+const READY_RANGES = `SELECT json_agg(json_build_array(r.start_seconds, r.end_seconds) ORDER BY r.start_seconds) FROM (
+    SELECT min(s.start_seconds) AS start_seconds, max(s.start_seconds + s.duration_seconds) AS end_seconds
+    FROM (SELECT start_seconds, duration_seconds, index - row_number() OVER (ORDER BY index) AS island FROM segments WHERE job_id = j.id) s
+    GROUP BY s.island) r`;
+
+const JOB_SELECT = `SELECT j.*, t.source_path, t.name, w.queue_position, (${READY_RANGES}) AS ready FROM jobs j JOIN titles t ON t.key = j.title_key
   LEFT JOIN (${WAITING_FOR_STREAM}) w ON w.id = j.id`;
 
 /** Fields a job step may change; `undefined` leaves a column as it is. */

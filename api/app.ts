@@ -187,6 +187,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       status: status.state,
       hls_url: job?.hlsUrl ?? titles.hlsUrl(status.titleKey),
       segments: job?.segments ?? 0,
+      // Made parts of the title, content seconds: chunks make it where viewers are first.
+      ready: job?.ready ?? [],
       complete: status.state === 'complete',
       title_key: status.titleKey,
       job_id: job?.id ?? null,

@@ -31,6 +31,8 @@ export interface JobSummary {
   finishedAt: string | null;
   /** Waiting for a free worker: the place in line among waiting jobs (1 = next); null otherwise. */
   queuePosition?: number | null;
+  /** Made parts as content-time runs, e.g. `[[0, 120], [2700, 2760]]` (seconds). */
+  ready?: [number, number][];
 }
 
 export type Answer<T> = JsonAnswer<T>;

@@ -31,6 +31,11 @@ export function formatClock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
+/** `[[0, 120], [2700, 2760]]` → `0:00–2:00, 45:00–46:00`. */
+export function formatRanges(ranges: readonly [number, number][]): string {
+  return ranges.map(([start, end]) => `${formatClock(start)}–${formatClock(end)}`).join(', ');
+}
+
 export function formatRate(rate: number): string {
   return `${rate.toFixed(2)}x`;
 }
@@ -73,6 +78,7 @@ export class TitleRow {
   private readonly percent = span('percent');
   private readonly content = span('content');
   private readonly segments = span('segments');
+  private readonly ready = span('ready');
   private readonly rate = span('rate');
   private readonly model = span('model');
   private readonly eta = span('eta');
@@ -99,7 +105,7 @@ export class TitleRow {
     head.append(this.name, this.state);
     const facts = document.createElement('div');
     facts.className = 'facts';
-    facts.append(this.percent, this.content, this.segments, this.rate, this.model, this.eta, this.finished);
+    facts.append(this.percent, this.content, this.segments, this.ready, this.rate, this.model, this.eta, this.finished);
     const buttons = document.createElement('div');
     buttons.className = 'actions';
     buttons.append(this.playButton, this.cancelButton);
@@ -157,6 +163,9 @@ export class TitleRow {
     const duration = job.source?.durationSeconds;
     this.setText(this.content, duration && !noProgress ? `${formatClock(job.state === 'complete' ? duration : job.contentSeconds)} of ${formatClock(duration)}` : undefined);
     this.setText(this.segments, noProgress ? undefined : `${job.segments} segment${job.segments === 1 ? '' : 's'}`);
+    // Chunks make the title where viewers are first: which parts exist, while it is made.
+    const ranges = job.ready ?? [];
+    this.setText(this.ready, job.state === 'streaming' && ranges.length > 0 ? `ready ${formatRanges(ranges)}` : undefined);
 
     const streaming = job.state === 'streaming';
     const rate = job.rate && job.rate > 0 ? job.rate : undefined;
