@@ -179,6 +179,7 @@ function chunkOutputArgs(o: ChunkEncodeOptions, timing: ChunkTiming, encodeStart
     '-c:v', plan.encoder,
     '-preset', plan.preset,
     '-crf', String(plan.crf),
+    ...(plan.encoderThreads > 0 ? ['-threads', String(plan.encoderThreads)] : []),
     ...(keyframes.length ? ['-force_key_frames', keyframes.join(',')] : []),
     ...(plan.keepAudio ? ['-c:a', 'aac', '-b:a', '160k'] : []),
     // The segment muxer asks for global headers; each segment needs SPS/PPS in-band.

@@ -96,6 +96,7 @@ export function upscaleSettings(config: Config): UpscaleSettings {
     scaleFactor: config.upscale.scaleFactor,
     preset: config.upscale.preset,
     crf: config.upscale.crf,
+    encoderThreads: config.upscale.encoderThreads,
     segmentSeconds: config.hls.segmentSeconds,
     hlsRetentionMs: config.hls.retentionMs,
     lookAheadSegments: config.hls.listSize,

@@ -100,8 +100,10 @@ const envSchema = z.object({
   UPFLOW_API_KEY: z.string().min(16, 'use at least 16 characters (`openssl rand -hex 16` makes one)').optional(),
   // Triggers one client may send per minute; more are answered 429.
   UPFLOW_TRIGGER_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(60),
-  // Streams one worker process runs at once (one encode already uses a GPU or every core).
+  // Chunks one worker process makes at once (one encode already uses a GPU or every core).
   UPFLOW_GPU_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  // x264's threads per encode; 0: x264 chooses (about 1.5 per core). Set 1 with several slots on one CPU.
+  UPFLOW_ENCODER_THREADS: z.coerce.number().int().min(0).max(64).default(0),
   // A stream does not start, and stops, when less is free under the data or output folder; 0 = off.
   UPFLOW_MIN_FREE_GB: z.coerce.number().min(0).max(1_000_000).default(2),
   UPFLOW_DEMO: booleanFlag.default(true),
@@ -145,7 +147,7 @@ export interface Config {
    * a stream may go without a new segment, its workflow gone, before it counts as abandoned.
    */
   cleanup: { schedule: string; timeZone: string; abandonedAfterMs: number };
-  upscale: { aiEnabled: boolean; model: ModelId; scaleFactor: number; preset: X264Preset; crf: number };
+  upscale: { aiEnabled: boolean; model: ModelId; scaleFactor: number; preset: X264Preset; crf: number; encoderThreads: number };
   /**
    * The ONNX path: where it runs and with how many threads. Default: half the cores, because
    * the decoder and x264 need the rest; on 2 cores one onnxruntime thread gave the fastest
@@ -213,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       scaleFactor: e.SRGAN_SCALE_FACTOR,
       preset: e.SRGAN_FFMPEG_PRESET,
       crf: e.SRGAN_FFMPEG_CRF,
+      encoderThreads: e.UPFLOW_ENCODER_THREADS,
     },
     inference: {
       executionProvider: e.UPFLOW_EXECUTION_PROVIDER,

@@ -49,6 +49,8 @@ export interface StreamPlan {
   encoder: 'libx264';
   preset: string;
   crf: number;
+  /** x264's threads; 0: its own choice. */
+  encoderThreads: number;
   /** The grid's nominal segment length (core/grid.ts cuts the title on frames from it). */
   segmentSeconds: number;
   durationSeconds: number;
@@ -69,6 +71,7 @@ export interface UpscaleSettings {
   scaleFactor: number;
   preset: string;
   crf: number;
+  encoderThreads: number;
   segmentSeconds: number;
   hlsRetentionMs: number;
   /** Segments made ahead of the newest viewer before the rest of the title (0: no limit; HLS_LIST_SIZE). */

@@ -21,6 +21,7 @@ export function planStream(source: SourceInfo, settings: UpscaleSettings): Strea
     encoder: 'libx264',
     preset: settings.preset,
     crf: settings.crf,
+    encoderThreads: settings.encoderThreads,
     segmentSeconds: settings.segmentSeconds,
     durationSeconds: source.durationSeconds,
     fps: source.fps,

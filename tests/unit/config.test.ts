@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     expect(config.api).toEqual({ host: '0.0.0.0', port: 5000, apiKey: undefined, triggerRateLimit: 60 });
     expect(config.streamsPerWorker).toBe(1);
     expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000 });
-    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20 });
+    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0 });
     expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
     expect(config.hlsBaseUrlFromRequest).toBe(true);
@@ -42,7 +42,7 @@ describe('loadConfig', () => {
     expect(config.hlsBaseUrl).toBe('http://media.lan:8080/hls');
     expect(config.hlsBaseUrlFromRequest).toBe(false);
     expect(config.hls).toEqual({ segmentSeconds: 4, listSize: 10, retentionMs: 90_000 });
-    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 3, preset: 'fast', crf: 18 });
+    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 3, preset: 'fast', crf: 18, encoderThreads: 0 });
     expect(config.mediaRoots).toEqual(['/media/films', '/media/tv']);
     expect(config.temporal.address).toBe('temporal:7233');
     expect(config.databaseUrl).toBe('postgres://u:p@db/upflow');
