@@ -32,6 +32,8 @@ const SEGMENT_POLL_MS = 100;
 const DISK_CHECK_INTERVAL_MS = 2000;
 /** A workflow answer slower than this leaves the chunk going as it was. */
 const WORKFLOW_ANSWER_TIMEOUT_MS = 5000;
+/** How long a segment waits for Postgres or Temporal to come back before the chunk fails (and is retried). */
+const OUTAGE_PATIENCE_MS = 60_000;
 
 export interface ChunkInput {
   titleKey: string;
@@ -45,6 +47,10 @@ export interface ChunkResult {
   ticket: string;
   /** Undefined when nothing was left to claim. */
   claim?: ChunkClaim;
+  /** The segments it delivered, in order (the workflow may have missed a report in an outage). */
+  made: number[];
+  /** The encode ran out of source here, before the range's end: the title is shorter than it said. */
+  sourceEndsAt?: number;
   segments: number;
   contentSeconds: number;
   wallSeconds: number;
@@ -85,7 +91,7 @@ export function createChunkActivities({ config, store, client, logger }: Activit
       if (lowAtStart) throw ApplicationFailure.nonRetryable(lowAtStart.message, FailureType.DiskFull);
 
       const claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket] });
-      if (!claim) return { ticket: input.ticket, segments: 0, contentSeconds: 0, wallSeconds: 0 };
+      if (!claim) return { ticket: input.ticket, made: [], segments: 0, contentSeconds: 0, wallSeconds: 0 };
       log.info({ fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
         `making segments ${claim.fromSegment}–${claim.endSegment - 1} from ${segmentStartSeconds(grid, claim.fromSegment).toFixed(1)} s`);
       await store.updateJob(jobId, { state: 'streaming', streamStarted: true });
@@ -129,6 +135,25 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         await store.addEvent(jobId, 'model-switch', `${model} upscales from segment ${switched.fromSegment} on`, { model, ...switched });
       };
 
+      /**
+       * Waits out a short outage (Postgres or Temporal restarting) while the encode goes on:
+       * segments queue up behind this one and are delivered once it is back.
+       */
+      const patiently = async <T>(what: string, attempt: () => Promise<T>): Promise<T> => {
+        const deadline = Date.now() + OUTAGE_PATIENCE_MS;
+        for (let tries = 1; ; tries++) {
+          try {
+            return await attempt();
+          } catch (err) {
+            if (Date.now() > deadline) throw err;
+            if (tries === 1) log.warn({ err }, `${what} failed; trying again every second (the encode goes on)`);
+            context.heartbeat(heartbeat());
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
+        }
+      };
+
+      const delivered: number[] = [];
       /** One closed segment: into place, recorded, reported. Serialised by `collect`. */
       const deliver = async (segment: ClosedSegment) => {
         if (segment.index >= endSegment) return; // made past a lowered end: the other chunk makes it
@@ -141,7 +166,8 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         segmentsMade += 1;
         contentSeconds += durationSeconds;
         nextSegment = segment.index + 1;
-        await store.recordSegment(jobId, {
+        delivered.push(segment.index);
+        const record = {
           index: segment.index,
           filename: segment.filename,
           startSeconds: segmentStartSeconds(grid, segment.index),
@@ -149,23 +175,24 @@ export function createChunkActivities({ config, store, client, logger }: Activit
           bytes,
           model,
           wallSeconds,
-        }, contentSeconds / Math.max(0.001, (now - startedAt) / 1000));
+        };
+        await patiently('recording a segment', () => store.recordSegment(jobId, record, contentSeconds / Math.max(0.001, (now - startedAt) / 1000)));
         const report = { ticket: input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model };
-        try {
-          await follow(await withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [report] }), 'segment report'));
-        } catch (err) {
-          log.warn({ err, segment: segment.index }, 'the workflow did not take the segment report; going on');
-        }
+        // The workflow also learns every delivered segment from the chunk's result; a report
+        // lost to an outage only costs the orders it would have answered.
+        const orders = await patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [report] }), 'segment report'))
+          .catch((err: unknown) => log.warn({ err, segment: segment.index }, 'the workflow did not take the segment report; going on'));
+        if (orders) await follow(orders);
         context.heartbeat(heartbeat());
       };
 
-      let delivered = 0;
+      let listed = 0;
       let collecting: Promise<void> = Promise.resolve();
       const collect = (): Promise<void> => {
         collecting = collecting.then(async () => {
           const closed = await chunk.closedSegments();
-          for (const segment of closed.slice(delivered)) {
-            delivered += 1;
+          for (const segment of closed.slice(listed)) {
+            listed += 1;
             await deliver(segment);
           }
         });
@@ -184,12 +211,21 @@ export function createChunkActivities({ config, store, client, logger }: Activit
       };
 
       let collectFailed: unknown;
+      let collectBusy = false;
       const poller = setInterval(() => {
         context.heartbeat(heartbeat());
-        collect().catch((err: unknown) => {
-          collectFailed ??= err;
-          stop.abort(err);
-        });
+        // One collect at a time: a slow one (an outage) is not queued behind again and again.
+        if (collectBusy) return;
+        collectBusy = true;
+        collect().then(
+          () => {
+            collectBusy = false;
+          },
+          (err: unknown) => {
+            collectFailed ??= err;
+            stop.abort(err);
+          },
+        );
         if (Date.now() - lastDiskCheckAt > DISK_CHECK_INTERVAL_MS) checkDisk().catch((err: Error) => log.warn({ err }, 'free space check failed'));
       }, SEGMENT_POLL_MS);
 
@@ -201,6 +237,7 @@ export function createChunkActivities({ config, store, client, logger }: Activit
           encodedFrames = update.frame;
         },
       };
+      let endedBySource = true;
       try {
         if (!schedule) {
           await encodeLanczosChunk(outputs, run);
@@ -208,14 +245,19 @@ export function createChunkActivities({ config, store, client, logger }: Activit
           await encodeChunkWithModels({ ...outputs, sessions, modelFor: (index) => schedule.modelFor(index), frameLimit }, run);
         }
       } catch (err) {
+        endedBySource = false;
         if (diskGuard.signal.aborted) {
+          await settle();
           throw ApplicationFailure.nonRetryable((diskGuard.signal.reason as LowDisk).message, FailureType.DiskFull);
         }
         if (context.cancellationSignal.aborted) {
-          await chunk.close();
+          await settle();
           throw context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('chunk cancelled');
         }
-        if (!stop.signal.aborted || collectFailed) throw collectFailed ?? err;
+        if (!stop.signal.aborted || collectFailed) {
+          await settle();
+          throw collectFailed ?? err;
+        }
         // Stopped at its end: the segments closed so far are delivered below.
       } finally {
         clearInterval(poller);
@@ -224,7 +266,15 @@ export function createChunkActivities({ config, store, client, logger }: Activit
       await chunk.close();
       const wallSeconds = (Date.now() - startedAt) / 1000;
       log.info({ segments: segmentsMade, contentSeconds, wallSeconds }, `chunk done: ${segmentsMade} segments, ${(contentSeconds / wallSeconds).toFixed(2)}x real time`);
-      return { ticket: input.ticket, claim, segments: segmentsMade, contentSeconds, wallSeconds };
+      // The encode ran out of source before its range's end: nothing more can be made there.
+      const sourceEndsAt = endedBySource && nextSegment < Math.min(endSegment, grid.segmentCount) ? nextSegment : undefined;
+      return { ticket: input.ticket, claim, made: delivered, segments: segmentsMade, contentSeconds, wallSeconds, ...(sourceEndsAt !== undefined ? { sourceEndsAt } : {}) };
+
+      /** Lets a delivery in progress finish (its file moved, recorded), then removes the chunk's folder. */
+      async function settle(): Promise<void> {
+        await collecting.catch(() => undefined);
+        await chunk.close();
+      }
     },
   };
 }

@@ -22,10 +22,10 @@ import {
 } from '@temporalio/workflow';
 import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
 import { TASK_QUEUES, type ChunkView, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../common/domain';
-import { NON_RETRYABLE_FAILURE_TYPES } from '../common/errors';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../common/errors';
 import type { ModelId } from '../common/models';
 import { allMade, chooseVictim, claimRange, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
-import { madeRanges, segmentDurationSeconds, segmentIndexAt, type Grid } from '../core/grid';
+import { madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from './rate-control';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal } from './definitions';
@@ -242,20 +242,24 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     },
   );
 
+  /** A segment exists: counted once, and no viewer waits for it any more. */
+  const markMade = (g: Grid, index: number) => {
+    if (!made[index]) {
+      made[index] = true;
+      madeCount += 1;
+      const seconds = segmentDurationSeconds(g, index);
+      contentMade += seconds;
+      recent.push({ at: Date.now(), seconds });
+      firstSegmentSeconds ??= (Date.now() - streamStartedAt) / 1000;
+    }
+    for (const viewer of viewers.values()) if (viewer.segment === index) viewer.waiting = false;
+    dirty = true;
+  };
+
   setHandler(
     segmentMadeUpdate,
     async (report) => {
-      const g = grid!;
-      if (!made[report.index]) {
-        made[report.index] = true;
-        madeCount += 1;
-        const seconds = segmentDurationSeconds(g, report.index);
-        contentMade += seconds;
-        recent.push({ at: Date.now(), seconds });
-        firstSegmentSeconds ??= (Date.now() - streamStartedAt) / 1000;
-      }
-      for (const viewer of viewers.values()) if (viewer.segment === report.index) viewer.waiting = false;
-      dirty = true;
+      markMade(grid!, report.index);
       const chunk = chunks.get(report.ticket);
       if (!chunk) return { endSegment: report.index + 1, model: report.model };
       chunk.nextSegment = Math.max(chunk.nextSegment, report.index + 1);
@@ -294,7 +298,17 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     const done = scope
       .run(() => chunkActivities(g.durationSeconds, priority).makeChunk({ titleKey: input.titleKey, sourcePath: input.sourcePath, plan, ticket }))
       .then(
-        () => undefined,
+        (result) => {
+          // Reports lost to an outage are made good here.
+          for (const index of result.made) markMade(g, index);
+          if (result.sourceEndsAt !== undefined) {
+            chunkFailure ??= ApplicationFailure.create({
+              message: `the source has no picture after ${segmentStartSeconds(g, result.sourceEndsAt).toFixed(1)} s, before the ${g.durationSeconds.toFixed(1)} s it states: it is cut short or damaged`,
+              type: FailureType.InvalidMedia,
+              nonRetryable: true,
+            });
+          }
+        },
         (err: unknown) => {
           if (!isCancellation(err)) chunkFailure ??= err;
         },
