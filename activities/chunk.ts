@@ -92,9 +92,13 @@ export function createChunkActivities({ config, store, client, logger }: Activit
 
       const claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket] });
       if (!claim) return { ticket: input.ticket, made: [], segments: 0, contentSeconds: 0, wallSeconds: 0 };
-      log.info({ fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
-        `making segments ${claim.fromSegment}–${claim.endSegment - 1} from ${segmentStartSeconds(grid, claim.fromSegment).toFixed(1)} s`);
-      await store.updateJob(jobId, { state: 'streaming', streamStarted: true });
+      const startMessage = `${input.ticket} makes segments ${claim.fromSegment}–${claim.endSegment - 1} from ${segmentStartSeconds(grid, claim.fromSegment).toFixed(1)} s${claim.model ? ` with ${claim.model}` : ''} (attempt ${context.info.attempt})`;
+      log.info({ fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt }, startMessage);
+      await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
+        kind: 'chunk-started',
+        message: startMessage,
+        data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
+      });
 
       const chunk = await folder.openChunk(input.ticket);
       let endSegment = claim.endSegment;
@@ -157,7 +161,12 @@ export function createChunkActivities({ config, store, client, logger }: Activit
       /** One closed segment: into place, recorded, reported. Serialised by `collect`. */
       const deliver = async (segment: ClosedSegment) => {
         if (segment.index >= endSegment) return; // made past a lowered end: the other chunk makes it
-        const bytes = await chunk.adopt(segment);
+        const { bytes, replaced } = await chunk.adopt(segment);
+        if (replaced) {
+          // The scheduler means each segment to be made once; say so when it was not.
+          log.warn({ segment: segment.index }, 'segment made a second time');
+          await patiently('recording an event', () => store.addEvent(jobId, 'segment-remade', `segment ${segment.index} was made again by ${input.ticket}`, { ticket: input.ticket, index: segment.index }));
+        }
         const now = Date.now();
         const wallSeconds = Math.max(0.001, (now - lastSegmentAt) / 1000);
         lastSegmentAt = now;
@@ -252,6 +261,8 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         }
         if (context.cancellationSignal.aborted) {
           await settle();
+          await store.addEvent(jobId, 'chunk-stopped', `${input.ticket} stopped after ${segmentsMade} segments (a slot wanted nearer a viewer, or the title stopped)`, { ticket: input.ticket, fromSegment: claim.fromSegment, segments: segmentsMade })
+            .catch((err: Error) => log.warn({ err }, 'could not record the stop'));
           throw context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('chunk cancelled');
         }
         if (!stop.signal.aborted || collectFailed) {
@@ -265,7 +276,9 @@ export function createChunkActivities({ config, store, client, logger }: Activit
       await collect();
       await chunk.close();
       const wallSeconds = (Date.now() - startedAt) / 1000;
-      log.info({ segments: segmentsMade, contentSeconds, wallSeconds }, `chunk done: ${segmentsMade} segments, ${(contentSeconds / wallSeconds).toFixed(2)}x real time`);
+      const doneMessage = `${input.ticket} made ${segmentsMade} segments (${claim.fromSegment}–${nextSegment - 1}) at ${(contentSeconds / wallSeconds).toFixed(2)}x real time`;
+      log.info({ segments: segmentsMade, contentSeconds, wallSeconds }, doneMessage);
+      await patiently('recording the chunk', () => store.addEvent(jobId, 'chunk-done', doneMessage, { ticket: input.ticket, fromSegment: claim.fromSegment, segments: segmentsMade, contentSeconds, wallSeconds }));
       // The encode ran out of source before its range's end: nothing more can be made there.
       const sourceEndsAt = endedBySource && nextSegment < Math.min(endSegment, grid.segmentCount) ? nextSegment : undefined;
       return { ticket: input.ticket, claim, made: delivered, segments: segmentsMade, contentSeconds, wallSeconds, ...(sourceEndsAt !== undefined ? { sourceEndsAt } : {}) };

@@ -148,11 +148,12 @@ export class ChunkFolder {
     }
   }
 
-  /** Moves a closed segment into the title's folder; its size in bytes. */
-  async adopt(segment: ClosedSegment): Promise<number> {
+  /** Moves a closed segment into the title's folder: its size, and whether one was there already (made twice). */
+  async adopt(segment: ClosedSegment): Promise<{ bytes: number; replaced: boolean }> {
     const target = this.title.segmentPath(segment.index);
+    const replaced = await fs.stat(target).then(() => true, () => false);
     await fs.rename(path.join(this.dir, segment.filename), target);
-    return (await fs.stat(target)).size;
+    return { bytes: (await fs.stat(target)).size, replaced };
   }
 
   /** What the chunk leaves (a segment it was making when stopped) goes. */

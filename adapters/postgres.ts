@@ -78,8 +78,10 @@ export interface SegmentRecord {
   bytes: number;
   /** ONNX path: the model that upscaled it; null for ffmpeg-only streams. */
   model: string | null;
-  /** Wall seconds from the previous segment (or the stream's start) to this one. */
+  /** Wall seconds from the chunk's previous segment (or its start) to this one. */
   wallSeconds: number | null;
+  /** When it was made (ISO); chunks make segments in any order. Unset on a record being written. */
+  producedAt?: string;
 }
 
 export interface MetricsSnapshot {
@@ -464,9 +466,9 @@ export class UpflowStore {
 
   async segmentsOf(jobId: string): Promise<SegmentRecord[]> {
     const { rows } = await this.pool.query<{
-      index: number; filename: string; start_seconds: string; duration_seconds: string; bytes: string; model: string | null; wall_seconds: string | null;
+      index: number; filename: string; start_seconds: string; duration_seconds: string; bytes: string; model: string | null; wall_seconds: string | null; produced_at: Date;
     }>(
-      `SELECT index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds FROM segments WHERE job_id = $1 ORDER BY index`,
+      `SELECT index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds, produced_at FROM segments WHERE job_id = $1 ORDER BY index`,
       [jobId],
     );
     return rows.map((r) => ({
@@ -477,6 +479,7 @@ export class UpflowStore {
       bytes: Number(r.bytes),
       model: r.model,
       wallSeconds: num(r.wall_seconds),
+      producedAt: r.produced_at.toISOString(),
     }));
   }
 }

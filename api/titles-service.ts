@@ -236,7 +236,11 @@ export class TitlesService {
   /** The title's grid while its HLS can be had: `probing` before the plan, undefined when nothing is made or kept. */
   async liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined> {
     const job = await this.store.latestJobForTitle(titleKey);
-    if (!job || job.hlsRemovedAt || job.state === 'failed' || job.state === 'cancelled') return undefined;
+    if (!job || job.hlsRemovedAt || job.state === 'failed' || job.state === 'cancelled') {
+      // Just triggered (again): the new run registers its job a moment after it starts.
+      const running = await withTemporalDeadline(this.client, () => runningRunIdOf(this.client, workflowIdForTitle(titleKey)));
+      return running !== undefined && running !== job?.id ? 'probing' : undefined;
+    }
     if (job.plan) return gridOf(job.plan);
     return job.state === 'queued' || job.state === 'probing' ? 'probing' : undefined;
   }

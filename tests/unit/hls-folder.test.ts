@@ -42,7 +42,7 @@ describe("a title's HLS folder", () => {
       expect(await folder.prepare({ model: 'a' }, grid)).toEqual([false, false, false, false, false]);
       const chunk = await folder.openChunk('chunk-1');
       fs.writeFileSync(path.join(chunk.dir, 'seg00002.ts'), 'x');
-      expect(await chunk.adopt({ index: 2, filename: 'seg00002.ts' })).toBe(1);
+      expect(await chunk.adopt({ index: 2, filename: 'seg00002.ts' })).toEqual({ bytes: 1, replaced: false });
       await chunk.close();
       expect(fs.existsSync(chunk.dir)).toBe(false);
       expect(await folder.prepare({ model: 'a' }, grid)).toEqual([false, false, true, false, false]);
