@@ -15,3 +15,8 @@ export function toActivityFailure(err: unknown): unknown {
   }
   return err;
 }
+
+/** The source is not the version the job was planned for: never retried, triggering again starts afresh. */
+export function sourceChangedFailure(change: string, when: 'since it was probed' | 'while it was being upscaled'): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`the source changed ${when} (${change}): trigger again`, FailureType.SourceChanged);
+}

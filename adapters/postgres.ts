@@ -306,6 +306,20 @@ export class UpflowStore {
     if (event) await this.addEvent(id, event.kind, event.message, event.data);
   }
 
+  /**
+   * What the probe found, on the job, and the probed version of the file on its title too: the
+   * job's (in `source`) says which version its final file is made from, the title's which
+   * version was seen last.
+   */
+  async recordProbe(jobId: string, source: SourceInfo, event: { kind: string; message: string }): Promise<void> {
+    await this.pool.query(
+      `WITH job AS (UPDATE jobs SET source = $2, updated_at = now() WHERE id = $1 RETURNING title_key)
+       UPDATE titles SET source_fingerprint = $3 FROM job WHERE titles.key = job.title_key`,
+      [jobId, JSON.stringify(source), source.fingerprint === undefined ? null : JSON.stringify(source.fingerprint)],
+    );
+    await this.addEvent(jobId, event.kind, event.message);
+  }
+
   /** A segment became playable: record it and the job's counters in one transaction. */
   async recordSegment(jobId: string, segment: SegmentRecord, progress: StreamProgress): Promise<void> {
     const client = await this.pool.connect();

@@ -137,6 +137,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         titleKey: input.titleKey,
         sourcePath: input.sourcePath,
         plan,
+        // The stream reads the version of the file the probe read, in its container, or fails.
+        source,
       });
       status.progress = streamed;
 
