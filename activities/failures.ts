@@ -10,7 +10,8 @@ export function toActivityFailure(err: unknown): unknown {
   if (err instanceof AppError) {
     const type = err.status === 403 ? FailureType.OutsideMediaRoots
       : err.status === 404 ? FailureType.SourceNotFound
-        : FailureType.InvalidMedia;
+        : err.status === 409 ? FailureType.TitleConflict
+          : FailureType.InvalidMedia;
     return ApplicationFailure.nonRetryable(err.message, type);
   }
   return err;

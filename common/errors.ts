@@ -43,6 +43,8 @@ export const FailureType = {
    * planned for one file must not be encoded from another. Triggering again starts afresh.
    */
   SourceChanged: 'SourceChanged',
+  /** The title key belongs to another source file: never taken over. */
+  TitleConflict: 'TitleConflict',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

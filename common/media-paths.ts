@@ -33,7 +33,14 @@ export function titleFiles(config: Pick<Config, 'hlsDir' | 'outputDir'>, titleKe
   };
 }
 
-/** A readable, URL-safe key: the file name's slug plus a short hash of its real path. */
+/** Hex digits of the path's hash in a title key: 64 bits, so that no two files meet by chance. */
+const TITLE_KEY_HASH_DIGITS = 16;
+
+/**
+ * A readable, URL-safe key: the file name's slug plus 64 bits of a hash of its real path.
+ * Titles keep the key they were first given (8 hex digits before this): callers look a
+ * title up by its path before computing a key for it.
+ */
 export function titleKeyFor(realSourcePath: string): string {
   const base = path.basename(realSourcePath, path.extname(realSourcePath));
   const slug = base
@@ -43,7 +50,7 @@ export function titleKeyFor(realSourcePath: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 60)
     .replace(/-+$/, '');
-  const hash = createHash('sha256').update(realSourcePath).digest('hex').slice(0, 8);
+  const hash = createHash('sha256').update(realSourcePath).digest('hex').slice(0, TITLE_KEY_HASH_DIGITS);
   return `${slug || 'title'}-${hash}`;
 }
 
@@ -107,6 +114,32 @@ function unresolvable(requested: string, err: unknown): AppError {
   if (code === 'ENAMETOOLONG') return new AppError(400, `${requested} has a name too long for the file system`);
   if (code === 'ELOOP') return new AppError(400, `${requested} goes round a loop of symbolic links`);
   return new AppError(404, `${requested} does not exist`);
+}
+
+/** A source's real path as people know it: relative to the media root it lies in. */
+export function pathInMediaRoots(mediaRoots: string[], realPath: string): string {
+  const root = realRoots(mediaRoots).find((r) => isInside(r, realPath));
+  return root === undefined ? path.basename(realPath) : path.relative(root, realPath);
+}
+
+/**
+ * A path a caller names a source by: absolute, or relative to a media root (as
+ * `pathInMediaRoots` names it; the first root that has it), through the same guard as a trigger.
+ */
+export function resolveNamedSource(mediaRoots: string[], named: string): string {
+  if (path.isAbsolute(named)) return resolveSourcePath(mediaRoots, named);
+  for (const root of mediaRoots) {
+    const joined = path.join(path.resolve(root), named);
+    try {
+      return resolveSourcePath(mediaRoots, joined);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      if (err.status === 404) continue;
+      // In the caller's words: the media folder's own path is not the caller's business.
+      throw new AppError(err.status, err.message.replace(joined, named));
+    }
+  }
+  throw new AppError(404, `${named} does not exist in the media folders`);
 }
 
 // ---------------------------------------------------------------- which version of a file

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SourceFingerprint } from '../../common/domain';
 import {
-  fingerprintChange, isInside, openSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor,
+  fingerprintChange, isInside, openSource, pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor,
 } from '../../common/media-paths';
 
 describe('resolveSourcePath', () => {
@@ -70,10 +70,12 @@ describe('resolveSourcePath', () => {
 });
 
 describe('titleKeyFor', () => {
-  it('is a readable slug plus a hash of the real path', () => {
-    expect(titleKeyFor('/m/The Film (1999).mkv')).toMatch(/^the-film-1999-[0-9a-f]{8}$/);
+  it('is a readable slug plus 64 bits of a hash of the real path', () => {
+    expect(titleKeyFor('/m/The Film (1999).mkv')).toMatch(/^the-film-1999-[0-9a-f]{16}$/);
     expect(titleKeyFor('/m/a/Ep 1.mkv')).not.toBe(titleKeyFor('/m/b/Ep 1.mkv'));
-    expect(titleKeyFor('/m/日本.mkv')).toMatch(/^title-[0-9a-f]{8}$/);
+    expect(titleKeyFor('/m/日本.mkv')).toMatch(/^title-[0-9a-f]{16}$/);
+    // Pinned: a key names a title's folders and workflow, so it must not change under a title.
+    expect(titleKeyFor('/m/a.mkv')).toBe('a-3559596f313fbd50');
   });
 });
 
@@ -178,6 +180,32 @@ describe('openSource', () => {
     // A FIFO neither blocks nor is read.
     expect(status(path.join(media, 'fifo.mkv'))).toBe(400);
     expect(status(path.join(media, 'nope.mkv'))).toBe(404);
+  });
+});
+
+describe('sources named in the media folders', () => {
+  let dir: string;
+  let media: string;
+  beforeAll(() => {
+    dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-named-')));
+    media = path.join(dir, 'media');
+    fs.mkdirSync(path.join(media, 'shows'), { recursive: true });
+    fs.writeFileSync(path.join(media, 'shows', 'a.mp4'), 'x');
+    fs.writeFileSync(path.join(dir, 'secret.mp4'), 'x');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('are named relative to their media folder', () => {
+    expect(pathInMediaRoots([path.join(dir, 'other'), media], path.join(media, 'shows', 'a.mp4'))).toBe(path.join('shows', 'a.mp4'));
+  });
+
+  it('are found by that name or by their absolute path, through the media-folder guard', () => {
+    const real = path.join(media, 'shows', 'a.mp4');
+    expect(resolveNamedSource([path.join(dir, 'other'), media], 'shows/a.mp4')).toBe(real);
+    expect(resolveNamedSource([media], real)).toBe(real);
+    expect(() => resolveNamedSource([media], '../secret.mp4')).toThrow(/^\.\.\/secret\.mp4 is outside the media folders/);
+    expect(() => resolveNamedSource([media], path.join(dir, 'secret.mp4'))).toThrow(/is outside the media folders/);
+    expect(() => resolveNamedSource([media], 'shows/b.mp4')).toThrow(/^shows\/b\.mp4 does not exist in the media folders$/);
   });
 });
 
