@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SourceInfo, StreamPlan } from '../common/domain';
 import { FailureType } from '../common/errors';
-import { resolveSourcePath, titleFiles } from '../common/media-paths';
+import { openSource, titleFiles, type OpenedSource } from '../common/media-paths';
 import { joinSegments, probeJson, probeSource } from '../adapters/ffmpeg';
 import { renderPlaylist, writeFileAtomic } from '../adapters/hls-playlist';
 import type { ActivityDeps } from './index';
@@ -22,7 +22,7 @@ export interface FinalizeResult {
 
 export function createMediaActivities({ config, store, logger }: Pick<ActivityDeps, 'config' | 'store' | 'logger'>) {
   async function verifyFinalFile(file: string, source: SourceInfo, plan: StreamPlan): Promise<number> {
-    const probe = await probeJson(file);
+    const probe = await probeJson(file, 'matroska');
     const video = probe.streams?.find((s) => s.codec_type === 'video');
     const hasAudio = Boolean(probe.streams?.some((s) => s.codec_type === 'audio'));
     const duration = Number(probe.format?.duration ?? NaN);
@@ -42,17 +42,26 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
   }
 
   return {
+    /**
+     * Checks the source (each attempt: the workflow's input names a path checked when it was
+     * triggered), opens it, and probes what was opened; records what it found and which version
+     * of the file that was.
+     */
     async probeSource(input: { sourcePath: string }): Promise<SourceInfo> {
+      let opened: OpenedSource | undefined;
       try {
-        const realPath = resolveSourcePath(config.mediaRoots, input.sourcePath);
-        const source = await probeSource(realPath, input.sourcePath);
-        await store.updateJob(currentJob().jobId, { source }, {
+        opened = openSource(config.mediaRoots, input.sourcePath);
+        const probed = await probeSource({ path: opened.realPath, fd: opened.fd }, input.sourcePath);
+        const source: SourceInfo = { ...probed, fingerprint: opened.fingerprint };
+        await store.recordProbe(currentJob().jobId, source, {
           kind: 'probed',
-          message: `${source.width}x${source.height} ${source.fps} fps, ${source.durationSeconds.toFixed(1)} s, ${source.hasAudio ? 'with' : 'no'} audio`,
+          message: `${source.width}x${source.height} ${source.fps} fps, ${source.durationSeconds.toFixed(1)} s, ${source.hasAudio ? 'with' : 'no'} audio (${source.container})`,
         });
         return source;
       } catch (err) {
         throw toActivityFailure(err);
+      } finally {
+        opened?.close();
       }
     },
 

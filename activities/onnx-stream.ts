@@ -75,7 +75,7 @@ export async function encodeWithModels(options: ModelEncodeOptions, run: RunOpti
   await options.sessions.get(options.modelFor(0));
   const stop = new AbortController();
   run.signal?.addEventListener('abort', () => stop.abort(run.signal?.reason), { once: true });
-  const decoder = startFrameDecoder({ sourcePath: options.sourcePath, fps: plan.fps, toneMap: plan.toneMap, from: options.from }, { signal: stop.signal });
+  const decoder = startFrameDecoder({ source: options.source, fps: plan.fps, toneMap: plan.toneMap, from: options.from }, { signal: stop.signal });
   const encoder = startFrameEncoder(
     { ...options, frameWidth: plan.inputWidth * plan.modelScale, frameHeight: plan.inputHeight * plan.modelScale },
     { ...run, signal: stop.signal },

@@ -6,22 +6,25 @@
  * workflow's rate control (an update), whose answer is the model for the next segment boundary.
  * A retry (the worker died, the server lost it) resumes after the last complete segment the
  * heartbeats reported (stream-resume.ts). The final file is made from the segments afterwards.
+ * Each attempt checks the source again and reads it only if it is the version the probe read.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { SegmentReport, StreamPlan, StreamProgress } from '../common/domain';
+import type { SegmentReport, SourceInfo, StreamPlan, StreamProgress } from '../common/domain';
 import type { ModelId } from '../common/models';
 import { FailureType } from '../common/errors';
-import { titleFiles } from '../common/media-paths';
+import { fingerprintChange, openSource, titleFiles, type OpenedSource } from '../common/media-paths';
 import { findLowDisk, type LowDisk } from '../adapters/disk';
-import { encodeStream, type EncodeProgress, type StreamStart } from '../adapters/ffmpeg';
+import type { Logger } from '../adapters/logger';
+import { encodeStream, probeSource, type EncodeProgress, type SourceInput, type StreamStart } from '../adapters/ffmpeg';
 import { readSegmentList, renderPlaylist, writeFileAtomic, type ListedSegment } from '../adapters/hls-playlist';
 import { progressSignal, segmentDoneUpdate } from '../workflows/definitions';
 import { frameAt, segmentBoundaries } from '../workflows/plan';
 import type { ActivityDeps } from './index';
 import { encodeWithModels, ModelSessions } from './onnx-stream';
 import { currentJob, jobLogger } from './context';
+import { sourceChangedFailure, toActivityFailure } from './failures';
 import { ModelSchedule } from './model-schedule';
 import { decideResume, filesIn, removeAllBut, resumedList, withAudioResume, type ResumeDecision, type StreamHeartbeat } from './stream-resume';
 
@@ -39,6 +42,39 @@ export interface StreamInput {
   titleKey: string;
   sourcePath: string;
   plan: StreamPlan;
+  /** What the probe found, the container and the version of the file among it. Unset in tasks scheduled before Upflow passed it. */
+  source?: SourceInfo;
+}
+
+/**
+ * The source, right before it is read: the trigger's checks again (inside the media folders, a
+ * regular file, symlinks resolved), opened, and the very version the probe read, or the job
+ * fails. The path in the input was checked when the title was probed, maybe hours before.
+ * ffmpeg reads the opened descriptor: a file swapped in after this is never read.
+ */
+async function openProbedSource(mediaRoots: string[], input: StreamInput, log: Logger): Promise<{ opened: OpenedSource; source: SourceInput }> {
+  let opened: OpenedSource;
+  try {
+    opened = openSource(mediaRoots, input.sourcePath);
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+  try {
+    const probed = input.source;
+    const change = probed?.fingerprint && fingerprintChange(probed.fingerprint, opened.fingerprint);
+    if (change) throw sourceChangedFailure(change, 'since it was probed');
+    let container = probed?.container;
+    if (container === undefined) {
+      log.info('the probe recorded no container (an earlier Upflow): probing the opened source again');
+      container = (await probeSource({ path: opened.realPath, fd: opened.fd }, input.sourcePath).catch((err: unknown) => {
+        throw toActivityFailure(err);
+      })).container;
+    }
+    return { opened, source: { path: opened.realPath, fd: opened.fd, container } };
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
 }
 
 export interface StreamResult extends StreamProgress {
@@ -229,6 +265,8 @@ export function createStreamActivities({ config, store, client, logger }: Activi
         }
       };
 
+      // Checked and opened again on every attempt, just before the encode; closed after it.
+      const { opened, source } = await openProbedSource(config.mediaRoots, input, log);
       const poller = setInterval(() => {
         // Also while a model loads or ffmpeg starts: a heartbeat says this worker is alive.
         context.heartbeat(heartbeat());
@@ -238,7 +276,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
       }, SEGMENT_POLL_MS);
 
       const outputs = {
-        sourcePath: input.sourcePath,
+        source,
         plan,
         segmentPattern: 'seg%05d.ts',
         segmentList: path.basename(files.segmentList),
@@ -258,6 +296,9 @@ export function createStreamActivities({ config, store, client, logger }: Activi
         } else {
           await encodeWithModels({ ...outputs, sessions, modelFor: (index) => schedule!.modelFor(firstFrame + index) }, run);
         }
+        // Written to in place while it was read: the segments may mix two versions.
+        const change = opened.changeSinceOpened();
+        if (change) throw sourceChangedFailure(change, 'while it was being upscaled');
       } catch (err) {
         if (diskGuard.signal.aborted) {
           throw ApplicationFailure.nonRetryable((diskGuard.signal.reason as LowDisk).message, FailureType.DiskFull);
@@ -270,6 +311,7 @@ export function createStreamActivities({ config, store, client, logger }: Activi
         throw err;
       } finally {
         clearInterval(poller);
+        opened.close();
       }
       await collectRemainingSegments();
       const result = progress();

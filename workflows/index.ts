@@ -114,9 +114,13 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   setHandler(cancelSignal, () => work.cancel());
 
   let finalFile: string;
+  // Until the job is registered there is no job record to write a failure to (a title key that
+  // belongs to another file is refused there): Temporal alone holds the reason.
+  let registered = false;
   try {
     finalFile = await work.run(async () => {
       await jobs.registerJob({ titleKey: input.titleKey, sourcePath: input.sourcePath, name: input.name });
+      registered = true;
       status.state = 'probing';
       const source = await media.probeSource({ sourcePath: input.sourcePath });
       status.source = source;
@@ -137,6 +141,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         titleKey: input.titleKey,
         sourcePath: input.sourcePath,
         plan,
+        // The stream reads the version of the file the probe read, in its container, or fails.
+        source,
       });
       status.progress = streamed;
 
@@ -147,18 +153,16 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       return final.finalFile;
     });
   } catch (err) {
-    await CancellationScope.nonCancellable(async () => {
-      if (isCancellation(err)) {
-        status.state = 'cancelled';
+    status.state = isCancellation(err) ? 'cancelled' : 'failed';
+    if (!isCancellation(err)) status.failureReason = failureMessage(err);
+    if (registered) {
+      await CancellationScope.nonCancellable(async () => {
         await media.discardPartialOutput({ titleKey: input.titleKey });
-        await jobs.recordJob({ state: 'cancelled', message: 'cancelled; partial final file removed' });
-      } else {
-        status.state = 'failed';
-        status.failureReason = failureMessage(err);
-        await media.discardPartialOutput({ titleKey: input.titleKey });
-        await jobs.recordJob({ state: 'failed', failureReason: status.failureReason, message: `failed: ${status.failureReason}` });
-      }
-    });
+        await (isCancellation(err)
+          ? jobs.recordJob({ state: 'cancelled', message: 'cancelled; partial final file removed' })
+          : jobs.recordJob({ state: 'failed', failureReason: status.failureReason, message: `failed: ${status.failureReason}` }));
+      });
+    }
     if (isCancellation(err)) throw err;
     throw ApplicationFailure.create({
       message: status.failureReason,

@@ -33,7 +33,7 @@ describe('an ffmpeg-only encode resumed at a segment boundary', () => {
   it('adds segments that continue the kept ones exactly, and joins into the same film', async () => {
     const wholeDir = path.join(dir, 'whole');
     fs.mkdirSync(wholeDir);
-    const outputs = { sourcePath: clip, plan: plan(), segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv' };
+    const outputs = { source: { path: clip, container: 'mov' }, plan: plan(), segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv' };
     await encodeStream(outputs, { cwd: wholeDir });
     const whole = await readSegmentList(path.join(wholeDir, 'segments.csv'));
     expect(whole.map((s) => s.startSeconds)).toEqual([0, ...segmentBoundaries(plan())]);
@@ -46,7 +46,14 @@ describe('an ffmpeg-only encode resumed at a segment boundary', () => {
     const from = await withAudioResume({ seconds: 7, segment: 4 }, kept, resumedDir);
     // Near the boundary, either side: the muxer interleaves audio and video by time.
     expect(Math.abs(from.audioSeconds! - 7)).toBeLessThan(0.1);
-    await encodeStream({ ...outputs, from }, { cwd: resumedDir });
+    // Read as the worker reads a source: through a descriptor it opened, here opened twice by
+    // ffmpeg (the picture from the boundary, the audio from its own point).
+    const fd = fs.openSync(clip, 'r');
+    try {
+      await encodeStream({ ...outputs, source: { ...outputs.source, fd }, from }, { cwd: resumedDir });
+    } finally {
+      fs.closeSync(fd);
+    }
     const added = resumedList(await readSegmentList(path.join(resumedDir, 'segments.csv')), from);
     expect(added.map((s) => [s.index, s.filename, s.startSeconds])).toEqual(whole.slice(4).map((s) => [s.index, s.filename, s.startSeconds]));
 
