@@ -11,7 +11,7 @@
  * the folder and known to the workflow, so the claim starts at the first segment still missing.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { ChunkClaim, ChunkOrders, StreamPlan } from '../common/domain';
+import type { ChunkClaim, ChunkOrders, SourceInfo, StreamPlan } from '../common/domain';
 import type { ModelId } from '../common/models';
 import { FailureType } from '../common/errors';
 import { titleFiles } from '../common/media-paths';
@@ -24,7 +24,9 @@ import { HlsFolder, type ClosedSegment } from '../adapters/hls-folder';
 import { claimChunkUpdate, segmentMadeUpdate } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
+import { sourceChangedFailure } from './failures';
 import { encodeChunkWithModels, type ModelSessions } from './onnx-stream';
+import { openProbedSource } from './source';
 
 /** How often the chunk's folder is looked at for closed segments (and a heartbeat sent). */
 const SEGMENT_POLL_MS = 100;
@@ -39,6 +41,8 @@ export interface ChunkInput {
   titleKey: string;
   sourcePath: string;
   plan: StreamPlan;
+  /** What the probe found: the container, and the version of the file a chunk may read. */
+  source?: SourceInfo;
   /** Names this ticket in the workflow's bookkeeping; the same on every attempt. */
   ticket: string;
 }
@@ -100,6 +104,8 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
       });
 
+      // Checked and opened again on every attempt, just before the encode; closed after it.
+      const opened = await openProbedSource(config.mediaRoots, input, log);
       const chunk = await folder.openChunk(input.ticket);
       let endSegment = claim.endSegment;
       let nextSegment = claim.fromSegment;
@@ -238,7 +244,7 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         if (Date.now() - lastDiskCheckAt > DISK_CHECK_INTERVAL_MS) checkDisk().catch((err: Error) => log.warn({ err }, 'free space check failed'));
       }, SEGMENT_POLL_MS);
 
-      const outputs = { sourcePath: input.sourcePath, plan, fromSegment: claim.fromSegment, segmentPattern: chunk.segmentPattern, segmentList: chunk.segmentList };
+      const outputs = { source: opened.source, plan, fromSegment: claim.fromSegment, segmentPattern: chunk.segmentPattern, segmentList: chunk.segmentList };
       const run = {
         cwd: chunk.dir,
         signal: AbortSignal.any([context.cancellationSignal, diskGuard.signal, stop.signal]),
@@ -254,24 +260,28 @@ export function createChunkActivities({ config, store, client, logger }: Activit
           await encodeChunkWithModels({ ...outputs, sessions, modelFor: (index) => schedule.modelFor(index), frameLimit }, run);
         }
       } catch (err) {
-        endedBySource = false;
-        if (diskGuard.signal.aborted) {
+        if (stop.signal.aborted && !collectFailed && !diskGuard.signal.aborted && !context.cancellationSignal.aborted) {
+          endedBySource = false; // stopped at its end: the segments closed so far are delivered below
+        } else {
+          clearInterval(poller);
+          opened.opened.close();
           await settle();
-          throw ApplicationFailure.nonRetryable((diskGuard.signal.reason as LowDisk).message, FailureType.DiskFull);
-        }
-        if (context.cancellationSignal.aborted) {
-          await settle();
-          await store.addEvent(jobId, 'chunk-stopped', `${input.ticket} stopped after ${segmentsMade} segments (a slot wanted nearer a viewer, or the title stopped)`, { ticket: input.ticket, fromSegment: claim.fromSegment, segments: segmentsMade })
-            .catch((err: Error) => log.warn({ err }, 'could not record the stop'));
-          throw context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('chunk cancelled');
-        }
-        if (!stop.signal.aborted || collectFailed) {
-          await settle();
+          if (diskGuard.signal.aborted) throw ApplicationFailure.nonRetryable((diskGuard.signal.reason as LowDisk).message, FailureType.DiskFull);
+          if (context.cancellationSignal.aborted) {
+            await store.addEvent(jobId, 'chunk-stopped', `${input.ticket} stopped after ${segmentsMade} segments (a slot wanted nearer a viewer, or the title stopped)`, { ticket: input.ticket, fromSegment: claim.fromSegment, segments: segmentsMade })
+              .catch((e: Error) => log.warn({ err: e }, 'could not record the stop'));
+            throw context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('chunk cancelled');
+          }
           throw collectFailed ?? err;
         }
-        // Stopped at its end: the segments closed so far are delivered below.
-      } finally {
-        clearInterval(poller);
+      }
+      clearInterval(poller);
+      // Written to in place while it was read: the segments may mix two versions.
+      const change = opened.opened.changeSinceOpened();
+      opened.opened.close();
+      if (change) {
+        await settle();
+        throw sourceChangedFailure(change, 'while it was being upscaled');
       }
       await collect();
       await chunk.close();

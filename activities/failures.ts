@@ -10,8 +10,14 @@ export function toActivityFailure(err: unknown): unknown {
   if (err instanceof AppError) {
     const type = err.status === 403 ? FailureType.OutsideMediaRoots
       : err.status === 404 ? FailureType.SourceNotFound
-        : FailureType.InvalidMedia;
+        : err.status === 409 ? FailureType.TitleConflict
+          : FailureType.InvalidMedia;
     return ApplicationFailure.nonRetryable(err.message, type);
   }
   return err;
+}
+
+/** The source is not the version the job was planned for: never retried, triggering again starts afresh. */
+export function sourceChangedFailure(change: string, when: 'since it was probed' | 'while it was being upscaled'): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`the source changed ${when} (${change}): trigger again`, FailureType.SourceChanged);
 }

@@ -3,6 +3,7 @@ import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/do
 import { describeModelChange } from '../workflows/rate-control';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
+import { toActivityFailure } from './failures';
 
 export interface JobUpdate {
   state: JobState;
@@ -16,7 +17,10 @@ export function createJobActivities({ store, logger }: Pick<ActivityDeps, 'store
   return {
     async registerJob(title: { titleKey: string; sourcePath: string; name: string }): Promise<{ jobId: string }> {
       const { jobId, workflowId } = currentJob();
-      await store.upsertTitle({ key: title.titleKey, sourcePath: title.sourcePath, name: title.name });
+      // A key that belongs to another file (a workflow started by hand) fails at once, not after 20 attempts.
+      await store.upsertTitle({ key: title.titleKey, sourcePath: title.sourcePath, name: title.name }).catch((err: unknown) => {
+        throw toActivityFailure(err);
+      });
       await store.ensureJob({ id: jobId, workflowId, titleKey: title.titleKey, state: 'probing' });
       return { jobId };
     },

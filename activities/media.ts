@@ -3,13 +3,14 @@ import fs from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SourceInfo, StreamPlan } from '../common/domain';
 import { FailureType } from '../common/errors';
-import { resolveSourcePath, titleFiles } from '../common/media-paths';
+import { openSource, titleFiles, type OpenedSource } from '../common/media-paths';
 import { gridOf } from '../core/plan';
 import { probeJson, probeSource } from '../adapters/ffmpeg';
 import { HlsFolder } from '../adapters/hls-folder';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
 import { toActivityFailure } from './failures';
+import { openProbedSource } from './source';
 
 /** How far the final file's duration may be from the source's (container rounding, AAC padding). */
 const DURATION_TOLERANCE_SECONDS = 0.5;
@@ -22,7 +23,7 @@ export interface FinalizeResult {
 
 export function createMediaActivities({ config, store, logger }: Pick<ActivityDeps, 'config' | 'store' | 'logger'>) {
   async function verifyFinalFile(file: string, source: SourceInfo, plan: StreamPlan): Promise<number> {
-    const probe = await probeJson(file);
+    const probe = await probeJson(file, 'matroska');
     const video = probe.streams?.find((s) => s.codec_type === 'video');
     const hasAudio = Boolean(probe.streams?.some((s) => s.codec_type === 'audio'));
     const duration = Number(probe.format?.duration ?? NaN);
@@ -42,17 +43,26 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
   }
 
   return {
+    /**
+     * Checks the source (each attempt: the workflow's input names a path checked when it was
+     * triggered), opens it, and probes what was opened; records what it found and which version
+     * of the file that was.
+     */
     async probeSource(input: { sourcePath: string }): Promise<SourceInfo> {
+      let opened: OpenedSource | undefined;
       try {
-        const realPath = resolveSourcePath(config.mediaRoots, input.sourcePath);
-        const source = await probeSource(realPath, input.sourcePath);
-        await store.updateJob(currentJob().jobId, { source }, {
+        opened = openSource(config.mediaRoots, input.sourcePath);
+        const probed = await probeSource({ path: opened.realPath, fd: opened.fd }, input.sourcePath);
+        const source: SourceInfo = { ...probed, fingerprint: opened.fingerprint };
+        await store.recordProbe(currentJob().jobId, source, {
           kind: 'probed',
-          message: `${source.width}x${source.height} ${source.fps} fps, ${source.durationSeconds.toFixed(1)} s, ${source.hasAudio ? 'with' : 'no'} audio`,
+          message: `${source.width}x${source.height} ${source.fps} fps, ${source.durationSeconds.toFixed(1)} s, ${source.hasAudio ? 'with' : 'no'} audio (${source.container})`,
         });
         return source;
       } catch (err) {
         throw toActivityFailure(err);
+      } finally {
+        opened?.close();
       }
     },
 
@@ -75,10 +85,16 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
       const { jobId } = currentJob();
       const files = titleFiles(config, input.titleKey);
       const grid = gridOf(input.plan);
-      await new HlsFolder(files.hlsDir).join(
-        { grid, sourcePath: input.sourcePath, withAudio: input.source.hasAudio, output: files.partialFinal },
-        { signal: Context.current().cancellationSignal },
-      );
+      // The source's audio goes into the final file: the version the segments were made from.
+      const { opened, source } = await openProbedSource(config.mediaRoots, input, jobLogger(logger));
+      try {
+        await new HlsFolder(files.hlsDir).join(
+          { grid, source, withAudio: input.source.hasAudio, output: files.partialFinal },
+          { signal: Context.current().cancellationSignal },
+        );
+      } finally {
+        opened.close();
+      }
       const durationSeconds = await verifyFinalFile(files.partialFinal, input.source, input.plan);
       await fs.rename(files.partialFinal, files.finalFile);
       const message = `final file joined from ${grid.segmentCount} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;

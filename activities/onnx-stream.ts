@@ -83,7 +83,7 @@ export async function encodeChunkWithModels(options: ModelEncodeOptions, run: Ru
   const decoderStop = new AbortController();
   stop.signal.addEventListener('abort', () => decoderStop.abort(stop.signal.reason), { once: true });
   let limitReached = false;
-  const decoder = startFrameDecoder({ sourcePath: options.sourcePath, plan, fromSegment: options.fromSegment }, { signal: decoderStop.signal });
+  const decoder = startFrameDecoder({ source: options.source, plan, fromSegment: options.fromSegment }, { signal: decoderStop.signal });
   const encoder = startFrameEncoder(
     { ...options, frameWidth: plan.inputWidth * plan.modelScale, frameHeight: plan.inputHeight * plan.modelScale },
     { ...run, signal: stop.signal },

@@ -3,8 +3,15 @@
  * typed options and are unit-tested without running anything; the runners below only run what
  * they build. A thin spawn adapter rather than fluent-ffmpeg: that library is archived, and the
  * segment muxer and concat set-up here would go through its raw-option escape hatch anyway.
+ *
+ * Every input is a URL of an allowed protocol (`-protocol_whitelist`: `file:` for files, `pipe:`
+ * for frames, `concatf:` of `file:`s for the join) read by an allowed demuxer: a source only in
+ * one of the video containers below, probed with `-format_whitelist` and read afterwards with
+ * the probed demuxer forced (`-f`), so that no playlist, manifest or list of files is ever
+ * followed to files the media-folder guard never saw.
  */
 import { spawn } from 'node:child_process';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { SourceInfo, StreamPlan } from '../common/domain';
@@ -22,10 +29,87 @@ export class MediaToolError extends Error {
   }
 }
 
+// ---------------------------------------------------------------- sources and what reads them
+
+/**
+ * The containers video files come in, as ffprobe names them (`format_name`), each with the
+ * demuxer that is forced when the file is read after the probe. None of them reads other files.
+ */
+export const SOURCE_CONTAINERS: Readonly<Record<string, string>> = {
+  'matroska,webm': 'matroska', // .mkv .webm
+  'mov,mp4,m4a,3gp,3g2,mj2': 'mov', // .mp4 .m4v .mov .3gp
+  avi: 'avi',
+  mpegts: 'mpegts', // .ts .m2ts .mts
+  mpeg: 'mpeg', // MPEG program stream: .mpg .vob
+  flv: 'flv',
+  asf: 'asf', // .wmv
+  ogg: 'ogg', // .ogv
+  mxf: 'mxf',
+  nut: 'nut',
+  dv: 'dv',
+  rm: 'rm', // .rm .rmvb
+  wtv: 'wtv',
+};
+
+/** The allowed demuxers: what ffprobe may use (`-format_whitelist`) on a source not yet probed. */
+const SOURCE_DEMUXERS = [...new Set(Object.values(SOURCE_CONTAINERS))];
+
+/** Demuxers that play other files named inside the source (playlists, manifests, lists of files). */
+const LIST_FORMATS = new Set(['hls', 'dash', 'concat', 'imf', 'sdp', 'webm_dash_manifest', 'ffmetadata']);
+/** Demuxers of audio alone. */
+const AUDIO_FORMATS = new Set(['mp3', 'wav', 'flac', 'aac', 'ac3', 'eac3', 'dts', 'truehd', 'aiff', 'ape', 'wv', 'w64', 'tta', 'amr', 'caf', 'mlp']);
+
+/**
+ * Why a source in the container `formatName` (a demuxer's name, as ffmpeg reports it) is not
+ * read, or undefined when it is one of the allowed containers. Pure.
+ */
+export function refusedContainerReason(formatName: string, label: string): string | undefined {
+  if (SOURCE_CONTAINERS[formatName] !== undefined) return undefined;
+  const names = formatName.split(',');
+  if (names.some((name) => LIST_FORMATS.has(name))) {
+    return `${label} is a list of other files (${formatName}), not a video: only files inside the media folders are upscaled`;
+  }
+  if (names.some((name) => name === 'image2' || name.endsWith('_pipe'))) return `${label} is a still image, not a video`;
+  if (names.some((name) => AUDIO_FORMATS.has(name))) return `${label} is audio only (${formatName})`;
+  const what = formatName ? `a ${formatName} file` : 'of no format ffprobe names';
+  return `${label} is ${what}, not a video container Upflow reads (Matroska, MP4/MOV, AVI, MPEG-TS, MPEG-PS, FLV, WMV, Ogg, MXF, NUT, DV, RealMedia, WTV)`;
+}
+
+/** The child's descriptor a source opened by Upflow is passed as (stdio[3]). */
+const INHERITED_SOURCE_FD = 3;
+
+/**
+ * A source as ffmpeg and ffprobe read it. Upflow passes `fd`: a descriptor opened after the
+ * media-folder checks (common/media-paths.ts `openSource`), inherited by the child, which opens
+ * it as `file:/proc/self/fd/3`: that very file, whatever has become of its path meanwhile.
+ * Without `fd` (tools, tests) the file is read by its path.
+ */
+export interface SourceInput {
+  path: string;
+  fd?: number;
+  /** The demuxer the probe found (a value of SOURCE_CONTAINERS), forced; unset: any allowed one. */
+  container?: string;
+}
+
+function sourceUrl(source: SourceInput): string {
+  return source.fd === undefined ? `file:${source.path}` : `file:/proc/self/fd/${INHERITED_SOURCE_FD}`;
+}
+
+/** `-i` of a source with its guards: a `file:` URL, allowed protocols and demuxers only. */
+function sourceInputArgs(source: SourceInput): string[] {
+  return [
+    '-protocol_whitelist', 'file',
+    '-format_whitelist', source.container ?? SOURCE_DEMUXERS.join(','),
+    ...(source.container ? ['-f', source.container] : []),
+    '-i', sourceUrl(source),
+  ];
+}
+
 // ---------------------------------------------------------------- probing
 
-export function buildProbeArgs(file: string): string[] {
-  return ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file];
+/** ffprobe of a source (any allowed container) or of a file Upflow made (its container given). */
+export function buildProbeArgs(source: SourceInput): string[] {
+  return ['-v', 'error', ...sourceInputArgs(source), '-print_format', 'json', '-show_format', '-show_streams'];
 }
 
 interface ProbeStream {
@@ -51,12 +135,6 @@ export interface ProbeJson {
 
 const STILL_IMAGE_CODECS = new Set(['png', 'mjpeg', 'bmp', 'gif', 'webp', 'tiff', 'jpeg2000']);
 
-/**
- * Demuxers that play other files named inside the source (playlists, manifests, concat lists):
- * those files may lie outside the media folders, where the path guard never looked.
- */
-const INDIRECT_FORMATS = new Set(['hls', 'dash', 'concat', 'imf', 'sdp', 'webm_dash_manifest']);
-
 /** ffprobe's `color_transfer` of the HDR transfers. */
 const HDR_TRANSFERS: Record<string, 'pq' | 'hlg'> = { smpte2084: 'pq', 'arib-std-b67': 'hlg' };
 
@@ -81,9 +159,8 @@ function displayRotation(video: ProbeStream): number {
  */
 export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
   const formatName = probe.format?.format_name ?? '';
-  if (formatName.split(',').some((name) => INDIRECT_FORMATS.has(name))) {
-    throw new MediaToolError(`${label} is a list of other files (${formatName}), not a video: only files inside the media folders are upscaled`, FailureType.InvalidMedia);
-  }
+  const refused = refusedContainerReason(formatName, label);
+  if (refused) throw new MediaToolError(refused, FailureType.InvalidMedia);
   const streams = probe.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audio = streams.find((s) => s.codec_type === 'audio');
@@ -91,7 +168,7 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
     const what = audio ? 'is audio only' : 'has no video stream';
     throw new MediaToolError(`${label} ${what}`, FailureType.InvalidMedia);
   }
-  if (STILL_IMAGE_CODECS.has(video.codec_name ?? '') && (formatName.includes('pipe') || formatName.includes('image2') || video.nb_frames === '1' || formatName === 'png_pipe')) {
+  if (STILL_IMAGE_CODECS.has(video.codec_name ?? '') && video.nb_frames === '1') {
     throw new MediaToolError(`${label} is a still image, not a video`, FailureType.InvalidMedia);
   }
   const durationSeconds = Number(probe.format?.duration ?? video.duration ?? NaN);
@@ -104,6 +181,7 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
   }
   const quarterTurn = Math.abs(Math.round(displayRotation(video) / 90)) % 2 === 1;
   return {
+    container: SOURCE_CONTAINERS[formatName]!,
     durationSeconds,
     fps: Math.round(fps * 1000) / 1000,
     width: quarterTurn ? video.height : video.width,
@@ -124,7 +202,7 @@ export function parseSourceInfo(probe: ProbeJson, label: string): SourceInfo {
  * chunk made it, so segments of different chunks play and join as one film.
  */
 export interface ChunkEncodeOptions {
-  sourcePath: string;
+  source: SourceInput;
   plan: StreamPlan;
   fromSegment: number;
   /** Names relative to ffmpeg's working directory (the chunk's own folder). */
@@ -215,7 +293,7 @@ export function buildLanczosChunkArgs(o: ChunkEncodeOptions): string[] {
   return [
     ...QUIET_WITH_PROGRESS,
     ...seekArgs(timing.seekSeconds),
-    '-i', o.sourcePath,
+    ...sourceInputArgs(o.source),
     '-map', '0:v:0',
     ...(plan.keepAudio ? ['-map', '0:a:0'] : []),
     '-vf', `${plan.toneMap ? `${SDR_FROM_HDR},` : ''}scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
@@ -232,12 +310,12 @@ export const RAW_PIXEL_FORMAT = 'gbrp';
  * frames on stdout, at a constant `fps` (a variable-frame-rate source gets frames duplicated or
  * dropped, as ffmpeg's cfr mode does), so the nth frame is the chunk's first + n.
  */
-export function buildFrameDecodeArgs(o: { sourcePath: string; plan: StreamPlan; fromSegment: number }): string[] {
+export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan; fromSegment: number }): string[] {
   const { plan } = o;
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     ...seekArgs(chunkTiming(plan, o.fromSegment).seekSeconds),
-    '-i', o.sourcePath,
+    ...sourceInputArgs(o.source),
     '-map', '0:v:0',
     ...(plan.toneMap ? ['-vf', SDR_FROM_HDR] : []),
     '-fps_mode', 'cfr',
@@ -265,9 +343,10 @@ export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: numbe
     '-pix_fmt', RAW_PIXEL_FORMAT,
     '-s', `${o.frameWidth}x${o.frameHeight}`,
     '-framerate', frameRateArg(plan.fps),
+    '-protocol_whitelist', 'pipe',
     '-i', 'pipe:0',
     // The audio input's zero is the chunk's first frame: both start at `startSeconds`.
-    ...(plan.keepAudio ? [...seekArgs(timing.startSeconds), '-i', o.sourcePath, '-map', '0:v:0', '-map', '1:a:0', '-shortest'] : ['-map', '0:v:0']),
+    ...(plan.keepAudio ? [...seekArgs(timing.startSeconds), ...sourceInputArgs(o.source), '-map', '0:v:0', '-map', '1:a:0', '-shortest'] : ['-map', '0:v:0']),
     '-vf', `${resize ? `scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,` : ''}format=yuv420p`,
     ...(plan.toneMap ? SDR_TAGS : []),
     ...chunkOutputArgs(o, timing, timing.startSeconds),
@@ -279,22 +358,24 @@ export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: numbe
  * source's own audio tracks copied beside them. `concatf:` reads the segments as one MPEG-TS
  * stream, keeping their content timestamps (the concat demuxer would rebuild them from
  * durations); the joins break TS continuity counters, which ffmpeg reports and copies unchanged.
- * The segments' AAC, encoded chunk by chunk, overlaps by a priming frame where chunks meet; the
- * source's audio is whole, in sync on the same content timeline, and in its original quality.
+ * `concatf` opens the list and each `file:` in it under the same protocol whitelist, so both are
+ * listed. The segments' AAC, encoded chunk by chunk, overlaps by a priming frame where chunks
+ * meet; the source's audio is whole, in sync on the same content timeline, and in its original
+ * quality.
  */
-export function buildJoinSegmentsArgs(o: { listFile: string; sourcePath: string; withAudio: boolean; output: string }): string[] {
+export function buildJoinSegmentsArgs(o: { listFile: string; source: SourceInput; withAudio: boolean; output: string }): string[] {
   return [
     '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
-    '-i', `concatf:${o.listFile}`,
-    ...(o.withAudio ? ['-i', o.sourcePath, '-map', '0:v:0', '-map', '1:a'] : ['-map', '0:v:0']),
+    '-protocol_whitelist', 'concatf,file', '-f', 'mpegts', '-i', `concatf:${o.listFile}`,
+    ...(o.withAudio ? [...sourceInputArgs(o.source), '-map', '0:v:0', '-map', '1:a'] : ['-map', '0:v:0']),
     '-c', 'copy', '-f', 'matroska', o.output,
   ];
 }
 
-export async function joinSegments(o: { segmentFiles: string[]; listFile: string; sourcePath: string; withAudio: boolean; output: string }, run_: RunOptions = {}): Promise<void> {
+export async function joinSegments(o: { segmentFiles: string[]; listFile: string; source: SourceInput; withAudio: boolean; output: string }, run_: RunOptions = {}): Promise<void> {
   await fs.writeFile(o.listFile, o.segmentFiles.map((file) => `file:${file}\n`).join(''));
   try {
-    await run('ffmpeg', buildJoinSegmentsArgs(o), run_);
+    await run('ffmpeg', buildJoinSegmentsArgs(o), { ...run_, ...(o.withAudio ? { source: o.source } : {}) });
   } finally {
     await fs.rm(o.listFile, { force: true });
   }
@@ -367,12 +448,14 @@ interface StartedTool {
 
 /**
  * Starts ffmpeg or ffprobe. stdout is collected as text, parsed as `-progress` blocks
- * (`onProgress`), or handed over as a stream; a missing binary says so plainly.
+ * (`onProgress`), or handed over as a stream; a missing binary says so plainly. `source.fd`,
+ * when given, becomes the child's descriptor 3, which the arguments read the source from.
  */
-function start(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions & { stdin?: 'pipe'; stdout?: 'stream' } = {}): StartedTool {
+function start(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions & { stdin?: 'pipe'; stdout?: 'stream'; source?: SourceInput } = {}): StartedTool {
+  const inherited = options.source?.fd === undefined ? [] : [options.source.fd];
   const child = spawn(tool, args, {
     cwd: options.cwd,
-    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', ...inherited],
     signal: options.signal,
     timeout: options.timeoutMs,
     killSignal: 'SIGKILL',
@@ -425,46 +508,57 @@ function start(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions &
   return { done, stdin: child.stdin, stdout: options.stdout === 'stream' ? out : null };
 }
 
-function run(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {}): Promise<RunResult> {
+function run(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions & { source?: SourceInput } = {}): Promise<RunResult> {
   return start(tool, args, options).done;
 }
 
 /** The ONNX path's decoder: raw frames on `frames`, read with backpressure. */
 export function startFrameDecoder(options: Parameters<typeof buildFrameDecodeArgs>[0], run_: Pick<RunOptions, 'signal'>): { frames: Readable; done: Promise<void> } {
-  const tool = start('ffmpeg', buildFrameDecodeArgs(options), { ...run_, stdout: 'stream' });
+  const tool = start('ffmpeg', buildFrameDecodeArgs(options), { ...run_, stdout: 'stream', source: options.source });
   return { frames: tool.stdout!, done: tool.done.then(() => undefined) };
 }
 
 /** The ONNX path's encoder: write raw frames to `frames`, end it after the last one. */
 export function startFrameEncoder(options: Parameters<typeof buildFrameEncodeArgs>[0], run_: RunOptions): { frames: Writable; done: Promise<void> } {
-  const tool = start('ffmpeg', buildFrameEncodeArgs(options), { ...run_, stdin: 'pipe' });
+  const tool = start('ffmpeg', buildFrameEncodeArgs(options), { ...run_, stdin: 'pipe', source: options.source });
   return { frames: tool.stdin!, done: tool.done.then(() => undefined) };
 }
 
-export async function probeSource(file: string, label = file): Promise<SourceInfo> {
-  if ((await fs.stat(file)).size === 0) throw new MediaToolError(`${label} is empty (0 bytes)`, FailureType.InvalidMedia);
+/**
+ * ffmpeg's complaint when a demuxer off the whitelist recognised the input; its log prefix
+ * names that demuxer: `[hls @ 0x55d…] Format not on whitelist 'matroska,mov,…'`.
+ */
+const NOT_ON_WHITELIST = /\[([^\s@\]]+) @ 0x[0-9a-f]+\] Format not on whitelist/;
+
+/** ffprobe of a source (`label`: its name for people), or an InvalidMedia error saying what is wrong with it. */
+export async function probeSource(source: SourceInput, label = source.path): Promise<SourceInfo> {
+  const { size } = source.fd === undefined ? await fs.stat(source.path) : fsSync.fstatSync(source.fd);
+  if (size === 0) throw new MediaToolError(`${label} is empty (0 bytes)`, FailureType.InvalidMedia);
   let stdout: string;
   try {
-    ({ stdout } = await run('ffprobe', buildProbeArgs(file), { timeoutMs: 60_000 }));
+    ({ stdout } = await run('ffprobe', buildProbeArgs(source), { timeoutMs: 60_000, source }));
   } catch (err) {
     const message = (err as Error).message;
     if (message.includes('not installed')) throw err;
-    // ffprobe's last line says what is wrong ("<file>: Invalid data found when processing input").
-    const detail = (message.split(' / ').pop() ?? message).replace(/^ffprobe failed: /, '').replace(`${file}: `, '');
+    const refusedFormat = NOT_ON_WHITELIST.exec(message)?.[1];
+    const refused = refusedFormat === undefined ? undefined : refusedContainerReason(refusedFormat, label);
+    if (refused) throw new MediaToolError(refused, FailureType.InvalidMedia);
+    // ffprobe's last line says what is wrong ("file:<file>: Invalid data found when processing input").
+    const detail = (message.split(' / ').pop() ?? message).replace(/^ffprobe failed: /, '').replace(`${sourceUrl(source)}: `, '');
     throw new MediaToolError(`${label} is not a readable video (${detail})`, FailureType.InvalidMedia);
   }
   return parseSourceInfo(JSON.parse(stdout) as ProbeJson, label);
 }
 
-/** The raw probe of a produced file, for verification. */
-export async function probeJson(file: string): Promise<ProbeJson> {
-  const { stdout } = await run('ffprobe', buildProbeArgs(file), { timeoutMs: 60_000 });
+/** The raw probe of a produced file (its container known), for verification. */
+export async function probeJson(file: string, container: 'matroska' | 'mpegts'): Promise<ProbeJson> {
+  const { stdout } = await run('ffprobe', buildProbeArgs({ path: file, container }), { timeoutMs: 60_000 });
   return JSON.parse(stdout) as ProbeJson;
 }
 
 /** ffmpeg-only mode's chunk, to the end of the source unless `run_.signal` stops it. */
 export async function encodeLanczosChunk(options: ChunkEncodeOptions, run_: RunOptions): Promise<void> {
-  await run('ffmpeg', buildLanczosChunkArgs(options), run_);
+  await run('ffmpeg', buildLanczosChunkArgs(options), { ...run_, source: options.source });
 }
 
 export async function makeTestClip(options: TestClipOptions): Promise<void> {

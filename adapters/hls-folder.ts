@@ -11,7 +11,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { segmentDurationSeconds, segmentFilename, segmentIndexOfFilename, type Grid } from '../core/grid';
-import { joinSegments, type RunOptions } from './ffmpeg';
+import { joinSegments, type RunOptions, type SourceInput } from './ffmpeg';
 
 export const PLAYLIST_NAME = 'stream.m3u8';
 /** The plan the segments here were made with (hidden: never served). */
@@ -117,11 +117,11 @@ export class HlsFolder {
   }
 
   /** Joins every segment, in order, with the source's audio into `output` (see `joinSegments`). */
-  async join(o: { grid: Grid; sourcePath: string; withAudio: boolean; output: string }, run: RunOptions = {}): Promise<void> {
+  async join(o: { grid: Grid; source: SourceInput; withAudio: boolean; output: string }, run: RunOptions = {}): Promise<void> {
     await joinSegments({
       segmentFiles: Array.from({ length: o.grid.segmentCount }, (_, i) => this.segmentPath(i)),
       listFile: path.join(this.dir, '.final-segments.txt'),
-      sourcePath: o.sourcePath,
+      source: o.source,
       withAudio: o.withAudio,
       output: o.output,
     }, run);

@@ -8,6 +8,7 @@ import { runner } from 'node-pg-migrate';
 import type {
   HlsCleanupOptions, HlsCleanupReport, HlsFolderKept, HlsFolderRemoval, JobState, SourceInfo, StreamPlan, StreamProgress,
 } from '../common/domain';
+import { AppError } from '../common/errors';
 
 export type { Pool };
 
@@ -251,6 +252,8 @@ export class UpflowStore {
    * `jellyfinItemId`, when given, is remembered; a trigger by path keeps the one already known.
    * Insert-or-nothing, then update: `ON CONFLICT (key) DO UPDATE` lets concurrent first
    * triggers of a title fail on the other unique index (source_path), which is no arbiter there.
+   * A key that belongs to another file, or a file known under another key, is a 409: one file,
+   * one title, never taken over.
    */
   async upsertTitle(title: { key: string; sourcePath: string; name: string; jellyfinItemId?: string }): Promise<void> {
     const jellyfinItemId = title.jellyfinItemId ?? null;
@@ -259,10 +262,26 @@ export class UpflowStore {
       [title.key, title.sourcePath, title.name, jellyfinItemId],
     );
     if (inserted.rowCount) return;
-    await this.pool.query(
-      `UPDATE titles SET name = $2, jellyfin_item_id = COALESCE($3, jellyfin_item_id) WHERE key = $1`,
-      [title.key, title.name, jellyfinItemId],
+    const updated = await this.pool.query(
+      `UPDATE titles SET name = $3, jellyfin_item_id = COALESCE($4, jellyfin_item_id) WHERE key = $1 AND source_path = $2`,
+      [title.key, title.sourcePath, title.name, jellyfinItemId],
     );
+    if (updated.rowCount) return;
+    const { rows } = await this.pool.query<{ key: string; source_path: string }>(
+      `SELECT key, source_path FROM titles WHERE key = $1 OR source_path = $2`,
+      [title.key, title.sourcePath],
+    );
+    const other = rows.find((row) => row.key === title.key) ?? rows[0];
+    if (!other) throw new Error(`title ${title.key} was neither inserted nor found`); // removed between the two statements: nothing removes titles
+    throw other.key === title.key
+      ? new AppError(409, `title key ${title.key} belongs to another source file: it is not taken over`, { titleKey: title.key, otherSourcePath: other.source_path })
+      : new AppError(409, `this source file is already title ${other.key}, not ${title.key}`, { titleKey: other.key });
+  }
+
+  /** The key a file's title already has (kept from when it was first seen, whatever `titleKeyFor` gives now). */
+  async titleKeyForSource(sourcePath: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ key: string }>(`SELECT key FROM titles WHERE source_path = $1`, [sourcePath]);
+    return rows[0]?.key;
   }
 
   async titleKeyForItem(jellyfinItemId: string): Promise<string | undefined> {
@@ -320,6 +339,20 @@ export class UpflowStore {
     if (patch.hlsRemoved) sets.push('hls_removed_at = now()');
     await this.pool.query(`UPDATE jobs SET ${sets.join(', ')} WHERE id = $1`, values);
     if (event) await this.addEvent(id, event.kind, event.message, event.data);
+  }
+
+  /**
+   * What the probe found, on the job, and the probed version of the file on its title too: the
+   * job's (in `source`) says which version its final file is made from, the title's which
+   * version was seen last.
+   */
+  async recordProbe(jobId: string, source: SourceInfo, event: { kind: string; message: string }): Promise<void> {
+    await this.pool.query(
+      `WITH job AS (UPDATE jobs SET source = $2, updated_at = now() WHERE id = $1 RETURNING title_key)
+       UPDATE titles SET source_fingerprint = $3 FROM job WHERE titles.key = job.title_key`,
+      [jobId, JSON.stringify(source), source.fingerprint === undefined ? null : JSON.stringify(source.fingerprint)],
+    );
+    await this.addEvent(jobId, event.kind, event.message);
   }
 
   /**
@@ -415,17 +448,21 @@ export class UpflowStore {
     }));
   }
 
-  /** The seed's `/hls-status/:filename`: a file name with or without extension, or a title key. */
-  async findTitleKeyByFilename(filename: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ key: string }>(
-      `SELECT t.key FROM titles t LEFT JOIN jobs j ON j.title_key = t.key
-       WHERE t.key = $1
-          OR regexp_replace(t.source_path, '^.*/', '') = $1
-          OR regexp_replace(regexp_replace(t.source_path, '^.*/', ''), '\\.[^.]*$', '') = $1
-       ORDER BY j.created_at DESC NULLS LAST LIMIT 1`,
+  /**
+   * The seed's `/hls-status/:filename`: the titles whose file has that name, with or without
+   * its extension, or the title whose key it is (that one alone, when there is one).
+   */
+  async titlesNamed(filename: string): Promise<Array<{ key: string; sourcePath: string }>> {
+    const { rows } = await this.pool.query<{ key: string; source_path: string }>(
+      `SELECT key, source_path FROM titles
+       WHERE key = $1
+          OR regexp_replace(source_path, '^.*/', '') = $1
+          OR regexp_replace(regexp_replace(source_path, '^.*/', ''), '\\.[^.]*$', '') = $1
+       ORDER BY source_path`,
       [filename],
     );
-    return rows[0]?.key;
+    const byKey = rows.filter((row) => row.key === filename);
+    return (byKey.length > 0 ? byKey : rows).map((row) => ({ key: row.key, sourcePath: row.source_path }));
   }
 
   /** What `/metrics` reports, read in one round trip at scrape time (the worker is another process). */

@@ -19,7 +19,7 @@ import { ApiMetrics } from '../adapters/metrics';
 import { postgresUnreachableReason, type UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
 import { limitTriggers, requireApiKeyToChange, securityHeaders } from './security';
-import { describeIssue, filenameParam, itemIdParam, jobIdParam, parseTriggerRequest, triggerQuery } from './schemas';
+import { describeIssue, filenameParam, hlsStatusQuery, itemIdParam, jobIdParam, parseTriggerRequest, triggerQuery } from './schemas';
 import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './service-errors';
 import { LiveProgressCache } from './live-progress';
 import { awaitHlsFiles } from './hls-waiting';
@@ -141,7 +141,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       ? await titles.trigger(request.path, options)
       : await titles.triggerItem(request.itemId, options);
     const itemId = request.kind === 'item' ? request.itemId : undefined;
-    logger.info({ title: result.titleKey, status: result.status, item: itemId }, 'trigger');
+    logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger');
     res.status(result.status === 'started' ? 202 : 200).json(triggerAnswer(result, itemId));
   });
 
@@ -158,7 +158,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     const { itemId } = itemIdParam.parse(req.params);
     const { force, position_seconds: seconds } = triggerQuery.parse(req.query);
     const result = await titles.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) });
-    logger.info({ title: result.titleKey, status: result.status, item: itemId }, 'trigger from the web script');
+    logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');
     res.status(result.status === 'started' ? 202 : 200).json(await titles.itemStatus(itemId, result));
   });
 
@@ -181,7 +181,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   app.get('/hls-status/:filename', async (req, res) => {
     const titles = titlesFor(req);
     const { filename } = filenameParam.parse(req.params);
-    const status = await titles.statusByFilename(filename);
+    const { path: requestedPath } = hlsStatusQuery.parse(req.query);
+    const status = await titles.statusByFilename(filename, requestedPath);
     const job = status.job;
     res.json({
       status: status.state,

@@ -72,6 +72,11 @@ export const filenameParam = z.object({
   filename: z.string().min(1).max(1024).refine((v) => !v.includes('\0'), 'filename contains a NUL byte'),
 });
 
+/** `?path=`: which of two titles of one file name, by its path (absolute, or in the media folders). */
+export const hlsStatusQuery = z.object({
+  path: z.string({ message: 'path must be a string (given once)' }).min(1, 'path must not be empty').max(4096, 'path is too long').refine((v) => !v.includes('\0'), 'path contains a NUL byte').optional(),
+});
+
 /** `?force=1`: upscale again even when a finished file exists; `?position_seconds=`: where the viewer is. */
 export const triggerQuery = z.object({
   force: z.enum(['1', 'true', '0', 'false'], { message: 'force must be 1, true, 0 or false' }).optional().transform((v) => v === '1' || v === 'true'),

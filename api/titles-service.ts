@@ -9,7 +9,7 @@ import type { Config } from '../common/config';
 import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress, type ViewerPosition } from '../common/domain';
 import { AppError } from '../common/errors';
 import type { ItemStatus } from '../common/jellyfin-items';
-import { resolveSourcePath, titleFiles, titleKeyFor } from '../common/media-paths';
+import { pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor } from '../common/media-paths';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
 import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
@@ -27,6 +27,8 @@ export interface TriggerResult {
   jobId?: string;
   hlsUrl: string | null;
   finalFile?: string;
+  /** Why a title with a final file is upscaled again: its source is not the file that was made from. */
+  reupscaleReason?: string;
 }
 
 export interface JobView extends JobRecord {
@@ -54,27 +56,35 @@ export class TitlesService {
   }
 
   /**
+   * A title's final file answers `complete` only while its source is the version it was made
+   * from: a source replaced or rewritten since (same name, other content: a Radarr upgrade) is
+   * upscaled again, as `force` does. The old final file stays until the new one replaces it.
    * `viewer`: where the one who triggered watches (Jellyfin's PlaybackPositionTicks,
    * `position_seconds`): a new title is made from there first, a running one is told.
    */
   async trigger(requestedPath: string, options: { name?: string; force?: boolean; jellyfinItemId?: string; viewer?: ViewerPosition } = {}): Promise<TriggerResult> {
     const sourcePath = resolveSourcePath(this.config.mediaRoots, requestedPath);
-    const titleKey = titleKeyFor(sourcePath);
+    const titleKey = await this.titleKeyOf(sourcePath);
     // Postgres text cannot hold a NUL; a name from Jellyfin's library could carry one.
     const name = options.name?.replaceAll('\0', '').trim() || path.basename(sourcePath, path.extname(sourcePath));
     await this.store.upsertTitle({ key: titleKey, sourcePath, name, jellyfinItemId: options.jellyfinItemId });
     const workflowId = workflowIdForTitle(titleKey);
 
     const latest = await this.store.latestJobForTitle(titleKey);
+    let reupscaleReason: string | undefined;
     if (!options.force && latest?.state === 'complete' && latest.finalPath && fs.existsSync(latest.finalPath)) {
-      return {
-        status: 'complete',
-        titleKey,
-        workflowId,
-        jobId: latest.id,
-        hlsUrl: latest.hlsRemovedAt ? null : this.hlsUrl(titleKey),
-        finalFile: latest.finalPath,
-      };
+      const change = sourceChangeSince({ fingerprint: latest.source?.fingerprint, probedAt: latest.createdAt }, statSource(sourcePath));
+      if (!change) {
+        return {
+          status: 'complete',
+          titleKey,
+          workflowId,
+          jobId: latest.id,
+          hlsUrl: latest.hlsRemovedAt ? null : this.hlsUrl(titleKey),
+          finalFile: latest.finalPath,
+        };
+      }
+      reupscaleReason = `the source changed since the final file was made (${change}): upscaling again`;
     }
     // Each Temporal call under a deadline: Temporal down answers 503 in seconds, not after the client's retries.
     const running = await withTemporalDeadline(this.client, () => runningRunIdOf(this.client, workflowId));
@@ -85,7 +95,7 @@ export class TitlesService {
       return { status: 'already_running', titleKey, workflowId, jobId: running, hlsUrl: this.hlsUrl(titleKey) };
     }
     if (runningIsRetention) {
-      const reason = options.force ? 're-upscale requested (force)' : 'the final file is missing: upscaling again';
+      const reason = options.force ? 're-upscale requested (force)' : reupscaleReason ?? 'the final file is missing: upscaling again';
       await withTemporalDeadline(this.client, () => endRetentionRun(this.client, workflowId, running, reason));
     }
     // Concurrent triggers all get here; Temporal lets one start and the others join its run.
@@ -97,7 +107,19 @@ export class TitlesService {
       ...(options.viewer ? { viewer: options.viewer } : {}),
     }));
     if (!run.started && options.viewer) await this.tellViewer(titleKey, options.viewer);
-    return { status: run.started ? 'started' : 'already_running', titleKey, workflowId, jobId: run.firstExecutionRunId, hlsUrl: this.hlsUrl(titleKey) };
+    return {
+      status: run.started ? 'started' : 'already_running',
+      titleKey,
+      workflowId,
+      jobId: run.firstExecutionRunId,
+      hlsUrl: this.hlsUrl(titleKey),
+      ...(run.started && reupscaleReason ? { reupscaleReason } : {}),
+    };
+  }
+
+  /** A file's title key: the one its title has (older titles keep their shorter keys), else a new one. */
+  private async titleKeyOf(realSourcePath: string): Promise<string> {
+    return (await this.store.titleKeyForSource(realSourcePath)) ?? titleKeyFor(realSourcePath);
   }
 
   /** A Jellyfin item: its file through Jellyfin's API, then the same guard and trigger as a path. */
@@ -129,7 +151,7 @@ export class TitlesService {
     let titleKey = await this.store.titleKeyForItem(itemId);
     if (!titleKey) {
       // Not asked for by item yet; maybe by path (the seed's webhook body, the CLI).
-      const key = titleKeyFor(this.guardItemPath(await this.jellyfinItem(itemId)));
+      const key = await this.titleKeyOf(this.guardItemPath(await this.jellyfinItem(itemId)));
       if (!(await this.store.rememberItem(key, itemId))) return itemStatusOf(itemId, null, undefined);
       titleKey = key;
     }
@@ -216,10 +238,28 @@ export class TitlesService {
     return segments.map((s) => ({ ...s, rate: s.wallSeconds ? s.durationSeconds / s.wallSeconds : null }));
   }
 
-  /** The seed's status by file name: the title's latest job, or `queued` before it has one. */
-  async statusByFilename(filename: string): Promise<{ state: JobState; titleKey: string; job?: JobView }> {
-    const titleKey = await this.store.findTitleKeyByFilename(filename);
-    if (!titleKey) throw new AppError(404, `no upscale known for ${filename}`);
+  /**
+   * The seed's status by file name: the title's latest job, or `queued` before it has one.
+   * Two titles of that name (in different folders) are a 409 naming them by their paths in
+   * the media folders; `requestedPath` (absolute or one of those) chooses, through the same
+   * guard as a trigger.
+   */
+  async statusByFilename(filename: string, requestedPath?: string): Promise<{ state: JobState; titleKey: string; job?: JobView }> {
+    const candidates = await this.store.titlesNamed(filename);
+    let titleKey: string;
+    if (requestedPath !== undefined) {
+      const sourcePath = resolveNamedSource(this.config.mediaRoots, requestedPath);
+      const chosen = candidates.find((title) => title.sourcePath === sourcePath);
+      if (!chosen) throw new AppError(404, `no upscale known for ${filename} at ${requestedPath}`);
+      titleKey = chosen.key;
+    } else {
+      if (candidates.length === 0) throw new AppError(404, `no upscale known for ${filename}`);
+      if (candidates.length > 1) {
+        const paths = candidates.map((title) => pathInMediaRoots(this.config.mediaRoots, title.sourcePath));
+        throw new AppError(409, `${candidates.length} titles are named ${filename}: ${paths.map((p) => JSON.stringify(p)).join(', ')}; choose one with ?path=`, { candidates: paths });
+      }
+      titleKey = candidates[0]!.key;
+    }
     const job = await this.store.latestJobForTitle(titleKey);
     if (!job) return { state: 'queued', titleKey };
     return { state: job.state, titleKey, job: await this.jobView(job) };

@@ -40,7 +40,7 @@ const SAMPLE_FRAMES = 4;
 /** Decodes the whole clip to raw frames and drops them; keeps a few for inference. */
 export async function measureDecode(clip: string, plan: StreamPlan): Promise<{ fps: number; frames: number; sample: Buffer[] }> {
   const started = performance.now();
-  const decoder = startFrameDecoder({ sourcePath: clip, plan, fromSegment: 0 }, {});
+  const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment: 0 }, {});
   const sample: Buffer[] = [];
   let frames = 0;
   const sink = new Writable({
@@ -85,7 +85,7 @@ export async function measureInference(
 export async function writeUpscaledFrames(clip: string, plan: StreamPlan, scale: 2 | 4, file: string, options: InferenceOptions): Promise<void> {
   const lanczos = await loadModel(`lanczos-x${scale}`, options);
   try {
-    const decoder = startFrameDecoder({ sourcePath: clip, plan, fromSegment: 0 }, {});
+    const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment: 0 }, {});
     await Promise.all([
       runFramePipeline({
         decoded: decoder.frames,
@@ -107,7 +107,7 @@ export async function measureEncode(clip: string, plan: StreamPlan, framesFile: 
   fs.mkdirSync(workDir, { recursive: true });
   const started = performance.now();
   const encoder = startFrameEncoder(
-    { sourcePath: clip, plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth, frameHeight },
+    { source: { path: clip }, plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth, frameHeight },
     { cwd: workDir },
   );
   await Promise.all([pipeline(fs.createReadStream(framesFile, { highWaterMark: 1 << 20 }), encoder.frames), encoder.done]);

@@ -162,7 +162,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       const clip = path.join(config.mediaRoots[0]!, `bench-${size}.mp4`);
       fs.mkdirSync(path.dirname(clip), { recursive: true });
       await makeTestClip({ file: clip, seconds: options.seconds, width, height, fps: CLIP_FPS, audio: true });
-      const source = await probeSource(clip);
+      const source = await probeSource({ path: clip });
       // The stages' ffmpeg arguments (frame rate, segment cuts, audio) come from the same plan as a stream's.
       const planAt = (scale: number): StreamPlan => planStream(source, { ...upscaleSettings(config), aiEnabled: false, scaleFactor: scale });
       progress(`${size}: decoding`);

@@ -16,7 +16,19 @@ export const JOB_STATES = ['queued', 'probing', 'streaming', 'finalizing', 'comp
 export type JobState = (typeof JOB_STATES)[number];
 export const TERMINAL_JOB_STATES: readonly JobState[] = ['complete', 'failed', 'cancelled'];
 
-/** What ffprobe says about a source. */
+/**
+ * Which version of a file: its size, last modification (nanoseconds since the epoch), and the
+ * device and inode numbers that say which file on which file system. Numbers beyond what a
+ * double holds exactly are decimal strings.
+ */
+export interface SourceFingerprint {
+  size: number;
+  mtimeNs: string;
+  dev: string;
+  ino: string;
+}
+
+/** What the probe found: ffprobe's summary of a source, and which file it read. */
 export interface SourceInfo {
   durationSeconds: number;
   fps: number;
@@ -27,6 +39,17 @@ export interface SourceInfo {
   audioCodec?: string;
   /** High dynamic range: PQ (HDR10) or HLG transfer. Unset for SDR. */
   hdr?: 'pq' | 'hlg';
+  /**
+   * The demuxer that read it (one of the allowed containers, adapters/ffmpeg.ts): every later
+   * read forces it. Unset in jobs probed before Upflow recorded it.
+   */
+  container?: string;
+  /**
+   * The version of the file that was probed: the stream reads that one or none, and a trigger
+   * compares the file as it is then with the one the final file was made from. Unset in jobs
+   * probed before Upflow recorded it.
+   */
+  fingerprint?: SourceFingerprint;
 }
 
 /** How one title is processed; computed by the workflow from the source and the settings. */

@@ -38,6 +38,13 @@ export const FailureType = {
   ModelUnavailable: 'ModelUnavailable',
   /** Free space under the data or output folder fell below UPFLOW_MIN_FREE_GB. */
   DiskFull: 'DiskFull',
+  /**
+   * The source file is no longer the version that was probed (replaced or rewritten): what was
+   * planned for one file must not be encoded from another. Triggering again starts afresh.
+   */
+  SourceChanged: 'SourceChanged',
+  /** The title key belongs to another source file: never taken over. */
+  TitleConflict: 'TitleConflict',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

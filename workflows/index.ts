@@ -21,7 +21,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type ChunkView, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../common/domain';
+import { TASK_QUEUES, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../common/domain';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../common/errors';
 import type { ModelId } from '../common/models';
 import { allMade, chooseVictim, claimRange, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
@@ -290,13 +290,13 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   setHandler(cancelSignal, () => work_.cancel());
 
   /** Puts a ticket in the gpu queue; the slot that starts it claims its range. */
-  const launchTicket = (g: Grid, plan: NonNullable<UpscaleStatus['plan']>) => {
+  const launchTicket = (g: Grid, plan: StreamPlan, source: SourceInfo) => {
     ticketCount += 1;
     const ticket = `chunk-${ticketCount}`;
     const scope = new CancellationScope();
     const priority = activeHeads().length > 0 ? VIEWER_PRIORITY : REST_PRIORITY;
     const done = scope
-      .run(() => chunkActivities(g.durationSeconds, priority).makeChunk({ titleKey: input.titleKey, sourcePath: input.sourcePath, plan, ticket }))
+      .run(() => chunkActivities(g.durationSeconds, priority).makeChunk({ titleKey: input.titleKey, sourcePath: input.sourcePath, plan, source, ticket }))
       .then(
         (result) => {
           // Reports lost to an outage are made good here.
@@ -329,9 +329,13 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   };
 
   let finalFile: string;
+  // Until the job is registered there is no job record to write a failure to (a title key that
+  // belongs to another file is refused there): Temporal alone holds the reason.
+  let registered = false;
   try {
     finalFile = await work_.run(async () => {
       await jobs.registerJob({ titleKey: input.titleKey, sourcePath: input.sourcePath, name: input.name });
+      registered = true;
       status.state = 'probing';
       const source = await media.probeSource({ sourcePath: input.sourcePath });
       status.source = source;
@@ -361,7 +365,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
           const current = work();
           let waitingTicket = [...tickets.values()].find((t) => !t.claimed);
           if (!waitingTicket && claimRange(current, settings) !== undefined) {
-            launchTicket(g, plan);
+            launchTicket(g, plan, source);
             waitingTicket = [...tickets.values()].find((t) => !t.claimed);
           }
           let wakeInMs: number | undefined;
@@ -394,18 +398,16 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       return final.finalFile;
     });
   } catch (err) {
-    await CancellationScope.nonCancellable(async () => {
-      if (isCancellation(err)) {
-        status.state = 'cancelled';
+    status.state = isCancellation(err) ? 'cancelled' : 'failed';
+    if (!isCancellation(err)) status.failureReason = failureMessage(err);
+    if (registered) {
+      await CancellationScope.nonCancellable(async () => {
         await media.discardPartialOutput({ titleKey: input.titleKey });
-        await jobs.recordJob({ state: 'cancelled', message: 'cancelled; partial final file removed' });
-      } else {
-        status.state = 'failed';
-        status.failureReason = failureMessage(err);
-        await media.discardPartialOutput({ titleKey: input.titleKey });
-        await jobs.recordJob({ state: 'failed', failureReason: status.failureReason, message: `failed: ${status.failureReason}` });
-      }
-    });
+        await (isCancellation(err)
+          ? jobs.recordJob({ state: 'cancelled', message: 'cancelled; partial final file removed' })
+          : jobs.recordJob({ state: 'failed', failureReason: status.failureReason, message: `failed: ${status.failureReason}` }));
+      });
+    }
     if (isCancellation(err)) throw err;
     throw ApplicationFailure.create({
       message: status.failureReason,

@@ -204,6 +204,13 @@ const CASES: Case[] = [
   { name: 'hls-status: an encoded traversal', send: () => get('/hls-status/..%2f..%2fetc%2fpasswd'), expect: refused(404, /no upscale known/) },
   { name: 'hls-status: SQL wildcards', send: () => get('/hls-status/%25'), expect: refused(404, /no upscale known/) },
   { name: 'hls-status: broken percent-encoding', send: () => get('/hls-status/%E0%A4%A'), expect: refused(400, /Failed to decode param/) },
+  { name: 'hls-status: ?path= climbing out of the media folder', send: () => get('/hls-status/good.mp4?path=..%2Fcanary%2Fsecret.mp4'), expect: refused(403, /^\.\.\/canary\/secret\.mp4 is outside the media folders/) },
+  { name: 'hls-status: ?path= an absolute path outside', send: () => get('/hls-status/good.mp4?path=%2Fetc%2Fpasswd'), expect: refused(403, /^\/etc\/passwd is outside the media folders/) },
+  { name: 'hls-status: ?path= a symlink leading outside', send: () => get('/hls-status/good.mp4?path=escape.mp4'), expect: refused(403, /^escape\.mp4 leads outside the media folders/) },
+  { name: 'hls-status: ?path= given twice', send: () => get('/hls-status/good.mp4?path=good.mp4&path=good.mp4'), expect: refused(400, /path must be a string \(given once\)/) },
+  { name: 'hls-status: ?path= with a NUL byte', send: () => get('/hls-status/good.mp4?path=good.mp4%00'), expect: refused(400, /path contains a NUL byte/) },
+  { name: 'hls-status: ?path= empty', send: () => get('/hls-status/good.mp4?path='), expect: refused(400, /path must not be empty/) },
+  { name: 'hls-status: ?path= a file that is not that title', send: () => get('/hls-status/good.mp4?path=names%2F...And%20Justice%20for%20All.mp4'), expect: refused(404, /^no upscale known for good\.mp4 at names\/\.\.\.And Justice for All\.mp4$/) },
 
   // ---- /hls/...: never anything from outside the HLS folder
   { name: 'hls: raw ../../', send: () => get('/hls/../../canary/secret.m3u8'), expect: hidden },
@@ -241,6 +248,11 @@ const CASES: Case[] = [
   badFile('an HLS playlist named .mkv naming a video outside by its absolute path', 'playlistAbsolute'),
   badFile('an HLS playlist named .mp4 naming a video outside by ../', 'playlistRelative'),
   badFile('an ffconcat list naming a symlink that leads outside', 'concatList'),
+  badFile('an SDP file naming a network stream, named .mp4', 'sdp'),
+  // Only the containers video files come in are read; whatever ffmpeg could also read is refused.
+  badFile('an animated GIF named .mp4', 'gif'),
+  badFile('a raw H.264 stream without a container, named .mkv', 'rawH264'),
+  badFile('a WAV file named .mkv', 'wav'),
 
   // ---- valid media that is easy to get wrong: upscaled correctly
   oddFile('odd dimensions 161x91 (4:4:4)', 'oddSize'),
@@ -424,12 +436,25 @@ describe('a barrage of bad input, on the real stack', () => {
     };
     const concatList = path.join(media, 'concat list.mp4');
     fs.writeFileSync(concatList, 'ffconcat version 1.0\nfile escape.mp4\n');
+    // A session description: RTP from a port on this machine, which no file guard sees.
+    fs.mkdirSync(path.join(media, 'bad'), { recursive: true });
+    const sdp = path.join(media, 'bad', 'stream.mp4');
+    fs.writeFileSync(sdp, 'v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=video 5004 RTP/AVP 96\na=rtpmap:96 H264/90000\n');
+    const ffmpegTo = (name: string, args: string[]): string => {
+      const file = path.join(media, 'bad', name);
+      execFileSync('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args, file]);
+      return file;
+    };
     const bad = {
       ...(await makeBadInputs(path.join(media, 'bad'))),
       ...(await makeMoreBadInputs(path.join(media, 'bad'))),
       playlistAbsolute: { file: playlist('playlist.mkv', canarySegment), reason: /playlist\.mkv is a list of other files \(hls\), not a video/ },
       playlistRelative: { file: playlist('relative playlist.mp4', '../../canary/secret-segment.ts'), reason: /relative playlist\.mp4 is a list of other files \(hls\)/ },
       concatList: { file: concatList, reason: /concat list\.mp4 is a list of other files \(concat\), not a video/ },
+      sdp: { file: sdp, reason: /stream\.mp4 is a list of other files \(sdp\), not a video/ },
+      gif: { file: ffmpegTo('animated.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10:duration=1', '-f', 'gif']), reason: /animated\.mp4 is a gif file, not a video container Upflow reads/ },
+      rawH264: { file: ffmpegTo('raw h264.mkv', ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=1', '-c:v', 'libx264', '-f', 'h264']), reason: /raw h264\.mkv is a h264 file, not a video container Upflow reads/ },
+      wav: { file: ffmpegTo('sound.mkv', ['-f', 'lavfi', '-i', 'sine=duration=1', '-f', 'wav']), reason: /sound\.mkv is audio only \(wav\)/ },
     };
     const clip = (name: string) => makeClip(path.join(media, 'names', name), { seconds: 2, width: 160, height: 90 });
     const odd: Record<string, OddMedia> = {

@@ -41,10 +41,21 @@ function probeSegment(file: string): { videoStart: number; videoDuration: number
 }
 
 
-/** ffmpeg processes working on this title, whoever their parent is now. */
+/**
+ * ffmpeg processes working on this title, whoever their parent is now: those reading `clip`,
+ * which the worker hands to each as its descriptor 3 (`file:/proc/self/fd/3`).
+ */
 function ffmpegFor(clip: string): number[] {
   const out = execFileSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((line) => line.includes('ffmpeg') && line.includes(clip)).map((line) => Number(line.trim().split(/\s+/)[0]));
+  const real = fs.realpathSync(clip);
+  const reads = (pid: number) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/3`) === real;
+    } catch {
+      return false; // ended meanwhile
+    }
+  };
+  return out.split('\n').filter((line) => line.includes('ffmpeg')).map((line) => Number(line.trim().split(/\s+/)[0])).filter(reads);
 }
 
 describe('a worker killed mid-stream', () => {

@@ -72,7 +72,7 @@ describe('one title through the whole stack', () => {
     expect(first.status).toBe(202);
     expect(first.json).toMatchObject({ status: 'started', streaming: true, estimated_delay_seconds: expect.any(Number) });
     const hlsUrl = first.json.hls_url as string;
-    expect(hlsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hls\/test-clip-[0-9a-f]{8}\/stream\.m3u8$/);
+    expect(hlsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hls\/test-clip-[0-9a-f]{16}\/stream\.m3u8$/);
 
     // A second trigger joins the running workflow.
     const second = await trigger(clip, 'Test Clip');

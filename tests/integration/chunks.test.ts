@@ -49,7 +49,7 @@ describe('a title made in chunks, out of order', () => {
     const folder = new HlsFolder(path.join(dir, 'lanczos'));
     await folder.prepare(plan, grid);
     const lanczos = (o: { fromSegment: number; segmentPattern: string; segmentList: string }, cwd: string) =>
-      encodeLanczosChunk({ ...o, sourcePath: clip, plan }, { cwd });
+      encodeLanczosChunk({ ...o, source: { path: clip }, plan }, { cwd });
     expect(await makeChunk(folder, grid, 'c1', 3, 5, lanczos)).toEqual([3, 4]);
     expect(await makeChunk(folder, grid, 'c2', 0, 2, lanczos)).toEqual([0, 1]);
     expect(await makeChunk(folder, grid, 'c3', 5, 6, lanczos)).toEqual([5]);
@@ -57,7 +57,7 @@ describe('a title made in chunks, out of order', () => {
     expect(await folder.madeSegments(grid)).toEqual([true, true, true, true, true, true]);
 
     const final = path.join(dir, 'lanczos.mkv');
-    await folder.join({ grid, sourcePath: clip, withAudio: true, output: final });
+    await folder.join({ grid, source: { path: clip }, withAudio: true, output: final });
     expect(countVideoFrames(final)).toBe(countVideoFrames(clip));
     const sync = syncOffsets(final);
     const original = syncOffsets(clip);
@@ -76,13 +76,13 @@ describe('a title made in chunks, out of order', () => {
       const folder = new HlsFolder(path.join(dir, 'model'));
       await folder.prepare(plan, grid);
       const model = (o: { fromSegment: number; segmentPattern: string; segmentList: string }, cwd: string, frameLimit: () => number) =>
-        encodeChunkWithModels({ ...o, sourcePath: clip, plan, sessions, modelFor: () => 'lanczos-x2', frameLimit }, { cwd });
+        encodeChunkWithModels({ ...o, source: { path: clip }, plan, sessions, modelFor: () => 'lanczos-x2', frameLimit }, { cwd });
       // Each closes its last segment and ends: nothing is killed, nothing past its end is made.
       expect(await makeChunk(folder, grid, 'm1', 2, 4, model)).toEqual([2, 3]);
       expect(await makeChunk(folder, grid, 'm2', 4, 6, model)).toEqual([4, 5]);
       expect(await makeChunk(folder, grid, 'm3', 0, 2, model)).toEqual([0, 1]);
       const final = path.join(dir, 'model.mkv');
-      await folder.join({ grid, sourcePath: clip, withAudio: true, output: final });
+      await folder.join({ grid, source: { path: clip }, withAudio: true, output: final });
       expect(countVideoFrames(final)).toBe(countVideoFrames(clip));
     } finally {
       await sessions.releaseAll();

@@ -122,6 +122,29 @@ describe('upscaleTitle workflow', () => {
     expect(fs.existsSync(path.join(config.hlsDir, titleKeyFor(outside)))).toBe(false);
   });
 
+  it('never lets a title key that belongs to another file take it over: the run fails at once, nothing recorded on that title', async () => {
+    const owner = await makeClip(path.join(dir, 'media', 'owner.mp4'), { seconds: 2, width: 64, height: 36 });
+    const intruder = await makeClip(path.join(dir, 'media', 'intruder.mp4'), { seconds: 2, width: 64, height: 36 });
+    const key = titleKeyFor(owner);
+    await store.upsertTitle({ key, sourcePath: owner, name: 'Owner' });
+    // The upsert itself: the same file again is fine, another file under the key is a 409.
+    await store.upsertTitle({ key, sourcePath: owner, name: 'Owner again' });
+    await expect(store.upsertTitle({ key, sourcePath: intruder, name: 'Intruder' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/belongs to another source file/) });
+    await expect(store.upsertTitle({ key: 'other-key', sourcePath: owner, name: 'Owner' })).rejects.toMatchObject({ status: 409, message: `this source file is already title ${key}, not other-key` });
+
+    const handle = await startOrJoinTitleWorkflow(env.client, { titleKey: key, sourcePath: intruder, name: 'Intruder', settings: upscaleSettings(config) });
+    const error = await handle.result().then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/belongs to another source file/);
+    const history = await handle.fetchHistory();
+    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(attempts).toEqual([1]);
+    expect(await store.getJob(handle.firstExecutionRunId)).toBeUndefined();
+    expect(await store.titleKeyForSource(owner)).toBe(key);
+    expect(await store.titleKeyForSource(intruder)).toBeUndefined();
+    expect(await store.latestJobForTitle(key)).toBeUndefined();
+  });
+
   it('stops on the cancel signal and removes the partial final file', async () => {
     const clip = await makeClip(path.join(dir, 'media', 'long.mp4'), { seconds: 90, width: 640, height: 360 });
     const handle = await start(clip);

@@ -142,7 +142,7 @@ export async function makeMoreBadInputs(dir: string): Promise<Record<'png' | 'jp
     // `-t 0`: a Matroska header and nothing after it.
     zeroDuration: { file: await ffmpegTo(at('zero duration.mkv'), [...pattern('160x90', 2), '-t', '0', ...X264]), reason: /zero duration\.mkv (is not a readable video|has no duration)/ },
     zeroFrames: { file: await ffmpegTo(at('zero frames.mp4'), [...pattern('160x90', 2), '-frames:v', '0', ...X264]), reason: /zero frames\.mp4 has no video stream/ },
-    subtitlesOnly: { file: subtitlesOnly, reason: /subtitles\.srt has no video stream/ },
+    subtitlesOnly: { file: subtitlesOnly, reason: /subtitles\.srt is a srt file, not a video container Upflow reads/ },
     coverArtOnly: {
       file: await ffmpegTo(at('cover art.mp3'), [...tone(2), ...pattern('160x90', 0.04), '-map', '0', '-map', '1', '-c:a', 'libmp3lame', '-c:v', 'mjpeg', '-disposition:v:0', 'attached_pic']),
       reason: /cover art\.mp3 is audio only/,
