@@ -94,8 +94,16 @@ export function createChunkActivities({ config, store, client, logger }: Activit
       const lowAtStart = await findLowDisk(diskFolders, config.minFreeBytes);
       if (lowAtStart) throw ApplicationFailure.nonRetryable(lowAtStart.message, FailureType.DiskFull);
 
-      const claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket] });
-      if (!claim) return { ticket: input.ticket, made: [], segments: 0, contentSeconds: 0, wallSeconds: 0 };
+      // Checked and opened again on every attempt, before anything is claimed; closed after the encode.
+      const opened = await openProbedSource(config.mediaRoots, input, log);
+      const claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket] }).catch((err: unknown) => {
+        opened.opened.close();
+        throw err;
+      });
+      if (!claim) {
+        opened.opened.close();
+        return { ticket: input.ticket, made: [], segments: 0, contentSeconds: 0, wallSeconds: 0 };
+      }
       const startMessage = `${input.ticket} makes segments ${claim.fromSegment}–${claim.endSegment - 1} from ${segmentStartSeconds(grid, claim.fromSegment).toFixed(1)} s${claim.model ? ` with ${claim.model}` : ''} (attempt ${context.info.attempt})`;
       log.info({ fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt }, startMessage);
       await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
@@ -104,8 +112,6 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
       });
 
-      // Checked and opened again on every attempt, just before the encode; closed after it.
-      const opened = await openProbedSource(config.mediaRoots, input, log);
       const chunk = await folder.openChunk(input.ticket);
       let endSegment = claim.endSegment;
       let nextSegment = claim.fromSegment;

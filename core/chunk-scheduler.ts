@@ -12,7 +12,9 @@
  *    within `coverSegments` (a chunk that would reach it later is cut short there);
  * 2. ahead of each play head, newest first, up to `lookAheadSegments`: the first segment no
  *    chunk has claimed — so several slots leapfrog each other ahead of one viewer;
- * 3. the rest of the title: after the newest play head, then from the start.
+ * 3. the rest of the title: after the newest play head, then from the start;
+ * 4. nothing left unclaimed: half of what the chunk with the most left has yet to make (that
+ *    chunk stops halfway), so a short title, or its end, is not left to one slot.
  *
  * When a slot is wanted for (1) and none is free, a chunk that serves no play head stops at once,
  * or one far ahead of its viewer at its next boundary (`chooseVictim`); what it made is kept.
@@ -50,6 +52,8 @@ export interface SchedulerSettings {
    * boundary (and gets one back when its viewer needs it).
    */
   comfortSegments: number;
+  /** A chunk is split only when both halves get at least this many segments. */
+  minSplitSegments: number;
 }
 
 export interface TitleWork {
@@ -59,7 +63,7 @@ export interface TitleWork {
   heads: readonly PlayHead[];
 }
 
-export type ClaimReason = 'waiting' | 'ahead' | 'rest';
+export type ClaimReason = 'waiting' | 'ahead' | 'rest' | 'split';
 
 export interface Claim {
   fromSegment: number;
@@ -129,7 +133,21 @@ export function claimRange(work: TitleWork, settings: SchedulerSettings): Claim 
   }
   const newest = heads[0]?.segment ?? 0;
   const segment = firstFreeIn(work, newest, work.segmentCount) ?? firstFreeIn(work, 0, newest);
-  return segment === undefined ? undefined : claimFrom(work, segment, 'rest', settings);
+  if (segment !== undefined) return claimFrom(work, segment, 'rest', settings);
+  return splitLongest(work, settings);
+}
+
+/** The second half of what the chunk with the most left has yet to make, when both halves are worth a slot. */
+function splitLongest(work: TitleWork, settings: SchedulerSettings): Claim | undefined {
+  const longest = work.chunks.reduce<ChunkInFlight | undefined>((best, c) => (!best || c.endSegment - c.nextSegment > best.endSegment - best.nextSegment ? c : best), undefined);
+  if (!longest) return undefined;
+  const left = longest.endSegment - longest.nextSegment;
+  if (left < 2 * settings.minSplitSegments) return undefined;
+  // The first half keeps the segment in progress; the split point must not be made already.
+  const mid = longest.nextSegment + Math.ceil(left / 2);
+  const from = firstMissingFrom(work, mid, longest.endSegment);
+  if (from === undefined) return undefined;
+  return { fromSegment: from, endSegment: longest.endSegment, reason: 'split', shorten: [{ chunkId: longest.id, endSegment: from }] };
 }
 
 /** True when `claimRange` would answer 'waiting': a slot is wanted at once. */

@@ -78,6 +78,8 @@ function finalizeActivities(durationSeconds: number) {
 const MAX_CHUNK_SECONDS = 60;
 /** A viewer with this much made ahead of them can lend their slot to a viewer who waits. */
 const COMFORT_SECONDS = 20;
+/** A chunk is split for a free slot only when each half has at least this much to make: a chunk's start costs a little. */
+const MIN_SPLIT_SECONDS = 6;
 /** A viewer not heard of for this long has stopped watching. */
 const VIEWER_TTL_MS = 120_000;
 /** A ticket waiting this long for a slot while a viewer waits takes one (a chunk that serves nobody stops). */
@@ -166,6 +168,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     lookAheadSegments: input.settings.lookAheadSegments > 0 ? input.settings.lookAheadSegments : g.segmentCount,
     coverSegments: 1,
     comfortSegments: Math.max(2, Math.ceil(COMFORT_SECONDS / g.segmentSeconds)),
+    minSplitSegments: Math.max(1, Math.ceil(MIN_SPLIT_SECONDS / g.segmentSeconds)),
   });
 
   const progress = (): StreamProgress | undefined => {

@@ -187,15 +187,15 @@ describe('two worker slots on one title', () => {
   }).length;
 
   it('makes two chunks of one title at once, and the title whole', async () => {
-    const clip = await makeClip(path.join(upflow.mediaDir, 'wide.mp4'), { seconds: 240, width: 640, height: 360 });
+    const clip = await makeClip(path.join(upflow.mediaDir, 'wide.mp4'), { seconds: 60, width: 320, height: 180 });
     const started = await trigger(upflow, { Item: { Path: clip } });
     let most = 0;
     const job = await waitFor('the title made', async () => {
       most = Math.max(most, chunksRunning());
       const { json } = await upflow.api<Job>('GET', `/jobs/${started.json.job_id}`);
       return json.state === 'complete' ? json : undefined;
-    }, 180_000, 200);
+    }, 120_000, 200);
     expect(most).toBe(2);
     expect(countVideoFrames(job.finalPath!)).toBe(countVideoFrames(clip));
-  }, 240_000);
+  }, 150_000);
 });

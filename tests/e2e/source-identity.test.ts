@@ -197,8 +197,9 @@ describe('one file, one title; ffmpeg reads only the checked file', () => {
       const hlsDir = path.join(upflow.dir, 'data', 'hls', refused.titleKey);
       expect(fs.existsSync(hlsDir) ? fs.readdirSync(hlsDir).filter((f) => f.endsWith('.ts')) : []).toEqual([]);
       expect(fs.existsSync(path.join(upflow.dir, 'data', 'output', `${refused.titleKey}.mkv`))).toBe(false);
+      // Refused by the chunk that would have encoded it, before it claimed a segment.
       const events = (await call('GET', `/jobs/${refused.id}`)).json.events as Array<{ kind: string }>;
-      expect(events.filter((e) => e.kind === 'stream-started' || e.kind === 'stream-resumed')).toHaveLength(1);
+      expect(events.filter((e) => e.kind === 'chunk-started')).toEqual([]);
     }
 
     // Triggered again, each is taken for what it is now.

@@ -1,6 +1,6 @@
 import { allMade, chooseVictim, claimRange, needsSlotNow, type ChunkInFlight, type PlayHead, type TitleWork } from '../../core/chunk-scheduler';
 
-const settings = { maxChunkSegments: 10, lookAheadSegments: 30, coverSegments: 1, comfortSegments: 8 };
+const settings = { maxChunkSegments: 10, lookAheadSegments: 30, coverSegments: 1, comfortSegments: 8, minSplitSegments: 3 };
 
 function work(count: number, options: { made?: number[]; chunks?: ChunkInFlight[]; heads?: PlayHead[] } = {}): TitleWork {
   const made = Array.from({ length: count }, (_, i) => options.made?.includes(i) ?? false);
@@ -55,6 +55,13 @@ describe('chunk scheduler', () => {
     const late = work(100, { chunks: [chunk('a', 40, 50)], heads: [head(47, 2)] });
     expect(needsSlotNow(late, settings)).toBe(true);
     expect(claimRange(late, settings)).toEqual({ fromSegment: 47, endSegment: 57, reason: 'waiting', shorten: [{ chunkId: 'a', endSegment: 47 }] });
+  });
+
+  it('splits the chunk with the most left when nothing is unclaimed, so every slot works on a short title', () => {
+    expect(claimRange(work(20, { made: [0, 1], chunks: [chunk('a', 2, 10), chunk('b', 10, 20)] }), settings))
+      .toEqual({ fromSegment: 15, endSegment: 20, reason: 'split', shorten: [{ chunkId: 'b', endSegment: 15 }] });
+    // Too little left to be worth a slot's start.
+    expect(claimRange(work(20, { made: [...Array(15).keys()], chunks: [chunk('a', 15, 20)] }), settings)).toBeUndefined();
   });
 
   it('answers nothing once every segment is made or claimed', () => {
