@@ -116,16 +116,21 @@ export interface FramePipelineOptions extends UpscaleStageOptions {
 
 /**
  * Runs decode → upscale → encode to the end of the source, or until `frameLimit`; rejects on
- * the first failure. Once the limit is reached, what happens to the decoder (stopped by
- * `onLimit`) no longer matters.
+ * the first failure. The decoder's side is piped into the gate rather than joined to it in one
+ * pipeline: a decoder stopped on purpose once the limit is reached (`onLimit`) ends mid-frame,
+ * and that must not tear down the upscale and encode still finishing the chunk's last frames.
  */
 export async function runFramePipeline(options: FramePipelineOptions): Promise<void> {
   const frameBytes = options.width * options.height * 3;
+  const chunker = new FrameChunker(frameBytes);
   const gate = new FrameGate(options.frameLimit ?? (() => Infinity), () => options.onLimit?.());
   const signal = options.signal ? { signal: options.signal } : {};
-  const decoding = pipeline(options.decoded, new FrameChunker(frameBytes), gate, signal).catch((err: unknown) => {
-    if (!gate.limitReached) throw err;
+  const decoding = pipeline(options.decoded, chunker, signal).catch((err: unknown) => {
+    if (gate.limitReached) return;
+    gate.destroy(err as Error);
+    throw err;
   });
+  chunker.pipe(gate);
   const encoding = pipeline(gate, new UpscaleStage(options), options.encoderInput, signal);
   await Promise.all([decoding, encoding]);
 }
