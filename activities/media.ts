@@ -70,10 +70,14 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
      * The plan is made: the title's HLS folder gets the playlist of the whole grid, so players
      * can start anywhere; segments an earlier run made with the same plan are kept.
      */
-    async publishPlaylist(input: { titleKey: string; plan: StreamPlan }): Promise<{ segmentCount: number; made: boolean[] }> {
+    async publishPlaylist(input: { titleKey: string; plan: StreamPlan; source: SourceInfo; fresh?: boolean }): Promise<{ segmentCount: number; made: boolean[] }> {
       const grid = gridOf(input.plan);
-      const made = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir).prepare(input.plan, grid);
-      return { segmentCount: grid.segmentCount, made };
+      const onDisk = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir)
+        .prepare({ plan: input.plan, fingerprint: input.source.fingerprint ?? null }, grid, input.fresh);
+      // Kept segments count as this job's only with the earlier job's records of them.
+      const kept = onDisk.flatMap((isMade, index) => (isMade ? [index] : []));
+      const adopted = kept.length > 0 ? new Set(await store.adoptSegments(currentJob().jobId, input.titleKey, kept)) : new Set<number>();
+      return { segmentCount: grid.segmentCount, made: onDisk.map((_, index) => adopted.has(index)) };
     },
 
     /**

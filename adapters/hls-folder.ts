@@ -14,7 +14,7 @@ import { segmentDurationSeconds, segmentFilename, segmentIndexOfFilename, type G
 import { joinSegments, type RunOptions, type SourceInput } from './ffmpeg';
 
 export const PLAYLIST_NAME = 'stream.m3u8';
-/** The plan the segments here were made with (hidden: never served). */
+/** The source version and plan the segments here were made from (hidden: never served). */
 const PLAN_NAME = '.plan.json';
 /** ffmpeg's segment muxer appends a line here (name, start, end) as each segment of a chunk completes. */
 const CHUNK_SEGMENT_LIST = 'segments.csv';
@@ -73,16 +73,16 @@ export class HlsFolder {
   }
 
   /**
-   * Makes the folder ready for a run with this plan and writes the whole title's playlist.
-   * Segments an earlier run made with the very same plan stay (a title cancelled or failed
-   * half-way and triggered again goes on where it stopped); with any other plan the folder
-   * starts empty. Returns which segments are there.
+   * Makes the folder ready for a run and writes the whole title's playlist. Segments an earlier
+   * run made from the very same source with the very same plan (`madeFrom`) stay, unless
+   * `fresh` (a title cancelled or failed half-way and triggered again goes on where it stopped);
+   * otherwise the folder starts empty. Returns which segments are there.
    */
-  async prepare(plan: object, grid: Grid): Promise<boolean[]> {
+  async prepare(madeFrom: object, grid: Grid, fresh = false): Promise<boolean[]> {
     const planFile = path.join(this.dir, PLAN_NAME);
-    const wanted = JSON.stringify(plan);
+    const wanted = JSON.stringify(madeFrom);
     const previous = await fs.readFile(planFile, 'utf8').catch(() => undefined);
-    if (previous !== wanted) {
+    if (fresh || previous !== wanted) {
       await fs.rm(this.dir, { recursive: true, force: true });
       await fs.mkdir(this.dir, { recursive: true });
       await writeFileAtomic(planFile, wanted);

@@ -389,6 +389,31 @@ export class UpflowStore {
     }
   }
 
+  /**
+   * A new job of a title takes over segments an earlier job made (kept on disk for the same
+   * source and plan): their records are copied from the title's newest earlier job that has
+   * them. Returns the indexes now recorded for the job.
+   */
+  async adoptSegments(jobId: string, titleKey: string, indexes: number[]): Promise<number[]> {
+    const { rows } = await this.pool.query<{ index: number }>(
+      `WITH earlier AS (
+         SELECT j.id FROM jobs j WHERE j.title_key = $2 AND j.id <> $1 AND EXISTS (SELECT 1 FROM segments s WHERE s.job_id = j.id)
+         ORDER BY j.created_at DESC LIMIT 1),
+       copied AS (
+         INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds, produced_at)
+         SELECT $1, s.index, s.filename, s.start_seconds, s.duration_seconds, s.bytes, s.model, s.wall_seconds, s.produced_at
+         FROM segments s JOIN earlier e ON s.job_id = e.id WHERE s.index = ANY($3)
+         ON CONFLICT (job_id, index) DO NOTHING RETURNING index)
+       SELECT index FROM copied`,
+      [jobId, titleKey, indexes],
+    );
+    await this.pool.query(
+      `UPDATE jobs SET (segments, content_seconds) = (SELECT count(*), COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1), updated_at = now() WHERE id = $1`,
+      [jobId],
+    );
+    return rows.map((r) => r.index);
+  }
+
   async addEvent(jobId: string, kind: string, message: string, data?: unknown): Promise<void> {
     await this.pool.query(`INSERT INTO events (job_id, kind, message, data) VALUES ($1, $2, $3, $4)`, [
       jobId, kind, message, data === undefined ? null : JSON.stringify(data),

@@ -105,6 +105,7 @@ export class TitlesService {
       name,
       settings: upscaleSettings(this.config),
       ...(options.viewer ? { viewer: options.viewer } : {}),
+      ...(options.force ? { fresh: true } : {}),
     }));
     if (!run.started && options.viewer) await this.tellViewer(titleKey, options.viewer);
     return {

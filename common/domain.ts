@@ -108,6 +108,8 @@ export interface UpscaleTitleInput {
   settings: UpscaleSettings;
   /** Where the trigger's viewer is: made first. */
   viewer?: ViewerPosition;
+  /** Upscale again from nothing (a forced trigger): segments an earlier run left are not reused. */
+  fresh?: boolean;
 }
 
 /**

@@ -347,7 +347,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       status.plan = plan;
       if (plan.upscaler !== 'lanczos') status.model = plan.upscaler;
       const g = gridOf(plan);
-      const published = await media.publishPlaylist({ titleKey: input.titleKey, plan });
+      const published = await media.publishPlaylist({ titleKey: input.titleKey, plan, source, ...(input.fresh ? { fresh: true } : {}) });
       made = published.made;
       madeCount = made.filter(Boolean).length;
       contentMade = made.reduce((sum, isMade, i) => sum + (isMade ? segmentDurationSeconds(g, i) : 0), 0);

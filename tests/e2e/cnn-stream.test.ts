@@ -53,7 +53,7 @@ describe('a title upscaled by a CNN through the whole stack', () => {
 
     const ended = parsePlaylist(await (await fetch(hlsUrl)).text());
     expect(ended.endList).toBe(true);
-    expect(ended.playlistType).toBe('EVENT');
+    expect(ended.playlistType).toBe('VOD');
     const total = ended.segments.reduce((sum, s) => sum + s.duration, 0);
     expect(Math.abs(total - 6)).toBeLessThan(0.2);
     expect(ended.segments.length).toBeGreaterThanOrEqual(3);

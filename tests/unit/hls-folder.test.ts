@@ -35,7 +35,7 @@ describe("a title's HLS folder", () => {
     ]);
   });
 
-  it('keeps segments of an earlier run with the same plan, and only those', async () => {
+  it('keeps segments of an earlier run from the same source and plan, unless told to start afresh', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-hls-'));
     try {
       const folder = new HlsFolder(path.join(dir, 'title'));
@@ -46,6 +46,9 @@ describe("a title's HLS folder", () => {
       await chunk.close();
       expect(fs.existsSync(chunk.dir)).toBe(false);
       expect(await folder.prepare({ model: 'a' }, grid)).toEqual([false, false, true, false, false]);
+      // Upscaled again on purpose (a forced trigger): nothing kept.
+      expect(await folder.prepare({ model: 'a' }, grid, true)).toEqual([false, false, false, false, false]);
+      fs.writeFileSync(folder.segmentPath(2), 'x');
       expect(await folder.prepare({ model: 'b' }, grid)).toEqual([false, false, false, false, false]);
       expect(fs.readFileSync(folder.playlist, 'utf8')).toContain('seg00004.ts');
       await expect(folder.openChunk('../x')).rejects.toThrow(/invalid chunk ticket/);
