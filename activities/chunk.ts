@@ -11,7 +11,7 @@
  * the folder and known to the workflow, so the claim starts at the first segment still missing.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { ChunkClaim, ChunkOrders, SourceInfo, StreamPlan } from '../common/domain';
+import type { ChunkClaim, ChunkOrders, SegmentReport, SourceInfo, StreamPlan } from '../common/domain';
 import type { ModelId } from '../common/models';
 import { FailureType } from '../common/errors';
 import { titleFiles } from '../common/media-paths';
@@ -170,7 +170,21 @@ export function createChunkActivities({ config, store, client, logger }: Activit
       };
 
       const delivered: number[] = [];
-      /** One closed segment: into place, recorded, reported. Serialised by `collect`. */
+      /**
+       * Reports go to the workflow in order, on their own chain: while Temporal is away they
+       * wait, and segments go on being moved into place and recorded (players and Postgres
+       * have them). The workflow also learns every delivered segment from the chunk's result;
+       * a report lost to a long outage only costs the orders it would have answered.
+       */
+      let reporting: Promise<void> = Promise.resolve();
+      const report = (segmentReport: SegmentReport) => {
+        reporting = reporting.then(async () => {
+          const orders = await patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [segmentReport] }), 'segment report'))
+            .catch((err: unknown) => log.warn({ err, segment: segmentReport.index }, 'the workflow did not take the segment report; going on'));
+          if (orders) await follow(orders);
+        });
+      };
+      /** One closed segment: into place, recorded, then reported. Serialised by `collect`. */
       const deliver = async (segment: ClosedSegment) => {
         if (segment.index >= endSegment) return; // made past a lowered end: the other chunk makes it
         const { bytes, replaced } = await chunk.adopt(segment);
@@ -198,12 +212,7 @@ export function createChunkActivities({ config, store, client, logger }: Activit
           wallSeconds,
         };
         await patiently('recording a segment', () => store.recordSegment(jobId, record, contentSeconds / Math.max(0.001, (now - startedAt) / 1000)));
-        const report = { ticket: input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model };
-        // The workflow also learns every delivered segment from the chunk's result; a report
-        // lost to an outage only costs the orders it would have answered.
-        const orders = await patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [report] }), 'segment report'))
-          .catch((err: unknown) => log.warn({ err, segment: segment.index }, 'the workflow did not take the segment report; going on'));
-        if (orders) await follow(orders);
+        report({ ticket: input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
         context.heartbeat(heartbeat());
       };
 
@@ -290,6 +299,7 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         throw sourceChangedFailure(change, 'while it was being upscaled');
       }
       await collect();
+      await reporting;
       await chunk.close();
       const wallSeconds = (Date.now() - startedAt) / 1000;
       const doneMessage = `${input.ticket} made ${segmentsMade} segments (${claim.fromSegment}–${nextSegment - 1}) at ${(contentSeconds / wallSeconds).toFixed(2)}x real time`;

@@ -131,9 +131,12 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
     expect(jobs.filter((j) => j.titleKey === titleKey).map((j) => j.id)).toEqual([jobId]);
     const job = (await call(base, 'GET', `/jobs/${jobId}`)).json;
     expect(job).toMatchObject({ state: 'complete', failureReason: null });
-    // The stream ran once, start to end: an outage did not fail it (no retry, no resume).
-    const kinds = (job.events as Array<{ kind: string }>).map((e) => e.kind);
-    expect(kinds.filter((k) => k === 'stream-started' || k === 'stream-resumed')).toEqual(['stream-started']);
+    // Made once: an outage failed no chunk (no retried attempt) and no segment was made twice.
+    const events = job.events as Array<{ kind: string; data: { attempt?: number } | null }>;
+    const starts = events.filter((e) => e.kind === 'chunk-started');
+    expect(starts.length).toBeGreaterThan(0);
+    expect(starts.map((e) => e.data?.attempt)).toEqual(starts.map(() => 1));
+    expect(events.filter((e) => e.kind === 'segment-remade')).toEqual([]);
 
     const runs: string[] = [];
     for await (const run of temporalClient.workflow.list({ query: `WorkflowId = '${job.workflowId as string}'` })) runs.push(run.runId);
