@@ -88,21 +88,22 @@ export function hlsRouter({ hlsDir, apiKey, tokenTtlMs }: HlsServing): express.R
 }
 
 /**
- * The file, open, when it is a regular file directly in the title's folder with no link on the
- * way below the HLS folder; undefined otherwise. The HLS folder itself may be reached through a
- * link (a data folder on another disk).
+ * The file, open, when it is a regular file directly in the title's folder, the folder itself a
+ * real folder: no link below the HLS folder (which may itself be reached through one, a data
+ * folder on another disk). Undefined otherwise. `titleKey` and `file` are single names (parsed).
  */
 async function openTitleFile(hlsDir: string, { titleKey, file }: HlsPath): Promise<OpenedFile | undefined> {
+  const titleDir = path.join(hlsDir, titleKey);
   let handle: FileHandle;
   try {
-    const expected = path.join(await fs.realpath(hlsDir), titleKey, file);
-    if ((await fs.realpath(path.join(hlsDir, titleKey, file))) !== expected) return undefined;
-    // O_NOFOLLOW: a link swapped in since is not followed. O_NONBLOCK: a FIFO does not hang the open.
-    handle = await fs.open(expected, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (!(await fs.lstat(titleDir)).isDirectory()) return undefined;
+    // O_NOFOLLOW: the name is not a link. O_NONBLOCK: a FIFO does not hang the open.
+    handle = await fs.open(path.join(titleDir, file), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     if (NOT_SERVABLE.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw err;
   }
+  // Checked on the descriptor that is read from: what was opened is what is served.
   const stat = await handle.stat();
   if (!stat.isFile()) {
     await handle.close();
