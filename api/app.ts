@@ -18,11 +18,12 @@ import type { Logger } from '../adapters/logger';
 import { ApiMetrics } from '../adapters/metrics';
 import { postgresUnreachableReason, type UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
+import { hlsRouter } from './hls';
 import { limitTriggers, requireApiKeyToChange, securityHeaders } from './security';
 import { describeIssue, filenameParam, hlsStatusQuery, itemIdParam, jobIdParam, parseTriggerRequest, triggerQuery } from './schemas';
 import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './service-errors';
 import { LiveProgressCache } from './live-progress';
-import { awaitHlsFiles } from './hls-waiting';
+import { HlsWaiter } from './hls-waiting';
 import { TitlesService, type TriggerResult } from './titles-service';
 
 export interface ApiDeps {
@@ -49,41 +50,6 @@ const STATUS_PAGE_HTML = path.join(__dirname, 'status-page.html');
 
 /** How long a Jellyfin reachability check stands in `/health`. */
 const JELLYFIN_HEALTH_CACHE_MS = 30_000;
-
-const HLS_TYPES: Record<string, { type: string; cacheControl: string }> = {
-  '.m3u8': { type: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache' },
-  '.ts': { type: 'video/mp2t', cacheControl: 'public, max-age=86400, immutable' },
-  '.m4s': { type: 'video/mp4', cacheControl: 'public, max-age=86400, immutable' },
-  '.mp4': { type: 'video/mp4', cacheControl: 'public, max-age=86400, immutable' },
-};
-
-function hlsRouter(hlsDir: string): express.Router {
-  const router = express.Router();
-  router.use((req, _res, next) => {
-    // Only playlists and segments are served; ffmpeg's segment list and temp files are not.
-    if (!HLS_TYPES[path.extname(req.path)]) {
-      next(new AppError(404, 'not an HLS file'));
-      return;
-    }
-    next();
-  });
-  router.use(
-    express.static(hlsDir, {
-      dotfiles: 'deny',
-      index: false,
-      redirect: false,
-      fallthrough: true,
-      setHeaders(res, file) {
-        const kind = HLS_TYPES[path.extname(file)];
-        if (!kind) return;
-        res.setHeader('Content-Type', kind.type);
-        res.setHeader('Cache-Control', kind.cacheControl);
-      },
-    }),
-  );
-  router.use((_req, _res, next) => next(new AppError(404, 'no such HLS file (yet)')));
-  return router;
-}
 
 export function createApp({ config, store, client, logger }: ApiDeps): express.Express {
   const jellyfin = config.jellyfin ? new JellyfinClient(config.jellyfin) : undefined;
@@ -261,7 +227,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     res.json({ runs: runs.map(({ report, ...run }) => ({ ...run, ...report })) });
   });
 
-  app.use('/hls', awaitHlsFiles({ hlsDir: config.hlsDir, titles: configuredTitles, logger, waitMs: HLS_WAIT_MS }), hlsRouter(config.hlsDir));
+  const waiter = new HlsWaiter({ hlsDir: config.hlsDir, titles: configuredTitles, logger, waitMs: HLS_WAIT_MS });
+  app.use('/hls', hlsRouter({ hlsDir: config.hlsDir, apiKey: config.api.apiKey, tokenTtlMs: config.hls.tokenTtlMs, waiter }));
 
   app.use((_req, _res, next) => next(new AppError(404, 'no such endpoint')));
 
@@ -275,6 +242,9 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       return;
     }
     const { status, message } = toHttpError(err);
+    // "Try again in a moment" (a segment being made): when.
+    const retryAfter = err instanceof AppError ? err.details?.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
     if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
     res.status(status).json({ error: message });
   });

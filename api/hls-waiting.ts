@@ -4,15 +4,18 @@
  * bounded while, and tells the title's workflow that someone waits there, so it is made next:
  * nothing a player asks for inside the grid is answered 404 because it is not made yet. Past the
  * wait: 503 with Retry-After (hls.js retries). Requests for segments that exist tell the workflow
- * where players are, now and then, so slots keep working ahead of them.
+ * where players are, now and then, so slots keep working ahead of them. The HLS router (api/hls.ts)
+ * asks this only for callers it has let in.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request } from 'express';
+import type { ViewerPosition } from '../common/domain';
+import { AppError } from '../common/errors';
+import type { HlsPath } from '../common/hls-access';
 import { segmentIndexOfFilename, type Grid } from '../core/grid';
 import { PLAYLIST_NAME } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
-import type { ViewerPosition } from '../common/domain';
 
 /** What the waiting needs from the titles service. */
 export interface HlsTitles {
@@ -33,73 +36,82 @@ const POLL_MS = 100;
 /** A player that gets its segments is reported at most this often per title. */
 const WATCHING_REPORT_INTERVAL_MS = 10_000;
 const RETRY_AFTER_SECONDS = 2;
-
-async function isFile(file: string): Promise<boolean> {
-  return fs.stat(file).then((s) => s.isFile(), () => false);
-}
-
 /** How long a title's grid (or its absence) is believed: polls share one Postgres read. */
 const GRID_CACHE_MS = 1000;
 
-export function awaitHlsFiles(options: HlsWaitOptions): RequestHandler {
-  const lastReported = new Map<string, number>();
-  const grids = new Map<string, { at: number; grid: Promise<Grid | 'probing' | undefined> }>();
-  const liveGrid = (titleKey: string) => {
-    const cached = grids.get(titleKey);
-    if (cached && Date.now() - cached.at < GRID_CACHE_MS) return cached.grid;
-    if (grids.size > 1000) grids.clear();
-    const grid = options.titles.liveGrid(titleKey);
-    grids.set(titleKey, { at: Date.now(), grid });
-    return grid;
-  };
-  const viewerOf = (req: Request) => `player:${req.ip ?? 'unknown'}`;
-  const tell = (titleKey: string, viewer: ViewerPosition) =>
-    options.titles.tellViewer(titleKey, viewer).catch((err: Error) => options.logger.warn({ err, title: titleKey }, 'could not tell the workflow where a player is'));
+async function isFile(file: string): Promise<boolean> {
+  return fs.lstat(file).then((s) => s.isFile(), () => false);
+}
 
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const match = /^\/([a-z0-9][a-z0-9-]*)\/([^/]+)$/.exec(req.path);
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !match) return next();
-    const [, titleKey = '', name = ''] = match;
-    const index = segmentIndexOfFilename(name);
-    if (name !== PLAYLIST_NAME && index === undefined) return next();
-    const file = path.join(options.hlsDir, titleKey, name);
+export class HlsWaiter {
+  private readonly lastReported = new Map<string, number>();
+  private readonly grids = new Map<string, { at: number; grid: Promise<Grid | 'probing' | undefined> }>();
 
-    if (await isFile(file)) {
-      if (index !== undefined) {
-        const key = `${titleKey}|${viewerOf(req)}`;
-        const now = Date.now();
-        if (now - (lastReported.get(key) ?? 0) > WATCHING_REPORT_INTERVAL_MS) {
-          lastReported.set(key, now);
-          if (lastReported.size > 10_000) lastReported.clear();
-          void tell(titleKey, { viewer: viewerOf(req), segment: index, waiting: false });
-        }
-      }
-      return next();
-    }
+  constructor(private readonly options: HlsWaitOptions) {}
 
-    const deadline = Date.now() + options.waitMs;
+  /** A player got a segment that exists: where it is, now and then. */
+  served(req: Request, { titleKey, file }: HlsPath): void {
+    const index = segmentIndexOfFilename(file);
+    if (index === undefined) return;
+    const key = `${titleKey}|${viewerOf(req)}`;
+    const now = Date.now();
+    if (now - (this.lastReported.get(key) ?? 0) <= WATCHING_REPORT_INTERVAL_MS) return;
+    if (this.lastReported.size > 10_000) this.lastReported.clear();
+    this.lastReported.set(key, now);
+    void this.tell(titleKey, { viewer: viewerOf(req), segment: index, waiting: false });
+  }
+
+  /**
+   * A file that is not there (yet): waits for it while its title is being made and it is in the
+   * grid. Resolves once it exists; resolves `false` when nothing will make it (the router then
+   * answers 404) or the player went away; throws 503 past the wait.
+   */
+  async waitFor(req: Request, { titleKey, file }: HlsPath): Promise<boolean> {
+    const index = segmentIndexOfFilename(file);
+    if (file !== PLAYLIST_NAME && index === undefined) return false;
+    const target = path.join(this.options.hlsDir, titleKey, file);
+    const deadline = Date.now() + this.options.waitMs;
     let told = false;
     let gone = false;
     req.on('close', () => {
       gone = true;
     });
     while (!gone) {
-      const grid = await liveGrid(titleKey);
-      if (grid === undefined) return next(); // nothing is being made: the static files answer (404)
+      const grid = await this.liveGrid(titleKey);
+      if (grid === undefined) return false;
       if (grid !== 'probing' && index !== undefined) {
-        if (index >= grid.segmentCount) return next();
+        if (index >= grid.segmentCount) return false;
         if (!told) {
           told = true;
-          await tell(titleKey, { viewer: viewerOf(req), segment: index, waiting: true });
+          await this.tell(titleKey, { viewer: viewerOf(req), segment: index, waiting: true });
         }
       }
-      if (await isFile(file)) return next();
-      if (Date.now() >= deadline) break;
+      if (await isFile(target)) return true;
+      if (Date.now() >= deadline) {
+        throw new AppError(503, index === undefined ? 'the title is still being probed: try again in a moment' : `segment ${index} is being made: try again in a moment`, {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        });
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    if (gone) return;
-    res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({
-      error: index === undefined ? 'the title is still being probed: try again in a moment' : `segment ${index} is being made: try again in a moment`,
-    });
-  };
+    return false;
+  }
+
+  private liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined> {
+    const cached = this.grids.get(titleKey);
+    if (cached && Date.now() - cached.at < GRID_CACHE_MS) return cached.grid;
+    if (this.grids.size > 1000) this.grids.clear();
+    const grid = this.options.titles.liveGrid(titleKey);
+    this.grids.set(titleKey, { at: Date.now(), grid });
+    return grid;
+  }
+
+  private tell(titleKey: string, viewer: ViewerPosition): Promise<void> {
+    return this.options.titles.tellViewer(titleKey, viewer)
+      .catch((err: Error) => this.options.logger.warn({ err, title: titleKey }, 'could not tell the workflow where a player is'));
+  }
+}
+
+function viewerOf(req: Request): string {
+  return `player:${req.ip ?? 'unknown'}`;
 }

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config';
 import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress, type ViewerPosition } from '../common/domain';
 import { AppError } from '../common/errors';
+import { hlsPlaylistPath, hlsTokens, signHlsToken, type HlsTokens } from '../common/hls-access';
 import type { ItemStatus } from '../common/jellyfin-items';
 import { pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor } from '../common/media-paths';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
@@ -41,6 +42,9 @@ export interface JobView extends JobRecord {
 const QUERY_TIMEOUT_MS = 1500;
 
 export class TitlesService {
+  /** Set with UPFLOW_API_KEY: every `hls_url` carries a token for its title alone. */
+  private readonly hlsTokens: HlsTokens | undefined;
+
   constructor(
     private readonly config: Config,
     private readonly store: UpflowStore,
@@ -49,10 +53,17 @@ export class TitlesService {
     private readonly jellyfin?: JellyfinClient,
     /** Shared by every TitlesService of one API process, so that all its requests share the queries. */
     private readonly liveProgressCache = new LiveProgressCache(),
-  ) {}
+  ) {
+    this.hlsTokens = hlsTokens(config.api.apiKey, config.hls.tokenTtlMs);
+  }
 
+  /**
+   * Where a player fetches the title's playlist. With a key, signed anew for UPFLOW_HLS_TOKEN_TTL
+   * from now, so that players which cannot send headers (hls.js, ffplay, VLC) need only the URL.
+   */
   hlsUrl(titleKey: string): string {
-    return `${this.config.hlsBaseUrl}/${titleKey}/stream.m3u8`;
+    const token = this.hlsTokens && signHlsToken(this.hlsTokens, titleKey, Date.now());
+    return `${this.config.hlsBaseUrl}/${hlsPlaylistPath(titleKey, token)}`;
   }
 
   /**

@@ -1,6 +1,7 @@
 /** `upflow up` (what `npm start` runs): the whole stack in the foreground until Ctrl-C. */
 import { TitlesService } from '../api/titles-service';
 import type { Config } from '../common/config';
+import { hlsPlaylistPath } from '../common/hls-access';
 import type { Logger } from '../adapters/logger';
 import { ensureHlsCleanupSchedule } from '../adapters/temporal';
 import { HLS_CLEANUP_SCHEDULE_ID } from '../common/domain';
@@ -18,7 +19,7 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
     'Upflow is up.',
     `  Status page:  ${stack.apiUrl}/   (titles, progress, play, cancel)`,
     `  API:          ${stack.apiUrl}   (POST /upscale-trigger, GET /jobs, GET /health)`,
-    `  HLS:          ${config.hlsBaseUrl}/<title>/stream.m3u8`,
+    `  HLS:          ${config.hlsBaseUrl}/${hlsPlaylistPath('<title>', config.api.apiKey ? '<token>' : undefined)}${config.api.apiKey ? '   (the signed hls_url of each answer)' : ''}`,
     `  Temporal UI:  ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,
     `  Jellyfin:     ${config.jellyfin ? config.jellyfin.url : 'not configured (set JELLYFIN_URL and JELLYFIN_API_KEY for webhooks by item id)'}`,
     `  Web script:   ${stack.apiUrl}/client/upflow-jellyfin.js   (see "Add to Jellyfin" in the README)`,

@@ -92,6 +92,11 @@ const envSchema = z.object({
   JELLYFIN_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://jellyfin:8096' }).optional(),
   JELLYFIN_API_KEY: z.string().min(1).optional(),
   UPFLOW_HLS_RETENTION: duration.default(parseDurationMs('24h')),
+  // How long a signed hls_url stays playable: a player keeps the URL it was given for the whole
+  // viewing, pauses included. Bounded: shorter could not start a film, longer is no longer short-lived.
+  UPFLOW_HLS_TOKEN_TTL: duration
+    .default(parseDurationMs('6h'))
+    .refine((ms) => ms >= 10_000 && ms <= 7 * 86_400_000, 'expected a duration from 10s to 7d'),
   // Cleanup: when the schedule runs it, and how long a stream may go without a new segment
   // (its workflow gone) before its HLS folder counts as abandoned.
   UPFLOW_CLEANUP_SCHEDULE: cron.default('0 3 * * *'),
@@ -139,9 +144,10 @@ export interface Config {
   /**
    * `segmentSeconds`: the grid's segment length. `listSize` (HLS_LIST_SIZE): while someone
    * watches, at most this many segments are made ahead of the newest viewer before the rest of
-   * the title (0: no limit).
+   * the title (0: no limit). `tokenTtlMs`: how long a signed `hls_url` (handed out when
+   * `api.apiKey` is set) stays valid.
    */
-  hls: { segmentSeconds: number; listSize: number; retentionMs: number };
+  hls: { segmentSeconds: number; listSize: number; retentionMs: number; tokenTtlMs: number };
   /**
    * The cleanup Schedule: its cron, read in `timeZone` (this machine's, or TZ's), and how long
    * a stream may go without a new segment, its workflow gone, before it counts as abandoned.
@@ -203,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       segmentSeconds: e.HLS_SEGMENT_TIME,
       listSize: e.HLS_LIST_SIZE,
       retentionMs: e.UPFLOW_HLS_RETENTION,
+      tokenTtlMs: e.UPFLOW_HLS_TOKEN_TTL,
     },
     cleanup: {
       schedule: e.UPFLOW_CLEANUP_SCHEDULE.trim(),

@@ -21,8 +21,13 @@ export interface TitleFiles {
   finalFile: string;
 }
 
+/** What `titleKeyFor` makes: [a-z0-9-], not starting with `-` (so never `.`, `..` or a path). */
+export function isTitleKey(text: string): boolean {
+  return /^[a-z0-9][a-z0-9-]*$/.test(text);
+}
+
 export function titleFiles(config: Pick<Config, 'hlsDir' | 'outputDir'>, titleKey: string): TitleFiles {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(titleKey)) throw new Error(`invalid title key: ${titleKey}`);
+  if (!isTitleKey(titleKey)) throw new Error(`invalid title key: ${titleKey}`);
   const hlsDir = path.join(config.hlsDir, titleKey);
   return {
     hlsDir,

@@ -17,6 +17,8 @@ import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { parseDurationMs } from '../../common/config';
+import { hlsTokens, signHlsToken } from '../../common/hls-access';
 import { ffprobe, makeBadInputs, makeClip, makeMoreBadInputs, makeOddMedia, type BadInput, type OddMedia } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
@@ -50,6 +52,8 @@ interface Setup {
   odd: Record<string, OddMedia>;
   /** The good clip's title: HLS requests start from its folder. */
   goodKey: string;
+  /** The token of the good clip's signed `hls_url` (its trigger's answer). */
+  goodToken: string;
 }
 
 /**
@@ -87,10 +91,22 @@ const get = (route: string): Sent => ({ method: 'GET', path: route });
 const trigger = (file: string, name?: string): Sent => json('POST', '/upscale-trigger', { Item: { Path: file, ...(name === undefined ? {} : { Name: name }) } });
 const webhook = (itemId: string): Sent => raw('/upscale-trigger', JSON.stringify({ NotificationType: 'PlaybackStart', ItemId: itemId, Name: 'x' }), 'text/plain');
 
+/** A request without the API key: what a player holding only a signed URL sends. */
+const keyless = (route: string): Sent => ({ method: 'GET', path: route, key: false });
+/** Tokens as Upflow signs them (the stack's key and default lifetime), for titles and times of a case's choosing. */
+const TOKENS = hlsTokens(API_KEY, parseDurationMs('6h'))!;
+/** HLS folders planted beside the titles': one holding links out, one that is a link out. */
+const PLANTED = { linksInside: 'planted-0a0a0a0a', linkedFolder: 'linked-0b0b0b0b' };
+
 const refused = (status: number, error: RegExp) => ({ refused: status, error });
 const hidden = { hidden: true } as const;
 const badFile = (name: string, key: string): Case => ({ name, send: (t) => trigger(t.bad[key]!.file), expect: { failed: (t) => t.bad[key]!.reason } });
 const oddFile = (name: string, key: string): Case => ({ name, send: (t) => trigger(t.odd[key]!.file), expect: { upscaled: (t) => t.odd[key]! } });
+
+/** The token with one signature character changed. */
+const altered = (token: string): string => `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`;
+/** The token's signature under an expiry an hour later. */
+const laterExpiry = (token: string): string => `${Number(token.split('.')[0]) + 3600}.${token.split('.')[1]}`;
 
 const GOOD_BODY = (t: Setup) => ({ Item: { Path: path.join(t.media, 'good.mp4') } });
 
@@ -228,6 +244,27 @@ const CASES: Case[] = [
   { name: 'hls: a NUL byte', send: () => get('/hls/%00.m3u8'), expect: hidden },
   { name: "hls: ffmpeg's segment list", send: (t) => get(`/hls/${t.goodKey}/segments.csv`), expect: hidden },
   { name: 'hls: a dot file', send: () => get('/hls/.canary.m3u8'), expect: hidden },
+  { name: 'hls: a symlink planted in a title folder, to a playlist outside', send: () => get(`/hls/${PLANTED.linksInside}/stream.m3u8`), expect: hidden },
+  { name: 'hls: a symlink planted in a title folder, to /etc/hostname', send: () => get(`/hls/${PLANTED.linksInside}/seg00000.ts`), expect: hidden },
+  { name: 'hls: a title folder that is a symlink out', send: () => get(`/hls/${PLANTED.linkedFolder}/secret.m3u8`), expect: hidden },
+  { name: 'hls: a planted symlink, with a token for its folder', send: () => keyless(`/hls/t/${signHlsToken(TOKENS, PLANTED.linksInside, Date.now())}/${PLANTED.linksInside}/stream.m3u8`), expect: hidden },
+
+  // ---- /hls without the key: only the signed URL of the title itself
+  { name: 'hls without the key or a token', send: (t) => keyless(`/hls/${t.goodKey}/stream.m3u8`), expect: refused(401, /needs the API key \(X-Api-Key header\) or the signed hls_url/) },
+  { name: 'hls token: the signature altered', send: (t) => keyless(`/hls/t/${altered(t.goodToken)}/${t.goodKey}/stream.m3u8`), expect: refused(403, /not for this title, or was altered/) },
+  { name: 'hls token: the expiry moved later', send: (t) => keyless(`/hls/t/${laterExpiry(t.goodToken)}/${t.goodKey}/stream.m3u8`), expect: refused(403, /not for this title, or was altered/) },
+  { name: "hls token: another title's, on the good title", send: (t) => keyless(`/hls/t/${signHlsToken(TOKENS, 'other-0badc0de', Date.now())}/${t.goodKey}/stream.m3u8`), expect: refused(403, /not for this title/) },
+  { name: "hls token: the good title's, on another title", send: (t) => keyless(`/hls/t/${t.goodToken}/other-0badc0de/stream.m3u8`), expect: refused(403, /not for this title/) },
+  { name: 'hls token: expired', send: (t) => keyless(`/hls/t/${signHlsToken(TOKENS, t.goodKey, Date.now() - parseDurationMs('7h'))}/${t.goodKey}/seg00000.ts`), expect: refused(403, /has expired/) },
+  { name: 'hls token: signed for 30 days', send: (t) => keyless(`/hls/t/${signHlsToken(hlsTokens(API_KEY, parseDurationMs('30d'))!, t.goodKey, Date.now())}/${t.goodKey}/stream.m3u8`), expect: refused(403, /outlives UPFLOW_HLS_TOKEN_TTL/) },
+  { name: 'hls token: ..', send: (t) => keyless(`/hls/t/../${t.goodKey}/stream.m3u8`), expect: refused(403, /malformed/) },
+  { name: 'hls token: 10 KB of it', send: (t) => keyless(`/hls/t/${'1'.repeat(10_000)}.${t.goodToken.split('.')[1]}/${t.goodKey}/stream.m3u8`), expect: refused(403, /malformed/) },
+  { name: 'hls token: with a NUL byte', send: (t) => keyless(`/hls/t/${t.goodToken}%00/${t.goodKey}/stream.m3u8`), expect: refused(403, /malformed/) },
+  { name: "hls token: another title's, climbing into the good title's folder", send: (t) => keyless(`/hls/t/${signHlsToken(TOKENS, 'other-0badc0de', Date.now())}/other-0badc0de/../${t.goodKey}/stream.m3u8`), expect: hidden },
+  { name: "hls token: another title's, encoded ../ into the good title's folder", send: (t) => keyless(`/hls/t/${signHlsToken(TOKENS, 'other-0badc0de', Date.now())}/other-0badc0de/..%2f${t.goodKey}%2fstream.m3u8`), expect: hidden },
+  { name: 'hls token: the good one, encoded ../ out of its folder', send: (t) => keyless(`/hls/t/${t.goodToken}/${t.goodKey}/..%2f..%2f..%2fcanary%2fsecret.ts`), expect: hidden },
+  { name: 'hls token: the good one, twice', send: (t) => keyless(`/hls/t/${t.goodToken}/t/${t.goodToken}/${t.goodKey}/stream.m3u8`), expect: hidden },
+  { name: 'hls token: after the title', send: (t) => keyless(`/hls/${t.goodKey}/t/${t.goodToken}/stream.m3u8`), expect: hidden },
 
   // ---- files that are not usable videos: the job fails at probe (or verification) with the reason
   badFile('a text file named .mkv', 'text'),
@@ -418,6 +455,12 @@ describe('a barrage of bad input, on the real stack', () => {
     fs.writeFileSync(path.join(canary, 'secret.ts'), CANARY);
     fs.writeFileSync(path.join(dir, 'data', 'canary.m3u8'), `#EXTM3U\n# ${CANARY}\n`);
     fs.writeFileSync(path.join(dir, 'data', 'hls', '.canary.m3u8'), `#EXTM3U\n# ${CANARY}\n`);
+    // Links planted in the HLS folder: serving must follow none of them.
+    const planted = path.join(dir, 'data', 'hls', PLANTED.linksInside);
+    fs.mkdirSync(planted);
+    fs.symlinkSync(path.join(canary, 'secret.m3u8'), path.join(planted, 'stream.m3u8'));
+    fs.symlinkSync('/etc/hostname', path.join(planted, 'seg00000.ts'));
+    fs.symlinkSync(canary, path.join(dir, 'data', 'hls', PLANTED.linkedFolder));
     await makeClip(path.join(`${media}-evil`, 'x.mp4'), { seconds: 1, width: 160, height: 90 });
     fs.symlinkSync(canaryVideo, path.join(media, 'escape.mp4'));
     fs.symlinkSync(canary, path.join(media, 'escape-dir'));
@@ -478,7 +521,8 @@ describe('a barrage of bad input, on the real stack', () => {
     const good = await send(trigger(goodClip, 'Good'));
     expect(good.status).toBe(202);
     goodJobId = good.json!.job_id as string;
-    setup = { dir, media, canary, canaryVideo, bad, odd, goodKey: good.json!.title_key as string };
+    const goodToken = new URL(good.json!.hls_url as string).pathname.split('/')[3]!;
+    setup = { dir, media, canary, canaryVideo, bad, odd, goodKey: good.json!.title_key as string, goodToken };
     // Every case at once, while the good clip streams.
     barrageAt = Date.now();
     for (const c of CASES) outcomes.set(c.name, run(c));
@@ -551,6 +595,9 @@ describe('a barrage of bad input, on the real stack', () => {
     expect(Math.abs(final.durationSeconds - GOOD_SECONDS)).toBeLessThan(0.2);
     const playlist = await send(get(`/hls/${setup.goodKey}/stream.m3u8`));
     expect([playlist.status, playlist.text.trim().endsWith('#EXT-X-ENDLIST')]).toEqual([200, true]);
+    // And by its signed URL alone, as a player has it.
+    const signed = await send(keyless(`/hls/t/${setup.goodToken}/${setup.goodKey}/stream.m3u8`));
+    expect([signed.status, signed.text]).toEqual([200, playlist.text]);
   }, 180_000);
 
   it('wrote nothing outside its folders, and the worker never crashed', async () => {
@@ -562,7 +609,7 @@ describe('a barrage of bad input, on the real stack', () => {
     // HLS and final files only under their titles' names: the jobs' titles, and finals of complete jobs only.
     const jobs = (await send(get('/jobs'))).json!.jobs as JobAnswer[];
     const keys = new Set(jobs.map((j) => j.titleKey));
-    const hls = fs.readdirSync(path.join(dir, 'data', 'hls')).filter((name) => name !== '.canary.m3u8');
+    const hls = fs.readdirSync(path.join(dir, 'data', 'hls')).filter((name) => name !== '.canary.m3u8' && !Object.values(PLANTED).includes(name));
     expect(hls.filter((name) => !keys.has(name))).toEqual([]);
     const finals = jobs.filter((j) => j.state === 'complete').map((j) => `${j.titleKey}.mkv`);
     expect(fs.readdirSync(path.join(dir, 'data', 'output')).sort()).toEqual([...new Set(finals)].sort());

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
     expect(config.hlsDir).toBe('/srv/upflow/.upflow/hls');
     expect(config.api).toEqual({ host: '0.0.0.0', port: 5000, apiKey: undefined, triggerRateLimit: 60 });
     expect(config.streamsPerWorker).toBe(1);
-    expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000 });
+    expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000, tokenTtlMs: 6 * 3600_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0 });
     expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
@@ -35,13 +35,14 @@ describe('loadConfig', () => {
       SRGAN_FFMPEG_CRF: '18',
       UPFLOW_MEDIA_ROOTS: '/media/films:/media/tv',
       UPFLOW_HLS_RETENTION: '90s',
+      UPFLOW_HLS_TOKEN_TTL: '45m',
       UPFLOW_TEMPORAL_ADDRESS: 'temporal:7233',
       DATABASE_URL: 'postgres://u:p@db/upflow',
     }, '/x');
     expect(config.streamingEnabled).toBe(false);
     expect(config.hlsBaseUrl).toBe('http://media.lan:8080/hls');
     expect(config.hlsBaseUrlFromRequest).toBe(false);
-    expect(config.hls).toEqual({ segmentSeconds: 4, listSize: 10, retentionMs: 90_000 });
+    expect(config.hls).toEqual({ segmentSeconds: 4, listSize: 10, retentionMs: 90_000, tokenTtlMs: 45 * 60_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 3, preset: 'fast', crf: 18, encoderThreads: 0 });
     expect(config.mediaRoots).toEqual(['/media/films', '/media/tv']);
     expect(config.temporal.address).toBe('temporal:7233');
@@ -60,6 +61,8 @@ describe('loadConfig', () => {
     ['UPFLOW_API_PORT', '70000'],
     ['ENABLE_HLS_STREAMING', 'maybe'],
     ['UPFLOW_HLS_RETENTION', 'forever'],
+    ['UPFLOW_HLS_TOKEN_TTL', '5s'],
+    ['UPFLOW_HLS_TOKEN_TTL', '30d'],
     ['UPFLOW_TEMPORAL_ADDRESS', 'no-port'],
     ['DATABASE_URL', 'mysql://x'],
   ])('names %s when it is %p', (name, value) => {

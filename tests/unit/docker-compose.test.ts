@@ -251,6 +251,19 @@ describe('docker-compose.yml', () => {
     for (const name of UPFLOW_SERVICES) expect(new URL(configOf(name).hlsBaseUrl).port).toBe(String(published!.host));
   });
 
+  it('has nginx ask the API who may fetch HLS, at the API service\'s address, once the API is up', () => {
+    const nginxConf = read('deploy/nginx.conf');
+    const access = new URL(/^\s*set \$upflow_hls_access "([^"]+)";/m.exec(nginxConf)?.[1] ?? '');
+    expect(access.hostname).toBe('api');
+    expect(Number(access.port)).toBe(configOf('api').api.port);
+    expect(access.pathname).toBe('/hls/access');
+    expect(dependenciesOf('nginx').api).toEqual({ condition: 'service_healthy' });
+    // Looked up through Docker's DNS per request, not once when nginx starts.
+    expect(nginxConf).toMatch(/^\s*resolver 127\.0\.0\.11\b/m);
+    expect(nginxConf).not.toMatch(/autoindex on/);
+    expect(nginxConf).toMatch(/disable_symlinks on\b/);
+  });
+
   it('publishes the API on 5000 and the Temporal web UI on 8233', () => {
     expect(portsOf('api')).toContainEqual({ host: 5000, container: configOf('api').api.port });
     expect(portsOf('temporal-ui')).toContainEqual({ host: 8233, container: 8080 });
