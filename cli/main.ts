@@ -126,10 +126,10 @@ program
   .option('--grid-seconds <n>', 'length of the grid\'s generated clip (640x360, 24 fps)', positiveNumber, 600)
   .option('--grid-repeats <n>', 'grid: fresh stacks per upscaler for trigger and seeks, whole titles per slot count, chunk starts per upscaler', positiveInteger, 3)
   .option('--grid-parts <parts...>', `grid: which measurements (${GRID_BENCH_PARTS.join(', ')}; default all)`)
-  .option('--grid-json <file>', 'grid: where its figures are written', DEFAULT_GRID_JSON)
+  .option('--grid-json <file>', 'grid: where its figures are written (default: docs/bench/grid.json in the repository)')
   .action(action(async (_config, logger, opts: {
     only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; maxPipelineSeconds: number;
-    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson: string;
+    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string;
   }) => {
     if (opts.only !== undefined && !(BENCH_PARTS as readonly string[]).includes(opts.only)) {
       throw new InvalidArgumentError(`--only: one of ${BENCH_PARTS.join(', ')}`);
@@ -147,7 +147,7 @@ program
       await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds }, logger);
     }
     if (opts.only !== 'models') {
-      await gridBenchCommand({ clipSeconds: opts.gridSeconds, repeats: opts.gridRepeats, parts: gridParts, jsonFile: path.resolve(opts.gridJson), json: opts.json }, logger);
+      await gridBenchCommand({ clipSeconds: opts.gridSeconds, repeats: opts.gridRepeats, parts: gridParts, jsonFile: opts.gridJson ? path.resolve(opts.gridJson) : DEFAULT_GRID_JSON, json: opts.json }, logger);
     }
   }));
 
