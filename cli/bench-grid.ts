@@ -127,6 +127,8 @@ export interface Machine {
 /** Trigger → each step of the title's first chunk, from the workflow's history (seconds). */
 export interface TemporalSteps {
   workflowStarted: number | null;
+  /** The job recorded in Postgres (the workflow's first activity). */
+  jobRegistered: number | null;
   probed: number | null;
   playlistPublished: number | null;
   chunkScheduled: number | null;
@@ -395,6 +397,7 @@ function temporalSteps(run: RunHistory, triggeredAtMs: number): TemporalSteps {
   const chunk = first('makeChunk');
   return {
     workflowStarted: since(run.startedMs),
+    jobRegistered: since(first('registerJob')?.completedMs),
     probed: since(first('probeSource')?.completedMs),
     playlistPublished: since(first('publishPlaylist')?.completedMs),
     chunkScheduled: since(chunk?.scheduledMs),
