@@ -55,6 +55,26 @@ export async function measureDecode(clip: string, plan: StreamPlan): Promise<{ f
   return { fps: frames / ((performance.now() - started) / 1000), frames, sample };
 }
 
+/** A few decoded frames from segment `fromSegment` on, for `measureInference`, without decoding the whole clip. */
+export async function sampleFrames(clip: string, plan: StreamPlan, fromSegment: number, count = SAMPLE_FRAMES): Promise<Buffer[]> {
+  const stop = new AbortController();
+  const decoder = startFrameDecoder({ sourcePath: clip, plan, fromSegment }, { signal: stop.signal });
+  const sample: Buffer[] = [];
+  const sink = new Writable({
+    objectMode: true,
+    write(frame: Buffer, _encoding, callback) {
+      sample.push(frame);
+      if (sample.length === count) stop.abort();
+      callback();
+    },
+  });
+  const chunker = new FrameChunker(plan.inputWidth * plan.inputHeight * 3);
+  // Stopped once it has `count` frames: the decoder's and the pipe's abort errors are expected then.
+  await Promise.allSettled([pipeline(decoder.frames, chunker, sink, { signal: stop.signal }), decoder.done]);
+  if (sample.length < count) throw new Error(`${clip}: only ${sample.length} of ${count} frames decoded from segment ${fromSegment}`);
+  return sample;
+}
+
 /**
  * Upscales the sample frames in turn, after two untimed warm-up runs (onnxruntime sizes its
  * buffers on the first ones), until `minSeconds` have

@@ -9,17 +9,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TitlesService } from '../api/titles-service';
-import { loadConfig, type Config } from '../common/config';
+import type { Config } from '../common/config';
 import { TERMINAL_JOB_STATES, type StreamPlan } from '../common/domain';
 import { MODELS, type BenchSize, type ModelId } from '../common/models';
 import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
-import { findFreePort } from '../adapters/process';
-import { makeTempDataDir } from '../adapters/postgres-cluster';
 import { upscaleSettings } from '../adapters/temporal';
 import { planStream } from '../core/plan';
 import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
-import { startStack, type Stack } from './stack';
+import { startBenchStack } from './bench-stack';
+import type { Stack } from './stack';
 
 export const BENCH_INPUTS: Record<BenchSize, { width: number; height: number }> = {
   '360p': { width: 640, height: 360 },
@@ -125,32 +124,14 @@ function printTable(results: BenchResult[]): void {
 }
 
 export async function benchCommand(options: BenchOptions, logger: Logger): Promise<BenchResult[]> {
-  const dir = makeTempDataDir('upflow-bench-');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    UPFLOW_DATA_DIR: dir,
-    UPFLOW_MEDIA_ROOTS: path.join(dir, 'media'),
-    UPFLOW_TEMPORAL_PORT: String(await findFreePort()),
-    UPFLOW_TEMPORAL_UI_PORT: String(await findFreePort()),
-    UPFLOW_HLS_RETENTION: '1h',
-    UPFLOW_LOG_LEVEL: 'warn',
-  };
-  const config = loadConfig(env);
-  const inference: InferenceOptions = { ...config.inference, logger, cacheDir: config.cacheDir };
   const progress = (text: string) => {
     if (!options.json) process.stderr.write(`bench: ${text}\n`);
   };
   progress('starting the stack (Postgres, Temporal, a worker)');
-  const stack = await startStack(config, logger, { api: false, workerEnv: env });
-  // Interrupted, the bench still takes its stack down: no worker or server is left running.
-  const interrupt = (signal: NodeJS.Signals) => {
-    void stack.stop().finally(() => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  const bench = await startBenchStack(logger);
+  const { config, stack } = bench;
+  const dir = config.dataDir;
+  const inference: InferenceOptions = { ...config.inference, logger, cacheDir: config.cacheDir };
   const results: BenchResult[] = [];
   const report = (result: BenchResult) => {
     results.push(result);
@@ -217,10 +198,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       }
     }
   } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
-    await stack.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
   if (!options.json) printTable(results);
   return results;

@@ -1,4 +1,5 @@
 /** The `upflow` command line. */
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, parseDurationMs, type Config } from '../common/config';
 import { ConfigError } from '../common/errors';
@@ -6,6 +7,7 @@ import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '..
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, FFMPEG_ONLY } from './bench';
+import { DEFAULT_GRID_JSON, GRID_BENCH_PARTS, gridBenchCommand, isGridBenchPart } from './bench-grid';
 import { auditCommand } from './audit';
 import { cleanupCommand } from './cleanup';
 import { monitorCommand } from './monitor';
@@ -27,6 +29,12 @@ function duration(value: string): number {
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
   return n;
 }
 
@@ -104,21 +112,43 @@ program
     return upscaleCommand(file, { json: opts.json, force: opts.force, model, output: opts.output }, config, logger);
   }));
 
+const BENCH_PARTS = ['models', 'grid'] as const;
+
 program
   .command('bench')
-  .description('measure each model at each input size: inference, decode and encode alone, the whole pipeline, real-time multiplier, first segment')
-  .option('--json', 'print one JSON line per case', false)
+  .description('measure each model at each input size (inference, decode and encode alone, the whole pipeline, real-time multiplier, first segment), then the grid: trigger and seek to a playable segment, two slots against one, chunk start cost, K slots for slow models')
+  .option('--only <part>', `run one part only: ${BENCH_PARTS.join(' or ')}`)
+  .option('--json', 'print one JSON line per case (models) and the grid\'s figures as one JSON line', false)
   .option('--seconds <n>', 'length of each generated clip (24 fps)', positiveNumber, 8)
   .option('--size <sizes...>', `input sizes (${BENCH_SIZES.join(', ')})`)
   .option('--model <ids...>', `models (${FFMPEG_ONLY} = the ffmpeg-only path; default ${DEFAULT_BENCH_MODELS.join(', ')})`)
   .option('--max-pipeline-seconds <n>', 'skip a whole-pipeline run predicted to take longer', positiveNumber, 90)
-  .action(action(async (_config, logger, opts: { json: boolean; seconds: number; size?: string[]; model?: string[]; maxPipelineSeconds: number }) => {
+  .option('--grid-seconds <n>', 'length of the grid\'s generated clip (640x360, 24 fps)', positiveNumber, 600)
+  .option('--grid-repeats <n>', 'grid: fresh stacks per upscaler for trigger and seeks, whole titles per slot count, chunk starts per upscaler', positiveInteger, 3)
+  .option('--grid-parts <parts...>', `grid: which measurements (${GRID_BENCH_PARTS.join(', ')}; default all)`)
+  .option('--grid-json <file>', 'grid: where its figures are written (default: docs/bench/grid.json in the repository)')
+  .action(action(async (_config, logger, opts: {
+    only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; maxPipelineSeconds: number;
+    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string;
+  }) => {
+    if (opts.only !== undefined && !(BENCH_PARTS as readonly string[]).includes(opts.only)) {
+      throw new InvalidArgumentError(`--only: one of ${BENCH_PARTS.join(', ')}`);
+    }
     const sizes = (opts.size ?? [...BENCH_SIZES]).map((size) => {
       if (!isBenchSize(size)) throw new InvalidArgumentError(`unknown size ${size}; one of ${BENCH_SIZES.join(', ')}`);
       return size;
     });
     const models = [...new Set(opts.model ?? DEFAULT_BENCH_MODELS)].map((m) => (m === FFMPEG_ONLY ? FFMPEG_ONLY : modelIdArg(m)[0]!));
-    await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds }, logger);
+    const gridParts = (opts.gridParts ?? [...GRID_BENCH_PARTS]).map((part) => {
+      if (!isGridBenchPart(part)) throw new InvalidArgumentError(`unknown grid part ${part}; one of ${GRID_BENCH_PARTS.join(', ')}`);
+      return part;
+    });
+    if (opts.only !== 'grid') {
+      await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds }, logger);
+    }
+    if (opts.only !== 'models') {
+      await gridBenchCommand({ clipSeconds: opts.gridSeconds, repeats: opts.gridRepeats, parts: gridParts, jsonFile: opts.gridJson ? path.resolve(opts.gridJson) : DEFAULT_GRID_JSON, json: opts.json }, logger);
+    }
   }));
 
 program

@@ -56,6 +56,13 @@ export interface SchedulerSettings {
   minSplitSegments: number;
 }
 
+/**
+ * The longest run of content one claim takes (seconds): how long a slot may stay away from a
+ * new viewer's part of the title. The workflow's `maxChunkSegments` comes from it, and the
+ * bench's model of K slots (cli/bench-grid.ts) takes it as the chunk length.
+ */
+export const MAX_CHUNK_SECONDS = 60;
+
 export interface TitleWork {
   segmentCount: number;
   made: readonly boolean[];

@@ -24,7 +24,7 @@ import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
 import { TASK_QUEUES, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../common/domain';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../common/errors';
 import type { ModelId } from '../common/models';
-import { allMade, chooseVictim, claimRange, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
+import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
 import { madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from './rate-control';
@@ -74,8 +74,6 @@ function finalizeActivities(durationSeconds: number) {
   });
 }
 
-/** The longest run of content one claim takes: how long a slot may stay away from a new viewer's part of the title. */
-const MAX_CHUNK_SECONDS = 60;
 /** A viewer with this much made ahead of them can lend their slot to a viewer who waits. */
 const COMFORT_SECONDS = 20;
 /** A chunk is split for a free slot only when each half has at least this much to make: a chunk's start costs a little. */
