@@ -590,7 +590,7 @@ async function measureChunkStart(
   const folder = new HlsFolder(path.join(o.workDir, 'start-cost'));
   const chunk = await folder.openChunk(`${upscaler}-${repeat}`);
   const stop = new AbortController();
-  const outputs = { sourcePath: o.clip, plan, fromSegment, segmentPattern: chunk.segmentPattern, segmentList: chunk.segmentList };
+  const outputs = { source: { path: o.clip }, plan, fromSegment, segmentPattern: chunk.segmentPattern, segmentList: chunk.segmentList };
   const run = { cwd: chunk.dir, signal: stop.signal };
   const startedAt = performance.now();
   const encoding = upscaler === FFMPEG_ONLY
@@ -724,7 +724,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
   try {
     progress(`generating the ${options.clipSeconds} s ${CLIP.width}x${CLIP.height} clip`);
     await makeTestClip({ file: clips.file, seconds: options.clipSeconds, ...CLIP, audio: true });
-    const source = await probeSource(clips.file);
+    const source = await probeSource({ path: clips.file });
 
     if (parts.has('start-cost')) {
       const config = loadConfig({ ...process.env, UPFLOW_DATA_DIR: path.join(runDir, 'data'), UPFLOW_MEDIA_ROOTS: clips.dir });

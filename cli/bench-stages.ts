@@ -58,7 +58,7 @@ export async function measureDecode(clip: string, plan: StreamPlan): Promise<{ f
 /** A few decoded frames from segment `fromSegment` on, for `measureInference`, without decoding the whole clip. */
 export async function sampleFrames(clip: string, plan: StreamPlan, fromSegment: number, count = SAMPLE_FRAMES): Promise<Buffer[]> {
   const stop = new AbortController();
-  const decoder = startFrameDecoder({ sourcePath: clip, plan, fromSegment }, { signal: stop.signal });
+  const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment }, { signal: stop.signal });
   const sample: Buffer[] = [];
   const sink = new Writable({
     objectMode: true,
