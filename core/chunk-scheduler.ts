@@ -16,8 +16,11 @@
  * 4. nothing left unclaimed: half of what the chunk with the most left has yet to make (that
  *    chunk stops halfway), so a short title, or its end, is not left to one slot.
  *
- * When a slot is wanted for (1) and none is free, a chunk that serves no play head stops at once,
- * or one far ahead of its viewer at its next boundary (`chooseVictim`); what it made is kept.
+ * When a slot is wanted for (1) and none is free, a chunk that serves no play head, or one far
+ * ahead of its viewer, stops (`chooseVictim`): at once, not at its next boundary, because a
+ * viewer waiting for the picture counts for more than the part of a segment it was making
+ * (measured: waiting for the boundary added up to a whole segment's time to a seek). What it
+ * made is kept.
  */
 
 export interface ChunkInFlight {
@@ -172,29 +175,23 @@ function leadOverViewers(chunk: ChunkInFlight, heads: readonly PlayHead[], setti
   return nearest;
 }
 
-export interface Victim {
-  chunk: ChunkInFlight;
-  /** `now`: it works for nobody; `boundary`: its viewer has a comfortable lead, it finishes its segment. */
-  when: 'now' | 'boundary';
-}
-
 /**
  * The chunk to stop so a waiting viewer gets a slot: one that works for nobody (the farthest
  * from every viewer), else the one furthest ahead of its viewer among those with a comfortable
  * lead. Undefined when every chunk is close ahead of a viewer: a viewer about to need a segment
  * keeps their slot.
  */
-export function chooseVictim(work: TitleWork, settings: SchedulerSettings): Victim | undefined {
+export function chooseVictim(work: TitleWork, settings: SchedulerSettings): ChunkInFlight | undefined {
   const leads = work.chunks.map((chunk) => ({ chunk, lead: leadOverViewers(chunk, work.heads, settings) }));
   const idle = leads.filter((l) => l.lead === Infinity).map((l) => l.chunk);
   if (idle.length > 0) {
     // Farthest from the nearest head (any side): the least useful soon.
     const far = (c: ChunkInFlight) => Math.min(...work.heads.map((h) => Math.abs(c.nextSegment - h.segment)), Infinity);
-    return { chunk: idle.reduce((best, c) => (far(c) > far(best) ? c : best)), when: 'now' };
+    return idle.reduce((best, c) => (far(c) > far(best) ? c : best));
   }
   const comfortable = leads.filter((l) => l.lead >= settings.comfortSegments);
   if (comfortable.length === 0) return undefined;
-  return { chunk: comfortable.reduce((best, l) => (l.lead > best.lead ? l : best)).chunk, when: 'boundary' };
+  return comfortable.reduce((best, l) => (l.lead > best.lead ? l : best)).chunk;
 }
 
 /** Every segment is made. */

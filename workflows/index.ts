@@ -374,12 +374,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
             const dueInMs = waitingTicket.scheduledAt + PREEMPT_AFTER_MS - Date.now();
             const victim = chooseVictim(current, settings);
             if (dueInMs > 0) wakeInMs = dueInMs;
-            else if (victim?.when === 'now') tickets.get(victim.chunk.id)?.scope.cancel();
-            else if (victim) {
-              // Lent at its next boundary: it learns so in the answer to its next segment.
-              const lent = chunks.get(victim.chunk.id);
-              if (lent) lent.endSegment = Math.min(lent.endSegment, lent.nextSegment + 1);
-            }
+            else if (victim) tickets.get(victim.id)?.scope.cancel();
           }
           dirty = false;
           if (wakeInMs === undefined) await condition(() => dirty);

@@ -71,21 +71,21 @@ describe('chunk scheduler', () => {
     expect(allMade(work(3, { made: [0, 2] }))).toBe(false);
   });
 
-  it('picks as victim the chunk farthest from every viewer, at once; never one close ahead of a viewer', () => {
+  it('picks as victim the chunk farthest from every viewer; never one close ahead of a viewer', () => {
     const w = work(200, {
       chunks: [chunk('ahead-of-viewer', 52, 60), chunk('near', 80, 90), chunk('far', 170, 180)],
       heads: [head(50, 1, false), head(120, 2)],
     });
-    expect(chooseVictim(w, { ...settings, lookAheadSegments: 20 })).toMatchObject({ chunk: { id: 'far' }, when: 'now' });
+    expect(chooseVictim(w, { ...settings, lookAheadSegments: 20 })?.id).toBe('far');
     const busy = work(200, { chunks: [chunk('a', 52, 60)], heads: [head(50, 1, false), head(120, 2)] });
     expect(chooseVictim(busy, settings)).toBeUndefined();
-    expect(chooseVictim(work(200, { chunks: [chunk('x', 5, 10)], heads: [head(100, 1)] }), settings)).toMatchObject({ chunk: { id: 'x' }, when: 'now' });
+    expect(chooseVictim(work(200, { chunks: [chunk('x', 5, 10)], heads: [head(100, 1)] }), settings)?.id).toBe('x');
   });
 
-  it('takes a slot from a viewer with a comfortable lead, at its next boundary, for a viewer who waits', () => {
+  it('takes a slot from a viewer with a comfortable lead for a viewer who waits', () => {
     const w = work(200, { chunks: [chunk('a', 40, 60), chunk('b', 70, 80)], heads: [head(30, 1, false), head(65, 1, false), head(120, 2)] });
     // a is 10 segments ahead of its viewer, b 5: a hands over.
-    expect(chooseVictim(w, settings)).toEqual({ chunk: { id: 'a', nextSegment: 40, endSegment: 60 }, when: 'boundary' });
+    expect(chooseVictim(w, settings)).toEqual({ id: 'a', nextSegment: 40, endSegment: 60 });
     const close = work(200, { chunks: [chunk('a', 35, 60)], heads: [head(30, 1, false), head(120, 2)] });
     expect(chooseVictim(close, settings)).toBeUndefined();
   });
