@@ -587,9 +587,12 @@ describe('a barrage of bad input, on the real stack', () => {
     const job = await jobOf(goodJobId);
     expect([job.state, job.failureReason]).toEqual(['complete', null]);
     expect(Date.parse(job.finishedAt!)).toBeGreaterThan(barrageAt);
-    // In one go: no stream attempt was lost to the barrage.
-    const events = (await send(get(`/jobs/${goodJobId}`))).json!.events as Array<{ kind: string }>;
-    expect(events.filter((e) => e.kind === 'stream-started' || e.kind === 'stream-resumed').map((e) => e.kind)).toEqual(['stream-started']);
+    // In one go: no chunk attempt was lost to the barrage, no segment made twice.
+    const events = (await send(get(`/jobs/${goodJobId}`))).json!.events as Array<{ kind: string; data: { attempt?: number } | null }>;
+    const starts = events.filter((e) => e.kind === 'chunk-started');
+    expect(starts.length).toBeGreaterThan(0);
+    expect(starts.map((e) => e.data?.attempt)).toEqual(starts.map(() => 1));
+    expect(events.filter((e) => e.kind === 'segment-remade')).toEqual([]);
     const final = ffprobe(job.finalPath!);
     expect([final.width, final.height, final.hasAudio]).toEqual([640, 360, true]);
     expect(Math.abs(final.durationSeconds - GOOD_SECONDS)).toBeLessThan(0.2);
