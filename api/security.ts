@@ -38,7 +38,7 @@ export function sameKey(given: string, expected: string): boolean {
  * guards itself (players get signed URLs).
  */
 export function isOpenRoute(method: string, path: string): boolean {
-  if (path === '/hls' || path.startsWith('/hls/')) return true;
+  if (isHlsPath(path)) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
   return path === '/health' || path === '/' || /^\/client\/[^/]+\.js$/.test(path) || /^\/items\/[^/]+\/status$/.test(path);
 }
@@ -58,7 +58,7 @@ export function isOwner(res: Response): boolean {
 export function requireApiKey(apiKey: string | undefined): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     // The HLS routes check the key (or a signed token) themselves.
-    if (req.path === '/hls' || req.path.startsWith('/hls/')) {
+    if (isHlsPath(req.path)) {
       next();
       return;
     }
@@ -110,25 +110,32 @@ function hostnameOf(hostHeader: string): string {
   }
 }
 
+/** `/hls` and below: playlists and segments, which guard themselves. */
+function isHlsPath(path: string): boolean {
+  return path === '/hls' || path.startsWith('/hls/');
+}
+
 /**
  * The origins whose pages may call the API: `allowed` (Jellyfin's, UPFLOW_CORS_ORIGINS) get CORS
  * headers; Upflow's own pages (the status page) are the same origin. A request a browser sends
  * from any other page (fetch, XHR, a form's post: all carry `Origin`) is refused before it does
  * anything, so that another site cannot start or cancel upscales in a visitor's browser. The
- * HLS routes are not refused (players fetch them with signed URLs) but get CORS only for `allowed`.
+ * HLS files are served to players of any page, as nginx serves them (deploy/nginx.conf): they
+ * change nothing, and guard themselves.
  */
 export function allowOnlyKnownOrigins(allowed: readonly string[]): RequestHandler[] {
   const allowedSet = new Set(allowed);
   const refuseOthers: RequestHandler = (req, _res, next) => {
     const origin = req.get('origin');
-    if (origin === undefined || allowedSet.has(origin) || isSameOrigin(origin, req) || req.path === '/hls' || req.path.startsWith('/hls/')) {
+    if (origin === undefined || allowedSet.has(origin) || isSameOrigin(origin, req) || isHlsPath(req.path)) {
       next();
       return;
     }
     next(new AppError(403, `requests from pages of ${origin.slice(0, 200)} are not allowed: only Jellyfin's (JELLYFIN_URL), those in UPFLOW_CORS_ORIGINS and Upflow's own`));
   };
   const corsForAllowed = cors({ origin: (origin, callback) => callback(null, origin !== undefined && allowedSet.has(origin)), maxAge: 600 });
-  return [refuseOthers, corsForAllowed];
+  const corsForPlayers = cors();
+  return [refuseOthers, (req, res, next) => (isHlsPath(req.path) ? corsForPlayers : corsForAllowed)(req, res, next)];
 }
 
 /** The page's origin names the host the request was sent to (behind a trusted proxy: the one the browser used). */
