@@ -150,14 +150,11 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     const titles = titlesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const owner = isOwner(res);
-    let status;
-    try {
-      status = await titles.itemStatus(itemId);
-    } catch (err) {
+    const status = await titles.itemStatus(itemId).catch((err: unknown) => {
       if (owner) throw err;
       logger.info({ item: itemId, reason: (err as Error).message }, 'item status refused');
       throw publicItemLookupError(err);
-    }
+    });
     res.json(owner ? status : publicItemStatus(status));
   });
 

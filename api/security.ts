@@ -13,8 +13,12 @@ import { isLoopbackHost } from '../common/config';
 import { AppError } from '../common/errors';
 import type { Logger } from '../adapters/logger';
 
-/** Lookups of Jellyfin items one client may make per minute: ten a second, far above a player's poll every 2 s. */
-export const ITEM_STATUS_PER_MINUTE = 600;
+/**
+ * Item lookups one client may have fail (unknown ids, items that cannot be upscaled) per minute.
+ * Only failures count: players polling their item every second or two never meet it, while
+ * someone probing ids through Upflow (each a call to Jellyfin) is stopped.
+ */
+export const ITEM_LOOKUP_FAILURES_PER_MINUTE = 120;
 
 /** The key a request carries: `X-Api-Key`, `Authorization: Bearer …`, or `?api_key=` (webhooks, simple browser requests). */
 export function apiKeyOf(req: Request): string | undefined {
@@ -179,15 +183,16 @@ export function limitTriggers(perMinute: number, skip: (req: Request) => boolean
   });
 }
 
-/** Item lookups per client per minute: each unknown item costs a call to Jellyfin. */
-export function limitItemLookups(perMinute = ITEM_STATUS_PER_MINUTE): RequestHandler {
+/** Failed item lookups per client per minute: each unknown item costs a call to Jellyfin. */
+export function limitItemLookups(perMinute = ITEM_LOOKUP_FAILURES_PER_MINUTE): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
+    skipSuccessfulRequests: true,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     validate: { xForwardedForHeader: false },
-    handler: (_req, _res, next) => next(new AppError(429, `too many item lookups: at most ${perMinute} a minute from one client; try again shortly`)),
+    handler: (_req, _res, next) => next(new AppError(429, `too many failed item lookups: at most ${perMinute} a minute from one client; try again shortly`)),
   });
 }
 
