@@ -30,6 +30,9 @@ export const webhookPluginBody = z.object({
   NotificationType: z.string({ message: 'NotificationType must be a string such as PlaybackStart' }).max(100, 'NotificationType is too long (at most 100 characters)').optional(),
 });
 
+/** The Webhook plugin notification that starts upscaling; the others are acknowledged. */
+export const STARTING_NOTIFICATION = 'PlaybackStart';
+
 export type TriggerRequest =
   | { kind: 'path'; path: string; name?: string }
   | { kind: 'item'; itemId: string; name?: string; notificationType?: string };
@@ -46,6 +49,16 @@ export function parseTriggerRequest(body: unknown): TriggerRequest {
     return { kind: 'item', itemId: plugin.ItemId, name: plugin.Name, notificationType: plugin.NotificationType };
   }
   throw new AppError(400, 'expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType');
+}
+
+/** A Webhook plugin body whose notification type starts nothing (only PlaybackStart starts upscaling). */
+export function isIgnoredNotification(body: unknown): boolean {
+  try {
+    const request = parseTriggerRequest(body);
+    return request.kind === 'item' && request.notificationType !== undefined && request.notificationType !== STARTING_NOTIFICATION;
+  } catch {
+    return false; // refused by the route, counted
+  }
 }
 
 export const itemIdParam = z.object({ itemId: jellyfinItemId('item id') });
