@@ -21,8 +21,42 @@ export interface JellyfinItem {
 const REQUEST_TIMEOUT_MS = 5000;
 /** A polling script asks about the same item every second or two; its file does not move that often. */
 const ITEM_CACHE_MS = 60_000;
-/** Past this many cached items, expired ones are dropped so the cache cannot grow without bound. */
-const ITEM_CACHE_SWEEP_SIZE = 500;
+/**
+ * Ids Jellyfin does not have, asked again (a script on an item Jellyfin forgot, or someone
+ * probing ids) within this long, are answered without asking Jellyfin. Jellyfin derives an
+ * item's id from its path, so an id that is unknown now is not a file about to be scanned.
+ */
+const UNKNOWN_ITEM_CACHE_MS = 5 * 60_000;
+/** Past this many cached ids, expired ones are dropped so a cache cannot grow without bound. */
+const CACHE_SWEEP_SIZE = 500;
+/** Beyond it even unexpired ids are dropped, oldest first: a flood of random ids costs bounded memory. */
+const CACHE_MAX_SIZE = 10_000;
+
+/** Values kept until a deadline; bounded in size. */
+class ExpiringCache<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry.until > Date.now() ? entry.value : undefined;
+  }
+
+  set(key: string, value: T): void {
+    const now = Date.now();
+    if (this.entries.size >= CACHE_SWEEP_SIZE) {
+      for (const [k, entry] of this.entries) if (entry.until <= now) this.entries.delete(k);
+    }
+    // Oldest first: a Map iterates in insertion order.
+    for (const k of this.entries.keys()) {
+      if (this.entries.size < CACHE_MAX_SIZE) break;
+      this.entries.delete(k);
+    }
+    this.entries.delete(key);
+    this.entries.set(key, { value, until: now + this.ttlMs });
+  }
+}
 
 // Nullish, not optional: Jellyfin omits null fields by default, but a proxy or an older server may send them.
 const systemInfo = z.object({ ServerName: z.string().nullish(), Version: z.string().nullish() });
@@ -36,7 +70,9 @@ const itemBody = z.object({
 });
 
 export class JellyfinClient {
-  private readonly items = new Map<string, { item: JellyfinItem; until: number }>();
+  private readonly items = new ExpiringCache<JellyfinItem>(ITEM_CACHE_MS);
+  /** Ids Jellyfin answered 404 for, with the refusal. */
+  private readonly unknownItems = new ExpiringCache<AppError>(UNKNOWN_ITEM_CACHE_MS);
   private readonly timeoutMs: number;
 
   /** `timeoutMs` is for tests; Jellyfin answers these calls in milliseconds when it is up. */
@@ -61,8 +97,17 @@ export class JellyfinClient {
     const itemId = normalizeItemId(id);
     if (!itemId) throw new AppError(400, `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
     const cached = this.items.get(itemId);
-    if (cached && cached.until > Date.now()) return cached.item;
-    const parsed = itemBody.safeParse(await this.get(`/Items/${itemId}`, `item ${itemId}`));
+    if (cached) return cached;
+    const unknown = this.unknownItems.get(itemId);
+    if (unknown) throw unknown;
+    let answer: unknown;
+    try {
+      answer = await this.get(`/Items/${itemId}`, `item ${itemId}`);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 404) this.unknownItems.set(itemId, err);
+      throw err;
+    }
+    const parsed = itemBody.safeParse(answer);
     if (!parsed.success) throw new AppError(502, `Jellyfin at ${this.url} answered item ${itemId} with an unexpected body`);
     const body = parsed.data;
     const described = `Jellyfin item ${itemId} (${body.Name ?? 'no name'}, ${body.Type ?? 'unknown type'})`;
@@ -74,16 +119,8 @@ export class JellyfinClient {
       throw new AppError(422, `${described} has no file to upscale`);
     }
     const item = { id: itemId, name: body.Name ?? '', path };
-    this.remember(item);
+    this.items.set(itemId, item);
     return item;
-  }
-
-  private remember(item: JellyfinItem): void {
-    const now = Date.now();
-    if (this.items.size >= ITEM_CACHE_SWEEP_SIZE) {
-      for (const [id, entry] of this.items) if (entry.until <= now) this.items.delete(id);
-    }
-    this.items.set(item.id, { item, until: now + ITEM_CACHE_MS });
   }
 
   private async get(path: string, what: string): Promise<unknown> {

@@ -292,8 +292,8 @@ export class UpflowStore {
     return rows[0]?.key;
   }
 
-  async rememberItem(titleKey: string, jellyfinItemId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`UPDATE titles SET jellyfin_item_id = $2 WHERE key = $1`, [titleKey, jellyfinItemId]);
+  async hasTitle(titleKey: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM titles WHERE key = $1`, [titleKey]);
     return (rowCount ?? 0) > 0;
   }
 

@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
@@ -19,9 +18,12 @@ import { ApiMetrics } from '../adapters/metrics';
 import { postgresUnreachableReason, type UpflowStore } from '../adapters/postgres';
 import { temporalHealth } from '../adapters/temporal';
 import { hlsRouter } from './hls';
-import { limitTriggers, requireApiKeyToChange, securityHeaders } from './security';
-import { describeIssue, filenameParam, hlsStatusQuery, itemIdParam, jobIdParam, parseTriggerRequest, triggerQuery } from './schemas';
+import {
+  allowOnlyKnownOrigins, isOwner, limitItemLookups, limitTriggers, requireApiKey, requireLoopbackHostWithoutKey, securityHeaders, warnAboutUntrustedProxy,
+} from './security';
+import { describeIssue, filenameParam, hlsStatusQuery, isIgnoredNotification, itemIdParam, jobIdParam, parseTriggerRequest, STARTING_NOTIFICATION, triggerQuery } from './schemas';
 import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './service-errors';
+import { internalError, publicItemLookupError, publicItemStatus, withoutDetails } from './public-answers';
 import { LiveProgressCache } from './live-progress';
 import { HlsWaiter } from './hls-waiting';
 import { TitlesService, type TriggerResult } from './titles-service';
@@ -42,11 +44,11 @@ const ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS = 2;
  */
 const HLS_WAIT_MS = 20_000;
 
-/** The Webhook plugin notification that starts upscaling; the others are acknowledged. */
-const STARTING_NOTIFICATION = 'PlaybackStart';
-
 /** The status page at `/`; its script is client-js/src/status-page.ts. */
 const STATUS_PAGE_HTML = path.join(__dirname, 'status-page.html');
+
+/** The most a request body may hold. */
+const BODY_LIMIT = '64kb';
 
 /** How long a Jellyfin reachability check stands in `/health`. */
 const JELLYFIN_HEALTH_CACHE_MS = 30_000;
@@ -64,19 +66,23 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  // A reverse proxy on the local network (TLS in front of Upflow) is believed about the scheme,
-  // so an https page gets https `hls_url`s (browsers block http requests from https pages).
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // Only the reverse proxies the owner names (UPFLOW_TRUST_PROXY) are believed about the client's
+  // address and the scheme (an https page gets https `hls_url`s); anyone else could pick their own
+  // address for each request and never meet a rate limit.
+  app.set('trust proxy', config.api.trustProxy.length > 0 ? config.api.trustProxy.join(', ') : false);
   const metrics = new ApiMetrics(store);
   app.use(metrics.timeRequests);
   app.use(securityHeaders());
-  app.use(cors());
+  app.use(warnAboutUntrustedProxy(config.api.trustProxy, logger));
+  app.use(requireLoopbackHostWithoutKey(config.api.apiKey));
+  app.use(allowOnlyKnownOrigins(config.api.corsOrigins));
   // Before the body is read: a request without the key costs nothing.
-  app.use(requireApiKeyToChange(config.api.apiKey));
-  // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
-  app.use(express.json({ limit: '64kb', type: ['application/json', 'text/plain'] }));
+  app.use(requireApiKey(config.api.apiKey));
+  // JSON bodies only; the Webhook plugin's text/plain JSON is read on its route alone (a page of
+  // another site can post text/plain without asking the browser first).
+  app.use(express.json({ limit: BODY_LIMIT }));
 
-  const triggerAnswer = (result: TriggerResult, itemId?: string) => ({
+  const triggerAnswer = (result: TriggerResult, owner: boolean, itemId?: string) => ({
     status: result.status,
     hls_url: config.streamingEnabled ? result.hlsUrl : null,
     estimated_delay_seconds: result.status === 'started' ? ESTIMATED_FIRST_SEGMENT_DELAY_SECONDS : 0,
@@ -84,12 +90,15 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     title_key: result.titleKey,
     job_id: result.jobId ?? null,
     ...(itemId ? { item_id: itemId } : {}),
-    ...(result.finalFile ? { final_file: result.finalFile } : {}),
+    ...(result.finalFile && owner ? { final_file: result.finalFile } : {}),
   });
 
   /** The seed's body (a path) or the Jellyfin Webhook plugin's (an item id and a notification type). */
-  const triggerLimit = limitTriggers(config.api.triggerRateLimit);
-  app.post('/upscale-trigger', triggerLimit, async (req, res) => {
+  // Notifications Upflow ignores start nothing: a webhook sending every kind does not use up the limit.
+  const triggerLimit = limitTriggers(config.api.triggerRateLimit, (req) => isIgnoredNotification(req.body));
+  // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
+  const webhookText = express.json({ limit: BODY_LIMIT, type: 'text/plain' });
+  app.post('/upscale-trigger', webhookText, triggerLimit, async (req, res) => {
     const titles = titlesFor(req);
     const request = parseTriggerRequest(req.body);
     const query = triggerQuery.parse(req.query);
@@ -99,7 +108,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     const viewer = positionSeconds === undefined ? undefined
       : { viewer: (request.kind === 'item' ? request.viewer : undefined) ?? `trigger:${req.ip ?? 'unknown'}`, seconds: positionSeconds, waiting: true };
     const options = { name: request.name, force: query.force, ...(viewer ? { viewer } : {}) };
-    if (request.kind === 'item' && request.notificationType !== undefined && request.notificationType !== STARTING_NOTIFICATION) {
+    if (request.kind === 'item' && isIgnoredNotification(req.body)) {
       res.json({ status: 'ignored', reason: `notification type ${request.notificationType} does not start upscaling (only ${STARTING_NOTIFICATION} does)`, item_id: request.itemId });
       return;
     }
@@ -108,14 +117,23 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       : await titles.triggerItem(request.itemId, options);
     const itemId = request.kind === 'item' ? request.itemId : undefined;
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger');
-    res.status(result.status === 'started' ? 202 : 200).json(triggerAnswer(result, itemId));
+    res.status(result.status === 'started' ? 202 : 200).json(triggerAnswer(result, isOwner(res), itemId));
   });
 
-  /** For the web script: the item's upscaled stream and how far it is. */
-  app.get('/items/:itemId/status', async (req, res) => {
+  /**
+   * For the web script in Jellyfin's page, which asks without the key: the item's upscaled
+   * stream and how far it is. Read-only; such a caller gets no path or Jellyfin's words.
+   */
+  app.get('/items/:itemId/status', limitItemLookups(), async (req, res) => {
     const titles = titlesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
-    res.json(await titles.itemStatus(itemId));
+    const owner = isOwner(res);
+    const status = await titles.itemStatus(itemId).catch((err: unknown) => {
+      if (owner) throw err;
+      logger.info({ item: itemId, reason: (err as Error).message }, 'item status refused');
+      throw publicItemLookupError(err);
+    });
+    res.json(owner ? status : publicItemStatus(status));
   });
 
   /** For the web script: upscale the item being played (idempotent, as the webhook). */
@@ -168,27 +186,35 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     });
   });
 
-  let jellyfinChecked: { at: number; state: Promise<string> } | undefined;
-  const jellyfinHealth = (): Promise<string> => {
-    if (!jellyfin) return Promise.resolve('not configured');
+  /** `summary` for anyone (reachable or unreachable), `detail` for the owner (its name and version, or why not). */
+  type JellyfinState = { summary: string; detail: string };
+  let jellyfinChecked: { at: number; state: Promise<JellyfinState> } | undefined;
+  const jellyfinHealth = (): Promise<JellyfinState> => {
+    if (!jellyfin) return Promise.resolve({ summary: 'not configured', detail: 'not configured' });
     if (!jellyfinChecked || Date.now() - jellyfinChecked.at > JELLYFIN_HEALTH_CACHE_MS) {
-      const state = jellyfin.serverInfo().then((info) => `reachable (${info.serverName} ${info.version})`, (err: Error) => err.message);
+      const state = jellyfin.serverInfo().then(
+        (info) => ({ summary: 'reachable', detail: `reachable (${info.serverName} ${info.version})` }),
+        (err: Error) => ({ summary: 'unreachable', detail: err.message }),
+      );
       jellyfinChecked = { at: Date.now(), state };
     }
     return jellyfinChecked.state;
   };
 
+  /** Open to all: names a failing part; its address and error only for the owner. */
   app.get('/health', async (_req, res) => {
+    const owner = isOwner(res);
     const postgres = await store.ping().then(() => undefined, (err: Error) => postgresUnreachableReason(err) ?? `Postgres is unreachable (${err.message})`);
     const temporal = await temporalHealth(client);
-    const problems = [postgres, temporal].filter((p): p is string => Boolean(p));
+    const problems = [postgres, temporal].filter((p): p is string => Boolean(p)).map((p) => (owner ? p : withoutDetails(p)));
     // Jellyfin is reported, not required: path triggers work without it.
-    const jellyfinState = jellyfin ? { jellyfin: await jellyfinHealth() } : {};
+    const jellyfinState = jellyfin ? await jellyfinHealth() : undefined;
+    const jellyfinAnswer = jellyfinState === undefined ? {} : { jellyfin: owner ? jellyfinState.detail : jellyfinState.summary };
     if (problems.length > 0) {
-      res.status(503).json({ status: 'unhealthy', streaming_enabled: config.streamingEnabled, reason: problems.join('; '), ...jellyfinState });
+      res.status(503).json({ status: 'unhealthy', streaming_enabled: config.streamingEnabled, reason: problems.join('; '), ...jellyfinAnswer });
       return;
     }
-    res.json({ status: 'healthy', streaming_enabled: config.streamingEnabled, ...jellyfinState });
+    res.json({ status: 'healthy', streaming_enabled: config.streamingEnabled, ...jellyfinAnswer });
   });
 
   /** Prometheus: jobs by state, segments and content made, each stream's fps and rate, time to first segment, HTTP timings. */
@@ -238,20 +264,28 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     if (unavailable) {
       // Postgres or Temporal is down: the reason says which; no stack for every request meanwhile.
       logger.warn({ path: req.path, reason: unavailable.message }, 'request failed: a service is down');
-      res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({ error: unavailable.message });
+      res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({ error: isOwner(res) ? unavailable.message : withoutDetails(unavailable.message) });
       return;
     }
-    const { status, message } = toHttpError(err);
-    // "Try again in a moment" (a segment being made): when.
-    const retryAfter = err instanceof AppError ? err.details?.retryAfterSeconds : undefined;
-    if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
-    if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
-    res.status(status).json({ error: message });
+    const known = toHttpError(err);
+    if (known) {
+      // "Try again in a moment" (a segment being made): when.
+      const retryAfter = err instanceof AppError ? err.details?.retryAfterSeconds : undefined;
+      if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
+      if (known.status >= 500) logger.error({ err, path: req.path }, 'request failed');
+      res.status(known.status).json({ error: known.message });
+      return;
+    }
+    // Unexpected: an internal message could name files, queries or addresses; the log has it.
+    const { id, message } = internalError();
+    logger.error({ err, path: req.path, errorId: id }, 'request failed');
+    res.status(500).json({ error: message, error_id: id });
   });
   return app;
 }
 
-function toHttpError(err: unknown): { status: number; message: string } {
+/** A failure with a reason for people; undefined for an unexpected one (a 500). */
+function toHttpError(err: unknown): { status: number; message: string } | undefined {
   if (err instanceof AppError) return { status: err.status, message: err.message };
   if (err instanceof z.ZodError) return { status: 400, message: describeIssue(err) };
   const httpError = err as { status?: number; type?: string; message?: string; code?: string };
@@ -264,5 +298,5 @@ function toHttpError(err: unknown): { status: number; message: string } {
   if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
     return { status: httpError.status, message: httpError.message ?? 'bad request' };
   }
-  return { status: 500, message: `internal error: ${httpError.message ?? String(err)}` };
+  return undefined;
 }

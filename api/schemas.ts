@@ -45,6 +45,9 @@ export const webhookPluginBody = z.object({
   UserId: z.string().max(256).optional().catch(undefined),
 });
 
+/** The Webhook plugin notification that starts upscaling; the others are acknowledged. */
+export const STARTING_NOTIFICATION = 'PlaybackStart';
+
 export type TriggerRequest =
   | { kind: 'path'; path: string; name?: string; positionSeconds?: number }
   | { kind: 'item'; itemId: string; name?: string; notificationType?: string; positionSeconds?: number; viewer?: string };
@@ -62,6 +65,16 @@ export function parseTriggerRequest(body: unknown): TriggerRequest {
     return { kind: 'item', itemId: plugin.ItemId, name: plugin.Name, notificationType: plugin.NotificationType, positionSeconds: plugin.PlaybackPositionTicks, ...(viewer ? { viewer: `jellyfin:${viewer}` } : {}) };
   }
   throw new AppError(400, 'expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType');
+}
+
+/** A Webhook plugin body whose notification type starts nothing (only PlaybackStart starts upscaling). */
+export function isIgnoredNotification(body: unknown): boolean {
+  try {
+    const request = parseTriggerRequest(body);
+    return request.kind === 'item' && request.notificationType !== undefined && request.notificationType !== STARTING_NOTIFICATION;
+  } catch {
+    return false; // refused by the route, counted
+  }
 }
 
 export const itemIdParam = z.object({ itemId: jellyfinItemId('item id') });

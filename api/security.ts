@@ -1,15 +1,24 @@
 /**
- * What guards the API: the API key on every request that changes something, a rate limit on
- * triggers, and security headers. Reads stay open: players, the web script and the status
- * page must fetch status and HLS without a secret.
+ * What guards the API: which browser pages may call it (Jellyfin's, UPFLOW_CORS_ORIGINS and its
+ * own), which addresses a keyless API answers to, the API key on every request but the few that
+ * players and Jellyfin's page make without one, rate limits on triggers and item lookups, and
+ * security headers.
  */
 import crypto from 'node:crypto';
+import cors from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
+import { isLoopbackHost } from '../common/config';
 import { AppError } from '../common/errors';
+import type { Logger } from '../adapters/logger';
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * Item lookups one client may have fail (unknown ids, items that cannot be upscaled) per minute.
+ * Only failures count: players polling their item every second or two never meet it, while
+ * someone probing ids through Upflow (each a call to Jellyfin) is stopped.
+ */
+export const ITEM_LOOKUP_FAILURES_PER_MINUTE = 120;
 
 /** The key a request carries: `X-Api-Key`, `Authorization: Bearer …`, or `?api_key=` (webhooks, simple browser requests). */
 export function apiKeyOf(req: Request): string | undefined {
@@ -27,30 +36,163 @@ export function sameKey(given: string, expected: string): boolean {
   return crypto.timingSafeEqual(digest(given), digest(expected));
 }
 
-/** Unset key: everything is open (the README says to set one whenever other machines reach the API). */
-export function requireApiKeyToChange(apiKey: string | undefined): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (!apiKey || READ_METHODS.has(req.method)) {
+/**
+ * What a caller without the key may reach when UPFLOW_API_KEY is set: `/health`, the status
+ * page's shell and the two scripts, the item status Jellyfin's page polls, and `/hls/…`, which
+ * guards itself (players get signed URLs).
+ */
+export function isOpenRoute(method: string, path: string): boolean {
+  if (isHlsPath(path)) return true;
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return path === '/health' || path === '/' || /^\/client\/[^/]+\.js$/.test(path) || /^\/items\/[^/]+\/status$/.test(path);
+}
+
+/**
+ * The caller gave the API key, or Upflow has none (then only this machine reaches it): such a
+ * caller is the owner, and answers may show file paths and the services' own words.
+ */
+export function isOwner(res: Response): boolean {
+  return res.locals.owner === true;
+}
+
+/**
+ * Unset key: every request is the owner's (the API listens on loopback only, common/config.ts).
+ * Set: the key on every route but the open ones; a wrong key is refused wherever it is given.
+ */
+export function requireApiKey(apiKey: string | undefined): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    // The HLS routes check the key (or a signed token) themselves.
+    if (isHlsPath(req.path)) {
+      next();
+      return;
+    }
+    if (!apiKey) {
+      res.locals.owner = true;
       next();
       return;
     }
     const given = apiKeyOf(req);
-    if (given === undefined) {
-      next(new AppError(401, 'this request changes something and needs the API key (UPFLOW_API_KEY): send it as the X-Api-Key header or ?api_key='));
+    if (given !== undefined) {
+      if (!sameKey(given, apiKey)) {
+        next(new AppError(401, 'the API key is wrong'));
+        return;
+      }
+      res.locals.owner = true;
+      next();
       return;
     }
-    next(sameKey(given, apiKey) ? undefined : new AppError(401, 'the API key is wrong'));
+    if (isOpenRoute(req.method, req.path)) {
+      next();
+      return;
+    }
+    const what = req.method === 'GET' || req.method === 'HEAD' ? 'this request reads Upflow\'s jobs or settings' : 'this request changes something';
+    next(new AppError(401, `${what} and needs the API key (UPFLOW_API_KEY): send it as the X-Api-Key header or ?api_key=`));
   };
 }
 
-/** Triggers per client (its address) per minute; the webhook sends one per playback start. */
-export function limitTriggers(perMinute: number): RequestHandler {
+/**
+ * Without a key, only requests addressed to this machine by a loopback name: a web page whose
+ * own name was made to point at 127.0.0.1 (DNS rebinding) is then the same origin as Upflow,
+ * and CORS would not stop it, but its requests carry its own name.
+ */
+export function requireLoopbackHostWithoutKey(apiKey: string | undefined): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (apiKey || isLoopbackHost(hostnameOf(req.get('host') ?? ''))) {
+      next();
+      return;
+    }
+    next(new AppError(403, 'without UPFLOW_API_KEY the API answers only requests addressed to this machine (localhost or 127.0.0.1); set UPFLOW_API_KEY to reach it by another name'));
+  };
+}
+
+/** "example.lan:5000" → "example.lan"; "[::1]:5000" → "::1"; "" for what is not a host. */
+function hostnameOf(hostHeader: string): string {
+  try {
+    return new URL(`http://${hostHeader}`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return '';
+  }
+}
+
+/** `/hls` and below: playlists and segments, which guard themselves. */
+function isHlsPath(path: string): boolean {
+  return path === '/hls' || path.startsWith('/hls/');
+}
+
+/**
+ * The origins whose pages may call the API: `allowed` (Jellyfin's, UPFLOW_CORS_ORIGINS) get CORS
+ * headers; Upflow's own pages (the status page) are the same origin. A request a browser sends
+ * from any other page (fetch, XHR, a form's post: all carry `Origin`) is refused before it does
+ * anything, so that another site cannot start or cancel upscales in a visitor's browser. The
+ * HLS files are served to players of any page, as nginx serves them (deploy/nginx.conf): they
+ * change nothing, and guard themselves.
+ */
+export function allowOnlyKnownOrigins(allowed: readonly string[]): RequestHandler[] {
+  const allowedSet = new Set(allowed);
+  const refuseOthers: RequestHandler = (req, _res, next) => {
+    const origin = req.get('origin');
+    if (origin === undefined || allowedSet.has(origin) || isSameOrigin(origin, req) || isHlsPath(req.path)) {
+      next();
+      return;
+    }
+    next(new AppError(403, `requests from pages of ${origin.slice(0, 200)} are not allowed: only Jellyfin's (JELLYFIN_URL), those in UPFLOW_CORS_ORIGINS and Upflow's own`));
+  };
+  const corsForAllowed = cors({ origin: (origin, callback) => callback(null, origin !== undefined && allowedSet.has(origin)), maxAge: 600 });
+  const corsForPlayers = cors();
+  return [refuseOthers, (req, res, next) => (isHlsPath(req.path) ? corsForPlayers : corsForAllowed)(req, res, next)];
+}
+
+/** The page's origin names the host the request was sent to (behind a trusted proxy: the one the browser used). */
+function isSameOrigin(origin: string, req: Request): boolean {
+  try {
+    return new URL(origin).host === req.host;
+  } catch {
+    return false; // `null` (a sandboxed frame, a file:// page) or junk
+  }
+}
+
+/**
+ * A proxy's X-Forwarded-For while UPFLOW_TRUST_PROXY is unset: every client behind it shares one
+ * rate limit and `hls_url`s keep http. Said once, so that the owner can set it.
+ */
+export function warnAboutUntrustedProxy(trustProxy: readonly string[], logger: Logger): RequestHandler {
+  let warned = trustProxy.length > 0;
+  return (req, _res, next) => {
+    if (!warned && req.get('x-forwarded-for') !== undefined) {
+      warned = true;
+      logger.warn({ from: req.socket.remoteAddress }, 'a request carries X-Forwarded-For but UPFLOW_TRUST_PROXY is unset, so it is not believed: behind a reverse proxy, set UPFLOW_TRUST_PROXY to its address');
+    }
+    next();
+  };
+}
+
+/**
+ * Triggers per client (its address) per minute; the webhook sends one per playback start.
+ * `skip`: requests that start nothing (notifications Upflow ignores) and do not count.
+ */
+export function limitTriggers(perMinute: number, skip: (req: Request) => boolean = () => false): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    skip,
+    // Said once in Upflow's own log instead (warnAboutUntrustedProxy).
+    validate: { xForwardedForHeader: false },
     handler: (_req, _res, next) => next(new AppError(429, `too many triggers: at most ${perMinute} a minute from one client (UPFLOW_TRIGGER_RATE_LIMIT); try again shortly`)),
+  });
+}
+
+/** Failed item lookups per client per minute: each unknown item costs a call to Jellyfin. */
+export function limitItemLookups(perMinute = ITEM_LOOKUP_FAILURES_PER_MINUTE): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    skipSuccessfulRequests: true,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    validate: { xForwardedForHeader: false },
+    handler: (_req, _res, next) => next(new AppError(429, `too many failed item lookups: at most ${perMinute} a minute from one client; try again shortly`)),
   });
 }
 

@@ -153,8 +153,9 @@ export class TitlesService {
     }
   }
 
-  /** What the web script asks while a viewer plays an item: is there an upscaled stream, how far is it. */
   /**
+   * What the web script asks while a viewer plays an item: is there an upscaled stream, how far
+   * is it. Writes nothing (anyone may ask): a trigger by item ties the item to its title.
    * `triggered`: the trigger this answers. Its workflow registers the job a moment after the
    * start, so until Postgres has that job the answer is `queued` with the trigger's job id, not
    * the title's previous job (or none).
@@ -164,7 +165,7 @@ export class TitlesService {
     if (!titleKey) {
       // Not asked for by item yet; maybe by path (the seed's webhook body, the CLI).
       const key = await this.titleKeyOf(this.guardItemPath(await this.jellyfinItem(itemId)));
-      if (!(await this.store.rememberItem(key, itemId))) return itemStatusOf(itemId, null, undefined);
+      if (!(await this.store.hasTitle(key))) return itemStatusOf(itemId, null, undefined);
       titleKey = key;
     }
     const job = await this.store.latestJobForTitle(titleKey);

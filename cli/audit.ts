@@ -157,13 +157,13 @@ export function formatAudit(audit: PerformanceAudit, segments?: SegmentRecord[])
 }
 
 export async function auditCommand(config: Config, selector: string | undefined, options: { json: boolean; segments: boolean }): Promise<number> {
-  const apiUrl = await requireRunningApi(config);
-  const candidates = selector ? await selectJobs(apiUrl, selector) : await listJobs(apiUrl);
+  const api = await requireRunningApi(config);
+  const candidates = selector ? await selectJobs(api, selector) : await listJobs(api);
   const job = candidates.find((j) => j.segments > 0);
   if (!job) {
     throw new Error(selector ? `no job with segments matches "${selector}" (a job id, a title key or part of a name)` : 'no job has made any segment yet');
   }
-  const { segments } = (await callApi<{ segments: SegmentRecord[] }>(apiUrl, 'GET', `/jobs/${job.id}/segments`)) ?? { segments: [] };
+  const { segments } = (await callApi<{ segments: SegmentRecord[] }>(api, 'GET', `/jobs/${job.id}/segments`)) ?? { segments: [] };
   const audit = auditPerformance(job, segments);
   process.stdout.write(options.json ? `${JSON.stringify({ ...audit, rule: STABILITY_RULE, segmentTimings: segments })}\n` : formatAudit(audit, options.segments ? segments : undefined));
   return 0;

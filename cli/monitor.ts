@@ -70,8 +70,8 @@ function describeEnd(job: JobView): string {
 }
 
 export async function monitorCommand(config: Config, selector: string | undefined, options: MonitorOptions): Promise<number> {
-  const apiUrl = await requireRunningApi(config);
-  const initial = selector ? await selectJobs(apiUrl, selector) : (await listJobs(apiUrl)).filter(isActive);
+  const api = await requireRunningApi(config);
+  const initial = selector ? await selectJobs(api, selector) : (await listJobs(api)).filter(isActive);
   if (selector && initial.length === 0) throw new Error(`no job matches "${selector}" (a job id, a title key or part of a name)`);
   const watched = new Map(initial.map((job) => [job.id, job]));
   const say = (line: string) => {
@@ -124,11 +124,11 @@ export async function monitorCommand(config: Config, selector: string | undefine
   const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
   for (let poll = 0; ; poll++) {
     if (!selector && poll > 0 && poll % DISCOVER_EVERY_POLLS === 0) {
-      for (const job of await listJobs(apiUrl)) if (isActive(job) && !watched.has(job.id)) watched.set(job.id, job);
+      for (const job of await listJobs(api)) if (isActive(job) && !watched.has(job.id)) watched.set(job.id, job);
     }
     for (const [id, previous] of watched) {
       if (ended.has(id)) continue;
-      const job = (poll === 0 ? previous : await callApi<JobView>(apiUrl, 'GET', `/jobs/${id}`)) ?? previous;
+      const job = (poll === 0 ? previous : await callApi<JobView>(api, 'GET', `/jobs/${id}`)) ?? previous;
       watched.set(id, job);
       show(job);
       if (!isActive(job)) {

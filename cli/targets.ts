@@ -18,32 +18,40 @@ export interface UpflowTarget {
   close(): Promise<void>;
 }
 
-export async function runningApi(config: Config): Promise<string | undefined> {
-  const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
+/** The Upflow API running on this machine, and the key this machine's configuration has for it. */
+export interface RunningApi {
+  url: string;
+  /** UPFLOW_API_KEY: sent on every call (reads need it too when the API has one). */
+  apiKey?: string;
+}
+
+export async function runningApi(config: Config): Promise<RunningApi | undefined> {
+  const listening = config.api.host;
+  const host = listening === '0.0.0.0' ? '127.0.0.1' : listening === '::' ? '[::1]' : listening;
   const url = `http://${host}:${config.api.port}`;
   try {
     const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) });
-    return response.ok ? url : undefined;
+    return response.ok ? { url, apiKey: config.api.apiKey } : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** The running API, or an error saying how to start it. */
-export async function requireRunningApi(config: Config): Promise<string> {
-  const url = await runningApi(config);
-  if (!url) throw new Error(`Upflow is not running on port ${config.api.port}: start it with \`npm start\` (or set UPFLOW_API_HOST/UPFLOW_API_PORT to where it runs)`);
-  return url;
+export async function requireRunningApi(config: Config): Promise<RunningApi> {
+  const api = await runningApi(config);
+  if (!api) throw new Error(`Upflow is not running on port ${config.api.port}: start it with \`npm start\` (or set UPFLOW_API_HOST/UPFLOW_API_PORT to where it runs)`);
+  return api;
 }
 
 /**
  * One JSON call to the running API, with UPFLOW_API_KEY when this machine has it; a job route's
  * 404 (not registered yet, or unknown) is undefined.
  */
-export async function callApi<T>(apiUrl: string, method: string, route: string, body?: unknown, apiKey?: string): Promise<T | undefined> {
-  const response = await fetch(`${apiUrl}${route}`, {
+export async function callApi<T>(api: RunningApi, method: string, route: string, body?: unknown): Promise<T | undefined> {
+  const response = await fetch(`${api.url}${route}`, {
     method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(api.apiKey ? { 'x-api-key': api.apiKey } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   if (response.status === 404 && route.startsWith('/jobs/')) return undefined;
@@ -52,10 +60,10 @@ export async function callApi<T>(apiUrl: string, method: string, route: string, 
   return json;
 }
 
-export function apiTarget(apiUrl: string, apiKey: string | undefined): UpflowTarget {
-  const call = <T>(method: string, route: string, body?: unknown) => callApi<T>(apiUrl, method, route, body, apiKey);
+export function apiTarget(api: RunningApi): UpflowTarget {
+  const call = <T>(method: string, route: string, body?: unknown) => callApi<T>(api, method, route, body);
   return {
-    description: `the running Upflow at ${apiUrl}`,
+    description: `the running Upflow at ${api.url}`,
     async trigger(file, force) {
       const answer = await call<{ status: TriggerResult['status']; title_key: string; job_id: string | null; hls_url: string | null; final_file?: string }>(
         'POST', `/upscale-trigger${force ? '?force=1' : ''}`, { Item: { Path: file, Name: path.basename(file) } });
@@ -75,12 +83,14 @@ export function apiTarget(apiUrl: string, apiKey: string | undefined): UpflowTar
 }
 
 /**
- * A stack of this command's own. The file's folder joins the media roots for this run: a file
- * named on the command line is the user's own choice, unlike a path in a webhook.
+ * A stack of this command's own. The file itself joins the media roots for this run: a file
+ * named on the command line is the user's own choice, unlike a path in a webhook. (Not its
+ * folder: that may hold the data folder, `./.upflow` beside the file, which must stay outside
+ * the media folders.)
  */
 export async function embeddedTarget(file: string, baseEnv: NodeJS.ProcessEnv, logger: Logger): Promise<UpflowTarget> {
   const base = loadConfig(baseEnv);
-  const env = { ...baseEnv, UPFLOW_MEDIA_ROOTS: [...base.mediaRoots, path.dirname(file)].join(':') };
+  const env = { ...baseEnv, UPFLOW_MEDIA_ROOTS: [...base.mediaRoots, file].join(':') };
   const config = loadConfig(env);
   const stack = await startStack(config, logger, { api: true, workerEnv: env });
   const titles = new TitlesService(config, stack.store, stack.client);

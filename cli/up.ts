@@ -19,6 +19,7 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
     'Upflow is up.',
     `  Status page:  ${stack.apiUrl}/   (titles, progress, play, cancel)`,
     `  API:          ${stack.apiUrl}   (POST /upscale-trigger, GET /jobs, GET /health)`,
+    `  Access:       ${config.api.apiKey ? `UPFLOW_API_KEY required (listening on ${config.api.host})` : 'this machine only (set UPFLOW_API_KEY to reach it from others)'}`,
     `  HLS:          ${config.hlsBaseUrl}/${hlsPlaylistPath('<title>', config.api.apiKey ? '<token>' : undefined)}${config.api.apiKey ? '   (the signed hls_url of each answer)' : ''}`,
     `  Temporal UI:  ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,
     `  Jellyfin:     ${config.jellyfin ? config.jellyfin.url : 'not configured (set JELLYFIN_URL and JELLYFIN_API_KEY for webhooks by item id)'}`,

@@ -23,12 +23,12 @@ export interface UpscaleCommandOptions {
 
 export async function upscaleCommand(fileArg: string, options: UpscaleCommandOptions, config: Config, logger: Logger): Promise<number> {
   const file = path.resolve(fileArg);
-  const apiUrl = await runningApi(config);
-  if (apiUrl && options.model) {
-    throw new Error(`Upflow is running at ${apiUrl} with its own UPFLOW_MODEL; drop --model, or stop it to upscale with ${options.model} in a stack of its own`);
+  const api = await runningApi(config);
+  if (api && options.model) {
+    throw new Error(`Upflow is running at ${api.url} with its own UPFLOW_MODEL; drop --model, or stop it to upscale with ${options.model} in a stack of its own`);
   }
   const env = options.model ? { ...process.env, SRGAN_ENABLE: '1', UPFLOW_MODEL: options.model } : process.env;
-  const target: UpflowTarget = apiUrl ? apiTarget(apiUrl, config.api.apiKey) : await embeddedTarget(file, env, logger);
+  const target: UpflowTarget = api ? apiTarget(api) : await embeddedTarget(file, env, logger);
   const say = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };

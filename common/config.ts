@@ -3,11 +3,13 @@
  * A wrong value stops start-up with one message naming the variable (immich-style).
  * The seed's names (HLS_*, SRGAN_*, ENABLE_HLS_STREAMING) keep working.
  */
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { isInside } from './media-paths';
 import { MODEL_IDS, type ModelId } from './models';
 
 const X264_PRESETS = [
@@ -81,7 +83,8 @@ const envSchema = z.object({
   UPFLOW_MEDIA_ROOTS: z.string().optional(),
   UPFLOW_OUTPUT_DIR: z.string().optional(),
   UPFLOW_CACHE_DIR: z.string().optional(),
-  UPFLOW_API_HOST: z.string().min(1).default('0.0.0.0'),
+  // Unset: this machine only (127.0.0.1) without UPFLOW_API_KEY, every interface (0.0.0.0) with it.
+  UPFLOW_API_HOST: z.string().min(1).optional(),
   UPFLOW_API_PORT: port.default(5000),
   UPFLOW_TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
   UPFLOW_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -101,8 +104,26 @@ const envSchema = z.object({
   // (its workflow gone) before its HLS folder counts as abandoned.
   UPFLOW_CLEANUP_SCHEDULE: cron.default('0 3 * * *'),
   UPFLOW_CLEANUP_ABANDONED_AFTER: duration.default(parseDurationMs('6h')),
-  // Required on every request that changes something (header X-Api-Key or ?api_key=) when set.
+  // Required on every request but the few open ones (header X-Api-Key or ?api_key=) when set.
   UPFLOW_API_KEY: z.string().min(16, 'use at least 16 characters (`openssl rand -hex 16` makes one)').optional(),
+  // Origins of browser pages that may call the API besides Jellyfin's (JELLYFIN_URL) and Upflow's own.
+  UPFLOW_CORS_ORIGINS: z.string().transform((text, ctx) => {
+    try {
+      return parseOrigins(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }).optional(),
+  // Proxies whose X-Forwarded-* headers are believed (Express's trust proxy list); unset: none.
+  UPFLOW_TRUST_PROXY: z.string().transform((text, ctx) => {
+    try {
+      return parseTrustedProxies(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }).optional(),
   // Triggers one client may send per minute; more are answered 429.
   UPFLOW_TRIGGER_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(60),
   // Chunks one worker process makes at once (one encode already uses a GPU or every core).
@@ -127,8 +148,13 @@ export interface Config {
   outputDir: string;
   hlsDir: string;
   cacheDir: string;
-  /** `apiKey`: required on mutating requests when set. `triggerRateLimit`: triggers per client per minute. */
-  api: { host: string; port: number; apiKey?: string; triggerRateLimit: number };
+  /**
+   * `apiKey`: required on every request but the open ones when set. `triggerRateLimit`:
+   * triggers per client per minute. `corsOrigins`: origins of other sites' pages that may call
+   * the API (Jellyfin's and UPFLOW_CORS_ORIGINS). `trustProxy`: Express's trust proxy list,
+   * empty to believe no X-Forwarded-* header.
+   */
+  api: { host: string; port: number; apiKey?: string; triggerRateLimit: number; corsOrigins: string[]; trustProxy: string[] };
   /** Bytes that must stay free under the data and output folders while a stream runs (0: no check). */
   minFreeBytes: number;
   /** Streams one worker runs at once; the rest wait in Temporal's task queue. */
@@ -187,20 +213,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const missing = e.JELLYFIN_URL ? 'JELLYFIN_API_KEY' : 'JELLYFIN_URL';
     throw new ConfigError(`${missing} is not set: Jellyfin needs both JELLYFIN_URL and JELLYFIN_API_KEY`);
   }
+  const apiHost = e.UPFLOW_API_HOST ?? (e.UPFLOW_API_KEY ? '0.0.0.0' : '127.0.0.1');
+  if (!e.UPFLOW_API_KEY && !isLoopbackHost(apiHost)) {
+    throw new ConfigError(`UPFLOW_API_HOST=${apiHost} lets other machines reach the API, which then needs UPFLOW_API_KEY: set UPFLOW_API_KEY (\`openssl rand -hex 16\` makes one), or unset UPFLOW_API_HOST to listen on this machine only`);
+  }
   const dataDir = path.resolve(cwd, e.UPFLOW_DATA_DIR);
   const mediaRoots = (e.UPFLOW_MEDIA_ROOTS ?? path.join(dataDir, 'media'))
     .split(':')
     .filter((root) => root.length > 0)
     .map((root) => path.resolve(cwd, root));
+  const outputDir = path.resolve(cwd, e.UPFLOW_OUTPUT_DIR ?? path.join(dataDir, 'output'));
+  refuseWritesIntoMedia(mediaRoots, { UPFLOW_OUTPUT_DIR: outputDir, UPFLOW_DATA_DIR: dataDir });
+  const jellyfinUrl = e.JELLYFIN_URL?.replace(/\/+$/, '');
+  const corsOrigins = [...new Set([...(jellyfinUrl ? [new URL(jellyfinUrl).origin] : []), ...(e.UPFLOW_CORS_ORIGINS ?? [])])];
   const hlsPort = e.HLS_SERVER_PORT ?? e.UPFLOW_API_PORT;
   return {
     streamingEnabled: e.ENABLE_HLS_STREAMING,
     dataDir,
     mediaRoots,
-    outputDir: path.resolve(cwd, e.UPFLOW_OUTPUT_DIR ?? path.join(dataDir, 'output')),
+    outputDir,
     hlsDir: path.join(dataDir, 'hls'),
     cacheDir: path.resolve(cwd, e.UPFLOW_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'upflow')),
-    api: { host: e.UPFLOW_API_HOST, port: e.UPFLOW_API_PORT, apiKey: e.UPFLOW_API_KEY, triggerRateLimit: e.UPFLOW_TRIGGER_RATE_LIMIT },
+    api: {
+      host: apiHost,
+      port: e.UPFLOW_API_PORT,
+      apiKey: e.UPFLOW_API_KEY,
+      triggerRateLimit: e.UPFLOW_TRIGGER_RATE_LIMIT,
+      corsOrigins,
+      trustProxy: e.UPFLOW_TRUST_PROXY ?? [],
+    },
     streamsPerWorker: e.UPFLOW_GPU_CONCURRENCY,
     minFreeBytes: Math.round(e.UPFLOW_MIN_FREE_GB * 1024 ** 3),
     hlsBaseUrl: `http://${e.HLS_SERVER_HOST ?? 'localhost'}:${hlsPort}/hls`,
@@ -236,10 +277,76 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       uiPort: e.UPFLOW_TEMPORAL_UI_PORT,
     },
     databaseUrl: e.DATABASE_URL,
-    jellyfin: e.JELLYFIN_URL && e.JELLYFIN_API_KEY ? { url: e.JELLYFIN_URL.replace(/\/+$/, ''), apiKey: e.JELLYFIN_API_KEY } : undefined,
+    jellyfin: jellyfinUrl && e.JELLYFIN_API_KEY ? { url: jellyfinUrl, apiKey: e.JELLYFIN_API_KEY } : undefined,
     demoEnabled: e.UPFLOW_DEMO,
     logLevel: e.UPFLOW_LOG_LEVEL,
   };
+}
+
+/** Only this machine can reach an address on the loopback interface (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const address = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (address === 'localhost') return true;
+  if (net.isIPv4(address)) return address.startsWith('127.');
+  if (net.isIPv6(address)) return address === '::1' || /^::ffff:127\./.test(address);
+  return false;
+}
+
+/**
+ * "http://jellyfin.lan:8096, https://media.example.org" → their origins. Each entry must be an
+ * origin (scheme, host and optional port; a trailing slash is forgiven), not a page or a pattern.
+ */
+export function parseOrigins(text: string): string[] {
+  const origins = text.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+  if (origins.length === 0) throw new Error('expected a comma-separated list of origins such as http://jellyfin.lan:8096');
+  return origins.map((entry) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    const isOrigin = url !== undefined && /^https?:$/.test(url.protocol) && !url.username && !url.password
+      && url.pathname === '/' && !url.search && !url.hash && new RegExp(`^${url.protocol}//[^/]+/?$`, 'i').test(entry);
+    if (!url || !isOrigin) throw new Error(`${JSON.stringify(entry)} is not an origin such as http://jellyfin.lan:8096 (http or https, a host and a port, nothing after)`);
+    return url.origin;
+  });
+}
+
+/** Express's names for address ranges in a trust proxy list. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * "loopback, 192.168.1.10, 10.0.0.0/8" → its entries, each an address, a CIDR range (address/bits
+ * or address/netmask) or one of Express's names. A hop count or `true` is refused: they believe
+ * any client that talks to Upflow directly about its own address.
+ */
+export function parseTrustedProxies(text: string): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+  if (entries.length === 0) throw new Error('expected the proxy\'s address, a range such as 172.16.0.0/12, or loopback');
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    const [address = '', range, ...rest] = entry.split('/');
+    const version = net.isIP(address);
+    const bits = version === 4 ? 32 : 128;
+    const rangeOk = range === undefined
+      || (/^\d{1,3}$/.test(range) && Number(range) <= bits)
+      || (version === 4 && net.isIPv4(range));
+    if (version === 0 || !rangeOk || rest.length > 0) {
+      throw new Error(`${JSON.stringify(entry)} is not an address, a range (address/bits) or one of ${PROXY_RANGE_NAMES.join(', ')}: name the proxy in front of Upflow`);
+    }
+  }
+  return entries;
+}
+
+/** Upflow writes under the output and data folders: inside a media folder, upscales would be sources for upscaling again. */
+function refuseWritesIntoMedia(mediaRoots: string[], written: Record<'UPFLOW_OUTPUT_DIR' | 'UPFLOW_DATA_DIR', string>): void {
+  for (const [name, folder] of Object.entries(written)) {
+    const root = mediaRoots.find((mediaRoot) => isInside(mediaRoot, folder));
+    if (root) {
+      throw new ConfigError(`${name} (${folder}) is inside the media folder ${root} (UPFLOW_MEDIA_ROOTS): Upflow would find its own upscales there and could upscale them again; choose a folder outside the media folders`);
+    }
+  }
 }
 
 /** `FOO=` in a shell or .env file means "use the default", as with the original scripts. */

@@ -7,17 +7,21 @@ export type JsonAnswer<T> =
   /** `unreachable`: no answer (down, timeout, CORS); `refused`: an answer saying why not (4xx/5xx) or not the expected shape. */
   | { ok: false; kind: 'unreachable' | 'refused'; httpStatus?: number; reason: string };
 
+/**
+ * `headers`: only for the page Upflow serves itself (same origin). From Jellyfin's page, no body
+ * and no custom header keep a request "simple": no CORS preflight.
+ */
 export async function requestJson<T>(
   url: string,
   method: 'GET' | 'POST',
   timeoutMs: number,
   isExpected: (body: unknown) => body is T,
+  headers: Record<string, string> = {},
 ): Promise<JsonAnswer<T>> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    // No body and no custom header: a "simple" cross-origin request, so no CORS preflight.
-    const response = await fetch(url, { method, signal: controller.signal, credentials: 'omit', cache: 'no-store' });
+    const response = await fetch(url, { method, headers, signal: controller.signal, credentials: 'omit', cache: 'no-store' });
     const body: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const reason = isErrorBody(body) ? body.error : `HTTP ${response.status}`;

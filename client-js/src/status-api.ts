@@ -1,7 +1,8 @@
 /**
  * The status page's two calls to the API that served it: `GET /jobs` and
- * `POST /jobs/:id/cancel`. Failures come back as values, so the page can say what went wrong
- * and keep polling.
+ * `POST /jobs/:id/cancel`, each with UPFLOW_API_KEY as the X-Api-Key header when the page has
+ * it (same origin: no preflight, and no key in a URL a proxy logs). Failures come back as
+ * values, so the page can say what went wrong and keep polling.
  */
 import type { JobState } from '../../common/domain';
 import { requestJson, type JsonAnswer } from './http';
@@ -44,18 +45,20 @@ export class StatusApi {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Every job, newest first. */
-  async jobs(): Promise<Answer<JobSummary[]>> {
-    const answer = await requestJson(new URL('jobs', this.baseUrl).href, 'GET', this.timeoutMs, isJobList);
+  /** Every job, newest first. `apiKey`: UPFLOW_API_KEY, when Upflow has one (a 401 without it). */
+  async jobs(apiKey?: string): Promise<Answer<JobSummary[]>> {
+    const answer = await requestJson(new URL('jobs', this.baseUrl).href, 'GET', this.timeoutMs, isJobList, keyHeader(apiKey));
     return answer.ok ? { ok: true, value: answer.value.jobs } : answer;
   }
 
-  /** `apiKey`: UPFLOW_API_KEY, when Upflow has one (a 401 without it). */
   cancel(jobId: string, apiKey?: string): Promise<Answer<JobSummary>> {
     const url = new URL(`jobs/${encodeURIComponent(jobId)}/cancel`, this.baseUrl);
-    if (apiKey) url.searchParams.set('api_key', apiKey);
-    return requestJson(url.href, 'POST', this.timeoutMs, isJobSummary);
+    return requestJson(url.href, 'POST', this.timeoutMs, isJobSummary, keyHeader(apiKey));
   }
+}
+
+function keyHeader(apiKey: string | undefined): Record<string, string> {
+  return apiKey ? { 'X-Api-Key': apiKey } : {};
 }
 
 function isJobSummary(value: unknown): value is JobSummary {

@@ -308,3 +308,95 @@ describe('the status page in Chromium (real Upflow stack)', () => {
     await phone.page.context().close();
   }, 30_000);
 });
+
+describe('the status page of an Upflow with UPFLOW_API_KEY (Chromium, real stack)', () => {
+  const API_KEY = 'status-page-key-0123456789';
+  let upflow: UpflowProcess;
+  let browser: Browser;
+  let watched: WatchedPage;
+  let page: Page;
+  let finishedKey = '';
+  let queued = { titleKey: '', jobId: '' };
+  /** Every prompt the page shows, answered in turn from `answers`. */
+  const prompts: string[] = [];
+  let answers: string[] = [];
+  /** The page's requests to the API: where the key went. */
+  const requests: Array<{ url: string; key: string | undefined }> = [];
+
+  beforeAll(async () => {
+    upflow = await startUpflow({ UPFLOW_API_KEY: API_KEY, HLS_SEGMENT_TIME: '2' });
+    const finished = await makeClip(path.join(upflow.mediaDir, 'Big Buck Bunny.mp4'), FINISHED_SOURCE);
+    const answer = await upflow.api<{ title_key: string; job_id: string }>('POST', '/upscale-trigger', { Item: { Path: finished, Name: 'Big Buck Bunny' } });
+    finishedKey = answer.json.title_key;
+    await waitFor('the title to complete', async () => ((await upflow.api<{ state: string }>('GET', `/jobs/${answer.json.job_id}`)).json.state === 'complete' ? true : undefined), 60_000, 200);
+    browser = await launchChromium();
+    watched = await openPage(browser);
+    page = watched.page;
+    page.on('dialog', (dialog) => {
+      prompts.push(`${dialog.type()}: ${dialog.message()}`);
+      void (dialog.type() === 'prompt' ? dialog.accept(answers.shift() ?? '') : dialog.accept());
+    });
+    page.on('request', (request) => {
+      if (request.url().startsWith(`${upflow.apiUrl}/jobs`)) requests.push({ url: request.url(), key: request.headers()['x-api-key'] });
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (upflow) {
+      expect(await upflow.stop()).toBe(0);
+      fs.rmSync(upflow.dir, { recursive: true, force: true });
+    }
+  });
+
+  afterEach(() => {
+    expect(watched?.pageErrors ?? []).toEqual([]);
+    expect(scriptErrors(watched?.console ?? []).filter((e) => !/status of 401/.test(e.text))).toEqual([]);
+  });
+
+  it('asks for the key once, and says so plainly when it is wrong, without asking again', async () => {
+    answers = ['not-the-key'];
+    await page.goto(`${upflow.apiUrl}/`);
+    const banner = page.locator('#banner');
+    await banner.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await banner.textContent()).toBe("The API key is wrong: Upflow refused it. Reload the page to enter it again (UPFLOW_API_KEY in Upflow's settings).");
+    expect(await page.locator('#summary').textContent()).toBe('wrong API key');
+    expect(prompts).toEqual([`prompt: this request reads Upflow's jobs or settings and needs the API key (UPFLOW_API_KEY): send it as the X-Api-Key header or ?api_key=.\n\nUpflow's API key (UPFLOW_API_KEY):`]);
+    // No prompt loop, no polling on: one refused request without the key, one with the wrong one.
+    await page.waitForTimeout(2500);
+    expect(prompts).toHaveLength(1);
+    expect(requests.map((r) => r.key)).toEqual([undefined, 'not-the-key']);
+    expect(await page.locator('#titles li.title').count()).toBe(0);
+  });
+
+  it('with the right key after a reload: lists the titles, sends the key as a header (never in a URL) and keeps it for the tab', async () => {
+    answers = [API_KEY];
+    requests.length = 0;
+    await page.reload();
+    await rowWhen(page, finishedKey, 'the finished row', () => true, 10_000);
+    expect(prompts).toHaveLength(2);
+    await expect(page.locator('#banner').isVisible()).resolves.toBe(false);
+    await waitFor('a few polls', async () => (requests.length >= 3 ? true : undefined), 10_000, 200);
+    expect(requests.slice(1).every((r) => r.key === API_KEY && !r.url.includes(API_KEY))).toBe(true);
+    // Kept for the tab: a reload does not ask.
+    await page.reload();
+    await rowWhen(page, finishedKey, 'the finished row again', () => true, 10_000);
+    expect(prompts).toHaveLength(2);
+  });
+
+  it('cancels with the key it has, without asking', async () => {
+    // A long title and one behind it (one encode at a time): the one behind waits in line.
+    const live = await makeClip(path.join(upflow.mediaDir, 'Sintel.mp4'), LIVE_SOURCE);
+    const behind = path.join(upflow.mediaDir, 'Tears of Steel.mp4');
+    fs.copyFileSync(live, behind);
+    const first = await upflow.api<{ job_id: string }>('POST', '/upscale-trigger', { Item: { Path: live, Name: 'Sintel' } });
+    const second = await upflow.api<{ title_key: string; job_id: string }>('POST', '/upscale-trigger', { Item: { Path: behind, Name: 'Tears of Steel' } });
+    queued = { titleKey: second.json.title_key, jobId: second.json.job_id };
+    await rowWhen(page, queued.titleKey, 'the waiting row with its cancel button', (r) => r.cancel, 30_000);
+    await page.locator(`li.title[data-title="${queued.titleKey}"] button.cancel`).click();
+    await rowWhen(page, queued.titleKey, 'the row to say cancelled', (r) => r.state === 'cancelled');
+    expect(prompts.slice(2)).toEqual(['confirm: Cancel upscaling “Tears of Steel”?\n\nThe stream stops and the partial upscaled file is removed.']);
+    expect((await upflow.api<{ state: string }>('GET', `/jobs/${queued.jobId}`)).json.state).toBe('cancelled');
+    expect((await upflow.api('POST', `/jobs/${first.json.job_id}/cancel`)).status).toBe(202);
+  }, 60_000);
+});

@@ -6,6 +6,7 @@
  * the real server cannot be installed from this machine's package registries.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { ItemStatus } from '../../common/jellyfin-items';
@@ -40,7 +41,8 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
   beforeAll(async () => {
     standIn = await startJellyfinStandIn();
     // HLS_SERVER_HOST unset (empty means unset): hls_url follows the address each request came to.
-    upflow = await startUpflow({ JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey, HLS_SEGMENT_TIME: '2', HLS_SERVER_HOST: '' });
+    // A TLS proxy on this machine is believed about the scheme (UPFLOW_TRUST_PROXY).
+    upflow = await startUpflow({ JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey, HLS_SEGMENT_TIME: '2', HLS_SERVER_HOST: '', UPFLOW_TRUST_PROXY: 'loopback' });
     for (const [id, name] of [[BY_PATH, 'by path'], [PLUGIN, 'plugin'], [SCRIPT, 'script'], [LATE, 'late']] as const) {
       standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), { seconds: 4 }) });
     }
@@ -128,7 +130,7 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     const viaLocalhost = upflow.apiUrl.replace('127.0.0.1', 'localhost');
     const other = (await (await fetch(`${viaLocalhost}/items/${SCRIPT}/status`)).json()) as ItemStatus;
     expect(other.hls_url).toBe(done.hls_url!.replace('127.0.0.1', 'localhost'));
-    // Behind a TLS proxy on the local network: https, as the page that asked.
+    // Behind a TLS proxy it trusts (UPFLOW_TRUST_PROXY): https, as the page that asked.
     const proxied = (await (await fetch(`${upflow.apiUrl}/items/${SCRIPT}/status`, { headers: { 'x-forwarded-proto': 'https' } })).json()) as ItemStatus;
     expect(proxied.hls_url).toBe(done.hls_url!.replace(/^http:/, 'https:'));
   });
@@ -162,6 +164,20 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await response.text()).toMatch(/^\/\*! Upflow .* for Jellyfin/);
+  });
+
+  it('without a key, answers only requests addressed to this machine: a name pointed at it (DNS rebinding) is refused', async () => {
+    const { port } = new URL(upflow.apiUrl);
+    const get = (host: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/jobs', headers: { host } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) expect([host, (await get(host)).status]).toEqual([host, 200]);
+    const rebound = await get(`attacker.example:${port}`);
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body)).toEqual({ error: 'without UPFLOW_API_KEY the API answers only requests addressed to this machine (localhost or 127.0.0.1); set UPFLOW_API_KEY to reach it by another name' });
   });
 
   it('says Jellyfin is unreachable when it is gone, and stays healthy', async () => {

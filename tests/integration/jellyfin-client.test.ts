@@ -55,6 +55,17 @@ describe('the Jellyfin client', () => {
     expect(standIn.requests.length - before).toBe(1);
   });
 
+  it('remembers an id Jellyfin does not have, and answers it again without asking', async () => {
+    const client = new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey });
+    const probe = 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee';
+    const before = standIn.requests.length;
+    for (let i = 0; i < 5; i++) {
+      const unknown = await failure(client.item(probe));
+      expect([unknown.status, unknown.message]).toEqual([404, `Jellyfin has no item ${probe}`]);
+    }
+    expect(standIn.requests.length - before).toBe(1);
+  });
+
   it('names a refused key, an unknown item and an item without a file', async () => {
     const wrongKey = new JellyfinClient({ url: standIn.url, apiKey: 'wrong' });
     const refused = await failure(wrongKey.item(FILM));

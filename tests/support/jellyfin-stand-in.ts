@@ -37,7 +37,14 @@ function presentedKey(req: express.Request): string | undefined {
   return token ?? req.get('x-emby-token') ?? (typeof req.query.api_key === 'string' ? req.query.api_key : undefined);
 }
 
-export async function startJellyfinStandIn(options: { apiKey?: string; items?: Record<string, StandInItem> } = {}): Promise<JellyfinStandIn> {
+export interface StandInOptions {
+  apiKey?: string;
+  items?: Record<string, StandInItem>;
+  /** Answer `GET /System/Info` with this HTTP status instead (a server Upflow's health check finds broken); items still answer. */
+  systemInfoStatus?: number;
+}
+
+export async function startJellyfinStandIn(options: StandInOptions = {}): Promise<JellyfinStandIn> {
   const apiKey = options.apiKey ?? 'stand-in-api-key';
   const items = new Map<string, StandInItem>();
   for (const [id, item] of Object.entries(options.items ?? {})) items.set(normalizeItemId(id) ?? id, item);
@@ -57,6 +64,10 @@ export async function startJellyfinStandIn(options: { apiKey?: string; items?: R
   };
 
   app.get('/System/Info', requireKey, (_req, res) => {
+    if (options.systemInfoStatus !== undefined) {
+      res.status(options.systemInfoStatus).send('Broken.');
+      return;
+    }
     res.json({ ServerName: 'stand-in', Version: '10.10.7', Id: '0123456789abcdef0123456789abcdef', OperatingSystem: 'Linux' });
   });
 

@@ -14,7 +14,7 @@ export interface UpflowProcess {
   mediaDir: string;
   apiUrl: string;
   env: NodeJS.ProcessEnv;
-  /** One JSON call to its API. */
+  /** One JSON call to its API, with its UPFLOW_API_KEY when it has one (as the owner's tools). */
   api<T>(method: string, route: string, body?: unknown): Promise<{ status: number; json: T }>;
   output(): string;
   /** Every process below `upflow up` right now (Postgres, Temporal, the worker...). */
@@ -124,7 +124,10 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}, options: Sta
     async api<T>(method: string, route: string, body?: unknown) {
       const response = await fetch(`${apiUrl}${route}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(env.UPFLOW_API_KEY ? { 'x-api-key': env.UPFLOW_API_KEY } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: response.status, json: (await response.json()) as T };

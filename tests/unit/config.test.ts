@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { CONFIG_VARIABLES, formatDurationMs, loadConfig, parseDurationMs } from '../../common/config';
+import { CONFIG_VARIABLES, formatDurationMs, isLoopbackHost, loadConfig, parseDurationMs, parseOrigins, parseTrustedProxies } from '../../common/config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -10,7 +10,8 @@ describe('loadConfig', () => {
     expect(config.mediaRoots).toEqual(['/srv/upflow/.upflow/media']);
     expect(config.outputDir).toBe('/srv/upflow/.upflow/output');
     expect(config.hlsDir).toBe('/srv/upflow/.upflow/hls');
-    expect(config.api).toEqual({ host: '0.0.0.0', port: 5000, apiKey: undefined, triggerRateLimit: 60 });
+    // No key: this machine only, no other site's pages, no proxy believed.
+    expect(config.api).toEqual({ host: '127.0.0.1', port: 5000, apiKey: undefined, triggerRateLimit: 60, corsOrigins: [], trustProxy: [] });
     expect(config.streamsPerWorker).toBe(1);
     expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000, tokenTtlMs: 6 * 3600_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0 });
@@ -81,6 +82,75 @@ describe('loadConfig', () => {
     const config = loadConfig({ UPFLOW_DATA_DIR: 'data', UPFLOW_OUTPUT_DIR: 'out' }, '/srv');
     expect(config.dataDir).toBe(path.resolve('/srv/data'));
     expect(config.outputDir).toBe('/srv/out');
+  });
+});
+
+describe('who may reach the API', () => {
+  const KEY = 'k'.repeat(32);
+
+  it('listens on loopback without a key, on every interface with one, and where UPFLOW_API_HOST says', () => {
+    expect(loadConfig({}, '/x').api.host).toBe('127.0.0.1');
+    expect(loadConfig({ UPFLOW_API_KEY: KEY }, '/x').api.host).toBe('0.0.0.0');
+    expect(loadConfig({ UPFLOW_API_KEY: KEY, UPFLOW_API_HOST: '192.168.1.20' }, '/x').api.host).toBe('192.168.1.20');
+    for (const host of ['127.0.0.1', '127.0.1.1', 'localhost', '::1', '[::1]']) expect(loadConfig({ UPFLOW_API_HOST: host }, '/x').api.host).toBe(host);
+  });
+
+  it.each(['0.0.0.0', '::', '192.168.1.20', 'upflow.lan'])('stops start-up on UPFLOW_API_HOST=%s without a key, in one line naming what to set', (host) => {
+    let message = '';
+    try {
+      loadConfig({ UPFLOW_API_HOST: host }, '/x');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(`UPFLOW_API_HOST=${host} lets other machines reach the API, which then needs UPFLOW_API_KEY: set UPFLOW_API_KEY (\`openssl rand -hex 16\` makes one), or unset UPFLOW_API_HOST to listen on this machine only`);
+    expect(message).not.toContain('\n');
+  });
+
+  it('tells loopback addresses from the others', () => {
+    expect(['127.0.0.1', '127.255.0.9', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1'].filter((h) => !isLoopbackHost(h))).toEqual([]);
+    expect(['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'localhost.evil.example', '127.0.0.1.nip.io', '::2', ''].filter(isLoopbackHost)).toEqual([]);
+  });
+
+  it("allows Jellyfin's origin and UPFLOW_CORS_ORIGINS' for CORS, once each", () => {
+    const config = loadConfig({ JELLYFIN_URL: 'http://jellyfin:8096/', JELLYFIN_API_KEY: 'j', UPFLOW_CORS_ORIGINS: 'http://jellyfin.lan:8096, https://media.example.org/ ,http://jellyfin:8096' }, '/x');
+    expect(config.api.corsOrigins).toEqual(['http://jellyfin:8096', 'http://jellyfin.lan:8096', 'https://media.example.org']);
+    // A base path in JELLYFIN_URL is not part of its origin.
+    expect(loadConfig({ JELLYFIN_URL: 'https://home.example.org/jellyfin', JELLYFIN_API_KEY: 'j' }, '/x').api.corsOrigins).toEqual(['https://home.example.org']);
+    expect(parseOrigins('HTTP://Jellyfin.LAN:80')).toEqual(['http://jellyfin.lan']);
+  });
+
+  it.each(['*', 'jellyfin.lan:8096', 'http://jellyfin.lan:8096/web', 'http://jellyfin.lan:8096?x=1', 'ftp://jellyfin.lan', 'http://user:pw@jellyfin.lan', 'null', ','])(
+    'refuses UPFLOW_CORS_ORIGINS=%p, naming it',
+    (value) => {
+      expect(() => loadConfig({ UPFLOW_CORS_ORIGINS: value }, '/x')).toThrow(/^UPFLOW_CORS_ORIGINS=.* is invalid: .*(is not an origin such as http:\/\/jellyfin\.lan:8096|expected a comma-separated list of origins)/);
+    },
+  );
+
+  it("takes UPFLOW_TRUST_PROXY in Express's syntax: addresses, ranges and names", () => {
+    expect(loadConfig({ UPFLOW_TRUST_PROXY: 'loopback, 192.168.1.10,10.0.0.0/8, fd00::/8, 172.16.0.0/255.240.0.0' }, '/x').api.trustProxy)
+      .toEqual(['loopback', '192.168.1.10', '10.0.0.0/8', 'fd00::/8', '172.16.0.0/255.240.0.0']);
+    expect(parseTrustedProxies('uniquelocal')).toEqual(['uniquelocal']);
+  });
+
+  it.each(['true', '*', '1', 'proxy.lan', '10.0.0.0/33', '::1/129', '10.0.0.1/8/8', 'loopback,nope', ' , '])('refuses UPFLOW_TRUST_PROXY=%p, naming it', (value) => {
+    expect(() => loadConfig({ UPFLOW_TRUST_PROXY: value }, '/x')).toThrow(/^UPFLOW_TRUST_PROXY=.* is invalid: /);
+  });
+});
+
+describe('folders Upflow writes', () => {
+  it('refuses an output folder inside a media folder, naming both', () => {
+    expect(() => loadConfig({ UPFLOW_MEDIA_ROOTS: '/srv/films:/srv/tv', UPFLOW_OUTPUT_DIR: '/srv/tv/upscaled' }, '/x'))
+      .toThrow('UPFLOW_OUTPUT_DIR (/srv/tv/upscaled) is inside the media folder /srv/tv (UPFLOW_MEDIA_ROOTS): Upflow would find its own upscales there and could upscale them again; choose a folder outside the media folders');
+    expect(() => loadConfig({ UPFLOW_MEDIA_ROOTS: '/srv/films', UPFLOW_OUTPUT_DIR: '/srv/films' }, '/x')).toThrow(/^UPFLOW_OUTPUT_DIR \(\/srv\/films\) is inside the media folder \/srv\/films/);
+  });
+
+  it('refuses a data folder inside a media folder (its HLS would be sources too), relative paths resolved', () => {
+    expect(() => loadConfig({ UPFLOW_MEDIA_ROOTS: '/srv', UPFLOW_DATA_DIR: 'upflow', UPFLOW_OUTPUT_DIR: '/out' }, '/srv')).toThrow(/^UPFLOW_DATA_DIR \(\/srv\/upflow\) is inside the media folder \/srv \(UPFLOW_MEDIA_ROOTS\)/);
+  });
+
+  it('accepts folders beside the media, and media inside the data folder (the default)', () => {
+    expect(() => loadConfig({ UPFLOW_MEDIA_ROOTS: '/srv/media', UPFLOW_DATA_DIR: '/srv/upflow', UPFLOW_OUTPUT_DIR: '/srv/media-upscaled' }, '/x')).not.toThrow();
+    expect(() => loadConfig({}, '/srv')).not.toThrow();
   });
 });
 

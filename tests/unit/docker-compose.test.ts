@@ -55,16 +55,24 @@ function service(name: string): Service {
   return found;
 }
 
-/** Compose's interpolation: `$$` is `$`; `${NAME:-default}`, `${NAME-default}` and `${NAME}` read `vars` (the .env). */
+/**
+ * Compose's interpolation: `$$` is `$`; `${NAME:-default}`, `${NAME-default}` and `${NAME}` read
+ * `vars` (the .env); `${NAME:?message}` (and `${NAME?message}`) stop compose with the message
+ * when NAME is unset or empty (unset).
+ */
 function interpolate(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{(\w+)(?:(:?-)([^}]*))?\}/g, (match, name?: string, operator?: string, fallback?: string) => {
+  return text.replace(/\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}/g, (match, name?: string, operator?: string, operand?: string) => {
     if (match === '$$') return '$';
     const value = vars[name!];
-    if (operator === ':-') return value ? value : (fallback ?? '');
-    if (operator === '-') return value ?? fallback ?? '';
+    if (operator === ':-') return value ? value : (operand ?? '');
+    if (operator === '-') return value ?? operand ?? '';
+    if ((operator === ':?' && !value) || (operator === '?' && value === undefined)) throw new Error(`required variable ${name} is missing a value: ${operand ?? ''}`);
     return value ?? '';
   });
 }
+
+/** What every deployment's .env must hold: compose refuses to start without it. */
+const REQUIRED_DOTENV = { UPFLOW_API_KEY: '3f9c0e6b2a7d41c8b5e9f0a1d2c3b4a5' };
 
 function rawEnvironment(name: string): Record<string, string> {
   const environment = service(name).environment;
@@ -74,7 +82,8 @@ function rawEnvironment(name: string): Record<string, string> {
 
 /** The environment the container gets, with `vars` as the .env beside docker-compose.yml. */
 function environmentOf(name: string, vars: Record<string, string> = {}): Record<string, string> {
-  return Object.fromEntries(Object.entries(rawEnvironment(name)).map(([key, value]) => [key, interpolate(value, vars)]));
+  const dotenv = { ...REQUIRED_DOTENV, ...vars };
+  return Object.fromEntries(Object.entries(rawEnvironment(name)).map(([key, value]) => [key, interpolate(value, dotenv)]));
 }
 
 function configOf(name: string, vars: Record<string, string> = {}): Config {
@@ -267,6 +276,30 @@ describe('docker-compose.yml', () => {
   it('publishes the API on 5000 and the Temporal web UI on 8233', () => {
     expect(portsOf('api')).toContainEqual({ host: 5000, container: configOf('api').api.port });
     expect(portsOf('temporal-ui')).toContainEqual({ host: 8233, container: 8080 });
+  });
+
+  it('publishes the Temporal web UI (no login, it can stop any workflow) on 127.0.0.1 only; only the API and nginx beyond', () => {
+    expect(service('temporal-ui').ports).toEqual(['127.0.0.1:8233:8080']);
+    for (const name of serviceNames) {
+      const open = (service(name).ports ?? []).filter((spec) => !spec.startsWith('127.0.0.1:'));
+      expect({ name, open: open.length > 0 }).toEqual({ name, open: name === 'api' || name === 'nginx' });
+    }
+  });
+
+  it('refuses to start without UPFLOW_API_KEY in .env, and gives it to the API, which listens on every interface with it', () => {
+    for (const empty of [{}, { UPFLOW_API_KEY: '' }] as Record<string, string>[]) {
+      expect(() => Object.values(rawEnvironment('api')).map((value) => interpolate(value, empty))).toThrow(/^required variable UPFLOW_API_KEY is missing a value: set UPFLOW_API_KEY in \.env/);
+    }
+    const config = configOf('api', { UPFLOW_API_KEY: 'a-key-of-32-characters-000000000' });
+    expect(config.api).toMatchObject({ apiKey: 'a-key-of-32-characters-000000000', host: '0.0.0.0' });
+    // The workers reach no API: they get no key.
+    for (const name of WORKERS) expect(configOf(name).api.apiKey).toBeUndefined();
+  });
+
+  it("carries UPFLOW_CORS_ORIGINS (the address browsers open Jellyfin at) and UPFLOW_TRUST_PROXY into the API's configuration", () => {
+    const config = configOf('api', { JELLYFIN_URL: 'http://jellyfin:8096', JELLYFIN_API_KEY: 'j', UPFLOW_CORS_ORIGINS: 'http://media.lan:8096', UPFLOW_TRUST_PROXY: '172.16.0.0/12' });
+    expect(config.api.corsOrigins).toEqual(['http://jellyfin:8096', 'http://media.lan:8096']);
+    expect(config.api.trustProxy).toEqual(['172.16.0.0/12']);
   });
 
   it('mounts the library read-only where sources are accepted from, and the output folder', () => {
