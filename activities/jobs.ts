@@ -1,6 +1,7 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
 import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/domain';
 import { describeModelChange } from '../workflows/rate-control';
+import { yieldSlotSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
 import { toActivityFailure } from './failures';
@@ -13,8 +14,19 @@ export interface JobUpdate {
   failureReason?: string;
 }
 
-export function createJobActivities({ store, logger }: Pick<ActivityDeps, 'store' | 'logger'>) {
+export function createJobActivities({ store, client, logger }: Pick<ActivityDeps, 'store' | 'client' | 'logger'>) {
   return {
+    /**
+     * A viewer of this title waits and every slot is taken: the other titles being made are
+     * asked to give one up (each decides: only a chunk working for none of its own viewers stops).
+     */
+    async askForSlot(input: { titleKey: string }): Promise<{ asked: number }> {
+      const others = await store.streamingWorkflows(input.titleKey);
+      await Promise.all(others.map(({ workflowId, runId }) => client.workflow.getHandle(workflowId, runId).signal(yieldSlotSignal, input.titleKey)
+        .catch((err: Error) => jobLogger(logger).warn({ err, workflowId }, 'could not ask a title for a slot'))));
+      return { asked: others.length };
+    },
+
     async registerJob(title: { titleKey: string; sourcePath: string; name: string }): Promise<{ jobId: string }> {
       const { jobId, workflowId } = currentJob();
       // A key that belongs to another file (a workflow started by hand) fails at once, not after 20 attempts.

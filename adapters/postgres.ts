@@ -425,6 +425,15 @@ export class UpflowStore {
     return rows[0] && toJob(rows[0]);
   }
 
+  /** The workflows making a title now (their jobs' state is `streaming`), but `exceptTitle`'s. */
+  async streamingWorkflows(exceptTitle: string): Promise<{ workflowId: string; runId: string }[]> {
+    const { rows } = await this.pool.query<{ workflow_id: string; id: string }>(
+      `SELECT workflow_id, id FROM jobs WHERE state = 'streaming' AND stream_started_at IS NOT NULL AND title_key <> $1`,
+      [exceptTitle],
+    );
+    return rows.map((r) => ({ workflowId: r.workflow_id, runId: r.id }));
+  }
+
   async listJobs(limit = 100): Promise<JobRecord[]> {
     const { rows } = await this.pool.query<JobRow>(`${JOB_SELECT} ORDER BY j.created_at DESC LIMIT $1`, [limit]);
     return rows.map(toJob);

@@ -5,6 +5,11 @@ import type { ChunkClaim, ChunkOrders, SegmentReport, UpscaleStatus, ViewerPosit
 export const statusQuery = defineQuery<UpscaleStatus>('status');
 /** Stops the title: every chunk is cancelled and the partial final file removed. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+/**
+ * Another title has a viewer waiting and no free slot: a chunk of this title that works for no
+ * viewer of its own stops, so that slot goes to them (task-queue priority puts their ticket first).
+ */
+export const yieldSlotSignal = defineSignal<[forTitle: string]>('yieldSlot');
 /** Where someone watches (the API: a trigger, a player's request, a client's report): made first. */
 export const viewerSignal = defineSignal<[ViewerPosition]>('viewer');
 /**

@@ -28,9 +28,9 @@ import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, typ
 import { madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from './rate-control';
-import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal } from './definitions';
+import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
-export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal };
+export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
 
 /** Bookkeeping in Postgres: quick, and worth retrying for a while if Postgres restarts. */
 const jobs = proxyActivities<MediaQueueActivities>({
@@ -124,6 +124,8 @@ interface Ticket {
   scheduledAt: number;
   scope: CancellationScope;
   done: Promise<void>;
+  /** Other titles were asked to give up a slot for it. */
+  askedOthers?: boolean;
 }
 
 interface Viewer {
@@ -205,6 +207,14 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     viewers.set(position.viewer, { segment, at: Date.now(), waiting: position.waiting && !made[segment] });
     dirty = true;
   };
+  // Another title's viewer waits: a chunk of this one that works for nobody watching it gives its slot.
+  setHandler(yieldSlotSignal, () => {
+    if (!grid) return;
+    const heads = activeHeads();
+    const idle = [...chunks].find(([, c]) => !heads.some((h) => c.nextSegment >= h.segment));
+    if (idle) tickets.get(idle[0])?.scope.cancel();
+  });
+
   setHandler(viewerSignal, (position) => {
     if (grid) applyViewer(grid, position);
     else pendingViewers.push(position);
@@ -375,6 +385,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
             const victim = chooseVictim(current, settings);
             if (dueInMs > 0) wakeInMs = dueInMs;
             else if (victim) tickets.get(victim.id)?.scope.cancel();
+            else if (!waitingTicket.askedOthers) {
+              // No chunk of its own to stop: titles nobody watches give up a slot.
+              waitingTicket.askedOthers = true;
+              await jobs.askForSlot({ titleKey: input.titleKey });
+            }
           }
           dirty = false;
           if (wakeInMs === undefined) await condition(() => dirty);

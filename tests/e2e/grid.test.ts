@@ -154,6 +154,24 @@ describe('a title as a grid of segments, one worker slot', () => {
     expect(order[0]!.index).toBe(2);
   }, 120_000);
 
+  it('a viewer of another title gets the slot a title nobody watches was using, at once', async () => {
+    const background = await makeClip(path.join(upflow.mediaDir, 'nobody-watches.mp4'), { seconds: 150, width: 640, height: 360 });
+    const film = await makeClip(path.join(upflow.mediaDir, 'watched.mp4'), { seconds: 60, width: 320, height: 180 });
+    const behind = await trigger(upflow, { Item: { Path: background } });
+    await waitFor('the background title making segments', async () => ((await upflow.api<Job>('GET', `/jobs/${behind.json.job_id}`)).json.segments > 0 ? true : undefined), 60_000, 100);
+    const askedAt = Date.now();
+    const watched = await trigger(upflow, { Item: { Path: film }, position_seconds: 30 });
+    const segment = await fetch(segmentUrl(watched.json.hls_url, 15));
+    expect(segment.status).toBe(200);
+    const seconds = (Date.now() - askedAt) / 1000;
+    // Not after the background chunk's minute of content: its chunk stopped for the viewer.
+    expect(seconds).toBeLessThan(15);
+    const { json } = await upflow.api<{ events: { kind: string }[] }>('GET', `/jobs/${behind.json.job_id}`);
+    expect(json.events.map((e) => e.kind)).toContain('chunk-stopped');
+    await upflow.api('POST', `/jobs/${behind.json.job_id}/cancel`);
+    await waitComplete(upflow, watched.json.job_id);
+  }, 180_000);
+
   it('answers 404 for a segment outside the grid, at once', async () => {
     const started = await trigger(upflow, { Item: { Path: clip } });
     const before = Date.now();
