@@ -11,16 +11,18 @@
  * the folder and known to the workflow, so the claim starts at the first segment still missing.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { ChunkClaim, ChunkOrders, SegmentReport, SourceInfo, StreamPlan } from '../common/domain';
 import type { ModelId } from '../common/models';
 import { FailureType } from '../common/errors';
 import { titleFiles } from '../common/media-paths';
-import { segmentDurationSeconds, segmentStartFrame, segmentStartSeconds } from '../core/grid';
+import { segmentDurationSeconds, segmentStartFrame, segmentStartSeconds, type Grid } from '../core/grid';
 import { ModelSchedule } from '../core/model-schedule';
 import { gridOf } from '../core/plan';
 import { findLowDisk, type LowDisk } from '../adapters/disk';
-import { encodeLanczosChunk, type EncodeProgress } from '../adapters/ffmpeg';
-import { HlsFolder, type ClosedSegment } from '../adapters/hls-folder';
+import { encodeLanczosChunk, type EncodeProgress, type SourceInput } from '../adapters/ffmpeg';
+import { HlsFolder, type ChunkFolder, type ClosedSegment } from '../adapters/hls-folder';
+import type { Logger } from '../adapters/logger';
 import { claimChunkUpdate, segmentMadeUpdate } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
@@ -77,29 +79,28 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /** `sessions`: the worker's loaded models (one per model, shared by its slots). */
-export function createChunkActivities({ config, store, client, logger }: ActivityDeps, sessions: ModelSessions) {
+export function createChunkActivities(deps: ActivityDeps, sessions: ModelSessions) {
+  const { config, store, client, logger } = deps;
   return {
     async makeChunk(input: ChunkInput): Promise<ChunkResult> {
       const context = Context.current();
       const { jobId, workflowId } = currentJob();
       const log = jobLogger(logger).child({ ticket: input.ticket });
-      const files = titleFiles(config, input.titleKey);
-      const folder = new HlsFolder(files.hlsDir);
       const workflow = client.workflow.getHandle(workflowId, jobId);
-      const plan = input.plan;
-      const grid = gridOf(plan);
-      const startedAt = Date.now();
+      const grid = gridOf(input.plan);
 
-      const diskFolders = [config.hlsDir, config.outputDir];
-      const lowAtStart = await findLowDisk(diskFolders, config.minFreeBytes);
+      const lowAtStart = await findLowDisk([config.hlsDir, config.outputDir], config.minFreeBytes);
       if (lowAtStart) throw ApplicationFailure.nonRetryable(lowAtStart.message, FailureType.DiskFull);
 
       // Checked and opened again on every attempt, before anything is claimed; closed after the encode.
       const opened = await openProbedSource(config.mediaRoots, input, log);
-      const claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket] }).catch((err: unknown) => {
+      let claim: ChunkClaim | null;
+      try {
+        claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket] });
+      } catch (err) {
         opened.opened.close();
         throw err;
-      });
+      }
       if (!claim) {
         opened.opened.close();
         return { ticket: input.ticket, made: [], segments: 0, contentSeconds: 0, wallSeconds: 0 };
@@ -111,209 +112,274 @@ export function createChunkActivities({ config, store, client, logger }: Activit
         message: startMessage,
         data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
       });
-
-      const chunk = await folder.openChunk(input.ticket);
-      let endSegment = claim.endSegment;
-      let nextSegment = claim.fromSegment;
-      let segmentsMade = 0;
-      let contentSeconds = 0;
-      let encodedFrames = 0;
-      let lastSegmentAt = startedAt;
-      const schedule = claim.model ? new ModelSchedule(claim.model, grid, claim.fromSegment) : undefined;
-      /** Frames from the chunk's first to where segment `endSegment` starts. */
-      const frameLimit = () => (endSegment >= grid.segmentCount ? Infinity : segmentStartFrame(grid, endSegment) - segmentStartFrame(grid, claim.fromSegment));
-      // Stops the encode (cancel, a full disk, or the end reached by a path that cannot close
-      // its last segment by itself): complete segments stay, the one in progress goes.
-      const stop = new AbortController();
-      const heartbeat = (): ChunkHeartbeat => ({ ticket: input.ticket, fromSegment: claim.fromSegment, nextSegment, endSegment, frames: encodedFrames });
-
-      /** Applies the workflow's orders: a lower end, a model for the next boundary. */
-      const follow = async (orders: ChunkOrders) => {
-        endSegment = Math.min(endSegment, orders.endSegment);
-        if (schedule && orders.model && orders.model !== schedule.current) await switchModel(schedule, orders.model);
-        // Every wanted segment is delivered. The ONNX path closes its last one by itself at
-        // `frameLimit` (a segment it made past a lowered end is not delivered); ffmpeg-only
-        // mode runs towards the end of the source and is stopped here.
-        if (nextSegment >= endSegment) stop.abort('end');
-      };
-
-      const switchModel = async (s: ModelSchedule, model: ModelId) => {
-        try {
-          // Loaded now, not at the boundary frame, so the switch does not stall the frames.
-          await sessions.get(model);
-        } catch (err) {
-          log.warn({ err, model }, 'rate control asked for a model this worker cannot load; keeping the current one');
-          return;
-        }
-        const switched = s.request(model);
-        if (!switched) return;
-        log.info({ model, ...switched }, 'switching model at a segment boundary');
-        await store.addEvent(jobId, 'model-switch', `${model} upscales from segment ${switched.fromSegment} on`, { model, ...switched });
-      };
-
-      /**
-       * Waits out a short outage (Postgres or Temporal restarting) while the encode goes on:
-       * segments queue up behind this one and are delivered once it is back.
-       */
-      const patiently = async <T>(what: string, attempt: () => Promise<T>): Promise<T> => {
-        const deadline = Date.now() + OUTAGE_PATIENCE_MS;
-        for (let tries = 1; ; tries++) {
-          try {
-            return await attempt();
-          } catch (err) {
-            if (Date.now() > deadline) throw err;
-            if (tries === 1) log.warn({ err }, `${what} failed; trying again every second (the encode goes on)`);
-            context.heartbeat(heartbeat());
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-          }
-        }
-      };
-
-      const delivered: number[] = [];
-      /**
-       * Reports go to the workflow in order, on their own chain: while Temporal is away they
-       * wait, and segments go on being moved into place and recorded (players and Postgres
-       * have them). The workflow also learns every delivered segment from the chunk's result;
-       * a report lost to a long outage only costs the orders it would have answered.
-       */
-      let reporting: Promise<void> = Promise.resolve();
-      const report = (segmentReport: SegmentReport) => {
-        reporting = reporting.then(async () => {
-          const orders = await patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [segmentReport] }), 'segment report'))
-            .catch((err: unknown) => log.warn({ err, segment: segmentReport.index }, 'the workflow did not take the segment report; going on'));
-          if (orders) await follow(orders);
-        });
-      };
-      /** One closed segment: into place, recorded, then reported. Serialised by `collect`. */
-      const deliver = async (segment: ClosedSegment) => {
-        if (segment.index >= endSegment) return; // made past a lowered end: the other chunk makes it
-        const { bytes, replaced } = await chunk.adopt(segment);
-        if (replaced) {
-          // The scheduler means each segment to be made once; say so when it was not.
-          log.warn({ segment: segment.index }, 'segment made a second time');
-          await patiently('recording an event', () => store.addEvent(jobId, 'segment-remade', `segment ${segment.index} was made again by ${input.ticket}`, { ticket: input.ticket, index: segment.index }));
-        }
-        const now = Date.now();
-        const wallSeconds = Math.max(0.001, (now - lastSegmentAt) / 1000);
-        lastSegmentAt = now;
-        const durationSeconds = segmentDurationSeconds(grid, segment.index);
-        const model = schedule?.modelOfSegment(segment.index) ?? null;
-        segmentsMade += 1;
-        contentSeconds += durationSeconds;
-        nextSegment = segment.index + 1;
-        delivered.push(segment.index);
-        const record = {
-          index: segment.index,
-          filename: segment.filename,
-          startSeconds: segmentStartSeconds(grid, segment.index),
-          durationSeconds,
-          bytes,
-          model,
-          wallSeconds,
-        };
-        await patiently('recording a segment', () => store.recordSegment(jobId, record, contentSeconds / Math.max(0.001, (now - startedAt) / 1000)));
-        report({ ticket: input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
-        context.heartbeat(heartbeat());
-      };
-
-      let listed = 0;
-      let collecting: Promise<void> = Promise.resolve();
-      const collect = (): Promise<void> => {
-        collecting = collecting.then(async () => {
-          const closed = await chunk.closedSegments();
-          for (const segment of closed.slice(listed)) {
-            listed += 1;
-            await deliver(segment);
-          }
-        });
-        return collecting;
-      };
-
-      const diskGuard = new AbortController();
-      let lastDiskCheckAt = Date.now();
-      const checkDisk = async () => {
-        lastDiskCheckAt = Date.now();
-        const low = await findLowDisk(diskFolders, config.minFreeBytes);
-        if (low && !diskGuard.signal.aborted) {
-          log.error({ folder: low.folder, freeBytes: low.freeBytes }, 'stopping the chunk: the disk is nearly full');
-          diskGuard.abort(low);
-        }
-      };
-
-      let collectFailed: unknown;
-      let collectBusy = false;
-      const poller = setInterval(() => {
-        context.heartbeat(heartbeat());
-        // One collect at a time: a slow one (an outage) is not queued behind again and again.
-        if (collectBusy) return;
-        collectBusy = true;
-        collect().then(
-          () => {
-            collectBusy = false;
-          },
-          (err: unknown) => {
-            collectFailed ??= err;
-            stop.abort(err);
-          },
-        );
-        if (Date.now() - lastDiskCheckAt > DISK_CHECK_INTERVAL_MS) checkDisk().catch((err: Error) => log.warn({ err }, 'free space check failed'));
-      }, SEGMENT_POLL_MS);
-
-      const outputs = { source: opened.source, plan, fromSegment: claim.fromSegment, segmentPattern: chunk.segmentPattern, segmentList: chunk.segmentList };
-      const run = {
-        cwd: chunk.dir,
-        signal: AbortSignal.any([context.cancellationSignal, diskGuard.signal, stop.signal]),
-        onProgress: (update: EncodeProgress) => {
-          encodedFrames = update.frame;
-        },
-      };
-      let endedBySource = true;
-      try {
-        if (!schedule) {
-          await encodeLanczosChunk(outputs, run);
-        } else {
-          await encodeChunkWithModels({ ...outputs, sessions, modelFor: (index) => schedule.modelFor(index), frameLimit }, run);
-        }
-      } catch (err) {
-        if (stop.signal.aborted && !collectFailed && !diskGuard.signal.aborted && !context.cancellationSignal.aborted) {
-          endedBySource = false; // stopped at its end: the segments closed so far are delivered below
-        } else {
-          clearInterval(poller);
-          opened.opened.close();
-          await settle();
-          if (diskGuard.signal.aborted) throw ApplicationFailure.nonRetryable((diskGuard.signal.reason as LowDisk).message, FailureType.DiskFull);
-          if (context.cancellationSignal.aborted) {
-            await store.addEvent(jobId, 'chunk-stopped', `${input.ticket} stopped after ${segmentsMade} segments (a slot wanted nearer a viewer, or the title stopped)`, { ticket: input.ticket, fromSegment: claim.fromSegment, segments: segmentsMade })
-              .catch((e: Error) => log.warn({ err: e }, 'could not record the stop'));
-            throw context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('chunk cancelled');
-          }
-          throw collectFailed ?? err;
-        }
-      }
-      clearInterval(poller);
-      // Written to in place while it was read: the segments may mix two versions.
-      const change = opened.opened.changeSinceOpened();
-      opened.opened.close();
-      if (change) {
-        await settle();
-        throw sourceChangedFailure(change, 'while it was being upscaled');
-      }
-      await collect();
-      await reporting;
-      await chunk.close();
-      const wallSeconds = (Date.now() - startedAt) / 1000;
-      const doneMessage = `${input.ticket} made ${segmentsMade} segments (${claim.fromSegment}–${nextSegment - 1}) at ${(contentSeconds / wallSeconds).toFixed(2)}x real time`;
-      log.info({ segments: segmentsMade, contentSeconds, wallSeconds }, doneMessage);
-      await patiently('recording the chunk', () => store.addEvent(jobId, 'chunk-done', doneMessage, { ticket: input.ticket, fromSegment: claim.fromSegment, segments: segmentsMade, contentSeconds, wallSeconds }));
-      // The encode ran out of source before its range's end: nothing more can be made there.
-      const sourceEndsAt = endedBySource && nextSegment < Math.min(endSegment, grid.segmentCount) ? nextSegment : undefined;
-      return { ticket: input.ticket, claim, made: delivered, segments: segmentsMade, contentSeconds, wallSeconds, ...(sourceEndsAt !== undefined ? { sourceEndsAt } : {}) };
-
-      /** Lets a delivery in progress finish (its file moved, recorded), then removes the chunk's folder. */
-      async function settle(): Promise<void> {
-        await collecting.catch(() => undefined);
-        await chunk.close();
-      }
+      const folder = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir).openChunk(input.ticket);
+      const run = new ChunkRun({ deps, sessions, log, jobId, context, workflow }, input, claim, grid, folder);
+      return run.make(opened);
     },
   };
+}
+
+interface ChunkRunEnv {
+  deps: ActivityDeps;
+  sessions: ModelSessions;
+  log: Logger;
+  jobId: string;
+  context: Context;
+  workflow: WorkflowHandle;
+}
+
+/**
+ * One claimed chunk being made: where it is, and the steps that deliver its segments (into
+ * place, recorded, reported) while ffmpeg makes them, follow the workflow's orders, guard the
+ * disk and end it.
+ */
+class ChunkRun {
+  private endSegment: number;
+  private nextSegment: number;
+  private segmentsMade = 0;
+  private contentSeconds = 0;
+  private encodedFrames = 0;
+  private readonly startedAt = Date.now();
+  private lastSegmentAt = this.startedAt;
+  private readonly delivered: number[] = [];
+  private readonly schedule?: ModelSchedule;
+  /** Stops the encode at the chunk's end when the encode cannot close its last segment by itself. */
+  private readonly stop = new AbortController();
+  private readonly diskGuard = new AbortController();
+  private lastDiskCheckAt = Date.now();
+  private listed = 0;
+  private collecting: Promise<void> = Promise.resolve();
+  private collectBusy = false;
+  private collectFailed: unknown;
+  private reporting: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly env: ChunkRunEnv,
+    private readonly input: ChunkInput,
+    private readonly claim: ChunkClaim,
+    private readonly grid: Grid,
+    private readonly chunk: ChunkFolder,
+  ) {
+    this.endSegment = claim.endSegment;
+    this.nextSegment = claim.fromSegment;
+    if (claim.model) this.schedule = new ModelSchedule(claim.model, grid, claim.fromSegment);
+  }
+
+  /** Runs the encode to the chunk's end (or the source's), delivering each segment as ffmpeg closes it. */
+  async make({ opened, source }: Awaited<ReturnType<typeof openProbedSource>>): Promise<ChunkResult> {
+    const { context } = this.env;
+    const poller = setInterval(() => this.poll(), SEGMENT_POLL_MS);
+    let endedBySource = true;
+    try {
+      await this.encode(source);
+    } catch (err) {
+      const stoppedAtItsEnd = this.stop.signal.aborted && !this.collectFailed && !this.diskGuard.signal.aborted && !context.cancellationSignal.aborted;
+      if (!stoppedAtItsEnd) {
+        clearInterval(poller);
+        opened.close();
+        await this.settle();
+        throw await this.failure(err);
+      }
+      endedBySource = false; // the segments closed so far are delivered below
+    }
+    clearInterval(poller);
+    // Written to in place while it was read: the segments may mix two versions.
+    const change = opened.changeSinceOpened();
+    opened.close();
+    if (change) {
+      await this.settle();
+      throw sourceChangedFailure(change, 'while it was being upscaled');
+    }
+    await this.collect();
+    await this.reporting;
+    await this.chunk.close();
+    return this.finish(endedBySource);
+  }
+
+  private encode(source: SourceInput): Promise<void> {
+    const { plan } = this.input;
+    const outputs = { source, plan, fromSegment: this.claim.fromSegment, segmentPattern: this.chunk.segmentPattern, segmentList: this.chunk.segmentList };
+    const run = {
+      cwd: this.chunk.dir,
+      signal: AbortSignal.any([this.env.context.cancellationSignal, this.diskGuard.signal, this.stop.signal]),
+      onProgress: (update: EncodeProgress) => {
+        this.encodedFrames = update.frame;
+      },
+    };
+    const schedule = this.schedule;
+    if (!schedule) return encodeLanczosChunk(outputs, run);
+    return encodeChunkWithModels({ ...outputs, sessions: this.env.sessions, modelFor: (index) => schedule.modelFor(index), frameLimit: () => this.frameLimit() }, run);
+  }
+
+  /** Frames from the chunk's first to where segment `endSegment` starts. */
+  private frameLimit(): number {
+    if (this.endSegment >= this.grid.segmentCount) return Infinity;
+    return segmentStartFrame(this.grid, this.endSegment) - segmentStartFrame(this.grid, this.claim.fromSegment);
+  }
+
+  private heartbeat(): ChunkHeartbeat {
+    return { ticket: this.input.ticket, fromSegment: this.claim.fromSegment, nextSegment: this.nextSegment, endSegment: this.endSegment, frames: this.encodedFrames };
+  }
+
+  /** Every 100 ms: a heartbeat, new closed segments delivered (one collect at a time), the disk now and then. */
+  private poll(): void {
+    this.env.context.heartbeat(this.heartbeat());
+    if (!this.collectBusy) {
+      this.collectBusy = true;
+      this.collect().then(
+        () => {
+          this.collectBusy = false;
+        },
+        (err: unknown) => {
+          this.collectFailed ??= err;
+          this.stop.abort(err);
+        },
+      );
+    }
+    if (Date.now() - this.lastDiskCheckAt > DISK_CHECK_INTERVAL_MS) this.checkDisk().catch((err: Error) => this.env.log.warn({ err }, 'free space check failed'));
+  }
+
+  private collect(): Promise<void> {
+    this.collecting = this.collecting.then(async () => {
+      const closed = await this.chunk.closedSegments();
+      for (const segment of closed.slice(this.listed)) {
+        this.listed += 1;
+        await this.deliver(segment);
+      }
+    });
+    return this.collecting;
+  }
+
+  /** One closed segment: into place, recorded, then reported. Serialised by `collect`. */
+  private async deliver(segment: ClosedSegment): Promise<void> {
+    if (segment.index >= this.endSegment) return; // made past a lowered end: the other chunk makes it
+    const { deps: { store }, jobId, log } = this.env;
+    const { bytes, replaced } = await this.chunk.adopt(segment);
+    if (replaced) {
+      // The scheduler means each segment to be made once; say so when it was not.
+      log.warn({ segment: segment.index }, 'segment made a second time');
+      await this.patiently('recording an event', () => store.addEvent(jobId, 'segment-remade', `segment ${segment.index} was made again by ${this.input.ticket}`, { ticket: this.input.ticket, index: segment.index }));
+    }
+    const now = Date.now();
+    const wallSeconds = Math.max(0.001, (now - this.lastSegmentAt) / 1000);
+    this.lastSegmentAt = now;
+    const durationSeconds = segmentDurationSeconds(this.grid, segment.index);
+    const model = this.schedule?.modelOfSegment(segment.index) ?? null;
+    this.segmentsMade += 1;
+    this.contentSeconds += durationSeconds;
+    this.nextSegment = segment.index + 1;
+    this.delivered.push(segment.index);
+    const record = { index: segment.index, filename: segment.filename, startSeconds: segmentStartSeconds(this.grid, segment.index), durationSeconds, bytes, model, wallSeconds };
+    const rate = this.contentSeconds / Math.max(0.001, (now - this.startedAt) / 1000);
+    await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate));
+    this.report({ ticket: this.input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
+    this.env.context.heartbeat(this.heartbeat());
+  }
+
+  /**
+   * Reports go to the workflow in order, on their own chain: while Temporal is away they wait,
+   * and segments go on being moved into place and recorded (players and Postgres have them).
+   * The workflow also learns every delivered segment from the chunk's result; a report lost to
+   * a long outage only costs the orders it would have answered.
+   */
+  private report(segmentReport: SegmentReport): void {
+    const { workflow, log } = this.env;
+    this.reporting = this.reporting.then(async () => {
+      const orders = await this.patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [segmentReport] }), 'segment report'))
+        .catch((err: unknown) => log.warn({ err, segment: segmentReport.index }, 'the workflow did not take the segment report; going on'));
+      if (orders) await this.follow(orders);
+    });
+  }
+
+  /** Applies the workflow's orders: a lower end, a model for the next boundary. */
+  private async follow(orders: ChunkOrders): Promise<void> {
+    this.endSegment = Math.min(this.endSegment, orders.endSegment);
+    if (this.schedule && orders.model && orders.model !== this.schedule.current) await this.switchModel(this.schedule, orders.model);
+    // Every wanted segment is delivered. The ONNX path closes its last one by itself at
+    // `frameLimit` (a segment it made past a lowered end is not delivered); ffmpeg-only mode
+    // runs towards the end of the source and is stopped here.
+    if (this.nextSegment >= this.endSegment) this.stop.abort('end');
+  }
+
+  private async switchModel(schedule: ModelSchedule, model: ModelId): Promise<void> {
+    const { deps: { store }, jobId, log, sessions } = this.env;
+    try {
+      // Loaded now, not at the boundary frame, so the switch does not stall the frames.
+      await sessions.get(model);
+    } catch (err) {
+      log.warn({ err, model }, 'rate control asked for a model this worker cannot load; keeping the current one');
+      return;
+    }
+    const switched = schedule.request(model);
+    if (!switched) return;
+    log.info({ model, ...switched }, 'switching model at a segment boundary');
+    await store.addEvent(jobId, 'model-switch', `${model} upscales from segment ${switched.fromSegment} on`, { model, ...switched });
+  }
+
+  /**
+   * Waits out a short outage (Postgres or Temporal restarting) while the encode goes on:
+   * segments queue up behind this one and are delivered once it is back.
+   */
+  private async patiently<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + OUTAGE_PATIENCE_MS;
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        if (tries === 1) this.env.log.warn({ err }, `${what} failed; trying again every second (the encode goes on)`);
+        this.env.context.heartbeat(this.heartbeat());
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  /** Stops the encode, as a cancel would but as a failure with the reason, when the disk runs low. */
+  private async checkDisk(): Promise<void> {
+    const { deps: { config }, log } = this.env;
+    this.lastDiskCheckAt = Date.now();
+    const low = await findLowDisk([config.hlsDir, config.outputDir], config.minFreeBytes);
+    if (low && !this.diskGuard.signal.aborted) {
+      log.error({ folder: low.folder, freeBytes: low.freeBytes }, 'stopping the chunk: the disk is nearly full');
+      this.diskGuard.abort(low);
+    }
+  }
+
+  /** What to throw for an encode that did not end well: a full disk, a cancel (what was made is kept), a failed delivery, or ffmpeg's error. */
+  private async failure(err: unknown): Promise<unknown> {
+    const { deps: { store }, jobId, log, context } = this.env;
+    if (this.diskGuard.signal.aborted) return ApplicationFailure.nonRetryable((this.diskGuard.signal.reason as LowDisk).message, FailureType.DiskFull);
+    if (context.cancellationSignal.aborted) {
+      await store.addEvent(jobId, 'chunk-stopped', `${this.input.ticket} stopped after ${this.segmentsMade} segments (a slot wanted nearer a viewer, or the title stopped)`, { ticket: this.input.ticket, fromSegment: this.claim.fromSegment, segments: this.segmentsMade })
+        .catch((e: Error) => log.warn({ err: e }, 'could not record the stop'));
+      return context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('chunk cancelled');
+    }
+    return this.collectFailed ?? err;
+  }
+
+  /** Lets a delivery in progress finish (its file moved, recorded), then removes the chunk's folder. */
+  private async settle(): Promise<void> {
+    await this.collecting.catch(() => undefined);
+    await this.chunk.close();
+  }
+
+  private async finish(endedBySource: boolean): Promise<ChunkResult> {
+    const { deps: { store }, jobId, log } = this.env;
+    const { ticket } = this.input;
+    const wallSeconds = (Date.now() - this.startedAt) / 1000;
+    const doneMessage = `${ticket} made ${this.segmentsMade} segments (${this.claim.fromSegment}–${this.nextSegment - 1}) at ${(this.contentSeconds / wallSeconds).toFixed(2)}x real time`;
+    log.info({ segments: this.segmentsMade, contentSeconds: this.contentSeconds, wallSeconds }, doneMessage);
+    await this.patiently('recording the chunk', () => store.addEvent(jobId, 'chunk-done', doneMessage, { ticket, fromSegment: this.claim.fromSegment, segments: this.segmentsMade, contentSeconds: this.contentSeconds, wallSeconds }));
+    // The encode ran out of source before its range's end: nothing more can be made there.
+    const sourceEndsAt = endedBySource && this.nextSegment < Math.min(this.endSegment, this.grid.segmentCount) ? this.nextSegment : undefined;
+    return {
+      ticket,
+      claim: this.claim,
+      made: this.delivered,
+      segments: this.segmentsMade,
+      contentSeconds: this.contentSeconds,
+      wallSeconds,
+      ...(sourceEndsAt !== undefined ? { sourceEndsAt } : {}),
+    };
+  }
 }
