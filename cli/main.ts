@@ -12,7 +12,7 @@ import { auditCommand } from './audit';
 import { cleanupCommand } from './cleanup';
 import { monitorCommand } from './monitor';
 import { buildModelsCommand, listModelsCommand } from './models';
-import { qualityCommand } from './quality';
+import { DEFAULT_QUALITY_JSON, qualityCommand } from './quality';
 import { upCommand } from './up';
 import { upscaleCommand } from './upscale';
 import { isStillImage, upscaleImageCommand } from './upscale-image';
@@ -158,7 +158,9 @@ program
   .description('PSNR of each 2x model and of bicubic on natural photos downscaled by 2 (tests/fixtures/photos)')
   .option('--json', 'machine-readable', false)
   .option('--crop <file>', 'also write a side-by-side PNG crop: original, bicubic and some models')
-  .action(action(async (config, logger, opts: { json: boolean; crop?: string }) => qualityCommand(config, logger, opts)));
+  .option('--json-file <file>', 'where the figures are written (default: docs/bench/quality.json in the repository)')
+  .action(action(async (config, logger, opts: { json: boolean; crop?: string; jsonFile?: string }) =>
+    qualityCommand(config, logger, { ...opts, jsonFile: opts.jsonFile ? path.resolve(opts.jsonFile) : DEFAULT_QUALITY_JSON })));
 
 program
   .command('cleanup')
