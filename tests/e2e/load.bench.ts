@@ -545,7 +545,8 @@ async function main(): Promise<void> {
       'json-file': { type: 'string', default: figuresFile('load') },
     },
   });
-  const header: FiguresHeader = await figuresHeader(['npm run bench:load --', ...process.argv.slice(2)].join(' '));
+  const args = process.argv.slice(2);
+  const header: FiguresHeader = await figuresHeader(args.length > 0 ? `npm run bench:load -- ${args.join(' ')}` : 'npm run bench:load');
   const plan: LoadPlan = {
     ...DEFAULT_PLAN,
     players: Number(values.players),
