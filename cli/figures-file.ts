@@ -83,7 +83,7 @@ export function cliCommand(): string {
  * Writes a measurement, its machine's load average at the end added. Numbers keep six
  * significant digits: measured to the millisecond, not to floating point's last bit.
  */
-export function writeFiguresFile(file: string, figures: { machine: Machine }): void {
+export function writeFiguresFile<Figures extends { machine: Machine }>(file: string, figures: Figures): void {
   figures.machine.loadAverageAtEnd = os.loadavg();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(figures, readableNumbers, 2)}\n`);
