@@ -101,8 +101,17 @@ export function measuredBy(h: Read<FiguresHeader>): string {
   const load = (l: (number | null)[] | undefined) => (l && isNumber(l[0]) ? l[0].toFixed(1) : '?');
   const commit = h.commit ? `commit \`${h.commit.slice(0, 7)}${h.commit.endsWith('-dirty') ? '-dirty' : ''}\`` : 'no commit';
   const command = h.command ? `\`${h.command}\`` : 'a run that did not record its command';
+  const loaded = isLoaded(m)
+    ? ' **A loaded machine** (more runnable processes than cores): other work shared its cores, so these figures show the format and the order of magnitude, not what the machine can do.'
+    : '';
   return `*Measured by ${command} on ${h.date.slice(0, 10)} (${commit}): ${m.cpuModel}, ${m.cores} cores${memory}; `
-    + `load average ${load(m.loadAverageAtStart)} at the start, ${load(m.loadAverageAtEnd)} at the end.*`;
+    + `load average ${load(m.loadAverageAtStart)} at the start, ${load(m.loadAverageAtEnd)} at the end.*${loaded}`;
+}
+
+/** The machine ran other work beside the measurement: its 1-minute load average, at the start or the end, above its cores. */
+export function isLoaded(m: Read<FiguresHeader>['machine']): boolean {
+  const loads = [m.loadAverageAtStart?.[0], m.loadAverageAtEnd?.[0]].filter(isNumber);
+  return isNumber(m.cores) && loads.some((l) => l > m.cores);
 }
 
 // ---------------------------------------------------------------- the tables
