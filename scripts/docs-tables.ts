@@ -9,7 +9,7 @@
  *   <!-- table: bench/grid#slots -->  …generated…  <!-- /table -->
  *
  * Each table comes with a line saying what measured it, when, at which commit and on which
- * machine (with its load). `npm run docs -- --check` changes nothing and fails when a table
+ * machine (with its load, and plainly when the machine was loaded). `npm run docs -- --check` changes nothing and fails when a table
  * differs from its file (tests/unit/docs-tables.test.ts does the same).
  */
 import fs from 'node:fs';
@@ -95,13 +95,14 @@ function table(header: string[], rows: string[][], align: ('left' | 'right')[] =
  * What measured a table's figures: the command, the day, the commit and the machine with its
  * load (the rest of the machine, its OS, Node and ffmpeg, is in the file).
  */
-export function measuredBy(h: Read<FiguresHeader>): string {
+export function measuredBy(h: Read<FiguresHeader>, timed = true): string {
   const m = h.machine;
   const memory = isNumber(m.totalMemoryBytes) ? `, ${Math.round(m.totalMemoryBytes / 1024 ** 3)} GiB` : '';
   const load = (l: (number | null)[] | undefined) => (l && isNumber(l[0]) ? l[0].toFixed(1) : '?');
   const commit = h.commit ? `commit \`${h.commit.slice(0, 7)}${h.commit.endsWith('-dirty') ? '-dirty' : ''}\`` : 'no commit';
   const command = h.command ? `\`${h.command}\`` : 'a run that did not record its command';
-  const loaded = isLoaded(m)
+  // A loaded machine changes timings, not what is computed (PSNR): only timed figures are marked.
+  const loaded = timed && isLoaded(m)
     ? ' **A loaded machine** (more runnable processes than cores): other work shared its cores, so these figures show the format and the order of magnitude, not what the machine can do.'
     : '';
   return `*Measured by ${command} on ${h.date.slice(0, 10)} (${commit}): ${m.cpuModel}, ${m.cores} cores${memory}; `
@@ -198,7 +199,7 @@ const qualityTable: Render<QualityFigures> = (f) => {
     ...r.psnr.map((v) => fixed(v, 2)), fixed(r.mean, 2),
     isNumber(r.gainOverBicubic) ? (r.gainOverBicubic === 0 ? '0' : `${r.gainOverBicubic > 0 ? '+' : '−'}${Math.abs(r.gainOverBicubic).toFixed(2)}`) : DASH,
   ]);
-  return `${measuredBy(f)} PSNR in dB, ${f.border} px border left out.\n\n`
+  return `${measuredBy(f, false)} PSNR in dB, ${f.border} px border left out.\n\n`
     + table(['PSNR (dB)', ...f.photos, 'mean', 'vs bicubic'], rows, ['left', ...f.photos.map(() => 'right' as const), 'right', 'right']);
 };
 
