@@ -111,8 +111,9 @@ export function measuredBy(h: Read<FiguresHeader>, timed = true): string {
 
 /** The machine ran other work beside the measurement: its 1-minute load average, at the start or the end, above its cores. */
 export function isLoaded(m: Read<FiguresHeader>['machine']): boolean {
+  const cores = m.cores;
   const loads = [m.loadAverageAtStart?.[0], m.loadAverageAtEnd?.[0]].filter(isNumber);
-  return isNumber(m.cores) && loads.some((l) => l > m.cores);
+  return isNumber(cores) && loads.some((l) => l > cores);
 }
 
 // ---------------------------------------------------------------- the tables
