@@ -1,5 +1,6 @@
 /** Media-queue steps around the stream: probe the source, finalize the outputs, clean up. */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SourceInfo, StreamPlan } from '../common/domain';
 import { FailureType } from '../common/errors';
@@ -92,6 +93,8 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
       // The source's audio goes into the final file: the version the segments were made from.
       const { opened, source } = await openProbedSource(config.mediaRoots, input, jobLogger(logger));
       try {
+        // The first title a fresh install finishes makes the output folder.
+        await fs.mkdir(path.dirname(files.partialFinal), { recursive: true });
         await new HlsFolder(files.hlsDir).join(
           { grid, source, withAudio: input.source.hasAudio, output: files.partialFinal },
           { signal: Context.current().cancellationSignal },

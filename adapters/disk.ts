@@ -1,5 +1,6 @@
 /** Free space on the filesystems Upflow writes to. */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import formatBytes from 'bytes';
 
 export interface LowDisk {
@@ -8,9 +9,19 @@ export interface LowDisk {
   message: string;
 }
 
+/**
+ * Free bytes on the file system that holds `folder`; a folder not made yet (the output folder
+ * before the first title is finished) is measured on its nearest existing parent, where it will be.
+ */
 export async function freeBytes(folder: string): Promise<number> {
-  const stats = await fs.statfs(folder);
-  return stats.bavail * stats.bsize;
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    try {
+      const stats = await fs.statfs(dir);
+      return stats.bavail * stats.bsize;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dir === path.dirname(dir)) throw err;
+    }
+  }
 }
 
 /**
