@@ -1,5 +1,5 @@
 // Workflow code runs in Temporal's deterministic sandbox: it may import types from
-// activities and pure modules from common/, never Node or I/O libraries.
+// activities and pure modules from core/, never Node or I/O libraries.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

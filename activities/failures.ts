@@ -1,6 +1,6 @@
 /** Maps errors from the adapters to Temporal failures: bad input is never retried. */
 import { ApplicationFailure } from '@temporalio/activity';
-import { AppError, FailureType } from '../common/errors';
+import { AppError, FailureType } from '../core/errors';
 import { MediaToolError } from '../adapters/ffmpeg';
 
 export function toActivityFailure(err: unknown): unknown {

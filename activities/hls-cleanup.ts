@@ -12,8 +12,8 @@ import {
   type HlsCleanupReport,
   type HlsFolderKept,
   type HlsFolderRemoval,
-} from '../common/domain';
-import { isInside } from '../common/media-paths';
+} from '../core/domain';
+import { isInside } from '../core/media-paths';
 import { runningRunIdOf } from '../adapters/temporal';
 import type { ActivityDeps } from './deps';
 import { decideHlsFolder, type HlsFolderFacts } from './hls-cleanup-rules';

@@ -1,5 +1,5 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
-import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/domain';
+import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../core/domain';
 import { describeModelChange } from '../workflows/rate-control';
 import { yieldSlotSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';

@@ -1,9 +1,9 @@
 /** Media-queue steps around the stream: probe the source, finalize the outputs, clean up. */
 import fs from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { SourceInfo, StreamPlan } from '../common/domain';
-import { FailureType } from '../common/errors';
-import { openSource, titleFiles, type OpenedSource } from '../common/media-paths';
+import type { SourceInfo, StreamPlan } from '../core/domain';
+import { FailureType } from '../core/errors';
+import { openSource, titleFiles, type OpenedSource } from '../core/media-paths';
 import { gridOf } from '../core/plan';
 import { probeJson, probeSource } from '../adapters/ffmpeg';
 import { HlsFolder } from '../adapters/hls-folder';

@@ -4,8 +4,8 @@
  * Every failure becomes an AppError with a reason an admin can act on.
  */
 import { z } from 'zod';
-import { AppError } from '../common/errors';
-import { normalizeItemId } from '../common/jellyfin-items';
+import { AppError } from '../core/errors';
+import { normalizeItemId } from '../core/jellyfin-items';
 
 export interface JellyfinSettings {
   url: string;

@@ -7,8 +7,8 @@ import { Pool } from 'pg';
 import { runner } from 'node-pg-migrate';
 import type {
   HlsCleanupOptions, HlsCleanupReport, HlsFolderKept, HlsFolderRemoval, JobState, SourceInfo, StreamPlan, StreamProgress,
-} from '../common/domain';
-import { AppError } from '../common/errors';
+} from '../core/domain';
+import { AppError } from '../core/errors';
 
 export type { Pool };
 

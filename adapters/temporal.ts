@@ -10,7 +10,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import {
   HLS_CLEANUP_SCHEDULE_ID,
   TASK_QUEUES,
@@ -19,7 +19,7 @@ import {
   type HlsCleanupReport,
   type UpscaleSettings,
   type UpscaleTitleInput,
-} from '../common/domain';
+} from '../core/domain';
 import type { cleanupHls } from '../workflows/hls-cleanup';
 
 export { WorkflowNotFoundError };

@@ -10,9 +10,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Request } from 'express';
-import type { ViewerPosition } from '../common/domain';
-import { AppError } from '../common/errors';
-import type { HlsPath } from '../common/hls-access';
+import type { ViewerPosition } from '../core/domain';
+import { AppError } from '../core/errors';
+import type { HlsPath } from '../core/hls-access';
 import { segmentIndexOfFilename, type Grid } from '../core/grid';
 import { PLAYLIST_NAME } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';

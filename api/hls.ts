@@ -1,6 +1,6 @@
 /**
  * `/hls`: the titles' playlists and segments, to whoever has the API key or a token signed for
- * the title (common/hls-access.ts decides), and `/hls/access`, the same decision for nginx's
+ * the title (core/hls-access.ts decides), and `/hls/access`, the same decision for nginx's
  * auth_request (deploy/nginx.conf). A file is served only when it is a regular file right inside
  * its title's folder, reached without a symbolic link, and it is read from the descriptor that
  * was checked: a link planted in a title folder is never followed.
@@ -10,9 +10,9 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response } from 'express';
-import type { Config } from '../common/config';
-import { AppError } from '../common/errors';
-import { decideHlsAccess, hlsTokens, parseHlsPath, type HlsAccess, type HlsPath, type PresentedKey } from '../common/hls-access';
+import type { Config } from '../core/config';
+import { AppError } from '../core/errors';
+import { decideHlsAccess, hlsTokens, parseHlsPath, type HlsAccess, type HlsPath, type PresentedKey } from '../core/hls-access';
 import type { HlsWaiter } from './hls-waiting';
 import { apiKeyOf, sameKey } from './security';
 

@@ -7,7 +7,7 @@
  * `maxAgeMs`, one query at a time, and a request that finds the last answer older than that
  * gets it at once while the next one is fetched.
  */
-import type { StreamProgress } from '../common/domain';
+import type { StreamProgress } from '../core/domain';
 
 /**
  * How long one answer serves. The workflow's progress changes once a segment (1 s or more) or

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AppError } from '../common/errors';
-import type { ItemStatus } from '../common/jellyfin-items';
+import { AppError } from '../core/errors';
+import type { ItemStatus } from '../core/jellyfin-items';
 import { serviceUnavailableError } from './service-errors';
 
 /** "Postgres is unreachable (connect ECONNREFUSED 10.0.0.5:5432)" → "Postgres is unreachable": the part, not its address or error. */

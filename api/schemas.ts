@@ -1,7 +1,7 @@
 /** Request schemas: bodies and params are validated here, and a failure names the field. */
 import { z } from 'zod';
-import { AppError } from '../common/errors';
-import { normalizeItemId } from '../common/jellyfin-items';
+import { AppError } from '../core/errors';
+import { normalizeItemId } from '../core/jellyfin-items';
 
 /** A name shown to people and kept in Postgres, whose text cannot hold a NUL byte. */
 const displayName = (field: string) =>

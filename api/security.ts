@@ -9,8 +9,8 @@ import cors from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import { isLoopbackHost } from '../common/config';
-import { AppError } from '../common/errors';
+import { isLoopbackHost } from '../core/config';
+import { AppError } from '../core/errors';
 import type { Logger } from '../adapters/logger';
 
 /**
@@ -56,7 +56,7 @@ export function isOwner(res: Response): boolean {
 }
 
 /**
- * Unset key: every request is the owner's (the API listens on loopback only, common/config.ts).
+ * Unset key: every request is the owner's (the API listens on loopback only, core/config.ts).
  * Set: the key on every route but the open ones; a wrong key is refused wherever it is given.
  */
 export function requireApiKey(apiKey: string | undefined): RequestHandler {

@@ -3,7 +3,7 @@
  * Postgres or Temporal answers 503 with the reason while it is (instead of a 500 or a hang),
  * and as before once it is back.
  */
-import { AppError } from '../common/errors';
+import { AppError } from '../core/errors';
 import { postgresUnreachableReason } from '../adapters/postgres';
 import { temporalUnreachableReason } from '../adapters/temporal';
 

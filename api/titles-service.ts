@@ -5,12 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../common/config';
-import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress, type ViewerPosition } from '../common/domain';
-import { AppError } from '../common/errors';
-import { hlsPlaylistPath, hlsTokens, signHlsToken, type HlsTokens } from '../common/hls-access';
-import type { ItemStatus } from '../common/jellyfin-items';
-import { pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor } from '../common/media-paths';
+import type { Config } from '../core/config';
+import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState, type StreamProgress, type ViewerPosition } from '../core/domain';
+import { AppError } from '../core/errors';
+import { hlsPlaylistPath, hlsTokens, signHlsToken, type HlsTokens } from '../core/hls-access';
+import type { ItemStatus } from '../core/jellyfin-items';
+import { pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor } from '../core/media-paths';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
 import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
@@ -309,7 +309,7 @@ function round(value: number, places: number): number {
   return Math.round(value * f) / f;
 }
 
-/** The item-keyed answer (common/jellyfin-items.ts); `job` undefined: nothing started yet. */
+/** The item-keyed answer (core/jellyfin-items.ts); `job` undefined: nothing started yet. */
 function itemStatusOf(itemId: string, titleKey: string | null, job: JobView | undefined): ItemStatus {
   if (!job) {
     return {

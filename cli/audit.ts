@@ -5,7 +5,7 @@
  */
 import type { JobView } from '../api/titles-service';
 import type { SegmentRecord } from '../adapters/postgres';
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import { formatRate, formatTable } from './format';
 import { listJobs, selectJobs } from './job-selection';
 import { callApi, requireRunningApi } from './targets';

@@ -9,9 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TitlesService } from '../api/titles-service';
-import type { Config } from '../common/config';
-import { TERMINAL_JOB_STATES, type StreamPlan } from '../common/domain';
-import { MODELS, type BenchSize, type ModelId } from '../common/models';
+import type { Config } from '../core/config';
+import { TERMINAL_JOB_STATES, type StreamPlan } from '../core/domain';
+import { MODELS, type BenchSize, type ModelId } from '../core/models';
 import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { upscaleSettings } from '../adapters/temporal';

@@ -4,9 +4,9 @@
  */
 import path from 'node:path';
 import { TitlesService, type JobView, type TriggerResult } from '../api/titles-service';
-import { loadConfig, type Config } from '../common/config';
-import { workflowIdForTitle } from '../common/domain';
-import { AppError } from '../common/errors';
+import { loadConfig, type Config } from '../core/config';
+import { workflowIdForTitle } from '../core/domain';
+import { AppError } from '../core/errors';
 import type { Logger } from '../adapters/logger';
 import { startStack } from './stack';
 

@@ -1,10 +1,10 @@
 /** `upflow up` (what `npm start` runs): the whole stack in the foreground until Ctrl-C. */
 import { TitlesService } from '../api/titles-service';
-import type { Config } from '../common/config';
-import { hlsPlaylistPath } from '../common/hls-access';
+import type { Config } from '../core/config';
+import { hlsPlaylistPath } from '../core/hls-access';
 import type { Logger } from '../adapters/logger';
 import { ensureHlsCleanupSchedule } from '../adapters/temporal';
-import { HLS_CLEANUP_SCHEDULE_ID } from '../common/domain';
+import { HLS_CLEANUP_SCHEDULE_ID } from '../core/domain';
 import { makeDemoClipIfEmpty } from './demo';
 import { startStack, type Stack } from './stack';
 

@@ -1,6 +1,6 @@
 /** Signals, queries and updates of the title workflow: shared by the workflow, its activities and clients. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ChunkClaim, ChunkOrders, SegmentReport, UpscaleStatus, ViewerPosition } from '../common/domain';
+import type { ChunkClaim, ChunkOrders, SegmentReport, UpscaleStatus, ViewerPosition } from '../core/domain';
 
 export const statusQuery = defineQuery<UpscaleStatus>('status');
 /** Stops the title: every chunk is cancelled and the partial final file removed. */

@@ -5,7 +5,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type HlsCleanupOptions, type HlsCleanupReport } from '../common/domain';
+import { TASK_QUEUES, type HlsCleanupOptions, type HlsCleanupReport } from '../core/domain';
 
 const cleanup = proxyActivities<MediaQueueActivities>({
   taskQueue: TASK_QUEUES.media,

@@ -4,7 +4,7 @@
  * it (same origin: no preflight, and no key in a URL a proxy logs). Failures come back as
  * values, so the page can say what went wrong and keep polling.
  */
-import type { JobState } from '../../common/domain';
+import type { JobState } from '../../core/domain';
 import { requestJson, type JsonAnswer } from './http';
 
 /** The parts of a `GET /jobs` job view (api/titles-service.ts, JobView) the page shows. */

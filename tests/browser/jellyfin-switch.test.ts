@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CLIENT_BUNDLE } from '../../client-js/bundle';
 import type { JobView } from '../../api/titles-service';
-import { TERMINAL_JOB_STATES } from '../../common/domain';
+import { TERMINAL_JOB_STATES } from '../../core/domain';
 import { findFreePort } from '../../adapters/process';
 import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';

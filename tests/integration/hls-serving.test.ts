@@ -16,7 +16,7 @@ import { makeTempDataDir } from '../../adapters/postgres-cluster';
 import { hlsRouter, type HlsServing } from '../../api/hls';
 import { HlsWaiter } from '../../api/hls-waiting';
 import { createLogger } from '../../adapters/logger';
-import { HLS_REFUSALS, hlsTokens, signHlsToken } from '../../common/hls-access';
+import { HLS_REFUSALS, hlsTokens, signHlsToken } from '../../core/hls-access';
 import { rawRequest as request } from '../support/raw-http';
 
 const KEY = 'serving-test-key-0123456789';

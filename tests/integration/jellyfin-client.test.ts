@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JellyfinClient } from '../../adapters/jellyfin';
 import { findFreePort } from '../../adapters/process';
-import { AppError } from '../../common/errors';
+import { AppError } from '../../core/errors';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 
 const FILM = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';

@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { internalError, publicItemLookupError, publicItemStatus, withoutDetails } from '../../api/public-answers';
 import { isOpenRoute } from '../../api/security';
-import { AppError } from '../../common/errors';
-import type { ItemStatus } from '../../common/jellyfin-items';
+import { AppError } from '../../core/errors';
+import type { ItemStatus } from '../../core/jellyfin-items';
 
 describe('the routes open without the key', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { decideHlsAccess, HLS_REFUSALS, hlsPlaylistPath, hlsTokenProblem, hlsTokens, parseHlsPath, signHlsToken, type HlsTokens } from '../../common/hls-access';
+import { decideHlsAccess, HLS_REFUSALS, hlsPlaylistPath, hlsTokenProblem, hlsTokens, parseHlsPath, signHlsToken, type HlsTokens } from '../../core/hls-access';
 
 const KEY = 'unit-test-key-0123456789';
 const TITLE = 'film-3fa9c1d2';

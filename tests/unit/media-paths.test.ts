@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SourceFingerprint } from '../../common/domain';
+import type { SourceFingerprint } from '../../core/domain';
 import {
   fingerprintChange, isInside, openSource, pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor,
-} from '../../common/media-paths';
+} from '../../core/media-paths';
 
 describe('resolveSourcePath', () => {
   let dir: string;

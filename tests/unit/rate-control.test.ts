@@ -1,5 +1,5 @@
-import type { SegmentReport } from '../../common/domain';
-import { stepDownLadder, type ModelId } from '../../common/models';
+import type { SegmentReport } from '../../core/domain';
+import { stepDownLadder, type ModelId } from '../../core/models';
 import { planGrid } from '../../core/grid';
 import { ModelSchedule } from '../../core/model-schedule';
 import { initialRateControl, observeSegment, type RateControlState } from '../../workflows/rate-control';

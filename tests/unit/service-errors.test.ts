@@ -10,7 +10,7 @@ import { findFreePort } from '../../adapters/process';
 import { createPool } from '../../adapters/postgres';
 import { withTemporalDeadline } from '../../adapters/temporal';
 import { serviceUnavailableError } from '../../api/service-errors';
-import { AppError } from '../../common/errors';
+import { AppError } from '../../core/errors';
 
 /** What the API answers for a failure: `503 reason`, or undefined (the error handler's other cases). */
 const classified = (err: unknown): string | undefined => {
