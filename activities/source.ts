@@ -5,7 +5,8 @@
  * the workflow's input was checked when the title was probed, maybe hours before; ffmpeg reads
  * the opened descriptor, so a file swapped in after this is never read.
  */
-import { fingerprintChange, openSource, type OpenedSource } from '../core/media-paths';
+import { fingerprintChange } from '../core/media-paths';
+import { openSource, type OpenedSource } from '../adapters/source-files';
 import type { SourceInfo } from '../core/domain';
 import { probeSource, type SourceInput } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';

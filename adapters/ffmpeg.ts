@@ -80,7 +80,7 @@ const INHERITED_SOURCE_FD = 3;
 
 /**
  * A source as ffmpeg and ffprobe read it. Upflow passes `fd`: a descriptor opened after the
- * media-folder checks (core/media-paths.ts `openSource`), inherited by the child, which opens
+ * media-folder checks (adapters/source-files.ts `openSource`), inherited by the child, which opens
  * it as `file:/proc/self/fd/3`: that very file, whatever has become of its path meanwhile.
  * Without `fd` (tools, tests) the file is read by its path.
  */

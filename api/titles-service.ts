@@ -10,7 +10,8 @@ import { progressFigures, TERMINAL_JOB_STATES, workflowIdForTitle, type JobState
 import { AppError } from '../core/errors';
 import { hlsPlaylistPath, hlsTokens, signHlsToken, type HlsTokens } from '../core/hls-access';
 import type { ItemStatus } from '../core/jellyfin-items';
-import { pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor } from '../core/media-paths';
+import { sourceChangeSince, titleFiles, titleKeyFor } from '../core/media-paths';
+import { pathInMediaRoots, resolveNamedSource, resolveSourcePath, statSource } from '../adapters/source-files';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
 import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';

@@ -3,9 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SourceFingerprint } from '../../core/domain';
-import {
-  fingerprintChange, isInside, openSource, pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor,
-} from '../../core/media-paths';
+import { fingerprintChange, isInside, sourceChangeSince, titleFiles, titleKeyFor } from '../../core/media-paths';
+import { openSource, pathInMediaRoots, resolveNamedSource, resolveSourcePath, statSource } from '../../adapters/source-files';
 
 describe('resolveSourcePath', () => {
   let dir: string;
