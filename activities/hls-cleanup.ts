@@ -16,7 +16,7 @@ import {
 import { isInside } from '../core/media-paths';
 import { runningRunIdOf } from '../adapters/temporal';
 import type { ActivityDeps } from './deps';
-import { decideHlsFolder, type HlsFolderFacts } from './hls-cleanup-rules';
+import { decideHlsFolder, type HlsFolderFacts } from '../core/hls-cleanup-rules';
 
 export interface HlsCleanupPlan {
   removable: HlsFolderRemoval[];

@@ -1,6 +1,6 @@
 /**
  * HLS cleanup: removes the HLS folders of complete streams past their age and of abandoned
- * ones, never a final file or a stream being produced (the rules: activities/hls-cleanup-rules.ts).
+ * ones, never a final file or a stream being produced (the rules: core/hls-cleanup-rules.ts).
  * Run daily by the Schedule `upflow up` keeps, or at once by `upflow cleanup`.
  */
 import { proxyActivities } from '@temporalio/workflow';

@@ -27,7 +27,7 @@ import type { ModelId } from '../core/models';
 import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
 import { madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
-import { initialRateControl, observeSegment, type RateControlState } from './rate-control';
+import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };

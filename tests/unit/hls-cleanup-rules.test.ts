@@ -1,4 +1,4 @@
-import { decideHlsFolder, type HlsFolderFacts } from '../../activities/hls-cleanup-rules';
+import { decideHlsFolder, type HlsFolderFacts } from '../../core/hls-cleanup-rules';
 import type { HlsCleanupOptions } from '../../core/domain';
 
 const HOUR = 3_600_000;
