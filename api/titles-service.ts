@@ -14,7 +14,8 @@ import { sourceChangeSince, titleFiles, titleKeyFor } from '../core/media-paths'
 import { pathInMediaRoots, resolveNamedSource, resolveSourcePath, statSource } from '../adapters/source-files';
 import type { JellyfinClient, JellyfinItem } from '../adapters/jellyfin';
 import type { JobEvent, JobRecord, SegmentRecord, UpflowStore } from '../adapters/postgres';
-import { endRetentionRun, runningRunIdOf, startOrJoinTitleWorkflow, upscaleSettings, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
+import { runningRunIdOf, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
+import { endRetentionRun, startOrJoinTitleWorkflow, upscaleSettings } from '../services/title-workflows';
 import { cancelSignal, statusQuery, viewerSignal } from '../workflows/definitions';
 import { LiveProgressCache } from './live-progress';
 import type { Grid } from '../core/grid';

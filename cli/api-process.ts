@@ -6,7 +6,8 @@
 import type { Config } from '../core/config';
 import type { Logger } from '../adapters/logger';
 import { createPool, migrate, UpflowStore } from '../adapters/postgres';
-import { connectClient, ensureHlsCleanupSchedule } from '../adapters/temporal';
+import { connectClient } from '../adapters/temporal';
+import { ensureHlsCleanupSchedule } from '../services/hls-cleanup';
 import { startApiServer } from '../api/server';
 
 export async function runApiProcess(config: Config, logger: Logger): Promise<void> {

@@ -38,7 +38,7 @@ import { HlsFolder } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
 import { makeTempDataDir } from '../adapters/postgres-cluster';
-import { upscaleSettings } from '../adapters/temporal';
+import { upscaleSettings } from '../services/title-workflows';
 import { encodeChunkWithModels, ModelSessions } from '../activities/onnx-stream';
 import { claimChunkUpdate } from '../workflows/definitions';
 import { FFMPEG_ONLY } from './bench';

@@ -14,7 +14,7 @@ import { TERMINAL_JOB_STATES, type StreamPlan } from '../core/domain';
 import { MODELS, type BenchSize, type ModelId } from '../core/models';
 import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
-import { upscaleSettings } from '../adapters/temporal';
+import { upscaleSettings } from '../services/title-workflows';
 import { planStream } from '../core/plan';
 import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
 import { startBenchStack } from './bench-stack';

@@ -2,7 +2,7 @@
 import formatBytes from 'bytes';
 import { formatDurationMs as duration, type Config } from '../core/config';
 import type { HlsCleanupOptions, HlsCleanupReport } from '../core/domain';
-import { hlsCleanupOptions, runHlsCleanup } from '../adapters/temporal';
+import { hlsCleanupOptions, runHlsCleanup } from '../services/hls-cleanup';
 import { formatTable } from './format';
 import { connectRunningTemporal } from './temporal-target';
 

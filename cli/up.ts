@@ -3,7 +3,7 @@ import { TitlesService } from '../api/titles-service';
 import type { Config } from '../core/config';
 import { hlsPlaylistPath } from '../core/hls-access';
 import type { Logger } from '../adapters/logger';
-import { ensureHlsCleanupSchedule } from '../adapters/temporal';
+import { ensureHlsCleanupSchedule } from '../services/hls-cleanup';
 import { HLS_CLEANUP_SCHEDULE_ID } from '../core/domain';
 import { makeDemoClipIfEmpty } from './demo';
 import { startStack, type Stack } from './stack';

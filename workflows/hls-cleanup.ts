@@ -5,7 +5,8 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type HlsCleanupOptions, type HlsCleanupReport } from '../core/domain';
+import { TASK_QUEUES, type HlsCleanupReport } from '../core/domain';
+import type { CleanupHlsWorkflow } from './definitions';
 
 const cleanup = proxyActivities<MediaQueueActivities>({
   taskQueue: TASK_QUEUES.media,
@@ -15,7 +16,7 @@ const cleanup = proxyActivities<MediaQueueActivities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-export async function cleanupHls(options: HlsCleanupOptions): Promise<HlsCleanupReport> {
+export const cleanupHls: CleanupHlsWorkflow = async (options) => {
   const planned = await cleanup.planHlsCleanup(options);
   // Removal decides each planned folder again; one started again meanwhile comes back as kept.
   const removal = options.dryRun || planned.removable.length === 0
@@ -30,4 +31,4 @@ export async function cleanupHls(options: HlsCleanupOptions): Promise<HlsCleanup
   };
   await cleanup.recordCleanupRun(report);
   return report;
-}
+};

@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../core/config';
 import { workflowIdForTitle } from '../../core/domain';
 import { titleKeyFor } from '../../core/media-paths';
-import { startOrJoinTitleWorkflow, upscaleSettings } from '../../adapters/temporal';
+import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
 import { makeClip } from '../support/fixtures';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 

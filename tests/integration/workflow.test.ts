@@ -12,7 +12,7 @@ import { titleKeyFor } from '../../core/media-paths';
 import { createLogger } from '../../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
 import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
-import { startOrJoinTitleWorkflow, upscaleSettings } from '../../adapters/temporal';
+import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
 import { findTemporalCli } from '../../adapters/temporal-server';
 import { cancelSignal, statusQuery } from '../../workflows/definitions';
 import { installWorkerRuntime, startWorkers, type RunningWorkers } from '../../worker';
