@@ -1,7 +1,7 @@
 /**
  * The HTTP API: the seed watchdog's contract (`/upscale-trigger`, `/hls-status/:filename`,
  * `/health`), the Jellyfin Webhook plugin's bodies, the web script's item-keyed endpoints and
- * its bundle, the status page (`/`), jobs, Prometheus metrics, and the HLS files. Routes validate and delegate to TitlesService; one
+ * its bundle, the status page (`/`), jobs, Prometheus metrics, and the HLS files. Routes validate and delegate to the use cases in services/; one
  * error handler turns every failure into JSON a person can read.
  */
 import fs from 'node:fs';
@@ -24,9 +24,9 @@ import {
 import { describeIssue, filenameParam, hlsStatusQuery, isIgnoredNotification, itemIdParam, jobIdParam, parseTriggerRequest, STARTING_NOTIFICATION, triggerQuery } from './schemas';
 import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './service-errors';
 import { internalError, publicItemLookupError, publicItemStatus, withoutDetails } from './public-answers';
-import { LiveProgressCache } from './live-progress';
+import { LiveProgressCache } from '../services/live-progress';
 import { HlsWaiter } from './hls-waiting';
-import { TitlesService, type TriggerResult } from './titles-service';
+import { createServices, type Services, type TriggerResult } from '../services';
 
 export interface ApiDeps {
   config: Config;
@@ -57,12 +57,12 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   const jellyfin = config.jellyfin ? new JellyfinClient(config.jellyfin) : undefined;
   // One cache of the workflows' progress for every request: status polls share each query.
   const liveProgress = new LiveProgressCache();
-  const configuredTitles = new TitlesService(config, store, client, jellyfin, liveProgress);
-  /** The titles service answering this request: its `hls_url`s use the request's own address unless HLS_SERVER_* are set. */
-  const titlesFor = (req: Request): TitlesService =>
+  const configuredServices = createServices({ config, store, client, jellyfin, liveProgress });
+  /** The use cases answering this request: their `hls_url`s use the request's own address unless HLS_SERVER_* are set. */
+  const servicesFor = (req: Request): Services =>
     config.hlsBaseUrlFromRequest && req.get('host')
-      ? new TitlesService({ ...config, hlsBaseUrl: `${req.protocol}://${req.get('host')}/hls` }, store, client, jellyfin, liveProgress)
-      : configuredTitles;
+      ? createServices({ config: { ...config, hlsBaseUrl: `${req.protocol}://${req.get('host')}/hls` }, store, client, jellyfin, liveProgress })
+      : configuredServices;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -99,7 +99,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   // Jellyfin's Webhook plugin posts JSON as text/plain unless told otherwise.
   const webhookText = express.json({ limit: BODY_LIMIT, type: 'text/plain' });
   app.post('/upscale-trigger', webhookText, triggerLimit, async (req, res) => {
-    const titles = titlesFor(req);
+    const services = servicesFor(req);
     const request = parseTriggerRequest(req.body);
     const query = triggerQuery.parse(req.query);
     // A PlaybackStart means someone watches, from its position or from the start.
@@ -113,8 +113,8 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
       return;
     }
     const result = request.kind === 'path'
-      ? await titles.trigger(request.path, options)
-      : await titles.triggerItem(request.itemId, options);
+      ? await services.triggers.trigger(request.path, options)
+      : await services.triggers.triggerItem(request.itemId, options);
     const itemId = request.kind === 'item' ? request.itemId : undefined;
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger');
     res.status(result.status === 'started' ? 202 : 200).json(triggerAnswer(result, isOwner(res), itemId));
@@ -125,10 +125,10 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
    * stream and how far it is. Read-only; such a caller gets no path or Jellyfin's words.
    */
   app.get('/items/:itemId/status', limitItemLookups(), async (req, res) => {
-    const titles = titlesFor(req);
+    const services = servicesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const owner = isOwner(res);
-    const status = await titles.itemStatus(itemId).catch((err: unknown) => {
+    const status = await services.statuses.itemStatus(itemId).catch((err: unknown) => {
       if (owner) throw err;
       logger.info({ item: itemId, reason: (err as Error).message }, 'item status refused');
       throw publicItemLookupError(err);
@@ -138,12 +138,12 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 
   /** For the web script: upscale the item being played (idempotent, as the webhook). */
   app.post('/items/:itemId/upscale', triggerLimit, async (req, res) => {
-    const titles = titlesFor(req);
+    const services = servicesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const { force, position_seconds: seconds } = triggerQuery.parse(req.query);
-    const result = await titles.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) });
+    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) });
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');
-    res.status(result.status === 'started' ? 202 : 200).json(await titles.itemStatus(itemId, result));
+    res.status(result.status === 'started' ? 202 : 200).json(await services.statuses.itemStatus(itemId, result));
   });
 
   /** The script Jellyfin's page loads (bundled by set-up: client-js/build.ts). */
@@ -163,14 +163,14 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   });
 
   app.get('/hls-status/:filename', async (req, res) => {
-    const titles = titlesFor(req);
+    const services = servicesFor(req);
     const { filename } = filenameParam.parse(req.params);
     const { path: requestedPath } = hlsStatusQuery.parse(req.query);
-    const status = await titles.statusByFilename(filename, requestedPath);
+    const status = await services.statuses.statusByFilename(filename, requestedPath);
     const job = status.job;
     res.json({
       status: status.state,
-      hls_url: job?.hlsUrl ?? titles.hlsUrl(status.titleKey),
+      hls_url: job?.hlsUrl ?? services.urls.playlist(status.titleKey),
       segments: job?.segments ?? 0,
       // Made parts of the title, content seconds: chunks make it where viewers are first.
       ready: job?.ready ?? [],
@@ -223,28 +223,27 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   });
 
   app.get('/jobs', async (req, res) => {
-    const titles = titlesFor(req);
-    const jobs = await store.listJobs();
-    res.json({ jobs: await Promise.all(jobs.map((job) => titles.jobView(job))) });
+    const services = servicesFor(req);
+    res.json({ jobs: await services.jobs.list() });
   });
 
   app.get('/jobs/:id', async (req, res) => {
-    const titles = titlesFor(req);
+    const services = servicesFor(req);
     const { id } = jobIdParam.parse(req.params);
-    res.json(await titles.job(id));
+    res.json(await services.jobs.job(id));
   });
 
   /** Each segment as it became playable: timing, per-segment rate and the model that made it. */
   app.get('/jobs/:id/segments', async (req, res) => {
-    const titles = titlesFor(req);
+    const services = servicesFor(req);
     const { id } = jobIdParam.parse(req.params);
-    res.json({ segments: await titles.segments(id) });
+    res.json({ segments: await services.jobs.segments(id) });
   });
 
   app.post('/jobs/:id/cancel', async (req, res) => {
-    const titles = titlesFor(req);
+    const services = servicesFor(req);
     const { id } = jobIdParam.parse(req.params);
-    res.status(202).json(await titles.cancel(id));
+    res.status(202).json(await services.jobs.cancel(id));
   });
 
   /** What the HLS cleanup runs removed (or would have, dry runs), newest first. */
@@ -253,7 +252,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     res.json({ runs: runs.map(({ report, ...run }) => ({ ...run, ...report })) });
   });
 
-  const waiter = new HlsWaiter({ hlsDir: config.hlsDir, titles: configuredTitles, logger, waitMs: HLS_WAIT_MS });
+  const waiter = new HlsWaiter({ hlsDir: config.hlsDir, titles: { liveGrid: (key) => configuredServices.grids.liveGrid(key), tellViewer: (key, viewer) => configuredServices.triggers.tellViewer(key, viewer) }, logger, waitMs: HLS_WAIT_MS });
   app.use('/hls', hlsRouter({ hlsDir: config.hlsDir, apiKey: config.api.apiKey, tokenTtlMs: config.hls.tokenTtlMs, waiter }));
 
   app.use((_req, _res, next) => next(new AppError(404, 'no such endpoint')));

@@ -1,5 +1,5 @@
 /** Which jobs a command means: a job id, a title key or part of a title's name, or by default the active ones. */
-import type { JobView } from '../api/titles-service';
+import type { JobView } from '../services';
 import { TERMINAL_JOB_STATES } from '../core/domain';
 import { callApi, type RunningApi } from './targets';
 

@@ -4,7 +4,7 @@
  * slower than real time. It reads the running API and exits when the watched jobs have ended.
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { JobView } from '../api/titles-service';
+import type { JobView } from '../services';
 import type { Config } from '../core/config';
 import { placeInLine } from '../core/domain';
 import { formatEta, formatRate } from './format';

@@ -3,7 +3,7 @@
  * HTTP API), or a stack the command starts for itself and stops when it is done.
  */
 import path from 'node:path';
-import { TitlesService, type JobView, type TriggerResult } from '../api/titles-service';
+import { createServices, type JobView, type TriggerResult } from '../services';
 import { loadConfig, type Config } from '../core/config';
 import { workflowIdForTitle } from '../core/domain';
 import { AppError } from '../core/errors';
@@ -93,11 +93,11 @@ export async function embeddedTarget(file: string, baseEnv: NodeJS.ProcessEnv, l
   const env = { ...baseEnv, UPFLOW_MEDIA_ROOTS: [...base.mediaRoots, file].join(':') };
   const config = loadConfig(env);
   const stack = await startStack(config, logger, { api: true, workerEnv: env });
-  const titles = new TitlesService(config, stack.store, stack.client);
+  const services = createServices({ config, store: stack.store, client: stack.client });
   return {
     description: `a stack of its own (Temporal UI ${stack.temporalUiUrl ?? config.temporal.address})`,
-    trigger: (f, force) => titles.trigger(f, { force }),
-    job: (id) => titles.job(id).catch((err: unknown) => {
+    trigger: (f, force) => services.triggers.trigger(f, { force }),
+    job: (id) => services.jobs.job(id).catch((err: unknown) => {
       if (err instanceof AppError && err.status === 404) return undefined;
       throw err;
     }),

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { JobView } from '../api/titles-service';
+import type { JobView } from '../services';
 import { TERMINAL_JOB_STATES } from '../core/domain';
 import type { Config } from '../core/config';
 import type { ModelId } from '../core/models';

@@ -7,7 +7,7 @@
 import type { JobState } from '../../core/domain';
 import { requestJson, type JsonAnswer } from './http';
 
-/** The parts of a `GET /jobs` job view (api/titles-service.ts, JobView) the page shows. */
+/** The parts of a `GET /jobs` job view (services/job-views.ts, JobView) the page shows. */
 export interface JobSummary {
   id: string;
   titleKey: string;

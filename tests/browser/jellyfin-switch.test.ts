@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CLIENT_BUNDLE } from '../../client-js/bundle';
-import type { JobView } from '../../api/titles-service';
+import type { JobView } from '../../services';
 import { TERMINAL_JOB_STATES } from '../../core/domain';
 import { findFreePort } from '../../adapters/process';
 import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../support/browser';
