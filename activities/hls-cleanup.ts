@@ -14,6 +14,7 @@ import {
   type HlsFolderRemoval,
 } from '../core/domain';
 import { isInside } from '../core/media-paths';
+import { HlsFolder } from '../adapters/hls-folder';
 import { runningRunIdOf } from '../adapters/temporal';
 import type { ActivityDeps } from './deps';
 import { decideHlsFolder, type HlsFolderFacts } from '../core/hls-cleanup-rules';
@@ -116,7 +117,7 @@ export function createHlsCleanupActivities({ config, store, client, logger }: Pi
     async removeHlsFolders(input: { options: HlsCleanupOptions; titleKeys: string[] }): Promise<HlsCleanupPlan> {
       const now = await plan(input.options, input.titleKeys);
       for (const removal of now.removable) {
-        await fs.rm(removal.folder, { recursive: true, force: true });
+        await new HlsFolder(removal.folder).remove();
         logger.info({ title: removal.titleKey, jobId: removal.jobId, reason: removal.reason, bytes: removal.bytes }, `cleanup removed ${removal.folder}`);
         if (removal.jobId) {
           await store.updateJob(removal.jobId, { hlsRemoved: true }, {

@@ -116,8 +116,7 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
     /** Retention is over: the HLS segments go, the final file stays. */
     async removeHlsFolder(input: { titleKey: string }): Promise<{ removed: boolean }> {
       const { hlsDir } = titleFiles(config, input.titleKey);
-      const removed = await fs.access(hlsDir).then(() => true, () => false);
-      await fs.rm(hlsDir, { recursive: true, force: true });
+      const removed = await new HlsFolder(hlsDir).remove();
       await store.updateJob(currentJob().jobId, { hlsRemoved: true }, {
         kind: 'hls-removed',
         message: removed ? `retention over: removed ${hlsDir}` : 'retention over: HLS folder already gone',

@@ -116,6 +116,13 @@ export class HlsFolder {
     return new ChunkFolder(dir, this);
   }
 
+  /** Removes the folder and everything in it (retention is over, or cleanup's rules say so); whether it was there. */
+  async remove(): Promise<boolean> {
+    const existed = await fs.lstat(this.dir).then(() => true, () => false);
+    await fs.rm(this.dir, { recursive: true, force: true });
+    return existed;
+  }
+
   /** Joins every segment, in order, with the source's audio into `output` (see `joinSegments`). */
   async join(o: { grid: Grid; source: SourceInput; withAudio: boolean; output: string }, run: RunOptions = {}): Promise<void> {
     await joinSegments({

@@ -17,11 +17,9 @@
  *    alone on this machine, the chunk start cost and the chunk length (bench-grid-figures.ts).
  *
  * Figures go to the terminal and, with the machine, the commit and the settings, to one JSON
- * file (docs/bench/grid.json), from which the README's figures are generated.
+ * file (docs/bench/grid.json), from which the docs' tables are generated (scripts/docs-tables.ts).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createServices, type Services } from '../services';
@@ -33,7 +31,7 @@ import { MODELS, type ModelId } from '../core/models';
 import { MAX_CHUNK_SECONDS } from '../core/chunk-scheduler';
 import { segmentIndexAt, segmentIndexOfFilename, segmentStartFrame, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
-import { checkMediaTools, encodeLanczosChunk, makeTestClip, probeSource } from '../adapters/ffmpeg';
+import { encodeLanczosChunk, makeTestClip, probeSource } from '../adapters/ffmpeg';
 import { HlsFolder } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
@@ -55,6 +53,7 @@ import {
   type Spread,
 } from './bench-grid-figures';
 import { startBenchStack, type BenchStack } from './bench-stack';
+import { cliCommand, figuresFile, figuresHeader, readableNumbers, writeFiguresFile, type FiguresHeader } from './figures-file';
 import { loadModel, measureInference, sampleFrames } from './bench-stages';
 import { formatTable } from './format';
 
@@ -76,7 +75,7 @@ export interface GridBenchOptions {
   json: boolean;
 }
 
-export const DEFAULT_GRID_JSON = path.join(__dirname, '..', 'docs', 'bench', 'grid.json');
+export const DEFAULT_GRID_JSON = figuresFile('grid');
 
 const CLIP = { width: 640, height: 360, fps: 24 } as const;
 /** Where the viewer starts, as a fraction of the title. */
@@ -109,20 +108,6 @@ const secondsSince = (fromMs: number, atMs = Date.now()) => Math.round(atMs - fr
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- the report
-
-export interface Machine {
-  cpuModel: string;
-  cores: number;
-  availableParallelism: number;
-  /** `os.cpus()` as Node reports it (model, MHz, times). */
-  cpus: os.CpuInfo[];
-  totalMemoryBytes: number;
-  os: string;
-  node: string;
-  ffmpeg: string;
-  loadAverageAtStart: number[];
-  loadAverageAtEnd?: number[];
-}
 
 /** Trigger → each step of the title's first chunk, from the workflow's history (seconds). */
 export interface TemporalSteps {
@@ -229,10 +214,7 @@ export interface ScalingModel {
   rates: { slots: number; rate: number }[];
 }
 
-export interface GridBenchReport {
-  date: string;
-  commit: string | null;
-  machine: Machine;
+export interface GridBenchReport extends FiguresHeader {
   settings: Record<string, unknown>;
   benchSeconds?: number;
   trigger: { runs: TriggerRun[]; summary: Partial<Record<Upscaler, TriggerSummary>> } | null;
@@ -251,32 +233,6 @@ export interface GridBenchReport {
     inferenceThreads: number;
     models: ScalingModel[];
   } | null;
-}
-
-function gitCommit(): string | null {
-  const repo = path.join(__dirname, '..');
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repo, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${commit}-dirty` : commit;
-  } catch {
-    return null; // not a git checkout (a tarball, an image)
-  }
-}
-
-async function machineInfo(): Promise<Machine> {
-  const cpus = os.cpus();
-  return {
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    availableParallelism: os.availableParallelism(),
-    cpus,
-    totalMemoryBytes: os.totalmem(),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    ffmpeg: (await checkMediaTools()).ffmpeg,
-    loadAverageAtStart: os.loadavg(),
-  };
 }
 
 // ---------------------------------------------------------------- the clip and its titles
@@ -688,9 +644,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
   if (parts.has('scaling')) parts.add('start-cost');
   const baseConfig = loadConfig(process.env);
   const report: GridBenchReport = {
-    date: new Date().toISOString(),
-    commit: gitCommit(),
-    machine: await machineInfo(),
+    ...(await figuresHeader(cliCommand())),
     settings: {
       clipSeconds: options.clipSeconds,
       clip: { ...CLIP, audio: true },
@@ -812,14 +766,10 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 
-  report.machine.loadAverageAtEnd = os.loadavg();
   report.benchSeconds = secondsSince(benchStartedAt);
-  fs.mkdirSync(path.dirname(options.jsonFile), { recursive: true });
-  // Six significant digits: measured to the millisecond, not to floating point's last bit.
-  const readable = (_key: string, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(6)) : value);
-  fs.writeFileSync(options.jsonFile, `${JSON.stringify(report, readable, 2)}\n`);
+  writeFiguresFile(options.jsonFile, report);
   progress(`figures written to ${options.jsonFile}`);
-  if (options.json) process.stdout.write(`${JSON.stringify(report, readable)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(report, readableNumbers)}\n`);
   else printReport(report);
   return report;
 }

@@ -4,7 +4,9 @@
  * through the real stack (Temporal, Postgres, worker), with its efficiency (whole ÷ slowest
  * stage), real-time multiplier and seconds from trigger to the first playable segment.
  * `ffmpeg` is the ffmpeg-only path (SRGAN_ENABLE=0), one process, for comparison.
- * Rate control is off so each model is measured as itself.
+ * Rate control is off so each model is measured as itself. The results go, with the machine,
+ * the commit and the settings, to docs/bench/models.json (`--models-json`), from which the
+ * docs' models table is generated (scripts/docs-tables.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { upscaleSettings } from '../services/title-workflows';
 import { planStream } from '../core/plan';
 import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
 import { startBenchStack } from './bench-stack';
+import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 import type { Stack } from './stack';
 
 export const BENCH_INPUTS: Record<BenchSize, { width: number; height: number }> = {
@@ -45,6 +48,17 @@ export interface BenchOptions {
   models: BenchModel[];
   /** A whole-pipeline run predicted (from the slowest stage) to take longer is skipped. */
   maxPipelineSeconds: number;
+  /** Where the results are written, with the machine and the settings. */
+  jsonFile: string;
+}
+
+export const DEFAULT_MODELS_JSON = figuresFile('models');
+
+/** docs/bench/models.json: one run of the models table. */
+export interface ModelsBenchReport extends FiguresHeader {
+  settings: Record<string, unknown>;
+  results: BenchResult[];
+  benchSeconds?: number;
 }
 
 export interface BenchResult {
@@ -127,13 +141,33 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
   const progress = (text: string) => {
     if (!options.json) process.stderr.write(`bench: ${text}\n`);
   };
+  const benchStartedAt = Date.now();
+  const header = await figuresHeader(cliCommand());
   progress('starting the stack (Postgres, Temporal, a worker)');
   const bench = await startBenchStack(logger);
   const { config, stack } = bench;
+  const report: ModelsBenchReport = {
+    ...header,
+    settings: {
+      clipSeconds: options.seconds,
+      clipFps: CLIP_FPS,
+      sizes: options.sizes,
+      models: options.models,
+      maxPipelineSeconds: options.maxPipelineSeconds,
+      segmentSeconds: config.hls.segmentSeconds,
+      preset: config.upscale.preset,
+      crf: config.upscale.crf,
+      encoderThreads: config.upscale.encoderThreads,
+      inferenceThreads: config.inference.threads,
+      executionProvider: config.inference.executionProvider,
+      rateControl: 'off (each model measured as itself)',
+    },
+    results: [],
+  };
   const dir = config.dataDir;
   const inference: InferenceOptions = { ...config.inference, logger, cacheDir: config.cacheDir };
-  const results: BenchResult[] = [];
-  const report = (result: BenchResult) => {
+  const results = report.results;
+  const record = (result: BenchResult) => {
     results.push(result);
     if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   };
@@ -158,7 +192,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
           inferenceFps: null, decodeFps: null, encodeFps: null, pipelineFps: null, efficiency: null, realTime: null, firstSegmentSeconds: null,
         };
         if (width * scale * height * scale > MAX_OUTPUT_PIXELS) {
-          report({ ...base, skipped: 'output beyond 4K' });
+          record({ ...base, skipped: 'output beyond 4K' });
           continue;
         }
         // A clip per model: each trigger is a new title, so none joins the previous run.
@@ -181,13 +215,13 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
           slowestStageFps = Math.min(inferenceFps, decode.fps, encodeFpsByScale.get(scale)!);
           const predictedSeconds = decode.frames / slowestStageFps;
           if (predictedSeconds > options.maxPipelineSeconds) {
-            report({ ...base, ...stageResult, skipped: `~${Math.round(predictedSeconds)} s (at most ${Math.round(slowestStageFps * 100) / 100} fps)` });
+            record({ ...base, ...stageResult, skipped: `~${Math.round(predictedSeconds)} s (at most ${Math.round(slowestStageFps * 100) / 100} fps)` });
             continue;
           }
         }
         progress(`${size} ${model}: whole pipeline`);
         const run = await runPipeline(stack, configFor(config, model), modelClip);
-        report({
+        record({
           ...base,
           ...stageResult,
           pipelineFps: run.fps,
@@ -200,6 +234,9 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
   } finally {
     await bench.stop();
   }
+  report.benchSeconds = Math.round(Date.now() - benchStartedAt) / 1000;
+  writeFiguresFile(options.jsonFile, report);
+  progress(`figures written to ${options.jsonFile}`);
   if (!options.json) printTable(results);
   return results;
 }

@@ -6,13 +6,13 @@ import { ConfigError } from '../core/errors';
 import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../core/models';
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
-import { benchCommand, DEFAULT_BENCH_MODELS, FFMPEG_ONLY } from './bench';
+import { benchCommand, DEFAULT_BENCH_MODELS, DEFAULT_MODELS_JSON, FFMPEG_ONLY } from './bench';
 import { DEFAULT_GRID_JSON, GRID_BENCH_PARTS, gridBenchCommand, isGridBenchPart } from './bench-grid';
 import { auditCommand } from './audit';
 import { cleanupCommand } from './cleanup';
 import { monitorCommand } from './monitor';
 import { buildModelsCommand, listModelsCommand } from './models';
-import { qualityCommand } from './quality';
+import { DEFAULT_QUALITY_JSON, qualityCommand } from './quality';
 import { upCommand } from './up';
 import { upscaleCommand } from './upscale';
 import { isStillImage, upscaleImageCommand } from './upscale-image';
@@ -123,12 +123,13 @@ program
   .option('--size <sizes...>', `input sizes (${BENCH_SIZES.join(', ')})`)
   .option('--model <ids...>', `models (${FFMPEG_ONLY} = the ffmpeg-only path; default ${DEFAULT_BENCH_MODELS.join(', ')})`)
   .option('--max-pipeline-seconds <n>', 'skip a whole-pipeline run predicted to take longer', positiveNumber, 90)
+  .option('--models-json <file>', 'models: where their figures are written (default: docs/bench/models.json in the repository)')
   .option('--grid-seconds <n>', 'length of the grid\'s generated clip (640x360, 24 fps)', positiveNumber, 600)
   .option('--grid-repeats <n>', 'grid: fresh stacks per upscaler for trigger and seeks, whole titles per slot count, chunk starts per upscaler', positiveInteger, 3)
   .option('--grid-parts <parts...>', `grid: which measurements (${GRID_BENCH_PARTS.join(', ')}; default all)`)
   .option('--grid-json <file>', 'grid: where its figures are written (default: docs/bench/grid.json in the repository)')
   .action(action(async (_config, logger, opts: {
-    only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; maxPipelineSeconds: number;
+    only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; maxPipelineSeconds: number; modelsJson?: string;
     gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string;
   }) => {
     if (opts.only !== undefined && !(BENCH_PARTS as readonly string[]).includes(opts.only)) {
@@ -144,7 +145,8 @@ program
       return part;
     });
     if (opts.only !== 'grid') {
-      await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds }, logger);
+      const jsonFile = opts.modelsJson ? path.resolve(opts.modelsJson) : DEFAULT_MODELS_JSON;
+      await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds, jsonFile }, logger);
     }
     if (opts.only !== 'models') {
       await gridBenchCommand({ clipSeconds: opts.gridSeconds, repeats: opts.gridRepeats, parts: gridParts, jsonFile: opts.gridJson ? path.resolve(opts.gridJson) : DEFAULT_GRID_JSON, json: opts.json }, logger);
@@ -156,7 +158,9 @@ program
   .description('PSNR of each 2x model and of bicubic on natural photos downscaled by 2 (tests/fixtures/photos)')
   .option('--json', 'machine-readable', false)
   .option('--crop <file>', 'also write a side-by-side PNG crop: original, bicubic and some models')
-  .action(action(async (config, logger, opts: { json: boolean; crop?: string }) => qualityCommand(config, logger, opts)));
+  .option('--json-file <file>', 'where the figures are written (default: docs/bench/quality.json in the repository)')
+  .action(action(async (config, logger, opts: { json: boolean; crop?: string; jsonFile?: string }) =>
+    qualityCommand(config, logger, { ...opts, jsonFile: opts.jsonFile ? path.resolve(opts.jsonFile) : DEFAULT_QUALITY_JSON })));
 
 program
   .command('cleanup')

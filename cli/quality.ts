@@ -2,7 +2,8 @@
  * `upflow quality`: how much detail each 2x model restores on natural photos. Each photo in
  * tests/fixtures/photos is downscaled by 2, upscaled back with every 2x model and with bicubic,
  * and compared with the original by PSNR. The resampling and PSNR are plain TypeScript here so
- * that the baseline does not depend on ffmpeg's or onnxruntime's choices.
+ * that the baseline does not depend on ffmpeg's or onnxruntime's choices. The command writes its
+ * figures, with the machine and the settings, to docs/bench/quality.json (the docs' table).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { MODELS, MODEL_IDS, modelPath, type ModelId } from '../core/models';
 import { encodePng, fromPlanarGbr, readPng, toPlanarGbr, type RgbImage } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
+import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 
 export const QUALITY_PHOTOS_DIR = path.join(__dirname, '..', 'tests', 'fixtures', 'photos');
 
@@ -286,8 +288,36 @@ export function qualityCrop(report: QualityReport): RgbImage {
   return sideBySide(panels.map((image) => zoomedCrop(image, CROP.x, CROP.y, CROP.size, CROP.zoom)), CROP.gap);
 }
 
-export async function qualityCommand(config: Config, logger: Logger, options: { json: boolean; crop?: string }): Promise<void> {
+export const DEFAULT_QUALITY_JSON = figuresFile('quality');
+
+/** docs/bench/quality.json: one run of `upflow quality`. */
+export interface QualityFigures extends FiguresHeader {
+  settings: Record<string, unknown>;
+  photos: string[];
+  border: number;
+  rows: QualityRow[];
+}
+
+export async function qualityCommand(config: Config, logger: Logger, options: { json: boolean; crop?: string; jsonFile: string }): Promise<void> {
+  const header = await figuresHeader(cliCommand());
   const report = await measureQuality({ cacheDir: config.cacheDir, threads: config.inference.threads, logger });
+  const figures: QualityFigures = {
+    ...header,
+    settings: {
+      photosDir: path.relative(path.join(__dirname, '..'), QUALITY_PHOTOS_DIR),
+      downscale: '÷2, bicubic with its kernel stretched by 2 (antialiased, mirrored edges: MATLAB imresize)',
+      baseline: 'bicubic ×2 (Keys, a = -0.5, edges clamped)',
+      psnr: 'R, G and B, peak 255, against the original',
+      border: report.border,
+      executionProvider: 'cpu',
+      inferenceThreads: config.inference.threads,
+    },
+    photos: report.photos,
+    border: report.border,
+    rows: report.rows,
+  };
+  writeFiguresFile(options.jsonFile, figures);
+  process.stderr.write(`upflow quality: figures written to ${options.jsonFile}\n`);
   if (options.json) {
     const { photos, border, rows } = report;
     process.stdout.write(`${JSON.stringify({ photos, border, rows }, null, 2)}\n`);

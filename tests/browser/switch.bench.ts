@@ -6,11 +6,15 @@
  * seconds from play to the first upscaled segment and to the switch, how long the picture
  * stood still during the switch, then stalls and fallbacks over the following seconds.
  *
- *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--min-buffered S] [--json]
+ *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--min-buffered S] [--json] [--json-file <file>]
+ *
+ * The figures go, with the machine, the commit and the settings, to docs/bench/jellyfin.json
+ * (the docs' table is generated from it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-file';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { launchChromium, openPage, scriptErrors } from '../support/browser';
 import { makeClip } from '../support/fixtures';
@@ -26,7 +30,7 @@ const UPSCALERS: { label: string; env: NodeJS.ProcessEnv }[] = [
   { label: 'anime4k-s-rl (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-rl' } },
 ];
 
-interface Result {
+export interface SwitchResult {
   upscaler: string;
   firstSegmentSeconds: number;
   switchSeconds: number | null;
@@ -64,7 +68,7 @@ async function measure(
   clip: { seconds: number; width: number; height: number },
   watchSeconds: number,
   scriptConfig: Record<string, unknown>,
-): Promise<Result> {
+): Promise<SwitchResult> {
   const standIn = await startJellyfinStandIn();
   const upflow = await startUpflow({ ...upscaler.env, JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey });
   const browser = await launchChromium();
@@ -129,16 +133,21 @@ async function main(): Promise<void> {
       watch: { type: 'string', default: '30' },
       'min-buffered': { type: 'string' },
       json: { type: 'boolean', default: false },
+      'json-file': { type: 'string', default: figuresFile('jellyfin') },
     },
   });
+  const args = process.argv.slice(2);
+  const header = await figuresHeader(args.length > 0 ? `npm run bench:jellyfin -- ${args.join(' ')}` : 'npm run bench:jellyfin');
   const clip = { seconds: Number(values.seconds), width: Number(values.width), height: Number(values.height) };
   // The script's own default unless given.
   const scriptConfig = values['min-buffered'] === undefined ? {} : { minBufferedSeconds: Number(values['min-buffered']) };
-  const results: Result[] = [];
+  const results: SwitchResult[] = [];
   for (const upscaler of UPSCALERS) {
     process.stderr.write(`measuring ${upscaler.label} on a ${clip.width}x${clip.height} ${clip.seconds} s clip...\n`);
     results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig));
   }
+  writeFiguresFile(path.resolve(values['json-file']), { ...header, settings: { clip: { ...clip, fps: 24 }, watchSeconds: Number(values.watch), scriptConfig }, results });
+  process.stderr.write(`figures written to ${values['json-file']}\n`);
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ clip, scriptConfig, results }, null, 2)}\n`);
     return;

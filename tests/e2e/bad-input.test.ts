@@ -8,7 +8,8 @@
  *             picture as shown, the source's duration;
  *   hidden    an HLS request that reaches outside the HLS folder gets a 4xx and not one byte.
  * Meanwhile a good clip, triggered first, completes; afterwards nothing was written outside the
- * configured folders and the worker never crashed.
+ * configured folders and the worker never crashed. With UPFLOW_RECORD_FIGURES=1 the counts (cases
+ * by outcome, those that held, what the checks after it found) go to docs/bench/bad-input.json.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ import zlib from 'node:zlib';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { parseDurationMs } from '../../core/config';
 import { hlsTokens, signHlsToken } from '../../core/hls-access';
+import { startRecordingFigures, type FiguresRecorder } from '../support/figures';
 import { ffprobe, makeBadInputs, makeClip, makeMoreBadInputs, makeOddMedia, type BadInput, type OddMedia } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
@@ -80,6 +82,10 @@ interface Case {
   send: (t: Setup) => Sent;
   expect: Expected;
 }
+
+type OutcomeKind = 'refused' | 'failed' | 'upscaled' | 'hidden';
+const outcomeKind = (expected: Expected): OutcomeKind =>
+  'refused' in expected ? 'refused' : 'failed' in expected ? 'failed' : 'upscaled' in expected ? 'upscaled' : 'hidden';
 
 const json = (method: string, route: string, body: unknown, headers: Record<string, string> = {}): Sent => ({
   method, path: route, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
@@ -392,6 +398,10 @@ describe('a barrage of bad input, on the real stack', () => {
   let treeBefore: string[];
   let dataEntriesBefore: string[];
   const outcomes = new Map<string, Promise<Outcome>>();
+  /** For docs/bench/bad-input.json (UPFLOW_RECORD_FIGURES=1): cases whose checks all passed, by outcome, and what the checks after the barrage found. */
+  const held: Record<OutcomeKind, number> = { refused: 0, failed: 0, upscaled: 0, hidden: 0 };
+  const after: Record<string, unknown> = {};
+  let recorder: FiguresRecorder | undefined;
 
   /** The status line and the body of whatever comes back on a raw socket. */
   const sendWire = (bytes: string): Promise<Answer> => new Promise((resolve, reject) => {
@@ -533,11 +543,21 @@ describe('a barrage of bad input, on the real stack', () => {
     const goodToken = new URL(good.json!.hls_url as string).pathname.split('/')[3]!;
     setup = { dir, media, canary, canaryVideo, bad, odd, goodKey: good.json!.title_key as string, goodToken };
     // Every case at once, while the good clip streams.
+    recorder = await startRecordingFigures('bad-input', 'tests/e2e/bad-input.test.ts');
     barrageAt = Date.now();
     for (const c of CASES) outcomes.set(c.name, run(c));
   }, 240_000);
 
   afterAll(async () => {
+    const byOutcome: Record<OutcomeKind, number> = { refused: 0, failed: 0, upscaled: 0, hidden: 0 };
+    for (const c of CASES) byOutcome[outcomeKind(c.expect)] += 1;
+    await recorder?.write({
+      settings: { upscaler: `ffmpeg lanczos x${SCALE}`, goodClipSeconds: GOOD_SECONDS, apiKey: 'set', sentAtOnce: true },
+      cases: CASES.length,
+      byOutcome,
+      held,
+      ...after,
+    });
     await connection?.close();
     if (upflow) {
       expect(await upflow.stop()).toBe(0);
@@ -557,6 +577,7 @@ describe('a barrage of bad input, on the real stack', () => {
     const expected = c.expect;
     if ('refused' in expected) {
       expect([answer.status, answer.json?.error]).toEqual([expected.refused, expect.stringMatching(expected.error)]);
+      held.refused += 1;
       return;
     }
     if ('hidden' in expected) {
@@ -564,6 +585,7 @@ describe('a barrage of bad input, on the real stack', () => {
       expect(answer.status).toBeLessThan(500);
       expect(answer.json?.error).toEqual(expect.any(String));
       expect(answer.text).not.toContain(CANARY);
+      held.hidden += 1;
       return;
     }
     expect([answer.status, answer.json?.status]).toEqual([202, 'started']);
@@ -576,6 +598,7 @@ describe('a barrage of bad input, on the real stack', () => {
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect((failure as WorkflowFailedError).cause?.message).toMatch(reason);
       expect((await handle.describe()).status.name).toBe('FAILED');
+      held.failed += 1;
       return;
     }
     const source = expected.upscaled(setup);
@@ -589,6 +612,7 @@ describe('a barrage of bad input, on the real stack', () => {
     if (source.hdr) expect(colorTagsOf(job!.finalPath!)).toEqual({ color_primaries: 'bt709', color_transfer: 'bt709', color_space: 'bt709' });
     // It plays: every frame decodes without a complaint.
     expect(execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', job!.finalPath!, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toBe('');
+    held.upscaled += 1;
   }, 180_000);
 
   it('completes the good clip triggered before the barrage, after it had arrived', async () => {
@@ -599,6 +623,12 @@ describe('a barrage of bad input, on the real stack', () => {
     // In one go: no chunk attempt was lost to the barrage, no segment made twice.
     const events = (await send(get(`/jobs/${goodJobId}`))).json!.events as Array<{ kind: string; data: { attempt?: number } | null }>;
     const starts = events.filter((e) => e.kind === 'chunk-started');
+    after.goodClip = {
+      state: job.state,
+      chunksStarted: starts.length,
+      chunksRetried: starts.filter((e) => (e.data?.attempt ?? 1) > 1).length,
+      segmentsRemade: events.filter((e) => e.kind === 'segment-remade').length,
+    };
     expect(starts.length).toBeGreaterThan(0);
     expect(starts.map((e) => e.data?.attempt)).toEqual(starts.map(() => 1));
     expect(events.filter((e) => e.kind === 'segment-remade')).toEqual([]);
@@ -616,7 +646,14 @@ describe('a barrage of bad input, on the real stack', () => {
     await Promise.all(outcomes.values());
     const { dir } = setup;
     // The media folder, the canary, the sibling folder and the working directory are as they were.
-    expect(treeOf(dir, [path.join(dir, 'data')])).toEqual(treeBefore);
+    const treeAfter = treeOf(dir, [path.join(dir, 'data')]);
+    after.outside = {
+      entriesChanged: [...treeAfter.filter((e) => !treeBefore.includes(e)), ...treeBefore.filter((e) => !treeAfter.includes(e))].length,
+      workerRestarts: upflow.output().match(/worker exited unexpectedly/g)?.length ?? 0,
+      // The API logs every answer of 500 or more as "request failed".
+      serverErrorsLogged: upflow.output().match(/"msg":"request failed"/g)?.length ?? 0,
+    };
+    expect(treeAfter).toEqual(treeBefore);
     expect(dataEntries(dir)).toEqual(dataEntriesBefore);
     // HLS and final files only under their titles' names: the jobs' titles, and finals of complete jobs only.
     const jobs = (await send(get('/jobs'))).json!.jobs as JobAnswer[];

@@ -3,18 +3,24 @@
  * ONNX chunk. `upflow up` starts it again; 20 s after the last heartbeat Temporal retries the
  * chunk's ticket, which claims again from the first segment still missing. The test checks the
  * segments (none missing, none made twice, each whole and back to back), the final file
- * (complete, every flash and beep in sync), and that no orphaned ffmpeg wrote anything.
+ * (complete, every flash and beep in sync), and that no orphaned ffmpeg wrote anything. With
+ * UPFLOW_RECORD_FIGURES=1 it writes what it measured to docs/bench/crash-resume.json.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { makeFlashBeepClip, syncOffsets } from '../support/av-sync';
+import { startRecordingFigures } from '../support/figures';
 import { countVideoFrames, ffprobe } from '../support/fixtures';
 import { isAlive, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const SECONDS = 24;
 const FPS = 25;
+const SEGMENT_SECONDS = 2;
+const MODEL = 'anime4k-s-rl';
+/** The worker is killed once this many segments are recorded. */
+const KILL_AFTER_SEGMENTS = 4;
 
 interface Job {
   id: string;
@@ -63,7 +69,7 @@ describe('a worker killed mid-stream', () => {
   let clip: string;
 
   beforeAll(async () => {
-    upflow = await startUpflow({ SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-rl', HLS_SEGMENT_TIME: '2' });
+    upflow = await startUpflow({ SRGAN_ENABLE: '1', UPFLOW_MODEL: MODEL, HLS_SEGMENT_TIME: String(SEGMENT_SECONDS) });
     clip = makeFlashBeepClip(path.join(upflow.mediaDir, 'crash clip.mp4'), { seconds: SECONDS, width: 320, height: 180, fps: FPS });
   }, 180_000);
 
@@ -74,15 +80,16 @@ describe('a worker killed mid-stream', () => {
   });
 
   it('goes on from the first missing segment: every segment once, whole final file in sync, little redone', async () => {
+    const figures = await startRecordingFigures('crash-resume', 'tests/e2e/crash-resume.test.ts');
     const triggered = await upflow.api<{ job_id: string; hls_url: string; title_key: string }>('POST', '/upscale-trigger', { Item: { Path: clip, Name: 'Crash clip' } });
     expect(triggered.status).toBe(202);
     const jobUrl = `/jobs/${triggered.json.job_id}`;
     const job = async () => (await upflow.api<Job>('GET', jobUrl)).json;
 
     // Past a few segments, and well before the end: kill the worker as the kernel's OOM killer would.
-    const before = await waitFor('four segments', async () => {
+    const before = await waitFor(`${KILL_AFTER_SEGMENTS} segments`, async () => {
       const current = await job();
-      return current.segments >= 4 ? current : undefined;
+      return current.segments >= KILL_AFTER_SEGMENTS ? current : undefined;
     }, 120_000, 100);
     expect(before.state).toBe('streaming');
     const workerPid = Number(fs.readFileSync(path.join(upflow.env.UPFLOW_DATA_DIR!, 'run', 'worker.pid'), 'utf8'));
@@ -113,11 +120,11 @@ describe('a worker killed mid-stream', () => {
     const retried = starts.find((start) => start.attempt === 2);
     expect(retried).toBeDefined();
     const fromSegment = retried!.fromSegment!;
-    const fromSeconds = fromSegment * 2;
+    const fromSeconds = fromSegment * SEGMENT_SECONDS;
     expect(fromSegment).toBeGreaterThanOrEqual(recordedAtKill.length - 1);
     expect(done.events.filter((e) => e.kind === 'segment-remade').length).toBeLessThanOrEqual(1);
     const redoneSeconds = Math.max(0, producedBeforeKill - fromSeconds);
-    expect(redoneSeconds).toBeLessThanOrEqual(2);
+    expect(redoneSeconds).toBeLessThanOrEqual(SEGMENT_SECONDS);
 
     // The playlist: every segment once, in order, back to back, each a whole MPEG-TS segment.
     const playlist = parsePlaylist(await (await fetch(triggered.json.hls_url)).text());
@@ -145,7 +152,8 @@ describe('a worker killed mid-stream', () => {
     const final = ffprobe(done.finalPath!);
     expect([final.width, final.height]).toEqual([640, 360]);
     expect(Math.abs(final.durationSeconds - SECONDS)).toBeLessThan(0.1);
-    expect(countVideoFrames(done.finalPath!)).toBe(SECONDS * FPS);
+    const finalFrames = countVideoFrames(done.finalPath!);
+    expect(finalFrames).toBe(SECONDS * FPS);
     const sync = syncOffsets(done.finalPath!);
     expect(sync).toHaveLength(SECONDS);
     const worst = Math.max(...sync.map((s) => Math.abs(s.offset)));
@@ -156,5 +164,19 @@ describe('a worker killed mid-stream', () => {
       `went on at segment ${fromSegment} (${fromSeconds} s), ${redoneSeconds.toFixed(1)} s of content made twice; ` +
       `complete ${resumeSeconds.toFixed(0)} s after the kill; worst A/V offset ${(worst * 1000).toFixed(1)} ms over ${sync.length} flashes\n`,
     );
+    await figures.write({
+      settings: { clipSeconds: SECONDS, fps: FPS, width: 320, height: 180, model: MODEL, segmentSeconds: SEGMENT_SECONDS, killAfterSegments: KILL_AFTER_SEGMENTS, signal: 'SIGKILL to the worker' },
+      killedAtContentSeconds: producedBeforeKill,
+      segmentsRecordedAtKill: recordedAtKill.length,
+      resumedAtSegment: fromSegment,
+      resumedAtSeconds: fromSeconds,
+      redoneContentSeconds: redoneSeconds,
+      segmentsRemade: done.events.filter((e) => e.kind === 'segment-remade').length,
+      completeAfterKillSeconds: resumeSeconds,
+      finalFrames,
+      sourceFrames: SECONDS * FPS,
+      worstAvOffsetMs: worst * 1000,
+      flashes: sync.length,
+    });
   }, 300_000);
 });

@@ -172,6 +172,33 @@ describe('a title as a grid of segments, one worker slot', () => {
     await waitComplete(upflow, watched.json.job_id);
   }, 180_000);
 
+  it('a title cancelled half-way and triggered again goes on where it stopped; a forced one starts afresh', async () => {
+    const film = await makeClip(path.join(upflow.mediaDir, 'stopped-half-way.mp4'), { seconds: 40, width: 640, height: 360 });
+    const first = await trigger(upflow, { Item: { Path: film } });
+    const made = await waitFor('a few segments', async () => {
+      const { json } = await upflow.api<Job>('GET', `/jobs/${first.json.job_id}`);
+      return json.segments >= 3 ? json.segments : undefined;
+    }, 60_000, 100);
+    await upflow.api('POST', `/jobs/${first.json.job_id}/cancel`);
+    await waitFor('the cancel', async () => ((await upflow.api<Job>('GET', `/jobs/${first.json.job_id}`)).json.state === 'cancelled' || undefined), 60_000, 100);
+    const kept = (await segmentsMade(upflow, first.json.job_id)).map((s) => s.index);
+    expect(kept.length).toBeGreaterThanOrEqual(made);
+
+    const again = await trigger(upflow, { Item: { Path: film } });
+    const job = await waitComplete(upflow, again.json.job_id);
+    const { json } = await upflow.api<{ events: { kind: string; message: string; data: { fromSegment?: number } | null }[] }>('GET', `/jobs/${again.json.job_id}`);
+    expect(json.events.find((e) => e.kind === 'streaming')?.message).toContain(`(${kept.length} made by an earlier run)`);
+    // Nothing kept is made again: the first chunk starts after them.
+    const starts = json.events.filter((e) => e.kind === 'chunk-started').map((e) => e.data!.fromSegment!);
+    expect(Math.min(...starts)).toBe(kept.length);
+    expect(countVideoFrames(job.finalPath!)).toBe(countVideoFrames(film));
+
+    const forced = await trigger(upflow, { Item: { Path: film } }, '?force=1');
+    await waitComplete(upflow, forced.json.job_id);
+    const forcedEvents = (await upflow.api<{ events: { kind: string; data: { fromSegment?: number } | null }[] }>('GET', `/jobs/${forced.json.job_id}`)).json.events;
+    expect(Math.min(...forcedEvents.filter((e) => e.kind === 'chunk-started').map((e) => e.data!.fromSegment!))).toBe(0);
+  }, 240_000);
+
   it('answers 404 for a segment outside the grid, at once', async () => {
     const started = await trigger(upflow, { Item: { Path: clip } });
     const before = Date.now();

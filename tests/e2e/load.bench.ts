@@ -17,7 +17,10 @@
  * title that is still being upscaled: `GET /items/:id/status` and `GET /hls-status/:file`
  * every `pollSeconds`, and the playlist and the newest segment once a segment length.
  *
- *   npm run bench:load -- [--players 10] [--window 4] [--loaded-windows 8] [--json]
+ *   npm run bench:load -- [--players 10] [--window 4] [--loaded-windows 8] [--json] [--json-file <file>]
+ *
+ * The figures go, with the machine, the commit and the plan, to docs/bench/load.json (the docs'
+ * tables are generated from it); the load test writes the same file when UPFLOW_RECORD_FIGURES=1.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +29,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { jStat } from 'jstat';
+import { figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from '../../cli/figures-file';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { descendantsOf, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
@@ -526,6 +530,11 @@ export function formatReport(report: LoadReport): string {
   ].join('\n');
 }
 
+/** docs/bench/load.json: what was applied, to what stream, and what it measured. */
+export function loadFigures(report: LoadReport): Record<string, unknown> {
+  return { settings: { plan: report.plan, stream: STREAM, warmUpSegments: WARM_UP_SEGMENTS, load: describePlan(report.plan) }, ...report };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -533,8 +542,11 @@ async function main(): Promise<void> {
       window: { type: 'string', default: String(DEFAULT_PLAN.windowSeconds) },
       'loaded-windows': { type: 'string', default: String(DEFAULT_PLAN.loadedWindows) },
       json: { type: 'boolean', default: false },
+      'json-file': { type: 'string', default: figuresFile('load') },
     },
   });
+  const args = process.argv.slice(2);
+  const header: FiguresHeader = await figuresHeader(args.length > 0 ? `npm run bench:load -- ${args.join(' ')}` : 'npm run bench:load');
   const plan: LoadPlan = {
     ...DEFAULT_PLAN,
     players: Number(values.players),
@@ -547,6 +559,8 @@ async function main(): Promise<void> {
   const stack = await startLoadStack();
   try {
     const report = await measureStreamUnderLoad(stack, plan, (line) => process.stderr.write(`${line}\n`));
+    writeFiguresFile(path.resolve(values['json-file']), { ...header, ...loadFigures(report) });
+    process.stderr.write(`figures written to ${values['json-file']}\n`);
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
   } finally {
     await stack.stop();

@@ -6,11 +6,12 @@
  * /hls-status every 2 s and fetching the playlist and the newest 1 s segment every second,
  * 30 requests/s from autocannon on loopback in 8 windows of 4 s that alternate with unloaded
  * ones (A B A … B A, 68 s): the stream's rate is compared within one stream, each loaded window
- * with the unloaded ones either side.
+ * with the unloaded ones either side. With UPFLOW_RECORD_FIGURES=1 it writes docs/bench/load.json.
  */
-import { DEFAULT_PLAN, formatReport, measureStreamUnderLoad, startLoadStack, type LoadStack } from './load.bench';
+import { startRecordingFigures } from '../support/figures';
+import { DEFAULT_PLAN, formatReport, loadFigures, measureStreamUnderLoad, startLoadStack, type LoadStack } from './load.bench';
 
-/** Generous for this shared 2-core machine; the README's table has what it measures. */
+/** Generous for this shared 2-core machine; docs/reliability-and-security.md has what it measures. */
 const P99_LIMIT_MS = 1500;
 
 describe('the API under a bounded load while a stream is made', () => {
@@ -26,8 +27,10 @@ describe('the API under a bounded load while a stream is made', () => {
 
   it('answers every request, p99 within bounds, and the stream keeps 90 % of its rate as far as can be measured here', async () => {
     const startedAt = Date.now();
+    const figures = await startRecordingFigures('load', 'tests/e2e/load.test.ts');
     const report = await measureStreamUnderLoad(stack!, DEFAULT_PLAN, (line) => process.stdout.write(`${line}\n`));
     process.stdout.write(`\n${formatReport(report)}\nmeasured in ${((Date.now() - startedAt) / 1000).toFixed(0)} s\n\n`);
+    await figures.write(loadFigures(report));
 
     // The load was applied as planned: autocannon kept its rate (a stalled generator proves nothing).
     const plannedRequests = report.appliedRps * DEFAULT_PLAN.windowSeconds * DEFAULT_PLAN.loadedWindows;

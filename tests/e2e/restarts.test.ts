@@ -5,7 +5,8 @@
  * them, and `upflow api` alone for the API restart. While a service is down the API answers
  * 503 naming it on the routes that need it, in seconds; reads that need only Postgres go on;
  * the stream goes on, and each title ends with one workflow run, one job, every segment
- * recorded once and a final file of full length.
+ * recorded once and a final file of full length. With UPFLOW_RECORD_FIGURES=1 what it measured
+ * goes to docs/bench/restarts.json.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { createLogger } from '../../adapters/logger';
 import { makeTempDataDir, startPostgresCluster, type PostgresCluster } from '../../adapters/postgres-cluster';
 import { findFreePort } from '../../adapters/process';
 import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from '../../adapters/temporal-server';
+import { startRecordingFigures, type FiguresRecorder } from '../support/figures';
 import { ffprobe, makeClip } from '../support/fixtures';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 
@@ -67,6 +69,11 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
   const clips: Record<'postgres' | 'temporal' | 'api', string> = { postgres: '', temporal: '', api: '' };
   /** What was measured, printed at the end. */
   const measured: string[] = [];
+  /** The same, for docs/bench/restarts.json (UPFLOW_RECORD_FIGURES=1): by outage, what each answer took and what the stream did. */
+  const figures: Record<string, Record<string, unknown>> = {};
+  let recorder: FiguresRecorder;
+  /** `{ status: 503, ms: 12 }` by route. */
+  const answerFigures = (answers: Record<string, Answer>) => Object.fromEntries(Object.entries(answers).map(([route, a]) => [route, { status: a.status, ms: a.ms }]));
   /** Jobs this test started: one left running by a failure is cancelled, so the next test's stream is not queued behind it. */
   const startedJobs: string[] = [];
 
@@ -163,6 +170,7 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
   };
 
   beforeAll(async () => {
+    recorder = await startRecordingFigures('restarts', 'tests/e2e/restarts.test.ts');
     [postgresPort, temporalPort] = [await findFreePort(), await findFreePort()];
     await startPostgres();
     await startTemporal();
@@ -187,6 +195,10 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
 
   afterAll(async () => {
     if (measured.length > 0) process.stdout.write(`\nrestarts measured:\n  ${measured.join('\n  ')}\n`);
+    await recorder?.write({
+      settings: { clipSeconds: CLIP_SECONDS, segmentSeconds: SEGMENT_SECONDS, outageSeconds: OUTAGE_MS / 1000, upscaler: 'ffmpeg lanczos x2, 640x360' },
+      ...figures,
+    });
     if (!upflow) return;
     const code = await upflow.stop();
     await temporalClient?.connection.close();
@@ -225,13 +237,16 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
     }
     expect(answers.health.json).toMatchObject({ status: 'unhealthy', reason: expect.stringMatching(/^Postgres is unreachable \(/) });
     measured.push(`Postgres down: 503 in ${Object.entries(answers).map(([r, a]) => `${r} ${a.ms} ms`).join(', ')}`);
+    figures.postgres = { answers: answerFigures(answers) };
 
     await sleep(OUTAGE_MS - (Date.now() - stoppedAt));
     // ffmpeg kept encoding meanwhile: the stream did not wait for Postgres.
     const filesWritten = segmentFilesOnDisk(titleKey) - filesAtStop;
     const restartAt = Date.now();
     await startPostgres();
-    measured.push(`Postgres down ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s (start-up ${Date.now() - restartAt} ms); ${filesWritten} segments encoded meanwhile`);
+    const postgresDown = { downSeconds: (Date.now() - stoppedAt) / 1000, startUpMs: Date.now() - restartAt, segmentsEncodedMeanwhile: filesWritten };
+    measured.push(`Postgres down ${postgresDown.downSeconds.toFixed(1)} s (start-up ${postgresDown.startUpMs} ms); ${filesWritten} segments encoded meanwhile`);
+    Object.assign(figures.postgres, postgresDown);
     expect(filesWritten).toBeGreaterThan(0);
 
     // Back: the segments made meanwhile reach Postgres and the playlist within seconds.
@@ -240,7 +255,8 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
       const s = await hlsStatus(base, clips.postgres);
       return s.status === 200 && (s.json.segments as number) >= filesAtStop + filesWritten - 1 ? true : undefined;
     }, 20_000, 100);
-    measured.push(`Postgres back: segments recorded again after ${Date.now() - caughtUpAt} ms`);
+    figures.postgres.recordedAgainAfterMs = Date.now() - caughtUpAt;
+    measured.push(`Postgres back: segments recorded again after ${figures.postgres.recordedAgainAfterMs} ms`);
 
     await expectOneCompleteStream(base, clips.postgres, CLIP_SECONDS.postgres);
   }, 240_000);
@@ -278,13 +294,16 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
     }
     expect(readsPostgres.status.json).toMatchObject({ status: 'streaming', job_id: jobId });
     measured.push(`Temporal down: ${Object.entries({ ...needsTemporal, ...readsPostgres }).map(([r, a]) => `${r} ${a.status} in ${a.ms} ms`).join(', ')}`);
+    figures.temporal = { answers: answerFigures({ ...needsTemporal, ...readsPostgres }) };
 
     await sleep(OUTAGE_MS - (Date.now() - stoppedAt));
     // Segments went on being recorded (Postgres) while Temporal was away.
     const segmentsWhileDown = ((await hlsStatus(base, clips.temporal)).json.segments as number) - segmentsAtStop;
     const restartAt = Date.now();
     await startTemporal();
-    measured.push(`Temporal down ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s (start-up ${Date.now() - restartAt} ms); ${segmentsWhileDown} segments recorded meanwhile`);
+    const temporalDown = { downSeconds: (Date.now() - stoppedAt) / 1000, startUpMs: Date.now() - restartAt, segmentsRecordedMeanwhile: segmentsWhileDown };
+    measured.push(`Temporal down ${temporalDown.downSeconds.toFixed(1)} s (start-up ${temporalDown.startUpMs} ms); ${segmentsWhileDown} segments recorded meanwhile`);
+    Object.assign(figures.temporal, temporalDown);
     expect(segmentsWhileDown).toBeGreaterThan(0);
 
     const againAt = Date.now();
@@ -294,7 +313,9 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
       refused += answer.status === 503 ? 1 : 0;
       return answer.status === 503 ? undefined : answer;
     }, 30_000, 250);
-    measured.push(`Temporal back: the trigger answered ${again.status} after ${Date.now() - againAt} ms (${refused} 503s before)`);
+    const answeredAgainAfterMs = Date.now() - againAt;
+    measured.push(`Temporal back: the trigger answered ${again.status} after ${answeredAgainAfterMs} ms (${refused} 503s before)`);
+    Object.assign(figures.temporal, { triggerAnsweredAgainAfterMs: answeredAgainAfterMs, triggerAnsweredAgainStatus: again.status, refusedBefore: refused });
     expect(again.json).toMatchObject({ status: 'already_running', job_id: jobId });
 
     await expectOneCompleteStream(base, clips.temporal, CLIP_SECONDS.temporal);
@@ -311,7 +332,8 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
       expect(await api.stop('SIGKILL')).toBeNull();
       const downAt = Date.now();
       api = await startUpflow(stackEnv, { command: 'api', dir: upflow.dir, apiPort });
-      measured.push(`API restarted in ${Date.now() - downAt} ms`);
+      figures.api = { restartMs: Date.now() - downAt };
+      measured.push(`API restarted in ${figures.api.restartMs} ms`);
       const job = (await call(api.apiUrl, 'GET', `/jobs/${jobId}`)).json;
       expect(job).toMatchObject({ id: jobId, state: 'streaming' });
       // The stream went on while no API ran.
