@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Config } from './config';
 import type { SourceFingerprint } from './domain';
 
 export interface TitleFiles {
@@ -24,7 +23,7 @@ export function isTitleKey(text: string): boolean {
   return /^[a-z0-9][a-z0-9-]*$/.test(text);
 }
 
-export function titleFiles(config: Pick<Config, 'hlsDir' | 'outputDir'>, titleKey: string): TitleFiles {
+export function titleFiles(config: { hlsDir: string; outputDir: string }, titleKey: string): TitleFiles {
   if (!isTitleKey(titleKey)) throw new Error(`invalid title key: ${titleKey}`);
   const hlsDir = path.join(config.hlsDir, titleKey);
   return {
