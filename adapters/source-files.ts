@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SourceFingerprint } from '../core/domain';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import { fingerprintChange, isInside } from '../core/media-paths';
 
 /**
@@ -33,13 +33,13 @@ function realRoots(mediaRoots: string[]): string[] {
  * 400 for a malformed path, 403 outside the roots (also through a symlink), 404 when missing.
  */
 export function resolveSourcePath(mediaRoots: string[], requested: string): string {
-  if (requested.includes('\0')) throw new AppError(400, 'Item.Path contains a NUL byte');
-  if (!path.isAbsolute(requested)) throw new AppError(400, 'Item.Path must be an absolute path');
+  if (requested.includes('\0')) throw new UpflowError('BadInput', 'Item.Path contains a NUL byte');
+  if (!path.isAbsolute(requested)) throw new UpflowError('BadInput', 'Item.Path must be an absolute path');
   const normalized = path.resolve(requested);
   const roots = realRoots(mediaRoots);
   // Checked before touching the file so that probing paths outside the roots tells nothing.
   if (!roots.some((root) => isInside(root, normalized)) && !mediaRoots.some((root) => isInside(path.resolve(root), normalized))) {
-    throw new AppError(403, `${requested} is outside the media folders (UPFLOW_MEDIA_ROOTS)`);
+    throw new UpflowError('Forbidden', `${requested} is outside the media folders (UPFLOW_MEDIA_ROOTS)`);
   }
   let real: string;
   try {
@@ -48,19 +48,19 @@ export function resolveSourcePath(mediaRoots: string[], requested: string): stri
     throw unresolvable(requested, err);
   }
   if (!roots.some((root) => isInside(root, real))) {
-    throw new AppError(403, `${requested} leads outside the media folders (UPFLOW_MEDIA_ROOTS)`);
+    throw new UpflowError('Forbidden', `${requested} leads outside the media folders (UPFLOW_MEDIA_ROOTS)`);
   }
   const stat = fs.statSync(real);
-  if (!stat.isFile()) throw new AppError(400, `${requested} is not a file`);
+  if (!stat.isFile()) throw new UpflowError('BadInput', `${requested} is not a file`);
   return real;
 }
 
 /** Why a path inside the roots leads to no file: 400 when no file could ever have it, else 404. */
-function unresolvable(requested: string, err: unknown): AppError {
+function unresolvable(requested: string, err: unknown): UpflowError {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENAMETOOLONG') return new AppError(400, `${requested} has a name too long for the file system`);
-  if (code === 'ELOOP') return new AppError(400, `${requested} goes round a loop of symbolic links`);
-  return new AppError(404, `${requested} does not exist`);
+  if (code === 'ENAMETOOLONG') return new UpflowError('BadInput', `${requested} has a name too long for the file system`);
+  if (code === 'ELOOP') return new UpflowError('BadInput', `${requested} goes round a loop of symbolic links`);
+  return new UpflowError('NotFound', `${requested} does not exist`);
 }
 
 /** A source's real path as people know it: relative to the media root it lies in. */
@@ -80,13 +80,13 @@ export function resolveNamedSource(mediaRoots: string[], named: string): string 
     try {
       return resolveSourcePath(mediaRoots, joined);
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      if (err.status === 404) continue;
+      if (!(err instanceof UpflowError)) throw err;
+      if (err.kind === 'NotFound') continue;
       // In the caller's words: the media folder's own path is not the caller's business.
-      throw new AppError(err.status, err.message.replace(joined, named));
+      throw new UpflowError(err.kind, err.message.replace(joined, named));
     }
   }
-  throw new AppError(404, `${named} does not exist in the media folders`);
+  throw new UpflowError('NotFound', `${named} does not exist in the media folders`);
 }
 
 // ---------------------------------------------------------------- which version of a file
@@ -136,15 +136,15 @@ export function openSource(mediaRoots: string[], requested: string): OpenedSourc
     fd = fs.openSync(realPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new AppError(403, `${requested} became a symbolic link while it was checked`);
+    if (code === 'ELOOP') throw new UpflowError('Forbidden', `${requested} became a symbolic link while it was checked`);
     throw unresolvable(requested, err);
   }
   try {
     const stats = fs.fstatSync(fd, { bigint: true });
-    if (!stats.isFile()) throw new AppError(400, `${requested} is not a file`);
+    if (!stats.isFile()) throw new UpflowError('BadInput', `${requested} is not a file`);
     const opened = pathOfDescriptor(fd);
     if (opened !== undefined && opened !== realPath && !realRoots(mediaRoots).some((root) => isInside(root, opened))) {
-      throw new AppError(403, `${requested} leads outside the media folders (UPFLOW_MEDIA_ROOTS)`);
+      throw new UpflowError('Forbidden', `${requested} leads outside the media folders (UPFLOW_MEDIA_ROOTS)`);
     }
     const fingerprint = fingerprintOf(stats);
     let open = true;

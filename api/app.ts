@@ -10,7 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../core/config';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import { CLIENT_BUNDLE, STATUS_PAGE_BUNDLE } from '../client-js/bundle';
 import { JellyfinClient } from '../adapters/jellyfin';
 import type { Logger } from '../adapters/logger';
@@ -23,6 +23,7 @@ import {
 } from './security';
 import { describeIssue, filenameParam, hlsStatusQuery, isIgnoredNotification, itemIdParam, jobIdParam, parseTriggerRequest, STARTING_NOTIFICATION, triggerQuery } from './schemas';
 import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './service-errors';
+import { httpStatusOf } from './http-errors';
 import { internalError, publicItemLookupError, publicItemStatus, withoutDetails } from './public-answers';
 import { LiveProgressCache } from '../services/live-progress';
 import { HlsWaiter } from './hls-waiting';
@@ -148,7 +149,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 
   /** The script Jellyfin's page loads (bundled by set-up: client-js/build.ts). */
   app.get('/client/upflow-jellyfin.js', (_req, res) => {
-    if (!fs.existsSync(CLIENT_BUNDLE)) throw new AppError(503, 'the Jellyfin script is not built: run `npm run setup`');
+    if (!fs.existsSync(CLIENT_BUNDLE)) throw new UpflowError('Unavailable', 'the Jellyfin script is not built: run `npm run setup`');
     res.sendFile(CLIENT_BUNDLE, { headers: { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' } });
   });
 
@@ -158,7 +159,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   });
 
   app.get('/client/status-page.js', (_req, res) => {
-    if (!fs.existsSync(STATUS_PAGE_BUNDLE)) throw new AppError(503, 'the status page script is not built: run `npm run setup`');
+    if (!fs.existsSync(STATUS_PAGE_BUNDLE)) throw new UpflowError('Unavailable', 'the status page script is not built: run `npm run setup`');
     res.sendFile(STATUS_PAGE_BUNDLE, { headers: { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' } });
   });
 
@@ -255,7 +256,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   const waiter = new HlsWaiter({ hlsDir: config.hlsDir, titles: { liveGrid: (key) => configuredServices.grids.liveGrid(key), tellViewer: (key, viewer) => configuredServices.triggers.tellViewer(key, viewer) }, logger, waitMs: HLS_WAIT_MS });
   app.use('/hls', hlsRouter({ hlsDir: config.hlsDir, apiKey: config.api.apiKey, tokenTtlMs: config.hls.tokenTtlMs, waiter }));
 
-  app.use((_req, _res, next) => next(new AppError(404, 'no such endpoint')));
+  app.use((_req, _res, next) => next(new UpflowError('NotFound', 'no such endpoint')));
 
   // One error handler: people get a reason, logs get the details.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -269,7 +270,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
     const known = toHttpError(err);
     if (known) {
       // "Try again in a moment" (a segment being made): when.
-      const retryAfter = err instanceof AppError ? err.details?.retryAfterSeconds : undefined;
+      const retryAfter = err instanceof UpflowError ? err.details?.retryAfterSeconds : undefined;
       if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
       if (known.status >= 500) logger.error({ err, path: req.path }, 'request failed');
       res.status(known.status).json({ error: known.message });
@@ -285,7 +286,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 
 /** A failure with a reason for people; undefined for an unexpected one (a 500). */
 function toHttpError(err: unknown): { status: number; message: string } | undefined {
-  if (err instanceof AppError) return { status: err.status, message: err.message };
+  if (err instanceof UpflowError) return { status: httpStatusOf(err.kind), message: err.message };
   if (err instanceof z.ZodError) return { status: 400, message: describeIssue(err) };
   const httpError = err as { status?: number; type?: string; message?: string; code?: string };
   if (httpError.type === 'entity.parse.failed') return { status: 400, message: 'request body is not valid JSON' };

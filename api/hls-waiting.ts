@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Request } from 'express';
 import type { ViewerPosition } from '../core/domain';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import type { HlsPath } from '../core/hls-access';
 import { segmentIndexOfFilename, type Grid } from '../core/grid';
 import { PLAYLIST_NAME } from '../adapters/hls-folder';
@@ -88,7 +88,7 @@ export class HlsWaiter {
       }
       if (await isFile(target)) return true;
       if (Date.now() >= deadline) {
-        throw new AppError(503, index === undefined ? 'the title is still being probed: try again in a moment' : `segment ${index} is being made: try again in a moment`, {
+        throw new UpflowError('Unavailable', index === undefined ? 'the title is still being probed: try again in a moment' : `segment ${index} is being made: try again in a moment`, {
           retryAfterSeconds: RETRY_AFTER_SECONDS,
         });
       }

@@ -25,7 +25,7 @@ import type { Client } from '@temporalio/client';
 import { createServices, type Services } from '../services';
 import { loadConfig, type Config } from '../core/config';
 import { TERMINAL_JOB_STATES, type SourceInfo, type StreamPlan } from '../core/domain';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import { titleFiles } from '../core/media-paths';
 import { MODELS, type ModelId } from '../core/models';
 import { MAX_CHUNK_SECONDS } from '../core/chunk-scheduler';
@@ -293,7 +293,7 @@ async function cancelTitle(services: Services, store: UpflowStore, jobId: string
     await services.jobs.cancel(jobId, 'bench: next measurement');
   } catch (err) {
     // Made already (a short clip): nothing to stop.
-    if (!(err instanceof AppError && err.status === 409)) throw err;
+    if (!(err instanceof UpflowError && err.kind === 'Conflict')) throw err;
   }
   await waitForJobEnd(store, jobId, 60_000);
 }

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { createServices, type JobView, type TriggerResult } from '../services';
 import { loadConfig, type Config } from '../core/config';
 import { workflowIdForTitle } from '../core/domain';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import type { Logger } from '../adapters/logger';
 import { startStack } from './stack';
+import { kindOfHttpStatus } from '../api/http-errors';
 
 export interface UpflowTarget {
   description: string;
@@ -56,7 +57,7 @@ export async function callApi<T>(api: RunningApi, method: string, route: string,
   });
   if (response.status === 404 && route.startsWith('/jobs/')) return undefined;
   const json = (await response.json()) as T & { error?: string };
-  if (!response.ok) throw new AppError(response.status, json.error ?? `HTTP ${response.status}`);
+  if (!response.ok) throw new UpflowError(kindOfHttpStatus(response.status), json.error ?? `HTTP ${response.status}`);
   return json;
 }
 
@@ -98,7 +99,7 @@ export async function embeddedTarget(file: string, baseEnv: NodeJS.ProcessEnv, l
     description: `a stack of its own (Temporal UI ${stack.temporalUiUrl ?? config.temporal.address})`,
     trigger: (f, force) => services.triggers.trigger(f, { force }),
     job: (id) => services.jobs.job(id).catch((err: unknown) => {
-      if (err instanceof AppError && err.status === 404) return undefined;
+      if (err instanceof UpflowError && err.kind === 'NotFound') return undefined;
       throw err;
     }),
     close: () => stack.stop(),

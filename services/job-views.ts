@@ -3,7 +3,7 @@
  * the workflow's own query while it runs; one job with its events, its segments; cancel.
  */
 import { progressFigures, TERMINAL_JOB_STATES, type StreamProgress } from '../core/domain';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import type { JobEvent, JobRecord, SegmentRecord } from '../adapters/postgres';
 import { withTemporalDeadline } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
@@ -77,13 +77,13 @@ export class JobViews {
 
   async job(id: string): Promise<JobView> {
     const job = await this.deps.store.getJob(id);
-    if (!job) throw new AppError(404, `no job ${id}`);
+    if (!job) throw new UpflowError('NotFound', `no job ${id}`);
     return this.jobView(job, true);
   }
 
   async segments(id: string): Promise<(SegmentRecord & { rate: number | null })[]> {
     const job = await this.deps.store.getJob(id);
-    if (!job) throw new AppError(404, `no job ${id}`);
+    if (!job) throw new UpflowError('NotFound', `no job ${id}`);
     const segments = await this.deps.store.segmentsOf(id);
     return segments.map((s) => ({ ...s, rate: s.wallSeconds ? s.durationSeconds / s.wallSeconds : null }));
   }
@@ -91,8 +91,8 @@ export class JobViews {
   async cancel(id: string, reason = 'cancelled by request'): Promise<JobView> {
     const { store, client } = this.deps;
     const job = await store.getJob(id);
-    if (!job) throw new AppError(404, `no job ${id}`);
-    if (TERMINAL_JOB_STATES.includes(job.state)) throw new AppError(409, `job ${id} is already ${job.state}`);
+    if (!job) throw new UpflowError('NotFound', `no job ${id}`);
+    if (TERMINAL_JOB_STATES.includes(job.state)) throw new UpflowError('Conflict', `job ${id} is already ${job.state}`);
     await withTemporalDeadline(client, () => client.workflow.getHandle(job.workflowId, job.id).signal(cancelSignal, reason));
     return this.jobView(job);
   }

@@ -3,7 +3,7 @@
  * then the media-root guard a path goes through), and a file's title key.
  */
 import { titleKeyFor } from '../core/media-paths';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import { resolveSourcePath } from '../adapters/source-files';
 import type { JellyfinItem } from '../adapters/jellyfin';
 import type { UpflowStore } from '../adapters/postgres';
@@ -17,7 +17,7 @@ export async function titleKeyOf(store: UpflowStore, realSourcePath: string): Pr
 /** A Jellyfin item, its library name and its file's real path inside the media folders. */
 export async function itemSource({ config, jellyfin }: Pick<ServiceDeps, 'config' | 'jellyfin'>, itemId: string): Promise<{ name: string; sourcePath: string }> {
   if (!jellyfin) {
-    throw new AppError(503, 'Jellyfin is not configured: set JELLYFIN_URL and JELLYFIN_API_KEY so Upflow can find the file of a Jellyfin item (webhooks and the web script send item ids, not paths)');
+    throw new UpflowError('Unavailable', 'Jellyfin is not configured: set JELLYFIN_URL and JELLYFIN_API_KEY so Upflow can find the file of a Jellyfin item (webhooks and the web script send item ids, not paths)');
   }
   const item = await jellyfin.item(itemId);
   return { name: item.name, sourcePath: guardItemPath(config.mediaRoots, item) };
@@ -28,8 +28,8 @@ function guardItemPath(mediaRoots: string[], item: JellyfinItem): string {
   try {
     return resolveSourcePath(mediaRoots, item.path);
   } catch (err) {
-    if (err instanceof AppError) {
-      throw new AppError(err.status, `Jellyfin item ${item.id}: ${err.message.replace(/^Item\.Path/, 'its path')} (Upflow must see the library at the paths Jellyfin reports)`);
+    if (err instanceof UpflowError) {
+      throw new UpflowError(err.kind, `Jellyfin item ${item.id}: ${err.message.replace(/^Item\.Path/, 'its path')} (Upflow must see the library at the paths Jellyfin reports)`);
     }
     throw err;
   }

@@ -4,7 +4,7 @@
  * before it has one. Writes nothing.
  */
 import type { JobState } from '../core/domain';
-import { AppError } from '../core/errors';
+import { UpflowError } from '../core/errors';
 import type { ItemStatus } from '../core/jellyfin-items';
 import { pathInMediaRoots, resolveNamedSource } from '../adapters/source-files';
 import type { ServiceDeps } from './deps';
@@ -55,13 +55,13 @@ export class TitleStatuses {
     if (requestedPath !== undefined) {
       const sourcePath = resolveNamedSource(config.mediaRoots, requestedPath);
       const chosen = candidates.find((title) => title.sourcePath === sourcePath);
-      if (!chosen) throw new AppError(404, `no upscale known for ${filename} at ${requestedPath}`);
+      if (!chosen) throw new UpflowError('NotFound', `no upscale known for ${filename} at ${requestedPath}`);
       titleKey = chosen.key;
     } else {
-      if (candidates.length === 0) throw new AppError(404, `no upscale known for ${filename}`);
+      if (candidates.length === 0) throw new UpflowError('NotFound', `no upscale known for ${filename}`);
       if (candidates.length > 1) {
         const paths = candidates.map((title) => pathInMediaRoots(config.mediaRoots, title.sourcePath));
-        throw new AppError(409, `${candidates.length} titles are named ${filename}: ${paths.map((p) => JSON.stringify(p)).join(', ')}; choose one with ?path=`, { candidates: paths });
+        throw new UpflowError('Conflict', `${candidates.length} titles are named ${filename}: ${paths.map((p) => JSON.stringify(p)).join(', ')}; choose one with ?path=`, { candidates: paths });
       }
       titleKey = candidates[0]!.key;
     }
