@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { makeTempDataDir } from '../../adapters/postgres-cluster';
-import { hlsRouter, type HlsServing } from '../../api/hls';
+import { hlsRouter, type HlsServing } from '../../api/routes/hls';
 import { HlsWaiter } from '../../api/hls-waiting';
 import { createLogger } from '../../adapters/logger';
 import { HLS_REFUSALS, hlsTokens, signHlsToken } from '../../core/hls-access';

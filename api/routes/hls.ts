@@ -10,12 +10,12 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response } from 'express';
-import type { Config } from '../core/config';
-import { UpflowError } from '../core/errors';
-import { decideHlsAccess, hlsTokens, parseHlsPath, type HlsAccess, type HlsPath, type PresentedKey } from '../core/hls-access';
-import type { HlsWaiter } from './hls-waiting';
-import { apiKeyOf, sameKey } from './security';
-import { httpStatusOf } from './http-errors';
+import type { Config } from '../../core/config';
+import { UpflowError } from '../../core/errors';
+import { decideHlsAccess, hlsTokens, parseHlsPath, type HlsAccess, type HlsPath, type PresentedKey } from '../../core/hls-access';
+import type { HlsWaiter } from '../hls-waiting';
+import { apiKeyOf, sameKey } from '../security';
+import { httpStatusOf } from '../http-errors';
 
 const HLS_TYPES: Record<string, { type: string; cacheControl: string }> = {
   '.m3u8': { type: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache' },
