@@ -19,6 +19,8 @@ const PLANTED: Record<string, string> = {
   'core/loop-b.ts': 'import { a } from "./loop-a";\nexport const b = () => a;\n',
   'adapters/postgres.ts': 'export const store = 1;\n',
   'services/jobs.ts': 'export { store } from "../adapters/postgres";\n',
+  'services/views.ts': 'import { r } from "../api/routes";\nexport const v = r;\n',
+  'adapters/ffmpeg.ts': 'import { store } from "../services/jobs";\nexport const f = store;\n',
   'activities/index.ts': 'export const activities = { ping: async () => 1 };\n',
   'workflows/definitions.ts': 'export const cancelSignal = "cancel";\n',
   'workflows/title.ts': [
@@ -61,12 +63,14 @@ describe('the layering rules', () => {
 
   it('finds each planted forbidden arrow, and nothing else', () => {
     expect(found).toEqual([
+      'adapters-only-io: adapters/ffmpeg.ts → services/jobs.ts',
       'api-not-to-activities: api/routes.ts → activities/index.ts',
       'client-js-only-contract: client-js/src/page.ts → core/plan.ts',
       'core-is-pure: core/plan.ts → services/jobs.ts',
       'no-circular: core/loop-a.ts → core/loop-b.ts',
       'no-node-in-browser-code: client-js/src/page.ts → fs',
       'only-definitions-of-workflows: activities/media.ts → workflows/plan.ts',
+      'services-not-to-transport: services/views.ts → api/routes.ts',
       'workflows-no-adapter-types: workflows/title.ts → adapters/postgres.ts',
       'workflows-no-side-effects: workflows/title.ts → adapters/postgres.ts',
     ]);
