@@ -17,7 +17,7 @@ import { segmentIndexOfFilename, type Grid } from '../core/grid';
 import { PLAYLIST_NAME } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
 
-/** What the waiting needs from the titles service. */
+/** What the waiting needs of the use cases (services/: the live grids, the triggers telling a title where viewers are). */
 export interface HlsTitles {
   /** The title's grid while it is being made; `probing` before the plan; undefined when nothing is being made. */
   liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined>;

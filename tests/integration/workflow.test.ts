@@ -127,10 +127,10 @@ describe('upscaleTitle workflow', () => {
     const intruder = await makeClip(path.join(dir, 'media', 'intruder.mp4'), { seconds: 2, width: 64, height: 36 });
     const key = titleKeyFor(owner);
     await store.upsertTitle({ key, sourcePath: owner, name: 'Owner' });
-    // The upsert itself: the same file again is fine, another file under the key is a 409.
+    // The upsert itself: the same file again is fine, another file under the key is a Conflict (a 409 over HTTP).
     await store.upsertTitle({ key, sourcePath: owner, name: 'Owner again' });
-    await expect(store.upsertTitle({ key, sourcePath: intruder, name: 'Intruder' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/belongs to another source file/) });
-    await expect(store.upsertTitle({ key: 'other-key', sourcePath: owner, name: 'Owner' })).rejects.toMatchObject({ status: 409, message: `this source file is already title ${key}, not other-key` });
+    await expect(store.upsertTitle({ key, sourcePath: intruder, name: 'Intruder' })).rejects.toMatchObject({ kind: 'Conflict', message: expect.stringMatching(/belongs to another source file/) });
+    await expect(store.upsertTitle({ key: 'other-key', sourcePath: owner, name: 'Owner' })).rejects.toMatchObject({ kind: 'Conflict', message: `this source file is already title ${key}, not other-key` });
 
     const handle = await startOrJoinTitleWorkflow(env.client, { titleKey: key, sourcePath: intruder, name: 'Intruder', settings: upscaleSettings(config) });
     const error = await handle.result().then(() => undefined, (err: unknown) => err);
