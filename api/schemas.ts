@@ -12,11 +12,14 @@ const positionSeconds = (field: string) =>
   z.union([z.number(), z.string().trim().regex(/^[+]?\d+(\.\d+)?$/, `${field} must be a number of seconds ≥ 0`).transform(Number)], { message: `${field} must be a number of seconds ≥ 0` })
     .refine((v) => Number.isFinite(v) && v >= 0 && v <= 1e7, `${field} must be a number of seconds from 0 to 10,000,000`);
 
-/** Jellyfin's ticks (10,000,000 a second), as the Webhook plugin sends `{{PlaybackPositionTicks}}`. */
+/**
+ * Jellyfin's ticks (10,000,000 a second), as the Webhook plugin sends `"{{PlaybackPositionTicks}}"`;
+ * the template renders an unknown position as "", which means none (start where Upflow would).
+ */
 const positionTicks = (field: string) =>
-  z.union([z.number(), z.string().trim().regex(/^[+]?\d+$/, `${field} must be a whole number of ticks ≥ 0`).transform(Number)], { message: `${field} must be a whole number of ticks ≥ 0` })
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.union([z.number(), z.string().trim().regex(/^[+]?\d+$/, `${field} must be a whole number of ticks ≥ 0`).transform(Number)], { message: `${field} must be a whole number of ticks ≥ 0` })
     .refine((v) => Number.isSafeInteger(v) && v >= 0, `${field} must be a whole number of ticks ≥ 0 (10,000,000 a second)`)
-    .transform((ticks) => ticks / 1e7);
+    .transform((ticks) => ticks / 1e7).optional());
 
 export const triggerBody = z.object({
   position_seconds: positionSeconds('position_seconds').optional(),

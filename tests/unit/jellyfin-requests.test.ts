@@ -64,7 +64,14 @@ describe('POST /upscale-trigger bodies', () => {
     expect(parsed({ ItemId: ID })).toEqual({ kind: 'item', itemId: ID, name: undefined, notificationType: undefined });
   });
 
+  it("reads the template's position and viewer; an empty position (the plugin's rendering of none) is none", () => {
+    const body = { NotificationType: 'PlaybackStart', ItemId: ID, PlaybackPositionTicks: '27000000000', DeviceId: 'tv-1', UserId: 'u1' };
+    expect(parsed(body)).toMatchObject({ kind: 'item', itemId: ID, positionSeconds: 2700, viewer: 'jellyfin:tv-1' });
+    expect(parsed({ ...body, PlaybackPositionTicks: '', DeviceId: '' })).toMatchObject({ positionSeconds: undefined, viewer: 'jellyfin:u1' });
+  });
+
   it.each([
+    [{ ItemId: ID, PlaybackPositionTicks: '-5' }, 'PlaybackPositionTicks must be a whole number of ticks ≥ 0'],
     [{ ItemId: 'film-1', NotificationType: 'PlaybackStart' }, 'ItemId must be a Jellyfin item id (32 hex digits, dashes allowed)'],
     [{ ItemId: 42 }, 'ItemId must be a string'],
     [{ ItemId: ID, NotificationType: 7 }, 'NotificationType must be a string such as PlaybackStart'],

@@ -1,0 +1,407 @@
+/**
+ * `npm run docs`: regenerates every table of figures in docs/*.md from the figures files under
+ * docs/bench/ (written by `npm run bench`, `upflow quality`, `npm run bench:load` and, with
+ * UPFLOW_RECORD_FIGURES=1, the tests that measure), so that no figure in the docs is typed by
+ * hand. A table sits between two marker comments naming its file and, for a file with several
+ * tables, which one:
+ *
+ *   <!-- table: bench/models -->  …generated…  <!-- /table -->
+ *   <!-- table: bench/grid#slots -->  …generated…  <!-- /table -->
+ *
+ * Each table comes with a line saying what measured it, when, at which commit and on which
+ * machine (with its load, and plainly when the machine was loaded). `npm run docs -- --check` changes nothing and fails when a table
+ * differs from its file (tests/unit/docs-tables.test.ts does the same).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BenchResult, ModelsBenchReport } from '../cli/bench';
+import type { GridBenchReport } from '../cli/bench-grid';
+import type { Spread } from '../cli/bench-grid-figures';
+import type { FiguresHeader } from '../cli/figures-file';
+import type { QualityFigures } from '../cli/quality';
+import type { EndpointFigures, LoadReport } from '../tests/e2e/load.bench';
+
+export const DOCS_DIR = path.join(__dirname, '..', 'docs');
+
+/** A figures file as read back: JSON writes NaN and Infinity as null. */
+type Read<T> = T extends number ? number | null : T extends (infer U)[] ? Read<U>[] : T extends object ? { [K in keyof T]: Read<T[K]> } : T;
+
+interface CrashResumeFigures extends FiguresHeader {
+  settings: { clipSeconds: number; fps: number; width: number; height: number; model: string; segmentSeconds: number; killAfterSegments: number };
+  killedAtContentSeconds: number;
+  segmentsRecordedAtKill: number;
+  resumedAtSegment: number;
+  resumedAtSeconds: number;
+  redoneContentSeconds: number;
+  segmentsRemade: number;
+  completeAfterKillSeconds: number;
+  finalFrames: number;
+  sourceFrames: number;
+  worstAvOffsetMs: number;
+  flashes: number;
+}
+
+interface Answered { status: number; ms: number }
+interface RestartsFigures extends FiguresHeader {
+  settings: { outageSeconds: number; segmentSeconds: number; upscaler: string };
+  postgres?: { answers: Record<string, Answered>; downSeconds: number; startUpMs: number; segmentsEncodedMeanwhile: number; recordedAgainAfterMs: number };
+  temporal?: {
+    answers: Record<string, Answered>; downSeconds: number; startUpMs: number; segmentsRecordedMeanwhile: number;
+    triggerAnsweredAgainAfterMs: number; triggerAnsweredAgainStatus: number; refusedBefore: number;
+  };
+  api?: { restartMs: number };
+}
+
+type Outcome = 'refused' | 'failed' | 'upscaled' | 'hidden';
+interface BadInputFigures extends FiguresHeader {
+  settings: { upscaler: string; goodClipSeconds: number };
+  cases: number;
+  byOutcome: Record<Outcome, number>;
+  held: Record<Outcome, number>;
+  goodClip?: { state: string; chunksStarted: number; chunksRetried: number; segmentsRemade: number };
+  outside?: { entriesChanged: number; workerRestarts: number; serverErrorsLogged: number };
+}
+
+// ---------------------------------------------------------------- formatting
+
+const DASH = '–';
+const isNumber = (n: number | null | undefined): n is number => typeof n === 'number' && Number.isFinite(n);
+/** 116.9, 16.7, 0.31, 0.053: a figure with as many digits as it is worth. */
+function figure(n: number | null | undefined): string {
+  if (!isNumber(n)) return DASH;
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 1 || n === 0) return n.toFixed(1);
+  return n.toPrecision(2);
+}
+const fixed = (n: number | null | undefined, digits: number, unit = '') => (isNumber(n) ? `${n.toFixed(digits)}${unit}` : DASH);
+const seconds = (n: number | null | undefined) => fixed(n, 2, ' s');
+/** Content seconds per wall second: `1.21x`, `0.068x`. */
+const rate = (n: number | null | undefined) => (isNumber(n) && Math.abs(n) < 0.1 && n !== 0 ? `${n.toPrecision(2)}x` : fixed(n, 2, 'x'));
+const ms = (n: number | null | undefined) => fixed(n, 0, ' ms');
+const percent = (ratio: number | null | undefined) => (isNumber(ratio) ? `${(ratio * 100).toFixed(1)} %` : DASH);
+/** A median with its range when there were several runs: `2.31 s (2.10–2.80)`. */
+function spreadSeconds(s: Read<Spread> | undefined): string {
+  if (!s) return DASH;
+  const values = s.values.filter(isNumber);
+  return values.length > 1 && isNumber(s.min) && isNumber(s.max) ? `${seconds(s.median)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : seconds(s.median);
+}
+
+function table(header: string[], rows: string[][], align: ('left' | 'right')[] = []): string {
+  const rule = header.map((_, i) => (align[i] === 'right' ? '---:' : '---'));
+  return [header, rule, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+/**
+ * What measured a table's figures: the command, the day, the commit and the machine with its
+ * load (the rest of the machine, its OS, Node and ffmpeg, is in the file).
+ */
+export function measuredBy(h: Read<FiguresHeader>, timed = true): string {
+  const m = h.machine;
+  const memory = isNumber(m.totalMemoryBytes) ? `, ${Math.round(m.totalMemoryBytes / 1024 ** 3)} GiB` : '';
+  const load = (l: (number | null)[] | undefined) => (l && isNumber(l[0]) ? l[0].toFixed(1) : '?');
+  const commit = h.commit ? `commit \`${h.commit.slice(0, 7)}${h.commit.endsWith('-dirty') ? '-dirty' : ''}\`` : 'no commit';
+  const command = h.command ? `\`${h.command}\`` : 'a run that did not record its command';
+  // A loaded machine changes timings, not what is computed (PSNR): only timed figures are marked.
+  const loaded = timed && isLoaded(m)
+    ? ' **A loaded machine** (more runnable processes than cores): other work shared its cores, so these figures show the format and the order of magnitude, not what the machine can do.'
+    : '';
+  return `*Measured by ${command} on ${h.date.slice(0, 10)} (${commit}): ${m.cpuModel}, ${m.cores} cores${memory}; `
+    + `load average ${load(m.loadAverageAtStart)} at the start, ${load(m.loadAverageAtEnd)} at the end.*${loaded}`;
+}
+
+/** The machine ran other work beside the measurement: its 1-minute load average, at the start or the end, above its cores. */
+export function isLoaded(m: Read<FiguresHeader>['machine']): boolean {
+  const cores = m.cores;
+  const loads = [m.loadAverageAtStart?.[0], m.loadAverageAtEnd?.[0]].filter(isNumber);
+  return isNumber(cores) && loads.some((l) => l > cores);
+}
+
+// ---------------------------------------------------------------- the tables
+
+type Render<T> = (figures: Read<T>) => string;
+
+const modelsTable: Render<ModelsBenchReport> = (f) => {
+  const pipeline = (r: Read<BenchResult>) => (r.skipped ? `skipped: ${r.skipped}` : figure(r.pipelineFps));
+  const rows = f.results.map((r) => [
+    r.size, r.model === 'ffmpeg' ? 'ffmpeg (one process)' : `\`${r.model}\``, r.output,
+    figure(r.inferenceFps), figure(r.decodeFps), figure(r.encodeFps), pipeline(r),
+    fixed(r.efficiency, 2), rate(r.realTime), seconds(r.firstSegmentSeconds),
+  ]);
+  const s = f.settings as Record<string, unknown>;
+  return `${measuredBy(f)} Clips of ${String(s.clipSeconds)} s at ${String(s.clipFps)} fps; x264 \`${String(s.preset)}\` CRF ${String(s.crf)}; `
+    + `${String(s.inferenceThreads)} inference thread(s), execution provider \`${String(s.executionProvider)}\`; segments of ${String(s.segmentSeconds)} s.\n\n`
+    + table(
+      ['input', 'model', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'],
+      rows,
+      ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    );
+};
+
+function gridCaption(f: Read<GridBenchReport>): string {
+  const s = f.settings as Record<string, unknown>;
+  const clip = s.clip as { width: number; height: number; fps: number } | undefined;
+  return `${measuredBy(f)} A ${String(s.clipSeconds)} s clip${clip ? `, ${clip.width}×${clip.height} at ${clip.fps} fps,` : ''} upscaled ×2 in segments of ${String(s.segmentSeconds)} s; `
+    + `median of ${String(s.repeats)} run(s), range in brackets when there were more.`;
+}
+
+const gridTrigger: Render<GridBenchReport> = (f) => {
+  if (!f.trigger) return `${gridCaption(f)}\n\nThis run left the trigger part out.`;
+  const rows = Object.entries(f.trigger.summary).flatMap(([upscaler, s]) => (s ? [[
+    upscaler === 'ffmpeg' ? 'ffmpeg only' : `\`${upscaler}\``,
+    spreadSeconds(s.firstTriggerSeconds), spreadSeconds(s.secondTriggerSeconds), spreadSeconds(s.seekSeconds),
+    `${seconds(s.firstTriggerToChunkStartSeconds.median)} / ${seconds(s.secondTriggerToChunkStartSeconds.median)}`,
+    `${seconds(s.seekToVictimStoppedSeconds.median)} / ${seconds(s.seekToChunkClaimedSeconds.median)}`,
+  ]] : []));
+  return `${gridCaption(f)}\n\n${table(
+    ['upscaler', 'first trigger after start-up', 'second trigger', 'seek', 'trigger → chunk start (first / second)', 'seek → slot freed / claimed'],
+    rows,
+    ['left', 'right', 'right', 'right', 'right', 'right'],
+  )}`;
+};
+
+const gridSlots: Render<GridBenchReport> = (f) => {
+  if (!f.slots) return `${gridCaption(f)}\n\nThis run left the slots part out.`;
+  const slots = f.slots;
+  const rows = Object.entries(slots.rateBySlots).map(([count, s]) => [
+    count, rate(s.median), s.values.map((v) => rate(v)).join(', '),
+    slots.runs.filter((r) => String(r.slots) === count).map((r) => String(r.maxConcurrentChunks)).join(', '),
+  ]);
+  return `${gridCaption(f)} ffmpeg only, ${slots.encoderThreads} x264 thread per chunk, nobody watching.\n\n`
+    + `${table(['slots', 'rate', 'runs', 'chunks at once'], rows, ['right', 'right', 'right', 'right'])}\n\n`
+    + `Two slots ÷ one: **${fixed(slots.ratio, 2)}** (the issue's target: at least ${String(slots.target)}).`;
+};
+
+const gridStartCost: Render<GridBenchReport> = (f) => {
+  if (!f.startCost) return `${gridCaption(f)}\n\nThis run left the start-cost part out.`;
+  const startCost = f.startCost;
+  const rows = Object.entries(startCost.summary).flatMap(([upscaler, s]) => (s ? [[
+    upscaler === 'ffmpeg' ? 'ffmpeg only' : `\`${upscaler}\``, spreadSeconds(s.firstSeconds), spreadSeconds(s.steadySeconds), spreadSeconds(s.startCostSeconds),
+  ]] : []));
+  return `${gridCaption(f)}\n\n${table(['upscaler', 'first segment', 'steady segment', 'start cost'], rows, ['left', 'right', 'right', 'right'])}`
+    + (isNumber(startCost.modelLoadSeconds) ? `\n\nLoading the model the first time (before these chunks): ${seconds(startCost.modelLoadSeconds)}.` : '');
+};
+
+const gridScaling: Render<GridBenchReport> = (f) => {
+  if (!f.scaling) return `${gridCaption(f)}\n\nThis run left the scaling part out.`;
+  const sc = f.scaling;
+  const rows = sc.models.map((m) => [
+    `\`${m.model}\``, figure(m.inferenceFps), rate(m.singleSlotRate),
+    m.rates.map((r) => `${r.slots}: ${rate(r.rate)}`).join(', '), isNumber(m.slotsForRealTime) ? String(m.slotsForRealTime) : 'never',
+  ]);
+  return `${gridCaption(f)} The model's inputs: C = ${String(sc.chunkContentSeconds)} s (\`MAX_CHUNK_SECONDS\`), `
+    + `s = ${seconds(sc.startCostSeconds)} (${sc.startCostFrom}${sc.measuredStartCostSeconds !== sc.startCostSeconds ? `; measured ${seconds(sc.measuredStartCostSeconds)}, counted as 0` : ''}), `
+    + `r₁ = inference fps ÷ ${String(sc.clipFps)}, ${String(sc.inferenceThreads)} inference thread(s).\n\n`
+    + table(['model', 'infer fps', 'r₁', 'rate with K slots', 'K for real time'], rows, ['left', 'right', 'right', 'left', 'right']);
+};
+
+const qualityTable: Render<QualityFigures> = (f) => {
+  const rows = f.rows.map((r) => [
+    r.method === 'bicubic' ? 'bicubic (baseline)' : r.method === 'nearest' ? 'nearest (floor)' : `\`${r.method}\``,
+    ...r.psnr.map((v) => fixed(v, 2)), fixed(r.mean, 2),
+    isNumber(r.gainOverBicubic) ? (r.gainOverBicubic === 0 ? '0' : `${r.gainOverBicubic > 0 ? '+' : '−'}${Math.abs(r.gainOverBicubic).toFixed(2)}`) : DASH,
+  ]);
+  return `${measuredBy(f, false)} PSNR in dB, ${f.border} px border left out.\n\n`
+    + table(['PSNR (dB)', ...f.photos, 'mean', 'vs bicubic'], rows, ['left', ...f.photos.map(() => 'right' as const), 'right', 'right']);
+};
+
+type LoadFigures = LoadReport & FiguresHeader;
+
+const loadEndpoints: Render<LoadFigures> = (f) => {
+  const row = (e: Read<EndpointFigures>) => [
+    e.endpoint === 'all' ? 'all' : `\`${e.endpoint}\``, String(e.requests), figure(e.rps), ms(e.p50Ms), ms(e.p99Ms), ms(e.maxMs), e.errors === undefined ? '' : String(e.errors), String(e.non2xx),
+  ];
+  return `${measuredBy(f)} ${f.plan.players} players, ${String(f.appliedRps)} requests/s applied in ${f.plan.loadedWindows} windows of ${f.plan.windowSeconds} s; segments of ${figure(f.segmentKilobytes)} KB.\n\n`
+    + table(['endpoint', 'requests', 'req/s', 'p50', 'p99', 'max', 'errors', 'non-2xx'], [...f.endpoints.map(row), row(f.total)],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+};
+
+const loadStream: Render<LoadFigures> = (f) => {
+  const cores = (c: Record<string, number | null>) => Object.entries(c).map(([part, n]) => `${part} ${fixed(n, 2)}`).join(', ');
+  const rows = [
+    ['the stream\'s rate, unloaded windows', rate(f.unloadedRate)],
+    ['the stream\'s rate, loaded windows', rate(f.loadedRate)],
+    ['each loaded window ÷ the unloaded ones either side', f.localRatios.map((r) => percent(r)).join(', ')],
+    ['median of those', percent(f.ratio)],
+    ['95 % upper confidence bound of their mean', percent(f.ratioUpperBound)],
+    ['cores used, unloaded', cores(f.cores.unloaded)],
+    ['cores used, loaded', cores(f.cores.loaded)],
+  ];
+  return `${measuredBy(f)}\n\n${table(['measure', 'value'], rows)}`;
+};
+
+const crashResume: Render<CrashResumeFigures> = (f) => {
+  const s = f.settings;
+  const rows = [
+    ['killed at', `${fixed(f.killedAtContentSeconds, 1, ' s')} of content, ${f.segmentsRecordedAtKill} segments recorded`],
+    ['the retried chunk went on at', `segment ${f.resumedAtSegment} (${fixed(f.resumedAtSeconds, 1, ' s')})`],
+    ['content made twice', fixed(f.redoneContentSeconds, 1, ' s')],
+    ['segments made twice', String(f.segmentsRemade)],
+    ['complete after the kill', fixed(f.completeAfterKillSeconds, 0, ' s')],
+    ['final file', `${f.finalFrames} of ${f.sourceFrames} frames`],
+    ['worst A/V offset', `${fixed(f.worstAvOffsetMs, 1, ' ms')} over ${f.flashes} flashes`],
+  ];
+  return `${measuredBy(f)} A ${s.clipSeconds} s ${s.width}×${s.height} ${s.fps} fps clip, \`${s.model}\`, segments of ${s.segmentSeconds} s; `
+    + `the worker killed with SIGKILL once ${s.killAfterSegments} segments were recorded.\n\n${table(['measure', 'value'], rows)}`;
+};
+
+const restarts: Render<RestartsFigures> = (f) => {
+  const answers = (a: Record<string, Read<Answered>>) => Object.entries(a).map(([route, x]) => `${route} ${String(x.status)} in ${ms(x.ms)}`).join(', ');
+  const rows: string[][] = [];
+  if (f.postgres) {
+    const p = f.postgres;
+    rows.push([`Postgres stopped for ${fixed(p.downSeconds, 1, ' s')}`, answers(p.answers), `${String(p.segmentsEncodedMeanwhile)} segments encoded meanwhile`,
+      `segments recorded again ${ms(p.recordedAgainAfterMs)} after its start-up (${ms(p.startUpMs)})`]);
+  }
+  if (f.temporal) {
+    const t = f.temporal;
+    rows.push([`Temporal stopped for ${fixed(t.downSeconds, 1, ' s')}`, answers(t.answers), `${String(t.segmentsRecordedMeanwhile)} segments recorded meanwhile`,
+      `a trigger answered ${String(t.triggerAnsweredAgainStatus)} ${ms(t.triggerAnsweredAgainAfterMs)} after its start-up (${ms(t.startUpMs)}; ${String(t.refusedBefore)} refused before)`]);
+  }
+  if (f.api) rows.push(['the API killed (SIGKILL) and started again', DASH, 'the stream went on', `answering again after ${ms(f.api.restartMs)}`]);
+  return `${measuredBy(f)} ${f.settings.upscaler}, segments of ${f.settings.segmentSeconds} s.\n\n`
+    + table(['outage', 'answers while it lasted', 'the stream meanwhile', 'back'], rows);
+};
+
+const badInput: Render<BadInputFigures> = (f) => {
+  const outcomes: [Outcome, string][] = [
+    ['refused', 'refused with a 4xx and the reason, nothing started'],
+    ['failed', 'a job that fails with the reason in Postgres and Temporal'],
+    ['hidden', 'an HLS request outside the title\'s folder: a 4xx, not one byte'],
+    ['upscaled', 'odd but valid media upscaled right'],
+  ];
+  const rows = outcomes.map(([kind, what]) => [what, String(f.byOutcome[kind]), String(f.held[kind])]);
+  rows.push(['all', String(f.cases), String(Object.values(f.held).reduce<number>((sum, n) => sum + (n ?? 0), 0))]);
+  const after: string[][] = [];
+  if (f.goodClip) after.push(['the good clip', `${f.goodClip.state}; ${f.goodClip.chunksStarted} chunk(s), ${f.goodClip.chunksRetried} retried, ${f.goodClip.segmentsRemade} segment(s) made twice`]);
+  if (f.outside) {
+    after.push(['entries changed outside the data folder', String(f.outside.entriesChanged)]);
+    after.push(['worker restarts', String(f.outside.workerRestarts)]);
+    after.push(['answers of 500 or more in the API\'s log', String(f.outside.serverErrorsLogged)]);
+  }
+  return `${measuredBy(f)} ${f.settings.upscaler}; every case sent at once while a ${f.settings.goodClipSeconds} s good clip streams.\n\n`
+    + `${table(['outcome expected', 'cases', 'held'], rows, ['left', 'right', 'right'])}`
+    + (after.length > 0 ? `\n\n${table(['after the barrage', 'found'], after)}` : '');
+};
+
+/** One upscaler's row as tests/browser/switch.bench.ts writes it (that file is browser-typed: not imported here). */
+interface SwitchResult {
+  upscaler: string;
+  firstSegmentSeconds: number;
+  switchSeconds: number | null;
+  positionAtSwitch: number | null;
+  switchGapSeconds: number | null;
+  watchedSeconds: number;
+  advancedSeconds: number;
+  stalls: number;
+  stalledSeconds: number;
+  fallbacksToOriginal: number;
+  upscaleRate: number | null;
+  consoleErrors: number;
+}
+
+interface JellyfinFigures extends FiguresHeader {
+  settings: { clip: { seconds: number; width: number; height: number; fps: number }; watchSeconds: number; scriptConfig: { minBufferedSeconds?: number } };
+  results: SwitchResult[];
+}
+
+const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
+  const { clip, watchSeconds, scriptConfig } = f.settings;
+  const rows = f.results.map((r) => [
+    r.upscaler, seconds(r.firstSegmentSeconds), r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds), fixed(r.positionAtSwitch, 1, ' s'), seconds(r.switchGapSeconds),
+    `${fixed(r.advancedSeconds, 1, ' s')} of ${String(r.watchedSeconds)} s`, `${String(r.stalls)} (${fixed(r.stalledSeconds, 1, ' s')})`, String(r.fallbacksToOriginal), rate(r.upscaleRate), String(r.consoleErrors),
+  ]);
+  return `${measuredBy(f)} A ${String(clip.seconds)} s ${String(clip.width)}×${String(clip.height)} clip at ${String(clip.fps)} fps; `
+    + `the script's \`minBufferedSeconds\` ${scriptConfig.minBufferedSeconds === undefined ? 'at its default' : `= ${String(scriptConfig.minBufferedSeconds)}`}; then ${String(watchSeconds)} s of watching.\n\n`
+    + table(['upscaler', 'first segment', 'switch', 'at position', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+};
+
+/** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
+// The figures files are JSON read back: their shape is the writer's type, checked by the writer.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const TABLES: Record<string, Render<any>> = {
+  'bench/models': modelsTable,
+  'bench/grid#trigger': gridTrigger,
+  'bench/grid#slots': gridSlots,
+  'bench/grid#start-cost': gridStartCost,
+  'bench/grid#scaling': gridScaling,
+  'bench/quality': qualityTable,
+  'bench/load#endpoints': loadEndpoints,
+  'bench/load#stream': loadStream,
+  'bench/crash-resume': crashResume,
+  'bench/restarts': restarts,
+  'bench/bad-input': badInput,
+  'bench/jellyfin': jellyfinSwitch,
+};
+
+/** How each figures file is made again, for the message when one is missing. */
+const MADE_BY: Record<string, string> = {
+  'bench/models': 'npm run bench -- --only models',
+  'bench/grid': 'npm run bench -- --only grid',
+  'bench/quality': 'npx upflow quality',
+  'bench/load': 'npm run bench:load',
+  'bench/crash-resume': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/crash-resume.test.ts',
+  'bench/restarts': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/restarts.test.ts',
+  'bench/bad-input': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/bad-input.test.ts',
+  'bench/jellyfin': 'npm run bench:jellyfin',
+};
+
+const MARKED_TABLE = /(<!-- table: ([\w/#-]+) -->)[\s\S]*?(<!-- \/table -->)/g;
+
+/** The figures file behind a marker name, read from `docsDir` (`bench/grid#slots` → docs/bench/grid.json). */
+export function readFigures(docsDir: string, name: string): unknown {
+  const fileName = name.split('#')[0]!;
+  const file = path.join(docsDir, `${fileName}.json`);
+  if (!fs.existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} is missing: run \`${MADE_BY[fileName] ?? '?'}\` to measure it`);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** `markdown` with every marked table generated again from its figures. `where` names the page in errors. */
+export function renderTables(markdown: string, figuresOf: (name: string) => unknown, where = 'the page'): string {
+  return markdown.replace(MARKED_TABLE, (_all, open: string, name: string, close: string) => {
+    const render = TABLES[name];
+    if (!render) throw new Error(`${where}: no table named ${name} (known: ${Object.keys(TABLES).join(', ')})`);
+    return `${open}\n${render(figuresOf(name))}\n${close}`;
+  });
+}
+
+/** The marker names a page uses, in order. */
+export function tablesIn(markdown: string): string[] {
+  return [...markdown.matchAll(MARKED_TABLE)].map((m) => m[2]!);
+}
+
+export interface PageTables {
+  file: string;
+  before: string;
+  after: string;
+}
+
+/** Every page of `docsDir` with tables, as it is and as the figures make it. Writes nothing. */
+export function generatePages(docsDir = DOCS_DIR): PageTables[] {
+  return fs.readdirSync(docsDir)
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => {
+      const file = path.join(docsDir, name);
+      const before = fs.readFileSync(file, 'utf8');
+      return { file, before, after: renderTables(before, (table) => readFigures(docsDir, table), name) };
+    })
+    .filter((page) => tablesIn(page.before).length > 0);
+}
+
+function main(): void {
+  const check = process.argv.includes('--check');
+  const stale: string[] = [];
+  for (const page of generatePages()) {
+    if (page.after === page.before) continue;
+    stale.push(path.relative(process.cwd(), page.file));
+    if (!check) fs.writeFileSync(page.file, page.after);
+  }
+  if (check && stale.length > 0) {
+    process.stderr.write(`tables that differ from their figures in ${stale.join(', ')}: run \`npm run docs\`\n`);
+    process.exit(1);
+  }
+  process.stdout.write(stale.length === 0 ? 'every table matches its figures\n' : `tables regenerated in ${stale.join(', ')}\n`);
+}
+
+if (require.main === module) main();
