@@ -1,9 +1,9 @@
 /**
  * The house plan as rules (`npm run lint` runs `depcruise`): which folder may import which.
- * From the top: workflows/ (orchestration, deterministic) · api/, cli/, worker/ (entry points)
- * · services/ (use cases) · activities/ (Temporal's side effects) · adapters/ (connections,
- * I/O) · core/ (pure decisions and the contract). client-js/src/ is browser code: it sees the
- * contract alone. docs/architecture notes: README, "Layout".
+ * api/, cli/, worker/ (entry points) · services/ (use cases) · workflows/ (orchestration,
+ * deterministic) and activities/ (their side effects) · adapters/ (connections, I/O) · core/
+ * (pure decisions and the contract). client-js/src/ is browser code: it sees the contract
+ * alone. The picture and what a violation looks like: docs/architecture.md, "Layers".
  */
 /** The contract: core files compiled for the browser too (client-js/tsconfig.json). */
 const CONTRACT = '^core/(domain|jellyfin-items|models)\\.ts$';
