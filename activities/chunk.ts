@@ -12,10 +12,10 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { ChunkClaim, ChunkOrders, SegmentReport, SourceInfo, StreamPlan } from '../common/domain';
-import type { ModelId } from '../common/models';
-import { FailureType } from '../common/errors';
-import { titleFiles } from '../common/media-paths';
+import type { ChunkClaim, ChunkOrders, SegmentReport, SourceInfo, StreamPlan } from '../core/domain';
+import type { ModelId } from '../core/models';
+import { FailureType } from '../core/errors';
+import { titleFiles } from '../core/media-paths';
 import { segmentDurationSeconds, segmentStartFrame, segmentStartSeconds, type Grid } from '../core/grid';
 import { ModelSchedule } from '../core/model-schedule';
 import { gridOf } from '../core/plan';

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Logger } from '../adapters/logger';
-import { titleKeyOfWorkflow } from '../common/domain';
+import { titleKeyOfWorkflow } from '../core/domain';
 
 /** A job is one workflow run: its id is the run id, known to every activity of the run. */
 export function currentJob(): { jobId: string; workflowId: string } {

@@ -1,6 +1,6 @@
 /** What every activity is built with (samples-typescript's `createActivities(deps)`): the worker makes these once. */
 import type { Client } from '@temporalio/client';
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
 

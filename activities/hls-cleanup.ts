@@ -12,12 +12,12 @@ import {
   type HlsCleanupReport,
   type HlsFolderKept,
   type HlsFolderRemoval,
-} from '../common/domain';
-import { isInside } from '../common/media-paths';
+} from '../core/domain';
+import { isInside } from '../core/media-paths';
 import { HlsFolder } from '../adapters/hls-folder';
 import { runningRunIdOf } from '../adapters/temporal';
 import type { ActivityDeps } from './deps';
-import { decideHlsFolder, type HlsFolderFacts } from './hls-cleanup-rules';
+import { decideHlsFolder, type HlsFolderFacts } from '../core/hls-cleanup-rules';
 
 export interface HlsCleanupPlan {
   removable: HlsFolderRemoval[];

@@ -1,6 +1,6 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
-import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../common/domain';
-import { describeModelChange } from '../workflows/rate-control';
+import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../core/domain';
+import { describeModelChange } from '../core/rate-control';
 import { yieldSlotSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';

@@ -2,9 +2,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { SourceInfo, StreamPlan } from '../common/domain';
-import { FailureType } from '../common/errors';
-import { openSource, titleFiles, type OpenedSource } from '../common/media-paths';
+import type { SourceInfo, StreamPlan } from '../core/domain';
+import { FailureType } from '../core/errors';
+import { titleFiles } from '../core/media-paths';
+import { openSource, type OpenedSource } from '../adapters/source-files';
 import { gridOf } from '../core/plan';
 import { probeJson, probeSource } from '../adapters/ffmpeg';
 import { HlsFolder } from '../adapters/hls-folder';

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../common/config';
-import { FailureType } from '../common/errors';
-import type { ModelId } from '../common/models';
-import { MODELS, modelPath } from '../common/models';
+import type { Config } from '../core/config';
+import { FailureType } from '../core/errors';
+import type { ModelId } from '../core/models';
+import { MODELS, modelPath } from '../core/models';
 import { startFrameDecoder, startFrameEncoder, type ChunkEncodeOptions, type RunOptions } from '../adapters/ffmpeg';
 import { loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';

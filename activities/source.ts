@@ -5,8 +5,9 @@
  * the workflow's input was checked when the title was probed, maybe hours before; ffmpeg reads
  * the opened descriptor, so a file swapped in after this is never read.
  */
-import { fingerprintChange, openSource, type OpenedSource } from '../common/media-paths';
-import type { SourceInfo } from '../common/domain';
+import { fingerprintChange } from '../core/media-paths';
+import { openSource, type OpenedSource } from '../adapters/source-files';
+import type { SourceInfo } from '../core/domain';
 import { probeSource, type SourceInput } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { sourceChangedFailure, toActivityFailure } from './failures';

@@ -14,8 +14,8 @@ import { spawn } from 'node:child_process';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { SourceInfo, StreamPlan } from '../common/domain';
-import { FailureType } from '../common/errors';
+import type { SourceInfo, StreamPlan } from '../core/domain';
+import { FailureType } from '../core/errors';
 import { frameRateArg, segmentCutSeconds, segmentStartSeconds } from '../core/grid';
 import { gridOf } from '../core/plan';
 
@@ -80,7 +80,7 @@ const INHERITED_SOURCE_FD = 3;
 
 /**
  * A source as ffmpeg and ffprobe read it. Upflow passes `fd`: a descriptor opened after the
- * media-folder checks (common/media-paths.ts `openSource`), inherited by the child, which opens
+ * media-folder checks (adapters/source-files.ts `openSource`), inherited by the child, which opens
  * it as `file:/proc/self/fd/3`: that very file, whatever has become of its path meanwhile.
  * Without `fd` (tools, tests) the file is read by its path.
  */

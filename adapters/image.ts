@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { PNG } from 'pngjs';
-import { GBRP_PLANE_FROM_RGB } from '../common/models';
+import { GBRP_PLANE_FROM_RGB } from '../core/models';
 
 export interface RgbImage {
   width: number;

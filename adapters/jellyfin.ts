@@ -1,11 +1,11 @@
 /**
  * The two Jellyfin API calls Upflow makes: `GET /System/Info` (is the server there, is the key
  * good) and `GET /Items/{id}` (the file behind an item: the Webhook plugin sends no path).
- * Every failure becomes an AppError with a reason an admin can act on.
+ * Every failure becomes an UpflowError with a reason an admin can act on.
  */
 import { z } from 'zod';
-import { AppError } from '../common/errors';
-import { normalizeItemId } from '../common/jellyfin-items';
+import { UpflowError } from '../core/errors';
+import { normalizeItemId } from '../core/jellyfin-items';
 
 export interface JellyfinSettings {
   url: string;
@@ -72,7 +72,7 @@ const itemBody = z.object({
 export class JellyfinClient {
   private readonly items = new ExpiringCache<JellyfinItem>(ITEM_CACHE_MS);
   /** Ids Jellyfin answered 404 for, with the refusal. */
-  private readonly unknownItems = new ExpiringCache<AppError>(UNKNOWN_ITEM_CACHE_MS);
+  private readonly unknownItems = new ExpiringCache<UpflowError>(UNKNOWN_ITEM_CACHE_MS);
   private readonly timeoutMs: number;
 
   /** `timeoutMs` is for tests; Jellyfin answers these calls in milliseconds when it is up. */
@@ -86,7 +86,7 @@ export class JellyfinClient {
 
   async serverInfo(): Promise<{ serverName: string; version: string }> {
     const parsed = systemInfo.safeParse(await this.get('/System/Info', 'system info'));
-    if (!parsed.success) throw new AppError(502, `Jellyfin at ${this.url} answered its system info with an unexpected body`);
+    if (!parsed.success) throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered its system info with an unexpected body`);
     const info = parsed.data;
     return { serverName: info.ServerName ?? 'Jellyfin', version: info.Version ?? 'unknown version' };
   }
@@ -95,7 +95,7 @@ export class JellyfinClient {
   async item(id: string): Promise<JellyfinItem> {
     // Callers pass validated ids; checked again because the id becomes part of a URL.
     const itemId = normalizeItemId(id);
-    if (!itemId) throw new AppError(400, `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
+    if (!itemId) throw new UpflowError('BadInput', `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
     const cached = this.items.get(itemId);
     if (cached) return cached;
     const unknown = this.unknownItems.get(itemId);
@@ -104,19 +104,19 @@ export class JellyfinClient {
     try {
       answer = await this.get(`/Items/${itemId}`, `item ${itemId}`);
     } catch (err) {
-      if (err instanceof AppError && err.status === 404) this.unknownItems.set(itemId, err);
+      if (err instanceof UpflowError && err.kind === 'NotFound') this.unknownItems.set(itemId, err);
       throw err;
     }
     const parsed = itemBody.safeParse(answer);
-    if (!parsed.success) throw new AppError(502, `Jellyfin at ${this.url} answered item ${itemId} with an unexpected body`);
+    if (!parsed.success) throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered item ${itemId} with an unexpected body`);
     const body = parsed.data;
     const described = `Jellyfin item ${itemId} (${body.Name ?? 'no name'}, ${body.Type ?? 'unknown type'})`;
     // A webhook on every PlaybackStart also fires for songs and audiobooks: refuse them before a job fails on them.
-    if (body.MediaType && body.MediaType !== 'Video') throw new AppError(422, `${described} is ${body.MediaType}, not a video`);
+    if (body.MediaType && body.MediaType !== 'Video') throw new UpflowError('InvalidMedia', `${described} is ${body.MediaType}, not a video`);
     // `||`: an empty Path (some virtual items) falls back to the media source's.
     const path = body.Path || body.MediaSources?.find((s) => s.Path)?.Path;
     if (!path) {
-      throw new AppError(422, `${described} has no file to upscale`);
+      throw new UpflowError('InvalidMedia', `${described} has no file to upscale`);
     }
     const item = { id: itemId, name: body.Name ?? '', path };
     this.items.set(itemId, item);
@@ -134,25 +134,25 @@ export class JellyfinClient {
       const cause = (err as Error).name === 'TimeoutError'
         ? `no answer within ${this.timeoutMs / 1000} s`
         : ((err as { cause?: { code?: string; message?: string } }).cause?.code ?? (err as Error).message);
-      throw new AppError(502, `Jellyfin at ${this.url} is unreachable (${cause}): check JELLYFIN_URL`);
+      throw new UpflowError('Upstream', `Jellyfin at ${this.url} is unreachable (${cause}): check JELLYFIN_URL`);
     }
     if (response.status === 401 || response.status === 403) {
-      throw new AppError(502, `Jellyfin at ${this.url} refused the API key (HTTP ${response.status}): check JELLYFIN_API_KEY (Dashboard → API Keys)`);
+      throw new UpflowError('Upstream', `Jellyfin at ${this.url} refused the API key (HTTP ${response.status}): check JELLYFIN_API_KEY (Dashboard → API Keys)`);
     }
     if (response.status === 404) {
       // An unknown item is the caller's mistake; a missing /System/Info means the URL is not Jellyfin's root.
-      if (path.startsWith('/Items/')) throw new AppError(404, `Jellyfin has no ${what}`);
-      throw new AppError(502, `Jellyfin at ${this.url} has no ${path} (HTTP 404): is JELLYFIN_URL the server's address, with its base URL if it has one?`);
+      if (path.startsWith('/Items/')) throw new UpflowError('NotFound', `Jellyfin has no ${what}`);
+      throw new UpflowError('Upstream', `Jellyfin at ${this.url} has no ${path} (HTTP 404): is JELLYFIN_URL the server's address, with its base URL if it has one?`);
     }
     // Servers before 10.9 only have /Users/{userId}/Items/{id}; their /Items/{id} takes POST and DELETE.
     if (response.status === 405) {
-      throw new AppError(502, `Jellyfin at ${this.url} does not answer GET ${path} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`);
+      throw new UpflowError('Upstream', `Jellyfin at ${this.url} does not answer GET ${path} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`);
     }
-    if (!response.ok) throw new AppError(502, `Jellyfin at ${this.url} answered HTTP ${response.status} for ${what}`);
+    if (!response.ok) throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered HTTP ${response.status} for ${what}`);
     try {
       return await response.json();
     } catch {
-      throw new AppError(502, `Jellyfin at ${this.url} answered ${what} with something that is not JSON: is JELLYFIN_URL the server's address?`);
+      throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered ${what} with something that is not JSON: is JELLYFIN_URL the server's address?`);
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Request, RequestHandler } from 'express';
-import { JOB_STATES } from '../common/domain';
+import { JOB_STATES } from '../core/domain';
 import type { UpflowStore } from './postgres';
 
 export class ApiMetrics {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { CpuGraphOptimization } from '../common/models';
+import type { CpuGraphOptimization } from '../core/models';
 import type { Logger } from './logger';
 
 export type ExecutionProviderSetting = 'auto' | 'cuda' | 'cpu';

@@ -7,8 +7,8 @@ import { Pool } from 'pg';
 import { runner } from 'node-pg-migrate';
 import type {
   HlsCleanupOptions, HlsCleanupReport, HlsFolderKept, HlsFolderRemoval, JobState, SourceInfo, StreamPlan, StreamProgress,
-} from '../common/domain';
-import { AppError } from '../common/errors';
+} from '../core/domain';
+import { UpflowError } from '../core/errors';
 
 export type { Pool };
 
@@ -274,8 +274,8 @@ export class UpflowStore {
     const other = rows.find((row) => row.key === title.key) ?? rows[0];
     if (!other) throw new Error(`title ${title.key} was neither inserted nor found`); // removed between the two statements: nothing removes titles
     throw other.key === title.key
-      ? new AppError(409, `title key ${title.key} belongs to another source file: it is not taken over`, { titleKey: title.key, otherSourcePath: other.source_path })
-      : new AppError(409, `this source file is already title ${other.key}, not ${title.key}`, { titleKey: other.key });
+      ? new UpflowError('Conflict', `title key ${title.key} belongs to another source file: it is not taken over`, { titleKey: title.key, otherSourcePath: other.source_path })
+      : new UpflowError('Conflict', `this source file is already title ${other.key}, not ${title.key}`, { titleKey: other.key });
   }
 
   /** The key a file's title already has (kept from when it was first seen, whatever `titleKeyFor` gives now). */

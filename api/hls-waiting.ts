@@ -10,14 +10,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Request } from 'express';
-import type { ViewerPosition } from '../common/domain';
-import { AppError } from '../common/errors';
-import type { HlsPath } from '../common/hls-access';
+import type { ViewerPosition } from '../core/domain';
+import { UpflowError } from '../core/errors';
+import type { HlsPath } from '../core/hls-access';
 import { segmentIndexOfFilename, type Grid } from '../core/grid';
 import { PLAYLIST_NAME } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
 
-/** What the waiting needs from the titles service. */
+/** What the waiting needs of the use cases (services/: the live grids, the triggers telling a title where viewers are). */
 export interface HlsTitles {
   /** The title's grid while it is being made; `probing` before the plan; undefined when nothing is being made. */
   liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined>;
@@ -88,7 +88,7 @@ export class HlsWaiter {
       }
       if (await isFile(target)) return true;
       if (Date.now() >= deadline) {
-        throw new AppError(503, index === undefined ? 'the title is still being probed: try again in a moment' : `segment ${index} is being made: try again in a moment`, {
+        throw new UpflowError('Unavailable', index === undefined ? 'the title is still being probed: try again in a moment' : `segment ${index} is being made: try again in a moment`, {
           retryAfterSeconds: RETRY_AFTER_SECONDS,
         });
       }

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AppError } from '../common/errors';
-import type { ItemStatus } from '../common/jellyfin-items';
+import { UpflowError } from '../core/errors';
+import type { ItemStatus } from '../core/jellyfin-items';
 import { serviceUnavailableError } from './service-errors';
 
 /** "Postgres is unreachable (connect ECONNREFUSED 10.0.0.5:5432)" → "Postgres is unreachable": the part, not its address or error. */
@@ -28,12 +28,12 @@ export function publicItemStatus(status: ItemStatus): ItemStatus {
 export function publicItemLookupError(err: unknown): unknown {
   if (err instanceof z.ZodError) return err;
   const unavailable = serviceUnavailableError(err);
-  if (unavailable) return new AppError(503, withoutDetails(unavailable.message));
-  if (!(err instanceof AppError)) return err; // a 500: its answer carries an id and nothing else
-  if (err.status === 404) return new AppError(404, 'no video is known for this item');
-  if (err.status === 429) return err;
-  if (err.status >= 500) return new AppError(err.status, 'Upflow cannot look this item up in Jellyfin now; the reason is in Upflow\'s log');
-  return new AppError(err.status, 'this item cannot be upscaled; the reason is in Upflow\'s log');
+  if (unavailable) return new UpflowError('Unavailable', withoutDetails(unavailable.message));
+  if (!(err instanceof UpflowError)) return err; // a 500: its answer carries an id and nothing else
+  if (err.kind === 'NotFound') return new UpflowError('NotFound', 'no video is known for this item');
+  if (err.kind === 'TooManyRequests') return err;
+  if (err.kind === 'Upstream' || err.kind === 'Unavailable') return new UpflowError(err.kind, 'Upflow cannot look this item up in Jellyfin now; the reason is in Upflow\'s log');
+  return new UpflowError(err.kind, 'this item cannot be upscaled; the reason is in Upflow\'s log');
 }
 
 /** An unexpected failure's answer: an id to find the full error in the log by, and nothing internal. */

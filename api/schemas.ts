@@ -1,7 +1,7 @@
 /** Request schemas: bodies and params are validated here, and a failure names the field. */
 import { z } from 'zod';
-import { AppError } from '../common/errors';
-import { normalizeItemId } from '../common/jellyfin-items';
+import { UpflowError } from '../core/errors';
+import { normalizeItemId } from '../core/jellyfin-items';
 
 /** A name shown to people and kept in Postgres, whose text cannot hold a NUL byte. */
 const displayName = (field: string) =>
@@ -67,7 +67,7 @@ export function parseTriggerRequest(body: unknown): TriggerRequest {
     const viewer = plugin.DeviceId || plugin.UserId;
     return { kind: 'item', itemId: plugin.ItemId, name: plugin.Name, notificationType: plugin.NotificationType, positionSeconds: plugin.PlaybackPositionTicks, ...(viewer ? { viewer: `jellyfin:${viewer}` } : {}) };
   }
-  throw new AppError(400, 'expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType');
+  throw new UpflowError('BadInput', 'expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType');
 }
 
 /** A Webhook plugin body whose notification type starts nothing (only PlaybackStart starts upscaling). */

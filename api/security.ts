@@ -9,8 +9,8 @@ import cors from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import { isLoopbackHost } from '../common/config';
-import { AppError } from '../common/errors';
+import { isLoopbackHost } from '../core/config';
+import { UpflowError } from '../core/errors';
 import type { Logger } from '../adapters/logger';
 
 /**
@@ -56,7 +56,7 @@ export function isOwner(res: Response): boolean {
 }
 
 /**
- * Unset key: every request is the owner's (the API listens on loopback only, common/config.ts).
+ * Unset key: every request is the owner's (the API listens on loopback only, core/config.ts).
  * Set: the key on every route but the open ones; a wrong key is refused wherever it is given.
  */
 export function requireApiKey(apiKey: string | undefined): RequestHandler {
@@ -74,7 +74,7 @@ export function requireApiKey(apiKey: string | undefined): RequestHandler {
     const given = apiKeyOf(req);
     if (given !== undefined) {
       if (!sameKey(given, apiKey)) {
-        next(new AppError(401, 'the API key is wrong'));
+        next(new UpflowError('Unauthorized', 'the API key is wrong'));
         return;
       }
       res.locals.owner = true;
@@ -86,7 +86,7 @@ export function requireApiKey(apiKey: string | undefined): RequestHandler {
       return;
     }
     const what = req.method === 'GET' || req.method === 'HEAD' ? 'this request reads Upflow\'s jobs or settings' : 'this request changes something';
-    next(new AppError(401, `${what} and needs the API key (UPFLOW_API_KEY): send it as the X-Api-Key header or ?api_key=`));
+    next(new UpflowError('Unauthorized', `${what} and needs the API key (UPFLOW_API_KEY): send it as the X-Api-Key header or ?api_key=`));
   };
 }
 
@@ -101,7 +101,7 @@ export function requireLoopbackHostWithoutKey(apiKey: string | undefined): Reque
       next();
       return;
     }
-    next(new AppError(403, 'without UPFLOW_API_KEY the API answers only requests addressed to this machine (localhost or 127.0.0.1); set UPFLOW_API_KEY to reach it by another name'));
+    next(new UpflowError('Forbidden', 'without UPFLOW_API_KEY the API answers only requests addressed to this machine (localhost or 127.0.0.1); set UPFLOW_API_KEY to reach it by another name'));
   };
 }
 
@@ -135,7 +135,7 @@ export function allowOnlyKnownOrigins(allowed: readonly string[]): RequestHandle
       next();
       return;
     }
-    next(new AppError(403, `requests from pages of ${origin.slice(0, 200)} are not allowed: only Jellyfin's (JELLYFIN_URL), those in UPFLOW_CORS_ORIGINS and Upflow's own`));
+    next(new UpflowError('Forbidden', `requests from pages of ${origin.slice(0, 200)} are not allowed: only Jellyfin's (JELLYFIN_URL), those in UPFLOW_CORS_ORIGINS and Upflow's own`));
   };
   const corsForAllowed = cors({ origin: (origin, callback) => callback(null, origin !== undefined && allowedSet.has(origin)), maxAge: 600 });
   const corsForPlayers = cors();
@@ -179,7 +179,7 @@ export function limitTriggers(perMinute: number, skip: (req: Request) => boolean
     skip,
     // Said once in Upflow's own log instead (warnAboutUntrustedProxy).
     validate: { xForwardedForHeader: false },
-    handler: (_req, _res, next) => next(new AppError(429, `too many triggers: at most ${perMinute} a minute from one client (UPFLOW_TRIGGER_RATE_LIMIT); try again shortly`)),
+    handler: (_req, _res, next) => next(new UpflowError('TooManyRequests', `too many triggers: at most ${perMinute} a minute from one client (UPFLOW_TRIGGER_RATE_LIMIT); try again shortly`)),
   });
 }
 
@@ -192,7 +192,7 @@ export function limitItemLookups(perMinute = ITEM_LOOKUP_FAILURES_PER_MINUTE): R
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     validate: { xForwardedForHeader: false },
-    handler: (_req, _res, next) => next(new AppError(429, `too many failed item lookups: at most ${perMinute} a minute from one client; try again shortly`)),
+    handler: (_req, _res, next) => next(new UpflowError('TooManyRequests', `too many failed item lookups: at most ${perMinute} a minute from one client; try again shortly`)),
   });
 }
 

@@ -3,7 +3,7 @@
  * Postgres or Temporal answers 503 with the reason while it is (instead of a 500 or a hang),
  * and as before once it is back.
  */
-import { AppError } from '../common/errors';
+import { UpflowError } from '../core/errors';
 import { postgresUnreachableReason } from '../adapters/postgres';
 import { temporalUnreachableReason } from '../adapters/temporal';
 
@@ -11,7 +11,7 @@ import { temporalUnreachableReason } from '../adapters/temporal';
 export const RETRY_AFTER_SECONDS = 5;
 
 /** A 503 naming the service that is down and why, or undefined for any other failure. */
-export function serviceUnavailableError(err: unknown): AppError | undefined {
+export function serviceUnavailableError(err: unknown): UpflowError | undefined {
   const reason = temporalUnreachableReason(err) ?? postgresUnreachableReason(err);
-  return reason === undefined ? undefined : new AppError(503, reason);
+  return reason === undefined ? undefined : new UpflowError('Unavailable', reason);
 }

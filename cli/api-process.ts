@@ -3,10 +3,11 @@
  * UPFLOW_TEMPORAL_ADDRESS (docker-compose runs it so, beside separate worker containers).
  * It brings the database schema up to date before it listens.
  */
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import type { Logger } from '../adapters/logger';
 import { createPool, migrate, UpflowStore } from '../adapters/postgres';
-import { connectClient, ensureHlsCleanupSchedule } from '../adapters/temporal';
+import { connectClient } from '../adapters/temporal';
+import { ensureHlsCleanupSchedule } from '../services/hls-cleanup';
 import { startApiServer } from '../api/server';
 
 export async function runApiProcess(config: Config, logger: Logger): Promise<void> {

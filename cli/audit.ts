@@ -3,9 +3,9 @@
  * recorded as the stream was made: frames, average and sampled fps, the real-time multiplier
  * and whether the rate held steady.
  */
-import type { JobView } from '../api/titles-service';
+import type { JobView } from '../services';
 import type { SegmentRecord } from '../adapters/postgres';
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import { formatRate, formatTable } from './format';
 import { listJobs, selectJobs } from './job-selection';
 import { callApi, requireRunningApi } from './targets';

@@ -22,12 +22,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { TitlesService } from '../api/titles-service';
-import { loadConfig, type Config } from '../common/config';
-import { TERMINAL_JOB_STATES, type SourceInfo, type StreamPlan } from '../common/domain';
-import { AppError } from '../common/errors';
-import { titleFiles } from '../common/media-paths';
-import { MODELS, type ModelId } from '../common/models';
+import { createServices, type Services } from '../services';
+import { loadConfig, type Config } from '../core/config';
+import { TERMINAL_JOB_STATES, type SourceInfo, type StreamPlan } from '../core/domain';
+import { UpflowError } from '../core/errors';
+import { titleFiles } from '../core/media-paths';
+import { MODELS, type ModelId } from '../core/models';
 import { MAX_CHUNK_SECONDS } from '../core/chunk-scheduler';
 import { segmentIndexAt, segmentIndexOfFilename, segmentStartFrame, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
@@ -36,7 +36,7 @@ import { HlsFolder } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
 import { makeTempDataDir } from '../adapters/postgres-cluster';
-import { upscaleSettings } from '../adapters/temporal';
+import { upscaleSettings } from '../services/title-workflows';
 import { encodeChunkWithModels, ModelSessions } from '../activities/onnx-stream';
 import { claimChunkUpdate } from '../workflows/definitions';
 import { FFMPEG_ONLY } from './bench';
@@ -288,12 +288,12 @@ async function waitForJobEnd(store: UpflowStore, jobId: string, timeoutMs: numbe
 }
 
 /** Stops a title still being made and waits until it has stopped, so its slot is free. */
-async function cancelTitle(titles: TitlesService, store: UpflowStore, jobId: string): Promise<void> {
+async function cancelTitle(services: Services, store: UpflowStore, jobId: string): Promise<void> {
   try {
-    await titles.cancel(jobId, 'bench: next measurement');
+    await services.jobs.cancel(jobId, 'bench: next measurement');
   } catch (err) {
     // Made already (a short clip): nothing to stop.
-    if (!(err instanceof AppError && err.status === 409)) throw err;
+    if (!(err instanceof UpflowError && err.kind === 'Conflict')) throw err;
   }
   await waitForJobEnd(store, jobId, 60_000);
 }
@@ -386,11 +386,11 @@ interface Title {
   folder: HlsFolder;
 }
 
-async function triggerViewer(bench: BenchStack, titles: TitlesService, clip: string, grid: Grid): Promise<{ title: Title; figures: TriggerFigures; triggeredAtMs: number }> {
+async function triggerViewer(bench: BenchStack, services: Services, clip: string, grid: Grid): Promise<{ title: Title; figures: TriggerFigures; triggeredAtMs: number }> {
   const positionSeconds = grid.durationSeconds * TRIGGER_FRACTION;
   const segment = segmentIndexAt(grid, positionSeconds);
   const triggeredAtMs = Date.now();
-  const triggered = await titles.trigger(clip, { viewer: { viewer: VIEWER, seconds: positionSeconds, waiting: true } });
+  const triggered = await services.triggers.trigger(clip, { viewer: { viewer: VIEWER, seconds: positionSeconds, waiting: true } });
   if (triggered.status !== 'started' || !triggered.jobId) throw new Error(`${path.basename(clip)}: expected a new title, got ${triggered.status}`);
   const folder = new HlsFolder(titleFiles(bench.config, triggered.titleKey).hlsDir);
   const playlistAt = whenFileExists(folder.playlist);
@@ -409,13 +409,13 @@ async function triggerViewer(bench: BenchStack, titles: TitlesService, clip: str
   };
 }
 
-async function seekViewer(titles: TitlesService, title: Title, grid: Grid, fromSeconds: number, toSeconds: number): Promise<SeekFigures> {
+async function seekViewer(services: Services, title: Title, grid: Grid, fromSeconds: number, toSeconds: number): Promise<SeekFigures> {
   const segment = segmentIndexAt(grid, toSeconds);
   const file = title.folder.segmentPath(segment);
   const seekedAtMs = Date.now();
   if (fs.existsSync(file)) return { fromSeconds, toSeconds, segment, playableSeconds: 0, alreadyMade: true, seekedAtMs, steps: null };
   // What the API does when a player asks for a segment not made yet (api/hls-waiting.ts).
-  await titles.tellViewer(title.titleKey, { viewer: VIEWER, seconds: toSeconds, waiting: true });
+  await services.triggers.tellViewer(title.titleKey, { viewer: VIEWER, seconds: toSeconds, waiting: true });
   const playableAt = await whenFileExists(file);
   return { fromSeconds, toSeconds, segment, playableSeconds: playableAt === null ? null : secondsSince(seekedAtMs, playableAt), alreadyMade: false, seekedAtMs, steps: null };
 }
@@ -427,28 +427,28 @@ async function measureTriggers(upscaler: Upscaler, repeat: number, clips: Clips,
   const stackStartSeconds = secondsSince(stackStartedAt);
   try {
     const { store, client } = bench.stack;
-    const titles = new TitlesService(bench.config, store, client);
+    const services = createServices({ config: bench.config, store, client });
     const grid = gridOf(planFor(source, bench.config, upscaler));
 
     progress(`trigger ${upscaler} #${repeat + 1}: first title, viewer at ${Math.round(grid.durationSeconds * TRIGGER_FRACTION)} s`);
-    const first = await triggerViewer(bench, titles, clips.link(`${upscaler}-${repeat}-first`), grid);
+    const first = await triggerViewer(bench, services, clips.link(`${upscaler}-${repeat}-first`), grid);
     const seeks: SeekFigures[] = [];
     let at = first.figures.positionSeconds;
     for (const fraction of SEEK_FRACTIONS) {
       await sleep(SEEK_PAUSE_MS);
       const to = grid.durationSeconds * fraction;
       progress(`trigger ${upscaler} #${repeat + 1}: seek ${Math.round(at)} s → ${Math.round(to)} s`);
-      seeks.push(await seekViewer(titles, first.title, grid, at, to));
+      seeks.push(await seekViewer(services, first.title, grid, at, to));
       at = to;
     }
-    await cancelTitle(titles, store, first.title.jobId);
+    await cancelTitle(services, store, first.title.jobId);
     const firstHistory = await runHistory(client, first.title.workflowId, first.title.jobId);
     first.figures.steps = temporalSteps(firstHistory, first.triggeredAtMs);
     for (const seek of seeks) if (!seek.alreadyMade) seek.steps = seekSteps(firstHistory, seek);
 
     progress(`trigger ${upscaler} #${repeat + 1}: second title on the same stack`);
-    const second = await triggerViewer(bench, titles, clips.link(`${upscaler}-${repeat}-second`), grid);
-    await cancelTitle(titles, store, second.title.jobId);
+    const second = await triggerViewer(bench, services, clips.link(`${upscaler}-${repeat}-second`), grid);
+    await cancelTitle(services, store, second.title.jobId);
     second.figures.steps = temporalSteps(await runHistory(client, second.title.workflowId, second.title.jobId), second.triggeredAtMs);
     return { upscaler, repeat, stackStartSeconds, first: first.figures, seeks, second: second.figures };
   } finally {
@@ -492,11 +492,11 @@ async function measureSlots(slots: number, repeat: number, clips: Clips, source:
   const bench = await startBenchStack(logger, { mediaRoot: clips.dir, env });
   try {
     const { store, client } = bench.stack;
-    const titles = new TitlesService(bench.config, store, client);
+    const services = createServices({ config: bench.config, store, client });
     const grid = gridOf(planFor(source, bench.config, FFMPEG_ONLY));
     progress(`slots ${slots} #${repeat + 1}: making the whole title (${grid.segmentCount} segments), nobody watching`);
     const triggeredAtMs = Date.now();
-    const triggered = await titles.trigger(clips.link(`slots-${slots}-${repeat}`));
+    const triggered = await services.triggers.trigger(clips.link(`slots-${slots}-${repeat}`));
     if (!triggered.jobId) throw new Error('the slots title did not start');
     const dir = titleFiles(bench.config, triggered.titleKey).hlsDir;
     const deadline = Date.now() + grid.durationSeconds * 10_000 + 300_000;

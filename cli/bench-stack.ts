@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type Config } from '../common/config';
+import { loadConfig, type Config } from '../core/config';
 import type { Logger } from '../adapters/logger';
 import { makeTempDataDir } from '../adapters/postgres-cluster';
 import { findFreePort } from '../adapters/process';

@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { StreamPlan } from '../common/domain';
-import { MODELS, modelPath, type ModelId } from '../common/models';
+import type { StreamPlan } from '../core/domain';
+import { MODELS, modelPath, type ModelId } from '../core/models';
 import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';

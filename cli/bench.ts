@@ -10,13 +10,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TitlesService } from '../api/titles-service';
-import type { Config } from '../common/config';
-import { TERMINAL_JOB_STATES, type StreamPlan } from '../common/domain';
-import { MODELS, type BenchSize, type ModelId } from '../common/models';
+import { createServices } from '../services';
+import type { Config } from '../core/config';
+import { TERMINAL_JOB_STATES, type StreamPlan } from '../core/domain';
+import { MODELS, type BenchSize, type ModelId } from '../core/models';
 import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
-import { upscaleSettings } from '../adapters/temporal';
+import { upscaleSettings } from '../services/title-workflows';
 import { planStream } from '../core/plan';
 import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
 import { startBenchStack } from './bench-stack';
@@ -89,9 +89,9 @@ interface PipelineRun {
 
 /** Triggers one clip through the running stack and waits for its job to complete. */
 async function runPipeline(stack: Stack, config: Config, clip: string): Promise<PipelineRun> {
-  const titles = new TitlesService(config, stack.store, stack.client);
+  const services = createServices({ config, store: stack.store, client: stack.client });
   const started = performance.now();
-  const triggered = await titles.trigger(clip);
+  const triggered = await services.triggers.trigger(clip);
   let firstSegmentSeconds: number | undefined;
   for (;;) {
     const job = await stack.store.latestJobForTitle(triggered.titleKey);

@@ -1,8 +1,8 @@
 /** `upflow cleanup`: runs the cleanup workflow now (the one the Schedule runs daily) and prints its report. */
 import formatBytes from 'bytes';
-import { formatDurationMs as duration, type Config } from '../common/config';
-import type { HlsCleanupOptions, HlsCleanupReport } from '../common/domain';
-import { hlsCleanupOptions, runHlsCleanup } from '../adapters/temporal';
+import { formatDurationMs as duration, type Config } from '../core/config';
+import type { HlsCleanupOptions, HlsCleanupReport } from '../core/domain';
+import { hlsCleanupOptions, runHlsCleanup } from '../services/hls-cleanup';
 import { formatTable } from './format';
 import { connectRunningTemporal } from './temporal-target';
 

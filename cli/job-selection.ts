@@ -1,6 +1,6 @@
 /** Which jobs a command means: a job id, a title key or part of a title's name, or by default the active ones. */
-import type { JobView } from '../api/titles-service';
-import { TERMINAL_JOB_STATES } from '../common/domain';
+import type { JobView } from '../services';
+import { TERMINAL_JOB_STATES } from '../core/domain';
 import { callApi, type RunningApi } from './targets';
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,9 +1,9 @@
 /** The `upflow` command line. */
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, parseDurationMs, type Config } from '../common/config';
-import { ConfigError } from '../common/errors';
-import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../common/models';
+import { loadConfig, parseDurationMs, type Config } from '../core/config';
+import { ConfigError } from '../core/errors';
+import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../core/models';
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, DEFAULT_MODELS_JSON, FFMPEG_ONLY } from './bench';

@@ -1,8 +1,8 @@
 /** `upflow models`: the registry with what is built here; `upflow models build`: the converter. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../common/config';
-import { BENCH_SIZES, MODELS, MODEL_IDS, modelPath, type ModelId } from '../common/models';
+import type { Config } from '../core/config';
+import { BENCH_SIZES, MODELS, MODEL_IDS, modelPath, type ModelId } from '../core/models';
 import { buildModels, readManifest } from '../models/build';
 
 export function listModelsCommand(config: Config, options: { json: boolean }): void {

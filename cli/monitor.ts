@@ -4,9 +4,9 @@
  * slower than real time. It reads the running API and exits when the watched jobs have ended.
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { JobView } from '../api/titles-service';
-import type { Config } from '../common/config';
-import { placeInLine } from '../common/domain';
+import type { JobView } from '../services';
+import type { Config } from '../core/config';
+import { placeInLine } from '../core/domain';
 import { formatEta, formatRate } from './format';
 import { isActive, listJobs, selectJobs } from './job-selection';
 import { callApi, requireRunningApi } from './targets';

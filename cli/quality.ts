@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../common/config';
-import { MODELS, MODEL_IDS, modelPath, type ModelId } from '../common/models';
+import type { Config } from '../core/config';
+import { MODELS, MODEL_IDS, modelPath, type ModelId } from '../core/models';
 import { encodePng, fromPlanarGbr, readPng, toPlanarGbr, type RgbImage } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';

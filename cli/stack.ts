@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startApiServer } from '../api/server';
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import { checkMediaTools } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../adapters/postgres';

@@ -3,12 +3,13 @@
  * HTTP API), or a stack the command starts for itself and stops when it is done.
  */
 import path from 'node:path';
-import { TitlesService, type JobView, type TriggerResult } from '../api/titles-service';
-import { loadConfig, type Config } from '../common/config';
-import { workflowIdForTitle } from '../common/domain';
-import { AppError } from '../common/errors';
+import { createServices, type JobView, type TriggerResult } from '../services';
+import { loadConfig, type Config } from '../core/config';
+import { workflowIdForTitle } from '../core/domain';
+import { UpflowError } from '../core/errors';
 import type { Logger } from '../adapters/logger';
 import { startStack } from './stack';
+import { kindOfHttpStatus } from '../api/http-errors';
 
 export interface UpflowTarget {
   description: string;
@@ -56,7 +57,7 @@ export async function callApi<T>(api: RunningApi, method: string, route: string,
   });
   if (response.status === 404 && route.startsWith('/jobs/')) return undefined;
   const json = (await response.json()) as T & { error?: string };
-  if (!response.ok) throw new AppError(response.status, json.error ?? `HTTP ${response.status}`);
+  if (!response.ok) throw new UpflowError(kindOfHttpStatus(response.status), json.error ?? `HTTP ${response.status}`);
   return json;
 }
 
@@ -93,12 +94,12 @@ export async function embeddedTarget(file: string, baseEnv: NodeJS.ProcessEnv, l
   const env = { ...baseEnv, UPFLOW_MEDIA_ROOTS: [...base.mediaRoots, file].join(':') };
   const config = loadConfig(env);
   const stack = await startStack(config, logger, { api: true, workerEnv: env });
-  const titles = new TitlesService(config, stack.store, stack.client);
+  const services = createServices({ config, store: stack.store, client: stack.client });
   return {
     description: `a stack of its own (Temporal UI ${stack.temporalUiUrl ?? config.temporal.address})`,
-    trigger: (f, force) => titles.trigger(f, { force }),
-    job: (id) => titles.job(id).catch((err: unknown) => {
-      if (err instanceof AppError && err.status === 404) return undefined;
+    trigger: (f, force) => services.triggers.trigger(f, { force }),
+    job: (id) => services.jobs.job(id).catch((err: unknown) => {
+      if (err instanceof UpflowError && err.kind === 'NotFound') return undefined;
       throw err;
     }),
     close: () => stack.stop(),

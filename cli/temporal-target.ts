@@ -1,6 +1,6 @@
 /** The Temporal server of the running Upflow, for commands that start workflows themselves. */
 import type { Client } from '@temporalio/client';
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import { connectClient, temporalHealth } from '../adapters/temporal';
 
 export async function connectRunningTemporal(config: Config): Promise<Client> {

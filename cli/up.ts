@@ -1,10 +1,10 @@
 /** `upflow up` (what `npm start` runs): the whole stack in the foreground until Ctrl-C. */
-import { TitlesService } from '../api/titles-service';
-import type { Config } from '../common/config';
-import { hlsPlaylistPath } from '../common/hls-access';
+import { createServices } from '../services';
+import type { Config } from '../core/config';
+import { hlsPlaylistPath } from '../core/hls-access';
 import type { Logger } from '../adapters/logger';
-import { ensureHlsCleanupSchedule } from '../adapters/temporal';
-import { HLS_CLEANUP_SCHEDULE_ID } from '../common/domain';
+import { ensureHlsCleanupSchedule } from '../services/hls-cleanup';
+import { HLS_CLEANUP_SCHEDULE_ID } from '../core/domain';
 import { makeDemoClipIfEmpty } from './demo';
 import { startStack, type Stack } from './stack';
 
@@ -36,8 +36,8 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
   if (config.demoEnabled && mediaRoot) {
     const demo = await makeDemoClipIfEmpty(mediaRoot);
     if (demo) {
-      const titles = new TitlesService(config, stack.store, stack.client);
-      const result = await titles.trigger(demo, { name: 'Upflow demo' });
+      const services = createServices({ config, store: stack.store, client: stack.client });
+      const result = await services.triggers.trigger(demo, { name: 'Upflow demo' });
       process.stdout.write(`\nNo video in ${mediaRoot} yet: made a demo clip and started upscaling it.\n`
         + `  Watch it: ffplay ${result.hlsUrl}\n`
         + `  Follow it: ${stack.apiUrl}/jobs/${result.jobId}\n\n`);

@@ -1,8 +1,8 @@
 /** `upflow upscale <image.png> --model <id> --output <file.png>`: one still, to look at a model's result. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../common/config';
-import { MODELS, modelPath, type ModelId } from '../common/models';
+import type { Config } from '../core/config';
+import { MODELS, modelPath, type ModelId } from '../core/models';
 import { encodePng, fromPlanarGbr, readPng, toPlanarGbr } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';

@@ -2,10 +2,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { JobView } from '../api/titles-service';
-import { TERMINAL_JOB_STATES } from '../common/domain';
-import type { Config } from '../common/config';
-import type { ModelId } from '../common/models';
+import type { JobView } from '../services';
+import { TERMINAL_JOB_STATES } from '../core/domain';
+import type { Config } from '../core/config';
+import type { ModelId } from '../core/models';
 import type { Logger } from '../adapters/logger';
 import { formatEta, formatRate } from './format';
 import { apiTarget, embeddedTarget, runningApi, type UpflowTarget } from './targets';

@@ -1,6 +1,6 @@
 /** `upflow worker`: one worker process, connected to the stack named by its environment. */
 import fs from 'node:fs';
-import type { Config } from '../common/config';
+import type { Config } from '../core/config';
 import type { Logger } from '../adapters/logger';
 import { createPool, UpflowStore } from '../adapters/postgres';
 import { connectClient, connectWorkerConnection } from '../adapters/temporal';

@@ -4,7 +4,7 @@
  * made by one model and the encoder, which never stops, leaves no gap or duplicate. Frames are
  * counted from the chunk's first; segments are the title's (grid) indexes.
  */
-import type { ModelId } from '../common/models';
+import type { ModelId } from './models';
 import { segmentStartFrame, type Grid } from './grid';
 
 interface ModelSwitch {

@@ -1,6 +1,6 @@
 /** The plan step: a pure, deterministic function of the probed source and the settings, and the title's grid. */
-import type { SourceInfo, StreamPlan, UpscaleSettings } from '../common/domain';
-import { MODELS, stepDownLadder } from '../common/models';
+import type { SourceInfo, StreamPlan, UpscaleSettings } from './domain';
+import { MODELS, stepDownLadder } from './models';
 import { planGrid, type Grid } from './grid';
 
 /** x264 with 4:2:0 chroma needs even dimensions. */

@@ -10,7 +10,7 @@
  * is a bilinear 2x of the input plus the residual (sub-pixel channel dx + 2*dy). Borders are
  * zero-padded for the convolutions and edge-clamped for the bilinear base.
  */
-import { GBRP_PLANE_FROM_RGB } from '../common/models';
+import { GBRP_PLANE_FROM_RGB } from '../core/models';
 import { OnnxGraph, framesIn, framesOut, weightsForPlanarInput } from './onnx-graph';
 
 export interface Anime4kLayerJson {

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MODELS, MODEL_IDS, modelPath, type ModelId, type ModelInfo } from '../common/models';
+import { MODELS, MODEL_IDS, modelPath, type ModelId, type ModelInfo } from '../core/models';
 import { buildAnime4kGraph, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
 import { buildLanczosGraph } from './lanczos';
 import { buildRealEsrganGraph, parseNcnnModel } from './realesrgan';

@@ -3,7 +3,7 @@
  * uint8 NHWC frames in and out. The converters describe networks with it; they never write bytes.
  */
 import { onnx } from 'onnx-proto';
-import { GBRP_PLANE_FROM_RGB } from '../common/models';
+import { GBRP_PLANE_FROM_RGB } from '../core/models';
 
 /** Opset 13 has every operator the converters use (Conv, Pad with an input, Clip with inputs, Round). */
 const OPSET_VERSION = 13;

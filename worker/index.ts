@@ -6,8 +6,8 @@
 import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createGpuQueueActivities, createMediaQueueActivities, ModelSessions } from '../activities';
-import type { Config } from '../common/config';
-import { TASK_QUEUES } from '../common/domain';
+import type { Config } from '../core/config';
+import { TASK_QUEUES } from '../core/domain';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
 

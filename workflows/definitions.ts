@@ -1,6 +1,10 @@
-/** Signals, queries and updates of the title workflow: shared by the workflow, its activities and clients. */
+/**
+ * Signals, queries and updates of the title workflow, and the HLS cleanup workflow's signature:
+ * shared by the workflows, their activities and clients. The one file of workflows/ that code
+ * below the workflows (activities, services) imports.
+ */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ChunkClaim, ChunkOrders, SegmentReport, UpscaleStatus, ViewerPosition } from '../common/domain';
+import type { ChunkClaim, ChunkOrders, HlsCleanupOptions, HlsCleanupReport, SegmentReport, UpscaleStatus, ViewerPosition } from '../core/domain';
 
 export const statusQuery = defineQuery<UpscaleStatus>('status');
 /** Stops the title: every chunk is cancelled and the partial final file removed. */
@@ -23,3 +27,6 @@ export const claimChunkUpdate = defineUpdate<ChunkClaim | null, [ticket: string]
  * from the next boundary (rate control's decision, recorded in the history).
  */
 export const segmentMadeUpdate = defineUpdate<ChunkOrders, [SegmentReport]>('segmentMade');
+
+/** The HLS cleanup workflow (workflows/hls-cleanup.ts) as the Schedule and `upflow cleanup` start it. */
+export type CleanupHlsWorkflow = (options: HlsCleanupOptions) => Promise<HlsCleanupReport>;

@@ -1,11 +1,12 @@
 /**
  * HLS cleanup: removes the HLS folders of complete streams past their age and of abandoned
- * ones, never a final file or a stream being produced (the rules: activities/hls-cleanup-rules.ts).
+ * ones, never a final file or a stream being produced (the rules: core/hls-cleanup-rules.ts).
  * Run daily by the Schedule `upflow up` keeps, or at once by `upflow cleanup`.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type HlsCleanupOptions, type HlsCleanupReport } from '../common/domain';
+import { TASK_QUEUES, type HlsCleanupReport } from '../core/domain';
+import type { CleanupHlsWorkflow } from './definitions';
 
 const cleanup = proxyActivities<MediaQueueActivities>({
   taskQueue: TASK_QUEUES.media,
@@ -15,7 +16,7 @@ const cleanup = proxyActivities<MediaQueueActivities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-export async function cleanupHls(options: HlsCleanupOptions): Promise<HlsCleanupReport> {
+export const cleanupHls: CleanupHlsWorkflow = async (options) => {
   const planned = await cleanup.planHlsCleanup(options);
   // Removal decides each planned folder again; one started again meanwhile comes back as kept.
   const removal = options.dryRun || planned.removable.length === 0
@@ -30,4 +31,4 @@ export async function cleanupHls(options: HlsCleanupOptions): Promise<HlsCleanup
   };
   await cleanup.recordCleanupRun(report);
   return report;
-}
+};

@@ -21,13 +21,13 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../common/domain';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../common/errors';
-import type { ModelId } from '../common/models';
+import { TASK_QUEUES, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../core/domain';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../core/errors';
+import type { ModelId } from '../core/models';
 import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
 import { madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
-import { initialRateControl, observeSegment, type RateControlState } from './rate-control';
+import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };

@@ -2,7 +2,7 @@
  * The script's decisions, as pure functions of Upflow's answer and the viewer's position
  * (unit-tested in tests/unit/client-decide.test.ts; no DOM here).
  */
-import type { ItemStatus } from '../../common/jellyfin-items';
+import type { ItemStatus } from '../../core/jellyfin-items';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not

@@ -3,7 +3,7 @@
  * polls while it processes, and switches (or offers to) once enough is upscaled ahead of the
  * viewer. Ends when the player goes away or starts another item.
  */
-import type { ItemStatus } from '../../common/jellyfin-items';
+import type { ItemStatus } from '../../core/jellyfin-items';
 import type { UpflowClientConfig } from './config';
 import { caughtUp, readiness, retryDelayMs } from './decide';
 import { PlayerControls } from './player-controls';

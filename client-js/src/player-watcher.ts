@@ -2,7 +2,7 @@
  * Finds jellyfin-web's video player and the item it plays, by watching the page (a
  * MutationObserver on elements and `src` attributes), not by polling on a timer.
  */
-import { itemIdFromPlayerUrl } from '../../common/jellyfin-items';
+import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 
 /** jellyfin-web's HTML video player: `<video class="htmlvideoplayer">` inside its container. */
 export const PLAYER_SELECTOR = 'div.videoPlayerContainer video.htmlvideoplayer';

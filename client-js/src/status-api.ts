@@ -4,10 +4,10 @@
  * it (same origin: no preflight, and no key in a URL a proxy logs). Failures come back as
  * values, so the page can say what went wrong and keep polling.
  */
-import type { JobState } from '../../common/domain';
+import type { JobState } from '../../core/domain';
 import { requestJson, type JsonAnswer } from './http';
 
-/** The parts of a `GET /jobs` job view (api/titles-service.ts, JobView) the page shows. */
+/** The parts of a `GET /jobs` job view (services/job-views.ts, JobView) the page shows. */
 export interface JobSummary {
   id: string;
   titleKey: string;

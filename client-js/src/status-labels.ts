@@ -1,5 +1,5 @@
 /** The status page's words for a job's state; pure, so unit tests run it without a browser. */
-import { placeInLine, TERMINAL_JOB_STATES, type JobState } from '../../common/domain';
+import { placeInLine, TERMINAL_JOB_STATES, type JobState } from '../../core/domain';
 
 /** What the label reads of a job (a `GET /jobs` job view, JobSummary). */
 export interface LabelledJob {

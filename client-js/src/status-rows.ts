@@ -3,7 +3,7 @@
  * place on every poll, so nothing flickers and focus stays put. Every text from the server
  * goes in through `textContent`: names are users' file names.
  */
-import { TERMINAL_JOB_STATES, type JobState } from '../../common/domain';
+import { TERMINAL_JOB_STATES, type JobState } from '../../core/domain';
 import type { JobSummary } from './status-api';
 import { stateLabel } from './status-labels';
 

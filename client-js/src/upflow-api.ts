@@ -1,5 +1,5 @@
 /** The two calls the script makes to Upflow; failures are values (see http.ts). */
-import type { ItemStatus } from '../../common/jellyfin-items';
+import type { ItemStatus } from '../../core/jellyfin-items';
 import { requestJson } from './http';
 
 export type ApiAnswer =

@@ -3,7 +3,7 @@
  * upscaled stream and switch to it (or offer to) at the same position. Everything it exposes
  * lives under `window.Upflow`; settings come from `window.UpflowConfig` (see config.ts).
  */
-import { itemIdFromPlayerUrl } from '../../common/jellyfin-items';
+import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import { resolveConfig, type UpflowClientConfig } from './config';
 import { PlaybackSession, type SessionSummary } from './playback-session';
 import { playingItem, PlayerWatcher } from './player-watcher';

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-file';
-import type { ItemStatus } from '../../common/jellyfin-items';
+import type { ItemStatus } from '../../core/jellyfin-items';
 import { launchChromium, openPage, scriptErrors } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn } from '../support/jellyfin-stand-in';

@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../common/config';
-import { workflowIdForTitle } from '../../common/domain';
-import { titleKeyFor } from '../../common/media-paths';
-import { startOrJoinTitleWorkflow, upscaleSettings } from '../../adapters/temporal';
+import { loadConfig } from '../../core/config';
+import { workflowIdForTitle } from '../../core/domain';
+import { titleKeyFor } from '../../core/media-paths';
+import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
 import { makeClip } from '../support/fixtures';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { ItemStatus } from '../../common/jellyfin-items';
+import type { ItemStatus } from '../../core/jellyfin-items';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../common/config';
-import { HLS_CLEANUP_SCHEDULE_ID, type HlsCleanupReport } from '../../common/domain';
-import { ensureHlsCleanupSchedule } from '../../adapters/temporal';
+import { loadConfig } from '../../core/config';
+import { HLS_CLEANUP_SCHEDULE_ID, type HlsCleanupReport } from '../../core/domain';
+import { ensureHlsCleanupSchedule } from '../../services/hls-cleanup';
 import { makeClip } from '../support/fixtures';
 import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { titleKeyFor } from '../../common/media-paths';
+import { titleKeyFor } from '../../core/media-paths';
 import { createLogger } from '../../adapters/logger';
 import { createPool, type Pool } from '../../adapters/postgres';
 import { makeTempDataDir, startPostgresCluster, type PostgresCluster } from '../../adapters/postgres-cluster';

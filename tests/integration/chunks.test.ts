@@ -10,7 +10,7 @@ import { HlsFolder } from '../../adapters/hls-folder';
 import { createLogger } from '../../adapters/logger';
 import { makeTempDataDir } from '../../adapters/postgres-cluster';
 import { encodeChunkWithModels, ModelSessions } from '../../activities/onnx-stream';
-import { loadConfig } from '../../common/config';
+import { loadConfig } from '../../core/config';
 import { segmentStartFrame, type Grid } from '../../core/grid';
 import { gridOf, planStream } from '../../core/plan';
 import { makeFlashBeepClip, syncOffsets } from '../support/av-sync';

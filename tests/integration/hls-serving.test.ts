@@ -13,11 +13,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { makeTempDataDir } from '../../adapters/postgres-cluster';
-import { hlsRouter, type HlsServing } from '../../api/hls';
+import { hlsRouter, type HlsServing } from '../../api/routes/hls';
 import { HlsWaiter } from '../../api/hls-waiting';
 import { createLogger } from '../../adapters/logger';
-import { HLS_REFUSALS, hlsTokens, signHlsToken } from '../../common/hls-access';
+import { HLS_REFUSALS, hlsTokens, signHlsToken } from '../../core/hls-access';
 import { rawRequest as request } from '../support/raw-http';
+import { UpflowError } from '../../core/errors';
+import { httpStatusOf } from '../../api/http-errors';
 
 const KEY = 'serving-test-key-0123456789';
 const TTL_MS = 3_600_000;
@@ -39,7 +41,7 @@ async function serve(settings: Omit<HlsServing, 'waiter'>): Promise<{ url: strin
   app.use('/hls', hlsRouter({ ...settings, waiter: nothingMade(settings.hlsDir) }));
   app.use((_req, _res, next) => next(Object.assign(new Error('no such endpoint'), { status: 404 })));
   app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(err.status ?? 500).json({ error: err.message });
+    res.status(err instanceof UpflowError ? httpStatusOf(err.kind) : err.status ?? 500).json({ error: err.message });
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,8 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JellyfinClient } from '../../adapters/jellyfin';
 import { findFreePort } from '../../adapters/process';
-import { AppError } from '../../common/errors';
+import { UpflowError } from '../../core/errors';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
+import { httpStatusOf } from '../../api/http-errors';
 
 const FILM = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';
 const SERIES = '1b2c3d4e5f6a40718293a4b5c6d7e8f9';
@@ -26,10 +27,10 @@ const json = (status: number, body: unknown): http.RequestListener => (_req, res
   res.end(JSON.stringify(body));
 };
 
-async function failure(promise: Promise<unknown>): Promise<AppError> {
+async function failure(promise: Promise<unknown>): Promise<UpflowError> {
   const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
+  expect(err).toBeInstanceOf(UpflowError);
+  return err as UpflowError;
 }
 
 describe('the Jellyfin client', () => {
@@ -61,7 +62,7 @@ describe('the Jellyfin client', () => {
     const before = standIn.requests.length;
     for (let i = 0; i < 5; i++) {
       const unknown = await failure(client.item(probe));
-      expect([unknown.status, unknown.message]).toEqual([404, `Jellyfin has no item ${probe}`]);
+      expect([httpStatusOf(unknown.kind), unknown.message]).toEqual([404, `Jellyfin has no item ${probe}`]);
     }
     expect(standIn.requests.length - before).toBe(1);
   });
@@ -69,45 +70,45 @@ describe('the Jellyfin client', () => {
   it('names a refused key, an unknown item and an item without a file', async () => {
     const wrongKey = new JellyfinClient({ url: standIn.url, apiKey: 'wrong' });
     const refused = await failure(wrongKey.item(FILM));
-    expect([refused.status, refused.message]).toEqual([502, expect.stringMatching(/refused the API key \(HTTP 401\): check JELLYFIN_API_KEY/)]);
+    expect([httpStatusOf(refused.kind), refused.message]).toEqual([502, expect.stringMatching(/refused the API key \(HTTP 401\): check JELLYFIN_API_KEY/)]);
 
     const client = new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey });
     const unknown = await failure(client.item('ffffffffffffffffffffffffffffffff'));
-    expect([unknown.status, unknown.message]).toEqual([404, 'Jellyfin has no item ffffffffffffffffffffffffffffffff']);
+    expect([httpStatusOf(unknown.kind), unknown.message]).toEqual([404, 'Jellyfin has no item ffffffffffffffffffffffffffffffff']);
 
     standIn.items.set(SERIES, { name: 'Series', path: '' });
     const noFile = await failure(client.item(SERIES));
-    expect([noFile.status, noFile.message]).toEqual([422, expect.stringMatching(/has no file to upscale/)]);
+    expect([httpStatusOf(noFile.kind), noFile.message]).toEqual([422, expect.stringMatching(/has no file to upscale/)]);
   });
 
   it('says Jellyfin is unreachable, or is not Jellyfin', async () => {
     const closed = new JellyfinClient({ url: `http://127.0.0.1:${await findFreePort()}`, apiKey: 'k' });
     const unreachable = await failure(closed.serverInfo());
-    expect([unreachable.status, unreachable.message]).toEqual([502, expect.stringMatching(/is unreachable \(ECONNREFUSED\): check JELLYFIN_URL/)]);
+    expect([httpStatusOf(unreachable.kind), unreachable.message]).toEqual([502, expect.stringMatching(/is unreachable \(ECONNREFUSED\): check JELLYFIN_URL/)]);
 
     await withServer((_req, res) => res.end('<html>a router page</html>'), async (url) => {
       const wrong = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(FILM));
-      expect([wrong.status, wrong.message]).toEqual([502, expect.stringMatching(/not JSON: is JELLYFIN_URL the server's address/)]);
+      expect([httpStatusOf(wrong.kind), wrong.message]).toEqual([502, expect.stringMatching(/not JSON: is JELLYFIN_URL the server's address/)]);
     });
 
     // A URL missing Jellyfin's base path: its /System/Info is someone else's 404, not "no such item".
     await withServer(json(404, {}), async (url) => {
       const missing = await failure(new JellyfinClient({ url, apiKey: 'k' }).serverInfo());
-      expect([missing.status, missing.message]).toEqual([502, expect.stringMatching(/has no \/System\/Info \(HTTP 404\): is JELLYFIN_URL the server's address/)]);
+      expect([httpStatusOf(missing.kind), missing.message]).toEqual([502, expect.stringMatching(/has no \/System\/Info \(HTTP 404\): is JELLYFIN_URL the server's address/)]);
     });
   });
 
   it('gives up on a server that does not answer within the timeout', async () => {
     await withServer(() => undefined, async (url) => {
       const silent = await failure(new JellyfinClient({ url, apiKey: 'k' }, { timeoutMs: 200 }).item(FILM));
-      expect([silent.status, silent.message]).toEqual([502, `Jellyfin at ${url} is unreachable (no answer within 0.2 s): check JELLYFIN_URL`]);
+      expect([httpStatusOf(silent.kind), silent.message]).toEqual([502, `Jellyfin at ${url} is unreachable (no answer within 0.2 s): check JELLYFIN_URL`]);
     });
   });
 
   it('names a server too old for GET /Items/{id}', async () => {
     await withServer(json(405, {}), async (url) => {
       const old = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(FILM));
-      expect([old.status, old.message]).toEqual([502, `Jellyfin at ${url} does not answer GET /Items/${FILM} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`]);
+      expect([httpStatusOf(old.kind), old.message]).toEqual([502, `Jellyfin at ${url} does not answer GET /Items/${FILM} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`]);
     });
   });
 
@@ -128,15 +129,15 @@ describe('the Jellyfin client', () => {
 
     await withServer(json(200, { Id: SERIES, Name: 'Series', Path: null, Type: 'Series' }), async (url) => {
       const folder = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(SERIES));
-      expect([folder.status, folder.message]).toEqual([422, `Jellyfin item ${SERIES} (Series, Series) has no file to upscale`]);
+      expect([httpStatusOf(folder.kind), folder.message]).toEqual([422, `Jellyfin item ${SERIES} (Series, Series) has no file to upscale`]);
     });
 
     await withServer(json(200, { Id: SERIES, Name: 'Song', Path: '/srv/music/song.flac', Type: 'Audio', MediaType: 'Audio' }), async (url) => {
       const song = await failure(new JellyfinClient({ url, apiKey: 'k' }).item(SERIES));
-      expect([song.status, song.message]).toEqual([422, `Jellyfin item ${SERIES} (Song, Audio) is Audio, not a video`]);
+      expect([httpStatusOf(song.kind), song.message]).toEqual([422, `Jellyfin item ${SERIES} (Song, Audio) is Audio, not a video`]);
     });
 
     const bad = await failure(new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey }).item('../System/Info'));
-    expect(bad.status).toBe(400);
+    expect(httpStatusOf(bad.kind)).toBe(400);
   });
 });

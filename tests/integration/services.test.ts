@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../../common/config';
+import { loadConfig } from '../../core/config';
 import { createLogger } from '../../adapters/logger';
 import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
 import { findFreePort, killStaleFromPidFile, startChild, writePidFile } from '../../adapters/process';

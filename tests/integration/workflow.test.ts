@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadConfig, type Config } from '../../common/config';
-import { workflowIdForTitle, type UpscaleStatus } from '../../common/domain';
-import { titleKeyFor } from '../../common/media-paths';
+import { loadConfig, type Config } from '../../core/config';
+import { workflowIdForTitle, type UpscaleStatus } from '../../core/domain';
+import { titleKeyFor } from '../../core/media-paths';
 import { createLogger } from '../../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
 import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
-import { startOrJoinTitleWorkflow, upscaleSettings } from '../../adapters/temporal';
+import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
 import { findTemporalCli } from '../../adapters/temporal-server';
 import { cancelSignal, statusQuery } from '../../workflows/definitions';
 import { installWorkerRuntime, startWorkers, type RunningWorkers } from '../../worker';
@@ -128,10 +128,10 @@ describe('upscaleTitle workflow', () => {
     const intruder = await makeClip(path.join(dir, 'media', 'intruder.mp4'), { seconds: 2, width: 64, height: 36 });
     const key = titleKeyFor(owner);
     await store.upsertTitle({ key, sourcePath: owner, name: 'Owner' });
-    // The upsert itself: the same file again is fine, another file under the key is a 409.
+    // The upsert itself: the same file again is fine, another file under the key is a Conflict (a 409 over HTTP).
     await store.upsertTitle({ key, sourcePath: owner, name: 'Owner again' });
-    await expect(store.upsertTitle({ key, sourcePath: intruder, name: 'Intruder' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/belongs to another source file/) });
-    await expect(store.upsertTitle({ key: 'other-key', sourcePath: owner, name: 'Owner' })).rejects.toMatchObject({ status: 409, message: `this source file is already title ${key}, not other-key` });
+    await expect(store.upsertTitle({ key, sourcePath: intruder, name: 'Intruder' })).rejects.toMatchObject({ kind: 'Conflict', message: expect.stringMatching(/belongs to another source file/) });
+    await expect(store.upsertTitle({ key: 'other-key', sourcePath: owner, name: 'Owner' })).rejects.toMatchObject({ kind: 'Conflict', message: `this source file is already title ${key}, not other-key` });
 
     const handle = await startOrJoinTitleWorkflow(env.client, { titleKey: key, sourcePath: intruder, name: 'Intruder', settings: upscaleSettings(config) });
     const error = await handle.result().then(() => undefined, (err: unknown) => err);

@@ -27,7 +27,7 @@
  * every photo, and below nearest on two; that is asserted too, so a change shows up.
  */
 import { buildModels } from '../../models/build';
-import { loadConfig } from '../../common/config';
+import { loadConfig } from '../../core/config';
 import { createLogger } from '../../adapters/logger';
 import type { RgbImage } from '../../adapters/image';
 import {

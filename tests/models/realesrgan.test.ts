@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { loadConfig } from '../../common/config';
+import { loadConfig } from '../../core/config';
 import { ensureRealEsrganWeights, type RealEsrganWeightFiles } from '../../models/realesrgan-weights';
 import { buildRealEsrganGraph, mapConvolutions, parseNcnnModel, srvggCompact, type ParsedNcnnModel } from '../../models/realesrgan';
 import { fromPlanarGbr, toPlanarGbr, type RgbImage } from '../../adapters/image';

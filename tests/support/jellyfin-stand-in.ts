@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { normalizeItemId } from '../../common/jellyfin-items';
+import { normalizeItemId } from '../../core/jellyfin-items';
 
 export interface StandInItem {
   name: string;

@@ -1,5 +1,5 @@
 /** Runs an ONNX graph (bytes) on one image with onnxruntime's CPU provider, as the stream does. */
-import type { CpuGraphOptimization } from '../../common/models';
+import type { CpuGraphOptimization } from '../../core/models';
 import { fromPlanarGbr, toPlanarGbr, type RgbImage } from '../../adapters/image';
 import { createLogger } from '../../adapters/logger';
 import { loadFrameUpscaler } from '../../adapters/onnx';

@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import { internalError, publicItemLookupError, publicItemStatus, withoutDetails } from '../../api/public-answers';
 import { isOpenRoute } from '../../api/security';
-import { AppError } from '../../common/errors';
-import type { ItemStatus } from '../../common/jellyfin-items';
+import { UpflowError } from '../../core/errors';
+import type { ItemStatus } from '../../core/jellyfin-items';
+import { httpStatusOf } from '../../api/http-errors';
 
 describe('the routes open without the key', () => {
   it.each([
@@ -47,14 +48,14 @@ describe('answers to a caller without the key', () => {
   it('keep the status of an item lookup that failed, in generic words', () => {
     const seen = (err: unknown) => {
       const mapped = publicItemLookupError(err);
-      return mapped instanceof AppError ? [mapped.status, mapped.message] : mapped;
+      return mapped instanceof UpflowError ? [httpStatusOf(mapped.kind), mapped.message] : mapped;
     };
-    expect(seen(new AppError(403, 'Jellyfin item 1: /srv/private/alice/home-video.mkv is outside the media folders (UPFLOW_MEDIA_ROOTS)'))).toEqual([403, "this item cannot be upscaled; the reason is in Upflow's log"]);
-    expect(seen(new AppError(422, 'Jellyfin item 1 (Holiday, Audio) is Audio, not a video'))).toEqual([422, "this item cannot be upscaled; the reason is in Upflow's log"]);
-    expect(seen(new AppError(404, 'Jellyfin has no item 1'))).toEqual([404, 'no video is known for this item']);
-    expect(seen(new AppError(404, 'Jellyfin item 1: /srv/media/gone.mkv does not exist'))).toEqual([404, 'no video is known for this item']);
-    expect(seen(new AppError(502, 'Jellyfin at http://10.0.0.9:8096 is unreachable (ECONNREFUSED): check JELLYFIN_URL'))).toEqual([502, "Upflow cannot look this item up in Jellyfin now; the reason is in Upflow's log"]);
-    expect(seen(new AppError(503, 'Jellyfin is not configured: set JELLYFIN_URL and JELLYFIN_API_KEY'))).toEqual([503, "Upflow cannot look this item up in Jellyfin now; the reason is in Upflow's log"]);
+    expect(seen(new UpflowError('Forbidden', 'Jellyfin item 1: /srv/private/alice/home-video.mkv is outside the media folders (UPFLOW_MEDIA_ROOTS)'))).toEqual([403, "this item cannot be upscaled; the reason is in Upflow's log"]);
+    expect(seen(new UpflowError('InvalidMedia', 'Jellyfin item 1 (Holiday, Audio) is Audio, not a video'))).toEqual([422, "this item cannot be upscaled; the reason is in Upflow's log"]);
+    expect(seen(new UpflowError('NotFound', 'Jellyfin has no item 1'))).toEqual([404, 'no video is known for this item']);
+    expect(seen(new UpflowError('NotFound', 'Jellyfin item 1: /srv/media/gone.mkv does not exist'))).toEqual([404, 'no video is known for this item']);
+    expect(seen(new UpflowError('Upstream', 'Jellyfin at http://10.0.0.9:8096 is unreachable (ECONNREFUSED): check JELLYFIN_URL'))).toEqual([502, "Upflow cannot look this item up in Jellyfin now; the reason is in Upflow's log"]);
+    expect(seen(new UpflowError('Unavailable', 'Jellyfin is not configured: set JELLYFIN_URL and JELLYFIN_API_KEY'))).toEqual([503, "Upflow cannot look this item up in Jellyfin now; the reason is in Upflow's log"]);
     const postgresDown = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
     expect(seen(postgresDown)).toEqual([503, 'Postgres is unreachable']);
     // The caller's own input and unexpected failures pass as they are (400 with the field; a 500 with an id).

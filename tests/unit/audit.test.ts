@@ -1,4 +1,4 @@
-import type { JobView } from '../../api/titles-service';
+import type { JobView } from '../../services';
 import type { SegmentRecord } from '../../adapters/postgres';
 import { auditPerformance, formatAudit } from '../../cli/audit';
 

@@ -1,8 +1,8 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
 import { caughtUp, readiness, retryDelayMs } from '../../client-js/src/decide';
-import { itemIdFromPlayerUrl } from '../../common/jellyfin-items';
-import type { ItemStatus } from '../../common/jellyfin-items';
+import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
+import type { ItemStatus } from '../../core/jellyfin-items';
 
 const ID = '5f0c3d1a9b8e4c2d8a7b6c5d4e3f2a10';
 const DASHED = '5f0c3d1a-9b8e-4c2d-8a7b-6c5d4e3f2a10';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { CONFIG_VARIABLES, formatDurationMs, isLoopbackHost, loadConfig, parseDurationMs, parseOrigins, parseTrustedProxies } from '../../common/config';
+import { CONFIG_VARIABLES, formatDurationMs, isLoopbackHost, loadConfig, parseDurationMs, parseOrigins, parseTrustedProxies } from '../../core/config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES, loadConfig, type Config } from '../../common/config';
+import { CONFIG_VARIABLES, loadConfig, type Config } from '../../core/config';
 
 const REPO = path.join(__dirname, '..', '..');
 const read = (file: string): string => fs.readFileSync(path.join(REPO, file), 'utf8');

@@ -1,5 +1,5 @@
 import { buildFrameDecodeArgs, buildFrameEncodeArgs, buildJoinSegmentsArgs, buildLanczosChunkArgs, buildProbeArgs, parseProgressBlock, parseSourceInfo, refusedContainerReason, SOURCE_CONTAINERS } from '../../adapters/ffmpeg';
-import type { StreamPlan } from '../../common/domain';
+import type { StreamPlan } from '../../core/domain';
 import { frameRateArg } from '../../core/grid';
 import { planStream } from '../../core/plan';
 

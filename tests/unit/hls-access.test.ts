@@ -1,4 +1,4 @@
-import { decideHlsAccess, HLS_REFUSALS, hlsPlaylistPath, hlsTokenProblem, hlsTokens, parseHlsPath, signHlsToken, type HlsTokens } from '../../common/hls-access';
+import { decideHlsAccess, HLS_REFUSALS, hlsPlaylistPath, hlsTokenProblem, hlsTokens, parseHlsPath, signHlsToken, type HlsTokens } from '../../core/hls-access';
 
 const KEY = 'unit-test-key-0123456789';
 const TITLE = 'film-3fa9c1d2';
@@ -133,11 +133,11 @@ describe('HLS access', () => {
   });
 
   it('answers 401 without a credential, 403 for a token that does not hold', () => {
-    expect(decideHlsAccess(plain, 'none', tokens, NOW)).toEqual({ allowed: false, status: 401, reason: HLS_REFUSALS.noCredential });
-    expect(decideHlsAccess(plain, 'wrong', tokens, NOW)).toEqual({ allowed: false, status: 401, reason: HLS_REFUSALS.wrongKey });
-    expect(decideHlsAccess({ ...signed(OTHER), titleKey: TITLE }, 'none', tokens, NOW)).toEqual({ allowed: false, status: 403, reason: HLS_REFUSALS.mismatch });
-    expect(decideHlsAccess(signed(TITLE, NOW - 7 * HOUR), 'none', tokens, NOW)).toEqual({ allowed: false, status: 403, reason: HLS_REFUSALS.expired });
-    expect(decideHlsAccess({ ...plain, token: tampered(signed(TITLE).token) }, 'wrong', tokens, NOW)).toEqual({ allowed: false, status: 403, reason: HLS_REFUSALS.mismatch });
-    expect(decideHlsAccess({ ...plain, token: 'x.y' }, 'none', tokens, NOW)).toEqual({ allowed: false, status: 403, reason: HLS_REFUSALS.malformed });
+    expect(decideHlsAccess(plain, 'none', tokens, NOW)).toEqual({ allowed: false, kind: 'Unauthorized', reason: HLS_REFUSALS.noCredential });
+    expect(decideHlsAccess(plain, 'wrong', tokens, NOW)).toEqual({ allowed: false, kind: 'Unauthorized', reason: HLS_REFUSALS.wrongKey });
+    expect(decideHlsAccess({ ...signed(OTHER), titleKey: TITLE }, 'none', tokens, NOW)).toEqual({ allowed: false, kind: 'Forbidden', reason: HLS_REFUSALS.mismatch });
+    expect(decideHlsAccess(signed(TITLE, NOW - 7 * HOUR), 'none', tokens, NOW)).toEqual({ allowed: false, kind: 'Forbidden', reason: HLS_REFUSALS.expired });
+    expect(decideHlsAccess({ ...plain, token: tampered(signed(TITLE).token) }, 'wrong', tokens, NOW)).toEqual({ allowed: false, kind: 'Forbidden', reason: HLS_REFUSALS.mismatch });
+    expect(decideHlsAccess({ ...plain, token: 'x.y' }, 'none', tokens, NOW)).toEqual({ allowed: false, kind: 'Forbidden', reason: HLS_REFUSALS.malformed });
   });
 });

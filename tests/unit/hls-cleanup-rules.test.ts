@@ -1,5 +1,5 @@
-import { decideHlsFolder, type HlsFolderFacts } from '../../activities/hls-cleanup-rules';
-import type { HlsCleanupOptions } from '../../common/domain';
+import { decideHlsFolder, type HlsFolderFacts } from '../../core/hls-cleanup-rules';
+import type { HlsCleanupOptions } from '../../core/domain';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-11-25T03:00:00Z');

@@ -1,9 +1,10 @@
 /** Jellyfin's side, pure parts: the JELLYFIN_* settings, item ids, and which trigger body is which. */
 import { z } from 'zod';
 import { describeIssue, itemIdParam, parseTriggerRequest } from '../../api/schemas';
-import { loadConfig } from '../../common/config';
-import { AppError, ConfigError } from '../../common/errors';
-import { normalizeItemId } from '../../common/jellyfin-items';
+import { loadConfig } from '../../core/config';
+import { UpflowError, ConfigError } from '../../core/errors';
+import { normalizeItemId } from '../../core/jellyfin-items';
+import { httpStatusOf } from '../../api/http-errors';
 
 const ID = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';
 const DASHED = '0A1B2C3D-4E5F-4071-8293-A4B5C6D7E8F9';
@@ -14,7 +15,7 @@ function parsed(body: unknown): ReturnType<typeof parseTriggerRequest> | string 
     return parseTriggerRequest(body);
   } catch (err) {
     if (err instanceof z.ZodError) return describeIssue(err);
-    if (err instanceof AppError) return `${err.status} ${err.message}`;
+    if (err instanceof UpflowError) return `${httpStatusOf(err.kind)} ${err.message}`;
     throw err;
   }
 }

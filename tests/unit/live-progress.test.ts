@@ -1,6 +1,6 @@
 /** The API's shared cache of workflow progress: status polls share the workflow queries. */
-import { LiveProgressCache } from '../../api/live-progress';
-import type { StreamProgress } from '../../common/domain';
+import { LiveProgressCache } from '../../services/live-progress';
+import type { StreamProgress } from '../../core/domain';
 
 const progress = (segments: number): StreamProgress => ({ frames: segments * 25, segments, contentSeconds: segments, durationSeconds: 60, rate: 1, fps: 25 });
 

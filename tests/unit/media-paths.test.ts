@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SourceFingerprint } from '../../common/domain';
-import {
-  fingerprintChange, isInside, openSource, pathInMediaRoots, resolveNamedSource, resolveSourcePath, sourceChangeSince, statSource, titleFiles, titleKeyFor,
-} from '../../common/media-paths';
+import type { SourceFingerprint } from '../../core/domain';
+import { fingerprintChange, isInside, sourceChangeSince, titleFiles, titleKeyFor } from '../../core/media-paths';
+import { openSource, pathInMediaRoots, resolveNamedSource, resolveSourcePath, statSource } from '../../adapters/source-files';
+import type { UpflowError } from '../../core/errors';
+import { httpStatusOf } from '../../api/http-errors';
 
 describe('resolveSourcePath', () => {
   let dir: string;
@@ -32,7 +33,7 @@ describe('resolveSourcePath', () => {
       resolveSourcePath([media], requested);
       return 200;
     } catch (err) {
-      return (err as { status: number }).status;
+      return httpStatusOf((err as UpflowError).kind);
     }
   };
 
@@ -171,7 +172,7 @@ describe('openSource', () => {
         openSource([media], requested).close();
         return 200;
       } catch (err) {
-        return (err as { status: number }).status;
+        return httpStatusOf((err as UpflowError).kind);
       }
     };
     expect(status(path.join(outside, 'secret.mkv'))).toBe(403);

@@ -1,4 +1,4 @@
-import { MODELS, MODEL_IDS, stepDownLadder } from '../../common/models';
+import { MODELS, MODEL_IDS, stepDownLadder } from '../../core/models';
 
 describe('model registry', () => {
   it('keeps one scale along every step-down ladder, ending in a filter', () => {

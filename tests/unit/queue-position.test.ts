@@ -1,6 +1,6 @@
 /** How a job waiting for a free worker reads: its place in line in the monitor and on the status page. */
-import type { JobView } from '../../api/titles-service';
-import { placeInLine } from '../../common/domain';
+import type { JobView } from '../../services';
+import { placeInLine } from '../../core/domain';
 import { monitorFigures, stateText } from '../../cli/monitor';
 import { stateLabel, type LabelledJob } from '../../client-js/src/status-labels';
 

@@ -1,8 +1,8 @@
-import type { SegmentReport } from '../../common/domain';
-import { stepDownLadder, type ModelId } from '../../common/models';
+import type { SegmentReport } from '../../core/domain';
+import { stepDownLadder, type ModelId } from '../../core/models';
 import { planGrid } from '../../core/grid';
 import { ModelSchedule } from '../../core/model-schedule';
-import { initialRateControl, observeSegment, type RateControlState } from '../../workflows/rate-control';
+import { initialRateControl, observeSegment, type RateControlState } from '../../core/rate-control';
 
 const ladder = stepDownLadder('anime4k-l-rl');
 const settings = { slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 };

@@ -10,12 +10,13 @@ import { findFreePort } from '../../adapters/process';
 import { createPool } from '../../adapters/postgres';
 import { withTemporalDeadline } from '../../adapters/temporal';
 import { serviceUnavailableError } from '../../api/service-errors';
-import { AppError } from '../../common/errors';
+import { UpflowError } from '../../core/errors';
+import { httpStatusOf } from '../../api/http-errors';
 
 /** What the API answers for a failure: `503 reason`, or undefined (the error handler's other cases). */
 const classified = (err: unknown): string | undefined => {
   const error = serviceUnavailableError(err);
-  return error && `${error.status} ${error.message}`;
+  return error && `${httpStatusOf(error.kind)} ${error.message}`;
 };
 
 const grpcError = (code: number, details: string) =>
@@ -51,7 +52,7 @@ describe('Postgres down', () => {
     expect(classified(unique)).toBeUndefined();
     expect(classified(syntax)).toBeUndefined();
     expect(classified(new Error('something else'))).toBeUndefined();
-    expect(classified(new AppError(404, 'no job x'))).toBeUndefined();
+    expect(classified(new UpflowError('NotFound', 'no job x'))).toBeUndefined();
   });
 });
 

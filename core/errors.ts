@@ -1,16 +1,44 @@
 /**
- * One error type for people (AppError: an HTTP status and a message a person understands),
- * and the failure type names Temporal records for errors that retrying cannot fix.
+ * One error type for people (UpflowError: what kind of failure, and a message a person
+ * understands), and the failure type names Temporal records for errors that retrying cannot fix.
+ * A kind says what went wrong, not how a transport answers it: api/http-errors.ts turns kinds
+ * into HTTP statuses, activities/failures.ts into Temporal failures, each in one place.
  */
 
-export class AppError extends Error {
+/** What went wrong, as hls.js names its error types: for a transport to answer, not to read. */
+export const ERROR_KINDS = [
+  /** The thing asked for does not exist (a job, a file, a Jellyfin item). */
+  'NotFound',
+  /** No credential, or a wrong one. */
+  'Unauthorized',
+  /** Known who asks, and not allowed: outside the media folders, another site's page, an expired token. */
+  'Forbidden',
+  /** The request itself is wrong: a field, a path that is not absolute, a NUL byte. */
+  'BadInput',
+  /** It clashes with what is: a job already ended, two titles of one name, a title key taken. */
+  'Conflict',
+  /** The media is not something Upflow can upscale: not a video, no file. */
+  'InvalidMedia',
+  /** Too many requests from one client: try again shortly. */
+  'TooManyRequests',
+  /** A service Upflow asks (Jellyfin) failed or answered nonsense. */
+  'Upstream',
+  /** Upflow cannot answer now (a service down, not configured, a segment still being made). */
+  'Unavailable',
+  /** Free space under the data or output folder fell below UPFLOW_MIN_FREE_GB. */
+  'DiskFull',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export class UpflowError extends Error {
   constructor(
-    readonly status: number,
+    readonly kind: ErrorKind,
     message: string,
+    /** For the transport: `retryAfterSeconds`, the candidates of a conflict, ... */
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
-    this.name = 'AppError';
+    this.name = 'UpflowError';
   }
 }
 

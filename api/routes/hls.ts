@@ -1,6 +1,6 @@
 /**
  * `/hls`: the titles' playlists and segments, to whoever has the API key or a token signed for
- * the title (common/hls-access.ts decides), and `/hls/access`, the same decision for nginx's
+ * the title (core/hls-access.ts decides), and `/hls/access`, the same decision for nginx's
  * auth_request (deploy/nginx.conf). A file is served only when it is a regular file right inside
  * its title's folder, reached without a symbolic link, and it is read from the descriptor that
  * was checked: a link planted in a title folder is never followed.
@@ -10,11 +10,12 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response } from 'express';
-import type { Config } from '../common/config';
-import { AppError } from '../common/errors';
-import { decideHlsAccess, hlsTokens, parseHlsPath, type HlsAccess, type HlsPath, type PresentedKey } from '../common/hls-access';
-import type { HlsWaiter } from './hls-waiting';
-import { apiKeyOf, sameKey } from './security';
+import type { Config } from '../../core/config';
+import { UpflowError } from '../../core/errors';
+import { decideHlsAccess, hlsTokens, parseHlsPath, type HlsAccess, type HlsPath, type PresentedKey } from '../../core/hls-access';
+import type { HlsWaiter } from '../hls-waiting';
+import { apiKeyOf, sameKey } from '../security';
+import { httpStatusOf } from '../http-errors';
 
 const HLS_TYPES: Record<string, { type: string; cacheControl: string }> = {
   '.m3u8': { type: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache' },
@@ -64,12 +65,12 @@ export function hlsRouter({ hlsDir, apiKey, tokenTtlMs, waiter }: HlsServing): e
     const original = (req.get('x-original-uri') ?? '').split('?')[0]!;
     const hlsPath = original.startsWith('/hls/') ? parseHlsPath(original.slice('/hls'.length)) : undefined;
     // nginx lets through only what its own pattern allows; a path it normalised differently is refused here.
-    const access: HlsAccess = hlsPath ? accessOf(req, hlsPath) : { allowed: false, status: 403, reason: 'not the path of an HLS file' };
+    const access: HlsAccess = hlsPath ? accessOf(req, hlsPath) : { allowed: false, kind: 'Forbidden', reason: 'not the path of an HLS file' };
     if (access.allowed) {
       res.status(204).end();
       return;
     }
-    res.status(access.status).setHeader(REFUSAL_HEADER, access.reason);
+    res.status(httpStatusOf(access.kind)).setHeader(REFUSAL_HEADER, access.reason);
     res.json({ error: access.reason });
   });
 
@@ -80,14 +81,14 @@ export function hlsRouter({ hlsDir, apiKey, tokenTtlMs, waiter }: HlsServing): e
     }
     // The path as it came, not decoded: only plain names pass (no %2e%2e, no `..`).
     const hlsPath = parseHlsPath(req.path);
-    if (!hlsPath) throw new AppError(404, 'not an HLS file');
+    if (!hlsPath) throw new UpflowError('NotFound', 'not an HLS file');
     const access = accessOf(req, hlsPath);
-    if (!access.allowed) throw new AppError(access.status, access.reason);
+    if (!access.allowed) throw new UpflowError(access.kind, access.reason);
     let opened = await openTitleFile(hlsDir, hlsPath);
     // The grid is listed whole: a segment (or the playlist) not made yet is waited for.
     if (!opened && (await waiter.waitFor(req, hlsPath))) opened = await openTitleFile(hlsDir, hlsPath);
     else if (opened) waiter.served(req, hlsPath);
-    if (!opened) throw new AppError(404, 'no such HLS file');
+    if (!opened) throw new UpflowError('NotFound', 'no such HLS file');
     await sendOpenedFile(req, res, opened, HLS_TYPES[path.extname(hlsPath.file)]!);
   });
   return router;

@@ -3,8 +3,8 @@
  * rules are stated (and unit-tested) in one place. Final files never enter into it: they live
  * in the output folder, and a folder that holds the output folder is never removed.
  */
-import { formatDurationMs as duration } from '../common/config';
-import type { HlsCleanupOptions, HlsCleanupReason, JobState } from '../common/domain';
+import { formatDurationMs as duration } from './config';
+import type { HlsCleanupOptions, HlsCleanupReason, JobState } from './domain';
 
 export interface HlsFolderFacts {
   /** Newest modification time of the folder or anything in it (ms since the epoch). */

@@ -13,6 +13,7 @@
  */
 import crypto from 'node:crypto';
 import { isTitleKey } from './media-paths';
+import type { ErrorKind } from './errors';
 
 /** Signing material: the secret derived from UPFLOW_API_KEY and UPFLOW_HLS_TOKEN_TTL. */
 export interface HlsTokens {
@@ -32,7 +33,7 @@ export interface HlsPath {
 /** How the request's API key compares with UPFLOW_API_KEY. */
 export type PresentedKey = 'none' | 'right' | 'wrong';
 
-export type HlsAccess = { allowed: true } | { allowed: false; status: 401 | 403; reason: string };
+export type HlsAccess = { allowed: true } | { allowed: false; kind: Extract<ErrorKind, 'Unauthorized' | 'Forbidden'>; reason: string };
 
 /**
  * Why a request is refused. No quotes or backslashes: nginx writes them into a JSON body as
@@ -113,7 +114,7 @@ export function decideHlsAccess(path: HlsPath, key: PresentedKey, tokens: HlsTok
   if (!tokens || key === 'right') return { allowed: true };
   if (path.token !== undefined) {
     const problem = hlsTokenProblem(tokens, path.token, path.titleKey, nowMs);
-    return problem ? { allowed: false, status: 403, reason: problem } : { allowed: true };
+    return problem ? { allowed: false, kind: 'Forbidden', reason: problem } : { allowed: true };
   }
-  return { allowed: false, status: 401, reason: key === 'wrong' ? HLS_REFUSALS.wrongKey : HLS_REFUSALS.noCredential };
+  return { allowed: false, kind: 'Unauthorized', reason: key === 'wrong' ? HLS_REFUSALS.wrongKey : HLS_REFUSALS.noCredential };
 }

@@ -7,12 +7,12 @@
  * `maxAgeMs`, one query at a time, and a request that finds the last answer older than that
  * gets it at once while the next one is fetched.
  */
-import type { StreamProgress } from '../common/domain';
+import type { StreamProgress } from '../core/domain';
 
 /**
  * How long one answer serves. The workflow's progress changes once a segment (1 s or more) or
  * every 5 s between segments, and status pollers ask every 2 s; the segment count is also read
- * from Postgres on every request (TitlesService.jobView).
+ * from Postgres on every request (JobViews.jobView, services/job-views.ts).
  */
 export const LIVE_PROGRESS_MAX_AGE_MS = 1000;
 

@@ -5,8 +5,8 @@
  * (L → M → S → lanczos); the activity switches at the next segment boundary it has not reached.
  * `slowSegmentsBeforeStepDown: 0` turns it off.
  */
-import type { ModelChange, SegmentReport, UpscaleSettings } from '../common/domain';
-import type { ModelId } from '../common/models';
+import type { ModelChange, SegmentReport, UpscaleSettings } from './domain';
+import type { ModelId } from './models';
 
 export interface RateControlState {
   /** The model the stream should use. */

@@ -1,0 +1,36 @@
+/**
+ * For the web script in Jellyfin's page: an item's upscaled stream and how far it is
+ * (`GET /items/:itemId/status`, asked without the key, so such a caller gets no path or
+ * Jellyfin's words) and `POST /items/:itemId/upscale` (idempotent, as the webhook).
+ */
+import express from 'express';
+import { isOwner, limitItemLookups } from '../security';
+import { itemIdParam, triggerQuery } from '../schemas';
+import { publicItemLookupError, publicItemStatus } from '../public-answers';
+import type { RouteContext } from './context';
+
+export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext): express.Router {
+  const router = express.Router();
+
+  router.get('/items/:itemId/status', limitItemLookups(), async (req, res) => {
+    const services = servicesFor(req);
+    const { itemId } = itemIdParam.parse(req.params);
+    const owner = isOwner(res);
+    const status = await services.statuses.itemStatus(itemId).catch((err: unknown) => {
+      if (owner) throw err;
+      logger.info({ item: itemId, reason: (err as Error).message }, 'item status refused');
+      throw publicItemLookupError(err);
+    });
+    res.json(owner ? status : publicItemStatus(status));
+  });
+
+  router.post('/items/:itemId/upscale', triggerLimit, async (req, res) => {
+    const services = servicesFor(req);
+    const { itemId } = itemIdParam.parse(req.params);
+    const { force, position_seconds: seconds } = triggerQuery.parse(req.query);
+    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) });
+    logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');
+    res.status(result.status === 'started' ? 202 : 200).json(await services.statuses.itemStatus(itemId, result));
+  });
+  return router;
+}

@@ -1,0 +1,23 @@
+/** A title's grid while its HLS can be had: what a player's request for a file not made yet may wait for (api/hls-waiting.ts). */
+import { workflowIdForTitle } from '../core/domain';
+import type { Grid } from '../core/grid';
+import { gridOf } from '../core/plan';
+import { runningRunIdOf, withTemporalDeadline } from '../adapters/temporal';
+import type { ServiceDeps } from './deps';
+
+export class LiveGrids {
+  constructor(private readonly deps: Pick<ServiceDeps, 'store' | 'client'>) {}
+
+  /** The title's grid while its HLS can be had: `probing` before the plan, undefined when nothing is made or kept. */
+  async liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined> {
+    const { store, client } = this.deps;
+    const job = await store.latestJobForTitle(titleKey);
+    if (!job || job.hlsRemovedAt || job.state === 'failed' || job.state === 'cancelled') {
+      // Just triggered (again): the new run registers its job a moment after it starts.
+      const running = await withTemporalDeadline(client, () => runningRunIdOf(client, workflowIdForTitle(titleKey)));
+      return running !== undefined && running !== job?.id ? 'probing' : undefined;
+    }
+    if (job.plan) return gridOf(job.plan);
+    return job.state === 'queued' || job.state === 'probing' ? 'probing' : undefined;
+  }
+}

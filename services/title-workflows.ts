@@ -1,0 +1,81 @@
+/**
+ * A title's workflow as the API and the CLI ask for it: the settings it is made with, start or
+ * join its run (the workflow id is the lock), and end a run that only waits out HLS retention.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { Config } from '../core/config';
+import { TASK_QUEUES, workflowIdForTitle, type UpscaleSettings, type UpscaleTitleInput } from '../core/domain';
+import { runningRunIdOf, WorkflowNotFoundError } from '../adapters/temporal';
+
+/** What a title is made with, from the configuration: the workflow's input, so a run keeps it whatever the configuration becomes. */
+export function upscaleSettings(config: Config): UpscaleSettings {
+  return {
+    aiEnabled: config.upscale.aiEnabled,
+    model: config.upscale.model,
+    slowSegmentsBeforeStepDown: config.rateControl.slowSegmentsBeforeStepDown,
+    stepDownBelowRate: config.rateControl.stepDownBelowRate,
+    scaleFactor: config.upscale.scaleFactor,
+    preset: config.upscale.preset,
+    crf: config.upscale.crf,
+    encoderThreads: config.upscale.encoderThreads,
+    segmentSeconds: config.hls.segmentSeconds,
+    hlsRetentionMs: config.hls.retentionMs,
+    lookAheadSegments: config.hls.listSize,
+  };
+}
+
+/** The title's run after a start: the one this call started, or the one it joined. */
+export type TitleWorkflowStart = WorkflowHandleWithFirstExecutionRunId & {
+  /** False: a run was already going under the title's workflow id, and this is it. */
+  started: boolean;
+};
+
+/** A run that ends between a refused start and the look-up of it is retried this often. */
+const START_OR_JOIN_ATTEMPTS = 3;
+
+/**
+ * Starts the title's workflow, or joins the one already running under the same id, so that
+ * concurrent triggers of one title never start two encodes, and says which it did.
+ *
+ * The workflow id is the lock: with `workflowIdConflictPolicy: 'FAIL'` the server lets exactly
+ * one of many concurrent starts through and refuses the others (ALREADY_EXISTS), which then
+ * join the running run. ('USE_EXISTING' would join too, but @temporalio/client 1.24's `start`
+ * drops the server's `started` flag: a joined start looks like a fresh one.)
+ */
+export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTitleInput): Promise<TitleWorkflowStart> {
+  const workflowId = workflowIdForTitle(input.titleKey);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const handle = await client.workflow.start('upscaleTitle', {
+        workflowId,
+        taskQueue: TASK_QUEUES.media,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+      return { ...handle, started: true };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    const runId = await runningRunIdOf(client, workflowId);
+    if (runId) {
+      const handle = client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: runId });
+      return { ...handle, firstExecutionRunId: runId, started: false };
+    }
+    // The run that refused this start has ended meanwhile: start again.
+    if (attempt >= START_OR_JOIN_ATTEMPTS) throw new Error(`could neither start nor join workflow ${workflowId}: its runs keep ending`);
+  }
+}
+
+/**
+ * Ends a complete title's run that only waits out HLS retention, so the title can be upscaled
+ * afresh. By run id: a concurrent trigger that already replaced it is not touched.
+ */
+export async function endRetentionRun(client: Client, workflowId: string, runId: string, reason: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowId, runId).terminate(reason);
+  } catch (err) {
+    // Ended meanwhile (by retention, or by a concurrent trigger): nothing left to do.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
