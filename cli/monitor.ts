@@ -9,6 +9,7 @@ import type { Config } from '../core/config';
 import { placeInLine } from '../core/domain';
 import { formatEta, formatRate } from './format';
 import { isActive, listJobs, selectJobs } from './job-selection';
+import { pollUntilDone } from './poll-until-done';
 import { callApi, requireRunningApi } from './targets';
 
 const POLL_MS = 1000;
@@ -121,8 +122,7 @@ export async function monitorCommand(config: Config, selector: string | undefine
     say(`${job.name}: ${stateText(f)} ${f.percent.toFixed(0)}% ${f.segments} segments ${content} ${formatRate(f.rate)} ETA ${formatEta(f.eta_seconds)} ${f.model ?? '-'}${warning}`);
   };
 
-  const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
-  for (let poll = 0; ; poll++) {
+  const allEnded = await pollUntilDone(async (poll) => {
     if (!selector && poll > 0 && poll % DISCOVER_EVERY_POLLS === 0) {
       for (const job of await listJobs(api)) if (isActive(job) && !watched.has(job.id)) watched.set(job.id, job);
     }
@@ -137,13 +137,12 @@ export async function monitorCommand(config: Config, selector: string | undefine
         else if (!bars) say(`${job.name}: ${describeEnd(job)}`);
       }
     }
-    if (ended.size === watched.size) break;
-    const outcome = await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), interrupted]);
-    if (outcome === 'interrupted') {
-      bars?.stop();
-      say('Stopped watching; the jobs go on.');
-      return 130;
-    }
+    return ended.size === watched.size ? true : undefined;
+  }, { intervalMs: POLL_MS });
+  if (!allEnded) {
+    bars?.stop();
+    say('Stopped watching; the jobs go on.');
+    return 130;
   }
   bars?.stop();
   if (bars) for (const job of watched.values()) say(`${job.name}: ${describeEnd(job)}`);

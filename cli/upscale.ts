@@ -2,12 +2,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { JobView } from '../services';
 import { TERMINAL_JOB_STATES } from '../core/domain';
 import type { Config } from '../core/config';
 import type { ModelId } from '../core/models';
 import type { Logger } from '../adapters/logger';
 import { formatEta, formatRate } from './format';
+import { nextInterrupt, pollUntilDone } from './poll-until-done';
 import { apiTarget, embeddedTarget, runningApi, type UpflowTarget } from './targets';
 
 const POLL_MS = 500;
@@ -35,7 +35,8 @@ export async function upscaleCommand(fileArg: string, options: UpscaleCommandOpt
   const emit = (event: Record<string, unknown>) => {
     if (options.json) process.stdout.write(`${JSON.stringify(event)}\n`);
   };
-  const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
+  // Listening from here: a Ctrl-C while the title is triggered stops the watching at its first look.
+  const interrupted = nextInterrupt();
   try {
     say(`Upscaling ${file} with ${target.description}`);
     const triggered = await target.trigger(file, options.force);
@@ -52,26 +53,23 @@ export async function upscaleCommand(fileArg: string, options: UpscaleCommandOpt
       : undefined;
     bar?.start(100, 0, { rate: '-', eta: '--:--', segments: 0, state: 'queued' });
 
-    let view: JobView | undefined;
     let lastPlainLine = 0;
-    for (;;) {
-      view = await target.job(jobId);
-      if (view) {
-        const rate = formatRate(view.rate);
-        bar?.update(Math.floor(view.percent), { rate, eta: formatEta(view.etaSeconds), segments: view.segments, state: view.state });
-        emit({ event: 'progress', state: view.state, percent: Math.round(view.percent * 10) / 10, rate: view.rate, fps: view.fps, eta_seconds: view.etaSeconds, segments: view.segments });
-        if (!bar && !options.json && Date.now() - lastPlainLine > 5000) {
-          lastPlainLine = Date.now();
-          say(`${view.state} ${view.percent.toFixed(0)}% ${rate} ETA ${formatEta(view.etaSeconds)} ${view.segments} segments`);
-        }
-        if (TERMINAL_JOB_STATES.includes(view.state)) break;
+    const view = await pollUntilDone(async () => {
+      const current = await target.job(jobId);
+      if (!current) return undefined;
+      const rate = formatRate(current.rate);
+      bar?.update(Math.floor(current.percent), { rate, eta: formatEta(current.etaSeconds), segments: current.segments, state: current.state });
+      emit({ event: 'progress', state: current.state, percent: Math.round(current.percent * 10) / 10, rate: current.rate, fps: current.fps, eta_seconds: current.etaSeconds, segments: current.segments });
+      if (!bar && !options.json && Date.now() - lastPlainLine > 5000) {
+        lastPlainLine = Date.now();
+        say(`${current.state} ${current.percent.toFixed(0)}% ${rate} ETA ${formatEta(current.etaSeconds)} ${current.segments} segments`);
       }
-      const outcome = await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), interrupted]);
-      if (outcome === 'interrupted') {
-        bar?.stop();
-        say('Stopped watching; the job goes on (cancel it with POST /jobs/<id>/cancel).');
-        return 130;
-      }
+      return TERMINAL_JOB_STATES.includes(current.state) ? current : undefined;
+    }, { intervalMs: POLL_MS, interrupted });
+    if (!view) {
+      bar?.stop();
+      say('Stopped watching; the job goes on (cancel it with POST /jobs/<id>/cancel).');
+      return 130;
     }
     bar?.stop();
     if (view.state !== 'complete') {
