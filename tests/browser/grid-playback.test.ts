@@ -4,7 +4,6 @@
  * there with `startPosition`, on the upscaled picture, and plays on without a stall; a seek
  * backwards to a part nobody has made plays upscaled again within seconds, and on.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const FILM_SECONDS = 120;
 const START_AT = 72; // 60 %
@@ -88,9 +87,7 @@ describe('a player on the grid', () => {
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
-    if (!upflow) return;
-    expect(await upflow.stop()).toBe(0);
-    fs.rmSync(upflow.dir, { recursive: true, force: true });
+    await stopAndRemove(upflow);
   }, 120_000);
 
   it('starts at 60 % on the upscaled picture, plays on without a stall, and plays upscaled again after a seek backwards', async () => {

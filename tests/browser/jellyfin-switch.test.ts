@@ -7,7 +7,6 @@
  * (Temporal, Postgres, ffmpeg, Anime4K through onnxruntime) upscales the clip while the page
  * plays it, and the script switches the page's <video> to the upscaled HLS stream.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CLIENT_BUNDLE } from '../../client-js/bundle';
@@ -19,7 +18,7 @@ import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
 import { harnessEvents, playOriginal, scriptState, videoFacts, type PageGlobals, type VideoFacts } from './player-page';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const AUTO_ITEM = '6a1f0c3d9b8e4c2d8a7b6c5d4e3f2a10';
 const PROMPT_ITEM = '7b2e1d4c0a9f4e3b9c8d7e6f5a4b3c21';
@@ -86,10 +85,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
 
   afterAll(async () => {
     await browser?.close();
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
     await standIn?.close();
   });
 

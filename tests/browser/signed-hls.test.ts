@@ -5,7 +5,6 @@
  * once the token expires (the next segment is refused, and the same URL no longer loads); a
  * fresh `hls_url` plays again; the token put on another title's path loads nothing.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const API_KEY = 'signed-hls-key-0123456789';
 const TTL_SECONDS = 20;
@@ -129,10 +128,7 @@ describe('a signed hls_url in hls.js (Chromium, real stack, key set)', () => {
   afterAll(async () => {
     await browser?.close();
     await site?.close();
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
   });
 
   afterEach(() => {

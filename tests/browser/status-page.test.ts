@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const FINISHED_SOURCE = { width: 320, height: 180, seconds: 4 };
 /** Long and large enough that lanczos on 2 cores is still making it while the page is looked at. */
@@ -152,10 +152,7 @@ describe('the status page in Chromium (real Upflow stack)', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
   });
 
   afterEach(() => {
@@ -343,10 +340,7 @@ describe('the status page of an Upflow with UPFLOW_API_KEY (Chromium, real stack
 
   afterAll(async () => {
     await browser?.close();
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
   });
 
   afterEach(() => {

@@ -23,7 +23,7 @@ import { hlsTokens, signHlsToken } from '../../core/hls-access';
 import { startRecordingFigures, type FiguresRecorder } from '../support/figures';
 import { ffprobe, makeBadInputs, makeClip, makeMoreBadInputs, makeOddMedia, type BadInput, type OddMedia } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const API_KEY = 'bad-input-key-0123456789';
 const SCALE = 2;
@@ -559,10 +559,7 @@ describe('a barrage of bad input, on the real stack', () => {
       ...after,
     });
     await connection?.close();
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
     await standIn?.close();
   }, 120_000);
 

@@ -3,11 +3,10 @@
  * an Anime4K model (built by set-up into UPFLOW_CACHE_DIR). A short clip goes through decode →
  * onnxruntime → encode and comes out as a complete HLS stream and a verified final file.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { ffprobe, makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 function parsePlaylist(text: string): Manifest {
   const parser = new Parser();
@@ -42,11 +41,7 @@ describe('a title upscaled by a CNN through the whole stack', () => {
     clip = await makeClip(path.join(upflow.mediaDir, 'cnn clip.mp4'), { seconds: 6, width: 320, height: 180 });
   }, 180_000);
 
-  afterAll(async () => {
-    if (!upflow) return;
-    expect(await upflow.stop()).toBe(0);
-    fs.rmSync(upflow.dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAndRemove(upflow));
 
   it('streams, finishes and verifies the final file with the model named on the job', async () => {
     const { hlsUrl, jobId } = await upscaleToCompletion(upflow, clip, 'CNN clip');
@@ -89,11 +84,7 @@ describe('rate control stepping the model down mid-stream', () => {
     clip = await makeClip(path.join(upflow.mediaDir, 'step down.mp4'), { seconds, width: 320, height: 180 });
   }, 180_000);
 
-  afterAll(async () => {
-    if (!upflow) return;
-    expect(await upflow.stop()).toBe(0);
-    fs.rmSync(upflow.dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAndRemove(upflow));
 
   it('steps down M → S → lanczos at segment boundaries with no gap or duplicate', async () => {
     const { hlsUrl, jobId } = await upscaleToCompletion(upflow, clip, 'Step down');

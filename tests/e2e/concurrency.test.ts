@@ -15,7 +15,7 @@ import { workflowIdForTitle } from '../../core/domain';
 import { titleKeyFor } from '../../core/media-paths';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
 import { makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const run = promisify(execFile);
 const UPFLOW = path.join(__dirname, '..', '..', 'bin', 'upflow.js');
@@ -91,8 +91,7 @@ async function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
 async function stopStack(stack: Stack | undefined): Promise<void> {
   if (!stack) return;
   await stack.temporal.connection.close();
-  expect(await stack.upflow.stop()).toBe(0);
-  fs.rmSync(stack.upflow.dir, { recursive: true, force: true });
+  await stopAndRemove(stack.upflow);
 }
 
 const untilState = (stack: Stack, id: string, states: string[], timeoutMs = 90_000) =>

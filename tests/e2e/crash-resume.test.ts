@@ -13,7 +13,7 @@ import { Parser, type Manifest } from 'm3u8-parser';
 import { makeFlashBeepClip, syncOffsets } from '../support/av-sync';
 import { startRecordingFigures } from '../support/figures';
 import { countVideoFrames, ffprobe } from '../support/fixtures';
-import { isAlive, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { isAlive, startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const SECONDS = 24;
 const FPS = 25;
@@ -73,11 +73,7 @@ describe('a worker killed mid-stream', () => {
     clip = makeFlashBeepClip(path.join(upflow.mediaDir, 'crash clip.mp4'), { seconds: SECONDS, width: 320, height: 180, fps: FPS });
   }, 180_000);
 
-  afterAll(async () => {
-    if (!upflow) return;
-    expect(await upflow.stop()).toBe(0);
-    fs.rmSync(upflow.dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAndRemove(upflow));
 
   it('goes on from the first missing segment: every segment once, whole final file in sync, little redone', async () => {
     const figures = await startRecordingFigures('crash-resume', 'tests/e2e/crash-resume.test.ts');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { makeFlashBeepClip, syncOffsets } from '../support/av-sync';
 import { countVideoFrames, makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 function parsePlaylist(text: string): Manifest {
   const parser = new Parser();
@@ -71,11 +71,7 @@ describe('a title as a grid of segments, one worker slot', () => {
     clip = makeFlashBeepClip(path.join(upflow.mediaDir, 'two-minutes.mp4'), { seconds: 120, width: 320, height: 180, fps: 25 });
   }, 180_000);
 
-  afterAll(async () => {
-    if (!upflow) return;
-    expect(await upflow.stop()).toBe(0);
-    fs.rmSync(upflow.dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stopAndRemove(upflow), 120_000);
 
   it('triggered at 40 %: lists the whole title at once, makes 40 % first, then ahead, then the start; the final file holds every frame once, in sync', async () => {
     const started = await trigger(upflow, { Item: { Path: clip }, position_seconds: 48 });
@@ -216,11 +212,7 @@ describe('two worker slots on one title', () => {
     upflow = await startUpflow({ HLS_SEGMENT_TIME: '2', UPFLOW_GPU_CONCURRENCY: '2', UPFLOW_ENCODER_THREADS: '1' });
   }, 180_000);
 
-  afterAll(async () => {
-    if (!upflow) return;
-    expect(await upflow.stop()).toBe(0);
-    fs.rmSync(upflow.dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stopAndRemove(upflow), 120_000);
 
   /** Chunks running now: ffmpeg processes writing into a chunk's folder. */
   const chunksRunning = () => upflow.descendants().filter((pid) => {

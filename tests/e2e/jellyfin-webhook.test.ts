@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const BY_PATH = '11111111aaaa4bbb8ccc000000000001';
 const PLUGIN = '22222222aaaa4bbb8ccc000000000002';
@@ -51,10 +51,7 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
   }, 180_000);
 
   afterAll(async () => {
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
     await standIn?.close();
     fs.rmSync(outsideDir, { recursive: true, force: true });
   });

@@ -15,7 +15,7 @@ import { HLS_REFUSALS, hlsTokens, signHlsToken } from '../../core/hls-access';
 import { parseDurationMs } from '../../core/config';
 import { makeClip } from '../support/fixtures';
 import { rawRequest } from '../support/raw-http';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const NGINX = '/usr/sbin/nginx';
 const CONF = path.join(__dirname, '..', '..', 'deploy', 'nginx.conf');
@@ -102,10 +102,7 @@ describe('HLS access through deploy/nginx.conf (Debian nginx) and the API, with 
       nginx.kill('SIGQUIT');
       await exited;
     }
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
   });
 
   it('answers /health', async () => {

@@ -13,7 +13,7 @@ import { loadConfig } from '../../core/config';
 import { HLS_CLEANUP_SCHEDULE_ID, type HlsCleanupReport } from '../../core/domain';
 import { ensureHlsCleanupSchedule } from '../../services/hls-cleanup';
 import { makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const run = promisify(execFile);
 const UPFLOW = path.join(__dirname, '..', '..', 'bin', 'upflow.js');
@@ -62,9 +62,7 @@ describe('operations: cleanup schedule, monitor, audit, cleanup', () => {
 
   afterAll(async () => {
     await temporal?.connection.close();
-    if (!upflow) return;
-    expect(await upflow.stop()).toBe(0);
-    fs.rmSync(upflow.dir, { recursive: true, force: true });
+    await stopAndRemove(upflow);
   }, 120_000);
 
   it('keeps the cleanup Schedule: created by `upflow up`, updated in place when the cron changes', async () => {

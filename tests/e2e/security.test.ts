@@ -19,7 +19,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const run = promisify(execFile);
 const UPFLOW = path.join(__dirname, '..', '..', 'bin', 'upflow.js');
@@ -174,10 +174,7 @@ describe('API key, origins, what callers without the key see, and limits', () =>
 
   afterAll(async () => {
     await browser?.close();
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
     await standIn?.close();
     await listedPage?.close();
     await foreignPage?.close();

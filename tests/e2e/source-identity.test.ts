@@ -18,7 +18,7 @@ import { createLogger } from '../../adapters/logger';
 import { createPool, type Pool } from '../../adapters/postgres';
 import { makeTempDataDir, startPostgresCluster, type PostgresCluster } from '../../adapters/postgres-cluster';
 import { ffprobe, makeClip } from '../support/fixtures';
-import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 interface Answer {
   status: number;
@@ -98,10 +98,7 @@ describe('one file, one title; ffmpeg reads only the checked file', () => {
 
   afterAll(async () => {
     await temporal?.connection.close();
-    if (upflow) {
-      expect(await upflow.stop()).toBe(0);
-      fs.rmSync(upflow.dir, { recursive: true, force: true });
-    }
+    await stopAndRemove(upflow);
     await pool?.end();
     await postgres?.stop();
     if (servicesDir) fs.rmSync(servicesDir, { recursive: true, force: true });

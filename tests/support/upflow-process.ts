@@ -144,6 +144,17 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}, options: Sta
   };
 }
 
+/**
+ * A test's teardown of its Upflow: Ctrl-C, which must end it with 0 (a clean stop is part of
+ * every test that starts one), then its temp folder goes. Nothing to do when beforeAll failed
+ * before it started.
+ */
+export async function stopAndRemove(upflow: UpflowProcess | undefined): Promise<void> {
+  if (!upflow) return;
+  expect(await upflow.stop()).toBe(0);
+  fs.rmSync(upflow.dir, { recursive: true, force: true });
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
