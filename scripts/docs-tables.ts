@@ -19,6 +19,7 @@ import type { GridBenchReport } from '../cli/bench-grid';
 import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
+import type { SwitchResult } from '../tests/browser/switch-result';
 import type { EndpointFigures, LoadReport } from '../tests/e2e/load.bench';
 
 export const DOCS_DIR = path.join(__dirname, '..', 'docs');
@@ -282,22 +283,6 @@ const badInput: Render<BadInputFigures> = (f) => {
     + `${table(['outcome expected', 'cases', 'held'], rows, ['left', 'right', 'right'])}`
     + (after.length > 0 ? `\n\n${table(['after the barrage', 'found'], after)}` : '');
 };
-
-/** One upscaler's row as tests/browser/switch.bench.ts writes it (that file is browser-typed: not imported here). */
-interface SwitchResult {
-  upscaler: string;
-  firstSegmentSeconds: number;
-  switchSeconds: number | null;
-  positionAtSwitch: number | null;
-  switchGapSeconds: number | null;
-  watchedSeconds: number;
-  advancedSeconds: number;
-  stalls: number;
-  stalledSeconds: number;
-  fallbacksToOriginal: number;
-  upscaleRate: number | null;
-  consoleErrors: number;
-}
 
 interface JellyfinFigures extends FiguresHeader {
   settings: { clip: { seconds: number; width: number; height: number; fps: number }; watchSeconds: number; scriptConfig: { minBufferedSeconds?: number } };

@@ -22,6 +22,7 @@ import { startJellyfinStandIn } from '../support/jellyfin-stand-in';
 import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
 import { startUpflow, waitFor } from '../support/upflow-process';
 import { harnessEvents, playOriginal, videoFacts, type HarnessEvent } from './player-page';
+import type { SwitchResult } from './switch-result';
 
 const ITEM = 'b0c1d2e3f4a54b6c8d7e6f5a4b3c2d1e';
 
@@ -29,22 +30,6 @@ const UPSCALERS: { label: string; env: NodeJS.ProcessEnv }[] = [
   { label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
   { label: 'anime4k-s-rl (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-rl' } },
 ];
-
-export interface SwitchResult {
-  upscaler: string;
-  firstSegmentSeconds: number;
-  switchSeconds: number | null;
-  positionAtSwitch: number | null;
-  /** From the switch's new source to the picture moving again. */
-  switchGapSeconds: number | null;
-  watchedSeconds: number;
-  advancedSeconds: number;
-  stalls: number;
-  stalledSeconds: number;
-  fallbacksToOriginal: number;
-  upscaleRate: number | null;
-  consoleErrors: number;
-}
 
 /** Waiting spans after `from` (page time): each 'waiting' until the next 'playing'. */
 function stallsAfter(events: HarnessEvent[], from: number): { stalls: number; seconds: number } {

@@ -1,0 +1,20 @@
+/**
+ * One upscaler's row of `npm run bench:jellyfin` (tests/browser/switch.bench.ts), as it lands in
+ * docs/bench/jellyfin.json. Types only and free of the DOM, so scripts/docs-tables.ts, which is
+ * compiled without the browser's types, reads the same shape the bench writes.
+ */
+export interface SwitchResult {
+  upscaler: string;
+  firstSegmentSeconds: number;
+  switchSeconds: number | null;
+  positionAtSwitch: number | null;
+  /** From the switch's new source to the picture moving again. */
+  switchGapSeconds: number | null;
+  watchedSeconds: number;
+  advancedSeconds: number;
+  stalls: number;
+  stalledSeconds: number;
+  fallbacksToOriginal: number;
+  upscaleRate: number | null;
+  consoleErrors: number;
+}
