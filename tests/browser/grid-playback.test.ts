@@ -4,13 +4,11 @@
  * there with `startPosition`, on the upscaled picture, and plays on without a stall; a seek
  * backwards to a part nobody has made plays upscaled again within seconds, and on.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
+import { startHlsJsSite, type LocalServer } from '../support/local-server';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const FILM_SECONDS = 120;
@@ -63,7 +61,7 @@ describe('a player on the grid', () => {
   let upflow: UpflowProcess;
   let browser: Browser;
   let watched: WatchedPage;
-  let site: http.Server;
+  let site: LocalServer;
 
   const player = (page: Page) => ({
     play: (url: string, at: number) => page.evaluate(([u, s]) => (window as unknown as { player: PageApi }).player.play(u as string, s as number), [url, at] as const),
@@ -73,20 +71,15 @@ describe('a player on the grid', () => {
 
   beforeAll(async () => {
     upflow = await startUpflow({ HLS_SEGMENT_TIME: '2' });
-    const app = express();
-    app.get('/', (_req, res) => res.type('html').send(PAGE));
-    app.get('/hls.js', (_req, res) => res.type('js').sendFile(require.resolve('hls.js/dist/hls.min.js')));
-    site = http.createServer(app);
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    site = await startHlsJsSite(PAGE);
     browser = await launchChromium();
     watched = await openPage(browser);
-    // Another origin than Upflow's: localhost, not 127.0.0.1.
-    await watched.page.goto(`http://localhost:${(site.address() as AddressInfo).port}/`);
+    await watched.page.goto(site.url);
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
+    await site?.close();
     await stopAndRemove(upflow);
   }, 120_000);
 

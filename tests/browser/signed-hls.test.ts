@@ -5,13 +5,11 @@
  * once the token expires (the next segment is refused, and the same URL no longer loads); a
  * fresh `hls_url` plays again; the token put on another title's path loads nothing.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
+import { startHlsJsSite, type LocalServer } from '../support/local-server';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const API_KEY = 'signed-hls-key-0123456789';
@@ -64,22 +62,6 @@ const PAGE = `<!doctype html><html><head><script src="/hls.js"></script></head><
   };
 </script></body></html>`;
 
-async function startPlayerSite(): Promise<{ url: string; close(): Promise<void> }> {
-  const app = express();
-  app.get('/', (_req, res) => res.type('html').send(PAGE));
-  app.get('/hls.js', (_req, res) => res.type('js').sendFile(require.resolve('hls.js/dist/hls.min.js')));
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    // Another origin than Upflow's: localhost, not 127.0.0.1.
-    url: `http://localhost:${(server.address() as AddressInfo).port}/`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
-
 /** Errors that stop or refuse something: fatal ones and failed loads (not hls.js skipping a gap in the buffer). */
 const loadErrors = (facts: PlayerFacts) => facts.errors.filter((e) => e.fatal || e.code !== null);
 
@@ -88,7 +70,7 @@ const factsOf = (page: Page) => page.evaluate(() => (window as unknown as { play
 
 describe('a signed hls_url in hls.js (Chromium, real stack, key set)', () => {
   let upflow: UpflowProcess;
-  let site: { url: string; close(): Promise<void> };
+  let site: LocalServer;
   let browser: Browser;
   let watched: WatchedPage;
   let page: Page;
@@ -118,7 +100,7 @@ describe('a signed hls_url in hls.js (Chromium, real stack, key set)', () => {
     };
     keys.film = await waitFor('the film to complete', () => completed('film.mp4'), 120_000, 250);
     keys.other = await waitFor('the other title to complete', () => completed('other.mp4'), 60_000, 250);
-    site = await startPlayerSite();
+    site = await startHlsJsSite(PAGE);
     browser = await launchChromium();
     watched = await openPage(browser);
     page = watched.page;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { ffprobe, makeBadInputs, makeClip } from '../support/fixtures';
+import { fetchAnswer } from '../support/http-answer';
 import { isAlive, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 function parsePlaylist(text: string): Manifest {
@@ -25,21 +26,8 @@ describe('one title through the whole stack', () => {
   let longClip: string;
   let badInputs: Awaited<ReturnType<typeof makeBadInputs>>;
 
-  const api = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${upflow.apiUrl}${route}`, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // not JSON (an HLS file)
-    }
-    return { status: response.status, json, text, headers: response.headers };
-  };
+  const api = (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetchAnswer(`${upflow.apiUrl}${route}`, method, { body, headers });
   const trigger = (file: string, name = path.basename(file)) => api('POST', '/upscale-trigger', { Item: { Path: file, Name: name } });
 
   beforeAll(async () => {

@@ -9,8 +9,6 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +16,9 @@ import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
+import { fetchAnswer } from '../support/http-answer';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
+import { listenLocally } from '../support/local-server';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const run = promisify(execFile);
@@ -75,18 +75,11 @@ const body = q.get('body');
 
 /** A page server for one more origin: `/attack` is ATTACK_PAGE, any other path an empty page. */
 async function startPageServer(): Promise<{ origin: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
+  const server = await listenLocally((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(req.url?.startsWith('/attack') ? ATTACK_PAGE : '<!doctype html><title>another site</title><p>another site</p>');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return { origin: server.url, close: server.close };
 }
 
 /** The `upflow up` cluster's own Postgres (its port in postmaster.pid, its password beside it). */
@@ -121,21 +114,8 @@ describe('API key, origins, what callers without the key see, and limits', () =>
   let clip: string;
   let running: { jobId: string; file: string };
 
-  const request = async (method: string, route: string, options: { body?: unknown; headers?: Record<string, string> } = {}) => {
-    const response = await fetch(`${upflow.apiUrl}${route}`, {
-      method,
-      headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-      body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // not JSON (the status page, a script, metrics)
-    }
-    return { status: response.status, text, json, headers: response.headers };
-  };
+  const request = (method: string, route: string, options: { body?: unknown; headers?: Record<string, string> } = {}) =>
+    fetchAnswer(`${upflow.apiUrl}${route}`, method, options);
   const post = (route: string, body: unknown, headers: Record<string, string> = {}) => request('POST', route, { body, headers });
   const withKey = { 'x-api-key': API_KEY };
   const triggerBody = () => ({ Item: { Path: clip, Name: 'Guarded' } });

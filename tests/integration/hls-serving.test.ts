@@ -8,8 +8,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { makeTempDataDir } from '../../adapters/postgres-cluster';
@@ -17,6 +15,7 @@ import { hlsRouter, type HlsServing } from '../../api/routes/hls';
 import { HlsWaiter } from '../../api/hls-waiting';
 import { createLogger } from '../../adapters/logger';
 import { HLS_REFUSALS, hlsTokens, signHlsToken } from '../../core/hls-access';
+import { listenLocally, type LocalServer } from '../support/local-server';
 import { rawRequest as request } from '../support/raw-http';
 import { UpflowError } from '../../core/errors';
 import { httpStatusOf } from '../../api/http-errors';
@@ -36,22 +35,14 @@ const nothingMade = (hlsDir: string) => new HlsWaiter({
   waitMs: 0,
 });
 
-async function serve(settings: Omit<HlsServing, 'waiter'>): Promise<{ url: string; close(): Promise<void> }> {
+async function serve(settings: Omit<HlsServing, 'waiter'>): Promise<LocalServer> {
   const app = express();
   app.use('/hls', hlsRouter({ ...settings, waiter: nothingMade(settings.hlsDir) }));
   app.use((_req, _res, next) => next(Object.assign(new Error('no such endpoint'), { status: 404 })));
   app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     res.status(err instanceof UpflowError ? httpStatusOf(err.kind) : err.status ?? 500).json({ error: err.message });
   });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return listenLocally(app);
 }
 
 describe('the API\'s HLS files', () => {

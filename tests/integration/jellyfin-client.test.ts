@@ -1,10 +1,10 @@
 /** Upflow's Jellyfin client against the stand-in server over real HTTP: each failure's reason. */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { JellyfinClient } from '../../adapters/jellyfin';
 import { findFreePort } from '../../adapters/process';
 import { UpflowError } from '../../core/errors';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
+import { listenLocally } from '../support/local-server';
 import { httpStatusOf } from '../../api/http-errors';
 
 const FILM = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';
@@ -12,13 +12,11 @@ const SERIES = '1b2c3d4e5f6a40718293a4b5c6d7e8f9';
 
 /** A server that answers every request with `handler`; closed after `use`. */
 async function withServer(handler: http.RequestListener, use: (url: string) => Promise<void>): Promise<void> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await listenLocally(handler);
   try {
-    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await use(server.url);
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 }
 

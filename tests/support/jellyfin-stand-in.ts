@@ -7,10 +7,9 @@
  *   GET /Items/{id}    (Upflow reads the item's file path)
  * and, for the browser tests, serves what jellyfin-web's player needs (see `web`).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { normalizeItemId } from '../../core/jellyfin-items';
+import { listenLocally } from './local-server';
 
 export interface StandInItem {
   name: string;
@@ -94,19 +93,6 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
     });
   });
 
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    apiKey,
-    items,
-    requests,
-    app,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await listenLocally(app);
+  return { url: server.url, apiKey, items, requests, app, close: server.close };
 }
