@@ -104,17 +104,22 @@ export function measuredBy(h: Read<FiguresHeader>, timed = true): string {
   const command = h.command ? `\`${h.command}\`` : 'a run that did not record its command';
   // A loaded machine changes timings, not what is computed (PSNR): only timed figures are marked.
   const loaded = timed && isLoaded(m)
-    ? ' **A loaded machine** (more runnable processes than cores): other work shared its cores, so these figures show the format and the order of magnitude, not what the machine can do.'
+    ? ' **A loaded machine** (load average above 1.5 × its cores): other work shared its cores, so these figures show the format and the order of magnitude, not what the machine can do.'
     : '';
   return `*Measured by ${command} on ${h.date.slice(0, 10)} (${commit}): ${m.cpuModel}, ${m.cores} cores${memory}; `
     + `load average ${load(m.loadAverageAtStart)} at the start, ${load(m.loadAverageAtEnd)} at the end.*${loaded}`;
 }
 
-/** The machine ran other work beside the measurement: its 1-minute load average, at the start or the end, above its cores. */
+/**
+ * The machine ran other work beside the measurement: its 1-minute load average, at the start or
+ * the end, above 1.5 × its cores. A measurement keeps every core busy itself (the end's figure
+ * is mostly its own), so only load well beyond the cores is someone else's.
+ */
+export const LOADED_PER_CORE = 1.5;
 export function isLoaded(m: Read<FiguresHeader>['machine']): boolean {
   const cores = m.cores;
   const loads = [m.loadAverageAtStart?.[0], m.loadAverageAtEnd?.[0]].filter(isNumber);
-  return isNumber(cores) && loads.some((l) => l > cores);
+  return isNumber(cores) && loads.some((l) => l > LOADED_PER_CORE * cores);
 }
 
 // ---------------------------------------------------------------- the tables

@@ -53,5 +53,7 @@ describe('the docs tables', () => {
     expect(isLoaded(loaded.machine)).toBe(true);
     expect(measuredBy(loaded)).toMatch(/\*\*A loaded machine\*\*/);
     expect(measuredBy(loaded, false)).not.toMatch(/loaded machine/);
+    // A measurement that keeps both cores busy itself is not a loaded machine.
+    expect(isLoaded({ ...header.machine, loadAverageAtStart: [2.4, 1, 1], loadAverageAtEnd: [2.9, 2, 1] })).toBe(false);
   });
 });
