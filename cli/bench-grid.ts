@@ -29,7 +29,7 @@ import { UpflowError } from '../core/errors';
 import { titleFiles } from '../core/media-paths';
 import { MODELS, type ModelId } from '../core/models';
 import { MAX_CHUNK_SECONDS } from '../core/chunk-scheduler';
-import { segmentIndexAt, segmentIndexOfFilename, segmentStartFrame, type Grid } from '../core/grid';
+import { segmentDurationSeconds, segmentIndexAt, segmentIndexOfFilename, segmentStartFrame, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { encodeLanczosChunk, makeTestClip, probeSource } from '../adapters/ffmpeg';
 import { HlsFolder } from '../adapters/hls-folder';
@@ -164,6 +164,8 @@ export interface TriggerRun {
   seeks: SeekFigures[];
   /** Another title on the same stack, after the first was cancelled (its slot free again). */
   second: TriggerFigures;
+  /** Bytes a player fetches per content second: the first title's full-length segments made by the end of its seeks. */
+  segmentBytesPerSecond: number | null;
 }
 
 export interface TriggerSummary {
@@ -176,6 +178,7 @@ export interface TriggerSummary {
   seekToVictimStoppedSeconds: Spread;
   /** Seek → a chunk claimed the new position. */
   seekToChunkClaimedSeconds: Spread;
+  segmentBytesPerSecond: Spread;
 }
 
 export interface SlotRun {
@@ -441,6 +444,7 @@ async function measureTriggers(upscaler: Upscaler, repeat: number, clips: Clips,
       seeks.push(await seekViewer(services, first.title, grid, at, to));
       at = to;
     }
+    const segmentBytesPerSecond = madeBytesPerSecond(first.title.folder, grid);
     await cancelTitle(services, store, first.title.jobId);
     const firstHistory = await runHistory(client, first.title.workflowId, first.title.jobId);
     first.figures.steps = temporalSteps(firstHistory, first.triggeredAtMs);
@@ -450,10 +454,23 @@ async function measureTriggers(upscaler: Upscaler, repeat: number, clips: Clips,
     const second = await triggerViewer(bench, services, clips.link(`${upscaler}-${repeat}-second`), grid);
     await cancelTitle(services, store, second.title.jobId);
     second.figures.steps = temporalSteps(await runHistory(client, second.title.workflowId, second.title.jobId), second.triggeredAtMs);
-    return { upscaler, repeat, stackStartSeconds, first: first.figures, seeks, second: second.figures };
+    return { upscaler, repeat, stackStartSeconds, first: first.figures, seeks, second: second.figures, segmentBytesPerSecond };
   } finally {
     await bench.stop();
   }
+}
+
+/** Bytes per content second of the made segments but the title's last (shorter) one; null when none is made. */
+function madeBytesPerSecond(folder: HlsFolder, grid: Grid): number | null {
+  let bytes = 0;
+  let contentSeconds = 0;
+  for (let index = 0; index < grid.segmentCount - 1; index++) {
+    const file = folder.segmentPath(index);
+    if (!fs.existsSync(file)) continue;
+    bytes += fs.statSync(file).size;
+    contentSeconds += segmentDurationSeconds(grid, index);
+  }
+  return contentSeconds > 0 ? Math.round(bytes / contentSeconds) : null;
 }
 
 function summarizeTriggers(runs: TriggerRun[]): Partial<Record<Upscaler, TriggerSummary>> {
@@ -471,6 +488,7 @@ function summarizeTriggers(runs: TriggerRun[]): Partial<Record<Upscaler, Trigger
       secondTriggerToChunkStartSeconds: spread(mine.map((r) => value(r.second.steps?.chunkStarted))),
       seekToVictimStoppedSeconds: spread(seeks.map((s) => value(s.steps?.victimStopped))),
       seekToChunkClaimedSeconds: spread(seeks.map((s) => value(s.steps?.chunkClaimed))),
+      segmentBytesPerSecond: spread(mine.map((r) => value(r.segmentBytesPerSecond))),
     };
   }
   return summary;
@@ -602,10 +620,11 @@ function printReport(report: GridBenchReport): void {
         u, range(s.firstTriggerSeconds), range(s.secondTriggerSeconds), range(s.seekSeconds),
         `${seconds(s.firstTriggerToChunkStartSeconds.median)} / ${seconds(s.secondTriggerToChunkStartSeconds.median)}`,
         `${seconds(s.seekToVictimStoppedSeconds.median)} / ${seconds(s.seekToChunkClaimedSeconds.median)}`,
+        `${Math.round(s.segmentBytesPerSecond.median / 1000)} kB`,
       ]] : [];
     });
     out(`\n1–2. A viewer at ${TRIGGER_FRACTION * 100} %, then seeks (${SEEK_FRACTIONS.map((f) => `${f * 100} %`).join(', ')}): seconds until the segment there exists\n`);
-    out(formatTable(['upscaler', 'first trigger after start', 'second trigger', 'seek', 'trigger → chunk start (first / second)', 'seek → slot freed / claimed'], rows));
+    out(formatTable(['upscaler', 'first trigger after start', 'second trigger', 'seek', 'trigger → chunk start (first / second)', 'seek → slot freed / claimed', 'segments per content second'], rows));
   }
   if (report.slots) {
     const rows = Object.entries(report.slots.rateBySlots).map(([slots, s]) => {

@@ -165,6 +165,25 @@ const gridTrigger: Render<GridBenchReport> = (f) => {
   )}`;
 };
 
+/**
+ * The default segment length's evidence: the trigger part run once per length (`HLS_SEGMENT_TIME`),
+ * each file a row per upscaler. Shorter segments reach a viewer sooner and cost bytes (a keyframe
+ * each) and requests.
+ */
+const segmentLength: Render<GridBenchReport[]> = (files) => {
+  const rows = files.flatMap((f) => Object.entries(f.trigger?.summary ?? {}).flatMap(([upscaler, s]) => (s ? [[
+    `${String((f.settings as Record<string, unknown>).segmentSeconds)} s`,
+    upscaler === 'ffmpeg' ? 'ffmpeg only' : `\`${upscaler}\``,
+    spreadSeconds(s.firstTriggerSeconds), spreadSeconds(s.seekSeconds),
+    s.segmentBytesPerSecond ? `${fixed((s.segmentBytesPerSecond.median ?? NaN) / 1000, 0, ' kB')}` : '–',
+  ]] : [])));
+  return `${files.map((f) => gridCaption(f)).join('\n')}\n\n${table(
+    ['segment length', 'upscaler', 'first trigger after start-up', 'seek', 'segments per content second'],
+    rows,
+    ['right', 'left', 'right', 'right', 'right'],
+  )}`;
+};
+
 const gridSlots: Render<GridBenchReport> = (f) => {
   if (!f.slots) return `${gridCaption(f)}\n\nThis run left the slots part out.`;
   const slots = f.slots;
@@ -315,6 +334,7 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/grid#slots': gridSlots,
   'bench/grid#start-cost': gridStartCost,
   'bench/grid#scaling': gridScaling,
+  'bench/grid-1s+bench/grid-2s+bench/grid-3s#segment-length': segmentLength,
   'bench/quality': qualityTable,
   'bench/load#endpoints': loadEndpoints,
   'bench/load#stream': loadStream,
@@ -328,6 +348,9 @@ export const TABLES: Record<string, Render<any>> = {
 const MADE_BY: Record<string, string> = {
   'bench/models': 'npm run bench -- --only models',
   'bench/grid': 'npm run bench -- --only grid',
+  'bench/grid-1s': 'HLS_SEGMENT_TIME=1 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-1s.json',
+  'bench/grid-2s': 'HLS_SEGMENT_TIME=2 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-2s.json',
+  'bench/grid-3s': 'HLS_SEGMENT_TIME=3 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-3s.json',
   'bench/quality': 'npx upflow quality',
   'bench/load': 'npm run bench:load',
   'bench/crash-resume': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/crash-resume.test.ts',
@@ -336,14 +359,24 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin': 'npm run bench:jellyfin',
 };
 
-const MARKED_TABLE = /(<!-- table: ([\w/#-]+) -->)[\s\S]*?(<!-- \/table -->)/g;
+const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;
 
-/** The figures file behind a marker name, read from `docsDir` (`bench/grid#slots` → docs/bench/grid.json). */
+/** The figures files a marker names: `bench/grid#slots` → bench/grid; `bench/a+bench/b#t` → bench/a and bench/b. */
+export function filesOf(name: string): string[] {
+  return name.split('#')[0]!.split('+');
+}
+
+/**
+ * The figures behind a marker name, read from `docsDir` (`bench/grid#slots` → docs/bench/grid.json);
+ * a marker naming several files gets them as a list, in its order.
+ */
 export function readFigures(docsDir: string, name: string): unknown {
-  const fileName = name.split('#')[0]!;
-  const file = path.join(docsDir, `${fileName}.json`);
-  if (!fs.existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} is missing: run \`${MADE_BY[fileName] ?? '?'}\` to measure it`);
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
+  const figures = filesOf(name).map((fileName) => {
+    const file = path.join(docsDir, `${fileName}.json`);
+    if (!fs.existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} is missing: run \`${MADE_BY[fileName] ?? '?'}\` to measure it`);
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  });
+  return figures.length === 1 ? figures[0] : figures;
 }
 
 /** `markdown` with every marked table generated again from its figures. `where` names the page in errors. */

@@ -67,6 +67,11 @@ export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTit
   }
 }
 
+/** Waits until a run has closed, however it ends (its outcome is recorded in Postgres already). */
+export async function waitForRunEnd(client: Client, workflowId: string, runId: string): Promise<void> {
+  await client.workflow.getHandle(workflowId, runId).result().catch(() => undefined);
+}
+
 /**
  * Ends a complete title's run that only waits out HLS retention, so the title can be upscaled
  * afresh. By run id: a concurrent trigger that already replaced it is not touched.

@@ -12,7 +12,7 @@ import { viewerSignal } from '../workflows/definitions';
 import type { ServiceDeps } from './deps';
 import type { HlsUrls } from './hls-urls';
 import { itemSource, titleKeyOf } from './title-sources';
-import { endRetentionRun, startOrJoinTitleWorkflow, upscaleSettings } from './title-workflows';
+import { endRetentionRun, startOrJoinTitleWorkflow, upscaleSettings, waitForRunEnd } from './title-workflows';
 
 export type TriggerStatus = 'started' | 'already_running' | 'complete';
 
@@ -69,10 +69,14 @@ export class TitleTriggers {
     const running = await withTemporalDeadline(client, () => runningRunIdOf(client, workflowId));
     // A complete run stays open only to remove its HLS after retention: it is not upscaling.
     const runningIsRetention = running !== undefined && running === latest?.id && latest.state === 'complete';
-    if (running && !runningIsRetention) {
+    // A cancelled or failed run records its end, then closes: a trigger in between waits for it to
+    // close and starts afresh, rather than joining a run that will make nothing more.
+    const runningIsEnding = running !== undefined && running === latest?.id && (latest.state === 'cancelled' || latest.state === 'failed');
+    if (running && !runningIsRetention && !runningIsEnding) {
       if (options.viewer) await this.tellViewer(titleKey, options.viewer);
       return { status: 'already_running', titleKey, workflowId, jobId: running, hlsUrl: this.urls.playlist(titleKey) };
     }
+    if (runningIsEnding) await withTemporalDeadline(client, () => waitForRunEnd(client, workflowId, running));
     if (runningIsRetention) {
       const reason = options.force ? 're-upscale requested (force)' : reupscaleReason ?? 'the final file is missing: upscaling again';
       await withTemporalDeadline(client, () => endRetentionRun(client, workflowId, running, reason));

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FiguresHeader } from '../../cli/figures-file';
-import { DOCS_DIR, generatePages, isLoaded, measuredBy, renderTables, tablesIn } from '../../scripts/docs-tables';
+import { DOCS_DIR, filesOf, generatePages, isLoaded, measuredBy, renderTables, tablesIn } from '../../scripts/docs-tables';
 
 describe('the docs tables', () => {
   it('match their figures files', () => {
@@ -20,7 +20,7 @@ describe('the docs tables', () => {
   });
 
   it('cover every figures file under docs/bench', () => {
-    const used = new Set(generatePages().flatMap((page) => tablesIn(page.before).map((name) => name.split('#')[0])));
+    const used = new Set(generatePages().flatMap((page) => tablesIn(page.before).flatMap((name) => filesOf(name))));
     const files = fs.readdirSync(path.join(DOCS_DIR, 'bench')).filter((name) => name.endsWith('.json')).map((name) => `bench/${name.replace(/\.json$/, '')}`);
     expect(files.filter((file) => !used.has(file))).toEqual([]);
   });
