@@ -62,6 +62,17 @@ const cron = z.string().refine((text) => {
   }
 }, 'expected a cron expression of five fields such as "0 3 * * *" (minute hour day month weekday)');
 
+/** Text read by `parse`, whose error message becomes the setting's. */
+const parsedText = <T>(parse: (text: string) => T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
 const envSchema = z.object({
   // The seed's variables.
   ENABLE_HLS_STREAMING: booleanFlag.default(true),
@@ -107,23 +118,9 @@ const envSchema = z.object({
   // Required on every request but the few open ones (header X-Api-Key or ?api_key=) when set.
   UPFLOW_API_KEY: z.string().min(16, 'use at least 16 characters (`openssl rand -hex 16` makes one)').optional(),
   // Origins of browser pages that may call the API besides Jellyfin's (JELLYFIN_URL) and Upflow's own.
-  UPFLOW_CORS_ORIGINS: z.string().transform((text, ctx) => {
-    try {
-      return parseOrigins(text);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }).optional(),
+  UPFLOW_CORS_ORIGINS: parsedText(parseOrigins).optional(),
   // Proxies whose X-Forwarded-* headers are believed (Express's trust proxy list); unset: none.
-  UPFLOW_TRUST_PROXY: z.string().transform((text, ctx) => {
-    try {
-      return parseTrustedProxies(text);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }).optional(),
+  UPFLOW_TRUST_PROXY: parsedText(parseTrustedProxies).optional(),
   // Triggers one client may send per minute; more are answered 429.
   UPFLOW_TRIGGER_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(60),
   // Chunks one worker process makes at once (one encode already uses a GPU or every core).
