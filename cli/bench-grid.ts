@@ -624,7 +624,7 @@ function printReport(report: GridBenchReport): void {
       ]] : [];
     });
     out(`\n1–2. A viewer at ${TRIGGER_FRACTION * 100} %, then seeks (${SEEK_FRACTIONS.map((f) => `${f * 100} %`).join(', ')}): seconds until the segment there exists\n`);
-    out(formatTable(['upscaler', 'first trigger after start', 'second trigger', 'seek', 'trigger → chunk start (first / second)', 'seek → slot freed / claimed', 'segments per content second'], rows));
+    out(formatTable(['upscaler', 'first trigger after start', 'second trigger', 'seek', 'trigger → chunk start (first / second)', 'seek → slot freed / claimed', 'bytes per content second'], rows));
   }
   if (report.slots) {
     const rows = Object.entries(report.slots.rateBySlots).map(([slots, s]) => {

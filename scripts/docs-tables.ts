@@ -178,7 +178,7 @@ const segmentLength: Render<GridBenchReport[]> = (files) => {
     s.segmentBytesPerSecond ? `${fixed((s.segmentBytesPerSecond.median ?? NaN) / 1000, 0, ' kB')}` : '–',
   ]] : [])));
   return `${files.map((f) => gridCaption(f)).join('\n')}\n\n${table(
-    ['segment length', 'upscaler', 'first trigger after start-up', 'seek', 'segments per content second'],
+    ['segment length', 'upscaler', 'first trigger after start-up', 'seek', 'bytes per content second'],
     rows,
     ['right', 'left', 'right', 'right', 'right'],
   )}`;
