@@ -92,13 +92,31 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
   const open = (): Promise<WatchedPage> => openPage(browser);
 
   /** A page whose player plays `itemId` and has switched to the upscaled stream by itself. */
-  async function openSwitched(itemId: string): Promise<WatchedPage & { switched: SwitchEvent }> {
+  async function openSwitched(itemId: string, options: { impatientHls?: boolean } = {}): Promise<WatchedPage & { switched: SwitchEvent }> {
     const watched = await open();
     await watched.page.goto(playerPageUrl(standIn, {
       itemId,
       upflowConfig: { pollIntervalMs: 500, minBufferedSeconds: 4 },
       scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+      jellyfinHls: options.impatientHls ?? false,
     }));
+    if (options.impatientHls) {
+      // The page's hls.js (which the script uses) with a short buffer and one quick retry: on a
+      // VOD playlist hls.js would otherwise play out up to 30 s of buffer, then retry for ~30 s
+      // before its fatal error; the script's answer to that error is what is tested here.
+      await watched.page.evaluate(() => {
+        type Policy = { default: Record<string, unknown> };
+        const Hls = (window as unknown as { Hls: { DefaultConfig: Record<string, unknown> & { fragLoadPolicy: Policy } } }).Hls;
+        const defaults = Hls.DefaultConfig;
+        const quickRetry = { maxNumRetry: 1, retryDelayMs: 200, maxRetryDelayMs: 200 };
+        Hls.DefaultConfig = {
+          ...defaults,
+          maxBufferLength: 4,
+          maxMaxBufferLength: 4,
+          fragLoadPolicy: { default: { ...defaults.fragLoadPolicy.default, errorRetry: quickRetry, timeoutRetry: quickRetry } },
+        };
+      });
+    }
     const switched = nextUpflowEvent(watched.page, 'switched');
     await playOriginal(watched.page);
     return { ...watched, switched: await switched };
@@ -272,7 +290,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
   }, 90_000);
 
   it('goes back to the original, with a notice, when the upscaled stream fails mid-play', async () => {
-    const { page, console: messages, pageErrors } = await openSwitched(FAILING_ITEM);
+    const { page, console: messages, pageErrors } = await openSwitched(FAILING_ITEM, { impatientHls: true });
     // The HLS server vanishes for this page: playlist reloads and segments fail, hls.js gives up.
     await page.route(`${upflow.apiUrl}/hls/**`, (route) => route.abort('connectionrefused'));
     const back = await nextUpflowEvent(page, 'original');
