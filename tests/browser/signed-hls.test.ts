@@ -68,6 +68,12 @@ const loadErrors = (facts: PlayerFacts) => facts.errors.filter((e) => e.fatal ||
 const play = (page: Page, url: string) => page.evaluate((u) => (window as unknown as { player: PageApi }).player.play(u), url);
 const factsOf = (page: Page) => page.evaluate(() => (window as unknown as { player: PageApi }).player.facts());
 
+/** The player's facts once hls.js has reported a fatal error (a refused playlist). */
+const whenRefused = (page: Page, what: string) => waitFor(what, async () => {
+  const facts = await factsOf(page);
+  return facts.errors.some((e) => e.fatal) ? facts : undefined;
+}, 15_000, 200);
+
 describe('a signed hls_url in hls.js (Chromium, real stack, key set)', () => {
   let upflow: UpflowProcess;
   let site: LocalServer;
@@ -154,10 +160,7 @@ describe('a signed hls_url in hls.js (Chromium, real stack, key set)', () => {
 
     // The same URL no longer loads at all.
     await play(page, url);
-    const again = await waitFor('the expired URL to be refused', async () => {
-      const facts = await factsOf(page);
-      return facts.errors.some((e) => e.fatal) ? facts : undefined;
-    }, 15_000, 200);
+    const again = await whenRefused(page, 'the expired URL to be refused');
     expect(again.errors.filter((e) => e.fatal)).toEqual([{ fatal: true, details: 'manifestLoadError', code: 403 }]);
     const refusal = await fetch(url);
     expect([refusal.status, await refusal.json()]).toEqual([403, { error: 'the HLS token in this URL has expired: ask Upflow for a fresh hls_url' }]);
@@ -176,10 +179,7 @@ describe('a signed hls_url in hls.js (Chromium, real stack, key set)', () => {
     const url = await hlsUrlOf('film.mp4');
     const otherTitles = url.replace(`/${keys.film}/`, `/${keys.other}/`);
     await play(page, otherTitles);
-    const refused = await waitFor('the other title to be refused', async () => {
-      const facts = await factsOf(page);
-      return facts.errors.some((e) => e.fatal) ? facts : undefined;
-    }, 15_000, 200);
+    const refused = await whenRefused(page, 'the other title to be refused');
     expect(refused.errors.filter((e) => e.fatal)).toEqual([{ fatal: true, details: 'manifestLoadError', code: 403 }]);
     expect(refused.loaded).toEqual([]);
     // Its own signed URL plays.
