@@ -298,6 +298,10 @@ export function buildLanczosChunkArgs(o: ChunkEncodeOptions): string[] {
     ...(plan.keepAudio ? ['-map', '0:a:0'] : []),
     '-vf', `${plan.toneMap ? `${SDR_FROM_HDR},` : ''}scale=${plan.outputWidth}:${plan.outputHeight}:flags=lanczos,format=yuv420p`,
     ...(plan.toneMap ? SDR_TAGS : []),
+    // The grid's frames, as in ONNX mode: a variable-frame-rate source would otherwise come out
+    // at its nominal rate, with duplicated frames that the forced keyframes can miss.
+    '-fps_mode', 'cfr',
+    '-r', frameRateArg(plan.fps),
     ...chunkOutputArgs(o, timing, timing.seekSeconds),
   ];
 }

@@ -79,6 +79,8 @@ describe('buildLanczosChunkArgs', () => {
   it('scales with lanczos to the planned size', () => {
     expect(after('-vf')).toBe('scale=1280:720:flags=lanczos,format=yuv420p');
     expect(after('-i')).toBe('file:/media/a film.mkv');
+    // The grid's frames at the plan's rate (a variable-frame-rate source included), as in ONNX mode.
+    expect([after('-fps_mode'), after('-r')]).toEqual(['cfr', frameRateArg(plan.fps)]);
   });
   it('forces keyframes on the grid cuts, a millisecond before each boundary frame', () => {
     expect(after('-force_key_frames')).toBe('5.999,11.999,17.999');
