@@ -78,7 +78,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   const routes: RouteContext = {
     config, store, client, logger, jellyfin, servicesFor,
     // Notifications Upflow ignores start nothing: a webhook sending every kind does not use up the limit.
-    triggerLimit: limitTriggers(config.api.triggerRateLimit, (req) => isIgnoredNotification(req.body)),
+    triggerLimit: limitTriggers(config.api.triggerRateLimit, (req) => isIgnoredNotification(req.body, config.skipFromHeight)),
   };
   app.use(triggerRoutes(routes));
   app.use(itemRoutes(routes));

@@ -21,6 +21,12 @@ const positionTicks = (field: string) =>
     .refine((v) => Number.isSafeInteger(v) && v >= 0, `${field} must be a whole number of ticks ≥ 0 (10,000,000 a second)`)
     .transform((ticks) => ticks / 1e7).optional());
 
+/** A height in pixels as the template renders `{{Video_0_Height}}`: a number, digits, or "" (no video stream: none). */
+const pixelHeight = (field: string) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.union([z.number(), z.string().trim().regex(/^\d+$/, `${field} must be a whole number of pixels`).transform(Number)], { message: `${field} must be a whole number of pixels` })
+    .refine((v) => Number.isInteger(v) && v > 0 && v <= 100_000, `${field} must be a whole number of pixels from 1 to 100,000`)
+    .optional());
+
 export const triggerBody = z.object({
   position_seconds: positionSeconds('position_seconds').optional(),
   Item: z.object({
@@ -44,16 +50,19 @@ export const webhookPluginBody = z.object({
   Name: displayName('Name').optional(),
   NotificationType: z.string({ message: 'NotificationType must be a string such as PlaybackStart' }).max(100, 'NotificationType is too long (at most 100 characters)').optional(),
   PlaybackPositionTicks: positionTicks('PlaybackPositionTicks').optional(),
+  Video_0_Height: pixelHeight('Video_0_Height'),
   DeviceId: z.string().max(256).optional().catch(undefined),
   UserId: z.string().max(256).optional().catch(undefined),
 });
 
-/** The Webhook plugin notification that starts upscaling; the others are acknowledged. */
+/** The Webhook plugin notification that starts upscaling, and the one that ends a viewer's play head; the others are acknowledged. */
 export const STARTING_NOTIFICATION = 'PlaybackStart';
+export const STOPPING_NOTIFICATION = 'PlaybackStop';
 
+export type ItemTriggerRequest = { kind: 'item'; itemId: string; name?: string; notificationType?: string; positionSeconds?: number; viewer?: string; videoHeight?: number };
 export type TriggerRequest =
   | { kind: 'path'; path: string; name?: string; positionSeconds?: number }
-  | { kind: 'item'; itemId: string; name?: string; notificationType?: string; positionSeconds?: number; viewer?: string };
+  | ItemTriggerRequest;
 
 /** `POST /upscale-trigger` takes the seed's body (a path) or the Webhook plugin's (an item id). */
 export function parseTriggerRequest(body: unknown): TriggerRequest {
@@ -65,16 +74,48 @@ export function parseTriggerRequest(body: unknown): TriggerRequest {
   if ('ItemId' in fields) {
     const plugin = webhookPluginBody.parse(body);
     const viewer = plugin.DeviceId || plugin.UserId;
-    return { kind: 'item', itemId: plugin.ItemId, name: plugin.Name, notificationType: plugin.NotificationType, positionSeconds: plugin.PlaybackPositionTicks, ...(viewer ? { viewer: `jellyfin:${viewer}` } : {}) };
+    return {
+      kind: 'item',
+      itemId: plugin.ItemId,
+      name: plugin.Name,
+      notificationType: plugin.NotificationType,
+      positionSeconds: plugin.PlaybackPositionTicks,
+      ...(viewer ? { viewer: `jellyfin:${viewer}` } : {}),
+      ...(plugin.Video_0_Height !== undefined ? { videoHeight: plugin.Video_0_Height } : {}),
+    };
   }
   throw new UpflowError('BadInput', 'expected {"Item":{"Path":…,"Name":…}} or a Jellyfin Webhook plugin body with ItemId and NotificationType');
 }
 
-/** A Webhook plugin body whose notification type starts nothing (only PlaybackStart starts upscaling). */
-export function isIgnoredNotification(body: unknown): boolean {
+/**
+ * What a Webhook plugin notification asks: `start` upscaling (PlaybackStart, or a body without a
+ * type), tell the title a `viewer-left` (PlaybackStop: the scheduler stops working ahead of them),
+ * or nothing (`ignored`, with the reason the answer gives).
+ */
+export type WebhookAction = { kind: 'start' } | { kind: 'viewer-left'; viewer: string } | { kind: 'ignored'; reason: string };
+
+export function webhookAction(request: ItemTriggerRequest, skipFromHeight: number): WebhookAction {
+  const type = request.notificationType;
+  if (type === undefined || type === STARTING_NOTIFICATION) {
+    const height = request.videoHeight;
+    if (skipFromHeight > 0 && height !== undefined && height >= skipFromHeight) {
+      return { kind: 'ignored', reason: `the video is ${height} pixels tall, at or above ${skipFromHeight} (UPFLOW_SKIP_FROM_HEIGHT): it is not upscaled` };
+    }
+    return { kind: 'start' };
+  }
+  if (type === STOPPING_NOTIFICATION) {
+    return request.viewer
+      ? { kind: 'viewer-left', viewer: request.viewer }
+      : { kind: 'ignored', reason: `${STOPPING_NOTIFICATION} without DeviceId or UserId names no viewer` };
+  }
+  return { kind: 'ignored', reason: `notification type ${type} does not start upscaling (only ${STARTING_NOTIFICATION} does; ${STOPPING_NOTIFICATION} ends a viewer's play head)` };
+}
+
+/** A Webhook plugin body that asks nothing of Upflow (the trigger limit does not count it). */
+export function isIgnoredNotification(body: unknown, skipFromHeight: number): boolean {
   try {
     const request = parseTriggerRequest(body);
-    return request.kind === 'item' && request.notificationType !== undefined && request.notificationType !== STARTING_NOTIFICATION;
+    return request.kind === 'item' && webhookAction(request, skipFromHeight).kind === 'ignored';
   } catch {
     return false; // refused by the route, counted
   }

@@ -105,6 +105,9 @@ const envSchema = z.object({
   // Jellyfin's address and an API key (Dashboard → API Keys): the Webhook plugin sends item ids, not paths.
   JELLYFIN_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://jellyfin:8096' }).optional(),
   JELLYFIN_API_KEY: z.string().min(1).optional(),
+  // A playback of a video this tall or taller (the Webhook plugin's Video_0_Height) starts no
+  // upscaling: it is sharp enough already. 0: every height.
+  UPFLOW_SKIP_FROM_HEIGHT: z.coerce.number().int().min(0).max(100_000).default(1080),
   UPFLOW_HLS_RETENTION: duration.default(parseDurationMs('24h')),
   // How long a signed hls_url stays playable: a player keeps the URL it was given for the whole
   // viewing, pauses included. Bounded: shorter could not start a film, longer is no longer short-lived.
@@ -194,6 +197,8 @@ export interface Config {
   databaseUrl?: string;
   /** Set: webhook bodies and the script may name Jellyfin items; Upflow asks Jellyfin for their files. */
   jellyfin?: { url: string; apiKey: string };
+  /** A webhook's playback of a video at least this tall is not upscaled (0: every height). */
+  skipFromHeight: number;
   demoEnabled: boolean;
   logLevel: z.infer<typeof envSchema>['UPFLOW_LOG_LEVEL'];
 }
@@ -275,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     databaseUrl: e.DATABASE_URL,
     jellyfin: jellyfinUrl && e.JELLYFIN_API_KEY ? { url: jellyfinUrl, apiKey: e.JELLYFIN_API_KEY } : undefined,
+    skipFromHeight: e.UPFLOW_SKIP_FROM_HEIGHT,
     demoEnabled: e.UPFLOW_DEMO,
     logLevel: e.UPFLOW_LOG_LEVEL,
   };

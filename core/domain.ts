@@ -124,6 +124,8 @@ export interface ViewerPosition {
   segment?: number;
   /** Someone waits for the picture there now (a trigger, a seek, a request for a missing segment). */
   waiting: boolean;
+  /** The viewer stopped watching (Jellyfin's PlaybackStop): their play head goes away. */
+  left?: boolean;
 }
 
 /** The title's progress, kept by the workflow from its chunks' reports (and in Postgres). */

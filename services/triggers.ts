@@ -109,6 +109,16 @@ export class TitleTriggers {
   }
 
   /**
+   * Jellyfin's PlaybackStop: the viewer's play head leaves the item's title, so nothing more is
+   * made ahead of them first (the rest of the title is still made, in order). An item Upflow never
+   * upscaled, or a title not running: nothing to tell.
+   */
+  async viewerLeft(itemId: string, viewer: string): Promise<void> {
+    const titleKey = await this.deps.store.titleKeyForItem(itemId);
+    if (titleKey) await this.tellViewer(titleKey, { viewer, waiting: false, left: true });
+  }
+
+  /**
    * Tells the title's running workflow where someone watches (a trigger for a running title, a
    * player asking for a segment): what is made next follows. Nothing runs: nothing to tell.
    */

@@ -201,6 +201,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   });
 
   const applyViewer = (g: Grid, position: ViewerPosition) => {
+    if (position.left) {
+      viewers.delete(position.viewer);
+      dirty = true;
+      return;
+    }
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
       : segmentIndexAt(g, position.seconds ?? 0);

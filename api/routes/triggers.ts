@@ -5,7 +5,7 @@
 import express from 'express';
 import type { TriggerResult } from '../../services';
 import { isOwner } from '../security';
-import { filenameParam, hlsStatusQuery, isIgnoredNotification, parseTriggerRequest, STARTING_NOTIFICATION, triggerQuery } from '../schemas';
+import { filenameParam, hlsStatusQuery, parseTriggerRequest, STARTING_NOTIFICATION, triggerQuery, webhookAction } from '../schemas';
 import { BODY_LIMIT, type RouteContext } from './context';
 
 /** Seconds until the first segment is usually playable: the short first segment plus start-up. */
@@ -37,8 +37,14 @@ export function triggerRoutes({ config, logger, servicesFor, triggerLimit }: Rou
     const viewer = positionSeconds === undefined ? undefined
       : { viewer: (request.kind === 'item' ? request.viewer : undefined) ?? `trigger:${req.ip ?? 'unknown'}`, seconds: positionSeconds, waiting: true };
     const options = { name: request.name, force: query.force, ...(viewer ? { viewer } : {}) };
-    if (request.kind === 'item' && isIgnoredNotification(req.body)) {
-      res.json({ status: 'ignored', reason: `notification type ${request.notificationType} does not start upscaling (only ${STARTING_NOTIFICATION} does)`, item_id: request.itemId });
+    const action = request.kind === 'item' ? webhookAction(request, config.skipFromHeight) : { kind: 'start' as const };
+    if (request.kind === 'item' && action.kind === 'ignored') {
+      res.json({ status: 'ignored', reason: action.reason, item_id: request.itemId });
+      return;
+    }
+    if (request.kind === 'item' && action.kind === 'viewer-left') {
+      await services.triggers.viewerLeft(request.itemId, action.viewer);
+      res.json({ status: 'viewer_left', item_id: request.itemId });
       return;
     }
     const result = request.kind === 'path'

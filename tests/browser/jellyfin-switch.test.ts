@@ -201,6 +201,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
   }, 120_000);
 
   it('prompt mode: offers the switch in the player, and a click switches a paused viewer keeping volume, mute and speed', async () => {
+    await freeTheWorker();
     const { page, console: messages, pageErrors } = await open();
     await page.goto(playerPageUrl(standIn, {
       itemId: PROMPT_ITEM,
@@ -290,6 +291,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
   }, 90_000);
 
   it('goes back to the original, with a notice, when the upscaled stream fails mid-play', async () => {
+    await freeTheWorker();
     const { page, console: messages, pageErrors } = await openSwitched(FAILING_ITEM, { impatientHls: true });
     // The HLS server vanishes for this page: playlist reloads and segments fail, hls.js gives up.
     await page.route(`${upflow.apiUrl}/hls/**`, (route) => route.abort('connectionrefused'));

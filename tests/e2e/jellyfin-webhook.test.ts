@@ -34,8 +34,8 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   };
-  const pluginBody = (itemId: string, notificationType?: string) =>
-    JSON.stringify({ ...(notificationType ? { NotificationType: notificationType } : {}), ItemId: itemId, Name: 'A film', ServerUrl: standIn.url, NotificationUsername: 'viewer' });
+  const pluginBody = (itemId: string, notificationType?: string, more: Record<string, string> = {}) =>
+    JSON.stringify({ ...(notificationType ? { NotificationType: notificationType } : {}), ItemId: itemId, Name: 'A film', ServerUrl: standIn.url, NotificationUsername: 'viewer', ...more });
   const itemStatus = async (itemId: string) => (await api('GET', `/items/${itemId}/status`)).json as unknown as ItemStatus;
 
   beforeAll(async () => {
@@ -75,11 +75,12 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
   });
 
   it('starts on the plugin body as JSON and joins on the same item as text/plain, dashes or not', async () => {
-    const json = await api('POST', '/upscale-trigger', pluginBody(PLUGIN_DASHED, 'PlaybackStart'));
+    // Below UPFLOW_SKIP_FROM_HEIGHT (or no height: "" when the item has no video stream info) it starts.
+    const json = await api('POST', '/upscale-trigger', pluginBody(PLUGIN_DASHED, 'PlaybackStart', { Video_0_Height: '480' }));
     expect(json.status).toBe(202);
     expect(json.json).toMatchObject({ status: 'started', item_id: PLUGIN });
 
-    const text = await api('POST', '/upscale-trigger', pluginBody(PLUGIN, 'PlaybackStart'), 'text/plain; charset=utf-8');
+    const text = await api('POST', '/upscale-trigger', pluginBody(PLUGIN, 'PlaybackStart', { Video_0_Height: '' }), 'text/plain; charset=utf-8');
     expect(text.status).toBe(200);
     expect(text.json).toMatchObject({ status: expect.stringMatching(/^(already_running|complete)$/), item_id: PLUGIN, title_key: json.json.title_key });
 
@@ -88,13 +89,26 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     expect(bare.json.title_key).toBe(json.json.title_key);
   });
 
-  it('acknowledges other notification types and starts nothing', async () => {
+  it('acknowledges other notification types, takes PlaybackStop as a viewer leaving, and starts nothing', async () => {
     const asked = standIn.requests.length;
-    for (const type of ['PlaybackStop', 'PlaybackProgress', 'ItemAdded']) {
+    for (const type of ['PlaybackProgress', 'ItemAdded']) {
       const answer = await api('POST', '/upscale-trigger', pluginBody(SCRIPT, type), 'text/plain');
       expect(answer.status).toBe(200);
-      expect(answer.json).toEqual({ status: 'ignored', item_id: SCRIPT, reason: `notification type ${type} does not start upscaling (only PlaybackStart does)` });
+      expect(answer.json).toEqual({ status: 'ignored', item_id: SCRIPT, reason: `notification type ${type} does not start upscaling (only PlaybackStart does; PlaybackStop ends a viewer's play head)` });
     }
+    // PlaybackStop: that viewer's play head leaves the title (the workflow test checks the
+    // scheduler forgets it); for an item never upscaled there is nothing to tell.
+    const stopped = await api('POST', '/upscale-trigger', pluginBody(SCRIPT, 'PlaybackStop', { DeviceId: 'tv-1', PlaybackPositionTicks: '' }), 'text/plain');
+    expect([stopped.status, stopped.json]).toEqual([200, { status: 'viewer_left', item_id: SCRIPT }]);
+    const nobody = await api('POST', '/upscale-trigger', pluginBody(SCRIPT, 'PlaybackStop'), 'text/plain');
+    expect(nobody.json).toEqual({ status: 'ignored', item_id: SCRIPT, reason: 'PlaybackStop without DeviceId or UserId names no viewer' });
+    // A title as tall as UPFLOW_SKIP_FROM_HEIGHT (1080 by default) or taller is sharp enough already.
+    for (const height of ['1080', '2160']) {
+      const tall = await api('POST', '/upscale-trigger', pluginBody(SCRIPT, 'PlaybackStart', { Video_0_Height: height }), 'text/plain');
+      expect([tall.status, tall.json]).toEqual([200, { status: 'ignored', item_id: SCRIPT, reason: `the video is ${height} pixels tall, at or above 1080 (UPFLOW_SKIP_FROM_HEIGHT): it is not upscaled` }]);
+    }
+    const notAHeight = await api('POST', '/upscale-trigger', pluginBody(SCRIPT, 'PlaybackStart', { Video_0_Height: 'tall' }), 'text/plain');
+    expect([notAHeight.status, notAHeight.json.error]).toEqual([400, 'Video_0_Height must be a whole number of pixels']);
     expect(standIn.requests.length).toBe(asked);
     expect(await itemStatus(SCRIPT)).toMatchObject({ status: 'not_started', hls_url: null, segments: 0, complete: false });
   });

@@ -14,7 +14,7 @@ import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/post
 import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
 import { findTemporalCli } from '../../adapters/temporal-server';
-import { cancelSignal, statusQuery } from '../../workflows/definitions';
+import { cancelSignal, statusQuery, viewerSignal } from '../../workflows/definitions';
 import { installWorkerRuntime, startWorkers, type RunningWorkers } from '../../worker';
 import { ffprobe, makeBadInputs, makeClip } from '../support/fixtures';
 import { waitFor } from '../support/upflow-process';
@@ -147,13 +147,22 @@ describe('upscaleTitle workflow', () => {
     expect(await store.latestJobForTitle(key)).toBeUndefined();
   });
 
-  it('stops on the cancel signal and removes the partial final file', async () => {
+  it('follows a viewer until Jellyfin says they stopped; stops on the cancel signal and removes the partial final file', async () => {
     const clip = await makeClip(path.join(dir, 'media', 'long.mp4'), { seconds: 90, width: 640, height: 360 });
     const handle = await start(clip);
     await waitFor('a segment', async () => {
       const status = await handle.query(statusQuery);
       return (status.progress?.segments ?? 0) > 0 ? true : undefined;
     }, 60_000, 100);
+    const viewersNow = async () => ((await handle.query(statusQuery)).viewers ?? []).map((v) => `${v.viewer}@${v.segment}`);
+    await handle.signal(viewerSignal, { viewer: 'jellyfin:tv', seconds: 60, waiting: false });
+    // (A query may be answered before the signal's workflow task has run: wait for it.)
+    await waitFor('the viewer at 60 s', async () => ((await viewersNow()).includes(`jellyfin:tv@${60 / config.hls.segmentSeconds}`) ? true : undefined), 10_000);
+    // PlaybackStop: the play head goes, the rest of the title is still made.
+    await handle.signal(viewerSignal, { viewer: 'jellyfin:tv', waiting: false, left: true });
+    await waitFor('the viewer to go', async () => ((await viewersNow()).some((v) => v.startsWith('jellyfin:tv@')) ? undefined : true), 10_000);
+    expect((await handle.query(statusQuery)).state).toBe('streaming');
+
     await handle.signal(cancelSignal, 'test');
     await expect(handle.result()).rejects.toThrow();
     const job = await store.getJob(handle.firstExecutionRunId);
