@@ -78,7 +78,7 @@ const envSchema = z.object({
   ENABLE_HLS_STREAMING: booleanFlag.default(true),
   HLS_SERVER_HOST: z.string().min(1).optional(),
   HLS_SERVER_PORT: port.optional(),
-  HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).default(1),
+  HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).default(2),
   HLS_LIST_SIZE: z.coerce.number().int().min(0).default(0),
   SRGAN_SCALE_FACTOR: z.coerce.number().int().min(1).max(4).default(2),
   SRGAN_ENABLE: booleanFlag.default(false),

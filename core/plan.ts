@@ -3,6 +3,23 @@ import type { SourceInfo, StreamPlan, UpscaleSettings } from './domain';
 import { MODELS, stepDownLadder } from './models';
 import { planGrid, type Grid } from './grid';
 
+/**
+ * Every made segment costs its title's workflow about 5 history events (the chunk's report, an
+ * update, and the workflow task that takes it: 670 events for a 120-segment title, measured),
+ * and Temporal ends a workflow whose history passes 51,200 events. So a title is cut into at most
+ * this many segments (about 31,000 events), leaving room for chunks, viewers and retries.
+ */
+export const MAX_SEGMENTS_PER_TITLE = 6000;
+
+/**
+ * The title's segment length: HLS_SEGMENT_TIME, or longer for a title that would otherwise have
+ * more than MAX_SEGMENTS_PER_TITLE segments (a 2-hour film at 1 s gets 1.2 s), in tenths of a second.
+ */
+export function titleSegmentSeconds(durationSeconds: number, configuredSeconds: number): number {
+  const needed = durationSeconds / MAX_SEGMENTS_PER_TITLE;
+  return needed <= configuredSeconds ? configuredSeconds : Math.ceil(needed * 10 - 1e-9) / 10;
+}
+
 /** x264 with 4:2:0 chroma needs even dimensions. */
 function even(n: number): number {
   return Math.max(2, 2 * Math.round(n / 2));
@@ -22,7 +39,7 @@ export function planStream(source: SourceInfo, settings: UpscaleSettings): Strea
     preset: settings.preset,
     crf: settings.crf,
     encoderThreads: settings.encoderThreads,
-    segmentSeconds: settings.segmentSeconds,
+    segmentSeconds: titleSegmentSeconds(source.durationSeconds, settings.segmentSeconds),
     durationSeconds: source.durationSeconds,
     fps: source.fps,
     keepAudio: source.hasAudio,

@@ -332,6 +332,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/models': modelsTable,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
+  // The same part at 1 s segments: what the shorter segment costs a whole title.
+  'bench/grid-1s-slots': gridSlots,
   'bench/grid#start-cost': gridStartCost,
   'bench/grid#scaling': gridScaling,
   'bench/grid-1s+bench/grid-2s+bench/grid-3s#segment-length': segmentLength,
@@ -351,6 +353,7 @@ const MADE_BY: Record<string, string> = {
   'bench/grid-1s': 'HLS_SEGMENT_TIME=1 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-1s.json',
   'bench/grid-2s': 'HLS_SEGMENT_TIME=2 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-2s.json',
   'bench/grid-3s': 'HLS_SEGMENT_TIME=3 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-3s.json',
+  'bench/grid-1s-slots': 'HLS_SEGMENT_TIME=1 npm run bench -- --only grid --grid-parts slots --grid-json docs/bench/grid-1s-slots.json',
   'bench/quality': 'npx upflow quality',
   'bench/load': 'npm run bench:load',
   'bench/crash-resume': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/crash-resume.test.ts',

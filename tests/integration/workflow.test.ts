@@ -81,23 +81,23 @@ describe('upscaleTitle workflow', () => {
       seen.add(status.state);
       return status.state === 'complete' ? status : undefined;
     }, 60_000, 50);
-    // 8 s on the default 1 s grid: eight segments, each made once.
-    expect(config.hls.segmentSeconds).toBe(1);
+    // 8 s on the default 2 s grid: four segments, each made once.
+    expect(config.hls.segmentSeconds).toBe(2);
     expect(complete.plan).toMatchObject({ outputWidth: 320, outputHeight: 180, upscaler: 'lanczos' });
-    expect(complete.progress).toMatchObject({ segments: 8, durationSeconds: 8 });
+    expect(complete.progress).toMatchObject({ segments: 4, durationSeconds: 8 });
     expect(complete.progress!.rate).toBeGreaterThan(0);
 
     const result = await handle.result();
-    expect(result.segments).toBe(8);
+    expect(result.segments).toBe(4);
     expect(fs.existsSync(result.finalFile)).toBe(true);
     expect(ffprobe(result.finalFile)).toMatchObject({ width: 320, height: 180, hasAudio: true });
     expect(fs.existsSync(path.join(config.hlsDir, result.titleKey))).toBe(false);
     expect((await handle.query(statusQuery)).hlsRemoved).toBe(true);
 
     const job = await store.getJob(handle.firstExecutionRunId);
-    expect(job).toMatchObject({ state: 'complete', segments: 8, finalPath: result.finalFile });
+    expect(job).toMatchObject({ state: 'complete', segments: 4, finalPath: result.finalFile });
     expect(job!.hlsRemovedAt).not.toBeNull();
-    expect((await store.segmentsOf(job!.id)).map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect((await store.segmentsOf(job!.id)).map((s) => s.index)).toEqual([0, 1, 2, 3]);
   });
 
   it('fails bad media at probe, once, with the reason in Temporal and Postgres', async () => {

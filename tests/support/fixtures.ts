@@ -149,9 +149,10 @@ export async function makeMoreBadInputs(dir: string): Promise<Record<'png' | 'jp
     },
     noise: { file: noise, reason: /noise\.mp4 is not a readable video/ },
     headerOnly: { file: headerOnly, reason: /header only\.mp4 is not a readable video/ },
-    // The encode runs out of picture before the grid's last segment (on a grid of one segment,
-    // the final file's check would say its duration is short instead).
-    truncatedMkv: { file: truncatedMkv, reason: /the source has no picture after [\d.]+ s, before the [\d.]+ s it states: it is cut short or damaged/ },
+    // On the default 2 s grid the clip's picture ends inside its only segment, so the final
+    // file's check finds it short (on a 1 s grid the encode runs out of picture before the last
+    // segment and says so: "the source has no picture after 1.0 s, before the 2.0 s it states").
+    truncatedMkv: { file: truncatedMkv, reason: /final file failed verification: duration is [\d.]+ s, source has [\d.]+ s/ },
   };
 }
 

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     // No key: this machine only, no other site's pages, no proxy believed.
     expect(config.api).toEqual({ host: '127.0.0.1', port: 5000, apiKey: undefined, triggerRateLimit: 60, corsOrigins: [], trustProxy: [] });
     expect(config.streamsPerWorker).toBe(1);
-    expect(config.hls).toEqual({ segmentSeconds: 1, listSize: 0, retentionMs: 24 * 3600_000, tokenTtlMs: 6 * 3600_000 });
+    expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000, tokenTtlMs: 6 * 3600_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0 });
     expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
@@ -51,7 +51,7 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ HLS_SEGMENT_TIME: '' }, '/x').hls.segmentSeconds).toBe(1);
+    expect(loadConfig({ HLS_SEGMENT_TIME: '' }, '/x').hls.segmentSeconds).toBe(2);
   });
 
   it.each([

@@ -12,6 +12,7 @@ import {
   segmentStartFrame,
   segmentStartSeconds,
 } from '../../core/grid';
+import { gridOf, MAX_SEGMENTS_PER_TITLE, planStream, titleSegmentSeconds } from '../../core/plan';
 
 describe('the grid', () => {
   it('cuts a title into fixed segments, the last one shorter', () => {
@@ -75,5 +76,27 @@ describe('the grid', () => {
     const grid = planGrid({ durationSeconds: 10, fps: 25, segmentSeconds: 2 });
     expect(madeRanges(grid, [true, true, false, false, true])).toEqual([[0, 4], [8, 10]]);
     expect(madeRanges(grid, [])).toEqual([]);
+  });
+});
+
+describe("a title's segment length", () => {
+  it('is HLS_SEGMENT_TIME unless the title would have more segments than its workflow history can hold', () => {
+    expect(titleSegmentSeconds(600, 1)).toBe(1);
+    expect(titleSegmentSeconds(6000, 1)).toBe(1);
+    expect(titleSegmentSeconds(7200, 1)).toBe(1.2); // a 2-hour film
+    expect(titleSegmentSeconds(3 * 3600, 1)).toBe(1.8);
+    expect(titleSegmentSeconds(3 * 3600, 2)).toBe(2);
+    expect(titleSegmentSeconds(12 * 3600, 2)).toBe(7.2);
+    for (const seconds of [6001, 7200, 9999.5, 40_000]) {
+      expect(planGrid({ durationSeconds: seconds, fps: 23.976, segmentSeconds: titleSegmentSeconds(seconds, 1) }).segmentCount).toBeLessThanOrEqual(MAX_SEGMENTS_PER_TITLE);
+    }
+  });
+
+  it("is the plan's, so every step that cuts or lists segments uses it", () => {
+    const film = { durationSeconds: 7200, fps: 23.976, width: 720, height: 480, videoCodec: 'mpeg2video', hasAudio: true, audioCodec: 'ac3' };
+    const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0, segmentSeconds: 1, hlsRetentionMs: 0, lookAheadSegments: 0 };
+    const plan = planStream(film, settings);
+    expect(plan.segmentSeconds).toBe(1.2);
+    expect(gridOf(plan).segmentCount).toBe(6000);
   });
 });
