@@ -8,6 +8,7 @@ import { runner } from 'node-pg-migrate';
 import type {
   HlsCleanupOptions, HlsCleanupReport, HlsFolderKept, HlsFolderRemoval, JobState, SourceInfo, StreamPlan, StreamProgress,
 } from '../core/domain';
+import { TERMINAL_JOB_STATES } from '../core/domain';
 import { UpflowError } from '../core/errors';
 
 export type { Pool };
@@ -314,7 +315,13 @@ export class UpflowStore {
       values.push(value);
       sets.push(`${column} = $${values.length}`);
     };
-    if (patch.state) set('state', patch.state);
+    if (patch.state) {
+      // A job's end is final. A write of an earlier state can arrive after it: an activity the
+      // workflow cancelled without waiting (recording "finalizing") still runs, and would
+      // otherwise leave a cancelled job looking busy for ever.
+      values.push(patch.state, TERMINAL_JOB_STATES);
+      sets.push(`state = CASE WHEN state = ANY($${values.length}::text[]) THEN state ELSE $${values.length - 1} END`);
+    }
     if (patch.source) set('source', JSON.stringify(patch.source));
     if (patch.plan) {
       set('plan', JSON.stringify(patch.plan));

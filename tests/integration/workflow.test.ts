@@ -100,6 +100,19 @@ describe('upscaleTitle workflow', () => {
     expect((await store.segmentsOf(job!.id)).map((s) => s.index)).toEqual([0, 1, 2, 3]);
   });
 
+  it("keeps a job's end: a late write of an earlier state (an activity cancelled without waiting) does not undo it", async () => {
+    const id = '01a21211-5d1c-76b5-97c6-cd631f10ee8c';
+    await store.upsertTitle({ key: 'late-write-1a2b3c4d', sourcePath: path.join(dir, 'media', 'late.mp4'), name: 'Late' });
+    await store.ensureJob({ id, workflowId: workflowIdForTitle('late-write-1a2b3c4d'), titleKey: 'late-write-1a2b3c4d', state: 'streaming' });
+    await store.updateJob(id, { state: 'finalizing' });
+    await store.updateJob(id, { state: 'cancelled', finished: true });
+    await store.updateJob(id, { state: 'finalizing' }, { kind: 'state', message: 'joining the segments into the final file' });
+    expect((await store.getJob(id))!.state).toBe('cancelled');
+    // What is not a state still lands (a final file a cancelled finalize had already made).
+    await store.updateJob(id, { state: 'complete', finalPath: '/out/late.mkv' });
+    expect(await store.getJob(id)).toMatchObject({ state: 'cancelled', finalPath: '/out/late.mkv' });
+  });
+
   it('fails bad media at probe, once, with the reason in Temporal and Postgres', async () => {
     const bad = await makeBadInputs(path.join(dir, 'media', 'bad'));
     const handle = await start(bad.text.file);
