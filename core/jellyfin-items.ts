@@ -34,8 +34,13 @@ export interface ItemStatus {
   /** The live (EVENT) or finished (ENDLIST) playlist; null before a job or once cleaned up. */
   hls_url: string | null;
   segments: number;
-  /** Seconds of upscaled content playable from the start of the title. */
+  /** Seconds of upscaled content made, wherever in the title. */
   content_seconds: number;
+  /**
+   * The made parts of the title, in content seconds (`[[0, 120], [2700, 2760]]`): chunks make it
+   * where viewers are first, so the part at a viewer's position may be made before the start.
+   */
+  ready: [number, number][];
   duration_seconds: number | null;
   /** Content seconds made per wall second (above 1.0 the stream outruns a viewer). */
   rate: number | null;

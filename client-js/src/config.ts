@@ -24,10 +24,11 @@ export interface UpflowClientConfig {
 }
 
 export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
-  pollIntervalMs: 2000,
+  pollIntervalMs: 1000,
   autoSwitch: true,
   autoTrigger: true,
-  minBufferedSeconds: 10,
+  // One segment's length of the default grid (2 s): the segment at the viewer's position and the start of the next.
+  minBufferedSeconds: 2,
   requestTimeoutMs: 5000,
 };
 

@@ -1,6 +1,6 @@
 /**
  * The script's decisions, as pure functions of Upflow's answer and the viewer's position
- * (unit-tested in tests/unit/client-decide.test.ts; no DOM here).
+ * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
 
@@ -13,28 +13,45 @@ export type Readiness = 'ready' | 'wait' | 'never';
 
 /** Content within this much of the end counts as all of it (the last frame's duration, rounding). */
 const END_SLACK_SECONDS = 0.25;
+/**
+ * Upscaling slower than real time (a measured rate below 1.0x) loses ground to a viewer by
+ * (1 − rate) seconds a second: the script switches only with enough ahead for this much
+ * upscaled play before the viewer would catch up, so it does not flap between the two streams.
+ */
+const SLOW_PLAY_SECONDS = 30;
 
 export function readiness(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): Readiness {
   if (status.status === 'failed' || status.status === 'cancelled') return 'never';
   if (status.status === 'complete') return status.hls_url ? 'ready' : 'never';
   if (!status.hls_url || status.segments === 0) return 'wait';
   if (allContentMade(status)) return 'ready';
-  const ahead = status.content_seconds - positionSeconds;
+  const ahead = madeAhead(status, positionSeconds);
+  const slower = status.rate !== null && status.rate > 0 && status.rate < 1 ? SLOW_PLAY_SECONDS * (1 - status.rate) : 0;
   // Near the end, what is left of the title is enough.
-  const needed = status.duration_seconds === null
-    ? minBufferedSeconds
-    : Math.min(minBufferedSeconds, Math.max(0, status.duration_seconds - positionSeconds));
+  const left = status.duration_seconds === null ? Infinity : Math.max(0, status.duration_seconds - positionSeconds);
+  const needed = Math.min(Math.max(minBufferedSeconds, slower), left);
   return ahead >= needed && ahead > 0 ? 'ready' : 'wait';
 }
 
 /**
  * A viewer on the upscaled stream has caught up with the upscaling: less than `marginSeconds`
  * is made ahead of them. The script then plays the original until enough is made again,
- * rather than letting the player stall at the live edge.
+ * rather than letting the player stall there.
  */
 export function caughtUp(status: ItemStatus, positionSeconds: number, marginSeconds: number): boolean {
   if (status.status === 'complete' || allContentMade(status)) return false;
-  return status.content_seconds - positionSeconds < marginSeconds;
+  const left = status.duration_seconds === null ? Infinity : status.duration_seconds - positionSeconds;
+  return madeAhead(status, positionSeconds) < Math.min(marginSeconds, left - END_SLACK_SECONDS);
+}
+
+/**
+ * Upscaled seconds made from the viewer's position on without a gap: the made part (`ready`)
+ * the position falls in, to its end. The title is made where viewers are first, so what lies
+ * before them, or further on after a gap, does not count.
+ */
+export function madeAhead(status: ItemStatus, positionSeconds: number): number {
+  const part = status.ready.find(([start, end]) => start <= positionSeconds + END_SLACK_SECONDS && positionSeconds < end);
+  return part ? part[1] - positionSeconds : 0;
 }
 
 function allContentMade(status: ItemStatus): boolean {

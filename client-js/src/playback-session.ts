@@ -53,6 +53,7 @@ export class PlaybackSession {
   private readonly switcher: StreamSwitcher;
   private readonly controls: PlayerControls;
   private readonly onSeeking = () => this.checkSeek();
+  private readonly onOriginalSeek = () => this.reportSeek();
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -70,6 +71,7 @@ export class PlaybackSession {
   }
 
   start(): void {
+    this.video.addEventListener('seeking', this.onOriginalSeek);
     void this.poll();
   }
 
@@ -139,6 +141,7 @@ export class PlaybackSession {
     const wasOurs = this.mode !== 'original';
     this.setMode('ended');
     clearTimeout(this.timer);
+    this.video.removeEventListener('seeking', this.onOriginalSeek);
     this.leaveUpscaled();
     // Removed element: just stop; still on screen (another item): give the element back to Jellyfin.
     if (wasOurs && this.video.isConnected) this.switcher.abandon();
@@ -149,7 +152,7 @@ export class PlaybackSession {
   private async poll(): Promise<void> {
     if (this.mode === 'ended' || this.stoppedBecause) return;
     const trigger = this.deps.config.autoTrigger && !this.triggered;
-    const answer = trigger ? await this.deps.api.upscale(this.itemId) : await this.deps.api.status(this.itemId);
+    const answer = trigger ? await this.deps.api.upscale(this.itemId, this.video.currentTime) : await this.deps.api.status(this.itemId);
     // The player may have closed, or the viewer dismissed the prompt, while the answer was on its way.
     if (this.inMode('ended') || this.stoppedBecause) return;
     if (!answer.ok) {
@@ -232,6 +235,16 @@ export class PlaybackSession {
     this.engine = undefined;
   }
 
+  /**
+   * The viewer moved on the original (Jellyfin's resume position, a seek): Upflow is told the
+   * new position at once (the trigger again, idempotent), so the part there is made first.
+   */
+  private reportSeek(): void {
+    if (this.mode !== 'original' || !this.deps.config.autoTrigger || !this.triggered || this.stoppedBecause) return;
+    this.triggered = false;
+    this.schedule(0);
+  }
+
   /** Any other seek near the live edge (the browser's own controls): same outcome. */
   private checkSeek(): void {
     if (this.mode !== 'upscaled' || !this.status) return;
@@ -243,6 +256,8 @@ export class PlaybackSession {
     const state = capturePlayback(this.video);
     if (positionSeconds !== undefined) state.positionSeconds = positionSeconds;
     await this.restoreOriginal(state, 'Upscaling is behind your position — playing the original until it catches up');
+    // Upflow learns where the viewer now is, so the part there is made first.
+    if (this.deps.config.autoTrigger) this.triggered = false;
     this.schedule(this.deps.config.pollIntervalMs);
   }
 

@@ -19,11 +19,15 @@ export class UpflowApi {
     return this.request('GET', `/items/${encodeURIComponent(itemId)}/status`);
   }
 
-  /** Asks Upflow to upscale the item; answers the status right after (idempotent on Upflow's side). */
-  upscale(itemId: string): Promise<ApiAnswer> {
+  /**
+   * Asks Upflow to upscale the item, made from where the viewer is first; answers the status
+   * right after (idempotent on Upflow's side: a running title is told the new position).
+   */
+  upscale(itemId: string, positionSeconds: number): Promise<ApiAnswer> {
+    const query = new URLSearchParams({ position_seconds: String(Math.max(0, Math.round(positionSeconds * 10) / 10)) });
     // The key as a query parameter, not a header: a header would cost a CORS preflight.
-    const key = this.apiKey ? `?api_key=${encodeURIComponent(this.apiKey)}` : '';
-    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale${key}`);
+    if (this.apiKey) query.set('api_key', this.apiKey);
+    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale?${query.toString()}`);
   }
 
   private async request(method: 'GET' | 'POST', path: string): Promise<ApiAnswer> {

@@ -25,8 +25,11 @@ const PROMPT_ITEM = '7b2e1d4c0a9f4e3b9c8d7e6f5a4b3c21';
 const DOWN_ITEM = '8c3f2e5d1b0a4f4ca0d9e8f7a6b5c432';
 const FAILING_ITEM = '9d4a3f6e2c1b4a5db1e0f9a8b7c6d543';
 const SEEK_ITEM = 'ae5b4a7f3d2c4b6ec2f1a0b9c8d7e654';
+const RESUME_ITEM = 'bf6c5b8a4e3d4c7fd3a2b1c0d9e8f765';
 const SOURCE = { width: 320, height: 180, seconds: 40 };
 const LONG_SOURCE_SECONDS = 90;
+/** HLS_SEGMENT_TIME's default: this stack leaves it unset. */
+const DEFAULT_SEGMENT_SECONDS = 2;
 
 interface SwitchEvent {
   detail: { engine: string; live: boolean; before: { positionSeconds: number; paused: boolean } };
@@ -67,7 +70,6 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     upflow = await startUpflow({
       SRGAN_ENABLE: '1',
       UPFLOW_MODEL: 'anime4k-s-rl',
-      HLS_SEGMENT_TIME: '2',
       JELLYFIN_URL: standIn.url,
       JELLYFIN_API_KEY: standIn.apiKey,
     });
@@ -77,7 +79,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     }
     // Long ones: still growing while the playlist is cut off, and long enough to seek well past
     // the upscaling and then watch it catch up.
-    for (const [id, name] of [[FAILING_ITEM, 'Stream fails'], [SEEK_ITEM, 'Seek ahead']] as const) {
+    for (const [id, name] of [[FAILING_ITEM, 'Stream fails'], [SEEK_ITEM, 'Seek ahead'], [RESUME_ITEM, 'Resume']] as const) {
       standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), { ...SOURCE, seconds: LONG_SOURCE_SECONDS }) });
     }
     browser = await launchChromium();
@@ -131,7 +133,11 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     const unfinished = async () =>
       (await upflow.api<{ jobs: JobView[] }>('GET', '/jobs')).json.jobs.filter((j) => !TERMINAL_JOB_STATES.includes(j.state));
     for (const job of await unfinished()) expect((await upflow.api('POST', `/jobs/${job.id}/cancel`)).status).toBe(202);
-    await waitFor('every earlier job to end', async () => ((await unfinished()).length === 0 ? true : undefined), 30_000, 200);
+    await waitFor('every earlier job to end', async () => ((await unfinished()).length === 0 ? true : undefined), 30_000, 200).catch(async (err: Error) => {
+      const left = await unfinished();
+      const log = upflow.output().split('\n').filter((l) => left.some((j) => l.includes(j.id) || l.includes(j.titleKey))).slice(-30).join('\n');
+      throw new Error(`${err.message}: ${JSON.stringify(left.map((j) => ({ id: j.id, state: j.state, name: j.name })))}\n${log}`);
+    });
   }
 
   it('switches a playing viewer by itself, at the same position, with the volume kept, and plays on', async () => {
@@ -329,12 +335,44 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
 
     // Once enough is made ahead of the viewer, back to the upscaled stream by itself.
     const again = await nextUpflowEvent(page, 'switched');
+    if (again.after.paused) console.log('DEBUG', JSON.stringify(again), JSON.stringify((await harnessEvents(page)).filter((e) => e.type !== 'timeupdate').slice(-40)));
     expect(again.after.position).toBeGreaterThan(target);
     expect(again.after.videoWidth).toBe(SOURCE.width * 2);
     expect(again.after.paused).toBe(false);
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
   }, 120_000);
+
+  it('resumed at 60 %: the part there is made first, and the player switches there with the default settings', async () => {
+    await freeTheWorker();
+    const resumeAt = Math.round(LONG_SOURCE_SECONDS * 0.6);
+    const { page, console: messages, pageErrors } = await open();
+    // The script's defaults but a faster poll; the webhook (PlaybackPositionTicks) and the
+    // script's own trigger both say where the viewer is.
+    await page.goto(playerPageUrl(standIn, {
+      itemId: RESUME_ITEM,
+      upflowConfig: { pollIntervalMs: 500 },
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+    }));
+    const switched = nextUpflowEvent(page, 'switched');
+    await playOriginal(page, resumeAt);
+    const { detail, after } = await switched;
+    expect(detail.before.positionSeconds).toBeGreaterThanOrEqual(resumeAt);
+    expect(Math.abs(after.position - detail.before.positionSeconds)).toBeLessThanOrEqual(0.5);
+    expect([after.videoWidth, after.videoHeight]).toEqual([SOURCE.width * 2, SOURCE.height * 2]);
+    expect(after.paused).toBe(false);
+    const webhook = await (await Promise.all(web.webhooks)).at(-1)!.json() as { job_id: string };
+
+    // What was made by then starts at the viewer's segment: nothing from 0:00 came first.
+    const made = (await upflow.api<{ segments: { index: number; producedAt: string }[] }>('GET', `/jobs/${webhook.job_id}/segments`)).json.segments;
+    const first = [...made].sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0]!;
+    expect(first.index).toBe(Math.floor(resumeAt / DEFAULT_SEGMENT_SECONDS));
+    const played = await playFor(page, 4);
+    expect(played.advanced).toBeGreaterThan(3.5);
+    expect(played.waits).toBe(0);
+    expect(pageErrors).toEqual([]);
+    expect(scriptErrors(messages)).toEqual([]);
+  }, 90_000);
 
   it('leaves the player alone, with no errors on the page, when Upflow is down', async () => {
     // The script as a copy in Jellyfin's web folder, pointed at an Upflow that is not running.

@@ -38,7 +38,8 @@ export interface ScriptState {
 /** What the page exposes (its jellyfin-web stand-in) and the script's namespace. */
 export interface PageGlobals {
   jellyfinStandIn: {
-    play(): HTMLVideoElement;
+    /** Plays the page's item from the start, or resumes at `startSeconds` as Jellyfin does. */
+    play(startSeconds?: number): HTMLVideoElement;
     stop(): void;
     facts(): VideoFacts;
     harness: { events: HarnessEvent[] };
@@ -46,11 +47,11 @@ export interface PageGlobals {
   Upflow: { state(): ScriptState | null };
 }
 
-/** Starts playback of the page's item, as pressing play in Jellyfin does. */
-export async function playOriginal(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    (window as unknown as PageGlobals).jellyfinStandIn.play();
-  });
+/** Starts playback of the page's item, as pressing play (or resume at `startSeconds`) in Jellyfin does. */
+export async function playOriginal(page: Page, startSeconds = 0): Promise<void> {
+  await page.evaluate((seconds) => {
+    (window as unknown as PageGlobals).jellyfinStandIn.play(seconds);
+  }, startSeconds);
 }
 
 export function videoFacts(page: Page): Promise<VideoFacts> {

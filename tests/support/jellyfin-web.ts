@@ -2,10 +2,13 @@
  * The parts of jellyfin-web the Upflow script meets, reproduced on the Jellyfin stand-in:
  * the player's DOM (`<video class="htmlvideoplayer" autoplay>` created inside
  * `div.videoPlayerContainer` when playback starts, removed when it stops), direct-play URLs
- * `/Videos/{id}/stream.mp4?Static=true&mediaSourceId={id}`, and the Webhook plugin's
- * `PlaybackStart` notification, posted when a stream starts as the plugin would.
+ * `/Videos/{id}/stream.mp4?Static=true&mediaSourceId={id}` (with `#t=<seconds>` when it resumes,
+ * as htmlVideoPlayer's setCurrentSrc writes it), the playback report jellyfin-web's
+ * playbackManager sends when an item starts (`POST /Sessions/Playing` with `PositionTicks`), and
+ * the Webhook plugin's `PlaybackStart` that Jellyfin's session event makes of it.
  */
 import fs from 'node:fs';
+import express from 'express';
 import type { JellyfinStandIn } from './jellyfin-stand-in';
 
 export interface WebPlayerOptions {
@@ -61,16 +64,35 @@ export function addWebPlayer(standIn: JellyfinStandIn, options: WebPlayerOptions
       res.status(404).send('Item not found.');
       return;
     }
-    if (options.webhookUrl && !started.has(itemId)) {
+    res.sendFile(item.path, { headers: { 'Content-Type': 'video/mp4' } });
+  });
+
+  // The page's playback report: Jellyfin's session event, which the Webhook plugin turns into
+  // its PlaybackStart (once per item here: the tests play each item in one session).
+  standIn.app.post('/Sessions/Playing', express.json(), (req, res) => {
+    const report = req.body as { ItemId?: string; PositionTicks?: number };
+    const itemId = String(report.ItemId ?? '');
+    const item = standIn.items.get(itemId);
+    if (options.webhookUrl && item && !started.has(itemId)) {
       started.add(itemId);
-      // The plugin's default request: a JSON template sent as text/plain.
+      // The plugin's default request: the template in docs/ rendered, sent as text/plain.
       webhooks.push(fetch(options.webhookUrl, {
         method: 'POST',
         headers: { 'content-type': 'text/plain; charset=utf-8' },
-        body: JSON.stringify({ NotificationType: 'PlaybackStart', ItemId: itemId, Name: item.name, ServerUrl: standIn.url, NotificationUsername: 'viewer' }),
+        body: JSON.stringify({
+          NotificationType: 'PlaybackStart',
+          ItemId: itemId,
+          Name: item.name,
+          PlaybackPositionTicks: String(report.PositionTicks ?? 0),
+          Video_0_Height: '',
+          DeviceId: 'stand-in-browser',
+          UserId: 'viewer',
+          ServerUrl: standIn.url,
+          NotificationUsername: 'viewer',
+        }),
       }));
     }
-    res.sendFile(item.path, { headers: { 'Content-Type': 'video/mp4' } });
+    res.status(204).end();
   });
   return { webhooks };
 }
@@ -115,7 +137,16 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
     const itemId = ${json(p.itemId)};
     const osd = document.querySelector('.videoOsdBottom');
     const harness = { events: [] };
-    function play() {
+    let reportedItem = '';
+    // playbackManager's start report, once the element plays a new item's stream.
+    function reportPlaying(video) {
+      const match = /\\/Videos\\/([0-9a-f]{32})\\/stream[^#]*(?:#t=([\\d.]+))?/.exec(video.getAttribute('src') || '');
+      if (!match || match[1] === reportedItem) return;
+      reportedItem = match[1];
+      const positionTicks = Math.round(Number(match[2] || 0) * 1e7);
+      fetch('/Sessions/Playing', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: match[1], PositionTicks: positionTicks }) });
+    }
+    function play(startSeconds) {
       const container = document.createElement('div');
       container.className = 'videoPlayerContainer';
       const video = document.createElement('video');
@@ -125,6 +156,7 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       video.setAttribute('playsinline', '');
       container.appendChild(video);
       document.body.insertBefore(container, document.body.firstChild);
+      video.addEventListener('loadstart', () => reportPlaying(video));
       for (const type of ['loadstart', 'timeupdate', 'playing', 'pause', 'waiting', 'seeking', 'seeked', 'error']) {
         video.addEventListener(type, () => harness.events.push({ type, at: performance.now(), position: video.currentTime, src: video.currentSrc }));
       }
@@ -136,7 +168,8 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       osd.hidden = false;
       // Set after insertion, as jellyfin-web does: the element exists before its source.
       setTimeout(() => {
-        video.src = '/Videos/' + itemId + '/stream.mp4?Static=true&mediaSourceId=' + itemId + '&api_key=' + ${json(p.apiKey)};
+        video.src = '/Videos/' + itemId + '/stream.mp4?Static=true&mediaSourceId=' + itemId + '&api_key=' + ${json(p.apiKey)}
+          + (startSeconds > 0 ? '#t=' + startSeconds : '');
       }, 50);
       return video;
     }

@@ -1,6 +1,6 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
-import { caughtUp, readiness, retryDelayMs } from '../../client-js/src/decide';
+import { caughtUp, madeAhead, readiness, retryDelayMs } from '../../client-js/src/decide';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
 
@@ -32,7 +32,7 @@ describe('the item a jellyfin-web player URL plays', () => {
 describe('the script settings', () => {
   it('defaults to the API that served the script, base path included', () => {
     const { config, warnings } = resolveConfig(undefined, 'https://media.example.net/upflow/client/upflow-jellyfin.js?v=2');
-    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 2000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 10, requestTimeoutMs: 5000 });
+    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 2, requestTimeoutMs: 5000 });
     expect(warnings).toEqual([]);
   });
 
@@ -52,7 +52,7 @@ describe('the script settings', () => {
       { apiUrl: 'http://upflow.lan:5000/', autoSwitch: false, pollIntervalMs: 10, minBufferedSeconds: 'lots', colour: 'red' },
       undefined,
     );
-    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 2000, minBufferedSeconds: 10 });
+    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 2 });
     expect(warnings).toEqual([
       'UpflowConfig.pollIntervalMs must be a number from 250 to 600000, got 10',
       'UpflowConfig.minBufferedSeconds must be a number from 0 to 3600, got "lots"',
@@ -65,13 +65,16 @@ describe('the script settings', () => {
   });
 });
 
+/** A title being made; `ready` defaults to one part from 0:00 as long as `content_seconds`. */
 function status(patch: Partial<ItemStatus>): ItemStatus {
+  const contentSeconds = patch.content_seconds ?? 13;
   return {
     item_id: ID,
     status: 'streaming',
     hls_url: 'http://upflow:5000/hls/t/stream.m3u8',
     segments: 3,
-    content_seconds: 13,
+    content_seconds: contentSeconds,
+    ready: contentSeconds > 0 ? [[0, contentSeconds]] : [],
     duration_seconds: 600,
     rate: 1.2,
     complete: false,
@@ -92,6 +95,27 @@ describe('when to switch', () => {
 
   it('waits for a viewer ahead of the upscaling', () => {
     expect(readiness(status({ content_seconds: 13 }), 120, 10)).toBe('wait');
+  });
+
+  it('switches a viewer mid-title once the part where they are is made, whatever is made elsewhere', () => {
+    // Resumed at 45:00: the part there is made first; the start of the title is not made at all.
+    const resumed = status({ content_seconds: 3, ready: [[2700, 2703]], duration_seconds: 5400 });
+    expect(madeAhead(resumed, 2700.4)).toBeCloseTo(2.6);
+    expect(readiness(resumed, 2700.4, 2)).toBe('ready');
+    expect(readiness(resumed, 2702, 2)).toBe('wait');
+    // Made before the viewer or after a gap does not count.
+    const apart = status({ content_seconds: 30, ready: [[0, 20], [62, 72]] });
+    expect(madeAhead(apart, 30)).toBe(0);
+    expect(madeAhead(apart, 61.9)).toBeCloseTo(10.1); // the segment about to start counts
+    expect(readiness(apart, 30, 2)).toBe('wait');
+  });
+
+  it('slower than real time, switches only with enough ahead to play a while upscaled (no flapping)', () => {
+    // 0.8x: the lead shrinks by 0.2 s a second, so 30 s of upscaled play needs 6 s ahead.
+    expect(readiness(status({ content_seconds: 7, rate: 0.8 }), 2, 2)).toBe('wait');
+    expect(readiness(status({ content_seconds: 8.5, rate: 0.8 }), 2, 2)).toBe('ready');
+    // At or above real time the configured lead is enough.
+    expect(readiness(status({ content_seconds: 4.5, rate: 1.1 }), 2, 2)).toBe('ready');
   });
 
   it('near the end, what is left of the title is enough', () => {
@@ -115,6 +139,9 @@ describe('when to switch', () => {
     expect(caughtUp(status({ content_seconds: 13 }), 12, 1.5)).toBe(true);
     expect(caughtUp(status({ content_seconds: 13 }), 10, 1.5)).toBe(false);
     expect(caughtUp(status({ content_seconds: 600, status: 'finalizing' }), 599.5, 1.5)).toBe(false);
+    // A viewer who seeks into a part not made has caught up; the last second of a made title has not.
+    expect(caughtUp(status({ content_seconds: 30, ready: [[0, 20], [60, 70]] }), 40, 1.5)).toBe(true);
+    expect(caughtUp(status({ content_seconds: 30, ready: [[0, 20], [590, 600]] }), 599.2, 1.5)).toBe(false);
   });
 
   it('asks less often while Upflow does not answer, never more often than configured', () => {
