@@ -10,6 +10,7 @@ import type { Config } from '../core/config';
 import { TASK_QUEUES } from '../core/domain';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
+import { workflowBundlePath } from './workflow-bundle';
 
 /** SDK messages that are expected in Upflow's layout and would only alarm a reader. */
 const EXPECTED_SDK_MESSAGES = [
@@ -59,7 +60,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     connection: deps.connection,
     namespace,
     taskQueue: TASK_QUEUES.media,
-    workflowsPath: require.resolve('../workflows'),
+    workflowBundle: { codePath: await workflowBundlePath(deps.config.cacheDir, deps.logger) },
     activities: createMediaQueueActivities(activityDeps),
   });
   const gpu = await Worker.create({

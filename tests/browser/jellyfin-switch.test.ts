@@ -335,7 +335,6 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
 
     // Once enough is made ahead of the viewer, back to the upscaled stream by itself.
     const again = await nextUpflowEvent(page, 'switched');
-    if (again.after.paused) console.log('DEBUG', JSON.stringify(again), JSON.stringify((await harnessEvents(page)).filter((e) => e.type !== 'timeupdate').slice(-40)));
     expect(again.after.position).toBeGreaterThan(target);
     expect(again.after.videoWidth).toBe(SOURCE.width * 2);
     expect(again.after.paused).toBe(false);
