@@ -13,6 +13,7 @@ import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
 import { toActivityFailure } from './failures';
 import { openProbedSource } from './source';
+import { publishToJellyfin } from './jellyfin-publish';
 
 /** How far the final file's duration may be from the source's (container rounding, AAC padding). */
 const DURATION_TOLERANCE_SECONDS = 0.5;
@@ -108,6 +109,7 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
       const message = `final file joined from ${grid.segmentCount} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;
       await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, { kind: 'complete', message });
       jobLogger(logger).info({ state: 'complete' }, message);
+      await publishToJellyfin({ config, store, logger: jobLogger(logger) }, { jobId, titleKey: input.titleKey, sourcePath: input.sourcePath, finalFile: files.finalFile, outputHeight: input.plan.outputHeight });
       return { finalFile: files.finalFile, durationSeconds, segments: grid.segmentCount };
     },
 

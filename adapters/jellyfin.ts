@@ -1,6 +1,7 @@
 /**
- * The two Jellyfin API calls Upflow makes: `GET /System/Info` (is the server there, is the key
- * good) and `GET /Items/{id}` (the file behind an item: the Webhook plugin sends no path).
+ * The Jellyfin API calls Upflow makes: `GET /System/Info` (is the server there, is the key
+ * good), `GET /Items/{id}` (the file behind an item: the Webhook plugin sends no path) and
+ * `POST /Items/{id}/Refresh` (after publishing an upscaled version beside a movie).
  * Every failure becomes an UpflowError with a reason an admin can act on.
  */
 import { z } from 'zod';
@@ -16,6 +17,8 @@ export interface JellyfinItem {
   id: string;
   name: string;
   path: string;
+  /** Jellyfin's item type: Movie, Episode, MusicVideo, Video… */
+  type: string;
 }
 
 const REQUEST_TIMEOUT_MS = 5000;
@@ -41,6 +44,10 @@ class ExpiringCache<T> {
   get(key: string): T | undefined {
     const entry = this.entries.get(key);
     return entry && entry.until > Date.now() ? entry.value : undefined;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   set(key: string, value: T): void {
@@ -118,15 +125,28 @@ export class JellyfinClient {
     if (!path) {
       throw new UpflowError('InvalidMedia', `${described} has no file to upscale`);
     }
-    const item = { id: itemId, name: body.Name ?? '', path };
+    const item = { id: itemId, name: body.Name ?? '', path, type: body.Type ?? '' };
     this.items.set(itemId, item);
     return item;
   }
 
-  private async get(path: string, what: string): Promise<unknown> {
+  /** Asks Jellyfin to scan the item again (its folder: a new version file beside it). */
+  async refreshItem(id: string): Promise<void> {
+    const itemId = normalizeItemId(id);
+    if (!itemId) throw new UpflowError('BadInput', `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
+    this.items.delete(itemId);
+    await this.request('POST', `/Items/${itemId}/Refresh?metadataRefreshMode=Default&imageRefreshMode=Default`, `a refresh of item ${itemId}`, false);
+  }
+
+  private get(path: string, what: string): Promise<unknown> {
+    return this.request('GET', path, what, true);
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, what: string, json: boolean): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
+        method,
         headers: { Authorization: `MediaBrowser Token="${this.settings.apiKey}"`, Accept: 'application/json' },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -149,6 +169,7 @@ export class JellyfinClient {
       throw new UpflowError('Upstream', `Jellyfin at ${this.url} does not answer GET ${path} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`);
     }
     if (!response.ok) throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered HTTP ${response.status} for ${what}`);
+    if (!json) return undefined;
     try {
       return await response.json();
     } catch {

@@ -293,6 +293,12 @@ export class UpflowStore {
     return rows[0]?.key;
   }
 
+  /** The Jellyfin item a title was asked for by (a webhook or the script), if any. */
+  async jellyfinItemOfTitle(titleKey: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ jellyfin_item_id: string | null }>(`SELECT jellyfin_item_id FROM titles WHERE key = $1`, [titleKey]);
+    return rows[0]?.jellyfin_item_id ?? undefined;
+  }
+
   async hasTitle(titleKey: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(`SELECT 1 FROM titles WHERE key = $1`, [titleKey]);
     return (rowCount ?? 0) > 0;

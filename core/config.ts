@@ -108,6 +108,8 @@ const envSchema = z.object({
   // A playback of a video this tall or taller (the Webhook plugin's Video_0_Height) starts no
   // upscaling: it is sharp enough already. 0: every height.
   UPFLOW_SKIP_FROM_HEIGHT: z.coerce.number().int().min(0).max(100_000).default(1080),
+  // A finished movie's upscale is copied beside it as a version every Jellyfin app offers.
+  UPFLOW_JELLYFIN_PUBLISH: booleanFlag.default(false),
   UPFLOW_HLS_RETENTION: duration.default(parseDurationMs('24h')),
   // How long a signed hls_url stays playable: a player keeps the URL it was given for the whole
   // viewing, pauses included. Bounded: shorter could not start a film, longer is no longer short-lived.
@@ -199,6 +201,8 @@ export interface Config {
   jellyfin?: { url: string; apiKey: string };
   /** A webhook's playback of a video at least this tall is not upscaled (0: every height). */
   skipFromHeight: number;
+  /** Copy a finished movie's upscale beside it as a Jellyfin version, and have Jellyfin scan it. */
+  jellyfinPublish: boolean;
   demoEnabled: boolean;
   logLevel: z.infer<typeof envSchema>['UPFLOW_LOG_LEVEL'];
 }
@@ -211,6 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.UPFLOW_JELLYFIN_PUBLISH && !e.JELLYFIN_URL) {
+    throw new ConfigError('UPFLOW_JELLYFIN_PUBLISH needs Jellyfin: set JELLYFIN_URL and JELLYFIN_API_KEY');
+  }
   if (Boolean(e.JELLYFIN_URL) !== Boolean(e.JELLYFIN_API_KEY)) {
     const missing = e.JELLYFIN_URL ? 'JELLYFIN_API_KEY' : 'JELLYFIN_URL';
     throw new ConfigError(`${missing} is not set: Jellyfin needs both JELLYFIN_URL and JELLYFIN_API_KEY`);
@@ -281,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: e.DATABASE_URL,
     jellyfin: jellyfinUrl && e.JELLYFIN_API_KEY ? { url: jellyfinUrl, apiKey: e.JELLYFIN_API_KEY } : undefined,
     skipFromHeight: e.UPFLOW_SKIP_FROM_HEIGHT,
+    jellyfinPublish: e.UPFLOW_JELLYFIN_PUBLISH,
     demoEnabled: e.UPFLOW_DEMO,
     logLevel: e.UPFLOW_LOG_LEVEL,
   };

@@ -27,8 +27,8 @@ export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
   pollIntervalMs: 1000,
   autoSwitch: true,
   autoTrigger: true,
-  // One segment's length of the default grid (2 s): the segment at the viewer's position and the start of the next.
-  minBufferedSeconds: 2,
+  // Two segments of the default grid (2 s): the segment at the viewer's position and the next.
+  minBufferedSeconds: 4,
   requestTimeoutMs: 5000,
 };
 

@@ -58,6 +58,15 @@ function allContentMade(status: ItemStatus): boolean {
   return status.duration_seconds !== null && status.content_seconds >= status.duration_seconds - END_SLACK_SECONDS;
 }
 
+/**
+ * Where a source starts by its media fragment (`…/stream.mkv?…#t=2700.5`, as jellyfin-web resumes
+ * direct play): the position before the element has loaded enough to say.
+ */
+export function fragmentStartSeconds(url: string | undefined): number | undefined {
+  const match = url ? /#(?:.*&)?t=(?:npt:)?(\d+(?:\.\d+)?)/.exec(url) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
 /** After `failures` failed requests in a row: the poll interval doubled each time, up to a minute. */
 export function retryDelayMs(pollIntervalMs: number, failures: number): number {
   return Math.max(pollIntervalMs, Math.min(60_000, pollIntervalMs * 2 ** Math.min(failures, 10)));

@@ -5,7 +5,7 @@
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
 import type { UpflowClientConfig } from './config';
-import { caughtUp, readiness, retryDelayMs } from './decide';
+import { caughtUp, fragmentStartSeconds, readiness, retryDelayMs } from './decide';
 import { PlayerControls } from './player-controls';
 import { capturePlayback, StreamSwitcher, type HlsEngine, type PlaybackState } from './stream-switcher';
 import type { UpflowApi } from './upflow-api';
@@ -106,6 +106,12 @@ export class PlaybackSession {
   async switchToUpscaled(): Promise<void> {
     const hlsUrl = this.status?.hls_url;
     if (this.mode !== 'original' || !hlsUrl || !this.originalUrl) return;
+    // A source still loading or seeking (the original just put back, Jellyfin's own seek) shows
+    // neither the viewer's pause nor their position yet: the next answer will switch.
+    if (this.video.seeking || this.video.readyState < HTMLMediaElement.HAVE_METADATA) {
+      this.schedule(this.deps.config.pollIntervalMs);
+      return;
+    }
     this.preferOriginal = false;
     this.returnWhenReady = false;
     const before = capturePlayback(this.video);
@@ -152,7 +158,7 @@ export class PlaybackSession {
   private async poll(): Promise<void> {
     if (this.mode === 'ended' || this.stoppedBecause) return;
     const trigger = this.deps.config.autoTrigger && !this.triggered;
-    const answer = trigger ? await this.deps.api.upscale(this.itemId, this.video.currentTime) : await this.deps.api.status(this.itemId);
+    const answer = trigger ? await this.deps.api.upscale(this.itemId, this.viewerPosition()) : await this.deps.api.status(this.itemId);
     // The player may have closed, or the viewer dismissed the prompt, while the answer was on its way.
     if (this.inMode('ended') || this.stoppedBecause) return;
     if (!answer.ok) {
@@ -172,8 +178,17 @@ export class PlaybackSession {
     this.onStatus(answer.status);
   }
 
+  /**
+   * Where the viewer is: the element's position once it knows it; before that (a resume still
+   * loading) where the source's `#t=` starts it.
+   */
+  private viewerPosition(): number {
+    if (this.video.readyState >= HTMLMediaElement.HAVE_METADATA) return this.video.currentTime;
+    return fragmentStartSeconds(this.video.getAttribute('src') ?? undefined) ?? this.video.currentTime;
+  }
+
   private onStatus(status: ItemStatus): void {
-    const position = this.video.currentTime;
+    const position = this.viewerPosition();
     if (this.mode === 'upscaled') {
       if (caughtUp(status, position, CATCH_UP_MARGIN_SECONDS)) {
         void this.catchUp();

@@ -5,6 +5,8 @@
  */
 export interface SwitchResult {
   upscaler: string;
+  /** Where the viewer pressed play (a resume), in seconds; 0: from the start. Absent in older files: 0. */
+  startSeconds?: number;
   firstSegmentSeconds: number;
   switchSeconds: number | null;
   positionAtSwitch: number | null;

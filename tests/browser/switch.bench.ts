@@ -6,7 +6,10 @@
  * seconds from play to the first upscaled segment and to the switch, how long the picture
  * stood still during the switch, then stalls and fallbacks over the following seconds.
  *
- *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--min-buffered S] [--json] [--json-file <file>]
+ *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--starts 0,0.6] [--min-buffered S] [--json] [--json-file <file>]
+ *
+ * `--starts`: where the viewer presses play, as fractions of the clip (0.6: resumes at 60 %, as
+ * Jellyfin does with `#t=` and the PlaybackStart's PlaybackPositionTicks); one run per start.
  *
  * The figures go, with the machine, the commit and the settings, to docs/bench/jellyfin.json
  * (the docs' table is generated from it).
@@ -53,6 +56,7 @@ async function measure(
   clip: { seconds: number; width: number; height: number },
   watchSeconds: number,
   scriptConfig: Record<string, unknown>,
+  startSeconds: number,
 ): Promise<SwitchResult> {
   const standIn = await startJellyfinStandIn();
   const upflow = await startUpflow({ ...upscaler.env, JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey });
@@ -73,7 +77,7 @@ async function measure(
     });
     const playedAt = Date.now();
     const pagePlayedAt = await page.evaluate(() => performance.now());
-    await playOriginal(page);
+    await playOriginal(page, startSeconds);
 
     const status = () => fetch(`${upflow.apiUrl}/items/${ITEM}/status`).then((r) => r.json() as Promise<ItemStatus>);
     await waitFor('the first segment', async () => ((await status()).segments > 0 ? true : undefined), 120_000, 50);
@@ -89,6 +93,7 @@ async function measure(
     const final = await status();
     return {
       upscaler: upscaler.label,
+      startSeconds,
       firstSegmentSeconds,
       switchSeconds: switchedAt === undefined ? null : (switchedAt - pagePlayedAt) / 1000,
       positionAtSwitch: switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null,
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
       width: { type: 'string', default: '640' },
       height: { type: 'string', default: '360' },
       watch: { type: 'string', default: '30' },
+      starts: { type: 'string', default: '0,0.6' },
       'min-buffered': { type: 'string' },
       json: { type: 'boolean', default: false },
       'json-file': { type: 'string', default: figuresFile('jellyfin') },
@@ -127,9 +133,12 @@ async function main(): Promise<void> {
   // The script's own default unless given.
   const scriptConfig = values['min-buffered'] === undefined ? {} : { minBufferedSeconds: Number(values['min-buffered']) };
   const results: SwitchResult[] = [];
+  const starts = values.starts.split(',').map((fraction) => Math.round(Number(fraction) * clip.seconds));
   for (const upscaler of UPSCALERS) {
-    process.stderr.write(`measuring ${upscaler.label} on a ${clip.width}x${clip.height} ${clip.seconds} s clip...\n`);
-    results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig));
+    for (const startSeconds of starts) {
+      process.stderr.write(`measuring ${upscaler.label} on a ${clip.width}x${clip.height} ${clip.seconds} s clip, play at ${startSeconds} s...\n`);
+      results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig, startSeconds));
+    }
   }
   writeFiguresFile(path.resolve(values['json-file']), { ...header, settings: { clip: { ...clip, fps: 24 }, watchSeconds: Number(values.watch), scriptConfig }, results });
   process.stderr.write(`figures written to ${values['json-file']}\n`);
@@ -139,9 +148,9 @@ async function main(): Promise<void> {
   }
   const f = (n: number | null, digits = 2) => (n === null ? '—' : n.toFixed(digits));
   const rows = [
-    ['upscaler', 'first segment s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
+    ['upscaler', 'from s', 'first segment s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
     ...results.map((r) => [
-      r.upscaler, f(r.firstSegmentSeconds), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
+      r.upscaler, f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
       `${r.stalls} (${f(r.stalledSeconds, 1)})`, String(r.fallbacksToOriginal), r.upscaleRate === null ? '—' : `${r.upscaleRate.toFixed(2)}x`, String(r.consoleErrors),
     ]),
   ];

@@ -5,12 +5,13 @@
  * Jellyfin that is gone. Jellyfin itself is the local stand-in (tests/support/jellyfin-stand-in.ts):
  * the real server cannot be installed from this machine's package registries.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { makeClip } from '../support/fixtures';
+import { ffprobe, makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
@@ -20,6 +21,9 @@ const PLUGIN_DASHED = '22222222-aaaa-4bbb-8ccc-000000000002';
 const SCRIPT = '33333333aaaa4bbb8ccc000000000003';
 const OUTSIDE = '44444444aaaa4bbb8ccc000000000004';
 const LATE = '55555555aaaa4bbb8ccc000000000005';
+const MOVIE = '66666666aaaa4bbb8ccc000000000006';
+const EPISODE = '77777777aaaa4bbb8ccc000000000007';
+const LOCKED = '88888888aaaa4bbb8ccc000000000008';
 
 describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)', () => {
   let upflow: UpflowProcess;
@@ -42,7 +46,7 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     standIn = await startJellyfinStandIn();
     // HLS_SERVER_HOST unset (empty means unset): hls_url follows the address each request came to.
     // A TLS proxy on this machine is believed about the scheme (UPFLOW_TRUST_PROXY).
-    upflow = await startUpflow({ JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey, HLS_SEGMENT_TIME: '2', HLS_SERVER_HOST: '', UPFLOW_TRUST_PROXY: 'loopback' });
+    upflow = await startUpflow({ JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey, HLS_SEGMENT_TIME: '2', HLS_SERVER_HOST: '', UPFLOW_TRUST_PROXY: 'loopback', UPFLOW_JELLYFIN_PUBLISH: '1' });
     for (const [id, name] of [[BY_PATH, 'by path'], [PLUGIN, 'plugin'], [SCRIPT, 'script'], [LATE, 'late']] as const) {
       standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), { seconds: 4 }) });
     }
@@ -145,6 +149,46 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
     const proxied = (await (await fetch(`${upflow.apiUrl}/items/${SCRIPT}/status`, { headers: { 'x-forwarded-proto': 'https' } })).json()) as ItemStatus;
     expect(proxied.hls_url).toBe(done.hls_url!.replace(/^http:/, 'https:'));
   });
+
+  it('publishes a finished movie beside it as a Jellyfin version and asks Jellyfin to scan it; says why not for an episode or a folder it cannot write', async () => {
+    const movieFolder = path.join(upflow.mediaDir, 'Old Movie (1985)');
+    const lockedFolder = path.join(upflow.mediaDir, 'Locked Movie (1990)');
+    standIn.items.set(MOVIE, { name: 'Old Movie', type: 'Movie', path: await makeClip(path.join(movieFolder, 'Old Movie (1985).mp4'), { seconds: 3 }) });
+    standIn.items.set(EPISODE, { name: 'Pilot', type: 'Episode', path: await makeClip(path.join(upflow.mediaDir, 'Show', 'Season 1', 'Show S01E01.mp4'), { seconds: 3 }) });
+    standIn.items.set(LOCKED, { name: 'Locked Movie', type: 'Movie', path: await makeClip(path.join(lockedFolder, 'Locked Movie (1990).mp4'), { seconds: 3 }) });
+    // Read-only for root too (the tests run as root): the folder is made immutable.
+    execFileSync('chattr', ['+i', lockedFolder]);
+    try {
+      const events = async (itemId: string) => {
+        const started = await api('POST', '/upscale-trigger', pluginBody(itemId, 'PlaybackStart'));
+        expect(started.status).toBe(202);
+        const done = await waitFor(`item ${itemId} to complete`, async () => {
+          const status = await itemStatus(itemId);
+          if (status.status === 'failed') throw new Error(`failed: ${status.reason}`);
+          return status.complete ? status : undefined;
+        }, 60_000, 200);
+        const job = (await api('GET', `/jobs/${done.job_id}`)).json as { events: { kind: string; message: string }[] };
+        return job.events.filter((e) => e.kind.startsWith('publish'));
+      };
+
+      const published = await events(MOVIE);
+      const version = path.join(movieFolder, 'Old Movie (1985) - Upscaled 360p.mkv');
+      expect(published).toEqual([expect.objectContaining({ kind: 'published', message: `published to Jellyfin as the version "Upscaled 360p": ${version}` })]);
+      expect(ffprobe(version)).toMatchObject({ width: 640, height: 360, hasAudio: true });
+      expect(fs.readdirSync(movieFolder).sort()).toEqual(['Old Movie (1985) - Upscaled 360p.mkv', 'Old Movie (1985).mp4']);
+      expect(standIn.requests).toContainEqual({ method: 'POST', path: `/Items/${MOVIE}/Refresh`, authorized: true });
+
+      expect(await events(EPISODE)).toEqual([expect.objectContaining({ kind: 'publish-skipped', message: 'not published to Jellyfin: Jellyfin does not group episodes as versions: a file beside this one would show up as a second episode' })]);
+      expect(fs.readdirSync(path.join(upflow.mediaDir, 'Show', 'Season 1'))).toEqual(['Show S01E01.mp4']);
+
+      // The job completes; the owner is told what to change.
+      expect(await events(LOCKED)).toEqual([expect.objectContaining({ kind: 'publish-failed', message: expect.stringMatching(/^not published to Jellyfin: the movie's folder .*Locked Movie \(1990\) is not writable \(EPERM\): let Upflow write there/) })]);
+      expect(fs.readdirSync(lockedFolder)).toEqual(['Locked Movie (1990).mp4']);
+      expect(standIn.requests.filter((r) => r.path.endsWith('/Refresh')).map((r) => r.path)).toEqual([`/Items/${MOVIE}/Refresh`]);
+    } finally {
+      execFileSync('chattr', ['-i', lockedFolder]);
+    }
+  }, 120_000);
 
   it('refuses what it cannot upscale, with the reason, and starts nothing', async () => {
     const jobsBefore = ((await api('GET', '/jobs')).json.jobs as unknown[]).length;

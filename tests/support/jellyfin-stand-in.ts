@@ -3,8 +3,9 @@
  * package repository) cannot be installed from this machine's registries, so the tests run
  * against this instead. It answers the two API calls Upflow makes, with Jellyfin's URL shapes,
  * auth header and JSON field names:
- *   GET /System/Info   (Upflow checks the URL and the API key)
- *   GET /Items/{id}    (Upflow reads the item's file path)
+ *   GET /System/Info           (Upflow checks the URL and the API key)
+ *   GET /Items/{id}            (Upflow reads the item's file path and type)
+ *   POST /Items/{id}/Refresh   (after Upflow published a version beside a movie)
  * and, for the browser tests, serves what jellyfin-web's player needs (see `web`).
  */
 import express from 'express';
@@ -15,6 +16,8 @@ export interface StandInItem {
   name: string;
   /** The file's path as Jellyfin reports it (`Path`, `MediaSources[0].Path`). */
   path: string;
+  /** Jellyfin's `Type`; default Movie. */
+  type?: string;
 }
 
 export interface JellyfinStandIn {
@@ -87,10 +90,15 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
       ServerId: '0123456789abcdef0123456789abcdef',
       Id: id,
       Path: item.path,
-      Type: 'Movie',
+      Type: item.type ?? 'Movie',
       MediaType: 'Video',
       MediaSources: [{ Protocol: 'File', Id: id, Path: item.path, Type: 'Default', Container: 'mp4' }],
     });
+  });
+
+  app.post('/Items/:itemId/Refresh', requireKey, (req, res) => {
+    const id = normalizeItemId(String(req.params.itemId));
+    res.status(id && items.has(id) ? 204 : 404).end();
   });
 
   const server = await listenLocally(app);

@@ -1,6 +1,6 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
-import { caughtUp, madeAhead, readiness, retryDelayMs } from '../../client-js/src/decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs } from '../../client-js/src/decide';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
 
@@ -32,7 +32,7 @@ describe('the item a jellyfin-web player URL plays', () => {
 describe('the script settings', () => {
   it('defaults to the API that served the script, base path included', () => {
     const { config, warnings } = resolveConfig(undefined, 'https://media.example.net/upflow/client/upflow-jellyfin.js?v=2');
-    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 2, requestTimeoutMs: 5000 });
+    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 4, requestTimeoutMs: 5000 });
     expect(warnings).toEqual([]);
   });
 
@@ -52,7 +52,7 @@ describe('the script settings', () => {
       { apiUrl: 'http://upflow.lan:5000/', autoSwitch: false, pollIntervalMs: 10, minBufferedSeconds: 'lots', colour: 'red' },
       undefined,
     );
-    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 2 });
+    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 4 });
     expect(warnings).toEqual([
       'UpflowConfig.pollIntervalMs must be a number from 250 to 600000, got 10',
       'UpflowConfig.minBufferedSeconds must be a number from 0 to 3600, got "lots"',
@@ -142,6 +142,13 @@ describe('when to switch', () => {
     // A viewer who seeks into a part not made has caught up; the last second of a made title has not.
     expect(caughtUp(status({ content_seconds: 30, ready: [[0, 20], [60, 70]] }), 40, 1.5)).toBe(true);
     expect(caughtUp(status({ content_seconds: 30, ready: [[0, 20], [590, 600]] }), 599.2, 1.5)).toBe(false);
+  });
+
+  it("reads a resume position from the source's media fragment, as jellyfin-web writes it", () => {
+    expect(fragmentStartSeconds(`/Videos/${ID}/stream.mkv?Static=true&mediaSourceId=${ID}#t=2700.5`)).toBe(2700.5);
+    expect(fragmentStartSeconds('/v/stream.mp4#t=npt:90')).toBe(90);
+    expect(fragmentStartSeconds(`/Videos/${ID}/stream.mkv?Static=true&t=5`)).toBeUndefined();
+    expect(fragmentStartSeconds(undefined)).toBeUndefined();
   });
 
   it('asks less often while Upflow does not answer, never more often than configured', () => {

@@ -313,6 +313,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('lets workers write into the library only when asked (UPFLOW_MEDIA_ACCESS=rw, for UPFLOW_JELLYFIN_PUBLISH); the API never', () => {
+    for (const name of UPFLOW_SERVICES) {
+      const mounts = (service(name).volumes ?? []).map((raw) => interpolate(raw, { UPFLOW_MEDIA_ACCESS: 'rw' }));
+      expect(mounts).toContainEqual(expect.stringMatching(new RegExp(`:/media:${WORKERS.includes(name) ? 'rw' : 'ro'}$`)));
+    }
+  });
+
   it('gives worker-gpu one NVIDIA GPU and the CUDA execution provider; worker-cpu the CPU', () => {
     const devices = service('worker-gpu').deploy?.resources?.reservations?.devices ?? [];
     expect(devices).toHaveLength(1);
