@@ -82,7 +82,9 @@ async function measure(
     const status = () => fetch(`${upflow.apiUrl}/items/${ITEM}/status`).then((r) => r.json() as Promise<ItemStatus>);
     await waitFor('the first segment', async () => ((await status()).segments > 0 ? true : undefined), 120_000, 50);
     const firstSegmentSeconds = (Date.now() - playedAt) / 1000;
-    const switchedAt = await waitFor('the switch', () => page.evaluate(() => (window as unknown as { switchedAt?: number }).switchedAt), 120_000, 100).catch(() => undefined);
+    // A switch counts while the original still plays: once it has reached its end there is nothing left to switch.
+    const playingFor = (clip.seconds - startSeconds) * 1000 - (Date.now() - playedAt);
+    const switchedAt = await waitFor('the switch', () => page.evaluate(() => (window as unknown as { switchedAt?: number }).switchedAt), playingFor, 100).catch(() => undefined);
 
     const start = await videoFacts(page);
     await page.waitForTimeout(watchSeconds * 1000);
