@@ -39,11 +39,15 @@ describe('the Jellyfin client', () => {
   });
   afterAll(() => standIn.close());
 
-  it('reads the server info and an item with the MediaBrowser token header', async () => {
+  it('reads the server info and an item with the MediaBrowser token header, and asks for a refresh', async () => {
     const client = new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey });
     await expect(client.serverInfo()).resolves.toEqual({ serverName: 'stand-in', version: '10.10.7' });
-    await expect(client.item(FILM)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/Film (1987).mkv' });
-    expect(standIn.requests.filter((r) => r.path.startsWith('/Items/')).every((r) => r.authorized)).toBe(true);
+    await expect(client.item(FILM)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/Film (1987).mkv', type: 'Movie' });
+    await client.refreshItem(FILM);
+    expect(standIn.requests.filter((r) => r.path.startsWith('/Items/')).map((r) => [r.method, r.path, r.authorized])).toEqual([
+      ['GET', `/Items/${FILM}`, true],
+      ['POST', `/Items/${FILM}/Refresh`, true],
+    ]);
   });
 
   it('asks Jellyfin once per item while its answer is fresh', async () => {
@@ -119,7 +123,7 @@ describe('the Jellyfin client', () => {
     };
     for (const path of ['', null]) {
       await withServer(answer(path), async (url) => {
-        await expect(new JellyfinClient({ url, apiKey: 'k' }).item(dashed)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/film.mkv' });
+        await expect(new JellyfinClient({ url, apiKey: 'k' }).item(dashed)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/film.mkv', type: 'Movie' });
       });
     }
     // The URL carries the 32-digit form, whatever the caller passed.
