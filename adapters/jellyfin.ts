@@ -76,6 +76,13 @@ const itemBody = z.object({
   MediaSources: z.array(z.object({ Path: z.string().nullish() })).nullish(),
 });
 
+/** Callers pass validated ids; checked again because the id becomes part of a URL. */
+function urlItemId(id: string): string {
+  const itemId = normalizeItemId(id);
+  if (!itemId) throw new UpflowError('BadInput', `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
+  return itemId;
+}
+
 export class JellyfinClient {
   private readonly items = new ExpiringCache<JellyfinItem>(ITEM_CACHE_MS);
   /** Ids Jellyfin answered 404 for, with the refusal. */
@@ -100,9 +107,7 @@ export class JellyfinClient {
 
   /** `id` with or without dashes; the answer's `id` is the 32-digit form (normalizeItemId). */
   async item(id: string): Promise<JellyfinItem> {
-    // Callers pass validated ids; checked again because the id becomes part of a URL.
-    const itemId = normalizeItemId(id);
-    if (!itemId) throw new UpflowError('BadInput', `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
+    const itemId = urlItemId(id);
     const cached = this.items.get(itemId);
     if (cached) return cached;
     const unknown = this.unknownItems.get(itemId);
@@ -132,8 +137,7 @@ export class JellyfinClient {
 
   /** Asks Jellyfin to scan the item again (its folder: a new version file beside it). */
   async refreshItem(id: string): Promise<void> {
-    const itemId = normalizeItemId(id);
-    if (!itemId) throw new UpflowError('BadInput', `${JSON.stringify(id)} is not a Jellyfin item id (32 hex digits, dashes allowed)`);
+    const itemId = urlItemId(id);
     this.items.delete(itemId);
     await this.request('POST', `/Items/${itemId}/Refresh?metadataRefreshMode=Default&imageRefreshMode=Default`, `a refresh of item ${itemId}`, false);
   }

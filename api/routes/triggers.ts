@@ -31,22 +31,24 @@ export function triggerRoutes({ config, logger, servicesFor, triggerLimit }: Rou
     const services = servicesFor(req);
     const request = parseTriggerRequest(req.body);
     const query = triggerQuery.parse(req.query);
+    if (request.kind === 'item') {
+      const action = webhookAction(request, config.skipFromHeight);
+      if (action.kind === 'ignored') {
+        res.json({ status: 'ignored', reason: action.reason, item_id: request.itemId });
+        return;
+      }
+      if (action.kind === 'viewer-left') {
+        await services.triggers.viewerLeft(request.itemId, action.viewer);
+        res.json({ status: 'viewer_left', item_id: request.itemId });
+        return;
+      }
+    }
     // A PlaybackStart means someone watches, from its position or from the start.
     const watching = request.kind === 'item' && request.notificationType === STARTING_NOTIFICATION;
     const positionSeconds = request.positionSeconds ?? query.position_seconds ?? (watching ? 0 : undefined);
     const viewer = positionSeconds === undefined ? undefined
       : { viewer: (request.kind === 'item' ? request.viewer : undefined) ?? `trigger:${req.ip ?? 'unknown'}`, seconds: positionSeconds, waiting: true };
     const options = { name: request.name, force: query.force, ...(viewer ? { viewer } : {}) };
-    const action = request.kind === 'item' ? webhookAction(request, config.skipFromHeight) : { kind: 'start' as const };
-    if (request.kind === 'item' && action.kind === 'ignored') {
-      res.json({ status: 'ignored', reason: action.reason, item_id: request.itemId });
-      return;
-    }
-    if (request.kind === 'item' && action.kind === 'viewer-left') {
-      await services.triggers.viewerLeft(request.itemId, action.viewer);
-      res.json({ status: 'viewer_left', item_id: request.itemId });
-      return;
-    }
     const result = request.kind === 'path'
       ? await services.triggers.trigger(request.path, options)
       : await services.triggers.triggerItem(request.itemId, options);
