@@ -16,11 +16,6 @@ export interface UpflowClientConfig {
   minBufferedSeconds: number;
   /** One request to Upflow gives up after this long. */
   requestTimeoutMs: number;
-  /**
-   * Upflow's UPFLOW_API_KEY, needed for `autoTrigger` when Upflow has one. Anyone who can open
-   * Jellyfin's web page can read it; leave it out to let only the webhook start upscaling.
-   */
-  apiKey?: string;
 }
 
 export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
@@ -50,8 +45,8 @@ export function resolveConfig(overrides: unknown, scriptSrc: string | undefined)
       if (typeof value === 'string' && /^https?:\/\/[^\s]+$/i.test(value)) config.apiUrl = value.replace(/\/+$/, '');
       else warnings.push(`UpflowConfig.apiUrl must be an http(s) URL, got ${JSON.stringify(value)}`);
     } else if (key === 'apiKey') {
-      if (typeof value === 'string' && value.length > 0) config.apiKey = value;
-      else warnings.push('UpflowConfig.apiKey must be a non-empty string');
+      // Settings of older versions: the page must not hold Upflow's key (the viewer's Jellyfin token is used).
+      warnings.push("UpflowConfig.apiKey is no longer read: the script triggers with the viewer's Jellyfin token; remove Upflow's key from the page");
     } else if (key === 'autoSwitch' || key === 'autoTrigger') {
       if (typeof value === 'boolean') config[key] = value;
       else warnings.push(`UpflowConfig.${key} must be true or false, got ${JSON.stringify(value)}`);
@@ -61,7 +56,7 @@ export function resolveConfig(overrides: unknown, scriptSrc: string | undefined)
       if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) config[name] = value;
       else warnings.push(`UpflowConfig.${key} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     } else {
-      warnings.push(`UpflowConfig.${key} is not a setting (known: apiUrl, apiKey, ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
+      warnings.push(`UpflowConfig.${key} is not a setting (known: apiUrl, ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
     }
   }
   return { config, warnings };

@@ -45,6 +45,17 @@ export function caughtUp(status: ItemStatus, positionSeconds: number, marginSeco
 }
 
 /**
+ * The upscaled stream keeps up with a viewer who moves on it (a seek to a part not made yet):
+ * the title is all made, or Upflow makes it faster than real time (measured rate ≥ 1.0x). The
+ * segment a player asks for is made next (api/hls-waiting.ts), so the player waits there a few
+ * seconds and then plays on ahead of the viewer; below 1.0x, or before a rate is measured, the
+ * original plays there until enough is made.
+ */
+export function upscaledKeepsUp(status: ItemStatus): boolean {
+  return status.status === 'complete' || allContentMade(status) || (status.rate !== null && status.rate >= 1);
+}
+
+/**
  * Upscaled seconds made from the viewer's position on without a gap: the made part (`ready`)
  * the position falls in, to its end. The title is made where viewers are first, so what lies
  * before them, or further on after a gap, does not count.

@@ -8,8 +8,8 @@ export type JsonAnswer<T> =
   | { ok: false; kind: 'unreachable' | 'refused'; httpStatus?: number; reason: string };
 
 /**
- * `headers`: only for the page Upflow serves itself (same origin). From Jellyfin's page, no body
- * and no custom header keep a request "simple": no CORS preflight.
+ * `headers`: each one costs a CORS preflight from Jellyfin's page (no body and no custom header
+ * keep a request "simple"), so only the trigger's viewer token and the status page's key send one.
  */
 export async function requestJson<T>(
   url: string,

@@ -5,9 +5,11 @@
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
 import type { UpflowClientConfig } from './config';
-import { caughtUp, fragmentStartSeconds, readiness, retryDelayMs } from './decide';
+import { caughtUp, fragmentStartSeconds, readiness, retryDelayMs, upscaledKeepsUp } from './decide';
+import type { JellyfinHls } from './jellyfin-hls';
+import { stopTranscode, transcodeSession, viewerToken } from './jellyfin-server';
 import { PlayerControls } from './player-controls';
-import { capturePlayback, StreamSwitcher, type HlsEngine, type PlaybackState } from './stream-switcher';
+import { capturePlayback, sameSource, StreamSwitcher, type HlsEngine, type OriginalSource, type PlaybackState } from './stream-switcher';
 import type { UpflowApi } from './upflow-api';
 
 /**
@@ -27,12 +29,19 @@ export interface SessionSummary {
 
 /** Going back to the original when less than this is upscaled ahead of a viewer on the upscaled stream. */
 const CATCH_UP_MARGIN_SECONDS = 1.5;
+/**
+ * A viewer who moved on the upscaled stream to a part not made yet waits there while Upflow
+ * keeps up (upscaledKeepsUp); past this long without picture, the original plays there instead
+ * (all of Upflow's workers busy with other titles, say). Measured waits for such a segment are
+ * 1–2 s with ffmpeg alone and ~5 s with Anime4K S on a 2-core CPU (docs/benchmarks.md).
+ */
+const STALL_FALLBACK_MS = 8000;
 
 export interface SessionDeps {
   config: UpflowClientConfig;
   api: UpflowApi;
-  /** `window.Hls` as the page has it when asked (jellyfin-web bundles hls.js). */
-  pageHls: () => unknown;
+  /** jellyfin-web's hls.js players (a transcode plays through one). */
+  jellyfinHls: JellyfinHls;
   log(message: string): void;
   emit(event: 'change' | 'switched' | 'original' | 'prompt', summary: SessionSummary, extra?: Record<string, unknown>): void;
 }
@@ -54,15 +63,23 @@ export class PlaybackSession {
   private readonly controls: PlayerControls;
   private readonly onSeeking = () => this.checkSeek();
   private readonly onOriginalSeek = () => this.reportSeek();
+  /** When the upscaled stream last ran out of picture (the element's `waiting`), until it plays again. */
+  private waitingSince: number | undefined;
+  private readonly onWaiting = () => {
+    this.waitingSince ??= Date.now();
+  };
+  private readonly onPlaying = () => {
+    this.waitingSince = undefined;
+  };
 
   constructor(
     readonly video: HTMLVideoElement,
     readonly itemId: string,
-    /** Jellyfin's source as a URL the script can put back; undefined when Jellyfin's own hls.js owns it. */
-    private originalUrl: string | undefined,
+    /** What Jellyfin plays: a URL, or its hls.js player; undefined when the script cannot tell (an hls.js it did not see made). */
+    private original: OriginalSource | undefined,
     private readonly deps: SessionDeps,
   ) {
-    this.switcher = new StreamSwitcher(video, deps.pageHls, (reason) => void this.onUpscaledFailed(reason));
+    this.switcher = new StreamSwitcher(video, deps.jellyfinHls, (reason) => void this.onUpscaledFailed(reason));
     this.controls = new PlayerControls({
       switchToUpscaled: () => void this.switchToUpscaled(),
       switchToOriginal: () => void this.switchToOriginal(),
@@ -90,22 +107,23 @@ export class PlaybackSession {
     return this.mode === 'switching' || this.mode === 'upscaled' || this.mode === 'restoring';
   }
 
-  /** Jellyfin set a new source for this same item (seek in a transcode, another audio track...). */
-  jellyfinSource(url: string | undefined): void {
-    if (url !== undefined && url === this.originalUrl) return;
+  /** Jellyfin set a new source for this same item (another audio track, a new transcode...). */
+  jellyfinSource(source: OriginalSource | undefined): void {
+    if (sameSource(source, this.original)) return;
     if (this.mode !== 'original') {
       this.leaveUpscaled();
       this.switcher.abandon();
       this.setMode('original');
       this.controls.hide();
     }
-    this.originalUrl = url;
+    this.original = source;
   }
 
   /** The viewer asked for the upscaled stream (or autoSwitch decided). */
   async switchToUpscaled(): Promise<void> {
     const hlsUrl = this.status?.hls_url;
-    if (this.mode !== 'original' || !hlsUrl || !this.originalUrl) return;
+    const original = this.original;
+    if (this.mode !== 'original' || !hlsUrl || !original) return;
     // A source still loading or seeking (the original just put back, Jellyfin's own seek) shows
     // neither the viewer's pause nor their position yet: the next answer will switch.
     if (this.video.seeking || this.video.readyState < HTMLMediaElement.HAVE_METADATA) {
@@ -118,7 +136,7 @@ export class PlaybackSession {
     this.setMode('switching');
     this.controls.hide();
     try {
-      this.engine = await this.switcher.toUpscaled(hlsUrl, before);
+      this.engine = await this.switcher.toUpscaled(hlsUrl, before, original);
     } catch (err) {
       if (!this.inMode('switching')) return; // ended, or Jellyfin took the element back
       this.stop(`the upscaled stream did not start: ${(err as Error).message}`);
@@ -129,9 +147,27 @@ export class PlaybackSession {
     this.setMode('upscaled');
     this.interceptSeeks();
     this.video.addEventListener('seeking', this.onSeeking);
+    this.video.addEventListener('waiting', this.onWaiting);
+    this.video.addEventListener('playing', this.onPlaying);
     this.controls.showUpscaled(this.status?.model ? `Upscaled · ${this.status.model}` : 'Upscaled');
     this.deps.emit('switched', this.summary(), { before, live: this.status?.status !== 'complete' });
     this.schedule(this.deps.config.pollIntervalMs);
+    if (original.kind === 'hls.js') void this.stopJellyfinTranscode(original.player.url);
+  }
+
+  /**
+   * Jellyfin keeps transcoding for a detached player (jellyfin-web's progress reports keep the
+   * job alive): ask it to stop, with the viewer's token. Going back, Jellyfin's player asks for
+   * its segments again and Jellyfin starts a new transcode there.
+   */
+  private async stopJellyfinTranscode(playlistUrl: string | null): Promise<void> {
+    const session = transcodeSession(playlistUrl, location.href);
+    if (!session) {
+      this.deps.log("Jellyfin's transcode URL names no play session; its transcode runs on until Jellyfin ends it");
+      return;
+    }
+    const failure = await stopTranscode(session, viewerToken(window), this.deps.config.requestTimeoutMs);
+    if (failure) this.deps.log(`Jellyfin's transcode was not stopped (${failure}); it runs on until Jellyfin ends it`);
   }
 
   /** "Back to original": Jellyfin's source again, at the same position. */
@@ -184,13 +220,15 @@ export class PlaybackSession {
    */
   private viewerPosition(): number {
     if (this.video.readyState >= HTMLMediaElement.HAVE_METADATA) return this.video.currentTime;
-    return fragmentStartSeconds(this.video.getAttribute('src') ?? undefined) ?? this.video.currentTime;
+    // jellyfin-web resumes a transcode with hls.js's startPosition.
+    const start = this.original?.kind === 'hls.js' ? this.original.player.config.startPosition : fragmentStartSeconds(this.video.getAttribute('src') ?? undefined);
+    return start !== undefined && start > 0 ? start : this.video.currentTime;
   }
 
   private onStatus(status: ItemStatus): void {
     const position = this.viewerPosition();
     if (this.mode === 'upscaled') {
-      if (caughtUp(status, position, CATCH_UP_MARGIN_SECONDS)) {
+      if (this.behindUpscaling(status, position)) {
         void this.catchUp();
         return;
       }
@@ -199,8 +237,8 @@ export class PlaybackSession {
     }
     if (this.mode !== 'original') return;
     this.deps.emit('change', this.summary());
-    if (!this.originalUrl) {
-      this.stop("Jellyfin's own hls.js is playing a transcode of this item; switching is done for direct play and native HLS");
+    if (!this.original) {
+      this.stop("Jellyfin plays this item through an hls.js player made before the Upflow script loaded; load the script in jellyfin-web's index.html");
       return;
     }
     const ready = readiness(status, position, this.deps.config.minBufferedSeconds);
@@ -237,17 +275,39 @@ export class PlaybackSession {
       configurable: true,
       get: () => get.call(video),
       set: (seconds: number) => {
-        if (this.mode === 'upscaled' && this.status && caughtUp(this.status, seconds, CATCH_UP_MARGIN_SECONDS)) void this.catchUp(seconds);
-        else set.call(video, seconds);
+        const status = this.status;
+        if (this.mode === 'upscaled' && status && caughtUp(status, seconds, CATCH_UP_MARGIN_SECONDS)) {
+          if (!upscaledKeepsUp(status)) {
+            void this.catchUp(seconds);
+            return;
+          }
+          // Upflow is told at once where the viewer went (the player's segment request says it too).
+          if (this.deps.config.autoTrigger) this.triggered = false;
+          this.schedule(0);
+        }
+        set.call(video, seconds);
       },
     });
   }
 
-  /** Undoes what taking over the element added: the seek override and listener. */
+  /** Undoes what taking over the element added: the seek override and listeners. */
   private leaveUpscaled(): void {
     delete (this.video as Partial<Pick<HTMLVideoElement, 'currentTime'>>).currentTime;
     this.video.removeEventListener('seeking', this.onSeeking);
+    this.video.removeEventListener('waiting', this.onWaiting);
+    this.video.removeEventListener('playing', this.onPlaying);
+    this.waitingSince = undefined;
     this.engine = undefined;
+  }
+
+  /**
+   * The viewer on the upscaled stream is where too little is made: the original plays there
+   * when Upflow cannot keep up, or when the player has waited too long for picture.
+   */
+  private behindUpscaling(status: ItemStatus, position: number): boolean {
+    if (!caughtUp(status, position, CATCH_UP_MARGIN_SECONDS)) return false;
+    if (!upscaledKeepsUp(status)) return true;
+    return this.waitingSince !== undefined && Date.now() - this.waitingSince > STALL_FALLBACK_MS;
   }
 
   /**
@@ -263,7 +323,7 @@ export class PlaybackSession {
   /** Any other seek near the live edge (the browser's own controls): same outcome. */
   private checkSeek(): void {
     if (this.mode !== 'upscaled' || !this.status) return;
-    if (caughtUp(this.status, this.video.currentTime, CATCH_UP_MARGIN_SECONDS)) void this.catchUp();
+    if (this.behindUpscaling(this.status, this.video.currentTime)) void this.catchUp();
   }
 
   private async catchUp(positionSeconds?: number): Promise<void> {
@@ -283,12 +343,13 @@ export class PlaybackSession {
   }
 
   private async restoreOriginal(state: PlaybackState, notice?: string): Promise<void> {
-    if (!this.originalUrl) return;
+    const original = this.original;
+    if (!original) return;
     this.leaveUpscaled();
     this.setMode('restoring');
     this.controls.hide();
     try {
-      await this.switcher.toOriginal(this.originalUrl, state);
+      await this.switcher.toOriginal(original, state);
     } catch (err) {
       // Jellyfin's own error handling sees the element's error; nothing more to do here.
       this.deps.log(`the original source did not resume: ${(err as Error).message}`);

@@ -3,33 +3,43 @@
  * MutationObserver on elements and `src` attributes), not by polling on a timer.
  */
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
+import type { JellyfinHls } from './jellyfin-hls';
+import type { OriginalSource } from './stream-switcher';
 
 /** jellyfin-web's HTML video player: `<video class="htmlvideoplayer">` inside its container. */
 export const PLAYER_SELECTOR = 'div.videoPlayerContainer video.htmlvideoplayer';
 
 export interface PlayingItem {
   itemId: string;
-  /** The source as a URL that can be set back on the element (direct play, native HLS). */
-  restorableUrl: string | undefined;
+  /** What plays it, as the script can take it over and give it back; undefined when it cannot. */
+  original: OriginalSource | undefined;
 }
 
 /**
  * The item the element plays. Direct play and native HLS put a `/Videos/{id}/…` URL in `src`.
- * With Jellyfin's hls.js (a transcode in Chrome or Firefox) `src` is a blob: URL; the
- * playlist it loaded, `/videos/{id}/master.m3u8`, is then the newest such resource the page
- * fetched.
+ * With Jellyfin's hls.js (a transcode in Chrome or Firefox) `src` is a blob: URL, and the
+ * player attached to the element loaded `/videos/{id}/master.m3u8`. A player made before the
+ * script loaded is unknown to it: the newest such playlist the page fetched names the item.
  */
-export function playingItem(video: HTMLVideoElement): PlayingItem | undefined {
+export function playingItem(video: HTMLVideoElement, jellyfinHls: JellyfinHls): PlayingItem | undefined {
   const src = video.getAttribute('src') ?? '';
   const itemId = itemIdFromPlayerUrl(src);
-  if (itemId) return { itemId, restorableUrl: src };
+  if (itemId) return { itemId, original: { kind: 'url', url: src } };
+  const player = jellyfinHls.playerOf(video);
+  if (player) return hlsPlayingItem(player);
   if (!src.startsWith('blob:')) return undefined;
   const resources = performance.getEntriesByType('resource');
   for (let i = resources.length - 1; i >= 0; i--) {
     const fromPlaylist = itemIdFromPlayerUrl(resources[i]!.name);
-    if (fromPlaylist) return { itemId: fromPlaylist, restorableUrl: undefined };
+    if (fromPlaylist) return { itemId: fromPlaylist, original: undefined };
   }
   return undefined;
+}
+
+/** The item one of Jellyfin's hls.js players plays, from the playlist it loads. */
+export function hlsPlayingItem(player: NonNullable<ReturnType<JellyfinHls['playerOf']>>): PlayingItem | undefined {
+  const itemId = itemIdFromPlayerUrl(player.url ?? '');
+  return itemId ? { itemId, original: { kind: 'hls.js', player } } : undefined;
 }
 
 export class PlayerWatcher {

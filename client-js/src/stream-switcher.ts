@@ -4,9 +4,19 @@
  * progress reports keep working on the upscaled picture (same timeline: both start at 0).
  */
 import BundledHls from 'hls.js';
+import { isHlsClass, type HlsClass, type HlsPlayer, type JellyfinHls } from './jellyfin-hls';
 
-type HlsClass = typeof BundledHls;
-type HlsPlayer = InstanceType<HlsClass>;
+/**
+ * What Jellyfin plays in the element: a URL in `src` (direct play, native HLS), or its own
+ * hls.js player (a transcode in Chrome or Firefox), which the script detaches and re-attaches.
+ */
+export type OriginalSource = { kind: 'url'; url: string } | { kind: 'hls.js'; player: HlsPlayer };
+
+export function sameSource(a: OriginalSource | undefined, b: OriginalSource | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.kind === 'url') return b.kind === 'url' && a.url === b.url;
+  return b.kind === 'hls.js' && a.player === b.player;
+}
 
 /** What the viewer set on the element; loading a new source resets some of it (playbackRate, paused). */
 export interface PlaybackState {
@@ -37,10 +47,6 @@ export function chooseEngine(video: HTMLVideoElement, pageHls: unknown): HlsEngi
   return undefined;
 }
 
-function isHlsClass(value: unknown): value is HlsClass {
-  return typeof value === 'function' && typeof (value as Partial<HlsClass>).isSupported === 'function';
-}
-
 /** How long a new source may take to play at the viewer's position before it counts as failed. */
 const START_TIMEOUT_MS = 20_000;
 
@@ -50,17 +56,24 @@ export class StreamSwitcher {
 
   constructor(
     private readonly video: HTMLVideoElement,
-    /** `window.Hls` when asked: jellyfin-web loads its hls.js only once it needs it. */
-    private readonly pageHls: () => unknown,
+    /** jellyfin-web's hls.js: its players, and its class once it has loaded it. */
+    private readonly jellyfinHls: JellyfinHls,
     /** A fatal error of the upscaled stream after it started (network gone, bad segment). */
     private readonly onFatal: (reason: string) => void,
   ) {}
 
-  /** Plays `hlsUrl` from `state.positionSeconds` (not the live edge) and restores the rest of `state`. */
-  async toUpscaled(hlsUrl: string, state: PlaybackState): Promise<HlsEngine> {
-    const pageHls = this.pageHls();
+  /**
+   * Plays `hlsUrl` from `state.positionSeconds` (not the live edge) and restores the rest of
+   * `state`. Jellyfin's own hls.js player stops loading and lets go of the element first.
+   */
+  async toUpscaled(hlsUrl: string, state: PlaybackState, original: OriginalSource): Promise<HlsEngine> {
+    const pageHls = this.jellyfinHls.hlsClass();
     const engine = chooseEngine(this.video, pageHls);
     if (!engine) throw new Error('this browser plays neither HLS nor Media Source Extensions');
+    if (original.kind === 'hls.js') {
+      original.player.stopLoad();
+      original.player.detachMedia();
+    }
     if (engine === 'native') {
       await this.load(() => {
         this.video.src = hlsUrl;
@@ -89,19 +102,37 @@ export class StreamSwitcher {
     return engine;
   }
 
-  /** Back to Jellyfin's source at `state.positionSeconds`. */
-  async toOriginal(originalUrl: string, state: PlaybackState): Promise<void> {
+  /**
+   * Back to Jellyfin's source at `state.positionSeconds`: its URL again, or its hls.js player
+   * attached again and loading from there.
+   */
+  async toOriginal(original: OriginalSource, state: PlaybackState): Promise<void> {
     await this.load(() => {
-      this.video.src = originalUrl;
+      if (original.kind === 'url') {
+        this.video.src = original.url;
+        return;
+      }
+      // Attached again, a player that has played before loads from the element's position, which
+      // the new source has reset to 0 (Jellyfin's transcode would restart there): it starts
+      // loading only once attached, from the viewer's position.
+      const player = original.player;
+      const autoStartLoad = player.config.autoStartLoad;
+      player.config.autoStartLoad = false;
+      player.once(BundledHls.Events.MEDIA_ATTACHED, () => {
+        player.config.autoStartLoad = autoStartLoad;
+        player.startLoad(state.positionSeconds);
+      });
+      this.jellyfinHls.reattach(player, this.video);
     }, state);
   }
 
-  /** Stops the HLS player without touching the element's source (Jellyfin has set its own). */
+  /** Stops the script's HLS player without touching the element's source (Jellyfin has set its own). */
   abandon(): void {
     const jellyfinSrc = this.video.getAttribute('src');
     this.release();
-    // hls.js detaching clears `src` and reloads; put Jellyfin's source back if it did.
-    if (jellyfinSrc && this.video.getAttribute('src') !== jellyfinSrc) this.video.src = jellyfinSrc;
+    // hls.js detaching clears `src` and reloads; put Jellyfin's URL back if it did (a blob: URL
+    // is a MediaSource's: Jellyfin's hls.js attaches its own).
+    if (jellyfinSrc && !jellyfinSrc.startsWith('blob:') && this.video.getAttribute('src') !== jellyfinSrc) this.video.src = jellyfinSrc;
   }
 
   private release(): void {

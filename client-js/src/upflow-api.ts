@@ -11,8 +11,8 @@ export class UpflowApi {
   constructor(
     private readonly apiUrl: string,
     private readonly timeoutMs: number,
-    /** UPFLOW_API_KEY, when the page was given it: only the trigger needs it. */
-    private readonly apiKey?: string,
+    /** The logged-in Jellyfin viewer's access token, read when a trigger is sent. */
+    private readonly viewerToken: () => string | undefined,
   ) {}
 
   status(itemId: string): Promise<ApiAnswer> {
@@ -21,17 +21,19 @@ export class UpflowApi {
 
   /**
    * Asks Upflow to upscale the item, made from where the viewer is first; answers the status
-   * right after (idempotent on Upflow's side: a running title is told the new position).
+   * right after (idempotent on Upflow's side: a running title is told the new position). It
+   * carries the viewer's Jellyfin token as Jellyfin's clients send it (a header: the browser
+   * asks Upflow first, once per 10 minutes); Upflow asks Jellyfin whether that user may see the item.
    */
   upscale(itemId: string, positionSeconds: number): Promise<ApiAnswer> {
     const query = new URLSearchParams({ position_seconds: String(Math.max(0, Math.round(positionSeconds * 10) / 10)) });
-    // The key as a query parameter, not a header: a header would cost a CORS preflight.
-    if (this.apiKey) query.set('api_key', this.apiKey);
-    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale?${query.toString()}`);
+    const token = this.viewerToken();
+    const headers: Record<string, string> = token ? { Authorization: `MediaBrowser Token="${token}"` } : {};
+    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale?${query.toString()}`, headers);
   }
 
-  private async request(method: 'GET' | 'POST', path: string): Promise<ApiAnswer> {
-    const answer = await requestJson(`${this.apiUrl}${path}`, method, this.timeoutMs, isItemStatus);
+  private async request(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+    const answer = await requestJson(`${this.apiUrl}${path}`, method, this.timeoutMs, isItemStatus, headers);
     return answer.ok ? { ok: true, status: answer.value } : answer;
   }
 }

@@ -5,8 +5,10 @@
  */
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import { resolveConfig, type UpflowClientConfig } from './config';
+import { JellyfinHls } from './jellyfin-hls';
+import { viewerToken } from './jellyfin-server';
 import { PlaybackSession, type SessionSummary } from './playback-session';
-import { playingItem, PlayerWatcher } from './player-watcher';
+import { hlsPlayingItem, playingItem, PlayerWatcher, type PlayingItem } from './player-watcher';
 import { UpflowApi } from './upflow-api';
 
 declare const UPFLOW_VERSION: string; // set by client-js/build.ts
@@ -27,6 +29,8 @@ declare global {
     Upflow?: UpflowNamespace;
     UpflowConfig?: unknown;
     Hls?: unknown;
+    /** jellyfin-web's API client (the logged-in viewer's). */
+    ApiClient?: unknown;
   }
 }
 
@@ -55,34 +59,44 @@ function install(): void {
     return;
   }
 
-  const api = new UpflowApi(config.apiUrl, config.requestTimeoutMs, config.apiKey);
+  const api = new UpflowApi(config.apiUrl, config.requestTimeoutMs, () => viewerToken(window));
   const emit = (event: string, summary: SessionSummary, extra: Record<string, unknown> = {}) =>
     window.dispatchEvent(new CustomEvent(`upflow:${event}`, { detail: { ...summary, ...extra } }));
-  const begin = (video: HTMLVideoElement) => {
-    const item = playingItem(video);
+  const begin = (video: HTMLVideoElement, item: PlayingItem | undefined) => {
     if (!item) return;
-    session = new PlaybackSession(video, item.itemId, item.restorableUrl, { config, api, pageHls: () => window.Hls, log, emit });
+    session = new PlaybackSession(video, item.itemId, item.original, { config, api, jellyfinHls, log, emit });
     session.start();
   };
+  /** What Jellyfin now plays in `video`: the same item from another source, or another item. */
+  const jellyfinPlays = (video: HTMLVideoElement, item: PlayingItem) => {
+    if (session && session.video === video && session.itemId === item.itemId) {
+      session.jellyfinSource(item.original);
+      return;
+    }
+    session?.end();
+    session = undefined;
+    begin(video, item);
+  };
+  // jellyfin-web's hls.js: a transcode (or a new one for another audio track, another item) is
+  // about to play in the player: take it from the player itself, before its blob: URL appears.
+  const jellyfinHls = new JellyfinHls((player, media) => {
+    const item = hlsPlayingItem(player);
+    if (session && media === session.video && item) jellyfinPlays(session.video, item);
+  });
+  jellyfinHls.install(window);
   const watcher = new PlayerWatcher(
     (video) => {
       session?.end();
       session = undefined;
-      if (video) begin(video);
+      if (video) begin(video, playingItem(video, jellyfinHls));
     },
     (video) => {
       const src = video.getAttribute('src') ?? '';
       // The script's own changes: a blob: URL of hls.js, the HLS URL itself, a cleared src.
       if (session?.ownsSourceChange() && !itemIdFromPlayerUrl(src)) return;
-      const item = playingItem(video);
+      const item = playingItem(video, jellyfinHls);
       if (!item) return; // cleared: Jellyfin is stopping, or about to set the next source
-      if (session && session.itemId === item.itemId) {
-        session.jellyfinSource(item.restorableUrl);
-        return;
-      }
-      session?.end();
-      session = undefined;
-      begin(video);
+      jellyfinPlays(video, item);
     },
   );
   namespace.stop = () => {

@@ -8,7 +8,7 @@
  * plays it, and the script switches the page's <video> to the upscaled HLS stream.
  */
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { CLIENT_BUNDLE } from '../../client-js/bundle';
 import type { JobView } from '../../services';
 import { TERMINAL_JOB_STATES } from '../../core/domain';
@@ -17,7 +17,7 @@ import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../sup
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
-import { harnessEvents, playOriginal, scriptState, videoFacts, type PageGlobals, type VideoFacts } from './player-page';
+import { harnessEvents, nextUpflowEvent, playFor, playOriginal, scriptState, videoFacts, type PageGlobals, type SwitchEvent } from './player-page';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const AUTO_ITEM = '6a1f0c3d9b8e4c2d8a7b6c5d4e3f2a10';
@@ -30,34 +30,6 @@ const SOURCE = { width: 320, height: 180, seconds: 40 };
 const LONG_SOURCE_SECONDS = 90;
 /** HLS_SEGMENT_TIME's default: this stack leaves it unset. */
 const DEFAULT_SEGMENT_SECONDS = 2;
-
-interface SwitchEvent {
-  detail: { engine: string; live: boolean; before: { positionSeconds: number; paused: boolean } };
-  after: VideoFacts;
-}
-
-/** Resolves with the next `upflow:<name>` event's detail and the video's facts at that moment. */
-function nextUpflowEvent(page: Page, name: 'switched' | 'original'): Promise<SwitchEvent> {
-  return page.evaluate(
-    (eventName) =>
-      new Promise<SwitchEvent>((resolve) => {
-        window.addEventListener(`upflow:${eventName}`, (event) => {
-          resolve({ detail: (event as CustomEvent).detail, after: (window as unknown as PageGlobals).jellyfinStandIn.facts() });
-        }, { once: true });
-      }),
-    name,
-  );
-}
-
-/** Plays on for `seconds` and returns how far the position moved and how often the player waited for data. */
-async function playFor(page: Page, seconds: number): Promise<{ advanced: number; waits: number }> {
-  const start = await videoFacts(page);
-  const before = (await harnessEvents(page)).length;
-  await page.waitForTimeout(seconds * 1000);
-  const end = await videoFacts(page);
-  const waits = (await harnessEvents(page)).slice(before).filter((e) => e.type === 'waiting').length;
-  return { advanced: end.position - start.position, waits };
-}
 
 describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stack)', () => {
   let upflow: UpflowProcess;
@@ -315,7 +287,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(scriptErrors(messages)).toEqual([]);
   }, 120_000);
 
-  it('plays the original where the viewer seeks past the upscaling, and switches back once it has caught up', async () => {
+  it('a seek past the upscaling: the original plays there when Upflow is slower than real time, and the upscaled stream again once it has caught up', async () => {
     await freeTheWorker();
     const { page, console: messages, pageErrors } = await openSwitched(SEEK_ITEM);
 
@@ -327,7 +299,24 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     await page.evaluate((seconds) => {
       document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.currentTime = seconds;
     }, target);
-    const original = await back;
+    // Anime4K S makes ~0.8–1.0x on this CPU: the script decides from the measured rate it holds.
+    // At 1.0x or more it stays upscaled and the player waits for the segment there (tested with
+    // ffmpeg alone in jellyfin-transcode.test.ts); below, the original plays there.
+    const outcome = await Promise.race([
+      back.then((event) => ({ kind: 'original' as const, event })),
+      waitFor('the upscaled stream to play on past the seek', async () => {
+        const facts = await videoFacts(page);
+        return facts.position > target + 1 && facts.videoWidth === SOURCE.width * 2 ? { kind: 'upscaled' as const, facts } : undefined;
+      }, 60_000, 250),
+    ]);
+    if (outcome.kind === 'upscaled') {
+      const rate = (await scriptState(page))?.status?.rate ?? null;
+      expect(rate).not.toBeNull();
+      expect(rate!).toBeGreaterThanOrEqual(1);
+      expect(pageErrors).toEqual([]);
+      return;
+    }
+    const original = outcome.event;
     expect(original.detail).toMatchObject({ notice: 'Upscaling is behind your position — playing the original until it catches up' });
     expect(original.after.src).toContain(`/Videos/${SEEK_ITEM}/stream.mp4`);
     expect(Math.abs(original.after.position - target)).toBeLessThanOrEqual(0.5);
@@ -403,7 +392,8 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(messages.filter((c) => c.text.includes('Upflow is not answering'))).toHaveLength(1);
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
-    // No globals but the one namespace: compare with a blank frame's window.
+    // No globals but the one namespace (and `Hls`, the script's watch for jellyfin-web's hls.js,
+    // undefined until jellyfin-web loads it): compare with a blank frame's window.
     const added = await page.evaluate(() => {
       const frame = document.createElement('iframe');
       document.body.appendChild(frame);
@@ -411,6 +401,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
       frame.remove();
       return Object.keys(window).filter((k) => !blank.has(k));
     });
-    expect(added.sort()).toEqual(['Upflow', 'UpflowConfig', 'jellyfinStandIn']);
+    expect(added.sort()).toEqual(['ApiClient', 'Hls', 'Upflow', 'UpflowConfig', 'jellyfinStandIn']);
+    expect(await page.evaluate(() => (window as unknown as { Hls?: unknown }).Hls)).toBeUndefined();
   }, 60_000);
 });

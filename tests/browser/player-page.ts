@@ -31,7 +31,7 @@ export interface ScriptState {
   itemId: string;
   mode: string;
   engine: string | null;
-  status: { status: string } | null;
+  status: { status: string; rate: number | null } | null;
   stoppedBecause: string | null;
 }
 
@@ -42,9 +42,15 @@ export interface PageGlobals {
     play(startSeconds?: number): HTMLVideoElement;
     stop(): void;
     facts(): VideoFacts;
-    harness: { events: HarnessEvent[] };
+    harness: {
+      events: HarnessEvent[];
+      /** Transcode mode: hls.js errors of Jellyfin's player, its play session, the player itself. */
+      hlsErrors: { details: string; fatal: boolean }[];
+      playSessionId: string | null;
+      hlsPlayer: { media: HTMLMediaElement | null } | null;
+    };
   };
-  Upflow: { state(): ScriptState | null };
+  Upflow: { state(): ScriptState | null; switchToOriginal(): Promise<void>; switchToUpscaled(): Promise<void> };
 }
 
 /** Starts playback of the page's item, as pressing play (or resume at `startSeconds`) in Jellyfin does. */
@@ -64,4 +70,32 @@ export function scriptState(page: Page): Promise<ScriptState | null> {
 
 export function harnessEvents(page: Page): Promise<HarnessEvent[]> {
   return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.harness.events);
+}
+
+export interface SwitchEvent {
+  detail: { engine: string; live: boolean; before: { positionSeconds: number; paused: boolean } };
+  after: VideoFacts;
+}
+
+/** Resolves with the next `upflow:<name>` event's detail and the video's facts at that moment. */
+export function nextUpflowEvent(page: Page, name: 'switched' | 'original'): Promise<SwitchEvent> {
+  return page.evaluate(
+    (eventName) =>
+      new Promise<SwitchEvent>((resolve) => {
+        window.addEventListener(`upflow:${eventName}`, (event) => {
+          resolve({ detail: (event as CustomEvent).detail, after: (window as unknown as PageGlobals).jellyfinStandIn.facts() });
+        }, { once: true });
+      }),
+    name,
+  );
+}
+
+/** Plays on for `seconds` and returns how far the position moved and how often the player waited for data. */
+export async function playFor(page: Page, seconds: number): Promise<{ advanced: number; waits: number }> {
+  const start = await videoFacts(page);
+  const before = (await harnessEvents(page)).length;
+  await page.waitForTimeout(seconds * 1000);
+  const end = await videoFacts(page);
+  const waits = (await harnessEvents(page)).slice(before).filter((e) => e.type === 'waiting').length;
+  return { advanced: end.position - start.position, waits };
 }

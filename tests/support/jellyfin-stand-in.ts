@@ -1,12 +1,14 @@
 /**
  * A small local stand-in for a Jellyfin server. The real Jellyfin (a .NET server with its own
  * package repository) cannot be installed from this machine's registries, so the tests run
- * against this instead. It answers the two API calls Upflow makes, with Jellyfin's URL shapes,
+ * against this instead. It answers the API calls Upflow makes, with Jellyfin's URL shapes,
  * auth header and JSON field names:
  *   GET /System/Info           (Upflow checks the URL and the API key)
- *   GET /Items/{id}            (Upflow reads the item's file path and type)
+ *   GET /Items/{id}            (with the API key: the item's file path and type; with a viewer's
+ *                               token: the item if that user may see it, without its path, else 404)
  *   POST /Items/{id}/Refresh   (after Upflow published a version beside a movie)
- * and, for the browser tests, serves what jellyfin-web's player needs (see `web`).
+ * and, for the browser tests, serves what jellyfin-web's player needs (jellyfin-web.ts,
+ * jellyfin-transcode.ts).
  */
 import express from 'express';
 import { normalizeItemId } from '../../core/jellyfin-items';
@@ -18,13 +20,33 @@ export interface StandInItem {
   path: string;
   /** Jellyfin's `Type`; default Movie. */
   type?: string;
+  width?: number;
+  height?: number;
 }
+
+/** A logged-in Jellyfin user, by the access token jellyfin-web holds for them. */
+export interface StandInUser {
+  name: string;
+  /** Items this user may not see (a library outside their access, parental rating). */
+  hidden: Set<string>;
+}
+
+/** The viewer every page logs in as unless a test says otherwise. */
+export const VIEWER_TOKEN = 'stand-in-viewer-token';
 
 export interface JellyfinStandIn {
   url: string;
   apiKey: string;
   /** Items by their 32-digit id; tests may add more. */
   items: Map<string, StandInItem>;
+  /** Users by access token; tests may add more. */
+  users: Map<string, StandInUser>;
+  /** The token or key a request carries, the ways Jellyfin accepts it. */
+  presentedToken(req: express.Request): string | undefined;
+  /** The API key, or a user's token. */
+  knowsToken(token: string): boolean;
+  /** The API key, or a token of a user who may see the item. */
+  mayPlay(token: string, itemId: string): boolean;
   /** Every request's method and path, in order (for asserting what Upflow asked). */
   requests: { method: string; path: string; authorized: boolean }[];
   /** The Express app, for routes a test adds (the web player page). */
@@ -51,6 +73,14 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
   const items = new Map<string, StandInItem>();
   for (const [id, item] of Object.entries(options.items ?? {})) items.set(normalizeItemId(id) ?? id, item);
   const requests: JellyfinStandIn['requests'] = [];
+  const users = new Map<string, StandInUser>([[VIEWER_TOKEN, { name: 'viewer', hidden: new Set() }]]);
+  const knowsToken = (token: string) => token === apiKey || users.has(token);
+  const mayPlay = (token: string, itemId: string) => {
+    if (token === apiKey) return true;
+    const user = users.get(token);
+    const id = normalizeItemId(itemId);
+    return user !== undefined && id !== undefined && !user.hidden.has(id);
+  };
   const app = express();
   app.use((req, _res, next) => {
     requests.push({ method: req.method, path: req.path, authorized: presentedKey(req) === apiKey });
@@ -73,7 +103,12 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
     res.json({ ServerName: 'stand-in', Version: '10.10.7', Id: '0123456789abcdef0123456789abcdef', OperatingSystem: 'Linux' });
   });
 
-  app.get('/Items/:itemId', requireKey, (req, res) => {
+  app.get('/Items/:itemId', (req, res) => {
+    const token = presentedKey(req);
+    if (token === undefined || !knowsToken(token)) {
+      res.status(401).send('Unauthorized');
+      return;
+    }
     // Jellyfin binds the route's Guid with or without dashes.
     const id = normalizeItemId(String(req.params.itemId));
     if (!id) {
@@ -81,18 +116,21 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
       return;
     }
     const item = items.get(id);
-    if (!item) {
+    // An item the user may not see is, to that user, not there.
+    if (!item || !mayPlay(token, id)) {
       res.status(404).send('Item not found.');
       return;
     }
+    // Only an administrator sees file paths.
+    const admin = token === apiKey;
     res.json({
       Name: item.name,
       ServerId: '0123456789abcdef0123456789abcdef',
       Id: id,
-      Path: item.path,
+      ...(admin ? { Path: item.path } : {}),
       Type: item.type ?? 'Movie',
       MediaType: 'Video',
-      MediaSources: [{ Protocol: 'File', Id: id, Path: item.path, Type: 'Default', Container: 'mp4' }],
+      MediaSources: [{ Protocol: 'File', Id: id, ...(admin ? { Path: item.path } : {}), Type: 'Default', Container: 'mp4' }],
     });
   });
 
@@ -102,5 +140,5 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
   });
 
   const server = await listenLocally(app);
-  return { url: server.url, apiKey, items, requests, app, close: server.close };
+  return { url: server.url, apiKey, items, users, presentedToken: presentedKey, knowsToken, mayPlay, requests, app, close: server.close };
 }

@@ -1,15 +1,23 @@
 /**
- * The parts of jellyfin-web the Upflow script meets, reproduced on the Jellyfin stand-in:
- * the player's DOM (`<video class="htmlvideoplayer" autoplay>` created inside
- * `div.videoPlayerContainer` when playback starts, removed when it stops), direct-play URLs
- * `/Videos/{id}/stream.mp4?Static=true&mediaSourceId={id}` (with `#t=<seconds>` when it resumes,
- * as htmlVideoPlayer's setCurrentSrc writes it), the playback report jellyfin-web's
- * playbackManager sends when an item starts (`POST /Sessions/Playing` with `PositionTicks`), and
- * the Webhook plugin's `PlaybackStart` that Jellyfin's session event makes of it.
+ * The parts of jellyfin-web the Upflow script meets, reproduced on the Jellyfin stand-in from
+ * jellyfin-web's source (src/plugins/htmlVideoPlayer/plugin.js, src/components/htmlMediaHelper.js):
+ * - the player's DOM: `<video class="htmlvideoplayer" autoplay>` created inside
+ *   `div.videoPlayerContainer` when playback starts, removed when it stops;
+ * - direct play: `/Videos/{id}/stream.mp4?Static=true&mediaSourceId={id}&api_key=…` in `src`
+ *   (with `#t=<seconds>` when it resumes, as setCurrentSrc writes it);
+ * - transcode: hls.js loaded lazily and set as `window.Hls` (requireHlsPlayer), then
+ *   `new Hls({startPosition, manifestLoadingTimeOut: 20000, maxBufferLength: 30, …})`,
+ *   `loadSource('/videos/{id}/master.m3u8?DeviceId=…&PlaySessionId=…&api_key=…')`,
+ *   `attachMedia(video)`, play on MANIFEST_PARSED, the player kept as `_hlsPlayer` and destroyed
+ *   when playback stops (setSrcWithHlsJs, bindEventsToHlsPlayer, destroyHlsPlayer);
+ * - `window.ApiClient` with the logged-in viewer's `accessToken()`;
+ * - the playback report playbackManager sends when an item starts (`POST /Sessions/Playing` with
+ *   `PositionTicks`), and the Webhook plugin's `PlaybackStart` that Jellyfin's session event
+ *   makes of it.
  */
 import fs from 'node:fs';
 import express from 'express';
-import type { JellyfinStandIn } from './jellyfin-stand-in';
+import { VIEWER_TOKEN, type JellyfinStandIn } from './jellyfin-stand-in';
 
 export interface WebPlayerOptions {
   /** Where the Webhook plugin posts (Upflow's /upscale-trigger); unset: no webhook. */
@@ -22,8 +30,12 @@ export interface PlayerPageOptions {
   upflowConfig: Record<string, unknown>;
   /** Where the page loads the Upflow script from (Upflow's API, or a copy). */
   scriptUrl: string;
-  /** Load hls.js as jellyfin-web does, exposing `window.Hls`. */
+  /** Load hls.js before the Upflow script, exposing `window.Hls` from the start. */
   jellyfinHls?: boolean;
+  /** Play as Jellyfin does when it transcodes: its own hls.js on its HLS transcode (jellyfin-transcode.ts). */
+  transcode?: boolean;
+  /** The logged-in viewer's access token (`ApiClient.accessToken()`); default the stand-in's viewer. */
+  viewerToken?: string;
 }
 
 export function playerPageUrl(standIn: JellyfinStandIn, options: PlayerPageOptions): string {
@@ -32,6 +44,8 @@ export function playerPageUrl(standIn: JellyfinStandIn, options: PlayerPageOptio
     config: JSON.stringify(options.upflowConfig),
     script: options.scriptUrl,
     hls: options.jellyfinHls ? '1' : '0',
+    mode: options.transcode ? 'transcode' : 'direct',
+    token: options.viewerToken ?? VIEWER_TOKEN,
   });
   return `${standIn.url}/web/index.html?${query.toString()}`;
 }
@@ -49,8 +63,9 @@ export function addWebPlayer(standIn: JellyfinStandIn, options: WebPlayerOptions
       name: item?.name ?? 'Unknown',
       upflowConfig: String(req.query.config ?? '{}'),
       scriptUrl: String(req.query.script ?? ''),
-      apiKey: standIn.apiKey,
+      viewerToken: String(req.query.token ?? ''),
       jellyfinHls: req.query.hls === '1',
+      transcode: req.query.mode === 'transcode',
     }));
   });
 
@@ -70,7 +85,7 @@ export function addWebPlayer(standIn: JellyfinStandIn, options: WebPlayerOptions
   // The page's playback report: Jellyfin's session event, which the Webhook plugin turns into
   // its PlaybackStart (once per item here: the tests play each item in one session).
   standIn.app.post('/Sessions/Playing', express.json(), (req, res) => {
-    const report = req.body as { ItemId?: string; PositionTicks?: number };
+    const report = req.body as { ItemId?: string; PositionTicks?: number; PlayMethod?: string };
     const itemId = String(report.ItemId ?? '');
     const item = standIn.items.get(itemId);
     if (options.webhookUrl && item && !started.has(itemId)) {
@@ -102,8 +117,9 @@ interface PageParts {
   name: string;
   upflowConfig: string;
   scriptUrl: string;
-  apiKey: string;
+  viewerToken: string;
   jellyfinHls: boolean;
+  transcode: boolean;
 }
 
 function playerPage(p: PageParts): string {
@@ -133,18 +149,55 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
 <div class="videoOsdBottom" hidden><div class="osdTitle"></div><div class="osdBar"><div class="osdBarFill"></div></div></div>
 <script>
   // What jellyfin-web's htmlVideoPlayer does, reduced to what the Upflow script relies on.
+  window.ApiClient = { accessToken: () => ${json(p.viewerToken)}, serverAddress: () => location.origin };
   window.jellyfinStandIn = (() => {
     const itemId = ${json(p.itemId)};
+    const transcode = ${json(p.transcode)};
+    const token = ${json(p.viewerToken)};
     const osd = document.querySelector('.videoOsdBottom');
-    const harness = { events: [] };
+    const harness = { events: [], hlsErrors: [], playSessionId: null, hlsPlayer: null };
     let reportedItem = '';
-    // playbackManager's start report, once the element plays a new item's stream.
-    function reportPlaying(video) {
+    // playbackManager's start report, once per item.
+    function reportPlaying(id, startSeconds) {
+      if (id === reportedItem) return;
+      reportedItem = id;
+      fetch('/Sessions/Playing', { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ItemId: id, PositionTicks: Math.round(startSeconds * 1e7), PlayMethod: transcode ? 'Transcode' : 'DirectPlay', PlaySessionId: harness.playSessionId }) });
+    }
+    // Direct play: the item and the resume position from the element's source (tests also set
+    // the next item's source on the same element, as Jellyfin does when it moves on).
+    function reportDirectPlay(video) {
       const match = /\\/Videos\\/([0-9a-f]{32})\\/stream[^#]*(?:#t=([\\d.]+))?/.exec(video.getAttribute('src') || '');
-      if (!match || match[1] === reportedItem) return;
-      reportedItem = match[1];
-      const positionTicks = Math.round(Number(match[2] || 0) * 1e7);
-      fetch('/Sessions/Playing', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ItemId: match[1], PositionTicks: positionTicks }) });
+      if (match) reportPlaying(match[1], Number(match[2] || 0));
+    }
+    // requireHlsPlayer: hls.js is imported only when a transcode needs it, then set as window.Hls.
+    function requireHlsPlayer() {
+      if (window.Hls) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = '/web/libraries/hls.js';
+        script.onload = () => {
+          Hls.DefaultConfig.lowLatencyMode = false;
+          Hls.DefaultConfig.backBufferLength = Infinity;
+          Hls.DefaultConfig.liveBackBufferLength = 90;
+          resolve();
+        };
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    // setSrcWithHlsJs and bindEventsToHlsPlayer.
+    async function setSrcWithHlsJs(video, startSeconds) {
+      await requireHlsPlayer();
+      harness.playSessionId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+      const url = '/videos/' + itemId + '/master.m3u8?DeviceId=stand-in-browser&MediaSourceId=' + itemId
+        + '&PlaySessionId=' + harness.playSessionId + '&api_key=' + token + '&VideoCodec=h264&AudioCodec=aac&SegmentContainer=ts';
+      const hls = new Hls({ startPosition: startSeconds, manifestLoadingTimeOut: 20000, maxBufferLength: 30, maxMaxBufferLength: 30, videoPreference: { preferHDR: true } });
+      hls.loadSource(url);
+      hls.attachMedia(video);
+      hls.on(Hls.Events.MANIFEST_PARSED, () => { video.play().catch(() => undefined); });
+      hls.on(Hls.Events.ERROR, (_event, data) => { harness.hlsErrors.push({ details: data.details, fatal: data.fatal }); });
+      harness.hlsPlayer = hls;
     }
     function play(startSeconds) {
       const container = document.createElement('div');
@@ -156,7 +209,7 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       video.setAttribute('playsinline', '');
       container.appendChild(video);
       document.body.insertBefore(container, document.body.firstChild);
-      video.addEventListener('loadstart', () => reportPlaying(video));
+      video.addEventListener('loadstart', () => reportDirectPlay(video));
       for (const type of ['loadstart', 'timeupdate', 'playing', 'pause', 'waiting', 'seeking', 'seeked', 'error']) {
         video.addEventListener(type, () => harness.events.push({ type, at: performance.now(), position: video.currentTime, src: video.currentSrc }));
       }
@@ -167,9 +220,14 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       osd.querySelector('.osdTitle').textContent = ${json(p.name)};
       osd.hidden = false;
       // Set after insertion, as jellyfin-web does: the element exists before its source.
-      setTimeout(() => {
-        video.src = '/Videos/' + itemId + '/stream.mp4?Static=true&mediaSourceId=' + itemId + '&api_key=' + ${json(p.apiKey)}
-          + (startSeconds > 0 ? '#t=' + startSeconds : '');
+      setTimeout(async () => {
+        if (!transcode) {
+          video.src = '/Videos/' + itemId + '/stream.mp4?Static=true&mediaSourceId=' + itemId + '&api_key=' + token
+            + (startSeconds > 0 ? '#t=' + startSeconds : '');
+          return;
+        }
+        await setSrcWithHlsJs(video, startSeconds);
+        reportPlaying(itemId, startSeconds);
       }, 50);
       return video;
     }
@@ -177,6 +235,8 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       const container = document.querySelector('.videoPlayerContainer');
       if (!container) return;
       const video = container.querySelector('video');
+      // destroyHlsPlayer, then the element's source cleared.
+      if (harness.hlsPlayer) { harness.hlsPlayer.destroy(); harness.hlsPlayer = null; }
       video.removeAttribute('src');
       video.load();
       container.remove();

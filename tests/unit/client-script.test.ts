@@ -1,6 +1,7 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
-import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs } from '../../client-js/src/decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp } from '../../client-js/src/decide';
+import { transcodeSession } from '../../client-js/src/jellyfin-server';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
 
@@ -40,11 +41,10 @@ describe('the script settings', () => {
     expect(resolveConfig(undefined, 'http://jf:8096/web/upflow-jellyfin.js').config.apiUrl).toBe('');
   });
 
-  it('takes the API key for its trigger, and refuses an empty one', () => {
-    expect(resolveConfig({ apiKey: 'k'.repeat(20) }, undefined).config.apiKey).toBe('k'.repeat(20));
-    const empty = resolveConfig({ apiKey: '' }, undefined);
-    expect(empty.config.apiKey).toBeUndefined();
-    expect(empty.warnings).toEqual(['UpflowConfig.apiKey must be a non-empty string']);
+  it("holds no Upflow key: an apiKey left from an older page is named and not read", () => {
+    const old = resolveConfig({ apiKey: 'k'.repeat(20) }, undefined);
+    expect(old.config).not.toHaveProperty('apiKey');
+    expect(old.warnings).toEqual(["UpflowConfig.apiKey is no longer read: the script triggers with the viewer's Jellyfin token; remove Upflow's key from the page"]);
   });
 
   it('takes valid overrides and names each rejected one, keeping its default', () => {
@@ -144,6 +144,17 @@ describe('when to switch', () => {
     expect(caughtUp(status({ content_seconds: 30, ready: [[0, 20], [590, 600]] }), 599.2, 1.5)).toBe(false);
   });
 
+  it('a seek while upscaled stays there only when Upflow makes the title faster than real time, by its measured rate', () => {
+    expect(upscaledKeepsUp(status({ rate: 1.2 }))).toBe(true);
+    expect(upscaledKeepsUp(status({ rate: 1 }))).toBe(true);
+    expect(upscaledKeepsUp(status({ rate: 0.84 }))).toBe(false);
+    // Not measured yet: the original plays there until enough is made.
+    expect(upscaledKeepsUp(status({ rate: null }))).toBe(false);
+    // All made: nothing to wait for, whatever the rate was.
+    expect(upscaledKeepsUp(status({ rate: 0.5, content_seconds: 600, status: 'finalizing' }))).toBe(true);
+    expect(upscaledKeepsUp(status({ rate: null, status: 'complete' }))).toBe(true);
+  });
+
   it("reads a resume position from the source's media fragment, as jellyfin-web writes it", () => {
     expect(fragmentStartSeconds(`/Videos/${ID}/stream.mkv?Static=true&mediaSourceId=${ID}#t=2700.5`)).toBe(2700.5);
     expect(fragmentStartSeconds('/v/stream.mp4#t=npt:90')).toBe(90);
@@ -154,5 +165,19 @@ describe('when to switch', () => {
   it('asks less often while Upflow does not answer, never more often than configured', () => {
     expect([0, 1, 2, 3, 10].map((n) => retryDelayMs(500, n))).toEqual([500, 1000, 2000, 4000, 60_000]);
     expect(retryDelayMs(120_000, 3)).toBe(120_000);
+  });
+});
+
+describe("Jellyfin's transcode, from the playlist URL jellyfin-web's hls.js loads", () => {
+  it('names the play session to stop and the viewer token in it, whatever the case of the names', () => {
+    const session = transcodeSession(`/videos/${ID}/master.m3u8?DeviceId=dev1&MediaSourceId=${ID}&PlaySessionId=ps1&api_key=tok&VideoCodec=h264`, 'http://jellyfin:8096/web/index.html');
+    expect(session).toMatchObject({ deviceId: 'dev1', playSessionId: 'ps1', token: 'tok' });
+    expect(session?.url.origin).toBe('http://jellyfin:8096');
+    expect(transcodeSession(`/videos/${ID}/master.m3u8?deviceid=d&playsessionid=p`, 'http://j/')).toMatchObject({ deviceId: 'd', playSessionId: 'p', token: undefined });
+  });
+
+  it('names nothing without both ids', () => {
+    expect(transcodeSession(`/videos/${ID}/master.m3u8?DeviceId=dev1`, 'http://j/')).toBeUndefined();
+    expect(transcodeSession(null, 'http://j/')).toBeUndefined();
   });
 });
