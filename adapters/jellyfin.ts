@@ -1,9 +1,11 @@
 /**
  * The Jellyfin API calls Upflow makes: `GET /System/Info` (is the server there, is the key
- * good), `GET /Items/{id}` (the file behind an item: the Webhook plugin sends no path) and
- * `POST /Items/{id}/Refresh` (after publishing an upscaled version beside a movie).
+ * good), `GET /Items/{id}` (the file behind an item: the Webhook plugin sends no path; and, with
+ * a viewer's own token, whether that user may see the item) and `POST /Items/{id}/Refresh`
+ * (after publishing an upscaled version beside a movie).
  * Every failure becomes an UpflowError with a reason an admin can act on.
  */
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import { UpflowError } from '../core/errors';
 import { normalizeItemId } from '../core/jellyfin-items';
@@ -30,6 +32,11 @@ const ITEM_CACHE_MS = 60_000;
  * item's id from its path, so an id that is unknown now is not a file about to be scanned.
  */
 const UNKNOWN_ITEM_CACHE_MS = 5 * 60_000;
+/**
+ * What Jellyfin said about a viewer's token and an item is believed this long: the web script
+ * triggers once per playback and again on seeks, and a user's rights change rarely.
+ */
+const VIEWER_ACCESS_CACHE_MS = 30_000;
 /** Past this many cached ids, expired ones are dropped so a cache cannot grow without bound. */
 const CACHE_SWEEP_SIZE = 500;
 /** Beyond it even unexpired ids are dropped, oldest first: a flood of random ids costs bounded memory. */
@@ -83,8 +90,17 @@ function urlItemId(id: string): string {
   return itemId;
 }
 
+/**
+ * Asked with a viewer's own access token: `allowed`, the user may see the item; `token-refused`,
+ * Jellyfin does not know the token (logged out, expired, made up); `not-visible`, the user may
+ * not see the item (outside their libraries, above their parental rating) or it does not exist.
+ */
+export type ViewerAccess = 'allowed' | 'token-refused' | 'not-visible';
+
 export class JellyfinClient {
   private readonly items = new ExpiringCache<JellyfinItem>(ITEM_CACHE_MS);
+  /** By a hash of the token and the item id: a token is never kept as it was given. */
+  private readonly viewerAnswers = new ExpiringCache<ViewerAccess>(VIEWER_ACCESS_CACHE_MS);
   /** Ids Jellyfin answered 404 for, with the refusal. */
   private readonly unknownItems = new ExpiringCache<UpflowError>(UNKNOWN_ITEM_CACHE_MS);
   private readonly timeoutMs: number;
@@ -135,6 +151,28 @@ export class JellyfinClient {
     return item;
   }
 
+  /**
+   * Whether the user whose token this is may see the item, as Jellyfin itself answers that user
+   * (`GET /Items/{id}` with their token). Other failures (Jellyfin down) are thrown, not cached.
+   */
+  async viewerAccess(token: string, id: string): Promise<ViewerAccess> {
+    const itemId = urlItemId(id);
+    const key = `${crypto.createHash('sha256').update(token).digest('hex')}:${itemId}`;
+    const cached = this.viewerAnswers.get(key);
+    if (cached) return cached;
+    let access: ViewerAccess = 'allowed';
+    try {
+      await this.request('GET', `/Items/${itemId}`, `item ${itemId}`, false, token);
+    } catch (err) {
+      if (!(err instanceof UpflowError)) throw err;
+      if (err.kind === 'Unauthorized') access = 'token-refused';
+      else if (err.kind === 'NotFound') access = 'not-visible';
+      else throw err;
+    }
+    this.viewerAnswers.set(key, access);
+    return access;
+  }
+
   /** Asks Jellyfin to scan the item again (its folder: a new version file beside it). */
   async refreshItem(id: string): Promise<void> {
     const itemId = urlItemId(id);
@@ -146,12 +184,13 @@ export class JellyfinClient {
     return this.request('GET', path, what, true);
   }
 
-  private async request(method: 'GET' | 'POST', path: string, what: string, json: boolean): Promise<unknown> {
+  /** With `viewerToken`, as that user (a refused token is then Unauthorized, not a wrong JELLYFIN_API_KEY). */
+  private async request(method: 'GET' | 'POST', path: string, what: string, json: boolean, viewerToken?: string): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
         method,
-        headers: { Authorization: `MediaBrowser Token="${this.settings.apiKey}"`, Accept: 'application/json' },
+        headers: { Authorization: `MediaBrowser Token="${viewerToken ?? this.settings.apiKey}"`, Accept: 'application/json' },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
@@ -160,6 +199,7 @@ export class JellyfinClient {
         : ((err as { cause?: { code?: string; message?: string } }).cause?.code ?? (err as Error).message);
       throw new UpflowError('Upstream', `Jellyfin at ${this.url} is unreachable (${cause}): check JELLYFIN_URL`);
     }
+    if (viewerToken !== undefined && response.status === 401) throw new UpflowError('Unauthorized', "Jellyfin did not accept the viewer's token");
     if (response.status === 401 || response.status === 403) {
       throw new UpflowError('Upstream', `Jellyfin at ${this.url} refused the API key (HTTP ${response.status}): check JELLYFIN_API_KEY (Dashboard → API Keys)`);
     }

@@ -30,6 +30,25 @@ export function apiKeyOf(req: Request): string | undefined {
   return typeof query === 'string' && query.length > 0 ? query : undefined;
 }
 
+/**
+ * A Jellyfin viewer's access token, sent the way Jellyfin's own clients send it:
+ * `Authorization: MediaBrowser …, Token="…"` (the web script) or `X-Emby-Token`.
+ */
+export function jellyfinTokenOf(req: Request): string | undefined {
+  const token = /^MediaBrowser\s.*\bToken="([^"]*)"/i.exec(req.get('authorization') ?? '')?.[1] ?? req.get('x-emby-token');
+  return token ? token : undefined;
+}
+
+/** The one thing a Jellyfin viewer's token lets a caller do: ask for the item they play to be upscaled. */
+function isViewerRoute(method: string, path: string): boolean {
+  return method === 'POST' && /^\/items\/[^/]+\/upscale$/.test(path);
+}
+
+/** The viewer's Jellyfin token this request came with, when it came with no API key (routes/items.ts checks it with Jellyfin). */
+export function viewerTokenOf(res: Response): string | undefined {
+  return typeof res.locals.viewerToken === 'string' ? res.locals.viewerToken : undefined;
+}
+
 /** Equal keys, compared in time that does not depend on where they differ (or on the given key's length). */
 export function sameKey(given: string, expected: string): boolean {
   const digest = (text: string) => crypto.createHash('sha256').update(text).digest();
@@ -57,7 +76,8 @@ export function isOwner(res: Response): boolean {
 
 /**
  * Unset key: every request is the owner's (the API listens on loopback only, core/config.ts).
- * Set: the key on every route but the open ones; a wrong key is refused wherever it is given.
+ * Set: the key on every route but the open ones and the trigger a Jellyfin viewer's token may
+ * make; a wrong key is refused wherever it is given.
  */
 export function requireApiKey(apiKey: string | undefined): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -82,6 +102,12 @@ export function requireApiKey(apiKey: string | undefined): RequestHandler {
       return;
     }
     if (isOpenRoute(req.method, req.path)) {
+      next();
+      return;
+    }
+    const viewerToken = isViewerRoute(req.method, req.path) ? jellyfinTokenOf(req) : undefined;
+    if (viewerToken !== undefined) {
+      res.locals.viewerToken = viewerToken;
       next();
       return;
     }

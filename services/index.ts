@@ -1,6 +1,7 @@
 /**
  * The use cases the API and the CLI share, built once from their dependencies: triggers, job
- * views, title statuses, live grids and the HLS URLs they answer with.
+ * views, title statuses, live grids, the HLS URLs they answer with, and what a Jellyfin viewer
+ * may do with their own token.
  */
 import type { ServiceDeps } from './deps';
 import { HlsUrls } from './hls-urls';
@@ -9,6 +10,7 @@ import { LiveGrids } from './live-grid';
 import { LiveProgressCache } from './live-progress';
 import { TitleStatuses } from './title-status';
 import { TitleTriggers } from './triggers';
+import { ViewerAccess } from './viewer-access';
 
 export interface Services {
   urls: HlsUrls;
@@ -16,6 +18,7 @@ export interface Services {
   triggers: TitleTriggers;
   statuses: TitleStatuses;
   grids: LiveGrids;
+  viewers: ViewerAccess;
 }
 
 /** Without `liveProgress`, a cache of its own (a CLI command); the API passes the one all its requests share. */
@@ -29,6 +32,7 @@ export function createServices(deps: Omit<ServiceDeps, 'liveProgress'> & { liveP
     triggers: new TitleTriggers(full, urls),
     statuses: new TitleStatuses(full, jobs),
     grids: new LiveGrids(full),
+    viewers: new ViewerAccess(full),
   };
 }
 

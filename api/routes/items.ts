@@ -1,10 +1,12 @@
 /**
  * For the web script in Jellyfin's page: an item's upscaled stream and how far it is
  * (`GET /items/:itemId/status`, asked without the key, so such a caller gets no path or
- * Jellyfin's words) and `POST /items/:itemId/upscale` (idempotent, as the webhook).
+ * Jellyfin's words) and `POST /items/:itemId/upscale` (idempotent, as the webhook; with the key,
+ * or with the viewer's own Jellyfin token for an item Jellyfin lets them see).
  */
 import express from 'express';
-import { isOwner, limitItemLookups } from '../security';
+import { UpflowError } from '../../core/errors';
+import { isOwner, limitItemLookups, viewerTokenOf } from '../security';
 import { itemIdParam, triggerQuery } from '../schemas';
 import { publicItemLookupError, publicItemStatus } from '../public-answers';
 import type { RouteContext } from './context';
@@ -28,9 +30,22 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
     const services = servicesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const { force, position_seconds: seconds } = triggerQuery.parse(req.query);
-    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) });
+    const owner = isOwner(res);
+    if (!owner) {
+      // Without the key, only with a viewer's Jellyfin token (security.ts), for an item Jellyfin lets that user see.
+      if (force) throw new UpflowError('Forbidden', 'force needs the API key: a viewer may start an upscale, not redo one');
+      await services.viewers.requireViewer(viewerTokenOf(res) ?? '', itemId);
+    }
+    // A viewer is told no path, no Jellyfin name, as on the status route.
+    const forViewer = (err: unknown): never => {
+      if (owner) throw err;
+      logger.info({ item: itemId, reason: (err as Error).message }, 'viewer trigger refused');
+      throw publicItemLookupError(err);
+    };
+    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) }).catch(forViewer);
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');
-    res.status(result.status === 'started' ? 202 : 200).json(await services.statuses.itemStatus(itemId, result));
+    const status = await services.statuses.itemStatus(itemId, result).catch(forViewer);
+    res.status(result.status === 'started' ? 202 : 200).json(owner ? status : publicItemStatus(status));
   });
   return router;
 }

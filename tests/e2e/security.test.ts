@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { fetchAnswer } from '../support/http-answer';
-import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
+import { startJellyfinStandIn, VIEWER_TOKEN, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { listenLocally } from '../support/local-server';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
@@ -342,13 +342,31 @@ describe('API key, origins, what callers without the key see, and limits', () =>
   it("lets Jellyfin's page make the web script's calls, and a page in UPFLOW_CORS_ORIGINS read /jobs and cancel with the key", async () => {
     const jellyfin = await openPage(browser);
     await jellyfin.page.goto(`${standIn.url}/page`);
-    // The web script's requests: simple ones (no header, no body), the key in the trigger's query.
+    // The web script's requests: the status a simple one (no header, no body); the trigger with
+    // the viewer's own Jellyfin token, as Jellyfin's clients send it (a preflight, answered for
+    // Jellyfin's origin). Upflow asks Jellyfin whether that user may see the item.
     const status = await pageFetch(jellyfin.page, `${upflow.apiUrl}/items/${ITEM.done}/status`);
     expect(status).toMatchObject({ status: 200 });
     expect(JSON.parse((status as { body: string }).body)).toMatchObject({ item_id: ITEM.done, status: 'complete' });
-    const upscale = await pageFetch(jellyfin.page, `${upflow.apiUrl}/items/${ITEM.done}/upscale?api_key=${API_KEY}`, { method: 'POST' });
+    const asViewer = (token: string, query = '') =>
+      pageFetch(jellyfin.page, `${upflow.apiUrl}/items/${ITEM.done}/upscale${query}`, { method: 'POST', headers: { Authorization: `MediaBrowser Client="Jellyfin Web", Token="${token}"` } });
+    const upscale = await asViewer(VIEWER_TOKEN);
     expect(upscale).toMatchObject({ status: 200 });
     expect(JSON.parse((upscale as { body: string }).body)).toMatchObject({ item_id: ITEM.done, status: 'complete' });
+    // A token Jellyfin refuses, a user who may not see the item, a redo: refused, saying why.
+    standIn.users.set('kid-token-0123456789', { name: 'kid', hidden: new Set([ITEM.done]) });
+    const refused = async (token: string, query = '') => {
+      const answer = (await asViewer(token, query)) as { status: number; body: string };
+      return [answer.status, (JSON.parse(answer.body) as { error: string }).error];
+    };
+    expect(await refused('forged-token-0123456789')).toEqual([401, "Jellyfin did not accept the viewer's token: log in to Jellyfin again"]);
+    expect(await refused('kid-token-0123456789')).toEqual([403, `this Jellyfin user may not play item ${ITEM.done}`]);
+    expect(await refused(VIEWER_TOKEN, '?force=1')).toEqual([403, 'force needs the API key: a viewer may start an upscale, not redo one']);
+    expect(await refused('bad"token')).toEqual([400, 'the Jellyfin token is not a token (letters, digits and ._~+/=- only)']);
+    // An item outside the media folders: the viewer is told no path.
+    const outside = (await pageFetch(jellyfin.page, `${upflow.apiUrl}/items/${ITEM.outside}/upscale`, { method: 'POST', headers: { Authorization: `MediaBrowser Token="${VIEWER_TOKEN}"` } })) as { status: number; body: string };
+    expect(outside.status).toBe(403);
+    expect(outside.body).not.toContain(upflow.dir);
     await jellyfin.page.context().close();
 
     const listed = await openPage(browser);

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { JellyfinClient } from '../../adapters/jellyfin';
 import { findFreePort } from '../../adapters/process';
 import { UpflowError } from '../../core/errors';
-import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
+import { startJellyfinStandIn, VIEWER_TOKEN, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { listenLocally } from '../support/local-server';
 import { httpStatusOf } from '../../api/http-errors';
 
@@ -56,6 +56,23 @@ describe('the Jellyfin client', () => {
     await client.item(FILM);
     await client.item(FILM);
     expect(standIn.requests.length - before).toBe(1);
+  });
+
+  it("asks Jellyfin, with the viewer's own token, whether that user may see an item, and believes the answer briefly", async () => {
+    standIn.users.set('kid-token-0123456789', { name: 'kid', hidden: new Set([FILM]) });
+    const client = new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey });
+    const asked = () => standIn.requests.filter((r) => r.path === `/Items/${FILM}` && !r.authorized).length;
+    const before = asked();
+    expect(await client.viewerAccess(VIEWER_TOKEN, FILM)).toBe('allowed');
+    expect(await client.viewerAccess(VIEWER_TOKEN, FILM)).toBe('allowed');
+    expect(await client.viewerAccess('kid-token-0123456789', FILM)).toBe('not-visible');
+    expect(await client.viewerAccess('made-up-token-0000', FILM)).toBe('token-refused');
+    expect(await client.viewerAccess('made-up-token-0000', FILM)).toBe('token-refused');
+    // One question per token and item while the answer is fresh.
+    expect(asked() - before).toBe(3);
+    // Jellyfin down is not an answer about the viewer: it is an error, and not kept.
+    const down = new JellyfinClient({ url: `http://127.0.0.1:${await findFreePort()}`, apiKey: 'k' });
+    expect((await failure(down.viewerAccess(VIEWER_TOKEN, FILM))).kind).toBe('Upstream');
   });
 
   it('remembers an id Jellyfin does not have, and answers it again without asking', async () => {
