@@ -3,9 +3,17 @@
  * good), `GET /Items/{id}` (the file behind an item: the Webhook plugin sends no path; and, with
  * a viewer's own token, whether that user may see the item) and `POST /Items/{id}/Refresh`
  * (after publishing an upscaled version beside a movie).
- * Every failure becomes an UpflowError with a reason an admin can act on.
+ * Made with Jellyfin's own TypeScript SDK (@jellyfin/sdk, generated from Jellyfin's OpenAPI):
+ * its URLs, parameters and auth header are Jellyfin's by construction. Every failure becomes an
+ * UpflowError with a reason an admin can act on.
  */
 import crypto from 'node:crypto';
+import os from 'node:os';
+import { Jellyfin } from '@jellyfin/sdk';
+import type { Api } from '@jellyfin/sdk/lib/api';
+import { getLibraryApi } from '@jellyfin/sdk/lib/utils/api/library-api';
+import { getSystemApi } from '@jellyfin/sdk/lib/utils/api/system-api';
+import { isAxiosError, type AxiosResponse } from 'axios';
 import { z } from 'zod';
 import { UpflowError } from '../core/errors';
 import { normalizeItemId } from '../core/jellyfin-items';
@@ -97,6 +105,9 @@ function urlItemId(id: string): string {
  */
 export type ViewerAccess = 'allowed' | 'token-refused' | 'not-visible';
 
+/** How Upflow names itself to Jellyfin (its Dashboard lists the devices that call it). */
+const SDK = new Jellyfin({ clientInfo: { name: 'Upflow', version: '1' }, deviceInfo: { name: os.hostname(), id: 'upflow' } });
+
 export class JellyfinClient {
   private readonly items = new ExpiringCache<JellyfinItem>(ITEM_CACHE_MS);
   /** By a hash of the token and the item id: a token is never kept as it was given. */
@@ -108,14 +119,18 @@ export class JellyfinClient {
   /** `timeoutMs` is for tests; Jellyfin answers these calls in milliseconds when it is up. */
   constructor(private readonly settings: JellyfinSettings, options: { timeoutMs?: number } = {}) {
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.api = SDK.createApi(settings.url.replace(/\/+$/, ''), settings.apiKey);
   }
+
+  /** Upflow's own calls, with JELLYFIN_API_KEY. */
+  private readonly api: Api;
 
   get url(): string {
     return this.settings.url;
   }
 
   async serverInfo(): Promise<{ serverName: string; version: string }> {
-    const parsed = systemInfo.safeParse(await this.get('/System/Info', 'system info'));
+    const parsed = systemInfo.safeParse(await this.call('/System/Info', 'system info', (options) => getSystemApi(this.api).getSystemInfo(options)));
     if (!parsed.success) throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered its system info with an unexpected body`);
     const info = parsed.data;
     return { serverName: info.ServerName ?? 'Jellyfin', version: info.Version ?? 'unknown version' };
@@ -130,7 +145,7 @@ export class JellyfinClient {
     if (unknown) throw unknown;
     let answer: unknown;
     try {
-      answer = await this.get(`/Items/${itemId}`, `item ${itemId}`);
+      answer = await this.call(`/Items/${itemId}`, `item ${itemId}`, (options) => getLibraryApi(this.api).getItem({ itemId }, options));
     } catch (err) {
       if (err instanceof UpflowError && err.kind === 'NotFound') this.unknownItems.set(itemId, err);
       throw err;
@@ -162,7 +177,8 @@ export class JellyfinClient {
     if (cached) return cached;
     let access: ViewerAccess = 'allowed';
     try {
-      await this.request('GET', `/Items/${itemId}`, `item ${itemId}`, false, token);
+      const asViewer = SDK.createApi(this.api.basePath, token);
+      await this.call(`/Items/${itemId}`, `item ${itemId}`, (options) => getLibraryApi(asViewer).getItem({ itemId }, options), { viewer: true });
     } catch (err) {
       if (!(err instanceof UpflowError)) throw err;
       if (err.kind === 'Unauthorized') access = 'token-refused';
@@ -177,47 +193,56 @@ export class JellyfinClient {
   async refreshItem(id: string): Promise<void> {
     const itemId = urlItemId(id);
     this.items.delete(itemId);
-    await this.request('POST', `/Items/${itemId}/Refresh?metadataRefreshMode=Default&imageRefreshMode=Default`, `a refresh of item ${itemId}`, false);
+    await this.call(`/Items/${itemId}/Refresh`, `a refresh of item ${itemId}`, (options) =>
+      getLibraryApi(this.api).refreshItem({ itemId, metadataRefreshMode: 'Default', imageRefreshMode: 'Default' }, options), { json: false });
   }
 
-  private get(path: string, what: string): Promise<unknown> {
-    return this.request('GET', path, what, true);
-  }
-
-  /** With `viewerToken`, as that user (a refused token is then Unauthorized, not a wrong JELLYFIN_API_KEY). */
-  private async request(method: 'GET' | 'POST', path: string, what: string, json: boolean, viewerToken?: string): Promise<unknown> {
-    let response: Response;
+  /**
+   * One SDK call, its failures in words: `path` names what was asked in them. `viewer`: made
+   * with a viewer's token (a refused one is then Unauthorized, not a wrong JELLYFIN_API_KEY);
+   * `json`: the answer is a body to read.
+   */
+  private async call(
+    path: string,
+    what: string,
+    run: (options: { timeout: number; responseType: 'text' }) => Promise<AxiosResponse<unknown>>,
+    { viewer = false, json = true }: { viewer?: boolean; json?: boolean } = {},
+  ): Promise<unknown> {
+    let response: AxiosResponse<unknown>;
     try {
-      response = await fetch(`${this.url}${path}`, {
-        method,
-        headers: { Authorization: `MediaBrowser Token="${viewerToken ?? this.settings.apiKey}"`, Accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      // As text: a body that is not JSON (another server at that address) is told as such.
+      response = await run({ timeout: this.timeoutMs, responseType: 'text' });
     } catch (err) {
-      const cause = (err as Error).name === 'TimeoutError'
-        ? `no answer within ${this.timeoutMs / 1000} s`
-        : ((err as { cause?: { code?: string; message?: string } }).cause?.code ?? (err as Error).message);
-      throw new UpflowError('Upstream', `Jellyfin at ${this.url} is unreachable (${cause}): check JELLYFIN_URL`);
+      throw this.failure(err, path, what, viewer);
     }
-    if (viewerToken !== undefined && response.status === 401) throw new UpflowError('Unauthorized', "Jellyfin did not accept the viewer's token");
-    if (response.status === 401 || response.status === 403) {
-      throw new UpflowError('Upstream', `Jellyfin at ${this.url} refused the API key (HTTP ${response.status}): check JELLYFIN_API_KEY (Dashboard → API Keys)`);
-    }
-    if (response.status === 404) {
-      // An unknown item is the caller's mistake; a missing /System/Info means the URL is not Jellyfin's root.
-      if (path.startsWith('/Items/')) throw new UpflowError('NotFound', `Jellyfin has no ${what}`);
-      throw new UpflowError('Upstream', `Jellyfin at ${this.url} has no ${path} (HTTP 404): is JELLYFIN_URL the server's address, with its base URL if it has one?`);
-    }
-    // Servers before 10.9 only have /Users/{userId}/Items/{id}; their /Items/{id} takes POST and DELETE.
-    if (response.status === 405) {
-      throw new UpflowError('Upstream', `Jellyfin at ${this.url} does not answer GET ${path} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`);
-    }
-    if (!response.ok) throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered HTTP ${response.status} for ${what}`);
     if (!json) return undefined;
     try {
-      return await response.json();
+      return JSON.parse(String(response.data)) as unknown;
     } catch {
       throw new UpflowError('Upstream', `Jellyfin at ${this.url} answered ${what} with something that is not JSON: is JELLYFIN_URL the server's address?`);
     }
+  }
+
+  private failure(err: unknown, path: string, what: string, viewer: boolean): UpflowError {
+    if (!isAxiosError(err)) return new UpflowError('Upstream', `Jellyfin at ${this.url} could not be asked for ${what}: ${(err as Error).message}`);
+    const status = err.response?.status;
+    if (status === undefined) {
+      const cause = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' ? `no answer within ${this.timeoutMs / 1000} s` : (err.code ?? err.message);
+      return new UpflowError('Upstream', `Jellyfin at ${this.url} is unreachable (${cause}): check JELLYFIN_URL`);
+    }
+    if (viewer && status === 401) return new UpflowError('Unauthorized', "Jellyfin did not accept the viewer's token");
+    if (status === 401 || status === 403) {
+      return new UpflowError('Upstream', `Jellyfin at ${this.url} refused the API key (HTTP ${status}): check JELLYFIN_API_KEY (Dashboard → API Keys)`);
+    }
+    if (status === 404) {
+      // An unknown item is the caller's mistake; a missing /System/Info means the URL is not Jellyfin's root.
+      if (path.startsWith('/Items/')) return new UpflowError('NotFound', `Jellyfin has no ${what}`);
+      return new UpflowError('Upstream', `Jellyfin at ${this.url} has no ${path} (HTTP 404): is JELLYFIN_URL the server's address, with its base URL if it has one?`);
+    }
+    // Servers before 10.9 only have /Users/{userId}/Items/{id}; their /Items/{id} takes POST and DELETE.
+    if (status === 405) {
+      return new UpflowError('Upstream', `Jellyfin at ${this.url} does not answer GET ${path} (HTTP 405): Upflow needs Jellyfin 10.9 or newer`);
+    }
+    return new UpflowError('Upstream', `Jellyfin at ${this.url} answered HTTP ${status} for ${what}`);
   }
 }

@@ -42,10 +42,10 @@ describe('the Upflow script on a Jellyfin transcode (jellyfin-web\'s hls.js, Chr
     transcoder = addTranscoder(standIn);
     standIn.users.set(KID_TOKEN, { name: 'kid', hidden: new Set([REFUSED_ITEM]) });
     standIn.items.set(REFUSED_ITEM, { name: 'Not for everyone', path: await makeClip(path.join(upflow.mediaDir, 'Not for everyone.mp4'), { ...SOURCE, seconds: 10 }) });
-    for (const [id, name, seconds] of [[FROM_START_ITEM, 'From the start', 40], [RESUME_ITEM, 'Resume', 90], [SEEK_ITEM, 'Seek', 150]] as const) {
+    await Promise.all(([[FROM_START_ITEM, 'From the start', 40], [RESUME_ITEM, 'Resume', 90], [SEEK_ITEM, 'Seek', 150]] as const).map(async ([id, name, seconds]) => {
       standIn.items.set(id, { name, path: await makeClip(path.join(upflow.mediaDir, `${name}.mp4`), { ...SOURCE, seconds }) });
       await transcoder.prepare(id);
-    }
+    }));
     browser = await launchChromium();
   }, 240_000);
 

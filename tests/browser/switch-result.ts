@@ -5,6 +5,8 @@
  */
 export interface SwitchResult {
   upscaler: string;
+  /** How jellyfin-web played the original: `direct` (the file in `src`) or `transcode` (its hls.js on Jellyfin's HLS). Absent in older files: direct. */
+  mode?: 'direct' | 'transcode';
   /** Where the viewer pressed play (a resume), in seconds; 0: from the start. Absent in older files: 0. */
   startSeconds?: number;
   firstSegmentSeconds: number;

@@ -6,10 +6,12 @@
  * seconds from play to the first upscaled segment and to the switch, how long the picture
  * stood still during the switch, then stalls and fallbacks over the following seconds.
  *
- *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--starts 0,0.6] [--min-buffered S] [--json] [--json-file <file>]
+ *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--starts 0,0.6] [--modes direct,transcode] [--min-buffered S] [--json] [--json-file <file>]
  *
  * `--starts`: where the viewer presses play, as fractions of the clip (0.6: resumes at 60 %, as
  * Jellyfin does with `#t=` and the PlaybackStart's PlaybackPositionTicks); one run per start.
+ * `--modes`: direct play (the file in the element's `src`) and Jellyfin's transcode (its hls.js
+ * on an HLS transcode ffmpeg made as Jellyfin's transcoder does, made before play starts).
  *
  * The figures go, with the machine, the commit and the settings, to docs/bench/jellyfin.json
  * (the docs' table is generated from it).
@@ -23,6 +25,7 @@ import { launchChromium, openPage, scriptErrors } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn } from '../support/jellyfin-stand-in';
 import { addWebPlayer, playerPageUrl } from '../support/jellyfin-web';
+import { addTranscoder } from '../support/jellyfin-transcode';
 import { startUpflow, waitFor } from '../support/upflow-process';
 import { harnessEvents, playOriginal, videoFacts, type HarnessEvent } from './player-page';
 import type { SwitchResult } from './switch-result';
@@ -57,17 +60,25 @@ async function measure(
   watchSeconds: number,
   scriptConfig: Record<string, unknown>,
   startSeconds: number,
+  mode: 'direct' | 'transcode',
 ): Promise<SwitchResult> {
   const standIn = await startJellyfinStandIn();
+  const transcoder = addTranscoder(standIn);
   const upflow = await startUpflow({ ...upscaler.env, JELLYFIN_URL: standIn.url, JELLYFIN_API_KEY: standIn.apiKey });
   const browser = await launchChromium();
   try {
     addWebPlayer(standIn, { webhookUrl: `${upflow.apiUrl}/upscale-trigger` });
     const file = await makeClip(path.join(upflow.mediaDir, 'bench.mp4'), { ...clip, fps: 24 });
-    standIn.items.set(ITEM, { name: 'Bench', path: file });
+    standIn.items.set(ITEM, { name: 'Bench', path: file, width: clip.width, height: clip.height });
+    if (mode === 'transcode') await transcoder.prepare(ITEM);
     const { page, console: messages } = await openPage(browser);
     // The script's defaults, but for the trigger: the webhook does it, as in a real set-up.
-    await page.goto(playerPageUrl(standIn, { itemId: ITEM, upflowConfig: { ...scriptConfig, autoTrigger: false }, scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js` }));
+    await page.goto(playerPageUrl(standIn, {
+      itemId: ITEM,
+      upflowConfig: { ...scriptConfig, autoTrigger: false },
+      scriptUrl: `${upflow.apiUrl}/client/upflow-jellyfin.js`,
+      transcode: mode === 'transcode',
+    }));
     await page.evaluate(() => {
       window.addEventListener('upflow:switched', () => ((window as unknown as { switchedAt?: number }).switchedAt ??= performance.now()), { once: true });
       window.addEventListener('upflow:original', () => {
@@ -95,6 +106,7 @@ async function measure(
     const final = await status();
     return {
       upscaler: upscaler.label,
+      mode,
       startSeconds,
       firstSegmentSeconds,
       switchSeconds: switchedAt === undefined ? null : (switchedAt - pagePlayedAt) / 1000,
@@ -112,6 +124,7 @@ async function measure(
     await browser.close();
     await upflow.stop();
     await standIn.close();
+    transcoder.close();
     fs.rmSync(upflow.dir, { recursive: true, force: true });
   }
 }
@@ -124,6 +137,7 @@ async function main(): Promise<void> {
       height: { type: 'string', default: '360' },
       watch: { type: 'string', default: '30' },
       starts: { type: 'string', default: '0,0.6' },
+      modes: { type: 'string', default: 'direct,transcode' },
       'min-buffered': { type: 'string' },
       json: { type: 'boolean', default: false },
       'json-file': { type: 'string', default: figuresFile('jellyfin') },
@@ -136,10 +150,16 @@ async function main(): Promise<void> {
   const scriptConfig = values['min-buffered'] === undefined ? {} : { minBufferedSeconds: Number(values['min-buffered']) };
   const results: SwitchResult[] = [];
   const starts = values.starts.split(',').map((fraction) => Math.round(Number(fraction) * clip.seconds));
+  const modes = values.modes.split(',').map((mode) => {
+    if (mode !== 'direct' && mode !== 'transcode') throw new Error(`--modes: ${JSON.stringify(mode)} is neither direct nor transcode`);
+    return mode;
+  });
   for (const upscaler of UPSCALERS) {
-    for (const startSeconds of starts) {
-      process.stderr.write(`measuring ${upscaler.label} on a ${clip.width}x${clip.height} ${clip.seconds} s clip, play at ${startSeconds} s...\n`);
-      results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig, startSeconds));
+    for (const mode of modes) {
+      for (const startSeconds of starts) {
+        process.stderr.write(`measuring ${upscaler.label}, ${mode}, on a ${clip.width}x${clip.height} ${clip.seconds} s clip, play at ${startSeconds} s...\n`);
+        results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig, startSeconds, mode));
+      }
     }
   }
   writeFiguresFile(path.resolve(values['json-file']), { ...header, settings: { clip: { ...clip, fps: 24 }, watchSeconds: Number(values.watch), scriptConfig }, results });
@@ -150,9 +170,9 @@ async function main(): Promise<void> {
   }
   const f = (n: number | null, digits = 2) => (n === null ? '—' : n.toFixed(digits));
   const rows = [
-    ['upscaler', 'from s', 'first segment s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
+    ['upscaler', 'mode', 'from s', 'first segment s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
     ...results.map((r) => [
-      r.upscaler, f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
+      r.upscaler, r.mode ?? 'direct', f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
       `${r.stalls} (${f(r.stalledSeconds, 1)})`, String(r.fallbacksToOriginal), r.upscaleRate === null ? '—' : `${r.upscaleRate.toFixed(2)}x`, String(r.consoleErrors),
     ]),
   ];

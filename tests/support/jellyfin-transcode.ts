@@ -84,7 +84,8 @@ export function addTranscoder(standIn: JellyfinStandIn): StandInTranscoder {
         '-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', item.path,
         '-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
         '-force_key_frames', `expr:gte(t,n_forced*${JELLYFIN_SEGMENT_SECONDS})`, '-sc_threshold', '0',
-        '-c:a', 'aac', '-ac', '2',
+        // The clips' audio is AAC already: Jellyfin copies such a stream rather than encode it again.
+        '-c:a', 'copy',
         '-f', 'hls', '-hls_time', String(JELLYFIN_SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_list_size', '0',
         '-hls_segment_filename', path.join(out, '%d.ts'), path.join(out, 'main.m3u8'),
       ]).then(() => out);
