@@ -32,8 +32,9 @@ const CATCH_UP_MARGIN_SECONDS = 1.5;
 /**
  * A viewer who moved on the upscaled stream to a part not made yet waits there while Upflow
  * keeps up (upscaledKeepsUp); past this long without picture, the original plays there instead
- * (all of Upflow's workers busy with other titles, say). Measured waits for such a segment are
- * 1–2 s with ffmpeg alone and ~5 s with Anime4K S on a 2-core CPU (docs/benchmarks.md).
+ * (all of Upflow's workers busy with other titles, say). Measured from a seek to the first
+ * segment there on a 2-core CPU: 1.1 s with ffmpeg alone, 5.6 s with Anime4K S
+ * (docs/benchmarks.md, "A viewer at 50 %, a second title, seeks").
  */
 const STALL_FALLBACK_MS = 8000;
 

@@ -31,7 +31,7 @@ export interface ScriptState {
   itemId: string;
   mode: string;
   engine: string | null;
-  status: { status: string; rate: number | null } | null;
+  status: { status: string; rate: number | null; ready: [number, number][] } | null;
   stoppedBecause: string | null;
 }
 
