@@ -24,6 +24,16 @@ const API_KEY = 'transcode-test-key-0123456789';
 const KID_TOKEN = 'kid-viewer-token-0123456789';
 const SOURCE = { width: 320, height: 180 };
 
+/** The subtitle track jellyfin-web shows on the element (its external subtitles are text tracks there): its mode and the cue shown now. */
+function subtitleShown(page: Page): Promise<{ mode: string; cue: string | null } | null> {
+  return page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!;
+    const track = [...video.textTracks].find((t) => t.label === 'English');
+    const cue = track?.activeCues?.[0] as VTTCue | undefined;
+    return track ? { mode: track.mode, cue: cue?.text ?? null } : null;
+  });
+}
+
 function playSessionId(page: Page): Promise<string | null> {
   return page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.harness.playSessionId);
 }
@@ -71,6 +81,12 @@ describe('the Upflow script on a Jellyfin transcode (jellyfin-web\'s hls.js, Chr
     const { page, console: messages, pageErrors } = await openTranscode(FROM_START_ITEM);
     const switched = nextUpflowEvent(page, 'switched');
     await playOriginal(page);
+    // Subtitles as jellyfin-web shows external ones: a text track on the element, showing.
+    await page.evaluate(() => {
+      const track = document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!.addTextTrack('subtitles', 'English', 'en');
+      track.mode = 'showing';
+      track.addCue(new VTTCue(0, 3600, 'Shown by Jellyfin'));
+    });
     const { detail, after } = await switched;
     const session = await playSessionId(page);
     expect(session).toMatch(/^[0-9a-f]{32}$/);
@@ -89,6 +105,7 @@ describe('the Upflow script on a Jellyfin transcode (jellyfin-web\'s hls.js, Chr
     expect(transcoder.running.has(session!)).toBe(false);
     const played = await playFor(page, 4);
     expect(played.advanced).toBeGreaterThan(3.5);
+    expect(await subtitleShown(page)).toEqual({ mode: 'showing', cue: 'Shown by Jellyfin' });
     expect(transcoder.segmentRequests.filter((r) => r.playSessionId === session && r.at > stop.at)).toEqual([]);
 
     // "Back to original": Jellyfin's own player takes the element again where the viewer is,
@@ -102,6 +119,7 @@ describe('the Upflow script on a Jellyfin transcode (jellyfin-web\'s hls.js, Chr
     expect(await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.harness.hlsPlayer?.media !== null)).toBe(true);
     const again = await playFor(page, 3);
     expect(again.advanced).toBeGreaterThan(2.5);
+    expect(await subtitleShown(page)).toEqual({ mode: 'showing', cue: 'Shown by Jellyfin' });
     const asked = transcoder.segmentRequests.filter((r) => r.playSessionId === session && r.at > stop.at);
     expect(asked.length).toBeGreaterThan(0);
     // From the viewer's position, not from 0:00 (3 s segments).
