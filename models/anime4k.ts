@@ -142,8 +142,23 @@ export function denseFromGrouped(grouped: Float32Array, groups: number, taps = 9
   return dense;
 }
 
-function crelu(g: OnnxGraph, x: string): string {
-  return g.node('Concat', [g.node('Relu', [x]), g.node('Relu', [g.node('Neg', [x])])], { axis: 1 }, 'crelu');
+/**
+ * A convolution followed by CReLU, concat(max(x, 0), max(-x, 0)), as one convolution with its
+ * outputs doubled, [W; -W] and [b; -b], and a Relu: onnxruntime fuses the pair and keeps its
+ * blocked (NCHWc) layout through it, where Neg, two Relus and a Concat each cost a pass and a
+ * layout change. The same values exactly (max(-x, 0) = max((-W)*v - b, 0)); with the blocked
+ * layout on, M and L run 1.3-1.5x faster on a 2-core CPU (docs/models.md).
+ */
+function convCrelu(g: OnnxGraph, input: string, w: { data: Float32Array; dims: readonly [number, number, number, number] }, bias: Float32Array, hint: string): string {
+  const [outChannels, ...rest] = w.dims;
+  const data = new Float32Array(w.data.length * 2);
+  data.set(w.data);
+  data.set(w.data.map((v) => -v), w.data.length);
+  const doubledBias = new Float32Array(bias.length * 2);
+  doubledBias.set(bias);
+  doubledBias.set(bias.map((v) => -v), bias.length);
+  const both = g.conv(input, { data, dims: [outChannels * 2, ...rest] }, doubledBias, { hint });
+  return g.node('Relu', [both], {}, 'crelu');
 }
 
 export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string): Uint8Array {
@@ -153,12 +168,10 @@ export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson
 
   // The network was trained on 0..1 input: fold the 1/255 into the first layer's weights.
   const first = planarInput(toOihw(arch.first.map((n) => layer(weights, n)), 3, true));
-  let x = g.conv(pixels, { data: scaled(first.data, 1 / 255), dims: first.dims }, first.bias, { hint: 'conv0' });
-  const activations = [crelu(g, x)];
+  const activations = [convCrelu(g, pixels, { data: scaled(first.data, 1 / 255), dims: first.dims }, first.bias, 'conv0')];
   arch.hidden.forEach((names, i) => {
     const w = toOihw(names.map((n) => layer(weights, n)), 3);
-    x = g.conv(activations[activations.length - 1]!, w, w.bias, { hint: `conv${i + 1}` });
-    activations.push(crelu(g, x));
+    activations.push(convCrelu(g, activations[activations.length - 1]!, w, w.bias, `conv${i + 1}`));
   });
 
   // Residual on the 0..255 scale: the last layer's weights and bias × 255.
