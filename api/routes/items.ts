@@ -31,17 +31,21 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
     const { itemId } = itemIdParam.parse(req.params);
     const { force, position_seconds: seconds } = triggerQuery.parse(req.query);
     const owner = isOwner(res);
-    if (!owner) {
-      // Without the key, only with a viewer's Jellyfin token (security.ts), for an item Jellyfin lets that user see.
-      if (force) throw new UpflowError('Forbidden', 'force needs the API key: a viewer may start an upscale, not redo one');
-      await services.viewers.requireViewer(viewerTokenOf(res) ?? '', itemId);
-    }
-    // A viewer is told no path, no Jellyfin name, as on the status route.
+    // A viewer is told no path, no Jellyfin name or address, as on the status route.
     const forViewer = (err: unknown): never => {
       if (owner) throw err;
       logger.info({ item: itemId, reason: (err as Error).message }, 'viewer trigger refused');
       throw publicItemLookupError(err);
     };
+    if (!owner) {
+      // Without the key, only with a viewer's Jellyfin token (security.ts), for an item Jellyfin lets that user see.
+      if (force) throw new UpflowError('Forbidden', 'force needs the API key: a viewer may start an upscale, not redo one');
+      await services.viewers.requireViewer(viewerTokenOf(res) ?? '', itemId).catch((err: unknown) => {
+        // Its refusals name nothing private; Jellyfin down or answering oddly would name its address.
+        if (err instanceof UpflowError && err.kind !== 'Upstream' && err.kind !== 'Unavailable') throw err;
+        forViewer(err);
+      });
+    }
     const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) }).catch(forViewer);
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');
     const status = await services.statuses.itemStatus(itemId, result).catch(forViewer);

@@ -363,6 +363,9 @@ describe('API key, origins, what callers without the key see, and limits', () =>
     expect(await refused('kid-token-0123456789')).toEqual([403, `this Jellyfin user may not play item ${ITEM.done}`]);
     expect(await refused(VIEWER_TOKEN, '?force=1')).toEqual([403, 'force needs the API key: a viewer may start an upscale, not redo one']);
     expect(await refused('bad"token')).toEqual([400, 'the Jellyfin token is not a token (letters, digits and ._~+/=- only)']);
+    // Jellyfin failing the check: the viewer is not told Jellyfin's address.
+    standIn.users.set('troubled-token-0123456789', { name: 'troubled', hidden: new Set(), failWith: 500 });
+    expect(await refused('troubled-token-0123456789')).toEqual([502, "Upflow cannot look this item up in Jellyfin now; the reason is in Upflow's log"]);
     // An item outside the media folders: the viewer is told no path.
     const outside = (await pageFetch(jellyfin.page, `${upflow.apiUrl}/items/${ITEM.outside}/upscale`, { method: 'POST', headers: { Authorization: `MediaBrowser Token="${VIEWER_TOKEN}"` } })) as { status: number; body: string };
     expect(outside.status).toBe(403);

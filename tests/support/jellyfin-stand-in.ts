@@ -29,6 +29,8 @@ export interface StandInUser {
   name: string;
   /** Items this user may not see (a library outside their access, parental rating). */
   hidden: Set<string>;
+  /** Jellyfin fails this user's item lookups with this HTTP status (a server in trouble). */
+  failWith?: number;
 }
 
 /** The viewer every page logs in as unless a test says otherwise. */
@@ -107,6 +109,11 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
     const token = presentedKey(req);
     if (token === undefined || !knowsToken(token)) {
       res.status(401).send('Unauthorized');
+      return;
+    }
+    const failWith = users.get(token)?.failWith;
+    if (failWith !== undefined) {
+      res.status(failWith).send('Error processing request.');
       return;
     }
     // Jellyfin binds the route's Guid with or without dashes.
