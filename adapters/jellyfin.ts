@@ -115,15 +115,15 @@ export class JellyfinClient {
   /** Ids Jellyfin answered 404 for, with the refusal. */
   private readonly unknownItems = new ExpiringCache<UpflowError>(UNKNOWN_ITEM_CACHE_MS);
   private readonly timeoutMs: number;
+  /** Upflow's own calls, with JELLYFIN_API_KEY. */
+  private readonly api: Api;
 
   /** `timeoutMs` is for tests; Jellyfin answers these calls in milliseconds when it is up. */
   constructor(private readonly settings: JellyfinSettings, options: { timeoutMs?: number } = {}) {
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
-    this.api = SDK.createApi(settings.url.replace(/\/+$/, ''), settings.apiKey);
+    // settings.url comes without a trailing slash (core/config.ts).
+    this.api = SDK.createApi(settings.url, settings.apiKey);
   }
-
-  /** Upflow's own calls, with JELLYFIN_API_KEY. */
-  private readonly api: Api;
 
   get url(): string {
     return this.settings.url;

@@ -3,7 +3,7 @@
  * MutationObserver on elements and `src` attributes), not by polling on a timer.
  */
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
-import type { JellyfinHls } from './jellyfin-hls';
+import type { HlsPlayer, JellyfinHls } from './jellyfin-hls';
 import type { OriginalSource } from './stream-switcher';
 
 /** jellyfin-web's HTML video player: `<video class="htmlvideoplayer">` inside its container. */
@@ -37,7 +37,7 @@ export function playingItem(video: HTMLVideoElement, jellyfinHls: JellyfinHls): 
 }
 
 /** The item one of Jellyfin's hls.js players plays, from the playlist it loads. */
-export function hlsPlayingItem(player: NonNullable<ReturnType<JellyfinHls['playerOf']>>): PlayingItem | undefined {
+export function hlsPlayingItem(player: HlsPlayer): PlayingItem | undefined {
   const itemId = itemIdFromPlayerUrl(player.url ?? '');
   return itemId ? { itemId, original: { kind: 'hls.js', player } } : undefined;
 }
