@@ -29,6 +29,8 @@ export interface JellyfinItem {
   path: string;
   /** Jellyfin's item type: Movie, Episode, MusicVideo, Video… */
   type: string;
+  /** The item's genres; an episode's are its series' when it has none of its own. */
+  genres: string[];
 }
 
 const REQUEST_TIMEOUT_MS = 5000;
@@ -89,7 +91,10 @@ const itemBody = z.object({
   Type: z.string().nullish(),
   MediaType: z.string().nullish(),
   MediaSources: z.array(z.object({ Path: z.string().nullish() })).nullish(),
+  Genres: z.array(z.string()).nullish(),
+  SeriesId: z.string().nullish(),
 });
+const genresBody = z.object({ Genres: z.array(z.string()).nullish() });
 
 /** Callers pass validated ids; checked again because the id becomes part of a URL. */
 function urlItemId(id: string): string {
@@ -161,9 +166,25 @@ export class JellyfinClient {
     if (!path) {
       throw new UpflowError('InvalidMedia', `${described} has no file to upscale`);
     }
-    const item = { id: itemId, name: body.Name ?? '', path, type: body.Type ?? '' };
+    const genres = body.Genres?.length || !body.SeriesId ? body.Genres ?? [] : await this.seriesGenres(body.SeriesId);
+    const item = { id: itemId, name: body.Name ?? '', path, type: body.Type ?? '', genres };
     this.items.set(itemId, item);
     return item;
+  }
+
+  /**
+   * Jellyfin keeps a show's genres on the series, not on each episode. Only a hint for the
+   * model's choice: a series that cannot be read gives none, and the configured kind applies.
+   */
+  private async seriesGenres(seriesId: string): Promise<string[]> {
+    const id = normalizeItemId(seriesId);
+    if (!id) return [];
+    try {
+      const parsed = genresBody.safeParse(await this.call(`/Items/${id}`, `series ${id}`, (options) => getLibraryApi(this.api).getItem({ itemId: id }, options)));
+      return parsed.success ? parsed.data.Genres ?? [] : [];
+    } catch {
+      return [];
+    }
   }
 
   /**

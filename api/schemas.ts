@@ -1,6 +1,7 @@
 /** Request schemas: bodies and params are validated here, and a failure names the field. */
 import { z } from 'zod';
 import { UpflowError } from '../core/errors';
+import { CONTENT_KINDS, type ContentKind } from '../core/content-kind';
 import { normalizeItemId } from '../core/jellyfin-items';
 
 /** A name shown to people and kept in Postgres, whose text cannot hold a NUL byte. */
@@ -29,6 +30,8 @@ const pixelHeight = (field: string) =>
 
 export const triggerBody = z.object({
   position_seconds: positionSeconds('position_seconds').optional(),
+  // What the title shows, which picks the model unless UPFLOW_MODEL is set (a webhook's item: its Jellyfin genres).
+  content_kind: z.enum(CONTENT_KINDS, { message: `content_kind must be one of ${CONTENT_KINDS.join(', ')}` }).optional(),
   Item: z.object({
     Path: z.string({ message: 'Item.Path must be a string' }).min(1, 'Item.Path must not be empty').max(4096, 'Item.Path is too long'),
     Name: displayName('Item.Name').optional(),
@@ -61,7 +64,7 @@ export const STOPPING_NOTIFICATION = 'PlaybackStop';
 
 export type ItemTriggerRequest = { kind: 'item'; itemId: string; name?: string; notificationType?: string; positionSeconds?: number; viewer?: string; videoHeight?: number };
 export type TriggerRequest =
-  | { kind: 'path'; path: string; name?: string; positionSeconds?: number }
+  | { kind: 'path'; path: string; name?: string; positionSeconds?: number; contentKind?: ContentKind }
   | ItemTriggerRequest;
 
 /** `POST /upscale-trigger` takes the seed's body (a path) or the Webhook plugin's (an item id). */
@@ -69,7 +72,7 @@ export function parseTriggerRequest(body: unknown): TriggerRequest {
   const fields = typeof body === 'object' && body !== null ? body : {};
   if ('Item' in fields) {
     const seed = triggerBody.parse(body);
-    return { kind: 'path', path: seed.Item.Path, name: seed.Item.Name, positionSeconds: seed.position_seconds };
+    return { kind: 'path', path: seed.Item.Path, name: seed.Item.Name, positionSeconds: seed.position_seconds, ...(seed.content_kind ? { contentKind: seed.content_kind } : {}) };
   }
   if ('ItemId' in fields) {
     const plugin = webhookPluginBody.parse(body);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, parseDurationMs, type Config } from '../core/config';
 import { ConfigError } from '../core/errors';
+import { modelFor } from '../core/content-kind';
 import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../core/models';
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
@@ -102,13 +103,13 @@ program
   .command('upscale')
   .description('upscale one video file with a progress bar, using the running Upflow or a stack of its own; or one PNG image')
   .argument('<file>', 'video file, or a .png image')
-  .option('--model <id>', `model to upscale with (${MODEL_IDS.join(', ')}); default UPFLOW_MODEL; for a video it turns SRGAN_ENABLE on`)
+  .option('--model <id>', `model to upscale with (${MODEL_IDS.join(', ')}); default UPFLOW_MODEL, else UPFLOW_CONTENT_KIND's model; for a video it turns SRGAN_ENABLE on`)
   .option('--output <file>', 'where to write the result (a .png for an image; a copy of the final file for a video)')
   .option('--json', 'print machine-readable progress lines', false)
   .option('--force', 'upscale again even if a finished file exists', false)
   .action(action((config, logger, file: string, opts: { json: boolean; force: boolean; model?: string; output?: string }) => {
     const model = opts.model === undefined ? undefined : modelIdArg(opts.model)[0]!;
-    if (isStillImage(file)) return upscaleImageCommand(file, { model: model ?? config.upscale.model, output: opts.output, json: opts.json }, config, logger);
+    if (isStillImage(file)) return upscaleImageCommand(file, { model: model ?? modelFor(config.upscale), output: opts.output, json: opts.json }, config, logger);
     return upscaleCommand(file, { json: opts.json, force: opts.force, model, output: opts.output }, config, logger);
   }));
 
@@ -157,9 +158,9 @@ program
   .command('quality')
   .description('PSNR of each 2x model and of bicubic on natural photos downscaled by 2 (tests/fixtures/photos)')
   .option('--json', 'machine-readable', false)
-  .option('--crop <file>', 'also write a side-by-side PNG crop: original, bicubic and some models')
+  .option('--crops <dir>', 'also write a side-by-side PNG crop per content kind (quality-crop-<kind>.png): original, bicubic, lanczos and some models')
   .option('--json-file <file>', 'where the figures are written (default: docs/bench/quality.json in the repository)')
-  .action(action(async (config, logger, opts: { json: boolean; crop?: string; jsonFile?: string }) =>
+  .action(action(async (config, logger, opts: { json: boolean; crops?: string; jsonFile?: string }) =>
     qualityCommand(config, logger, { ...opts, jsonFile: opts.jsonFile ? path.resolve(opts.jsonFile) : DEFAULT_QUALITY_JSON })));
 
 program

@@ -1,20 +1,30 @@
 /**
- * `upflow quality`: how much detail each 2x model restores on natural photos. Each photo in
- * tests/fixtures/photos is downscaled by 2, upscaled back with every 2x model and with bicubic,
- * and compared with the original by PSNR. The resampling and PSNR are plain TypeScript here so
+ * `upflow quality`: how much detail each 2x model restores, for each kind of content: camera
+ * photos (live action) and drawn frames (animation). Each image is downscaled by 2, upscaled
+ * back with every 2x model, with bicubic and with nearest, and compared with the original by
+ * PSNR; each kind's mean is set against bicubic and against lanczos-x2 (rate control's last step). The resampling and PSNR are plain TypeScript here so
  * that the baseline does not depend on ffmpeg's or onnxruntime's choices. The command writes its
  * figures, with the machine and the settings, to docs/bench/quality.json (the docs' table).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config';
+import { CONTENT_KINDS, type ContentKind } from '../core/content-kind';
 import { MODELS, MODEL_IDS, modelPath, type ModelId } from '../core/models';
 import { encodePng, fromPlanarGbr, readPng, toPlanarGbr, type RgbImage } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 
-export const QUALITY_PHOTOS_DIR = path.join(__dirname, '..', 'tests', 'fixtures', 'photos');
+const FIXTURES_DIR = path.join(__dirname, '..', 'tests', 'fixtures');
+/** The quality set: camera photos for live action, drawn frames for animation (each folder's README gives sources and licences). */
+export const QUALITY_SET_DIRS: Readonly<Record<ContentKind, string>> = {
+  'live-action': path.join(FIXTURES_DIR, 'photos'),
+  animation: path.join(FIXTURES_DIR, 'animation'),
+};
+/** The animation crop's image and where in it (set with the frames). */
+const ANIMATION_CROP_IMAGE = 'squirrel-glasses';
+const ANIMATION_CROP_AT = [40, 20] as const;
 
 /** Every registry model that doubles the size: Anime4K ×6, realesrgan-x2, lanczos-x2. */
 export const QUALITY_MODELS: readonly ModelId[] = MODEL_IDS.filter((id) => MODELS[id].scale === 2);
@@ -150,19 +160,24 @@ export function psnr(reference: RgbImage, test: RgbImage, border = PSNR_BORDER):
   return squared === 0 ? Infinity : 10 * Math.log10((255 * 255) / (squared / count));
 }
 
-export interface QualityPhoto {
+/** One image of the quality set, with its ÷2 version. */
+export interface QualityImage {
   name: string;
+  kind: ContentKind;
   original: RgbImage;
   downscaled: RgbImage;
 }
 
-/** The fixture photos (PNG, sorted by name), each with its ÷2 version. */
-export function loadQualityPhotos(dir = QUALITY_PHOTOS_DIR): QualityPhoto[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
-  if (files.length === 0) throw new Error(`no .png photos in ${dir}`);
-  return files.map((file) => {
-    const original = readPng(path.join(dir, file));
-    return { name: path.basename(file, '.png'), original, downscaled: downscaleBicubicAntialiased(original) };
+/** Each kind's images (PNG, sorted by name), kinds in CONTENT_KINDS order, each with its ÷2 version. */
+export function loadQualityImages(dirs: Readonly<Record<ContentKind, string>> = QUALITY_SET_DIRS): QualityImage[] {
+  return CONTENT_KINDS.flatMap((kind) => {
+    const dir = dirs[kind];
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
+    if (files.length === 0) throw new Error(`no .png images in ${dir}`);
+    return files.map((file) => {
+      const original = readPng(path.join(dir, file));
+      return { name: path.basename(file, '.png'), kind, original, downscaled: downscaleBicubicAntialiased(original) };
+    });
   });
 }
 
@@ -184,20 +199,29 @@ export async function upscaleWithModel(cacheDir: string, id: ModelId, images: Rg
   }
 }
 
-export interface QualityRow {
-  method: QualityMethod;
-  /** dB, one per photo, in the order of `QualityReport.photos`. */
-  psnr: number[];
+/** A method's score on the images of one kind: the mean, and how far above the two fixed kernels. */
+export interface KindScore {
   mean: number;
   /** mean − bicubic's mean, dB. */
-  gainOverBicubic: number;
+  overBicubic: number;
+  /** mean − lanczos-x2's mean, dB: what a CNN adds over the step rate control falls back to. */
+  overLanczos: number;
+}
+
+export interface QualityRow {
+  method: QualityMethod;
+  /** dB, one per image, in the order of `QualityReport.images`. */
+  psnr: number[];
+  byKind: Record<ContentKind, KindScore>;
 }
 
 export interface QualityReport {
-  photos: string[];
+  /** Image names, and each one's kind, in the same order. */
+  images: string[];
+  kinds: ContentKind[];
   border: number;
   rows: QualityRow[];
-  /** The photos and the 2x images each method made of them: for the side-by-side crop. */
+  /** The originals and the 2x images each method made of them: for the side-by-side crops. */
   originals: RgbImage[];
   upscaled: Map<QualityMethod, RgbImage[]>;
 }
@@ -206,43 +230,65 @@ export interface MeasureQualityOptions {
   cacheDir: string;
   threads: number;
   logger: Logger;
-  photosDir?: string;
-  models?: readonly ModelId[];
+  setDirs?: Readonly<Record<ContentKind, string>>;
   border?: number;
 }
 
-/** PSNR of bicubic, nearest and each 2x model against the original, for every photo. */
+/** The fixed kernel every CNN must beat: the model rate control steps down to last. */
+export const LANCZOS = 'lanczos-x2';
+
+/** PSNR of bicubic, nearest and each 2x model against the original, for every image, and each kind's means. */
 export async function measureQuality(options: MeasureQualityOptions): Promise<QualityReport> {
-  const photos = loadQualityPhotos(options.photosDir);
+  const images = loadQualityImages(options.setDirs);
   const border = options.border ?? PSNR_BORDER;
-  const downscaled = photos.map((p) => p.downscaled);
+  const downscaled = images.map((p) => p.downscaled);
   const upscaled = new Map<QualityMethod, RgbImage[]>([
     [BICUBIC, downscaled.map((image) => upscaleBicubic(image))],
     [NEAREST, downscaled.map((image) => upscaleNearest(image))],
   ]);
-  for (const id of options.models ?? QUALITY_MODELS) {
+  for (const id of QUALITY_MODELS) {
     upscaled.set(id, await upscaleWithModel(options.cacheDir, id, downscaled, options.threads, options.logger));
   }
-  const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-  const scores = [...upscaled].map(([method, images]) => {
-    const perPhoto = images.map((image, i) => psnr(photos[i]!.original, image, border));
-    return { method, psnr: perPhoto, mean: mean(perPhoto) };
-  });
-  const bicubicMean = scores.find((s) => s.method === BICUBIC)!.mean;
-  const rows = scores
-    .map((s) => ({ ...s, gainOverBicubic: s.mean - bicubicMean }))
-    .sort((a, b) => b.mean - a.mean);
-  return { photos: photos.map((p) => p.name), border, rows, originals: photos.map((p) => p.original), upscaled };
+  const scores = new Map([...upscaled].map(([method, made]) => [method, made.map((image, i) => psnr(images[i]!.original, image, border))]));
+  const kindMean = (values: number[], kind: ContentKind) => {
+    const own = values.filter((_, i) => images[i]!.kind === kind);
+    return own.reduce((s, v) => s + v, 0) / own.length;
+  };
+  const rows = [...scores].map(([method, perImage]): QualityRow => ({
+    method,
+    psnr: perImage,
+    byKind: Object.fromEntries(CONTENT_KINDS.map((kind) => {
+      const mean = kindMean(perImage, kind);
+      return [kind, { mean, overBicubic: mean - kindMean(scores.get(BICUBIC)!, kind), overLanczos: mean - kindMean(scores.get(LANCZOS)!, kind) }];
+    })) as Record<ContentKind, KindScore>,
+  }));
+  const overall = (row: QualityRow) => CONTENT_KINDS.reduce((s, kind) => s + row.byKind[kind].mean, 0);
+  rows.sort((a, b) => overall(b) - overall(a));
+  return { images: images.map((p) => p.name), kinds: images.map((p) => p.kind), border, rows, originals: images.map((p) => p.original), upscaled };
+}
+
+/** A kind's rows, best mean first: that kind's images, its mean, and the gains over bicubic and lanczos. */
+export function rowsOfKind(report: QualityReport, kind: ContentKind): { images: string[]; rows: { method: QualityMethod; psnr: number[]; score: KindScore }[] } {
+  const own = report.kinds.flatMap((k, i) => (k === kind ? [i] : []));
+  return {
+    images: own.map((i) => report.images[i]!),
+    rows: report.rows
+      .map((r) => ({ method: r.method, psnr: own.map((i) => r.psnr[i]!), score: r.byKind[kind] }))
+      .sort((x, y) => y.score.mean - x.score.mean),
+  };
 }
 
 export function formatQualityTable(report: QualityReport): string {
-  const first = Math.max(...report.rows.map((r) => r.method.length)) + 2;
-  const width = Math.max(...report.photos.map((p) => p.length)) + 2;
   const db = (v: number, signed = false) => `${signed && v >= 0 ? '+' : ''}${v.toFixed(2)}`;
-  const header = `${'PSNR (dB)'.padEnd(first)}${report.photos.map((p) => p.padStart(width)).join('')}${'mean'.padStart(8)}${'vs bicubic'.padStart(12)}\n`;
-  const lines = report.rows.map((r) =>
-    `${r.method.padEnd(first)}${r.psnr.map((v) => db(v).padStart(width)).join('')}${db(r.mean).padStart(8)}${db(r.gainOverBicubic, true).padStart(12)}\n`);
-  return header + lines.join('');
+  const first = Math.max(...report.rows.map((r) => r.method.length)) + 2;
+  return CONTENT_KINDS.map((kind) => {
+    const { images, rows } = rowsOfKind(report, kind);
+    const width = Math.max(...images.map((p) => p.length)) + 2;
+    const header = `${kind}\n${'PSNR (dB)'.padEnd(first)}${images.map((p) => p.padStart(width)).join('')}${'mean'.padStart(8)}${'vs bicubic'.padStart(12)}${'vs lanczos'.padStart(12)}\n`;
+    const lines = rows.map((r) =>
+      `${r.method.padEnd(first)}${r.psnr.map((v) => db(v).padStart(width)).join('')}${db(r.score.mean).padStart(8)}${db(r.score.overBicubic, true).padStart(12)}${db(r.score.overLanczos, true).padStart(12)}\n`);
+    return header + lines.join('');
+  }).join('\n');
 }
 
 /** Columns [x, x + size) and rows [y, y + size) of an image, each pixel shown zoom × zoom. */
@@ -272,39 +318,53 @@ export function sideBySide(panels: RgbImage[], gap: number): RgbImage {
   return { width, height, data };
 }
 
-/** What the README's crop shows: the embroidered mission patch (small text, sharp edges), at 2x. */
-export const CROP = { photo: 'astronaut-suit-patch', x: 16, y: 28, size: 96, zoom: 2, gap: 4 } as const;
-export const CROP_PANELS: readonly QualityMethod[] = [BICUBIC, 'anime4k-s-rl', 'anime4k-l-rl', 'anime4k-l-an', 'realesrgan-x2'];
+/**
+ * What the docs' crops show, one per kind, each at 2x: the embroidered mission patch (small
+ * text, sharp edges) of a photo, and the line art of a drawn frame.
+ */
+export const CROPS: Readonly<Record<ContentKind, { image: string; x: number; y: number }>> = {
+  'live-action': { image: 'astronaut-suit-patch', x: 16, y: 28 },
+  animation: { image: ANIMATION_CROP_IMAGE, x: ANIMATION_CROP_AT[0], y: ANIMATION_CROP_AT[1] },
+};
+export const CROP = { size: 96, zoom: 2, gap: 4 } as const;
+/** bicubic, lanczos, then each kind's default and the models people compare it with. */
+export const CROP_PANELS: readonly QualityMethod[] = [BICUBIC, LANCZOS, 'anime4k-s-rl', 'anime4k-s-an', 'anime4k-l-an', 'realesrgan-x2'];
 
-/** The side-by-side PNG: the original, then each of CROP_PANELS, the same region of one photo. */
-export function qualityCrop(report: QualityReport): RgbImage {
-  const index = report.photos.indexOf(CROP.photo);
-  if (index < 0) throw new Error(`the crop's photo ${CROP.photo} is not among ${report.photos.join(', ')}`);
+/** The side-by-side PNG of one kind: the original, then each of CROP_PANELS, the same region of one image. */
+export function qualityCrop(report: QualityReport, kind: ContentKind): RgbImage {
+  const { image, x, y } = CROPS[kind];
+  const index = report.images.indexOf(image);
+  if (index < 0) throw new Error(`the crop's image ${image} is not among ${report.images.join(', ')}`);
   const panels = [report.originals[index]!, ...CROP_PANELS.map((method) => {
-    const image = report.upscaled.get(method)?.[index];
-    if (!image) throw new Error(`no ${method} result to crop`);
-    return image;
+    const made = report.upscaled.get(method)?.[index];
+    if (!made) throw new Error(`no ${method} result to crop`);
+    return made;
   })];
-  return sideBySide(panels.map((image) => zoomedCrop(image, CROP.x, CROP.y, CROP.size, CROP.zoom)), CROP.gap);
+  return sideBySide(panels.map((panel) => zoomedCrop(panel, x, y, CROP.size, CROP.zoom)), CROP.gap);
 }
+
+/** Where `upflow quality --crops <dir>` writes a kind's crop. */
+export const cropFile = (dir: string, kind: ContentKind) => path.join(dir, `quality-crop-${kind}.png`);
 
 export const DEFAULT_QUALITY_JSON = figuresFile('quality');
 
 /** docs/bench/quality.json: one run of `upflow quality`. */
 export interface QualityFigures extends FiguresHeader {
   settings: Record<string, unknown>;
-  photos: string[];
+  images: string[];
+  kinds: ContentKind[];
   border: number;
   rows: QualityRow[];
 }
 
-export async function qualityCommand(config: Config, logger: Logger, options: { json: boolean; crop?: string; jsonFile: string }): Promise<void> {
+export async function qualityCommand(config: Config, logger: Logger, options: { json: boolean; crops?: string; jsonFile: string }): Promise<void> {
   const header = await figuresHeader(cliCommand());
   const report = await measureQuality({ cacheDir: config.cacheDir, threads: config.inference.threads, logger });
+  const repository = path.join(__dirname, '..');
   const figures: QualityFigures = {
     ...header,
     settings: {
-      photosDir: path.relative(path.join(__dirname, '..'), QUALITY_PHOTOS_DIR),
+      setDirs: Object.fromEntries(CONTENT_KINDS.map((kind) => [kind, path.relative(repository, QUALITY_SET_DIRS[kind])])),
       downscale: '÷2, bicubic with its kernel stretched by 2 (antialiased, mirrored edges: MATLAB imresize)',
       baseline: 'bicubic ×2 (Keys, a = -0.5, edges clamped)',
       psnr: 'R, G and B, peak 255, against the original',
@@ -312,26 +372,31 @@ export async function qualityCommand(config: Config, logger: Logger, options: { 
       executionProvider: 'cpu',
       inferenceThreads: config.inference.threads,
     },
-    photos: report.photos,
+    images: report.images,
+    kinds: report.kinds,
     border: report.border,
     rows: report.rows,
   };
   writeFiguresFile(options.jsonFile, figures);
   process.stderr.write(`upflow quality: figures written to ${options.jsonFile}\n`);
   if (options.json) {
-    const { photos, border, rows } = report;
-    process.stdout.write(`${JSON.stringify({ photos, border, rows }, null, 2)}\n`);
+    const { images, kinds, border, rows } = report;
+    process.stdout.write(`${JSON.stringify({ images, kinds, border, rows }, null, 2)}\n`);
   } else {
     process.stdout.write(formatQualityTable(report));
     process.stdout.write(
-      `\n${report.photos.length} photos (${QUALITY_PHOTOS_DIR}), each bicubic-downscaled ÷2 (antialiased, as MATLAB imresize) and upscaled back;\n` +
+      `\n${report.images.length} images (${CONTENT_KINDS.map((kind) => QUALITY_SET_DIRS[kind]).join(', ')}), each bicubic-downscaled ÷2 (antialiased, as MATLAB imresize) and upscaled back;\n` +
       `PSNR over RGB 0..255 against the original, ${report.border} px border left out. CPU, ${config.inference.threads} threads.\n`,
     );
   }
-  if (options.crop) {
-    const file = path.resolve(options.crop);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, encodePng(qualityCrop(report)));
-    process.stderr.write(`upflow quality: wrote ${file} (${CROP.photo}, ${CROP.size}x${CROP.size} at (${CROP.x}, ${CROP.y}) shown at ${CROP.zoom}x: original, ${CROP_PANELS.join(', ')})\n`);
+  if (options.crops) {
+    const dir = path.resolve(options.crops);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const kind of CONTENT_KINDS) {
+      const file = cropFile(dir, kind);
+      fs.writeFileSync(file, encodePng(qualityCrop(report, kind)));
+      const { image, x, y } = CROPS[kind];
+      process.stderr.write(`upflow quality: wrote ${file} (${image}, ${CROP.size}x${CROP.size} at (${x}, ${y}) shown at ${CROP.zoom}x: original, ${CROP_PANELS.join(', ')})\n`);
+    }
   }
 }

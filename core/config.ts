@@ -10,6 +10,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { isInside } from './media-paths';
+import { CONTENT_KINDS, type ContentKind } from './content-kind';
 import { MODEL_IDS, type ModelId } from './models';
 
 const X264_PRESETS = [
@@ -85,7 +86,10 @@ const envSchema = z.object({
   SRGAN_FFMPEG_PRESET: z.enum(X264_PRESETS).default('veryfast'),
   SRGAN_FFMPEG_CRF: z.coerce.number().int().min(0).max(51).default(20),
   // Upflow's own.
-  UPFLOW_MODEL: z.enum(MODEL_IDS).default('anime4k-s-rl'),
+  // Unset: each title's kind picks its model (core/content-kind.ts); set: every title uses it.
+  UPFLOW_MODEL: z.enum(MODEL_IDS).optional(),
+  // A title's kind when Jellyfin's genres do not say (a path trigger, an item without genres).
+  UPFLOW_CONTENT_KIND: z.enum(CONTENT_KINDS).default('live-action'),
   UPFLOW_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
   UPFLOW_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   UPFLOW_RATE_STEPDOWN_SEGMENTS: z.coerce.number().int().min(0).max(100).default(2),
@@ -181,7 +185,8 @@ export interface Config {
    * a stream may go without a new segment, its workflow gone, before it counts as abandoned.
    */
   cleanup: { schedule: string; timeZone: string; abandonedAfterMs: number };
-  upscale: { aiEnabled: boolean; model: ModelId; scaleFactor: number; preset: X264Preset; crf: number; encoderThreads: number };
+  /** `model`: UPFLOW_MODEL, for every title; unset, each title's `contentKind` picks (modelFor). */
+  upscale: { aiEnabled: boolean; model?: ModelId; contentKind: ContentKind; scaleFactor: number; preset: X264Preset; crf: number; encoderThreads: number };
   /**
    * The ONNX path: where it runs and with how many threads. Default: half the cores, because
    * the decoder and x264 need the rest; on 2 cores one onnxruntime thread gave the fastest
@@ -268,7 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     upscale: {
       aiEnabled: e.SRGAN_ENABLE,
-      model: e.UPFLOW_MODEL,
+      ...(e.UPFLOW_MODEL ? { model: e.UPFLOW_MODEL } : {}),
+      contentKind: e.UPFLOW_CONTENT_KIND,
       scaleFactor: e.SRGAN_SCALE_FACTOR,
       preset: e.SRGAN_FFMPEG_PRESET,
       crf: e.SRGAN_FFMPEG_CRF,

@@ -19,6 +19,7 @@ import type { GridBenchReport } from '../cli/bench-grid';
 import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
+import { CONTENT_KINDS, DEFAULT_MODEL_FOR } from '../core/content-kind';
 import type { SwitchResult } from '../tests/browser/switch-result';
 import type { EndpointFigures, LoadReport } from '../tests/e2e/load.bench';
 
@@ -220,13 +221,18 @@ const gridScaling: Render<GridBenchReport> = (f) => {
 };
 
 const qualityTable: Render<QualityFigures> = (f) => {
-  const rows = f.rows.map((r) => [
-    r.method === 'bicubic' ? 'bicubic (baseline)' : r.method === 'nearest' ? 'nearest (floor)' : `\`${r.method}\``,
-    ...r.psnr.map((v) => fixed(v, 2)), fixed(r.mean, 2),
-    isNumber(r.gainOverBicubic) ? (r.gainOverBicubic === 0 ? '0' : `${r.gainOverBicubic > 0 ? '+' : '−'}${Math.abs(r.gainOverBicubic).toFixed(2)}`) : DASH,
-  ]);
-  return `${measuredBy(f, false)} PSNR in dB, ${f.border} px border left out.\n\n`
-    + table(['PSNR (dB)', ...f.photos, 'mean', 'vs bicubic'], rows, ['left', ...f.photos.map(() => 'right' as const), 'right', 'right']);
+  const method = (m: string) => (m === 'bicubic' ? 'bicubic (baseline)' : m === 'nearest' ? 'nearest (floor)' : `\`${m}\``);
+  const gain = (v: number | null) => (isNumber(v) ? (Math.abs(v) < 0.005 ? '0' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`) : DASH);
+  const tables = CONTENT_KINDS.map((kind) => {
+    const own = f.kinds.flatMap((k, i) => (k === kind ? [i] : []));
+    const images = own.map((i) => f.images[i]!);
+    const rows = [...f.rows]
+      .sort((x, y) => (y.byKind[kind].mean ?? -Infinity) - (x.byKind[kind].mean ?? -Infinity))
+      .map((r) => [method(r.method), ...own.map((i) => fixed(r.psnr[i] ?? null, 2)), fixed(r.byKind[kind].mean, 2), gain(r.byKind[kind].overBicubic), gain(r.byKind[kind].overLanczos)]);
+    return `**${kind === 'animation' ? 'Animation' : 'Live action'}** (${images.length} images), default \`${DEFAULT_MODEL_FOR[kind]}\`:\n\n`
+      + table(['PSNR (dB)', ...images, 'mean', 'vs bicubic', 'vs lanczos'], rows, ['left', ...images.map(() => 'right' as const), 'right', 'right', 'right']);
+  });
+  return `${measuredBy(f, false)} PSNR in dB, ${f.border} px border left out.\n\n${tables.join('\n\n')}`;
 };
 
 type LoadFigures = LoadReport & FiguresHeader;

@@ -4,14 +4,15 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from '../core/config';
+import { modelFor, type ContentKind } from '../core/content-kind';
 import { TASK_QUEUES, workflowIdForTitle, type UpscaleSettings, type UpscaleTitleInput } from '../core/domain';
 import { runningRunIdOf, WorkflowNotFoundError } from '../adapters/temporal';
 
-/** What a title is made with, from the configuration: the workflow's input, so a run keeps it whatever the configuration becomes. */
-export function upscaleSettings(config: Config): UpscaleSettings {
+/** What a title is made with, from the configuration and the title's kind (Jellyfin's genres; unset, the configured kind): the workflow's input, so a run keeps it whatever the configuration becomes. */
+export function upscaleSettings(config: Config, contentKind?: ContentKind): UpscaleSettings {
   return {
     aiEnabled: config.upscale.aiEnabled,
-    model: config.upscale.model,
+    model: modelFor(config.upscale, contentKind),
     slowSegmentsBeforeStepDown: config.rateControl.slowSegmentsBeforeStepDown,
     stepDownBelowRate: config.rateControl.stepDownBelowRate,
     scaleFactor: config.upscale.scaleFactor,

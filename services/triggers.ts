@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ContentKind } from '../core/content-kind';
 import { workflowIdForTitle, type ViewerPosition } from '../core/domain';
 import { sourceChangeSince } from '../core/media-paths';
 import { resolveSourcePath, statSource } from '../adapters/source-files';
@@ -39,8 +40,10 @@ export class TitleTriggers {
    * upscaled again, as `force` does. The old final file stays until the new one replaces it.
    * `viewer`: where the one who triggered watches (Jellyfin's PlaybackPositionTicks,
    * `position_seconds`): a new title is made from there first, a running one is told.
+   * `contentKind`: what the title shows (Jellyfin's genres), which picks the model unless
+   * UPFLOW_MODEL is set; unset, UPFLOW_CONTENT_KIND.
    */
-  async trigger(requestedPath: string, options: { name?: string; force?: boolean; jellyfinItemId?: string; viewer?: ViewerPosition } = {}): Promise<TriggerResult> {
+  async trigger(requestedPath: string, options: { name?: string; force?: boolean; jellyfinItemId?: string; viewer?: ViewerPosition; contentKind?: ContentKind } = {}): Promise<TriggerResult> {
     const { config, store, client } = this.deps;
     const sourcePath = resolveSourcePath(config.mediaRoots, requestedPath);
     const titleKey = await titleKeyOf(store, sourcePath);
@@ -86,7 +89,7 @@ export class TitleTriggers {
       titleKey,
       sourcePath,
       name,
-      settings: upscaleSettings(config),
+      settings: upscaleSettings(config, options.contentKind),
       ...(options.viewer ? { viewer: options.viewer } : {}),
       ...(options.force ? { fresh: true } : {}),
     }));
@@ -105,7 +108,7 @@ export class TitleTriggers {
   async triggerItem(itemId: string, options: { name?: string; force?: boolean; viewer?: ViewerPosition } = {}): Promise<TriggerResult> {
     const item = await itemSource(this.deps, itemId);
     // The library's own name first, whatever a webhook template made of `{{Name}}` (escaping, quotes).
-    return this.trigger(item.sourcePath, { ...options, name: item.name || options.name, jellyfinItemId: itemId });
+    return this.trigger(item.sourcePath, { ...options, name: item.name || options.name, jellyfinItemId: itemId, ...(item.contentKind ? { contentKind: item.contentKind } : {}) });
   }
 
   /**

@@ -7,6 +7,7 @@ import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporal
 import type { Client } from '@temporalio/client';
 import { createGpuQueueActivities, createMediaQueueActivities, ModelSessions } from '../activities';
 import type { Config } from '../core/config';
+import { modelFor } from '../core/content-kind';
 import { TASK_QUEUES } from '../core/domain';
 import type { Logger } from '../adapters/logger';
 import type { UpflowStore } from '../adapters/postgres';
@@ -53,7 +54,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   // Loaded before the worker says it is ready: the first title starts as fast as the next.
   // One that cannot load is reported, and fails the titles that need it, not the worker.
   if (deps.config.upscale.aiEnabled) {
-    await sessions.get(deps.config.upscale.model).catch((err: Error) => deps.logger.warn({ err: err.message }, 'the configured model could not be loaded'));
+    // The configured kind's model: titles of the other kind load theirs on first use.
+    await sessions.get(modelFor(deps.config.upscale)).catch((err: Error) => deps.logger.warn({ err: err.message }, 'the configured model could not be loaded'));
   }
   const namespace = deps.config.temporal.namespace;
   const media = await Worker.create({

@@ -50,7 +50,7 @@ export function triggerRoutes({ config, logger, servicesFor, triggerLimit }: Rou
       : { viewer: (request.kind === 'item' ? request.viewer : undefined) ?? `trigger:${req.ip ?? 'unknown'}`, seconds: positionSeconds, waiting: true };
     const options = { name: request.name, force: query.force, ...(viewer ? { viewer } : {}) };
     const result = request.kind === 'path'
-      ? await services.triggers.trigger(request.path, options)
+      ? await services.triggers.trigger(request.path, { ...options, ...(request.contentKind ? { contentKind: request.contentKind } : {}) })
       : await services.triggers.triggerItem(request.itemId, options);
     const itemId = request.kind === 'item' ? request.itemId : undefined;
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger');

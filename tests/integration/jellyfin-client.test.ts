@@ -1,6 +1,11 @@
 /** Upflow's Jellyfin client against the stand-in server over real HTTP: each failure's reason. */
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { JellyfinClient } from '../../adapters/jellyfin';
+import { loadConfig } from '../../core/config';
+import { itemSource } from '../../services/title-sources';
 import { findFreePort } from '../../adapters/process';
 import { UpflowError } from '../../core/errors';
 import { startJellyfinStandIn, VIEWER_TOKEN, type JellyfinStandIn } from '../support/jellyfin-stand-in';
@@ -9,6 +14,9 @@ import { httpStatusOf } from '../../api/http-errors';
 
 const FILM = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';
 const SERIES = '1b2c3d4e5f6a40718293a4b5c6d7e8f9';
+const CARTOON = '2c3d4e5f6a7b40718293a4b5c6d7e8f9';
+const SHOW = '3d4e5f6a7b8c40718293a4b5c6d7e8f9';
+const EPISODE = '4e5f6a7b8c9d40718293a4b5c6d7e8f9';
 
 /** A server that answers every request with `handler`; closed after `use`. */
 async function withServer(handler: http.RequestListener, use: (url: string) => Promise<void>): Promise<void> {
@@ -35,19 +43,48 @@ describe('the Jellyfin client', () => {
   let standIn: JellyfinStandIn;
 
   beforeAll(async () => {
-    standIn = await startJellyfinStandIn({ items: { [FILM]: { name: 'Film', path: '/srv/media/Film (1987).mkv' } } });
+    standIn = await startJellyfinStandIn({
+      items: {
+        [FILM]: { name: 'Film', path: '/srv/media/Film (1987).mkv' },
+        [CARTOON]: { name: 'Cartoon', path: '/srv/media/Cartoon (1992).mkv', genres: ['Animation', 'Family'] },
+        [SHOW]: { name: 'Show', path: '/srv/media/Show', type: 'Series', genres: ['Anime'] },
+        [EPISODE]: { name: 'Pilot', path: '/srv/media/Show/S01E01.mkv', type: 'Episode', seriesId: SHOW },
+      },
+    });
   });
   afterAll(() => standIn.close());
 
   it('reads the server info and an item with the MediaBrowser token header, and asks for a refresh', async () => {
     const client = new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey });
     await expect(client.serverInfo()).resolves.toEqual({ serverName: 'stand-in', version: '10.10.7' });
-    await expect(client.item(FILM)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/Film (1987).mkv', type: 'Movie' });
+    await expect(client.item(FILM)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/Film (1987).mkv', type: 'Movie', genres: [] });
     await client.refreshItem(FILM);
     expect(standIn.requests.filter((r) => r.path.startsWith('/Items/')).map((r) => [r.method, r.path, r.authorized])).toEqual([
       ['GET', `/Items/${FILM}`, true],
       ['POST', `/Items/${FILM}/Refresh`, true],
     ]);
+  });
+
+  it('reads an item\'s genres, and an episode without any its series\' (which pick the model for animation)', async () => {
+    const client = new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey });
+    await expect(client.item(CARTOON)).resolves.toMatchObject({ genres: ['Animation', 'Family'] });
+    await expect(client.item(EPISODE)).resolves.toMatchObject({ type: 'Episode', genres: ['Anime'] });
+    // The trigger's source: the kind that picks the model, or none (UPFLOW_CONTENT_KIND applies).
+    const media = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-kinds-'));
+    const onDisk = (id: string, name: string) => {
+      fs.writeFileSync(path.join(media, name), '');
+      standIn.items.set(id, { ...standIn.items.get(id)!, path: path.join(media, name) });
+    };
+    onDisk(CARTOON, 'Cartoon (1992).mkv');
+    onDisk(EPISODE, 'S01E01.mkv');
+    const drama = 'ab2c3d4e5f6a40718293a4b5c6d7e8f9';
+    standIn.items.set(drama, { name: 'Drama', path: '', genres: ['Drama'] });
+    onDisk(drama, 'Drama (1961).mkv');
+    const config = loadConfig({ UPFLOW_MEDIA_ROOTS: media }, '/x');
+    const fresh = new JellyfinClient({ url: standIn.url, apiKey: standIn.apiKey });
+    const kindOf = async (id: string) => (await itemSource({ config, jellyfin: fresh }, id)).contentKind;
+    expect(await Promise.all([CARTOON, EPISODE, drama].map(kindOf))).toEqual(['animation', 'animation', undefined]);
+    fs.rmSync(media, { recursive: true });
   });
 
   it('asks Jellyfin once per item while its answer is fresh', async () => {
@@ -140,7 +177,7 @@ describe('the Jellyfin client', () => {
     };
     for (const path of ['', null]) {
       await withServer(answer(path), async (url) => {
-        await expect(new JellyfinClient({ url, apiKey: 'k' }).item(dashed)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/film.mkv', type: 'Movie' });
+        await expect(new JellyfinClient({ url, apiKey: 'k' }).item(dashed)).resolves.toEqual({ id: FILM, name: 'Film', path: '/srv/media/film.mkv', type: 'Movie', genres: [] });
       });
     }
     // The URL carries the 32-digit form, whatever the caller passed.

@@ -1,37 +1,20 @@
 /**
- * Quality on natural photos (tests/fixtures/photos, 4 camera crops of 192×192): each is
- * downscaled ÷2 the way SR papers do it (MATLAB-style antialiased bicubic), upscaled back by
- * every 2x model and by bicubic, and compared with the original by PSNR (RGB, 2 px border left
- * out). The models are (re)built first if missing or stale, as `npm run models` would.
- *
- * Measured (onnxruntime 1.30, CPU), dB:
- *
- *   model           face   suit-patch  cat    coffee   mean   vs bicubic
- *   anime4k-l-an    32.40  27.98       31.32  30.21    30.48  +1.16
- *   anime4k-s-an    32.14  27.05       31.31  30.08    30.14  +0.83
- *   anime4k-l-rl    31.61  26.79       30.91  29.74    29.76  +0.45
- *   lanczos-x2      31.12  26.15       31.33  30.09    29.68  +0.36
- *   anime4k-s-rl    31.50  26.42       31.00  29.74    29.66  +0.35
- *   anime4k-m-rl    31.40  26.51       30.95  29.72    29.65  +0.33
- *   anime4k-m-an    31.30  26.63       30.71  29.54    29.54  +0.23
- *   bicubic         30.63  25.77       31.04  29.83    29.32   0
- *   realesrgan-x2   28.84  25.11       29.44  28.86    28.06  -1.25
- *   nearest         28.19  24.30       29.67  29.18    27.84  -1.48
- *
- * So the rule asserted below: every Anime4K CNN beats bicubic on the mean and on the two
- * astronaut crops (sharp, high-contrast detail). Per photo that is not true of all of them: on
- * the soft cat and coffee crops the three rl CNNs and m-an fall 0.04-0.33 dB short of bicubic
- * (only s-an and l-an beat it everywhere), so the per-photo check there is a bound, not a win.
- * The original anime weights (an) beat websr's real-life retraining (rl) in PSNR here. The GAN
- * realesrgan-x2 (trained on anime) paints flat areas and invented texture: below bicubic on
- * every photo, and below nearest on two; that is asserted too, so a change shows up.
+ * Quality by content kind: camera photos (tests/fixtures/photos, live action) and cartoon
+ * drawings (tests/fixtures/animation), 192×192 each. Each image is downscaled ÷2 the way SR
+ * papers do it (MATLAB-style antialiased bicubic), upscaled back by every 2x model, by bicubic
+ * and by nearest, and compared with the original by PSNR (RGB, 2 px border left out). Each
+ * kind's mean is set against bicubic and against lanczos-x2, the kernel rate control falls back
+ * to: a CNN must beat that one to earn its cost. The models are (re)built first if missing or
+ * stale, as `npm run models` would. The measured figures are docs/bench/quality.json (the table
+ * in docs/models.md); the bounds below are set from them with headroom, each stated.
  */
 import { buildModels } from '../../models/build';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../adapters/logger';
 import type { RgbImage } from '../../adapters/image';
+import { CONTENT_KINDS, DEFAULT_MODEL_FOR, type ContentKind } from '../../core/content-kind';
 import {
-  BICUBIC, CROP, CROP_PANELS, NEAREST, QUALITY_MODELS, downscaleBicubicAntialiased, measureQuality, psnr,
+  BICUBIC, CROP, CROPS, CROP_PANELS, LANCZOS, NEAREST, QUALITY_MODELS, downscaleBicubicAntialiased, measureQuality, psnr,
   qualityCrop, upscaleBicubic, type QualityMethod, type QualityReport,
 } from '../../cli/quality';
 
@@ -75,17 +58,22 @@ describe('resampling and PSNR', () => {
   });
 });
 
-describe('quality on natural photos (÷2, then ×2)', () => {
+describe('quality by content kind (÷2, then ×2): camera photos and drawn frames', () => {
   const cnns = QUALITY_MODELS.filter((id) => id.startsWith('anime4k-'));
   let report: QualityReport;
   const row = (method: QualityMethod) => report.rows.find((r) => r.method === method)!;
-  /** `method` on each photo where it is not above `than` (+ margin): "photo: x dB vs y dB". */
-  const notAbove = (method: QualityMethod, than: QualityMethod, photos: string[], margin = 0) =>
-    photos.flatMap((photo) => {
-      const i = report.photos.indexOf(photo);
+  const score = (method: QualityMethod, kind: ContentKind) => row(method).byKind[kind];
+  const imagesOf = (kind: ContentKind) => report.images.filter((_, i) => report.kinds[i] === kind);
+  /** `method` on each image where it is not above `than` (+ margin): "image: x dB vs y dB". */
+  const notAbove = (method: QualityMethod, than: QualityMethod, images: string[], margin = 0) =>
+    images.flatMap((image) => {
+      const i = report.images.indexOf(image);
       const [mine, theirs] = [row(method).psnr[i]!, row(than).psnr[i]!];
-      return mine > theirs + margin ? [] : [`${method} on ${photo}: ${mine.toFixed(2)} dB vs ${than} ${theirs.toFixed(2)} dB`];
+      return mine > theirs + margin ? [] : [`${method} on ${image}: ${mine.toFixed(2)} dB vs ${than} ${theirs.toFixed(2)} dB`];
     });
+  /** Methods whose mean on `kind` is not above `than`'s by more than `margin`. */
+  const shortOf = (methods: readonly QualityMethod[], kind: ContentKind, than: 'overBicubic' | 'overLanczos', margin: number) =>
+    methods.filter((m) => !(score(m, kind)[than] > margin)).map((m) => `${m} on ${kind}: ${score(m, kind)[than].toFixed(2)} dB`);
 
   beforeAll(async () => {
     const { cacheDir } = loadConfig();
@@ -93,46 +81,67 @@ describe('quality on natural photos (÷2, then ×2)', () => {
     report = await measureQuality({ cacheDir, threads: 2, logger });
   });
 
-  it('measures bicubic, nearest and every 2x model on every photo', () => {
-    expect(report.photos).toEqual(['astronaut-face', 'astronaut-suit-patch', 'chelsea-cat-eye-fur', 'coffee-saucer-woodgrain']);
+  it('measures bicubic, nearest and every 2x model on every image of both kinds', () => {
+    expect(imagesOf('live-action')).toEqual(['astronaut-face', 'astronaut-suit-patch', 'chelsea-cat-eye-fur', 'coffee-saucer-woodgrain']);
+    expect(imagesOf('animation')).toEqual(['cat-head-whiskers', 'squirrel-glasses', 'troll-fangs', 'tux-hero-beak']);
     expect(report.rows.map((r) => r.method).sort()).toEqual([BICUBIC, NEAREST, ...QUALITY_MODELS].sort());
-    for (const r of report.rows) expect(r.psnr.every((v) => v > 20 && v < 40)).toBe(true);
+    for (const r of report.rows) expect(r.psnr.every((v) => v > 18 && v < 40)).toBe(true);
+    expect(score(LANCZOS, 'animation').overLanczos).toBe(0);
   });
 
-  it('every Anime4K CNN beats bicubic on the mean over the photos by more than 0.1 dB (measured +0.23 to +1.16)', () => {
-    const short = cnns.filter((id) => !(row(id).gainOverBicubic > 0.1)).map((id) => `${id}: ${row(id).gainOverBicubic.toFixed(2)} dB`);
-    expect(short).toEqual([]);
+  // The point of a CNN: more than the fixed kernel rate control falls back to (measured +0.47 dB
+  // on photos, +3.25 dB on drawings). A CNN swapped for lanczos, or wrongly converted, fails here.
+  it.each([
+    ['live-action', 0.3],
+    ['animation', 2.5],
+  ] as const)('the %s default beats lanczos-x2 on the mean of its kind by more than %s dB', (kind, margin) => {
+    expect(shortOf([DEFAULT_MODEL_FOR[kind]], kind, 'overLanczos', margin)).toEqual([]);
+  });
+
+  it('every Anime4K CNN beats bicubic on the mean of each kind by more than 0.1 dB (measured +0.23 to +5.98)', () => {
+    expect([...shortOf(cnns, 'live-action', 'overBicubic', 0.1), ...shortOf(cnns, 'animation', 'overBicubic', 0.1)]).toEqual([]);
+  });
+
+  it('on drawings every Anime4K CNN beats lanczos-x2 by more than 1 dB, on every image (measured +1.05 to +5.44 on the mean)', () => {
+    expect(shortOf(cnns, 'animation', 'overLanczos', 1)).toEqual([]);
+    expect(cnns.flatMap((id) => notAbove(id, LANCZOS, imagesOf('animation')))).toEqual([]);
+  });
+
+  it('on photos the anime weights beat the real-life retraining at every size (S +0.48, M −0.11, L +0.72 dB: M is the exception, within 0.2 dB)', () => {
+    for (const size of ['s', 'l'] as const) expect(score(`anime4k-${size}-an`, 'live-action').mean).toBeGreaterThan(score(`anime4k-${size}-rl`, 'live-action').mean);
+    expect(Math.abs(score('anime4k-m-an', 'live-action').mean - score('anime4k-m-rl', 'live-action').mean)).toBeLessThan(0.2);
   });
 
   it('every Anime4K CNN beats bicubic on both astronaut crops (fine, high-contrast detail: +0.65 to +2.21 dB)', () => {
     expect(cnns.flatMap((id) => notAbove(id, BICUBIC, ['astronaut-face', 'astronaut-suit-patch']))).toEqual([]);
   });
 
-  it('anime4k-s-an and anime4k-l-an beat bicubic on every photo', () => {
-    expect((['anime4k-s-an', 'anime4k-l-an'] as const).flatMap((id) => notAbove(id, BICUBIC, report.photos))).toEqual([]);
+  it('anime4k-s-an and anime4k-l-an beat bicubic on every image', () => {
+    expect((['anime4k-s-an', 'anime4k-l-an'] as const).flatMap((id) => notAbove(id, BICUBIC, report.images))).toEqual([]);
   });
 
-  it('on the soft crops (cat, coffee) no Anime4K CNN falls more than 0.5 dB below bicubic (rl and m-an: 0.04-0.33 dB below)', () => {
+  it('on the soft photos (cat, coffee) no Anime4K CNN falls more than 0.5 dB below bicubic (rl and m-an: 0.04-0.33 dB below)', () => {
     expect(cnns.flatMap((id) => notAbove(id, BICUBIC, ['chelsea-cat-eye-fur', 'coffee-saucer-woodgrain'], -0.5))).toEqual([]);
   });
 
-  it('lanczos-x2 beats bicubic on every photo: the harness ranks the fixed kernels as expected', () => {
-    expect(notAbove('lanczos-x2', BICUBIC, report.photos)).toEqual([]);
+  it('lanczos-x2 beats bicubic on every image: the harness ranks the fixed kernels as expected', () => {
+    expect(notAbove(LANCZOS, BICUBIC, report.images)).toEqual([]);
   });
 
-  it('realesrgan-x2, the anime-trained GAN, is below bicubic on every photo (-1.25 dB on the mean) but above nearest on the mean', () => {
-    expect(notAbove(BICUBIC, 'realesrgan-x2', report.photos)).toEqual([]);
-    expect(row('realesrgan-x2').mean).toBeGreaterThan(row(NEAREST).mean);
+  it('realesrgan-x2, the anime-trained GAN, is below bicubic on every photo (-1.25 dB on the mean) and far above lanczos on drawings (+4.25)', () => {
+    expect(notAbove(BICUBIC, 'realesrgan-x2', imagesOf('live-action'))).toEqual([]);
+    expect(score('realesrgan-x2', 'animation').overLanczos).toBeGreaterThan(2);
   });
 
-  it('makes the side-by-side crop: the original and each panel, zoomed, with gaps', () => {
-    const original = report.originals[report.photos.indexOf(CROP.photo)]!;
-    const crop = qualityCrop(report);
+  it.each(CONTENT_KINDS)('makes the %s side-by-side crop: the original and each panel, zoomed, with gaps', (kind) => {
+    const { image, x, y } = CROPS[kind];
+    const original = report.originals[report.images.indexOf(image)]!;
+    const crop = qualityCrop(report, kind);
     const panel = CROP.size * CROP.zoom;
     expect(crop.height).toBe(panel);
     expect(crop.width).toBe((CROP_PANELS.length + 1) * (panel + CROP.gap) - CROP.gap);
     // The first panel is the original's region, pixel for pixel doubled.
-    const at = (image: RgbImage, x: number, y: number) => image.data[(y * image.width + x) * 3]!;
-    expect(at(crop, 2 * 10 + 1, 2 * 20 + 1)).toBe(at(original, CROP.x + 10, CROP.y + 20));
+    const at = (picture: RgbImage, px: number, py: number) => picture.data[(py * picture.width + px) * 3]!;
+    expect(at(crop, 2 * 10 + 1, 2 * 20 + 1)).toBe(at(original, x + 10, y + 20));
   });
 });

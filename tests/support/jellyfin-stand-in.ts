@@ -20,6 +20,10 @@ export interface StandInItem {
   path: string;
   /** Jellyfin's `Type`; default Movie. */
   type?: string;
+  /** `Genres`; Jellyfin keeps a show's on its series, so an episode usually has none of its own. */
+  genres?: string[];
+  /** An episode's series (`SeriesId`). */
+  seriesId?: string;
   width?: number;
   height?: number;
 }
@@ -137,6 +141,8 @@ export async function startJellyfinStandIn(options: StandInOptions = {}): Promis
       ...(admin ? { Path: item.path } : {}),
       Type: item.type ?? 'Movie',
       MediaType: 'Video',
+      Genres: item.genres ?? [],
+      ...(item.seriesId ? { SeriesId: item.seriesId } : {}),
       MediaSources: [{ Protocol: 'File', Id: id, ...(admin ? { Path: item.path } : {}), Type: 'Default', Container: 'mp4' }],
     });
   });

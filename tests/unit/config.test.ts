@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { CONFIG_VARIABLES, formatDurationMs, isLoopbackHost, loadConfig, parseDurationMs, parseOrigins, parseTrustedProxies } from '../../core/config';
+import { DEFAULT_MODEL_FOR, modelFor } from '../../core/content-kind';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -14,7 +15,7 @@ describe('loadConfig', () => {
     expect(config.api).toEqual({ host: '127.0.0.1', port: 5000, apiKey: undefined, triggerRateLimit: 60, corsOrigins: [], trustProxy: [] });
     expect(config.streamsPerWorker).toBe(1);
     expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000, tokenTtlMs: 6 * 3600_000 });
-    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0 });
+    expect(config.upscale).toEqual({ aiEnabled: false, contentKind: 'live-action', scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0 });
     expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
     expect(config.hlsBaseUrlFromRequest).toBe(true);
@@ -44,7 +45,7 @@ describe('loadConfig', () => {
     expect(config.hlsBaseUrl).toBe('http://media.lan:8080/hls');
     expect(config.hlsBaseUrlFromRequest).toBe(false);
     expect(config.hls).toEqual({ segmentSeconds: 4, listSize: 10, retentionMs: 90_000, tokenTtlMs: 45 * 60_000 });
-    expect(config.upscale).toEqual({ aiEnabled: false, model: 'anime4k-s-rl', scaleFactor: 3, preset: 'fast', crf: 18, encoderThreads: 0 });
+    expect(config.upscale).toEqual({ aiEnabled: false, contentKind: 'live-action', scaleFactor: 3, preset: 'fast', crf: 18, encoderThreads: 0 });
     expect(config.mediaRoots).toEqual(['/media/films', '/media/tv']);
     expect(config.temporal.address).toBe('temporal:7233');
     expect(config.databaseUrl).toBe('postgres://u:p@db/upflow');
@@ -76,6 +77,18 @@ describe('loadConfig', () => {
     expect(config.inference).toEqual({ executionProvider: 'auto', threads: 3 });
     expect(() => loadConfig({ UPFLOW_MODEL: 'esrgan-9000' }, '/x')).toThrow(/^UPFLOW_MODEL=/);
     expect(() => loadConfig({ UPFLOW_EXECUTION_PROVIDER: 'tpu' }, '/x')).toThrow(/^UPFLOW_EXECUTION_PROVIDER=/);
+  });
+
+  it('without UPFLOW_MODEL, picks each kind\'s default model; UPFLOW_CONTENT_KIND is the kind of titles Jellyfin does not tell', () => {
+    const byKind = loadConfig({ SRGAN_ENABLE: '1' }, '/x').upscale;
+    expect(byKind.model).toBeUndefined();
+    expect(byKind.contentKind).toBe('live-action');
+    expect(modelFor(byKind)).toBe(DEFAULT_MODEL_FOR['live-action']);
+    expect(modelFor(byKind, 'animation')).toBe(DEFAULT_MODEL_FOR.animation);
+    expect(modelFor(loadConfig({ UPFLOW_CONTENT_KIND: 'animation' }, '/x').upscale)).toBe(DEFAULT_MODEL_FOR.animation);
+    // A model set by the owner is used for every title, whatever its kind.
+    expect(modelFor(loadConfig({ UPFLOW_MODEL: 'anime4k-m-rl' }, '/x').upscale, 'animation')).toBe('anime4k-m-rl');
+    expect(() => loadConfig({ UPFLOW_CONTENT_KIND: 'cartoon' }, '/x')).toThrow(/^UPFLOW_CONTENT_KIND=/);
   });
 
   it('resolves relative folders against the working directory', () => {

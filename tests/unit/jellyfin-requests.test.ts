@@ -58,6 +58,11 @@ describe('POST /upscale-trigger bodies', () => {
     expect(parsed({ Item: { Path: '/media/film.mkv', Name: 'Film' } })).toEqual({ kind: 'path', path: '/media/film.mkv', name: 'Film' });
   });
 
+  it('takes the title\'s kind in the seed\'s body, and names content_kind when it is not one', () => {
+    expect(parsed({ Item: { Path: '/media/toon.mkv' }, content_kind: 'animation' })).toEqual({ kind: 'path', path: '/media/toon.mkv', contentKind: 'animation' });
+    expect(parsed({ Item: { Path: '/media/toon.mkv' }, content_kind: 'cartoon' })).toBe('content_kind must be one of live-action, animation');
+  });
+
   it("reads the Webhook plugin's body as an item, ignoring its other fields", () => {
     const body = { NotificationType: 'PlaybackStart', ItemId: DASHED, Name: 'Film', ServerUrl: 'http://jf:8096', NotificationUsername: 'viewer', ItemType: 'Movie' };
     expect(parsed(body)).toEqual({ kind: 'item', itemId: ID, name: 'Film', notificationType: 'PlaybackStart' });

@@ -1,3 +1,4 @@
+import { CONTENT_KINDS, DEFAULT_MODEL_FOR, contentKindOfGenres } from '../../core/content-kind';
 import { MODELS, MODEL_IDS, stepDownLadder } from '../../core/models';
 
 describe('model registry', () => {
@@ -21,6 +22,23 @@ describe('model registry', () => {
     for (const size of ['s', 'm', 'l'] as const) {
       expect(MODELS[`anime4k-${size}-rl` as const].content).toBe('real-life');
       expect(MODELS[`anime4k-${size}-an` as const].content).toBe('anime');
+    }
+  });
+});
+
+describe('content kinds', () => {
+  it('reads animation from Jellyfin genres (Animation, Anime; any case), and nothing from the others', () => {
+    expect(contentKindOfGenres(['Comedy', 'Animation'])).toBe('animation');
+    expect(contentKindOfGenres([' anime '])).toBe('animation');
+    expect(contentKindOfGenres(['Drama', 'Animated Shorts'])).toBeUndefined();
+    expect(contentKindOfGenres([])).toBeUndefined();
+  });
+
+  it('gives every kind a default that runs at video speed on a CPU and can step down to lanczos', () => {
+    for (const kind of CONTENT_KINDS) {
+      const info = MODELS[DEFAULT_MODEL_FOR[kind]];
+      expect(info).toMatchObject({ scale: 2, suited: 'cpu', kind: 'cnn' });
+      expect(stepDownLadder(info.id)).toContain('lanczos-x2');
     }
   });
 });
