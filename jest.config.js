@@ -1,6 +1,7 @@
 /** Unit tests are fast and pure; integration and e2e tests start real servers (see tests/README.md). */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment with the host's typed arrays, which onnxruntime-node's float outputs need (int8 calibration).
+  testEnvironment: '<rootDir>/tests/support/onnx-environment.ts',
   transform: { '^.+\\.ts$': ['@swc/jest'], '^.+\\.js$': ['@swc/jest'] },
   // @jellyfin/sdk ships ES modules only: compiled to CommonJS like the sources (Node itself loads it as is).
   transformIgnorePatterns: ['/node_modules/(?!@jellyfin/sdk/)'],

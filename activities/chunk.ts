@@ -269,7 +269,8 @@ class ChunkRun {
     this.contentSeconds += durationSeconds;
     this.nextSegment = segment.index + 1;
     this.delivered.push(segment.index);
-    const record = { index: segment.index, filename: segment.filename, startSeconds: segmentStartSeconds(this.grid, segment.index), durationSeconds, bytes, model, wallSeconds };
+    const precision = model ? this.env.sessions.precisionOf(model) : null;
+    const record = { index: segment.index, filename: segment.filename, startSeconds: segmentStartSeconds(this.grid, segment.index), durationSeconds, bytes, model, precision, wallSeconds };
     const rate = this.contentSeconds / Math.max(0.001, (now - this.startedAt) / 1000);
     await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate));
     this.report({ ticket: this.input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });

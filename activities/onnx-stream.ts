@@ -7,27 +7,38 @@ import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../core/config';
 import { FailureType } from '../core/errors';
-import type { ModelId } from '../core/models';
-import { MODELS, modelPath } from '../core/models';
+import { MODELS, modelPath, type ModelId, type Precision } from '../core/models';
+import { choosePrecision, precisionOfModel } from '../core/precision';
 import { startFrameDecoder, startFrameEncoder, type ChunkEncodeOptions, type RunOptions } from '../adapters/ffmpeg';
-import { loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
+import { inferenceMachine, loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
 import { runFramePipeline } from './frame-pipeline';
 
-/** One onnxruntime session per model per worker process, loaded on first use. */
+/** One onnxruntime session per model per worker process, loaded on first use, in the worker's precision. */
 export class ModelSessions {
   private readonly sessions = new Map<ModelId, Promise<FrameUpscaler>>();
+  /** UPFLOW_PRECISION for this worker: `auto` decided once, from its GPU or its CPU's VNNI. */
+  readonly precision: Precision;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const chosen = choosePrecision(config.inference.precision, inferenceMachine(config.inference.executionProvider));
+    this.precision = chosen.precision;
+    if (config.upscale.aiEnabled) logger.info({ precision: chosen.precision }, `models run in ${chosen.precision} (${chosen.reason})`);
+  }
+
+  /** The precision `id` runs in here: the worker's, or fp32 for a model not built in it. */
+  precisionOf(id: ModelId): Precision {
+    return precisionOfModel(id, this.precision);
+  }
 
   /** Async so that a missing model is a rejection wherever it is asked for, never a throw. */
   async get(id: ModelId): Promise<FrameUpscaler> {
     let session = this.sessions.get(id);
     if (!session) {
-      const file = modelPath(this.config.cacheDir, id);
+      const file = modelPath(this.config.cacheDir, id, this.precisionOf(id));
       if (!fs.existsSync(file)) {
         throw ApplicationFailure.nonRetryable(
           `model ${id} is not built on this worker (${file} missing): run \`npm run models\``,
@@ -43,7 +54,7 @@ export class ModelSessions {
         logger: this.logger,
       });
       session.then(
-        (s) => this.logger.info({ model: id, provider: s.provider, threads: this.config.inference.threads }, 'model loaded'),
+        (s) => this.logger.info({ model: id, precision: this.precisionOf(id), provider: s.provider, threads: this.config.inference.threads }, 'model loaded'),
         () => this.sessions.delete(id),
       );
       this.sessions.set(id, session);

@@ -13,11 +13,11 @@ export class ApiMetrics {
   private readonly jobs = new Gauge({ name: 'upflow_jobs', help: 'Jobs on record by state', labelNames: ['state'], registers: [this.registry] });
   private readonly segments = new Gauge({ name: 'upflow_segments', help: 'HLS segments produced (jobs on record)', registers: [this.registry] });
   private readonly content = new Gauge({ name: 'upflow_content_seconds', help: 'Seconds of upscaled content produced (jobs on record)', registers: [this.registry] });
-  private readonly fps = new Gauge({ name: 'upflow_stream_fps', help: 'Frames per second of each stream being made', labelNames: ['title', 'model'], registers: [this.registry] });
+  private readonly fps = new Gauge({ name: 'upflow_stream_fps', help: 'Frames per second of each stream being made', labelNames: ['title', 'model', 'precision'], registers: [this.registry] });
   private readonly rate = new Gauge({
     name: 'upflow_stream_rate',
     help: 'Content seconds made per wall second of each stream being made (below 1: viewers catch up)',
-    labelNames: ['title', 'model'],
+    labelNames: ['title', 'model', 'precision'],
     registers: [this.registry],
   });
   private readonly firstSegment = new Gauge({
@@ -53,8 +53,8 @@ export class ApiMetrics {
     this.fps.reset();
     this.rate.reset();
     for (const stream of snapshot.streams) {
-      this.fps.set({ title: stream.titleKey, model: stream.model }, stream.fps);
-      this.rate.set({ title: stream.titleKey, model: stream.model }, stream.rate);
+      this.fps.set({ title: stream.titleKey, model: stream.model, precision: stream.precision }, stream.fps);
+      this.rate.set({ title: stream.titleKey, model: stream.model, precision: stream.precision }, stream.rate);
     }
     if (snapshot.lastFirstSegmentSeconds !== null) this.firstSegment.set(snapshot.lastFirstSegmentSeconds);
     return this.registry.metrics();

@@ -45,6 +45,25 @@ export function cudaProviderInstalled(): boolean {
   return fs.existsSync(path.join(binding, 'libonnxruntime_providers_cuda.so'));
 }
 
+/**
+ * Whether this CPU has VNNI, the dot-product instructions onnxruntime's int8 convolutions use
+ * (AVX-512 VNNI or AVX-VNNI). Without them int8 runs no faster than float here: measured slower
+ * on an AVX2-only EPYC (docs/models.md). `/proc/cpuinfo` is Linux's; elsewhere, no.
+ */
+export function cpuHasVnni(cpuinfo = '/proc/cpuinfo'): boolean {
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(fs.readFileSync(cpuinfo, 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    return flags.includes('avx512_vnni') || flags.includes('avx_vnni');
+  } catch {
+    return false;
+  }
+}
+
+/** What UPFLOW_PRECISION=auto decides from: whether inference will try CUDA, and the CPU's VNNI. */
+export function inferenceMachine(executionProvider: ExecutionProviderSetting): { gpu: boolean; vnni: boolean } {
+  return { gpu: executionProvider === 'cuda' || (executionProvider === 'auto' && cudaProviderInstalled()), vnni: cpuHasVnni() };
+}
+
 function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
@@ -105,4 +124,30 @@ export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<F
       await loaded.release();
     },
   };
+}
+
+/**
+ * Runs a float32 model on each frame (uint8 planar GBR, as every model here takes) and hands
+ * `visit` the named float tensors it computed: int8 calibration reads activation ranges so.
+ * CPU, `extended` optimisation: nothing fused away that a name points at.
+ */
+export async function probeFloatTensors(
+  options: { model: Uint8Array; frames: readonly { planes: Uint8Array; width: number; height: number }[]; tensors: readonly string[]; threads: number },
+  visit: (outputs: Record<string, Float32Array>) => void,
+): Promise<void> {
+  const session = await ort.InferenceSession.create(options.model, { executionProviders: ['cpu'], intraOpNumThreads: options.threads, graphOptimizationLevel: 'extended' });
+  const [inputName] = session.inputNames;
+  try {
+    if (!inputName) throw new Error('the model has no input');
+    for (const frame of options.frames) {
+      const outputs = await session.run({ [inputName]: new ort.Tensor('uint8', frame.planes, [1, 3, frame.height, frame.width]) }, [...options.tensors]);
+      visit(Object.fromEntries(options.tensors.map((name) => {
+        const data = outputs[name]?.data;
+        if (!(data instanceof Float32Array)) throw new Error(`${name} is not a float32 tensor`);
+        return [name, data];
+      })));
+    }
+  } finally {
+    await session.release();
+  }
 }

@@ -80,6 +80,8 @@ export interface SegmentRecord {
   bytes: number;
   /** ONNX path: the model that upscaled it; null for ffmpeg-only streams. */
   model: string | null;
+  /** ONNX path: the precision of the model's graph (fp32, fp16, int8); null for ffmpeg-only streams. */
+  precision: string | null;
   /** Wall seconds from the chunk's previous segment (or its start) to this one. */
   wallSeconds: number | null;
   /** When it was made (ISO); chunks make segments in any order. Unset on a record being written. */
@@ -92,7 +94,8 @@ export interface MetricsSnapshot {
   segments: number;
   contentSeconds: number;
   /** The streams being made now, with their latest speed. */
-  streams: { titleKey: string; model: string; fps: number; rate: number }[];
+  /** `precision`: of the stream's newest model-made segment; 'none' before one, and for ffmpeg-only streams. */
+  streams: { titleKey: string; model: string; precision: string; fps: number; rate: number }[];
   /** Seconds from the newest stream's start to its first playable segment. */
   lastFirstSegmentSeconds: number | null;
 }
@@ -378,12 +381,12 @@ export class UpflowStore {
     try {
       await client.query('BEGIN');
       await client.query(
-        `INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        `INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes, model, precision, wall_seconds)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (job_id, index) DO UPDATE SET filename = EXCLUDED.filename, start_seconds = EXCLUDED.start_seconds,
            duration_seconds = EXCLUDED.duration_seconds, bytes = EXCLUDED.bytes, model = EXCLUDED.model,
-           wall_seconds = EXCLUDED.wall_seconds, produced_at = now()`,
-        [jobId, segment.index, segment.filename, segment.startSeconds, segment.durationSeconds, segment.bytes, segment.model, segment.wallSeconds],
+           precision = EXCLUDED.precision, wall_seconds = EXCLUDED.wall_seconds, produced_at = now()`,
+        [jobId, segment.index, segment.filename, segment.startSeconds, segment.durationSeconds, segment.bytes, segment.model, segment.precision, segment.wallSeconds],
       );
       await client.query(
         `UPDATE jobs SET (segments, content_seconds) = (SELECT count(*), COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1),
@@ -413,8 +416,8 @@ export class UpflowStore {
          SELECT j.id FROM jobs j WHERE j.title_key = $2 AND j.id <> $1 AND EXISTS (SELECT 1 FROM segments s WHERE s.job_id = j.id)
          ORDER BY j.created_at DESC LIMIT 1),
        copied AS (
-         INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds, produced_at)
-         SELECT $1, s.index, s.filename, s.start_seconds, s.duration_seconds, s.bytes, s.model, s.wall_seconds, s.produced_at
+         INSERT INTO segments (job_id, index, filename, start_seconds, duration_seconds, bytes, model, precision, wall_seconds, produced_at)
+         SELECT $1, s.index, s.filename, s.start_seconds, s.duration_seconds, s.bytes, s.model, s.precision, s.wall_seconds, s.produced_at
          FROM segments s JOIN earlier e ON s.job_id = e.id WHERE s.index = ANY($3)
          ON CONFLICT (job_id, index) DO NOTHING RETURNING index)
        SELECT index FROM copied`,
@@ -525,8 +528,10 @@ export class UpflowStore {
          (SELECT json_object_agg(state, n) FROM (SELECT state, count(*)::int AS n FROM jobs GROUP BY state) s) AS by_state,
          (SELECT count(*) FROM segments) AS segments,
          (SELECT COALESCE(sum(duration_seconds), 0) FROM segments) AS content_seconds,
-         (SELECT json_agg(json_build_object('titleKey', title_key, 'model', COALESCE(model, upscaler, 'unknown'), 'fps', COALESCE(fps, 0), 'rate', COALESCE(rate, 0)))
-            FROM jobs WHERE state = 'streaming') AS streams,
+         (SELECT json_agg(json_build_object('titleKey', title_key, 'model', COALESCE(model, upscaler, 'unknown'),
+              'precision', COALESCE((SELECT s.precision FROM segments s WHERE s.job_id = j.id AND s.precision IS NOT NULL ORDER BY s.produced_at DESC LIMIT 1), 'none'),
+              'fps', COALESCE(fps, 0), 'rate', COALESCE(rate, 0)))
+            FROM jobs j WHERE state = 'streaming') AS streams,
          (SELECT extract(epoch FROM first_segment_at - stream_started_at) FROM jobs
             WHERE first_segment_at IS NOT NULL AND stream_started_at IS NOT NULL ORDER BY first_segment_at DESC LIMIT 1) AS first_segment_seconds`,
     );
@@ -550,9 +555,9 @@ export class UpflowStore {
 
   async segmentsOf(jobId: string): Promise<SegmentRecord[]> {
     const { rows } = await this.pool.query<{
-      index: number; filename: string; start_seconds: string; duration_seconds: string; bytes: string; model: string | null; wall_seconds: string | null; produced_at: Date;
+      index: number; filename: string; start_seconds: string; duration_seconds: string; bytes: string; model: string | null; precision: string | null; wall_seconds: string | null; produced_at: Date;
     }>(
-      `SELECT index, filename, start_seconds, duration_seconds, bytes, model, wall_seconds, produced_at FROM segments WHERE job_id = $1 ORDER BY index`,
+      `SELECT index, filename, start_seconds, duration_seconds, bytes, model, precision, wall_seconds, produced_at FROM segments WHERE job_id = $1 ORDER BY index`,
       [jobId],
     );
     return rows.map((r) => ({
@@ -562,6 +567,7 @@ export class UpflowStore {
       durationSeconds: Number(r.duration_seconds),
       bytes: Number(r.bytes),
       model: r.model,
+      precision: r.precision,
       wallSeconds: num(r.wall_seconds),
       producedAt: r.produced_at.toISOString(),
     }));

@@ -67,6 +67,9 @@ function variation(values: number[]): number | null {
   return mean > 0 ? Math.sqrt(variance) / mean : null;
 }
 
+/** A segment's model with the precision its graph ran in ("anime4k-s-an int8"); older records have none. */
+const modelLabel = (s: SegmentRecord) => (s.precision ? `${s.model} ${s.precision}` : s.model ?? '-');
+
 export function auditPerformance(job: JobView, segments: SegmentRecord[]): PerformanceAudit {
   const timed = segments.filter((s): s is SegmentRecord & { wallSeconds: number } => s.wallSeconds !== null && s.wallSeconds > 0);
   const wallSeconds = timed.reduce((sum, s) => sum + s.wallSeconds, 0);
@@ -83,7 +86,7 @@ export function auditPerformance(job: JobView, segments: SegmentRecord[]): Perfo
 
   const byModel = new Map<string, { segments: number; contentSeconds: number; wallSeconds: number }>();
   for (const s of segments) {
-    const model = s.model ?? job.upscaler ?? 'unknown';
+    const model = s.model ? modelLabel(s) : job.upscaler ?? 'unknown';
     const entry = byModel.get(model) ?? { segments: 0, contentSeconds: 0, wallSeconds: 0 };
     entry.segments += 1;
     entry.contentSeconds += s.durationSeconds;
@@ -148,7 +151,7 @@ export function formatAudit(audit: PerformanceAudit, segments?: SegmentRecord[])
         `${s.durationSeconds.toFixed(2)} s`,
         s.wallSeconds === null ? '-' : `${s.wallSeconds.toFixed(2)} s`,
         s.wallSeconds ? formatRate(s.durationSeconds / s.wallSeconds) : '-',
-        s.model ?? '-',
+        s.model ? modelLabel(s) : '-',
       ]),
       ['right', 'right', 'right', 'right', 'right'],
     );

@@ -737,7 +737,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
       const models: ScalingModel[] = [];
       for (const model of SCALING_MODELS) {
         progress(`scaling: ${model} inference alone`);
-        const upscaler = await loadModel(model, { ...config.inference, logger, cacheDir: config.cacheDir });
+        const upscaler = await loadModel(model, { threads: config.inference.threads, executionProvider: config.inference.executionProvider, logger, cacheDir: config.cacheDir });
         const inferenceFps = await measureInference(upscaler, sample, plan).finally(() => upscaler.release());
         const inputs: SlotModelInputs = { chunkContentSeconds: contentSeconds, singleSlotRate: inferenceFps / source.fps, startCostSeconds };
         const realTime = slotsForRealTime(inputs);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StreamPlan } from '../core/domain';
-import { MODELS, modelPath, type ModelId } from '../core/models';
+import { MODELS, modelPath, type ModelId, type Precision } from '../core/models';
 import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
@@ -16,13 +16,15 @@ import { FrameChunker, runFramePipeline } from '../activities/frame-pipeline';
 
 export interface InferenceOptions {
   threads: number;
+  /** Which of the model's files: fp32 unless said. */
+  precision?: Precision;
   executionProvider: 'auto' | 'cuda' | 'cpu';
   logger: Logger;
   cacheDir: string;
 }
 
 export async function loadModel(id: ModelId, options: InferenceOptions): Promise<FrameUpscaler> {
-  const file = modelPath(options.cacheDir, id);
+  const file = modelPath(options.cacheDir, id, options.precision);
   if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
   return loadFrameUpscaler({
     model: file,

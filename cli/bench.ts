@@ -13,13 +13,14 @@ import path from 'node:path';
 import { createServices } from '../services';
 import type { Config } from '../core/config';
 import { TERMINAL_JOB_STATES, type StreamPlan } from '../core/domain';
-import { MODELS, type BenchSize, type ModelId } from '../core/models';
+import { MODELS, type BenchSize, type ModelId, type Precision } from '../core/models';
 import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { upscaleSettings } from '../services/title-workflows';
 import { planStream } from '../core/plan';
 import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
-import { startBenchStack } from './bench-stack';
+import { startBenchStack, type BenchStack } from './bench-stack';
+import { makeTempDataDir } from '../adapters/postgres-cluster';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 import type { Stack } from './stack';
 
@@ -34,7 +35,7 @@ export const BENCH_INPUTS: Record<BenchSize, { width: number; height: number }> 
 export const FFMPEG_ONLY = 'ffmpeg';
 export type BenchModel = ModelId | typeof FFMPEG_ONLY;
 
-export const DEFAULT_BENCH_MODELS: BenchModel[] = [FFMPEG_ONLY, 'lanczos-x2', 'anime4k-s-rl', 'anime4k-m-rl', 'anime4k-l-rl', 'realesrgan-x2', 'realesrgan-x4'];
+export const DEFAULT_BENCH_MODELS: BenchModel[] = [FFMPEG_ONLY, 'lanczos-x2', 'anime4k-s-an', 'anime4k-m-an', 'anime4k-l-an', 'realesrgan-x2', 'realesrgan-x4'];
 
 const CLIP_FPS = 24;
 /** Cases whose output would exceed 4K are left out (the encoder and the GPU image target ≤ 2160p). */
@@ -46,6 +47,8 @@ export interface BenchOptions {
   seconds: number;
   sizes: BenchSize[];
   models: BenchModel[];
+  /** Each model in each of these it is built in (fp32 for the others, once). */
+  precisions: Precision[];
   /** A whole-pipeline run predicted (from the slowest stage) to take longer is skipped. */
   maxPipelineSeconds: number;
   /** Where the results are written, with the machine and the settings. */
@@ -64,6 +67,8 @@ export interface ModelsBenchReport extends FiguresHeader {
 export interface BenchResult {
   size: BenchSize;
   model: BenchModel;
+  /** The precision of the model's graph; null for the ffmpeg-only path. */
+  precision: Precision | null;
   input: string;
   output: string;
   /** Stages alone, frames per second; null for the ffmpeg-only path (one process). */
@@ -114,13 +119,28 @@ function configFor(base: Config, model: BenchModel): Config {
   };
 }
 
+/**
+ * Each model with each asked precision it is built in (a model built in none of them: fp32,
+ * once), grouped by precision in the order asked, so the bench changes stacks least.
+ */
+export function benchCases(models: readonly BenchModel[], precisions: readonly Precision[]): { model: BenchModel; precision: Precision | null }[] {
+  const cases = models.flatMap((model): { model: BenchModel; precision: Precision | null }[] => {
+    if (model === FFMPEG_ONLY) return [{ model, precision: null }];
+    const own = precisions.filter((p) => MODELS[model].precisions.includes(p));
+    return (own.length > 0 ? own : (['fp32'] as Precision[])).map((precision) => ({ model, precision }));
+  });
+  const order = (precision: Precision | null) => (precision === null ? -1 : precisions.includes(precision) ? precisions.indexOf(precision) : precisions.length);
+  return cases.sort((a, b) => order(a.precision) - order(b.precision));
+}
+
 const fixed = (n: number | null, digits = 1) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
 function printTable(results: BenchResult[]): void {
-  const header = ['input', 'model', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'];
+  const header = ['input', 'model', 'precision', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'];
   const rows = results.map((r) => [
     r.size,
     r.model,
+    r.precision ?? '-',
     r.output,
     fixed(r.inferenceFps),
     fixed(r.decodeFps),
@@ -143,9 +163,20 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
   };
   const benchStartedAt = Date.now();
   const header = await figuresHeader(cliCommand());
-  progress('starting the stack (Postgres, Temporal, a worker)');
-  const bench = await startBenchStack(logger);
-  const { config, stack } = bench;
+  // A worker runs its models in one precision (UPFLOW_PRECISION): a stack per precision, one at a
+  // time, the clips in a folder of the bench's own that outlives each.
+  const media = makeTempDataDir('upflow-bench-media-');
+  let current: { precision: Precision; bench: BenchStack } | undefined;
+  const stackFor = async (precision: Precision): Promise<BenchStack> => {
+    if (current?.precision === precision) return current.bench;
+    await current?.bench.stop();
+    current = undefined;
+    progress(`starting a stack (Postgres, Temporal, a worker running models in ${precision})`);
+    current = { precision, bench: await startBenchStack(logger, { mediaRoot: media, env: { UPFLOW_PRECISION: precision } }) };
+    return current.bench;
+  };
+  const cases = benchCases(options.models, options.precisions);
+  const { config } = await stackFor(cases.find((c) => c.precision)?.precision ?? 'fp32');
   const report: ModelsBenchReport = {
     ...header,
     settings: {
@@ -153,6 +184,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       clipFps: CLIP_FPS,
       sizes: options.sizes,
       models: options.models,
+      precisions: options.precisions,
       maxPipelineSeconds: options.maxPipelineSeconds,
       segmentSeconds: config.hls.segmentSeconds,
       preset: config.upscale.preset,
@@ -164,8 +196,8 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
     },
     results: [],
   };
-  const dir = config.dataDir;
-  const inference: InferenceOptions = { ...config.inference, logger, cacheDir: config.cacheDir };
+  const dir = media;
+  const inference: InferenceOptions = { threads: config.inference.threads, executionProvider: config.inference.executionProvider, logger, cacheDir: config.cacheDir };
   const results = report.results;
   const record = (result: BenchResult) => {
     results.push(result);
@@ -174,7 +206,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
   try {
     for (const size of options.sizes) {
       const { width, height } = BENCH_INPUTS[size];
-      const clip = path.join(config.mediaRoots[0]!, `bench-${size}.mp4`);
+      const clip = path.join(media, `bench-${size}.mp4`);
       fs.mkdirSync(path.dirname(clip), { recursive: true });
       await makeTestClip({ file: clip, seconds: options.seconds, width, height, fps: CLIP_FPS, audio: true });
       const source = await probeSource({ path: clip });
@@ -184,11 +216,12 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       const decode = await measureDecode(clip, planAt(2));
       const encodeFpsByScale = new Map<number, number>();
 
-      for (const model of options.models) {
+      for (const { model, precision } of cases) {
         const scale = model === FFMPEG_ONLY ? 2 : MODELS[model].scale;
         const output = `${width * scale}x${height * scale}`;
+        const label = precision ? `${model} ${precision}` : model;
         const base: BenchResult = {
-          size, model, input: `${width}x${height}`, output,
+          size, model, precision, input: `${width}x${height}`, output,
           inferenceFps: null, decodeFps: null, encodeFps: null, pipelineFps: null, efficiency: null, realTime: null, firstSegmentSeconds: null,
         };
         if (width * scale * height * scale > MAX_OUTPUT_PIXELS) {
@@ -196,13 +229,13 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
           continue;
         }
         // A clip per model: each trigger is a new title, so none joins the previous run.
-        const modelClip = path.join(path.dirname(clip), `bench-${size}-${model}.mp4`);
+        const modelClip = path.join(path.dirname(clip), `bench-${size}-${model}${precision ? `-${precision}` : ''}.mp4`);
         fs.linkSync(clip, modelClip);
         const stageResult: Partial<BenchResult> = {};
         let slowestStageFps = Infinity;
         if (model !== FFMPEG_ONLY) {
-          progress(`${size} ${model}: inference alone`);
-          const upscaler = await loadModel(model, inference);
+          progress(`${size} ${label}: inference alone`);
+          const upscaler = await loadModel(model, { ...inference, precision: precision ?? 'fp32' });
           const inferenceFps = await measureInference(upscaler, decode.sample, { inputWidth: width, inputHeight: height }).finally(() => upscaler.release());
           if (!encodeFpsByScale.has(scale)) {
             progress(`${size}: encoding ${output} alone`);
@@ -219,8 +252,9 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
             continue;
           }
         }
-        progress(`${size} ${model}: whole pipeline`);
-        const run = await runPipeline(stack, configFor(config, model), modelClip);
+        progress(`${size} ${label}: whole pipeline`);
+        const bench = precision ? await stackFor(precision) : current!.bench;
+        const run = await runPipeline(bench.stack, configFor(bench.config, model), modelClip);
         record({
           ...base,
           ...stageResult,
@@ -232,7 +266,8 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       }
     }
   } finally {
-    await bench.stop();
+    await current?.bench.stop();
+    fs.rmSync(media, { recursive: true, force: true });
   }
   report.benchSeconds = Math.round(Date.now() - benchStartedAt) / 1000;
   writeFiguresFile(options.jsonFile, report);

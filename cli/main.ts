@@ -4,7 +4,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, parseDurationMs, type Config } from '../core/config';
 import { ConfigError } from '../core/errors';
 import { modelFor } from '../core/content-kind';
-import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, type ModelId } from '../core/models';
+import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, PRECISIONS, type ModelId, type Precision } from '../core/models';
+import { choosePrecision } from '../core/precision';
+import { inferenceMachine } from '../adapters/onnx';
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, DEFAULT_MODELS_JSON, FFMPEG_ONLY } from './bench';
@@ -114,6 +116,7 @@ program
   }));
 
 const BENCH_PARTS = ['models', 'grid'] as const;
+const isPrecision = (value: string): value is Precision => (PRECISIONS as readonly string[]).includes(value);
 
 program
   .command('bench')
@@ -123,14 +126,15 @@ program
   .option('--seconds <n>', 'length of each generated clip (24 fps)', positiveNumber, 8)
   .option('--size <sizes...>', `input sizes (${BENCH_SIZES.join(', ')})`)
   .option('--model <ids...>', `models (${FFMPEG_ONLY} = the ffmpeg-only path; default ${DEFAULT_BENCH_MODELS.join(', ')})`)
+  .option('--precision <precisions...>', `precisions each model is measured in, where built (${PRECISIONS.join(', ')}; default fp32 and the one UPFLOW_PRECISION picks here)`)
   .option('--max-pipeline-seconds <n>', 'skip a whole-pipeline run predicted to take longer', positiveNumber, 90)
   .option('--models-json <file>', 'models: where their figures are written (default: docs/bench/models.json in the repository)')
   .option('--grid-seconds <n>', 'length of the grid\'s generated clip (640x360, 24 fps)', positiveNumber, 600)
   .option('--grid-repeats <n>', 'grid: fresh stacks per upscaler for trigger and seeks, whole titles per slot count, chunk starts per upscaler', positiveInteger, 3)
   .option('--grid-parts <parts...>', `grid: which measurements (${GRID_BENCH_PARTS.join(', ')}; default all)`)
   .option('--grid-json <file>', 'grid: where its figures are written (default: docs/bench/grid.json in the repository)')
-  .action(action(async (_config, logger, opts: {
-    only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; maxPipelineSeconds: number; modelsJson?: string;
+  .action(action(async (config, logger, opts: {
+    only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; precision?: string[]; maxPipelineSeconds: number; modelsJson?: string;
     gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string;
   }) => {
     if (opts.only !== undefined && !(BENCH_PARTS as readonly string[]).includes(opts.only)) {
@@ -141,13 +145,18 @@ program
       return size;
     });
     const models = [...new Set(opts.model ?? DEFAULT_BENCH_MODELS)].map((m) => (m === FFMPEG_ONLY ? FFMPEG_ONLY : modelIdArg(m)[0]!));
+    const here = choosePrecision(config.inference.precision, inferenceMachine(config.inference.executionProvider)).precision;
+    const precisions = [...new Set(opts.precision ?? ['fp32', here])].map((p) => {
+      if (!isPrecision(p)) throw new InvalidArgumentError(`unknown precision ${p}; one of ${PRECISIONS.join(', ')}`);
+      return p;
+    });
     const gridParts = (opts.gridParts ?? [...GRID_BENCH_PARTS]).map((part) => {
       if (!isGridBenchPart(part)) throw new InvalidArgumentError(`unknown grid part ${part}; one of ${GRID_BENCH_PARTS.join(', ')}`);
       return part;
     });
     if (opts.only !== 'grid') {
       const jsonFile = opts.modelsJson ? path.resolve(opts.modelsJson) : DEFAULT_MODELS_JSON;
-      await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, maxPipelineSeconds: opts.maxPipelineSeconds, jsonFile }, logger);
+      await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, precisions, maxPipelineSeconds: opts.maxPipelineSeconds, jsonFile }, logger);
     }
     if (opts.only !== 'models') {
       await gridBenchCommand({ clipSeconds: opts.gridSeconds, repeats: opts.gridRepeats, parts: gridParts, jsonFile: opts.gridJson ? path.resolve(opts.gridJson) : DEFAULT_GRID_JSON, json: opts.json }, logger);

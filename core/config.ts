@@ -12,6 +12,7 @@ import { ConfigError } from './errors';
 import { isInside } from './media-paths';
 import { CONTENT_KINDS, type ContentKind } from './content-kind';
 import { MODEL_IDS, type ModelId } from './models';
+import { PRECISION_SETTINGS, type PrecisionSetting } from './precision';
 
 const X264_PRESETS = [
   'ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow',
@@ -91,6 +92,7 @@ const envSchema = z.object({
   // A title's kind when Jellyfin's genres do not say (a path trigger, an item without genres).
   UPFLOW_CONTENT_KIND: z.enum(CONTENT_KINDS).default('live-action'),
   UPFLOW_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+  UPFLOW_PRECISION: z.enum(PRECISION_SETTINGS).default('auto'),
   UPFLOW_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   UPFLOW_RATE_STEPDOWN_SEGMENTS: z.coerce.number().int().min(0).max(100).default(2),
   UPFLOW_RATE_STEPDOWN_BELOW: z.coerce.number().min(0.01).max(100).default(1),
@@ -192,7 +194,7 @@ export interface Config {
    * the decoder and x264 need the rest; on 2 cores one onnxruntime thread gave the fastest
    * pipeline (measured: Anime4K S 31 fps with 1 thread, 24-27 fps with 2).
    */
-  inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number };
+  inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number; precision: PrecisionSetting };
   /**
    * Segments in a row below `stepDownBelowRate` (1.0x: real time) before the workflow steps
    * down to a faster model; 0 turns rate control off (the bench measures each model so).
@@ -283,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     inference: {
       executionProvider: e.UPFLOW_EXECUTION_PROVIDER,
       threads: e.UPFLOW_INFERENCE_THREADS ?? Math.max(1, Math.floor(os.availableParallelism() / 2)),
+      precision: e.UPFLOW_PRECISION,
     },
     rateControl: { slowSegmentsBeforeStepDown: e.UPFLOW_RATE_STEPDOWN_SEGMENTS, stepDownBelowRate: e.UPFLOW_RATE_STEPDOWN_BELOW },
     temporal: {

@@ -20,6 +20,14 @@ export const MODEL_IDS = [
 
 export type ModelId = (typeof MODEL_IDS)[number];
 
+/**
+ * Numeric precisions a model can be built in: 'fp16' is the same graph with float16 weights and
+ * arithmetic; 'int8' is statically quantized (QDQ: int8 weights, uint8 activations calibrated
+ * on models/calibration/). Every precision takes and gives the same uint8 frames.
+ */
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 /** Frame sizes the bench measures; the registry keeps a figure for each. */
 export const BENCH_SIZES = ['360p', '540p', '720p', '1080p'] as const;
 export type BenchSize = (typeof BENCH_SIZES)[number];
@@ -57,6 +65,8 @@ export interface ModelInfo {
   measuredCpuFps: Partial<Record<BenchSize, number>>;
   /** onnxruntime's graph optimisation level on the CPU, chosen by measurement (see below). */
   cpuGraphOptimization: CpuGraphOptimization;
+  /** The precisions `npm run models` builds it in; 'fp32' always. */
+  precisions: readonly Precision[];
 }
 
 /**
@@ -96,6 +106,7 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId,
     measuredCpuFps,
     // With each CReLU one convolution (models/anime4k.ts), the blocked layout now pays (docs/models.md).
     cpuGraphOptimization: 'all',
+    precisions: PRECISIONS,
   };
 }
 
@@ -120,6 +131,7 @@ function realEsrgan(scale: 2 | 4, stepDown: ModelId, measuredCpuFps: ModelInfo['
     suited: 'gpu',
     measuredCpuFps,
     cpuGraphOptimization: 'all',
+    precisions: ['fp32', 'fp16'],
   };
 }
 
@@ -135,6 +147,7 @@ function lanczos(scale: 2 | 4, measuredCpuFps: ModelInfo['measuredCpuFps']): Mod
     suited: 'cpu',
     measuredCpuFps,
     cpuGraphOptimization: 'extended',
+    precisions: ['fp32'],
   };
 }
 
@@ -170,7 +183,10 @@ export function stepDownLadder(start: ModelId): ModelId[] {
   return ladder;
 }
 
-/** Where `npm run models` puts a model's ONNX file (a manifest sits beside it as `.json`). */
-export function modelPath(cacheDir: string, id: ModelId): string {
-  return `${cacheDir.replace(/\/+$/, '')}/models/${id}.onnx`;
+/**
+ * Where `npm run models` puts a model's ONNX file (a manifest sits beside it as `.json`):
+ * `<id>.onnx` for fp32, `<id>.<precision>.onnx` for the others.
+ */
+export function modelPath(cacheDir: string, id: ModelId, precision: Precision = 'fp32'): string {
+  return `${cacheDir.replace(/\/+$/, '')}/models/${id}${precision === 'fp32' ? '' : `.${precision}`}.onnx`;
 }

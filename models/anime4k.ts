@@ -9,9 +9,13 @@
  * M and L end in three 1x1 layers (R, G, B) over the CReLU of every earlier layer. The output
  * is a bilinear 2x of the input plus the residual (sub-pixel channel dx + 2*dy). Borders are
  * zero-padded for the convolutions and edge-clamped for the bilinear base.
+ *
+ * Each network is built in three precisions (`Anime4kPrecision`): float32, float16, and int8
+ * QDQ (models/quantize.ts) for the layers, where the bilinear base stays float32.
  */
 import { GBRP_PLANE_FROM_RGB } from '../core/models';
 import { OnnxGraph, framesIn, framesOut, weightsForPlanarInput } from './onnx-graph';
+import { MIN_RANGE, qdqConv, quantize, uint8Quantization, type QuantizedTensor, type TensorRanges } from './quantize';
 
 export interface Anime4kLayerJson {
   name: string;
@@ -149,44 +153,142 @@ export function denseFromGrouped(grouped: Float32Array, groups: number, taps = 9
  * layout change. The same values exactly (max(-x, 0) = max((-W)*v - b, 0)); with the blocked
  * layout on, M and L run 1.3-1.5x faster on a 2-core CPU (docs/models.md).
  */
-function convCrelu(g: OnnxGraph, input: string, w: { data: Float32Array; dims: readonly [number, number, number, number] }, bias: Float32Array, hint: string): string {
-  const [outChannels, ...rest] = w.dims;
+function doubledForCrelu(w: Kernel, bias: Float32Array): { data: Float32Array; dims: [number, number, number, number]; bias: Float32Array } {
+  const [outChannels, inChannels, kh, kw] = w.dims;
   const data = new Float32Array(w.data.length * 2);
   data.set(w.data);
   data.set(w.data.map((v) => -v), w.data.length);
   const doubledBias = new Float32Array(bias.length * 2);
   doubledBias.set(bias);
   doubledBias.set(bias.map((v) => -v), bias.length);
-  const both = g.conv(input, { data, dims: [outChannels * 2, ...rest] }, doubledBias, { hint });
-  return g.node('Relu', [both], {}, 'crelu');
+  return { data, dims: [outChannels * 2, inChannels, kh, kw], bias: doubledBias };
 }
 
-export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string): Uint8Array {
-  const arch = ANIME4K_ARCHITECTURES[size];
-  const g = new OnnxGraph();
-  const pixels = framesIn(g, 'frames'); // float NCHW, 0..255
+type Kernel = { data: Float32Array; dims: readonly [number, number, number, number] };
 
+/** Names every precision's graph gives the tensors int8 calibration measures: each layer's CReLU output, then the residual. */
+export const activationName = (layer: number) => `activation_${layer}`;
+export const RESIDUAL = 'residual';
+
+export function anime4kCalibrationTensors(size: Anime4kSize): string[] {
+  return [...range(1 + ANIME4K_ARCHITECTURES[size].hidden.length, 0).map(activationName), RESIDUAL];
+}
+
+/**
+ * How one precision builds the network's layers; `A` is what flows between them (a float
+ * tensor's name, or a quantized tensor). The residual is float, on the 0..255 scale.
+ */
+interface LayerBuilder<A> {
+  input: A;
+  convCrelu(input: A, w: Kernel, bias: Float32Array, layer: number): A;
+  /** The last layer over `inputs` (the last CReLU output, or M and L's every one, concatenated). */
+  residual(inputs: A[], w: Kernel, bias: Float32Array, pads: number[]): string;
+}
+
+function floatLayers(g: OnnxGraph, pixels: string): LayerBuilder<string> {
+  return {
+    input: pixels,
+    convCrelu(input, w, bias, layer) {
+      const doubled = doubledForCrelu(w, bias);
+      const both = g.conv(input, doubled, doubled.bias, { hint: `conv${layer}` });
+      return g.node('Relu', [both], {}, 'crelu', activationName(layer));
+    },
+    residual(inputs, w, bias, pads) {
+      const all = inputs.length === 1 ? inputs[0]! : g.node('Concat', inputs, { axis: 1 }, 'dense');
+      return g.node('Conv', [all, g.floats('residual_w', w.data, [...w.dims]), g.floats('residual_b', bias, [w.dims[0]])], {
+        kernel_shape: [w.dims[2], w.dims[3]],
+        pads,
+        group: 1,
+      }, 'residual', RESIDUAL);
+    },
+  };
+}
+
+/** A CReLU output in the int8 graph: uint8, and the factor the layer's outputs were scaled by. */
+interface ScaledActivation {
+  tensor: QuantizedTensor;
+  gain: number;
+}
+
+/**
+ * QDQ layers. The first convolution reads the uint8 frames themselves (scale 1, zero point 0:
+ * frames are exact bytes, and the 1/255 is already in its weights). Each CReLU layer's weights
+ * and bias are scaled by 1/max, its calibrated max (and the weights that read it by max: the
+ * same function, as Relu commutes with a positive factor), so that every activation spans 0..1
+ * and has one uint8 scale, 1/255, zero point 0: M and L's last layer then reads the CReLU
+ * outputs concatenated as uint8, with no requantizing. (Scaling each channel to its own max
+ * instead, tried, did no better: within ±0.03 dB of PSNR on the quality photos.) The residual is uint8 with its own
+ * calibrated range and zero point.
+ */
+function int8Layers(g: OnnxGraph, frames: string, ranges: TensorRanges): LayerBuilder<ScaledActivation> {
+  const rangeOf = (tensor: string) => {
+    const found = ranges[tensor];
+    if (!found) throw new Error(`int8: no calibrated range for ${tensor}`);
+    return found;
+  };
+  const unit = { scale: 1 / 255, zeroPoint: 0 };
+  const compensated = (w: Kernel, gain: number): Kernel => ({ data: w.data.map((v) => v / gain), dims: w.dims });
+  return {
+    input: { tensor: { name: frames, scale: 1, zeroPoint: 0 }, gain: 1 },
+    convCrelu(input, w, bias, layer) {
+      const doubled = doubledForCrelu(compensated(w, input.gain), bias);
+      // A layer that was all zeros on the calibration frames is left unscaled.
+      const { max } = rangeOf(activationName(layer));
+      const gain = max > MIN_RANGE ? 1 / max : 1;
+      const both = qdqConv(g, input.tensor, { data: doubled.data.map((v) => v * gain), dims: doubled.dims }, doubled.bias.map((b) => b * gain), { hint: `conv${layer}` });
+      // Relu before a zero-point-0 QuantizeLinear: onnxruntime drops it (the clamp at 0 is the same).
+      const relu = g.node('Relu', [both], {}, 'crelu', activationName(layer));
+      return { tensor: quantize(g, relu, unit, `activation${layer}_q`), gain };
+    },
+    residual(inputs, w, bias, pads) {
+      // The weights reading layer l's outputs (input channels of its block) undo its gain.
+      const [, inChannels, kh, kw] = w.dims;
+      const perLayer = inChannels / inputs.length;
+      const data = w.data.map((v, j) => v / inputs[Math.floor((Math.floor(j / (kh * kw)) % inChannels) / perLayer)]!.gain);
+      // One scale for every layer: the uint8 outputs concatenate as they are.
+      const all = inputs.length === 1 ? inputs[0]!.tensor : { ...unit, name: g.node('Concat', inputs.map((input) => input.tensor.name), { axis: 1 }, 'dense') };
+      const conv = qdqConv(g, all, { data, dims: w.dims }, bias, { pads, hint: 'residual_conv' });
+      const quantized = quantize(g, conv, uint8Quantization(rangeOf(RESIDUAL)), 'residual_q');
+      return g.node('DequantizeLinear', [quantized.name, g.float32s('residual_scale', [quantized.scale], []), g.uint8s('residual_zp', Uint8Array.of(quantized.zeroPoint), [])], {}, 'residual', RESIDUAL);
+    },
+  };
+}
+
+/** The network's layers in any precision: the residual (float, 0..255 scale; planes G, B, R, or S's 4 shared sub-pixels). */
+function anime4kResidual<A>(size: Anime4kSize, weights: Anime4kWeightsJson, layers: LayerBuilder<A>): string {
+  const arch = ANIME4K_ARCHITECTURES[size];
   // The network was trained on 0..1 input: fold the 1/255 into the first layer's weights.
   const first = planarInput(toOihw(arch.first.map((n) => layer(weights, n)), 3, true));
-  const activations = [convCrelu(g, pixels, { data: scaled(first.data, 1 / 255), dims: first.dims }, first.bias, 'conv0')];
+  const activations = [layers.convCrelu(layers.input, { data: scaled(first.data, 1 / 255), dims: first.dims }, first.bias, 0)];
   arch.hidden.forEach((names, i) => {
     const w = toOihw(names.map((n) => layer(weights, n)), 3);
-    activations.push(convCrelu(g, activations[activations.length - 1]!, w, w.bias, `conv${i + 1}`));
+    activations.push(layers.convCrelu(activations[activations.length - 1]!, w, w.bias, i + 1));
   });
 
   // Residual on the 0..255 scale: the last layer's weights and bias × 255.
-  let residual: string;
   if (arch.last.kind === 'shared') {
     const w = toOihw([layer(weights, arch.last.layer)], 3);
-    const shared = g.conv(activations[activations.length - 1]!, { data: scaled(w.data, 255), dims: w.dims }, scaled(w.bias, 255), { hint: 'residual' });
-    residual = g.node('Reshape', [shared, g.int64s('shape_1_4', [0, 1, 4, -1])], {}, 'residual_shared'); // [N, 1, 4, H*W]
-  } else {
-    const colours = arch.last.layers;
-    // websr's colours are R, G, B; the frame planes G, B, R.
-    const w = toOihw(GBRP_PLANE_FROM_RGB.map((rgb) => layer(weights, colours[rgb])), 1);
-    const all = g.node('Concat', activations, { axis: 1 }, 'dense');
-    residual = g.conv(all, { data: scaled(w.data, 255), dims: w.dims }, scaled(w.bias, 255), { hint: 'residual', pads: [0, 0, 0, 0] });
+    return layers.residual([activations[activations.length - 1]!], { data: scaled(w.data, 255), dims: w.dims }, scaled(w.bias, 255), [1, 1, 1, 1]);
   }
+  // websr's colours are R, G, B; the frame planes G, B, R.
+  const colours = arch.last.layers;
+  const w = toOihw(GBRP_PLANE_FROM_RGB.map((rgb) => layer(weights, colours[rgb])), 1);
+  return layers.residual(activations, { data: scaled(w.data, 255), dims: w.dims }, scaled(w.bias, 255), [0, 0, 0, 0]);
+}
+
+/**
+ * Three precisions of one network, all taking and giving the same uint8 frames: 'fp32';
+ * 'fp16', the same graph with float16 weights and arithmetic; 'int8', QDQ with the ranges
+ * calibration measured of `anime4kCalibrationTensors` on the fp32 graph.
+ */
+export type Anime4kPrecision = { precision: 'fp32' | 'fp16' } | { precision: 'int8'; ranges: TensorRanges };
+
+export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string, variant: Anime4kPrecision = { precision: 'fp32' }): Uint8Array {
+  const arch = ANIME4K_ARCHITECTURES[size];
+  const g = new OnnxGraph({ computeType: variant.precision === 'fp16' ? 'float16' : 'float32' });
+  const pixels = framesIn(g, 'frames'); // NCHW, 0..255, of the compute type
+  let residual = variant.precision === 'int8' ? anime4kResidual(size, weights, int8Layers(g, 'frames', variant.ranges)) : anime4kResidual(size, weights, floatLayers(g, pixels));
+  if (arch.last.kind === 'shared') residual = g.node('Reshape', [residual, g.int64s('shape_1_4', [0, 1, 4, -1])], {}, 'residual_shared'); // [N, 1, 4, H*W]
 
   const padded = g.node('Pad', [pixels, g.int64s('pads_edge', [0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'edge' }, 'edge_padded');
   // A dense 3→12 kernel (zeros across colours) runs faster than the grouped one on CPU.

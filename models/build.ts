@@ -1,20 +1,24 @@
 /**
- * `npm run models` (`upflow models build`): builds one ONNX file per registry entry into
- * `<cache>/models/`, from the weights npm packages ship; nothing is downloaded at run time.
- * A file is rebuilt when missing or stale: its manifest records a hash of the converter's
- * source and of the weights it was made from.
+ * `npm run models` (`upflow models build`): builds one ONNX file per registry entry and
+ * precision into `<cache>/models/`, from the weights npm packages ship; nothing is downloaded
+ * at run time. A file is rebuilt when missing or stale: its manifest records a hash of the
+ * converter's source and of the weights it was made from (and, for int8, of the calibration
+ * images). The fp32 file is built first: int8 calibrates its activation ranges by running it.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MODELS, MODEL_IDS, modelPath, type ModelId, type ModelInfo } from '../core/models';
-import { buildAnime4kGraph, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
+import { MODELS, MODEL_IDS, modelPath, type ModelId, type ModelInfo, type Precision } from '../core/models';
+import { readPng } from '../adapters/image';
+import { anime4kCalibrationTensors, buildAnime4kGraph, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
+import { calibrateRanges } from './quantize';
 import { buildLanczosGraph } from './lanczos';
 import { buildRealEsrganGraph, parseNcnnModel } from './realesrgan';
 import { ensureRealEsrganWeights } from './realesrgan-weights';
 
 export interface ModelManifest {
   id: ModelId;
+  precision: Precision;
   hash: string;
   bytes: number;
   builtAt: string;
@@ -32,7 +36,7 @@ function converterHash(): string {
   return sha256(...files.map((f) => fs.readFileSync(path.join(__dirname, f))));
 }
 
-function websrWeightsDir(info: ModelInfo): string {
+function websrDir(info: ModelInfo): string {
   const pkgJson = require.resolve('@websr/websr/package.json');
   const { version } = JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { version: string };
   if (version !== info.source?.version) {
@@ -41,34 +45,64 @@ function websrWeightsDir(info: ModelInfo): string {
   return path.dirname(pkgJson);
 }
 
-interface BuildInput {
-  /** Bytes the model is made from; their hash decides staleness. */
-  weights: Uint8Array[];
-  build(): Uint8Array;
+/** int8 calibration frames: crops of freely licensed photos, none from the quality set (models/calibration/README.md). */
+export const CALIBRATION_DIR = path.join(__dirname, 'calibration');
+
+function calibrationFiles(): string[] {
+  return fs.readdirSync(CALIBRATION_DIR).filter((f) => f.endsWith('.png')).sort().map((f) => path.join(CALIBRATION_DIR, f));
 }
+
+interface BuildInput {
+  /** Bytes each precision is made from; their hash decides staleness. */
+  weights: Partial<Record<Precision, Uint8Array[]>>;
+  /** `fp32`: the model's fp32 bytes, built first (int8 calibrates on it). */
+  build(precision: Precision, fp32: () => Uint8Array): Promise<Uint8Array>;
+}
+
+const unsupported = (id: ModelId, precision: Precision): never => {
+  throw new Error(`model ${id} has no ${precision} converter`);
+};
 
 async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
   const info = MODELS[id];
   const docString = `${info.title}. Built by Upflow from ${info.source ? `${info.source.package}@${info.source.version} (${info.source.licence}; ${info.source.copyright})` : 'a fixed kernel'}. ${info.input}.`;
   const anime4k = /^anime4k-([sml])-(rl|an)$/.exec(id);
   if (anime4k) {
-    const file = path.join(websrWeightsDir(info), info.source!.files[0]!);
+    const size = anime4k[1] as Anime4kSize;
+    const file = path.join(websrDir(info), info.source!.files[0]!);
     const bytes = fs.readFileSync(file);
-    return { weights: [bytes], build: () => buildAnime4kGraph(anime4k[1] as Anime4kSize, JSON.parse(bytes.toString('utf8')) as Anime4kWeightsJson, docString) };
+    const weights = JSON.parse(bytes.toString('utf8')) as Anime4kWeightsJson;
+    const calibration = calibrationFiles();
+    return {
+      weights: { fp32: [bytes], fp16: [bytes], int8: [bytes, ...calibration.map((f) => fs.readFileSync(f))] },
+      async build(precision, fp32) {
+        if (precision !== 'int8') return buildAnime4kGraph(size, weights, `${docString} ${precision}.`, { precision });
+        const ranges = await calibrateRanges(fp32(), calibration.map(readPng), anime4kCalibrationTensors(size));
+        return buildAnime4kGraph(size, weights, `${docString} int8 (QDQ), calibrated on ${calibration.length} images.`, { precision, ranges });
+      },
+    };
   }
   if (id === 'realesrgan-x2' || id === 'realesrgan-x4') {
     const files = await ensureRealEsrganWeights(cacheDir);
     const param = fs.readFileSync(files.param);
     const bin = fs.readFileSync(files.bin);
-    return { weights: [param, bin], build: () => buildRealEsrganGraph(info.scale, parseNcnnModel(param.toString('utf8'), bin), docString) };
+    return {
+      weights: { fp32: [param, bin], fp16: [param, bin] },
+      async build(precision) {
+        if (precision === 'int8') return unsupported(id, precision);
+        return buildRealEsrganGraph(info.scale, parseNcnnModel(param.toString('utf8'), bin), precision === 'fp32' ? docString : `${docString} fp16.`, precision === 'fp16' ? 'float16' : 'float32');
+      },
+    };
   }
-  if (id === 'lanczos-x2' || id === 'lanczos-x4') return { weights: [], build: () => buildLanczosGraph(info.scale, docString) };
+  if (id === 'lanczos-x2' || id === 'lanczos-x4') {
+    return { weights: { fp32: [] }, build: async (precision) => (precision === 'fp32' ? buildLanczosGraph(info.scale, docString) : unsupported(id, precision)) };
+  }
   throw new Error(`no converter for model ${id}`);
 }
 
-export function readManifest(cacheDir: string, id: ModelId): ModelManifest | undefined {
+export function readManifest(cacheDir: string, id: ModelId, precision: Precision = 'fp32'): ModelManifest | undefined {
   try {
-    return JSON.parse(fs.readFileSync(`${modelPath(cacheDir, id)}.json`, 'utf8')) as ModelManifest;
+    return JSON.parse(fs.readFileSync(`${modelPath(cacheDir, id, precision)}.json`, 'utf8')) as ModelManifest;
   } catch {
     return undefined;
   }
@@ -76,33 +110,53 @@ export function readManifest(cacheDir: string, id: ModelId): ModelManifest | und
 
 export interface BuildReport {
   id: ModelId;
+  precision: Precision;
   built: boolean;
   bytes: number;
 }
 
-/** Builds the missing or stale models among `ids` (all by default). */
-export async function buildModels(options: { cacheDir: string; ids?: readonly ModelId[]; force?: boolean; onBuild?: (id: ModelId) => void }): Promise<BuildReport[]> {
+/** Written under a temporary name and renamed: a crash never leaves half a file behind. */
+function writeAtomically(file: string, bytes: Uint8Array | string): void {
+  fs.writeFileSync(`${file}.tmp`, bytes);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * Builds the missing or stale models among `ids` (all by default), each in `precisions` (by
+ * default every one the registry lists for it; those it does not list are skipped). An int8
+ * build reads the fp32 file, so fp32 is brought up to date first whenever int8 is asked for.
+ */
+export async function buildModels(options: { cacheDir: string; ids?: readonly ModelId[]; precisions?: readonly Precision[]; force?: boolean; onBuild?: (id: ModelId, precision: Precision) => void }): Promise<BuildReport[]> {
   const dir = path.join(options.cacheDir, 'models');
   fs.mkdirSync(dir, { recursive: true });
   const converter = converterHash();
   const reports: BuildReport[] = [];
   for (const id of options.ids ?? MODEL_IDS) {
+    const listed = MODELS[id].precisions;
+    const wanted = listed.filter((p) => (options.precisions ?? listed).includes(p));
+    if (wanted.length === 0) continue;
     const input = await buildInput(id, options.cacheDir);
-    const hash = sha256(converter, ...input.weights);
-    const file = modelPath(options.cacheDir, id);
-    const manifest = readManifest(options.cacheDir, id);
-    if (!options.force && manifest?.hash === hash && fs.existsSync(file)) {
-      reports.push({ id, built: false, bytes: manifest.bytes });
-      continue;
+    const fp32File = modelPath(options.cacheDir, id);
+    const fp32 = () => new Uint8Array(fs.readFileSync(fp32File));
+    const order = wanted.includes('int8') && !wanted.includes('fp32') ? (['fp32', ...wanted] as Precision[]) : wanted;
+    for (const precision of order) {
+      const hash = sha256(converter, precision, ...(input.weights[precision] ?? []));
+      const file = modelPath(options.cacheDir, id, precision);
+      const manifest = readManifest(options.cacheDir, id, precision);
+      const report = (built: boolean, bytes: number) => {
+        if (wanted.includes(precision)) reports.push({ id, precision, built, bytes });
+      };
+      if (!options.force && manifest?.hash === hash && fs.existsSync(file)) {
+        report(false, manifest.bytes);
+        continue;
+      }
+      options.onBuild?.(id, precision);
+      const bytes = await input.build(precision, fp32);
+      writeAtomically(file, bytes);
+      const record: ModelManifest = { id, precision, hash, bytes: bytes.length, builtAt: new Date().toISOString() };
+      writeAtomically(`${file}.json`, `${JSON.stringify(record, null, 2)}\n`);
+      report(true, bytes.length);
     }
-    options.onBuild?.(id);
-    const bytes = input.build();
-    // Written under a temporary name and renamed: a crash never leaves half a model behind.
-    fs.writeFileSync(`${file}.tmp`, bytes);
-    fs.renameSync(`${file}.tmp`, file);
-    const record: ModelManifest = { id, hash, bytes: bytes.length, builtAt: new Date().toISOString() };
-    fs.writeFileSync(`${file}.json`, `${JSON.stringify(record, null, 2)}\n`);
-    reports.push({ id, built: true, bytes: bytes.length });
   }
   return reports;
 }

@@ -1,7 +1,10 @@
 /**
  * A small builder over the ONNX protobuf schema (onnx-proto): tensors, nodes and a graph with
  * uint8 NHWC frames in and out. The converters describe networks with it; they never write bytes.
+ * A graph computes in float32 or float16 (its compute type): weights, constants and the pixels
+ * the frames are cast to take that type, so one converter builds both precisions.
  */
+import { setFloat16 } from '@petamoriken/float16';
 import { onnx } from 'onnx-proto';
 import { GBRP_PLANE_FROM_RGB } from '../core/models';
 
@@ -10,10 +13,35 @@ const OPSET_VERSION = 13;
 
 type AttributeValue = number | number[] | string;
 
+/** The floating-point type a graph's weights and activations have. */
+export type ComputeType = 'float32' | 'float16';
+
+const { DataType } = onnx.TensorProto;
+
+/** ONNX's element type for a compute type. */
+export function onnxFloatType(type: ComputeType): onnx.TensorProto.DataType {
+  return type === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
+}
+
+/** Little-endian IEEE half floats (round to nearest even), as ONNX stores FLOAT16 raw data. */
+function float16Bytes(values: ArrayLike<number>): Uint8Array {
+  const bytes = new Uint8Array(values.length * 2);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) setFloat16(view, i * 2, values[i]!, true);
+  return bytes;
+}
+
+const bytesOf = (data: ArrayBufferView) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
 export class OnnxGraph {
   private readonly nodes: onnx.INodeProto[] = [];
   private readonly initializers: onnx.ITensorProto[] = [];
   private counter = 0;
+  readonly computeType: ComputeType;
+
+  constructor(options: { computeType?: ComputeType } = {}) {
+    this.computeType = options.computeType ?? 'float32';
+  }
 
   /** A fresh value name; `hint` keeps graphs readable in Netron. */
   name(hint: string): string {
@@ -21,32 +49,41 @@ export class OnnxGraph {
     return `${hint}_${this.counter}`;
   }
 
-  /** A float32 constant (weights, biases, scalars). */
-  floats(hint: string, values: ArrayLike<number>, dims: number[]): string {
-    const count = dims.reduce((a, b) => a * b, 1);
-    if (count !== values.length) throw new Error(`${hint}: ${values.length} values for dims [${dims.join(',')}]`);
-    const data = Float32Array.from(values);
+  private constant(hint: string, dataType: onnx.TensorProto.DataType, count: number, rawData: Uint8Array, dims: number[]): string {
+    const expected = dims.reduce((a, b) => a * b, 1);
+    if (count !== expected) throw new Error(`${hint}: ${count} values for dims [${dims.join(',')}]`);
     const name = this.name(hint);
-    this.initializers.push({
-      name,
-      dims,
-      dataType: onnx.TensorProto.DataType.FLOAT,
-      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    });
+    this.initializers.push({ name, dims, dataType, rawData });
     return name;
+  }
+
+  /** A constant of the compute type (weights, biases, scalars the network computes with). */
+  floats(hint: string, values: ArrayLike<number>, dims: number[]): string {
+    if (this.computeType === 'float16') return this.constant(hint, DataType.FLOAT16, values.length, float16Bytes(values), dims);
+    return this.float32s(hint, values, dims);
+  }
+
+  /** A float32 constant whatever the compute type: opset 13's QuantizeLinear and DequantizeLinear take float32 scales only. */
+  float32s(hint: string, values: ArrayLike<number>, dims: number[]): string {
+    return this.constant(hint, DataType.FLOAT, values.length, bytesOf(Float32Array.from(values)), dims);
+  }
+
+  /** Quantized constants: int8 weights, int32 biases, uint8 / int8 zero points. */
+  int8s(hint: string, values: Int8Array, dims: number[]): string {
+    return this.constant(hint, DataType.INT8, values.length, bytesOf(values), dims);
+  }
+
+  uint8s(hint: string, values: Uint8Array, dims: number[]): string {
+    return this.constant(hint, DataType.UINT8, values.length, bytesOf(values), dims);
+  }
+
+  int32s(hint: string, values: Int32Array, dims: number[]): string {
+    return this.constant(hint, DataType.INT32, values.length, bytesOf(values), dims);
   }
 
   /** An int64 constant (shapes, pads). */
   int64s(hint: string, values: number[]): string {
-    const name = this.name(hint);
-    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-    this.initializers.push({
-      name,
-      dims: [values.length],
-      dataType: onnx.TensorProto.DataType.INT64,
-      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    });
-    return name;
+    return this.constant(hint, DataType.INT64, values.length, bytesOf(BigInt64Array.from(values.map((v) => BigInt(v)))), [values.length]);
   }
 
   /** Adds one node and returns the name of its output (`exactName`, or a fresh one from `hint`). */
@@ -135,12 +172,14 @@ export function weightsForPlanarInput(weights: Float32Array, dims: readonly numb
  * sub-pixel planes (row-major sub-positions) on the 0..255 scale.
  */
 export function framesIn(g: OnnxGraph, input: string): string {
-  return g.node('Cast', [input], { to: onnx.TensorProto.DataType.FLOAT }, 'pixels');
+  return g.node('Cast', [input], { to: onnxFloatType(g.computeType) }, 'pixels');
 }
 
 export function framesOut(g: OnnxGraph, phases: string, scale: number, output: string): void {
+  // Opset 13's QuantizeLinear reads float32 only: a float16 graph casts its sum back first.
+  const sum = g.computeType === 'float32' ? phases : g.node('Cast', [phases], { to: DataType.FLOAT }, 'phases_f32');
   // QuantizeLinear with scale 1 rounds and saturates to 0..255 in one vectorised pass.
-  const zeroPoint = g.node('Cast', [g.floats('zero', [0], [])], { to: onnx.TensorProto.DataType.UINT8 }, 'zero_u8');
-  const bytes = g.node('QuantizeLinear', [phases, g.floats('unit', [1], []), zeroPoint], {}, 'bytes');
+  const zeroPoint = g.node('Cast', [g.float32s('zero', [0], [])], { to: DataType.UINT8 }, 'zero_u8');
+  const bytes = g.node('QuantizeLinear', [sum, g.float32s('unit', [1], []), zeroPoint], {}, 'bytes');
   g.node('DepthToSpace', [bytes], { blocksize: scale, mode: 'CRD' }, 'frames_out', output);
 }

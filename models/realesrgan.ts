@@ -23,7 +23,7 @@
  * the four x2 phases of ncnn's bicubic ×0.5 directly.
  */
 import { GBRP_PLANE_FROM_RGB } from '../core/models';
-import { OnnxGraph, framesIn, framesOut, weightsForPlanarInput } from './onnx-graph';
+import { OnnxGraph, framesIn, framesOut, weightsForPlanarInput, type ComputeType } from './onnx-graph';
 
 /** ncnn's ModelBin tag for fp16 weights. */
 const NCNN_FP16_TAG = 0x01306b47;
@@ -281,11 +281,12 @@ function lastLayerWeights(conv: NcnnConvolution, phases: number): { data: Float3
   return { data, bias };
 }
 
-export function buildRealEsrganGraph(scale: 2 | 4, model: ParsedNcnnModel, docString: string): Uint8Array {
+/** `computeType` 'float16': the same graph in float16 (ncnn ships the convolution weights as fp16). */
+export function buildRealEsrganGraph(scale: 2 | 4, model: ParsedNcnnModel, docString: string, computeType: ComputeType = 'float32'): Uint8Array {
   const net = srvggCompact(model);
   if (net.upscale !== 4) throw new Error(`the Real-ESRGAN converter expects a x4 network, the model is x${net.upscale}`);
   const phaseCount = net.upscale * net.upscale;
-  const g = new OnnxGraph();
+  const g = new OnnxGraph({ computeType });
   const pixels = framesIn(g, 'frames'); // float [N, 3, H, W], planes G, B, R, 0..255
 
   let x = pixels;

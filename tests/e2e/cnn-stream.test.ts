@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { ffprobe, makeClip } from '../support/fixtures';
+import { cpuHasVnni } from '../../adapters/onnx';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 function parsePlaylist(text: string): Manifest {
@@ -55,6 +56,10 @@ describe('a title upscaled by a CNN through the whole stack', () => {
 
     const job = (await (await fetch(`${upflow.apiUrl}/jobs/${jobId}`)).json()) as Record<string, unknown>;
     expect(job).toMatchObject({ state: 'complete', upscaler: 'anime4k-s-rl', scaleFactor: 2 });
+    // UPFLOW_PRECISION=auto on a CPU without VNNI (this one): fp32, said once in the worker's log.
+    const { segments } = (await (await fetch(`${upflow.apiUrl}/jobs/${jobId}/segments`)).json()) as { segments: { precision: string }[] };
+    expect(new Set(segments.map((s) => s.precision))).toEqual(new Set([cpuHasVnni() ? 'int8' : 'fp32']));
+    expect(upflow.output().match(/models run in (fp32|int8) \(auto: this CPU has/g)?.length).toBe(1);
     const final = ffprobe(job.finalPath as string);
     expect([final.width, final.height]).toEqual([640, 360]);
     expect(Math.abs(final.durationSeconds - ffprobe(clip).durationSeconds)).toBeLessThanOrEqual(0.1);
@@ -77,6 +82,8 @@ describe('rate control stepping the model down mid-stream', () => {
     upflow = await startUpflow({
       SRGAN_ENABLE: '1',
       UPFLOW_MODEL: 'anime4k-m-rl',
+      // The int8 graphs through the whole stack; Lanczos has none and runs in fp32.
+      UPFLOW_PRECISION: 'int8',
       HLS_SEGMENT_TIME: '1',
       UPFLOW_RATE_STEPDOWN_BELOW: '50',
       UPFLOW_RATE_STEPDOWN_SEGMENTS: '1',
@@ -86,7 +93,7 @@ describe('rate control stepping the model down mid-stream', () => {
 
   afterAll(() => stopAndRemove(upflow));
 
-  it('steps down M → S → lanczos at segment boundaries with no gap or duplicate', async () => {
+  it('steps down M → S → lanczos at segment boundaries with no gap or duplicate, each segment with its graph\'s precision', async () => {
     const { hlsUrl, jobId } = await upscaleToCompletion(upflow, clip, 'Step down');
     const jobUrl = `${upflow.apiUrl}/jobs/${jobId}`;
 
@@ -102,7 +109,8 @@ describe('rate control stepping the model down mid-stream', () => {
     expect(switches.map((s) => s.model)).toEqual(['anime4k-s-rl', 'lanczos-x2']);
 
     // Each segment made by one model, in ladder order, switching where the events say.
-    const { segments } = (await (await fetch(`${jobUrl}/segments`)).json()) as { segments: { index: number; model: string; startSeconds: number; durationSeconds: number; rate: number }[] };
+    const { segments } = (await (await fetch(`${jobUrl}/segments`)).json()) as { segments: { index: number; model: string; precision: string; startSeconds: number; durationSeconds: number; rate: number }[] };
+    expect(new Set(segments.map((s) => `${s.model} ${s.precision}`))).toEqual(new Set(['anime4k-m-rl int8', 'anime4k-s-rl int8', 'lanczos-x2 fp32']));
     expect(segments.map((s) => s.index)).toEqual(segments.map((_, i) => i));
     const firstOf = (model: string) => segments.findIndex((s) => s.model === model);
     expect(firstOf('anime4k-s-rl')).toBe(switches[0]!.fromSegment);

@@ -77,7 +77,7 @@ describe('quality by content kind (÷2, then ×2): camera photos and drawn frame
 
   beforeAll(async () => {
     const { cacheDir } = loadConfig();
-    await buildModels({ cacheDir, ids: QUALITY_MODELS });
+    await buildModels({ cacheDir, ids: QUALITY_MODELS, precisions: ['fp32'] });
     report = await measureQuality({ cacheDir, threads: 2, logger });
   });
 

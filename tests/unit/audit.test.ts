@@ -7,8 +7,8 @@ const job = {
   source: { fps: 24, durationSeconds: 25 }, plan: null, firstSegmentAt: '2026-11-25T03:00:02.000Z', streamStartedAt: '2026-11-25T03:00:00.000Z',
 } as unknown as JobView;
 
-const segment = (index: number, durationSeconds: number, wallSeconds: number, model = 'anime4k-s-rl'): SegmentRecord =>
-  ({ index, filename: `segment_${index}.ts`, startSeconds: index * 6, durationSeconds, bytes: 1000, model, wallSeconds });
+const segment = (index: number, durationSeconds: number, wallSeconds: number, model = 'anime4k-s-rl', precision: string | null = 'fp32'): SegmentRecord =>
+  ({ index, filename: `segment_${index}.ts`, startSeconds: index * 6, durationSeconds, bytes: 1000, model, precision, wallSeconds });
 
 describe('performance audit', () => {
   it('computes frames, fps, the real-time multiplier and a stable verdict from segment timings', () => {
@@ -38,11 +38,15 @@ describe('performance audit', () => {
     expect(auditPerformance(job, [segment(0, 1, 2), segment(1, 6, 5), segment(2, 6, 5)]).stability).toBe('TOO FEW SEGMENTS');
   });
 
-  it('breaks the figures down by model when rate control stepped down', () => {
-    const audit = auditPerformance(job, [segment(0, 1, 2, 'anime4k-m-rl'), segment(1, 6, 12, 'anime4k-m-rl'), segment(2, 6, 4), segment(3, 6, 4)]);
+  it('breaks the figures down by model and precision when rate control stepped down', () => {
+    const audit = auditPerformance(job, [segment(0, 1, 2, 'anime4k-m-rl'), segment(1, 6, 12, 'anime4k-m-rl'), segment(2, 6, 4), segment(3, 6, 4), segment(4, 6, 3, 'lanczos-x2'), segment(5, 6, 3, 'anime4k-s-rl', null)]);
     expect(audit.models).toEqual([
-      { model: 'anime4k-m-rl', segments: 2, contentSeconds: 7, realTime: 0.5 },
-      { model: 'anime4k-s-rl', segments: 2, contentSeconds: 12, realTime: 1.5 },
+      { model: 'anime4k-m-rl fp32', segments: 2, contentSeconds: 7, realTime: 0.5 },
+      { model: 'anime4k-s-rl fp32', segments: 2, contentSeconds: 12, realTime: 1.5 },
+      { model: 'lanczos-x2 fp32', segments: 1, contentSeconds: 6, realTime: 2 },
+      // Recorded before precisions were: the model alone.
+      { model: 'anime4k-s-rl', segments: 1, contentSeconds: 6, realTime: 2 },
     ]);
+    expect(formatAudit(audit)).toMatch(/^model\s+anime4k-m-rl fp32 \(2 segments, 0\.50x\), anime4k-s-rl fp32/m);
   });
 });

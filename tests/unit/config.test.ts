@@ -74,7 +74,7 @@ describe('loadConfig', () => {
   it('turns the ONNX path on with SRGAN_ENABLE=1 and validates the model id', () => {
     const config = loadConfig({ SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-m-an', UPFLOW_INFERENCE_THREADS: '3' }, '/x');
     expect(config.upscale).toMatchObject({ aiEnabled: true, model: 'anime4k-m-an' });
-    expect(config.inference).toEqual({ executionProvider: 'auto', threads: 3 });
+    expect(config.inference).toEqual({ executionProvider: 'auto', threads: 3, precision: 'auto' });
     expect(() => loadConfig({ UPFLOW_MODEL: 'esrgan-9000' }, '/x')).toThrow(/^UPFLOW_MODEL=/);
     expect(() => loadConfig({ UPFLOW_EXECUTION_PROVIDER: 'tpu' }, '/x')).toThrow(/^UPFLOW_EXECUTION_PROVIDER=/);
   });

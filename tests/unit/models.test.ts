@@ -1,5 +1,10 @@
 import { CONTENT_KINDS, DEFAULT_MODEL_FOR, contentKindOfGenres } from '../../core/content-kind';
-import { MODELS, MODEL_IDS, stepDownLadder } from '../../core/models';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MODELS, MODEL_IDS, modelPath, stepDownLadder } from '../../core/models';
+import { choosePrecision, precisionOfModel } from '../../core/precision';
+import { cpuHasVnni } from '../../adapters/onnx';
 
 describe('model registry', () => {
   it('keeps one scale along every step-down ladder, ending in a filter', () => {
@@ -40,5 +45,36 @@ describe('content kinds', () => {
       expect(info).toMatchObject({ scale: 2, suited: 'cpu', kind: 'cnn' });
       expect(stepDownLadder(info.id)).toContain('lanczos-x2');
     }
+  });
+});
+
+describe('precision', () => {
+  it('auto: fp16 on a GPU, int8 on a CPU with VNNI, fp32 on other CPUs; a set precision wins', () => {
+    expect(choosePrecision('auto', { gpu: true, vnni: true }).precision).toBe('fp16');
+    expect(choosePrecision('auto', { gpu: false, vnni: true }).precision).toBe('int8');
+    expect(choosePrecision('auto', { gpu: false, vnni: false })).toEqual({ precision: 'fp32', reason: expect.stringMatching(/no VNNI/) });
+    expect(choosePrecision('int8', { gpu: true, vnni: false })).toEqual({ precision: 'int8', reason: 'UPFLOW_PRECISION=int8' });
+  });
+
+  it('runs a model without that precision (Lanczos) in fp32, and names each precision\'s file', () => {
+    expect(precisionOfModel('anime4k-s-an', 'int8')).toBe('int8');
+    expect(precisionOfModel('lanczos-x2', 'int8')).toBe('fp32');
+    expect(precisionOfModel('realesrgan-x2', 'int8')).toBe('fp32');
+    expect(precisionOfModel('realesrgan-x2', 'fp16')).toBe('fp16');
+    expect(modelPath('/c/', 'anime4k-s-an', 'int8')).toBe('/c/models/anime4k-s-an.int8.onnx');
+    expect(modelPath('/c', 'anime4k-s-an')).toBe('/c/models/anime4k-s-an.onnx');
+  });
+
+  it('reads VNNI from /proc/cpuinfo\'s flags (AVX-512 VNNI or AVX-VNNI), and nothing from a file it cannot read', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-cpu-'));
+    const cpuinfo = (flags: string) => {
+      fs.writeFileSync(path.join(dir, 'cpuinfo'), `processor\t: 0\nflags\t\t: fpu sse2 ${flags}\n\nprocessor\t: 1\n`);
+      return path.join(dir, 'cpuinfo');
+    };
+    expect(cpuHasVnni(cpuinfo('avx2 avx512f avx512_vnni'))).toBe(true);
+    expect(cpuHasVnni(cpuinfo('avx2 avx_vnni'))).toBe(true);
+    expect(cpuHasVnni(cpuinfo('avx2 fma sha_ni'))).toBe(false);
+    expect(cpuHasVnni(path.join(dir, 'missing'))).toBe(false);
+    fs.rmSync(dir, { recursive: true });
   });
 });
