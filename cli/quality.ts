@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config';
 import { CONTENT_KINDS, type ContentKind } from '../core/content-kind';
-import { MODELS, MODEL_IDS, modelPath, type ModelId } from '../core/models';
+import { MODELS, MODEL_IDS, modelPath, type ModelId, type Precision } from '../core/models';
 import { encodePng, fromPlanarGbr, readPng, toPlanarGbr, type RgbImage } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
@@ -182,8 +182,8 @@ export function loadQualityImages(dirs: Readonly<Record<ContentKind, string>> = 
 }
 
 /** Upscales every image with one built model (one onnxruntime session, one image at a time: sizes may differ). */
-export async function upscaleWithModel(cacheDir: string, id: ModelId, images: RgbImage[], threads: number, logger: Logger): Promise<RgbImage[]> {
-  const file = modelPath(cacheDir, id);
+export async function upscaleWithModel(cacheDir: string, id: ModelId, images: RgbImage[], threads: number, logger: Logger, precision: Precision = 'fp32'): Promise<RgbImage[]> {
+  const file = modelPath(cacheDir, id, precision);
   if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
   const { scale, cpuGraphOptimization } = MODELS[id];
   const upscaler = await loadFrameUpscaler({ model: file, scale, executionProvider: 'cpu', threads, cpuGraphOptimization, logger });
@@ -215,12 +215,21 @@ export interface QualityRow {
   byKind: Record<ContentKind, KindScore>;
 }
 
+/** A model in another precision than fp32: its mean on each kind, and how far from its fp32 graph's. */
+export interface PrecisionRow {
+  model: ModelId;
+  precision: Precision;
+  byKind: Record<ContentKind, { mean: number; vsFp32: number }>;
+}
+
 export interface QualityReport {
   /** Image names, and each one's kind, in the same order. */
   images: string[];
   kinds: ContentKind[];
   border: number;
   rows: QualityRow[];
+  /** Each model built in fp16 or int8, in that precision (the rows above are fp32). */
+  precisionRows: PrecisionRow[];
   /** The originals and the 2x images each method made of them: for the side-by-side crops. */
   originals: RgbImage[];
   upscaled: Map<QualityMethod, RgbImage[]>;
@@ -264,7 +273,22 @@ export async function measureQuality(options: MeasureQualityOptions): Promise<Qu
   }));
   const overall = (row: QualityRow) => CONTENT_KINDS.reduce((s, kind) => s + row.byKind[kind].mean, 0);
   rows.sort((a, b) => overall(b) - overall(a));
-  return { images: images.map((p) => p.name), kinds: images.map((p) => p.kind), border, rows, originals: images.map((p) => p.original), upscaled };
+  const precisionRows: PrecisionRow[] = [];
+  for (const id of QUALITY_MODELS) {
+    for (const precision of MODELS[id].precisions.filter((p) => p !== 'fp32')) {
+      const made = await upscaleWithModel(options.cacheDir, id, downscaled, options.threads, options.logger, precision);
+      const perImage = made.map((image, i) => psnr(images[i]!.original, image, border));
+      precisionRows.push({
+        model: id,
+        precision,
+        byKind: Object.fromEntries(CONTENT_KINDS.map((kind) => {
+          const mean = kindMean(perImage, kind);
+          return [kind, { mean, vsFp32: mean - kindMean(scores.get(id)!, kind) }];
+        })) as PrecisionRow['byKind'],
+      });
+    }
+  }
+  return { images: images.map((p) => p.name), kinds: images.map((p) => p.kind), border, rows, precisionRows, originals: images.map((p) => p.original), upscaled };
 }
 
 /** A kind's rows, best mean first: that kind's images, its mean, and the gains over bicubic and lanczos. */
@@ -289,6 +313,13 @@ export function formatQualityTable(report: QualityReport): string {
       `${r.method.padEnd(first)}${r.psnr.map((v) => db(v).padStart(width)).join('')}${db(r.score.mean).padStart(8)}${db(r.score.overBicubic, true).padStart(12)}${db(r.score.overLanczos, true).padStart(12)}\n`);
     return header + lines.join('');
   }).join('\n');
+}
+
+export function formatPrecisionTable(report: QualityReport): string {
+  const db = (v: number, signed = false) => `${signed && v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+  const header = `${'model'.padEnd(16)}${'precision'.padEnd(11)}${CONTENT_KINDS.map((kind) => `${kind} mean`.padStart(18) + 'vs fp32'.padStart(9)).join('')}\n`;
+  return header + report.precisionRows.map((r) =>
+    `${r.model.padEnd(16)}${r.precision.padEnd(11)}${CONTENT_KINDS.map((kind) => db(r.byKind[kind].mean).padStart(18) + `${r.byKind[kind].vsFp32 >= 0 ? '+' : ''}${r.byKind[kind].vsFp32.toFixed(3)}`.padStart(9)).join('')}\n`).join('');
 }
 
 /** Columns [x, x + size) and rows [y, y + size) of an image, each pixel shown zoom × zoom. */
@@ -355,6 +386,7 @@ export interface QualityFigures extends FiguresHeader {
   kinds: ContentKind[];
   border: number;
   rows: QualityRow[];
+  precisionRows: PrecisionRow[];
 }
 
 export async function qualityCommand(config: Config, logger: Logger, options: { json: boolean; crops?: string; jsonFile: string }): Promise<void> {
@@ -376,6 +408,7 @@ export async function qualityCommand(config: Config, logger: Logger, options: { 
     kinds: report.kinds,
     border: report.border,
     rows: report.rows,
+    precisionRows: report.precisionRows,
   };
   writeFiguresFile(options.jsonFile, figures);
   process.stderr.write(`upflow quality: figures written to ${options.jsonFile}\n`);
@@ -384,6 +417,7 @@ export async function qualityCommand(config: Config, logger: Logger, options: { 
     process.stdout.write(`${JSON.stringify({ images, kinds, border, rows }, null, 2)}\n`);
   } else {
     process.stdout.write(formatQualityTable(report));
+    process.stdout.write(`\n${formatPrecisionTable(report)}`);
     process.stdout.write(
       `\n${report.images.length} images (${CONTENT_KINDS.map((kind) => QUALITY_SET_DIRS[kind]).join(', ')}), each bicubic-downscaled ÷2 (antialiased, as MATLAB imresize) and upscaled back;\n` +
       `PSNR over RGB 0..255 against the original, ${report.border} px border left out. CPU, ${config.inference.threads} threads.\n`,

@@ -235,6 +235,15 @@ const qualityTable: Render<QualityFigures> = (f) => {
   return `${measuredBy(f, false)} PSNR in dB, ${f.border} px border left out.\n\n${tables.join('\n\n')}`;
 };
 
+/** Each model's fp16 and int8 graphs against its fp32 graph, on the same images. */
+const qualityPrecision: Render<QualityFigures> = (f) => {
+  const delta = (v: number | null) => (isNumber(v) ? (Math.abs(v) < 0.0005 ? '0.000' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`) : DASH);
+  const rows = (f.precisionRows ?? []).map((r) => [`\`${r.model}\``, r.precision, ...CONTENT_KINDS.flatMap((kind) => [fixed(r.byKind[kind].mean, 2), delta(r.byKind[kind].vsFp32)])]);
+  const kindName = (kind: string) => (kind === 'animation' ? 'animation' : 'live action');
+  return `${measuredBy(f, false)} Mean PSNR in dB on each kind's images, and the difference from the same model's fp32 graph.\n\n`
+    + table(['model', 'precision', ...CONTENT_KINDS.flatMap((kind) => [`${kindName(kind)} mean`, 'vs fp32'])], rows, ['left', 'left', ...CONTENT_KINDS.flatMap(() => ['right', 'right'] as const)]);
+};
+
 type LoadFigures = LoadReport & FiguresHeader;
 
 const loadEndpoints: Render<LoadFigures> = (f) => {
@@ -344,6 +353,7 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/grid#scaling': gridScaling,
   'bench/grid-1s+bench/grid-2s+bench/grid-3s#segment-length': segmentLength,
   'bench/quality': qualityTable,
+  'bench/quality#precision': qualityPrecision,
   'bench/load#endpoints': loadEndpoints,
   'bench/load#stream': loadStream,
   'bench/crash-resume': crashResume,
