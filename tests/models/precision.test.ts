@@ -79,6 +79,14 @@ describe('anime4k int8 (QDQ)', () => {
   const photos = qualitySet.map((image) => image.original);
   const lows = qualitySet.map((image) => image.downscaled);
   const calibration = pngsIn(CALIBRATION_DIR);
+  // The per-pixel check against the (slow) TypeScript reference: the two images of each kind with
+  // the sharpest edges, where rounding errors add up most (the same maxima as all eight, in half
+  // the time).
+  const referenceImages = ['astronaut-face', 'astronaut-suit-patch', 'cat-head-whiskers', 'squirrel-glasses'].map((name) => {
+    const i = qualitySet.findIndex((image) => image.name === name);
+    if (i < 0) throw new Error(`no quality image ${name}`);
+    return i;
+  });
   const meanPsnr = (outs: RgbImage[]) => outs.reduce((sum, out, i) => sum + psnr(photos[i]!, out), 0) / outs.length;
   /** Mean PSNR over the images of each kind. */
   const kindMeans = (outs: RgbImage[]) => CONTENT_KINDS.map((kind) => {
@@ -118,7 +126,7 @@ describe('anime4k int8 (QDQ)', () => {
       // large ones are rare pixels on the sharpest edges (the astronaut crops, the drawings'
       // outlines), where 8-bit activations add up through up to 8 layers; the bounds leave a
       // little headroom over those.
-      const stats = differenceStats(lows.map((low, i) => [int8Outs[i]!, anime4kReference(size, weights, low)]));
+      const stats = differenceStats(referenceImages.map((i) => [int8Outs[i]!, anime4kReference(size, weights, lows[i]!)]));
       expect(stats.max).toBeLessThanOrEqual(20);
       expect(stats.p99).toBeLessThanOrEqual(5);
     });
