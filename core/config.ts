@@ -190,9 +190,11 @@ export interface Config {
   /** `model`: UPFLOW_MODEL, for every title; unset, each title's `contentKind` picks (modelFor). */
   upscale: { aiEnabled: boolean; model?: ModelId; contentKind: ContentKind; scaleFactor: number; preset: X264Preset; crf: number; encoderThreads: number };
   /**
-   * The ONNX path: where it runs and with how many threads. Default: half the cores, because
-   * the decoder and x264 need the rest; on 2 cores one onnxruntime thread gave the fastest
-   * pipeline (measured: Anime4K S 31 fps with 1 thread, 24-27 fps with 2).
+   * The ONNX path: where it runs and with how many threads. Default: the cores shared out
+   * among the worker's slots. Inference is the slowest stage, and idle onnxruntime threads sleep
+   * while the decoder and x264 run: on 2 cores and one slot, 2 threads made the whole pipeline
+   * 13 % (S), 30 % (M) and 40 % (L) faster than 1 (docs/benchmarks.md). With the old graphs
+   * (before each CReLU became one convolution) one thread was faster.
    */
   inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number; precision: PrecisionSetting };
   /**
@@ -284,7 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     inference: {
       executionProvider: e.UPFLOW_EXECUTION_PROVIDER,
-      threads: e.UPFLOW_INFERENCE_THREADS ?? Math.max(1, Math.floor(os.availableParallelism() / 2)),
+      threads: e.UPFLOW_INFERENCE_THREADS ?? Math.max(1, Math.floor(os.availableParallelism() / e.UPFLOW_GPU_CONCURRENCY)),
       precision: e.UPFLOW_PRECISION,
     },
     rateControl: { slowSegmentsBeforeStepDown: e.UPFLOW_RATE_STEPDOWN_SEGMENTS, stepDownBelowRate: e.UPFLOW_RATE_STEPDOWN_BELOW },

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { CONFIG_VARIABLES, formatDurationMs, isLoopbackHost, loadConfig, parseDurationMs, parseOrigins, parseTrustedProxies } from '../../core/config';
@@ -89,6 +90,14 @@ describe('loadConfig', () => {
     // A model set by the owner is used for every title, whatever its kind.
     expect(modelFor(loadConfig({ UPFLOW_MODEL: 'anime4k-m-rl' }, '/x').upscale, 'animation')).toBe('anime4k-m-rl');
     expect(() => loadConfig({ UPFLOW_CONTENT_KIND: 'cartoon' }, '/x')).toThrow(/^UPFLOW_CONTENT_KIND=/);
+  });
+
+  it('gives inference every core a slot has, unless UPFLOW_INFERENCE_THREADS says', () => {
+    const cores = os.availableParallelism();
+    expect(loadConfig({}, '/x').inference.threads).toBe(cores);
+    expect(loadConfig({ UPFLOW_GPU_CONCURRENCY: '2' }, '/x').inference.threads).toBe(Math.max(1, Math.floor(cores / 2)));
+    expect(loadConfig({ UPFLOW_GPU_CONCURRENCY: String(cores * 2) }, '/x').inference.threads).toBe(1);
+    expect(loadConfig({ UPFLOW_INFERENCE_THREADS: '3' }, '/x').inference.threads).toBe(3);
   });
 
   it('resolves relative folders against the working directory', () => {
