@@ -59,8 +59,9 @@ export interface ModelInfo {
   suited: 'cpu' | 'gpu';
   /**
    * Inference alone, frames per second, from `npx upflow bench` on this project's 2-core
-   * development machine (AMD EPYC, AVX-512): onnxruntime CPU with 1 thread, the default there.
-   * The rl and an variants share a graph shape, so one figure serves both.
+   * development machine (AMD EPYC, AVX2): onnxruntime CPU, 1 thread, fp32, with the graphs
+   * before each CReLU became one convolution; a guide to the order of magnitude (the bench's
+   * table in docs/benchmarks.md has today's). The rl and an variants share a graph shape.
    */
   measuredCpuFps: Partial<Record<BenchSize, number>>;
   /** onnxruntime's graph optimisation level on the CPU, chosen by measurement (see below). */
@@ -70,9 +71,8 @@ export interface ModelInfo {
 }
 
 /**
- * 'all' adds the NCHWc layout transform. It pads Anime4K's 4- and 8-channel layers to
- * 16-channel blocks on AVX-512 and made M and L ~25 % slower, so they use 'extended'; for
- * Real-ESRGAN's 64-channel layers it is ~17 % faster (measured on this project's CPU).
+ * 'all' adds the NCHWc layout transform: ~17 % faster for Real-ESRGAN's 64-channel layers, and
+ * for Anime4K since each CReLU is one convolution (models/anime4k.ts); Lanczos keeps 'extended'.
  */
 export type CpuGraphOptimization = 'extended' | 'all';
 
