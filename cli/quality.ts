@@ -2,8 +2,10 @@
  * `upflow quality`: how much detail each 2x model restores, for each kind of content: camera
  * photos (live action) and drawn frames (animation). Each image is downscaled by 2, upscaled
  * back with every 2x model, with bicubic and with nearest, and compared with the original by
- * PSNR; each kind's mean is set against bicubic and against lanczos-x2 (rate control's last step). The resampling and PSNR are plain TypeScript here so
- * that the baseline does not depend on ffmpeg's or onnxruntime's choices. The command writes its
+ * PSNR; each kind's mean is set against bicubic and against lanczos-x2 (rate control's last
+ * step), and each model's fp16 and int8 graphs against its fp32 one. The resampling and PSNR
+ * are plain TypeScript here so that the baseline does not depend on ffmpeg's or onnxruntime's
+ * choices. The command writes its
  * figures, with the machine and the settings, to docs/bench/quality.json (the docs' table).
  */
 import fs from 'node:fs';
@@ -22,9 +24,6 @@ export const QUALITY_SET_DIRS: Readonly<Record<ContentKind, string>> = {
   'live-action': path.join(FIXTURES_DIR, 'photos'),
   animation: path.join(FIXTURES_DIR, 'animation'),
 };
-/** The animation crop's image and where in it (set with the frames). */
-const ANIMATION_CROP_IMAGE = 'squirrel-glasses';
-const ANIMATION_CROP_AT = [40, 20] as const;
 
 /** Every registry model that doubles the size: Anime4K ×6, realesrgan-x2, lanczos-x2. */
 export const QUALITY_MODELS: readonly ModelId[] = MODEL_IDS.filter((id) => MODELS[id].scale === 2);
@@ -355,7 +354,7 @@ export function sideBySide(panels: RgbImage[], gap: number): RgbImage {
  */
 export const CROPS: Readonly<Record<ContentKind, { image: string; x: number; y: number }>> = {
   'live-action': { image: 'astronaut-suit-patch', x: 16, y: 28 },
-  animation: { image: ANIMATION_CROP_IMAGE, x: ANIMATION_CROP_AT[0], y: ANIMATION_CROP_AT[1] },
+  animation: { image: 'squirrel-glasses', x: 40, y: 20 },
 };
 export const CROP = { size: 96, zoom: 2, gap: 4 } as const;
 /** bicubic, lanczos, then each kind's default and the models people compare it with. */
