@@ -8,9 +8,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../core/config';
 import { FailureType } from '../core/errors';
 import { MODELS, modelPath, type ModelId, type Precision } from '../core/models';
-import { choosePrecision, precisionOfModel } from '../core/precision';
+import { precisionOfModel } from '../core/precision';
 import { startFrameDecoder, startFrameEncoder, type ChunkEncodeOptions, type RunOptions } from '../adapters/ffmpeg';
-import { inferenceMachine, loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
+import { loadFrameUpscaler, precisionHere, type FrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
 import { runFramePipeline } from './frame-pipeline';
 
@@ -24,7 +24,7 @@ export class ModelSessions {
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
-    const chosen = choosePrecision(config.inference.precision, inferenceMachine(config.inference.executionProvider));
+    const chosen = precisionHere(config.inference);
     this.precision = chosen.precision;
     if (config.upscale.aiEnabled) logger.info({ precision: chosen.precision }, `models run in ${chosen.precision} (${chosen.reason})`);
   }

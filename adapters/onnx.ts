@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { CpuGraphOptimization } from '../core/models';
+import type { CpuGraphOptimization, Precision } from '../core/models';
+import { choosePrecision, type PrecisionSetting } from '../core/precision';
 import type { Logger } from './logger';
 
 export type ExecutionProviderSetting = 'auto' | 'cuda' | 'cpu';
@@ -59,9 +60,13 @@ export function cpuHasVnni(cpuinfo = '/proc/cpuinfo'): boolean {
   }
 }
 
-/** What UPFLOW_PRECISION=auto decides from: whether inference will try CUDA, and the CPU's VNNI. */
-export function inferenceMachine(executionProvider: ExecutionProviderSetting): { gpu: boolean; vnni: boolean } {
-  return { gpu: executionProvider === 'cuda' || (executionProvider === 'auto' && cudaProviderInstalled()), vnni: cpuHasVnni() };
+/**
+ * The precision a worker on this machine runs its models in, and why: UPFLOW_PRECISION, with
+ * `auto` decided from whether inference will try CUDA and from the CPU's VNNI.
+ */
+export function precisionHere(inference: { executionProvider: ExecutionProviderSetting; precision: PrecisionSetting }): { precision: Precision; reason: string } {
+  const { executionProvider } = inference;
+  return choosePrecision(inference.precision, { gpu: executionProvider === 'cuda' || (executionProvider === 'auto' && cudaProviderInstalled()), vnni: cpuHasVnni() });
 }
 
 function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {

@@ -4,9 +4,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, parseDurationMs, type Config } from '../core/config';
 import { ConfigError } from '../core/errors';
 import { modelFor } from '../core/content-kind';
-import { BENCH_SIZES, isBenchSize, isModelId, MODEL_IDS, PRECISIONS, type ModelId, type Precision } from '../core/models';
-import { choosePrecision } from '../core/precision';
-import { inferenceMachine } from '../adapters/onnx';
+import { BENCH_SIZES, isBenchSize, isModelId, isPrecision, MODEL_IDS, PRECISIONS, type ModelId } from '../core/models';
+import { precisionHere } from '../adapters/onnx';
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, DEFAULT_MODELS_JSON, FFMPEG_ONLY } from './bench';
@@ -116,7 +115,6 @@ program
   }));
 
 const BENCH_PARTS = ['models', 'grid'] as const;
-const isPrecision = (value: string): value is Precision => (PRECISIONS as readonly string[]).includes(value);
 
 program
   .command('bench')
@@ -145,7 +143,7 @@ program
       return size;
     });
     const models = [...new Set(opts.model ?? DEFAULT_BENCH_MODELS)].map((m) => (m === FFMPEG_ONLY ? FFMPEG_ONLY : modelIdArg(m)[0]!));
-    const here = choosePrecision(config.inference.precision, inferenceMachine(config.inference.executionProvider)).precision;
+    const here = precisionHere(config.inference).precision;
     const precisions = [...new Set(opts.precision ?? ['fp32', here])].map((p) => {
       if (!isPrecision(p)) throw new InvalidArgumentError(`unknown precision ${p}; one of ${PRECISIONS.join(', ')}`);
       return p;
@@ -165,7 +163,7 @@ program
 
 program
   .command('quality')
-  .description('PSNR of each 2x model and of bicubic on natural photos downscaled by 2 (tests/fixtures/photos)')
+  .description('PSNR of each 2x model, bicubic and nearest on photos and on drawings downscaled by 2 (tests/fixtures/photos, tests/fixtures/animation), and of each fp16/int8 graph against its fp32 one')
   .option('--json', 'machine-readable', false)
   .option('--crops <dir>', 'also write a side-by-side PNG crop per content kind (quality-crop-<kind>.png): original, bicubic, lanczos and some models')
   .option('--json-file <file>', 'where the figures are written (default: docs/bench/quality.json in the repository)')

@@ -3,15 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config';
 import { BENCH_SIZES, MODELS, MODEL_IDS, modelPath, type ModelId, type Precision } from '../core/models';
-import { choosePrecision, precisionOfModel } from '../core/precision';
-import { inferenceMachine } from '../adapters/onnx';
+import { precisionOfModel } from '../core/precision';
+import { precisionHere } from '../adapters/onnx';
 import { buildModels, readManifest } from '../models/build';
 
 export function listModelsCommand(config: Config, options: { json: boolean }): void {
   const isBuilt = (id: ModelId, precision: Precision) => fs.existsSync(modelPath(config.cacheDir, id, precision)) && readManifest(config.cacheDir, id, precision) !== undefined;
   // What a worker here would run: UPFLOW_PRECISION, `auto` decided as ModelSessions does.
-  const { executionProvider, precision: setting } = config.inference;
-  const here = choosePrecision(setting, inferenceMachine(executionProvider));
+  const here = precisionHere(config.inference);
   const rows = MODEL_IDS.map((id) => {
     const info = MODELS[id];
     const runsIn = precisionOfModel(id, here.precision);

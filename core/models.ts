@@ -176,6 +176,10 @@ export function isModelId(value: string): value is ModelId {
   return (MODEL_IDS as readonly string[]).includes(value);
 }
 
+export function isPrecision(value: string): value is Precision {
+  return (PRECISIONS as readonly string[]).includes(value);
+}
+
 /** The ladder rate control walks down from `start`: start, its step-down, … the filter. */
 export function stepDownLadder(start: ModelId): ModelId[] {
   const ladder: ModelId[] = [start];
