@@ -19,7 +19,7 @@ export function choosePrecision(setting: PrecisionSetting, machine: InferenceMac
   if (setting !== 'auto') return { precision: setting, reason: `UPFLOW_PRECISION=${setting}` };
   if (machine.gpu) return { precision: 'fp16', reason: 'auto: a CUDA GPU runs float16 at twice the rate of float32' };
   if (machine.vnni) return { precision: 'int8', reason: 'auto: this CPU has VNNI, which runs int8 convolutions faster than float32' };
-  return { precision: 'fp32', reason: 'auto: this CPU has no VNNI, where int8 runs slower than float32 and float16 no faster' };
+  return { precision: 'fp32', reason: 'auto: this CPU has no VNNI, where int8 runs S and M slower than float32 and float16 no faster' };
 }
 
 /** The precision a model runs in: the worker's, where the model is built in it; fp32 otherwise (Lanczos has only fp32). */
