@@ -1,6 +1,7 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
 import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../core/domain';
 import { describeModelChange } from '../core/rate-control';
+import type { MakingSpeed } from '../core/switch-lead';
 import { yieldSlotSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
@@ -56,6 +57,15 @@ export function createJobActivities({ store, client, logger }: Pick<ActivityDeps
         },
         { kind: update.state, message: update.message },
       );
+    },
+
+    /** How fast titles with this plan were made lately: where a new viewer's part starts (core/switch-lead.ts). */
+    async makingSpeed(plan: Pick<StreamPlan, 'upscaler' | 'outputWidth' | 'outputHeight'>): Promise<MakingSpeed | null> {
+      // A lead is a refinement: without these figures the making starts where the viewer is.
+      return (await store.makingSpeed(plan).catch((err: unknown) => {
+        jobLogger(logger).warn({ err }, 'could not read how fast earlier titles were made; viewers get no lead until this title has measured itself');
+        return undefined;
+      })) ?? null;
     },
 
     /** Rate control stepped the model down: the job's current model and an event with the reason. */

@@ -10,6 +10,7 @@ import type {
 } from '../core/domain';
 import { TERMINAL_JOB_STATES } from '../core/domain';
 import { UpflowError } from '../core/errors';
+import type { MakingSpeed } from '../core/switch-lead';
 
 export type { Pool };
 
@@ -448,6 +449,31 @@ export class UpflowStore {
       [exceptTitle],
     );
     return rows.map((r) => ({ workflowId: r.workflow_id, runId: r.id }));
+  }
+
+  /**
+   * How fast this machine made titles with the same upscaler and output size lately: the
+   * median time from a job's first chunk starting to its first segment (last 5 jobs), and the
+   * median rate of the segments that upscaler made (last 50). Undefined before any.
+   */
+  async makingSpeed(plan: Pick<StreamPlan, 'upscaler' | 'outputWidth' | 'outputHeight'>): Promise<MakingSpeed | undefined> {
+    const { rows } = await this.pool.query<{ first_segment_seconds: number | null; rate: number | null }>(
+      `WITH same_plan AS (
+         SELECT id, first_segment_at, stream_started_at, created_at FROM jobs
+         WHERE upscaler = $1::text AND (plan->>'outputWidth')::int = $2::int AND (plan->>'outputHeight')::int = $3::int),
+       firsts AS (
+         SELECT extract(epoch FROM first_segment_at - stream_started_at)::float8 AS seconds FROM same_plan
+         WHERE first_segment_at IS NOT NULL AND stream_started_at IS NOT NULL ORDER BY created_at DESC LIMIT 5),
+       rates AS (
+         SELECT (s.duration_seconds / s.wall_seconds)::float8 AS rate FROM segments s JOIN same_plan ON same_plan.id = s.job_id
+         WHERE s.wall_seconds > 0 AND s.model IS NOT DISTINCT FROM $4::text ORDER BY s.produced_at DESC LIMIT 50)
+       SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) FROM firsts) AS first_segment_seconds,
+              (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY rate) FROM rates) AS rate`,
+      [plan.upscaler, plan.outputWidth, plan.outputHeight, plan.upscaler === 'lanczos' ? null : plan.upscaler],
+    );
+    const row = rows[0];
+    if (!row || row.first_segment_seconds === null || row.rate === null || !(row.rate > 0)) return undefined;
+    return { firstSegmentSeconds: row.first_segment_seconds, rate: row.rate };
   }
 
   async listJobs(limit = 100): Promise<JobRecord[]> {

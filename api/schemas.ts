@@ -137,10 +137,16 @@ export const hlsStatusQuery = z.object({
   path: z.string({ message: 'path must be a string (given once)' }).min(1, 'path must not be empty').max(4096, 'path is too long').refine((v) => !v.includes('\0'), 'path contains a NUL byte').optional(),
 });
 
-/** `?force=1`: upscale again even when a finished file exists; `?position_seconds=`: where the viewer is. */
+/**
+ * `?force=1`: upscale again even when a finished file exists; `?position_seconds=`: where the
+ * viewer is; `?paused=1`: they are not playing on (no lead: core/switch-lead.ts); `?device=`:
+ * their Jellyfin device id, so the script's reports and the Webhook plugin's are one viewer.
+ */
 export const triggerQuery = z.object({
   force: z.enum(['1', 'true', '0', 'false'], { message: 'force must be 1, true, 0 or false' }).optional().transform((v) => v === '1' || v === 'true'),
   position_seconds: positionSeconds('position_seconds').optional(),
+  paused: z.enum(['1', 'true', '0', 'false'], { message: 'paused must be 1, true, 0 or false' }).optional().transform((v) => v === '1' || v === 'true'),
+  device: z.string({ message: 'device must be a string (given once)' }).regex(/^[\x21-\x7e]{1,200}$/, 'device must be 1 to 200 printable characters, no spaces').optional(),
 });
 
 /** zod's first issue as one sentence: "Item.Path: must be a string". */

@@ -2,14 +2,7 @@
  * The grid bench's arithmetic, pure and unit-tested: medians of repeats, a chunk's start cost
  * from the times its segments closed, and the model of what K worker slots give a title.
  */
-
-/** The median of the finite values; NaN when there are none. */
-export function median(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+import { median } from '../core/statistics';
 
 /** Repeats of one figure, as the bench reports them. */
 export interface Spread {

@@ -29,6 +29,7 @@ import { UpflowError } from '../core/errors';
 import { titleFiles } from '../core/media-paths';
 import { MODELS, type ModelId } from '../core/models';
 import { MAX_CHUNK_SECONDS } from '../core/chunk-scheduler';
+import { median } from '../core/statistics';
 import { segmentDurationSeconds, segmentIndexAt, segmentIndexOfFilename, segmentStartFrame, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { encodeLanczosChunk, makeTestClip, probeSource } from '../adapters/ffmpeg';
@@ -44,7 +45,6 @@ import {
   chunkContentSeconds,
   chunkStartCost,
   maxOverlap,
-  median,
   rateWithSlots,
   SLOT_MODEL_FORMULA,
   slotsForRealTime,

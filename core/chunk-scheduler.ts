@@ -40,6 +40,8 @@ export interface PlayHead {
   at: number;
   /** Someone waits for this segment now: a player's request, a trigger's or a seek's position. */
   urgent: boolean;
+  /** The viewer paused: they do not move on, so only their own segment works for them. */
+  paused?: boolean;
 }
 
 export interface SchedulerSettings {
@@ -170,6 +172,7 @@ function leadOverViewers(chunk: ChunkInFlight, heads: readonly PlayHead[], setti
   let nearest = Infinity;
   for (const head of heads) {
     const ahead = chunk.nextSegment - head.segment;
+    if (head.paused && ahead > 0) continue;
     if (ahead >= 0 && ahead < settings.lookAheadSegments) nearest = Math.min(nearest, ahead);
   }
   return nearest;

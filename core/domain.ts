@@ -2,6 +2,7 @@
  * Domain types shared by workflows, activities, the API and the CLI. Pure types and pure
  * functions only: workflow code imports this module, so nothing here may touch Node.
  */
+import type { MakingSpeed } from './switch-lead';
 import type { ModelId } from './models';
 
 export const TASK_QUEUES = {
@@ -124,6 +125,8 @@ export interface ViewerPosition {
   segment?: number;
   /** Someone waits for the picture there now (a trigger, a seek, a request for a missing segment). */
   waiting: boolean;
+  /** A viewer on the original who is not playing on (paused): their part is made where they are, no lead. */
+  paused?: boolean;
   /** The viewer stopped watching (Jellyfin's PlaybackStop): their play head goes away. */
   left?: boolean;
 }
@@ -200,8 +203,13 @@ export interface UpscaleStatus {
   /** The grid: how many segments, and which content is made, e.g. `[[0, 120], [2700, 2760]]` (seconds). */
   segmentCount?: number;
   ready?: [number, number][];
-  /** Where viewers are (the segments made first), and what each worker slot makes now. */
-  viewers?: { viewer: string; segment: number; waiting: boolean }[];
+  /**
+   * Where the making for each viewer starts (the segments made first: where they are, or a lead
+   * after a viewer on the original), and what each worker slot makes now.
+   */
+  viewers?: { viewer: string; segment: number; waiting: boolean; leadSeconds: number }[];
+  /** One slot's speed the leads are judged from (core/switch-lead.ts); absent before any is known. */
+  makingSpeed?: MakingSpeed & { measuredOn: 'this title' | 'earlier titles' };
   chunks?: ChunkView[];
   /** The model the stream should use now (ONNX path only): the plan's, or where rate control stepped down to. */
   model?: ModelId;

@@ -111,6 +111,12 @@ export function segmentIndexAt(grid: Grid, seconds: number): number {
   return guess > 0 && seconds < segmentStartSeconds(grid, guess) ? guess - 1 : guess;
 }
 
+/** The first segment that starts at or after content time `seconds` (the last one past it). */
+export function firstSegmentFrom(grid: Grid, seconds: number): number {
+  const index = segmentIndexAt(grid, seconds);
+  return index < grid.segmentCount - 1 && segmentStartSeconds(grid, index) < seconds ? index + 1 : index;
+}
+
 /** The file of segment `index` in the title's HLS folder. */
 export function segmentFilename(index: number): string {
   return `seg${String(index).padStart(5, '0')}.ts`;

@@ -324,20 +324,21 @@ const badInput: Render<BadInputFigures> = (f) => {
 };
 
 interface JellyfinFigures extends FiguresHeader {
-  settings: { clip: { seconds: number; width: number; height: number; fps: number }; watchSeconds: number; scriptConfig: { minBufferedSeconds?: number } };
+  settings: { clip: { seconds: number; width: number; height: number; fps: number }; watchSeconds: number; scriptConfig: { minBufferedSeconds?: number }; warmUp?: boolean };
   results: SwitchResult[];
 }
 
 const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
-  const { clip, watchSeconds, scriptConfig } = f.settings;
+  const { clip, watchSeconds, scriptConfig, warmUp } = f.settings;
   const rows = f.results.map((r) => [
-    r.upscaler, r.mode ?? 'direct', r.startSeconds ? `${String(r.startSeconds)} s` : '0:00', seconds(r.firstSegmentSeconds), r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds), fixed(r.positionAtSwitch, 1, ' s'), seconds(r.switchGapSeconds),
+    r.upscaler, r.mode ?? 'direct', r.startSeconds ? `${String(r.startSeconds)} s` : '0:00', seconds(r.firstSegmentSeconds), fixed(r.madeFromSeconds ?? null, 1, ' s'), r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds), fixed(r.positionAtSwitch, 1, ' s'), seconds(r.switchGapSeconds),
     `${fixed(r.advancedSeconds, 1, ' s')} of ${String(r.watchedSeconds)} s`, `${String(r.stalls)} (${fixed(r.stalledSeconds, 1, ' s')})`, String(r.fallbacksToOriginal), rate(r.upscaleRate), String(r.consoleErrors),
   ]);
   return `${measuredBy(f)} A ${String(clip.seconds)} s ${String(clip.width)}×${String(clip.height)} clip at ${String(clip.fps)} fps; `
-    + `the script's \`minBufferedSeconds\` ${scriptConfig.minBufferedSeconds === undefined ? 'at its default' : `= ${String(scriptConfig.minBufferedSeconds)}`}; then ${String(watchSeconds)} s of watching.\n\n`
-    + table(['upscaler', 'play', 'play from', 'first segment', 'switch', 'at position', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + `the script's \`minBufferedSeconds\` ${scriptConfig.minBufferedSeconds === undefined ? 'at its default' : `= ${String(scriptConfig.minBufferedSeconds)}`}; `
+    + `${warmUp ? 'each Upflow had made a 10 s title of the same size first (the lead is sized from it)' : 'each Upflow fresh (no lead)'}; then ${String(watchSeconds)} s of watching.\n\n`
+    + table(['upscaler', 'play', 'play from', 'first segment', 'made from', 'switch', 'at position', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */

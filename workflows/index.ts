@@ -16,6 +16,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -25,9 +26,11 @@ import { TASK_QUEUES, type ChunkView, type SourceInfo, type StreamPlan, type Str
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../core/errors';
 import type { ModelId } from '../core/models';
 import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
-import { madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
+import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
+import { median } from '../core/statistics';
+import { leadSeconds, type MakingSpeed } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -84,6 +87,8 @@ const VIEWER_TTL_MS = 120_000;
 const PREEMPT_AFTER_MS = 300;
 /** The window of the title's recent making rate. */
 const RATE_WINDOW_MS = 30_000;
+/** This title's own chunk starts and segment rates a viewer's lead is judged from (the latest ones). */
+const SPEED_SAMPLES = 8;
 
 export interface UpscaleTitleResult {
   titleKey: string;
@@ -129,9 +134,13 @@ interface Ticket {
 }
 
 interface Viewer {
+  /** Where the making for this viewer starts: their segment, or a lead after it. */
   segment: number;
   at: number;
   waiting: boolean;
+  /** Seconds after their position the making starts (a viewer on the original, who switches when it is ready there). */
+  leadSeconds: number;
+  paused: boolean;
 }
 
 export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTitleResult> {
@@ -148,6 +157,10 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   const tickets = new Map<string, Ticket>();
   const viewers = new Map<string, Viewer>();
   const pendingViewers: ViewerPosition[] = input.viewer ? [input.viewer] : [];
+  /** How fast earlier titles with this plan were made (Postgres), until this one has measured itself. */
+  let earlierSpeed: MakingSpeed | undefined;
+  const chunkStarts: number[] = [];
+  const segmentRates: number[] = [];
   let ticketCount = 0;
   let chunkFailure: unknown;
   /** Something the loop decides on changed. */
@@ -155,7 +168,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
 
   const activeHeads = (): PlayHead[] => {
     const now = Date.now();
-    return [...viewers].filter(([, v]) => now - v.at < VIEWER_TTL_MS).map(([id, v]) => ({ id, segment: v.segment, at: v.at, urgent: v.waiting }));
+    return [...viewers].filter(([, v]) => now - v.at < VIEWER_TTL_MS).map(([id, v]) => ({ id, segment: v.segment, at: v.at, urgent: v.waiting, ...(v.paused ? { paused: true } : {}) }));
   };
   const work = (): TitleWork => ({
     segmentCount: grid?.segmentCount ?? 0,
@@ -170,6 +183,19 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     comfortSegments: Math.max(2, Math.ceil(COMFORT_SECONDS / g.segmentSeconds)),
     minSplitSegments: Math.max(1, Math.ceil(MIN_SPLIT_SECONDS / g.segmentSeconds)),
   });
+
+  /** One slot's speed on this title: measured here once a chunk has started and run, else on earlier titles. */
+  const makingSpeed = (): (MakingSpeed & { measuredOn: 'this title' | 'earlier titles' }) | undefined => {
+    if (chunkStarts.length > 0 && segmentRates.length > 0) {
+      return { firstSegmentSeconds: median(chunkStarts), rate: median(segmentRates), measuredOn: 'this title' };
+    }
+    return earlierSpeed && { ...earlierSpeed, measuredOn: 'earlier titles' };
+  };
+  const keepLatest = (samples: number[], value: number) => {
+    if (!Number.isFinite(value) || value < 0) return;
+    samples.push(value);
+    if (samples.length > SPEED_SAMPLES) samples.shift();
+  };
 
   const progress = (): StreamProgress | undefined => {
     if (!grid) return undefined;
@@ -195,7 +221,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       progress: progress(),
       segmentCount: grid.segmentCount,
       ready: madeRanges(grid, made),
-      viewers: activeHeads().map((h) => ({ viewer: h.id, segment: h.segment, waiting: h.urgent })),
+      viewers: activeHeads().map((h) => ({ viewer: h.id, segment: h.segment, waiting: h.urgent, leadSeconds: viewers.get(h.id)?.leadSeconds ?? 0 })),
+      ...(makingSpeed() ? { makingSpeed: makingSpeed() } : {}),
       chunks: [...chunks].map(([ticket, c]): ChunkView => ({ ticket, fromSegment: c.fromSegment, nextSegment: c.nextSegment, endSegment: c.endSegment, model: c.model })),
     };
   });
@@ -206,10 +233,14 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       dirty = true;
       return;
     }
+    // A position in seconds is a viewer on the original (a trigger, a seek): they switch where
+    // enough is made ahead of them, so the making starts a lead further on. A segment is a
+    // player on the upscaled stream asking for it: that one is made. A paused viewer is not moving: where they are.
+    const lead = position.segment === undefined && !position.paused ? leadSeconds(makingSpeed()) : 0;
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
-      : segmentIndexAt(g, position.seconds ?? 0);
-    viewers.set(position.viewer, { segment, at: Date.now(), waiting: position.waiting && !made[segment] });
+      : lead > 0 ? firstSegmentFrom(g, (position.seconds ?? 0) + lead) : segmentIndexAt(g, position.seconds ?? 0);
+    viewers.set(position.viewer, { segment, at: Date.now(), waiting: position.waiting && !made[segment], leadSeconds: lead, paused: position.paused === true });
     dirty = true;
   };
   // Another title's viewer waits: a chunk of this one that works for nobody watching it gives its slot.
@@ -280,6 +311,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       if (!chunk) return { endSegment: report.index + 1, model: report.model };
       chunk.nextSegment = Math.max(chunk.nextSegment, report.index + 1);
       chunk.reported += 1;
+      // The first segment's wall time is the chunk's start-up; the others are its rate.
+      if (chunk.reported === 1) keepLatest(chunkStarts, report.wallSeconds);
+      else keepLatest(segmentRates, report.rate);
       // A chunk's first segment carries its start-up (ffmpeg, a model's first frames): not a rate.
       if (chunk.rateControl && report.model && chunk.reported > 1) {
         const { state, change } = observeSegment(chunk.rateControl, { ...report, model: report.model }, status.plan!.ladder, input.settings);
@@ -360,6 +394,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       status.plan = plan;
       if (plan.upscaler !== 'lanczos') status.model = plan.upscaler;
       const g = gridOf(plan);
+      // Workflows started before viewers had a lead replay without this step.
+      if (patched('switch-lead')) earlierSpeed = (await jobs.makingSpeed(plan)) ?? undefined;
       const published = await media.publishPlaylist({ titleKey: input.titleKey, plan, source, ...(input.fresh ? { fresh: true } : {}) });
       made = published.made;
       madeCount = made.filter(Boolean).length;

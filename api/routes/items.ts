@@ -29,7 +29,7 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
   router.post('/items/:itemId/upscale', triggerLimit, async (req, res) => {
     const services = servicesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
-    const { force, position_seconds: seconds } = triggerQuery.parse(req.query);
+    const { force, position_seconds: seconds, paused, device } = triggerQuery.parse(req.query);
     const owner = isOwner(res);
     // A viewer is told no path, no Jellyfin name or address, as on the status route.
     const forViewer = (err: unknown): never => {
@@ -46,7 +46,9 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
         forViewer(err);
       });
     }
-    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer: `script:${req.ip ?? 'unknown'}`, seconds, waiting: true } } : {}) }).catch(forViewer);
+    // The viewer as the Webhook plugin names them (jellyfin:<DeviceId>) when the page says, so a pause replaces their PlaybackStart's head.
+    const viewer = device ? `jellyfin:${device}` : `script:${req.ip ?? 'unknown'}`;
+    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer, seconds, waiting: true, ...(paused ? { paused } : {}) } } : {}) }).catch(forViewer);
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');
     const status = await services.statuses.itemStatus(itemId, result).catch(forViewer);
     res.status(result.status === 'started' ? 202 : 200).json(owner ? status : publicItemStatus(status));

@@ -2,6 +2,7 @@
  * The script's settings: defaults below, overridden by `window.UpflowConfig` set before the
  * script loads. A wrong value is named in one console warning and its default is kept.
  */
+import { DEFAULT_MIN_BUFFERED_SECONDS } from '../../core/switch-lead';
 
 export interface UpflowClientConfig {
   /** Where Upflow's API is; default: the origin the script itself was loaded from. */
@@ -23,7 +24,8 @@ export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
   autoSwitch: true,
   autoTrigger: true,
   // Two segments of the default grid (2 s): the segment at the viewer's position and the next.
-  minBufferedSeconds: 4,
+  // The workflow's lead (core/switch-lead.ts) is sized for this default.
+  minBufferedSeconds: DEFAULT_MIN_BUFFERED_SECONDS,
   requestTimeoutMs: 5000,
 };
 

@@ -3,6 +3,7 @@
  * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
+import { neededAheadSeconds } from '../../core/switch-lead';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not
@@ -13,23 +14,17 @@ export type Readiness = 'ready' | 'wait' | 'never';
 
 /** Content within this much of the end counts as all of it (the last frame's duration, rounding). */
 const END_SLACK_SECONDS = 0.25;
-/**
- * Upscaling slower than real time (a measured rate below 1.0x) loses ground to a viewer by
- * (1 − rate) seconds a second: the script switches only with enough ahead for this much
- * upscaled play before the viewer would catch up, so it does not flap between the two streams.
- */
-const SLOW_PLAY_SECONDS = 30;
 
+/** Ready once the made part the viewer is in reaches `neededAheadSeconds` past them (core/switch-lead.ts). */
 export function readiness(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): Readiness {
   if (status.status === 'failed' || status.status === 'cancelled') return 'never';
   if (status.status === 'complete') return status.hls_url ? 'ready' : 'never';
   if (!status.hls_url || status.segments === 0) return 'wait';
   if (allContentMade(status)) return 'ready';
   const ahead = madeAhead(status, positionSeconds);
-  const slower = status.rate !== null && status.rate > 0 && status.rate < 1 ? SLOW_PLAY_SECONDS * (1 - status.rate) : 0;
   // Near the end, what is left of the title is enough.
   const left = status.duration_seconds === null ? Infinity : Math.max(0, status.duration_seconds - positionSeconds);
-  const needed = Math.min(Math.max(minBufferedSeconds, slower), left);
+  const needed = Math.min(neededAheadSeconds(status.rate, minBufferedSeconds), left);
   return ahead >= needed && ahead > 0 ? 'ready' : 'wait';
 }
 

@@ -7,6 +7,8 @@
 /** The part of jellyfin-web's API client (jellyfin-apiclient's ApiClient) the script reads. */
 interface JellyfinApiClient {
   accessToken(): string | null | undefined;
+  /** The browser's Jellyfin device id: the `DeviceId` the Webhook plugin sends for this viewer. */
+  deviceId?(): string | null | undefined;
 }
 
 function hasAccessToken(value: unknown): value is JellyfinApiClient {
@@ -19,6 +21,17 @@ export function viewerToken(win: { ApiClient?: unknown }): string | undefined {
   if (!hasAccessToken(client)) return undefined;
   try {
     return client.accessToken() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The browser's Jellyfin device id; undefined on a page without jellyfin-web's API client or an older one. */
+export function viewerDevice(win: { ApiClient?: unknown }): string | undefined {
+  const client = win.ApiClient;
+  if (!hasAccessToken(client) || typeof client.deviceId !== 'function') return undefined;
+  try {
+    return client.deviceId() || undefined;
   } catch {
     return undefined;
   }

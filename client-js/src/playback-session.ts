@@ -37,6 +37,8 @@ const CATCH_UP_MARGIN_SECONDS = 1.5;
  * (docs/benchmarks.md, "A viewer at 50 %, a second title, seeks").
  */
 const STALL_FALLBACK_MS = 8000;
+/** What the viewer does on the original that Upflow is told about (reportPosition). */
+const ORIGINAL_MOVES = ['seeking', 'pause', 'play'] as const;
 
 export interface SessionDeps {
   config: UpflowClientConfig;
@@ -63,7 +65,16 @@ export class PlaybackSession {
   private readonly switcher: StreamSwitcher;
   private readonly controls: PlayerControls;
   private readonly onSeeking = () => this.checkSeek();
-  private readonly onOriginalSeek = () => this.reportSeek();
+  private readonly onOriginalMove = (event: Event) => {
+    if (event.type !== 'seeking') this.viewerPaused = event.type === 'pause';
+    this.reportPosition();
+  };
+  /**
+   * The viewer paused the original (a `pause` until the next `play`). Not the element's own
+   * `paused`: before jellyfin-web's first play() it is paused too, and a viewer who has just
+   * pressed play is about to play on.
+   */
+  private viewerPaused = false;
   /** When the upscaled stream last ran out of picture (the element's `waiting`), until it plays again. */
   private waitingSince: number | undefined;
   private readonly onWaiting = () => {
@@ -89,7 +100,8 @@ export class PlaybackSession {
   }
 
   start(): void {
-    this.video.addEventListener('seeking', this.onOriginalSeek);
+    // A seek moves the viewer; a pause or play changes whether their part is made a lead ahead.
+    for (const event of ORIGINAL_MOVES) this.video.addEventListener(event, this.onOriginalMove);
     void this.poll();
   }
 
@@ -184,7 +196,7 @@ export class PlaybackSession {
     const wasOurs = this.mode !== 'original';
     this.setMode('ended');
     clearTimeout(this.timer);
-    this.video.removeEventListener('seeking', this.onOriginalSeek);
+    for (const event of ORIGINAL_MOVES) this.video.removeEventListener(event, this.onOriginalMove);
     this.leaveUpscaled();
     // Removed element: just stop; still on screen (another item): give the element back to Jellyfin.
     if (wasOurs && this.video.isConnected) this.switcher.abandon();
@@ -195,7 +207,8 @@ export class PlaybackSession {
   private async poll(): Promise<void> {
     if (this.mode === 'ended' || this.stoppedBecause) return;
     const trigger = this.deps.config.autoTrigger && !this.triggered;
-    const answer = trigger ? await this.deps.api.upscale(this.itemId, this.viewerPosition()) : await this.deps.api.status(this.itemId);
+    const sentPaused = this.viewerPaused;
+    const answer = trigger ? await this.deps.api.upscale(this.itemId, this.viewerPosition(), sentPaused) : await this.deps.api.status(this.itemId);
     // The player may have closed, or the viewer dismissed the prompt, while the answer was on its way.
     if (this.inMode('ended') || this.stoppedBecause) return;
     if (!answer.ok) {
@@ -210,7 +223,8 @@ export class PlaybackSession {
       return;
     }
     this.failures = 0;
-    if (trigger) this.triggered = true;
+    // Paused or played while the trigger was on its way: told again next time.
+    if (trigger) this.triggered = sentPaused === this.viewerPaused;
     this.status = answer.status;
     this.onStatus(answer.status);
   }
@@ -312,10 +326,10 @@ export class PlaybackSession {
   }
 
   /**
-   * The viewer moved on the original (Jellyfin's resume position, a seek): Upflow is told the
-   * new position at once (the trigger again, idempotent), so the part there is made first.
+   * The viewer moved on the original (Jellyfin's resume position, a seek), paused or played on:
+   * Upflow is told at once (the trigger again, idempotent), so the part there is made first.
    */
-  private reportSeek(): void {
+  private reportPosition(): void {
     if (this.mode !== 'original' || !this.deps.config.autoTrigger || !this.triggered || this.stoppedBecause) return;
     this.triggered = false;
     this.schedule(0);

@@ -13,6 +13,8 @@ export class UpflowApi {
     private readonly timeoutMs: number,
     /** The logged-in Jellyfin viewer's access token, read when a trigger is sent. */
     private readonly viewerToken: () => string | undefined,
+    /** The browser's Jellyfin device id, so Upflow counts the script's reports and the webhook's as one viewer. */
+    private readonly viewerDevice: () => string | undefined = () => undefined,
   ) {}
 
   status(itemId: string): Promise<ApiAnswer> {
@@ -25,8 +27,12 @@ export class UpflowApi {
    * carries the viewer's Jellyfin token as Jellyfin's clients send it (a header: the browser
    * asks Upflow first, once per 10 minutes); Upflow asks Jellyfin whether that user may see the item.
    */
-  upscale(itemId: string, positionSeconds: number): Promise<ApiAnswer> {
+  upscale(itemId: string, positionSeconds: number, paused: boolean): Promise<ApiAnswer> {
     const query = new URLSearchParams({ position_seconds: String(Math.max(0, Math.round(positionSeconds * 10) / 10)) });
+    // A paused viewer's part is made where they are; a playing one's a lead further on.
+    if (paused) query.set('paused', '1');
+    const device = this.viewerDevice();
+    if (device) query.set('device', device);
     const token = this.viewerToken();
     const headers: Record<string, string> = token ? { Authorization: `MediaBrowser Token="${token}"` } : {};
     return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale?${query.toString()}`, headers);

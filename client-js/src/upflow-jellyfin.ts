@@ -6,7 +6,7 @@
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import { resolveConfig, type UpflowClientConfig } from './config';
 import { JellyfinHls } from './jellyfin-hls';
-import { viewerToken } from './jellyfin-server';
+import { viewerDevice, viewerToken } from './jellyfin-server';
 import { PlaybackSession, type SessionSummary } from './playback-session';
 import { hlsPlayingItem, playingItem, PlayerWatcher, type PlayingItem } from './player-watcher';
 import { UpflowApi } from './upflow-api';
@@ -59,7 +59,7 @@ function install(): void {
     return;
   }
 
-  const api = new UpflowApi(config.apiUrl, config.requestTimeoutMs, () => viewerToken(window));
+  const api = new UpflowApi(config.apiUrl, config.requestTimeoutMs, () => viewerToken(window), () => viewerDevice(window));
   const emit = (event: string, summary: SessionSummary, extra: Record<string, unknown> = {}) =>
     window.dispatchEvent(new CustomEvent(`upflow:${event}`, { detail: { ...summary, ...extra } }));
   const begin = (video: HTMLVideoElement, item: PlayingItem | undefined) => {

@@ -12,6 +12,7 @@ import type { Browser } from 'playwright-core';
 import { CLIENT_BUNDLE } from '../../client-js/bundle';
 import type { JobView } from '../../services';
 import { TERMINAL_JOB_STATES } from '../../core/domain';
+import { MAX_LEAD_SECONDS } from '../../core/switch-lead';
 import { findFreePort } from '../../adapters/process';
 import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../support/browser';
 import { makeClip } from '../support/fixtures';
@@ -333,7 +334,7 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(scriptErrors(messages)).toEqual([]);
   }, 120_000);
 
-  it('resumed at 60 %: the part there is made first, and the player switches there with the default settings', async () => {
+  it('resumed at 60 %: the part a lead after it is made first, and the player switches there with the default settings', async () => {
     await freeTheWorker();
     const resumeAt = Math.round(LONG_SOURCE_SECONDS * 0.6);
     const { page, console: messages, pageErrors } = await open();
@@ -353,10 +354,13 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect(after.paused).toBe(false);
     const webhook = await (await Promise.all(web.webhooks)).at(-1)!.json() as { job_id: string };
 
-    // What was made by then starts at the viewer's segment: nothing from 0:00 came first.
-    const made = (await upflow.api<{ segments: { index: number; producedAt: string }[] }>('GET', `/jobs/${webhook.job_id}/segments`)).json.segments;
+    // What was made first is where the viewer was going (a lead after 60 %, sized from the
+    // titles made before in this file), not 0:00; the switch came there.
+    const made = (await upflow.api<{ segments: { startSeconds: number; producedAt: string }[] }>('GET', `/jobs/${webhook.job_id}/segments`)).json.segments;
     const first = [...made].sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0]!;
-    expect(first.index).toBe(Math.floor(resumeAt / DEFAULT_SEGMENT_SECONDS));
+    expect(first.startSeconds).toBeGreaterThan(resumeAt);
+    expect(first.startSeconds).toBeLessThanOrEqual(resumeAt + MAX_LEAD_SECONDS + DEFAULT_SEGMENT_SECONDS);
+    expect(detail.before.positionSeconds).toBeGreaterThanOrEqual(first.startSeconds - 0.5);
     const played = await playFor(page, 4);
     expect(played.advanced).toBeGreaterThan(3.5);
     expect(played.waits).toBe(0);

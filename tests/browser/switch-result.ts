@@ -10,6 +10,8 @@ export interface SwitchResult {
   /** Where the viewer pressed play (a resume), in seconds; 0: from the start. Absent in older files: 0. */
   startSeconds?: number;
   firstSegmentSeconds: number;
+  /** Where the making started: the content time of the first segment made (the viewer's position + their lead). Absent in older files. */
+  madeFromSeconds?: number | null;
   switchSeconds: number | null;
   positionAtSwitch: number | null;
   /** From the switch's new source to the picture moving again. */

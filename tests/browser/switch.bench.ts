@@ -12,6 +12,9 @@
  * Jellyfin does with `#t=` and the PlaybackStart's PlaybackPositionTicks); one run per start.
  * `--modes`: direct play (the file in the element's `src`) and Jellyfin's transcode (its hls.js
  * on an HLS transcode ffmpeg made as Jellyfin's transcoder does, made before play starts).
+ * Each run's Upflow has first made a 10 s title of the same size, as any Upflow after its first
+ * title: the viewer's lead is sized from it (docs/architecture.md). `--cold`: a fresh Upflow
+ * that has made nothing, so no lead.
  *
  * The figures go, with the machine, the commit and the settings, to docs/bench/jellyfin.json
  * (the docs' table is generated from it).
@@ -34,7 +37,7 @@ const ITEM = 'b0c1d2e3f4a54b6c8d7e6f5a4b3c2d1e';
 
 const UPSCALERS: { label: string; env: NodeJS.ProcessEnv }[] = [
   { label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
-  { label: 'anime4k-s-rl (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-rl' } },
+  { label: 'anime4k-s-an (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-an' } },
 ];
 
 /** Waiting spans after `from` (page time): each 'waiting' until the next 'playing'. */
@@ -61,6 +64,7 @@ async function measure(
   scriptConfig: Record<string, unknown>,
   startSeconds: number,
   mode: 'direct' | 'transcode',
+  warmUp: boolean,
 ): Promise<SwitchResult> {
   const standIn = await startJellyfinStandIn();
   const transcoder = addTranscoder(standIn);
@@ -69,6 +73,11 @@ async function measure(
   try {
     addWebPlayer(standIn, { webhookUrl: `${upflow.apiUrl}/upscale-trigger` });
     const file = await makeClip(path.join(upflow.mediaDir, 'bench.mp4'), { ...clip, fps: 24 });
+    if (warmUp) {
+      const earlier = await makeClip(path.join(upflow.mediaDir, 'earlier.mp4'), { ...clip, seconds: 10, fps: 24 });
+      const { json } = await upflow.api<{ job_id: string }>('POST', '/upscale-trigger', { Item: { Path: earlier, Name: 'Earlier' } });
+      await waitFor('the earlier title', async () => ((await upflow.api<{ state: string }>('GET', `/jobs/${json.job_id}`)).json.state === 'complete' ? true : undefined), 300_000, 250);
+    }
     standIn.items.set(ITEM, { name: 'Bench', path: file, width: clip.width, height: clip.height });
     if (mode === 'transcode') await transcoder.prepare(ITEM);
     const { page, console: messages } = await openPage(browser);
@@ -104,11 +113,14 @@ async function measure(
     const switchLoad = switchedAt === undefined ? undefined : events.filter((e) => e.type === 'loadstart' && e.at <= switchedAt).pop();
     const stalls = stallsAfter(events, start.at);
     const final = await status();
+    const made = final.job_id ? (await upflow.api<{ segments: { startSeconds: number; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
+    const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
     return {
       upscaler: upscaler.label,
       mode,
       startSeconds,
       firstSegmentSeconds,
+      madeFromSeconds: firstMade?.startSeconds ?? null,
       switchSeconds: switchedAt === undefined ? null : (switchedAt - pagePlayedAt) / 1000,
       positionAtSwitch: switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null,
       switchGapSeconds: switchLoad && switchedAt !== undefined ? (switchedAt - switchLoad.at) / 1000 : null,
@@ -139,6 +151,7 @@ async function main(): Promise<void> {
       starts: { type: 'string', default: '0,0.6' },
       modes: { type: 'string', default: 'direct,transcode' },
       'min-buffered': { type: 'string' },
+      cold: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'json-file': { type: 'string', default: figuresFile('jellyfin') },
     },
@@ -158,11 +171,11 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       for (const startSeconds of starts) {
         process.stderr.write(`measuring ${upscaler.label}, ${mode}, on a ${clip.width}x${clip.height} ${clip.seconds} s clip, play at ${startSeconds} s...\n`);
-        results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig, startSeconds, mode));
+        results.push(await measure(upscaler, clip, Number(values.watch), scriptConfig, startSeconds, mode, !values.cold));
       }
     }
   }
-  writeFiguresFile(path.resolve(values['json-file']), { ...header, settings: { clip: { ...clip, fps: 24 }, watchSeconds: Number(values.watch), scriptConfig }, results });
+  writeFiguresFile(path.resolve(values['json-file']), { ...header, settings: { clip: { ...clip, fps: 24 }, watchSeconds: Number(values.watch), scriptConfig, warmUp: !values.cold }, results });
   process.stderr.write(`figures written to ${values['json-file']}\n`);
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ clip, scriptConfig, results }, null, 2)}\n`);
@@ -170,9 +183,9 @@ async function main(): Promise<void> {
   }
   const f = (n: number | null, digits = 2) => (n === null ? '—' : n.toFixed(digits));
   const rows = [
-    ['upscaler', 'mode', 'from s', 'first segment s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
+    ['upscaler', 'mode', 'from s', 'first segment s', 'made from s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
     ...results.map((r) => [
-      r.upscaler, r.mode ?? 'direct', f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
+      r.upscaler, r.mode ?? 'direct', f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.madeFromSeconds ?? null, 1), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
       `${r.stalls} (${f(r.stalledSeconds, 1)})`, String(r.fallbacksToOriginal), r.upscaleRate === null ? '—' : `${r.upscaleRate.toFixed(2)}x`, String(r.consoleErrors),
     ]),
   ];

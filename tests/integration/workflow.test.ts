@@ -8,7 +8,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../core/config';
 import { workflowIdForTitle, type UpscaleStatus } from '../../core/domain';
+import { firstSegmentFrom } from '../../core/grid';
 import { titleKeyFor } from '../../core/media-paths';
+import { gridOf } from '../../core/plan';
+import { leadSeconds } from '../../core/switch-lead';
 import { createLogger } from '../../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
 import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
@@ -98,6 +101,11 @@ describe('upscaleTitle workflow', () => {
     expect(job).toMatchObject({ state: 'complete', segments: 4, finalPath: result.finalFile });
     expect(job!.hlsRemovedAt).not.toBeNull();
     expect((await store.segmentsOf(job!.id)).map((s) => s.index)).toEqual([0, 1, 2, 3]);
+    // The next title with this plan sizes its first viewer's lead from this one's speed.
+    const speed = await store.makingSpeed(complete.plan!);
+    expect(speed?.firstSegmentSeconds).toBeGreaterThan(0);
+    expect(speed?.rate).toBeGreaterThan(0);
+    expect(await store.makingSpeed({ ...complete.plan!, outputWidth: 640 })).toBeUndefined();
   });
 
   it("keeps a job's end: a late write of an earlier state (an activity cancelled without waiting) does not undo it", async () => {
@@ -160,20 +168,29 @@ describe('upscaleTitle workflow', () => {
     expect(await store.latestJobForTitle(key)).toBeUndefined();
   });
 
-  it('follows a viewer until Jellyfin says they stopped; stops on the cancel signal and removes the partial final file', async () => {
+  it('follows a viewer until Jellyfin says they stopped, a lead ahead of them once its speed is known; stops on the cancel signal and removes the partial final file', async () => {
     const clip = await makeClip(path.join(dir, 'media', 'long.mp4'), { seconds: 90, width: 640, height: 360 });
     const handle = await start(clip);
-    await waitFor('a segment', async () => {
-      const status = await handle.query(statusQuery);
-      return (status.progress?.segments ?? 0) > 0 ? true : undefined;
-    }, 60_000, 100);
-    const viewersNow = async () => ((await handle.query(statusQuery)).viewers ?? []).map((v) => `${v.viewer}@${v.segment}`);
+    // A chunk's start and a rate after it: what a lead is sized from.
+    const speed = await waitFor('the speed measured on this title', async () => (await handle.query(statusQuery)).makingSpeed, 60_000, 100);
+    expect(speed).toMatchObject({ measuredOn: 'this title' });
+    expect(speed.firstSegmentSeconds).toBeGreaterThan(0);
+    expect(speed.rate).toBeGreaterThan(0);
+    const viewerNow = async (id: string) => ((await handle.query(statusQuery)).viewers ?? []).find((v) => v.viewer === id);
     await handle.signal(viewerSignal, { viewer: 'jellyfin:tv', seconds: 60, waiting: false });
     // (A query may be answered before the signal's workflow task has run: wait for it.)
-    await waitFor('the viewer at 60 s', async () => ((await viewersNow()).includes(`jellyfin:tv@${60 / config.hls.segmentSeconds}`) ? true : undefined), 10_000);
+    const tv = await waitFor('the viewer at 60 s', () => viewerNow('jellyfin:tv'), 10_000);
+    const grid = gridOf((await handle.query(statusQuery)).plan!);
+    // On the original at 60 s: their part starts where they will be when enough is made there.
+    expect(tv.leadSeconds).toBeCloseTo(leadSeconds((await handle.query(statusQuery)).makingSpeed), 0);
+    expect(tv.leadSeconds).toBeGreaterThan(0);
+    expect(tv.segment).toBe(firstSegmentFrom(grid, 60 + tv.leadSeconds));
+    // A player asking for a segment gets that one, no lead.
+    await handle.signal(viewerSignal, { viewer: 'player:tv', segment: 20, waiting: false });
+    await expect(waitFor('the player at segment 20', () => viewerNow('player:tv'), 10_000)).resolves.toMatchObject({ segment: 20, leadSeconds: 0 });
     // PlaybackStop: the play head goes, the rest of the title is still made.
     await handle.signal(viewerSignal, { viewer: 'jellyfin:tv', waiting: false, left: true });
-    await waitFor('the viewer to go', async () => ((await viewersNow()).some((v) => v.startsWith('jellyfin:tv@')) ? undefined : true), 10_000);
+    await waitFor('the viewer to go', async () => ((await viewerNow('jellyfin:tv')) ? undefined : true), 10_000);
     expect((await handle.query(statusQuery)).state).toBe('streaming');
 
     await handle.signal(cancelSignal, 'test');

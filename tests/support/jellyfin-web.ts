@@ -19,6 +19,9 @@ import fs from 'node:fs';
 import express from 'express';
 import { VIEWER_TOKEN, type JellyfinStandIn } from './jellyfin-stand-in';
 
+/** The browser's Jellyfin device id: in its play reports, its transcode URLs, and so in the Webhook plugin's DeviceId. */
+export const DEVICE_ID = 'stand-in-browser';
+
 export interface WebPlayerOptions {
   /** Where the Webhook plugin posts (Upflow's /upscale-trigger); unset: no webhook. */
   webhookUrl?: string;
@@ -100,7 +103,7 @@ export function addWebPlayer(standIn: JellyfinStandIn, options: WebPlayerOptions
           Name: item.name,
           PlaybackPositionTicks: String(report.PositionTicks ?? 0),
           Video_0_Height: '',
-          DeviceId: 'stand-in-browser',
+          DeviceId: DEVICE_ID,
           UserId: 'viewer',
           ServerUrl: standIn.url,
           NotificationUsername: 'viewer',
@@ -149,7 +152,8 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
 <div class="videoOsdBottom" hidden><div class="osdTitle"></div><div class="osdBar"><div class="osdBarFill"></div></div></div>
 <script>
   // What jellyfin-web's htmlVideoPlayer does, reduced to what the Upflow script relies on.
-  window.ApiClient = { accessToken: () => ${json(p.viewerToken)}, serverAddress: () => location.origin };
+  // jellyfin-apiclient's ApiClient: the viewer's token, and the device id its play reports (and so the Webhook plugin) name.
+  window.ApiClient = { accessToken: () => ${json(p.viewerToken)}, deviceId: () => ${json(DEVICE_ID)}, serverAddress: () => location.origin };
   window.jellyfinStandIn = (() => {
     const itemId = ${json(p.itemId)};
     const transcode = ${json(p.transcode)};
@@ -190,7 +194,7 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
     async function setSrcWithHlsJs(video, startSeconds) {
       await requireHlsPlayer();
       harness.playSessionId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-      const url = '/videos/' + itemId + '/master.m3u8?DeviceId=stand-in-browser&MediaSourceId=' + itemId
+      const url = '/videos/' + itemId + '/master.m3u8?DeviceId=' + ${json(DEVICE_ID)} + '&MediaSourceId=' + itemId
         + '&PlaySessionId=' + harness.playSessionId + '&api_key=' + token + '&VideoCodec=h264&AudioCodec=aac&SegmentContainer=ts';
       const hls = new Hls({ startPosition: startSeconds, manifestLoadingTimeOut: 20000, maxBufferLength: 30, maxMaxBufferLength: 30, videoPreference: { preferHDR: true } });
       hls.loadSource(url);

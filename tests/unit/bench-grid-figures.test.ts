@@ -1,4 +1,5 @@
-import { chunkContentSeconds, chunkStartCost, maxOverlap, median, rateWithSlots, slotsForRealTime, spread } from '../../cli/bench-grid-figures';
+import { chunkContentSeconds, chunkStartCost, maxOverlap, rateWithSlots, slotsForRealTime, spread } from '../../cli/bench-grid-figures';
+import { median } from '../../core/statistics';
 
 describe('grid bench figures', () => {
   it('takes the median of the finite values, NaN of none', () => {

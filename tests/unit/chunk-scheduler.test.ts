@@ -89,4 +89,16 @@ describe('chunk scheduler', () => {
     const close = work(200, { chunks: [chunk('a', 35, 60)], heads: [head(30, 1, false), head(120, 2)] });
     expect(chooseVictim(close, settings)).toBeUndefined();
   });
+
+  it('a viewer who paused does not move on: a chunk ahead of them works for nobody, and stops for them', () => {
+    // Their part was started a lead ahead (at 37) while they played; they paused at 30 and wait there.
+    const paused: PlayHead = { ...head(30, 2), paused: true };
+    const w = work(200, { chunks: [chunk('lead', 37, 60)], heads: [paused] });
+    expect(needsSlotNow(w, settings)).toBe(true);
+    expect(chooseVictim(w, settings)?.id).toBe('lead');
+    // Playing, the same viewer keeps it: 7 segments ahead is close.
+    expect(chooseVictim(work(200, { chunks: [chunk('lead', 37, 60)], heads: [head(30, 2)] }), settings)).toBeUndefined();
+    // At their own segment it works for them.
+    expect(chooseVictim(work(200, { chunks: [chunk('here', 30, 60)], heads: [paused] }), settings)).toBeUndefined();
+  });
 });

@@ -1,6 +1,6 @@
 /** Jellyfin's side, pure parts: the JELLYFIN_* settings, item ids, and which trigger body is which. */
 import { z } from 'zod';
-import { describeIssue, itemIdParam, parseTriggerRequest } from '../../api/schemas';
+import { describeIssue, itemIdParam, parseTriggerRequest, triggerQuery } from '../../api/schemas';
 import { loadConfig } from '../../core/config';
 import { UpflowError, ConfigError } from '../../core/errors';
 import { normalizeItemId } from '../../core/jellyfin-items';
@@ -92,5 +92,23 @@ describe('POST /upscale-trigger bodies', () => {
     [{ ItemId: ID, NotificationType: 'x'.repeat(101) }, 'NotificationType is too long (at most 100 characters)'],
   ])('names what is wrong in %j', (body, reason) => {
     expect(parsed(body)).toBe(reason);
+  });
+});
+
+describe("the web script's trigger query", () => {
+  const query = (q: Record<string, string>) => {
+    const result = triggerQuery.safeParse(q);
+    return result.success ? result.data : describeIssue(result.error);
+  };
+
+  it("takes the viewer's position, whether they are paused, and their Jellyfin device id", () => {
+    expect(query({ position_seconds: '61.5', paused: '1', device: 'TW96aWxsYS81LjA=' })).toEqual({ force: false, position_seconds: 61.5, paused: true, device: 'TW96aWxsYS81LjA=' });
+    expect(query({ position_seconds: '0' })).toEqual({ force: false, position_seconds: 0, paused: false });
+  });
+
+  it('names the field that is wrong', () => {
+    expect(query({ paused: 'maybe' })).toMatch(/paused must be 1, true, 0 or false/);
+    expect(query({ device: 'two words' })).toMatch(/device must be 1 to 200 printable characters/);
+    expect(query({ device: 'x'.repeat(201) })).toMatch(/device must be/);
   });
 });
