@@ -141,6 +141,8 @@ class ChunkRun {
   private encodedFrames = 0;
   private readonly startedAt = Date.now();
   private lastSegmentAt = this.startedAt;
+  /** When the first segment closed, and its content: the chunk runs at its rate from there. */
+  private firstSegment?: { at: number; seconds: number };
   private readonly delivered: number[] = [];
   private readonly schedule?: ModelSchedule;
   /** Stops the encode at the chunk's end when the encode cannot close its last segment by itself. */
@@ -271,7 +273,13 @@ class ChunkRun {
     this.delivered.push(segment.index);
     const precision = model ? this.env.sessions.precisionOf(model) : null;
     const record = { index: segment.index, filename: segment.filename, startSeconds: segmentStartSeconds(this.grid, segment.index), durationSeconds, bytes, model, precision, wallSeconds };
-    const rate = this.contentSeconds / Math.max(0.001, (now - this.startedAt) / 1000);
+    // The title's rate is the chunk's once it runs: its start-up (ffmpeg, a model's first frames)
+    // is in the first segment alone, and the web script judges from the rate whether a viewer would
+    // catch up (core/switch-lead.ts). Until a second segment, the first one's is all there is.
+    this.firstSegment ??= { at: now, seconds: durationSeconds };
+    const rate = this.segmentsMade > 1
+      ? (this.contentSeconds - this.firstSegment.seconds) / Math.max(0.001, (now - this.firstSegment.at) / 1000)
+      : durationSeconds / wallSeconds;
     await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate));
     this.report({ ticket: this.input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
     this.env.context.heartbeat(this.heartbeat());

@@ -42,7 +42,7 @@ export interface ItemStatus {
    */
   ready: [number, number][];
   duration_seconds: number | null;
-  /** Content seconds made per wall second (above 1.0 the stream outruns a viewer). */
+  /** Content seconds made per wall second once a chunk runs, its start-up left out (above 1.0 the stream outruns a viewer). */
   rate: number | null;
   complete: boolean;
   progress_percent: number;
