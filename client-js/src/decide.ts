@@ -14,6 +14,12 @@ export type Readiness = 'ready' | 'wait' | 'never';
 
 /** Content within this much of the end counts as all of it (the last frame's duration, rounding). */
 const END_SLACK_SECONDS = 0.25;
+/**
+ * The switch waits until the viewer is this far into a made part. Started just before a segment
+ * boundary (or just on it), hls.js loads the segment before, which is not made, and the picture
+ * stands still while Upflow makes it (measured: 2.5–7.8 s with Anime4K S, docs/benchmarks.md).
+ */
+const INTO_PART_SECONDS = 0.3;
 
 /** Ready once the made part the viewer is in reaches `neededAheadSeconds` past them (core/switch-lead.ts). */
 export function readiness(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): Readiness {
@@ -21,7 +27,7 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
   if (status.status === 'complete') return status.hls_url ? 'ready' : 'never';
   if (!status.hls_url || status.segments === 0) return 'wait';
   if (allContentMade(status)) return 'ready';
-  const ahead = madeAhead(status, positionSeconds);
+  const ahead = madeAhead(status, positionSeconds, INTO_PART_SECONDS);
   // Near the end, what is left of the title is enough.
   const left = status.duration_seconds === null ? Infinity : Math.max(0, status.duration_seconds - positionSeconds);
   const needed = Math.min(neededAheadSeconds(status.rate, minBufferedSeconds), left);
@@ -52,11 +58,14 @@ export function upscaledKeepsUp(status: ItemStatus): boolean {
 
 /**
  * Upscaled seconds made from the viewer's position on without a gap: the made part (`ready`)
- * the position falls in, to its end. The title is made where viewers are first, so what lies
- * before them, or further on after a gap, does not count.
+ * the position falls in, to its end; with `intoPartSeconds`, only once the viewer is that far
+ * into it (a part from 0:00 counts anywhere). The title is made where viewers are first, so what
+ * lies before them, or further on after a gap, does not count.
  */
-export function madeAhead(status: ItemStatus, positionSeconds: number): number {
-  const part = status.ready.find(([start, end]) => start <= positionSeconds + END_SLACK_SECONDS && positionSeconds < end);
+export function madeAhead(status: ItemStatus, positionSeconds: number, intoPartSeconds = 0): number {
+  // Without a margin, a part about to start counts (a position rounded just before it).
+  const into = intoPartSeconds > 0 ? intoPartSeconds : -END_SLACK_SECONDS;
+  const part = status.ready.find(([start, end]) => (start <= 0 || start + into <= positionSeconds) && positionSeconds < end);
   return part ? part[1] - positionSeconds : 0;
 }
 

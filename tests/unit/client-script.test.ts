@@ -106,7 +106,11 @@ describe('when to switch', () => {
     // Made before the viewer or after a gap does not count.
     const apart = status({ content_seconds: 30, ready: [[0, 20], [62, 72]] });
     expect(madeAhead(apart, 30)).toBe(0);
-    expect(madeAhead(apart, 61.9)).toBeCloseTo(10.1); // the segment about to start counts
+    expect(madeAhead(apart, 61.9)).toBeCloseTo(10.1); // on the upscaled stream, the segment about to start counts
+    // To switch, just before a made part or just into it, hls.js would load the segment before it: not yet.
+    expect(readiness(apart, 61.9, 2)).toBe('wait');
+    expect(readiness(apart, 62.1, 2)).toBe('wait');
+    expect(readiness(apart, 62.4, 2)).toBe('ready');
     expect(readiness(apart, 30, 2)).toBe('wait');
   });
 

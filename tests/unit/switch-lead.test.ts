@@ -49,8 +49,9 @@ describe("a viewer's lead", () => {
     const arrival = segmentStartSeconds(grid, first) - position;
     expect(arrival).toBeGreaterThanOrEqual(lead);
     expect(arrival).toBeLessThan(lead + grid.segmentSeconds);
-    // From the viewer's arrival there, through the script's poll and the switch.
-    for (const after of [0, 0.75, 1.5]) {
+    // From just after the viewer's arrival there (hls.js must not load the segment before it),
+    // through the script's poll and the switch.
+    for (const after of [0.3, 0.75, 1.5]) {
       const now = arrival + after;
       let end = segmentStartSeconds(grid, first);
       for (let index = first, done = speed.firstSegmentSeconds; done <= now; done += segmentDurationSeconds(grid, index + 1) / speed.rate, index++) {
