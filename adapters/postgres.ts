@@ -452,22 +452,22 @@ export class UpflowStore {
   }
 
   /**
-   * How fast this machine made titles with the same upscaler and output size lately: the
-   * median time from a job's first chunk starting to its first segment (last 5 jobs), and the
-   * median rate of the segments that upscaler made (last 50). Undefined before any.
+   * How fast this machine made titles with the same upscaler and output size lately (its last 5
+   * such jobs that made a segment): the median time from a job's first chunk starting to its
+   * first segment, and the median rate of the segments that upscaler made in them (the last 50).
+   * Undefined before any.
    */
   async makingSpeed(plan: Pick<StreamPlan, 'upscaler' | 'outputWidth' | 'outputHeight'>): Promise<MakingSpeed | undefined> {
     const { rows } = await this.pool.query<{ first_segment_seconds: number | null; rate: number | null }>(
       `WITH same_plan AS (
-         SELECT id, first_segment_at, stream_started_at, created_at FROM jobs
-         WHERE upscaler = $1::text AND (plan->>'outputWidth')::int = $2::int AND (plan->>'outputHeight')::int = $3::int),
-       firsts AS (
-         SELECT extract(epoch FROM first_segment_at - stream_started_at)::float8 AS seconds FROM same_plan
-         WHERE first_segment_at IS NOT NULL AND stream_started_at IS NOT NULL ORDER BY created_at DESC LIMIT 5),
+         SELECT id, extract(epoch FROM first_segment_at - stream_started_at)::float8 AS first_segment_seconds FROM jobs
+         WHERE upscaler = $1::text AND (plan->>'outputWidth')::int = $2::int AND (plan->>'outputHeight')::int = $3::int
+           AND first_segment_at IS NOT NULL AND stream_started_at IS NOT NULL
+         ORDER BY created_at DESC LIMIT 5),
        rates AS (
          SELECT (s.duration_seconds / s.wall_seconds)::float8 AS rate FROM segments s JOIN same_plan ON same_plan.id = s.job_id
          WHERE s.wall_seconds > 0 AND s.model IS NOT DISTINCT FROM $4::text ORDER BY s.produced_at DESC LIMIT 50)
-       SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) FROM firsts) AS first_segment_seconds,
+       SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first_segment_seconds) FROM same_plan) AS first_segment_seconds,
               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY rate) FROM rates) AS rate`,
       [plan.upscaler, plan.outputWidth, plan.outputHeight, plan.upscaler === 'lanczos' ? null : plan.upscaler],
     );

@@ -7,16 +7,17 @@
  *
  * Making from the segment a viewer is at loses the race from the start: the first segment takes
  * a chunk's start-up (ffmpeg, a model's first frames) and by then the viewer has moved on, so
- * what lies ahead of them grows only at (rate − 1) seconds a second (measured with Anime4K S at
- * 1.3x: 24 s from play to enough ahead). Starting a *lead* further on, the making is ahead when
- * the viewer gets there: the switch comes after about the lead, at any rate.
+ * what lies ahead of them grows only at (rate − 1) seconds a second (at 1.3x with a 4 s first
+ * segment: 24 s from play until 4 s lie ahead; below 1.0x, never). Starting a *lead* further on,
+ * the making is ahead when the viewer gets there: the switch comes after about the lead, at any
+ * rate (docs/benchmarks.md, "What a Jellyfin viewer sees").
  */
 
 /** Upscaling slower than real time (rate < 1.0x) gives the viewer at least this much upscaled play before they catch up. */
 export const SLOW_PLAY_SECONDS = 30;
 /** The script's `minBufferedSeconds` unless a page sets it. */
 export const DEFAULT_MIN_BUFFERED_SECONDS = 4;
-/** A lead never goes further than this: beyond it the viewer would wait longer than the original's own start. */
+/** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
 export const MAX_LEAD_SECONDS = 60;
 /** The script's poll interval and the switch itself (hls.js loading the first segment): time the viewer plays on before it. */
 const SWITCH_SLACK_SECONDS = 1.5;

@@ -46,7 +46,9 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
         forViewer(err);
       });
     }
-    // The viewer as the Webhook plugin names them (jellyfin:<DeviceId>) when the page says, so a pause replaces their PlaybackStart's head.
+    // The viewer as the Webhook plugin names them (jellyfin:<DeviceId>) when the page says, so a
+    // pause replaces their PlaybackStart's head. A page could name another device: that moves only
+    // which part of a title the viewer may see is made first.
     const viewer = device ? `jellyfin:${device}` : `script:${req.ip ?? 'unknown'}`;
     const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer, seconds, waiting: true, ...(paused ? { paused } : {}) } } : {}) }).catch(forViewer);
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');

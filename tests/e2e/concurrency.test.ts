@@ -3,9 +3,9 @@
  * ffmpeg, lanczos): many triggers of one title start one workflow and agree on their answers; a
  * finished title's trigger starts nothing; with UPFLOW_GPU_CONCURRENCY=1 titles beyond the first
  * wait in line with their queue positions, which advance as streams finish; with 2, two stream
- * at once.
+ * at once, and two chunks of one title are made at once.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ import { loadConfig } from '../../core/config';
 import { workflowIdForTitle } from '../../core/domain';
 import { titleKeyFor } from '../../core/media-paths';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
-import { makeClip } from '../support/fixtures';
+import { countVideoFrames, makeClip } from '../support/fixtures';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const run = promisify(execFile);
@@ -252,7 +252,8 @@ describe('concurrency: two worker slots (UPFLOW_GPU_CONCURRENCY=2)', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ UPFLOW_GPU_CONCURRENCY: '2' });
+    // One encoder thread a slot: two chunks share the two cores.
+    stack = await startStack({ UPFLOW_GPU_CONCURRENCY: '2', UPFLOW_ENCODER_THREADS: '1' });
   }, 180_000);
 
   afterAll(() => stopStack(stack), 120_000);
@@ -271,4 +272,26 @@ describe('concurrency: two worker slots (UPFLOW_GPU_CONCURRENCY=2)', () => {
     expect(both.map((j) => j.queuePosition)).toEqual([null, null]);
     for (const id of ids) await untilState(stack, id, ['complete']);
   }, 120_000);
+
+  /** Chunks running now: ffmpeg processes writing into a chunk's folder. */
+  const chunksRunning = () => stack.upflow.descendants().filter((pid) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/cwd`).includes(`${path.sep}.chunk-`) && execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim() === 'ffmpeg';
+    } catch {
+      return false;
+    }
+  }).length;
+
+  it('makes two chunks of one title at once, and the title whole', async () => {
+    const clip = await makeClip(path.join(stack.upflow.mediaDir, 'wide.mp4'), { seconds: 60, width: 320, height: 180 });
+    const started = await stack.trigger(clip);
+    let most = 0;
+    const job = await waitFor('the title made', async () => {
+      most = Math.max(most, chunksRunning());
+      const found = await stack.job(started.json.job_id!);
+      return found?.state === 'complete' ? found : undefined;
+    }, 120_000, 200);
+    expect(most).toBe(2);
+    expect(countVideoFrames(job.finalPath!)).toBe(countVideoFrames(clip));
+  }, 150_000);
 });

@@ -2,10 +2,10 @@
  * Watch from anywhere, on the real stack (`upflow up`: Temporal dev server, Postgres, worker,
  * API; real ffmpeg, lanczos): the title is a grid listed whole at once; a trigger at 40 % makes
  * 40 % first; players ask for segments not made yet and get them; two viewers at two positions
- * and a seek backwards each get theirs; two slots make two chunks of one title at once; the
- * final file has every source frame once, in sync; bad positions and indexes are refused.
+ * and a seek backwards each get theirs; the final file has every source frame once, in sync;
+ * bad positions and indexes are refused. (Two slots on one title: e2e/concurrency.test.ts, on
+ * its two-slot stack.)
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
@@ -203,36 +203,4 @@ describe('a title as a grid of segments, one worker slot', () => {
     expect(Date.now() - before).toBeLessThan(2000);
     expect((await fetch(segmentUrl(started.json.hls_url, 99_999))).status).toBe(404);
   });
-});
-
-describe('two worker slots on one title', () => {
-  let upflow: UpflowProcess;
-
-  beforeAll(async () => {
-    upflow = await startUpflow({ HLS_SEGMENT_TIME: '2', UPFLOW_GPU_CONCURRENCY: '2', UPFLOW_ENCODER_THREADS: '1' });
-  }, 180_000);
-
-  afterAll(() => stopAndRemove(upflow), 120_000);
-
-  /** Chunks running now: ffmpeg processes writing into a chunk's folder. */
-  const chunksRunning = () => upflow.descendants().filter((pid) => {
-    try {
-      return fs.readlinkSync(`/proc/${pid}/cwd`).includes(`${path.sep}.chunk-`) && execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim() === 'ffmpeg';
-    } catch {
-      return false;
-    }
-  }).length;
-
-  it('makes two chunks of one title at once, and the title whole', async () => {
-    const clip = await makeClip(path.join(upflow.mediaDir, 'wide.mp4'), { seconds: 60, width: 320, height: 180 });
-    const started = await trigger(upflow, { Item: { Path: clip } });
-    let most = 0;
-    const job = await waitFor('the title made', async () => {
-      most = Math.max(most, chunksRunning());
-      const { json } = await upflow.api<Job>('GET', `/jobs/${started.json.job_id}`);
-      return json.state === 'complete' ? json : undefined;
-    }, 120_000, 200);
-    expect(most).toBe(2);
-    expect(countVideoFrames(job.finalPath!)).toBe(countVideoFrames(clip));
-  }, 150_000);
 });
