@@ -216,13 +216,14 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
 
   setHandler(statusQuery, (): UpscaleStatus => {
     if (!grid) return status;
+    const speed = makingSpeed();
     return {
       ...status,
       progress: progress(),
       segmentCount: grid.segmentCount,
       ready: madeRanges(grid, made),
       viewers: activeHeads().map((h) => ({ viewer: h.id, segment: h.segment, waiting: h.urgent, leadSeconds: viewers.get(h.id)?.leadSeconds ?? 0 })),
-      ...(makingSpeed() ? { makingSpeed: makingSpeed() } : {}),
+      ...(speed ? { makingSpeed: speed } : {}),
       chunks: [...chunks].map(([ticket, c]): ChunkView => ({ ticket, fromSegment: c.fromSegment, nextSegment: c.nextSegment, endSegment: c.endSegment, model: c.model })),
     };
   });
