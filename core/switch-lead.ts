@@ -19,6 +19,13 @@ export const SLOW_PLAY_SECONDS = 30;
 export const DEFAULT_MIN_BUFFERED_SECONDS = 4;
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
 export const MAX_LEAD_SECONDS = 60;
+/**
+ * The script switches only once the viewer is this far into a made part. Started just before a
+ * segment boundary (or just on it), hls.js loads the segment before, which is not made, and the
+ * picture stands still while Upflow makes it (measured: 2.5–7.8 s with Anime4K S,
+ * docs/benchmarks.md). A part from 0:00 counts anywhere.
+ */
+export const INTO_PART_SECONDS = 0.3;
 /** The script's poll interval and the switch itself (hls.js loading the first segment): time the viewer plays on before it. */
 const SWITCH_SLACK_SECONDS = 1.5;
 
@@ -56,3 +63,20 @@ export function leadSeconds(speed: MakingSpeed | undefined): number {
   return Math.min(MAX_LEAD_SECONDS, lead);
 }
 
+
+/**
+ * Whether a viewer on the original whose part was started where they were (before any speed was
+ * known, so with no lead) switches sooner if the making starts again a lead ahead of them, now
+ * that `speed` is known. `aheadSeconds`: how far what is made (or being made) from their
+ * position reaches past them now; undefined when nothing is. Kept, that grows at (rate − 1)
+ * seconds a second, and never below real time; moved, the switch comes after about the lead.
+ */
+export function soonerWithLead(speed: MakingSpeed, aheadSeconds: number | undefined): boolean {
+  const lead = leadSeconds(speed);
+  if (lead <= 0) return false;
+  const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS);
+  if (aheadSeconds === undefined) return true;
+  if (aheadSeconds >= needed) return false;
+  if (speed.rate <= 1) return true;
+  return lead < (needed - aheadSeconds) / (speed.rate - 1);
+}

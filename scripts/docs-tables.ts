@@ -336,7 +336,7 @@ const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
   ]);
   return `${measuredBy(f)} A ${String(clip.seconds)} s ${String(clip.width)}×${String(clip.height)} clip at ${String(clip.fps)} fps; `
     + `the script's \`minBufferedSeconds\` ${scriptConfig.minBufferedSeconds === undefined ? 'at its default' : `= ${String(scriptConfig.minBufferedSeconds)}`}; `
-    + `${warmUp ? 'each Upflow had made a 10 s title of the same size first (the lead is sized from it)' : 'each Upflow fresh (no lead)'}; then ${String(watchSeconds)} s of watching.\n\n`
+    + `${warmUp ? 'each Upflow had made a 10 s title of the same size first (the lead is sized from it)' : 'each Upflow fresh, as on a new install (no earlier title to size a lead from: it comes once the title has measured itself)'}; then ${String(watchSeconds)} s of watching.\n\n`
     + table(['upscaler', 'play', 'play from', 'first segment', 'made from', 'switch', 'at position', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
@@ -361,6 +361,7 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/restarts': restarts,
   'bench/bad-input': badInput,
   'bench/jellyfin': jellyfinSwitch,
+  'bench/jellyfin-cold': jellyfinSwitch,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -377,6 +378,7 @@ const MADE_BY: Record<string, string> = {
   'bench/restarts': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/restarts.test.ts',
   'bench/bad-input': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/bad-input.test.ts',
   'bench/jellyfin': 'npm run bench:jellyfin',
+  'bench/jellyfin-cold': 'npm run bench:jellyfin -- --cold --upscalers anime4k-s-an --json-file docs/bench/jellyfin-cold.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;

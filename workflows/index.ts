@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { median } from '../core/statistics';
-import { leadSeconds, type MakingSpeed } from '../core/switch-lead';
+import { INTO_PART_SECONDS, leadSeconds, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -141,6 +141,8 @@ interface Viewer {
   /** Seconds after their position the making starts (a viewer on the original, who switches when it is ready there). */
   leadSeconds: number;
   paused: boolean;
+  /** A viewer playing on the original: where they said they were, and when (they move on at 1x). */
+  onOriginal?: { seconds: number; at: number };
 }
 
 export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTitleResult> {
@@ -161,6 +163,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   let earlierSpeed: MakingSpeed | undefined;
   const chunkStarts: number[] = [];
   const segmentRates: number[] = [];
+  /** This title's own speed has been measured (the moment viewers placed without a lead are looked at again). */
+  let ownSpeedKnown = false;
   let ticketCount = 0;
   let chunkFailure: unknown;
   /** Something the loop decides on changed. */
@@ -238,11 +242,55 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     // enough is made ahead of them, so the making starts a lead further on. A segment is a
     // player on the upscaled stream asking for it: that one is made. A paused viewer is not moving: where they are.
     const lead = position.segment === undefined && !position.paused ? leadSeconds(makingSpeed()) : 0;
+    const seconds = position.seconds ?? 0;
+    // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
+    const pausedAt = patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds;
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
-      : lead > 0 ? firstSegmentFrom(g, (position.seconds ?? 0) + lead) : segmentIndexAt(g, position.seconds ?? 0);
-    viewers.set(position.viewer, { segment, at: Date.now(), waiting: position.waiting && !made[segment], leadSeconds: lead, paused: position.paused === true });
+      : lead > 0 ? firstSegmentFrom(g, seconds + lead) : segmentIndexAt(g, position.paused ? pausedAt : seconds);
+    const at = Date.now();
+    viewers.set(position.viewer, {
+      segment,
+      at,
+      waiting: position.waiting && !made[segment],
+      leadSeconds: lead,
+      paused: position.paused === true,
+      ...(position.segment === undefined && !position.paused ? { onOriginal: { seconds, at } } : {}),
+    });
     dirty = true;
+  };
+
+  /**
+   * Seconds made (or being made) from `seconds` on without a gap; undefined when nothing is,
+   * there or at the very next segment a chunk is on.
+   */
+  const aheadOf = (g: Grid, seconds: number): number | undefined => {
+    const at = segmentIndexAt(g, seconds);
+    let next = at;
+    while (next < g.segmentCount && made[next]) next++;
+    if (next >= g.segmentCount) return g.durationSeconds - seconds;
+    const making = [...chunks.values()].some((c) => c.nextSegment === next && next < c.endSegment);
+    return next === at && !making ? undefined : segmentStartSeconds(g, next) - seconds;
+  };
+  /**
+   * The title's first speed is in: a viewer on the original who came before it was placed where
+   * they were (no lead), where the making may never get ahead of them. Moved a lead on from
+   * where they are by now when that switches them sooner (the first title on a new install).
+   */
+  const leadViewersPlacedWithout = (g: Grid) => {
+    const speed = makingSpeed();
+    if (!speed) return;
+    const now = Date.now();
+    for (const viewer of viewers.values()) {
+      if (viewer.leadSeconds > 0 || viewer.paused || !viewer.onOriginal) continue;
+      const seconds = Math.min(g.durationSeconds, viewer.onOriginal.seconds + (now - viewer.onOriginal.at) / 1000);
+      if (!soonerWithLead(speed, aheadOf(g, seconds))) continue;
+      const lead = leadSeconds(speed);
+      viewer.segment = firstSegmentFrom(g, seconds + lead);
+      viewer.leadSeconds = lead;
+      viewer.waiting = !made[viewer.segment];
+      dirty = true;
+    }
   };
   // Another title's viewer waits: a chunk of this one that works for nobody watching it gives its slot.
   setHandler(yieldSlotSignal, () => {
@@ -415,6 +463,10 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       try {
         while (!allMade({ segmentCount: g.segmentCount, made })) {
           if (chunkFailure !== undefined) throw chunkFailure;
+          if (!ownSpeedKnown && makingSpeed()?.measuredOn === 'this title') {
+            ownSpeedKnown = true;
+            if (patched('lead-once-measured')) leadViewersPlacedWithout(g);
+          }
           const current = work();
           let waitingTicket = [...tickets.values()].find((t) => !t.claimed);
           if (!waitingTicket && claimRange(current, settings) !== undefined) {

@@ -3,7 +3,7 @@
  * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { neededAheadSeconds } from '../../core/switch-lead';
+import { INTO_PART_SECONDS, neededAheadSeconds } from '../../core/switch-lead';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not
@@ -14,12 +14,6 @@ export type Readiness = 'ready' | 'wait' | 'never';
 
 /** Content within this much of the end counts as all of it (the last frame's duration, rounding). */
 const END_SLACK_SECONDS = 0.25;
-/**
- * The switch waits until the viewer is this far into a made part. Started just before a segment
- * boundary (or just on it), hls.js loads the segment before, which is not made, and the picture
- * stands still while Upflow makes it (measured: 2.5–7.8 s with Anime4K S, docs/benchmarks.md).
- */
-const INTO_PART_SECONDS = 0.3;
 
 /** Ready once the made part the viewer is in reaches `neededAheadSeconds` past them (core/switch-lead.ts). */
 export function readiness(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): Readiness {

@@ -6,7 +6,7 @@
  * seconds from play to the first upscaled segment and to the switch, how long the picture
  * stood still during the switch, then stalls and fallbacks over the following seconds.
  *
- *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--starts 0,0.6] [--modes direct,transcode] [--min-buffered S] [--json] [--json-file <file>]
+ *   npm run bench:jellyfin -- [--seconds 60] [--width 640 --height 360] [--watch 30] [--starts 0,0.6] [--modes direct,transcode] [--upscalers lanczos,anime4k-s-an] [--min-buffered S] [--cold] [--json] [--json-file <file>]
  *
  * `--starts`: where the viewer presses play, as fractions of the clip (0.6: resumes at 60 %, as
  * Jellyfin does with `#t=` and the PlaybackStart's PlaybackPositionTicks); one run per start.
@@ -14,7 +14,8 @@
  * on an HLS transcode ffmpeg made as Jellyfin's transcoder does, made before play starts).
  * Each run's Upflow has first made a 10 s title of the same size, as any Upflow after its first
  * title: the viewer's lead is sized from it (docs/architecture.md). `--cold`: a fresh Upflow
- * that has made nothing, so no lead.
+ * that has made nothing (a new install's first title): the lead comes once the title has
+ * measured itself.
  *
  * The figures go, with the machine, the commit and the settings, to docs/bench/jellyfin.json
  * (the docs' table is generated from it).
@@ -35,9 +36,9 @@ import type { SwitchResult } from './switch-result';
 
 const ITEM = 'b0c1d2e3f4a54b6c8d7e6f5a4b3c2d1e';
 
-const UPSCALERS: { label: string; env: NodeJS.ProcessEnv }[] = [
-  { label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
-  { label: 'anime4k-s-an (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-an' } },
+const UPSCALERS: { id: string; label: string; env: NodeJS.ProcessEnv }[] = [
+  { id: 'lanczos', label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
+  { id: 'anime4k-s-an', label: 'anime4k-s-an (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-an' } },
 ];
 
 /** Waiting spans after `from` (page time): each 'waiting' until the next 'playing'. */
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       watch: { type: 'string', default: '30' },
       starts: { type: 'string', default: '0,0.6' },
       modes: { type: 'string', default: 'direct,transcode' },
+      upscalers: { type: 'string', default: UPSCALERS.map((u) => u.id).join(',') },
       'min-buffered': { type: 'string' },
       cold: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -167,7 +169,12 @@ async function main(): Promise<void> {
     if (mode !== 'direct' && mode !== 'transcode') throw new Error(`--modes: ${JSON.stringify(mode)} is neither direct nor transcode`);
     return mode;
   });
-  for (const upscaler of UPSCALERS) {
+  const upscalers = values.upscalers.split(',').map((id) => {
+    const upscaler = UPSCALERS.find((u) => u.id === id);
+    if (!upscaler) throw new Error(`--upscalers: ${JSON.stringify(id)} is none of ${UPSCALERS.map((u) => u.id).join(', ')}`);
+    return upscaler;
+  });
+  for (const upscaler of upscalers) {
     for (const mode of modes) {
       for (const startSeconds of starts) {
         process.stderr.write(`measuring ${upscaler.label}, ${mode}, on a ${clip.width}x${clip.height} ${clip.seconds} s clip, play at ${startSeconds} s...\n`);

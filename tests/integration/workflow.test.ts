@@ -185,6 +185,9 @@ describe('upscaleTitle workflow', () => {
     expect(tv.leadSeconds).toBeCloseTo(leadSeconds((await handle.query(statusQuery)).makingSpeed), 0);
     expect(tv.leadSeconds).toBeGreaterThan(0);
     expect(tv.segment).toBe(firstSegmentFrom(grid, 60 + tv.leadSeconds));
+    // Paused just on a segment's start: the one before is made too (the script switches 0.3 s into a made part).
+    await handle.signal(viewerSignal, { viewer: 'jellyfin:paused', seconds: 40, waiting: false, paused: true });
+    await expect(waitFor('the paused viewer', () => viewerNow('jellyfin:paused'), 10_000)).resolves.toMatchObject({ segment: 19, leadSeconds: 0 });
     // A player asking for a segment gets that one, no lead.
     await handle.signal(viewerSignal, { viewer: 'player:tv', segment: 20, waiting: false });
     await expect(waitFor('the player at segment 20', () => viewerNow('player:tv'), 10_000)).resolves.toMatchObject({ segment: 20, leadSeconds: 0 });
@@ -198,6 +201,35 @@ describe('upscaleTitle workflow', () => {
     const job = await store.getJob(handle.firstExecutionRunId);
     expect(job!.state).toBe('cancelled');
     expect(fs.existsSync(path.join(config.outputDir, `${titleKeyFor(clip)}.partial.mkv`))).toBe(false);
+  });
+
+  it('moves a viewer who came before any speed was known a lead on from where they are by now, once the title has measured itself', async () => {
+    // A size no earlier title here had: nothing to size a lead from at first.
+    const clip = await makeClip(path.join(dir, 'media', 'first-of-its-size.mp4'), { seconds: 100, width: 480, height: 270 });
+    const handle = await startOrJoinTitleWorkflow(env.client, {
+      titleKey: titleKeyFor(clip), sourcePath: clip, name: 'First of its size', settings: upscaleSettings(config),
+      viewer: { viewer: 'jellyfin:first', seconds: 0, waiting: true },
+    });
+    // One slot, busy with the first viewer's chunk: nothing is made for the second yet.
+    await handle.signal(viewerSignal, { viewer: 'jellyfin:second', seconds: 70, waiting: true });
+    const signalledAt = Date.now();
+    const viewerNow = async (id: string) => ((await handle.query(statusQuery)).viewers ?? []).find((v) => v.viewer === id);
+    const placed = await waitFor('the second viewer', () => viewerNow('jellyfin:second'), 10_000);
+    const status = await handle.query(statusQuery);
+    if (!status.makingSpeed) expect(placed).toMatchObject({ leadSeconds: 0, segment: 35 });
+    const moved = await waitFor('the second viewer moved a lead on', async () => {
+      const viewer = await viewerNow('jellyfin:second');
+      return viewer && viewer.leadSeconds > 0 ? viewer : undefined;
+    }, 30_000, 100);
+    const answeredAt = Date.now();
+    const measured = await handle.query(statusQuery);
+    expect(measured.makingSpeed?.measuredOn).toBe('this title');
+    // From where they are by now (they played on since the signal), the lead on.
+    const grid = gridOf(measured.plan!);
+    expect(moved.segment).toBeGreaterThanOrEqual(firstSegmentFrom(grid, 70 + moved.leadSeconds));
+    expect(moved.segment).toBeLessThanOrEqual(firstSegmentFrom(grid, 70 + (answeredAt - signalledAt) / 1000 + moved.leadSeconds));
+    await handle.signal(cancelSignal, 'test');
+    await expect(handle.result()).rejects.toThrow();
   });
 
   describe('disk guard (UPFLOW_MIN_FREE_GB)', () => {

@@ -1,7 +1,7 @@
 import { readiness } from '../../client-js/src/decide';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { firstSegmentFrom, planGrid, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds } from '../../core/grid';
-import { DEFAULT_MIN_BUFFERED_SECONDS, leadSeconds, MAX_LEAD_SECONDS, neededAheadSeconds, type MakingSpeed } from '../../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, leadSeconds, MAX_LEAD_SECONDS, neededAheadSeconds, soonerWithLead, type MakingSpeed } from '../../core/switch-lead';
 
 describe('how much the script needs ahead of the viewer', () => {
   it('is its minimum at or above real time, and 30 s of upscaled play below it', () => {
@@ -64,5 +64,32 @@ describe("a viewer's lead", () => {
       };
       expect(readiness(status, position + now, DEFAULT_MIN_BUFFERED_SECONDS)).toBe('ready');
     }
+  });
+});
+
+describe('a viewer placed before any speed was known (no lead), once the title has measured itself', () => {
+  const s = { firstSegmentSeconds: 4, rate: 0.78 };
+  const lanczos = { firstSegmentSeconds: 1.5, rate: 3 };
+  const barely = { firstSegmentSeconds: 2, rate: 1.1 };
+
+  it('moves a lead on when nothing is made or being made for them', () => {
+    expect(soonerWithLead(lanczos, undefined)).toBe(true);
+  });
+
+  it('moves below real time, where what is made from their position never gets ahead of them', () => {
+    expect(soonerWithLead(s, 1)).toBe(true);
+    expect(soonerWithLead(s, -2)).toBe(true);
+  });
+
+  it('stays when enough lies ahead already, or when it gets there sooner than a lead would', () => {
+    expect(soonerWithLead(s, neededAheadSeconds(s.rate, DEFAULT_MIN_BUFFERED_SECONDS))).toBe(false);
+    // At 3x, 1 s ahead reaches the script's 4 s in 1.5 s; a lead is 2.8 s.
+    expect(soonerWithLead(lanczos, 1)).toBe(false);
+    // At 1.1x, 1 s ahead takes 30 s more; a lead is 2 + 4 / 1.1 = 5.6 s.
+    expect(soonerWithLead(barely, 1)).toBe(true);
+  });
+
+  it('never moves without a speed to size the lead from', () => {
+    expect(soonerWithLead({ firstSegmentSeconds: 4, rate: 0 }, undefined)).toBe(false);
   });
 });
