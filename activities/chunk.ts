@@ -275,12 +275,13 @@ class ChunkRun {
     const record = { index: segment.index, filename: segment.filename, startSeconds: segmentStartSeconds(this.grid, segment.index), durationSeconds, bytes, model, precision, wallSeconds };
     // The title's rate is the chunk's once it runs: its start-up (ffmpeg, a model's first frames)
     // is in the first segment alone, and the web script judges from the rate whether a viewer would
-    // catch up (core/switch-lead.ts). Until a second segment, the first one's is all there is.
+    // catch up (core/switch-lead.ts). Until a second segment, the first one's is all there is (and
+    // Postgres keeps an earlier chunk's rate over it).
     this.firstSegment ??= { at: now, seconds: durationSeconds };
     const rate = this.segmentsMade > 1
       ? (this.contentSeconds - this.firstSegment.seconds) / Math.max(0.001, (now - this.firstSegment.at) / 1000)
       : durationSeconds / wallSeconds;
-    await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate));
+    await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate, { chunkStart: this.segmentsMade === 1 }));
     this.report({ ticket: this.input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
     this.env.context.heartbeat(this.heartbeat());
   }
@@ -376,7 +377,10 @@ class ChunkRun {
     const { deps: { store }, jobId, log } = this.env;
     const { ticket } = this.input;
     const wallSeconds = (Date.now() - this.startedAt) / 1000;
-    const doneMessage = `${ticket} made ${this.segmentsMade} segments (${this.claim.fromSegment}–${this.nextSegment - 1}) at ${(this.contentSeconds / wallSeconds).toFixed(2)}x real time`;
+    // As the job's rate: the start-up (to the first segment) apart from the rate once running.
+    const first = this.firstSegment;
+    const running = first && this.segmentsMade > 1 ? `, then ${((this.contentSeconds - first.seconds) / Math.max(0.001, (Date.now() - first.at) / 1000)).toFixed(2)}x real time` : '';
+    const doneMessage = `${ticket} made ${this.segmentsMade} segments (${this.claim.fromSegment}–${this.nextSegment - 1}) in ${wallSeconds.toFixed(1)} s${first ? `: the first after ${((first.at - this.startedAt) / 1000).toFixed(1)} s${running}` : ''}`;
     log.info({ segments: this.segmentsMade, contentSeconds: this.contentSeconds, wallSeconds }, doneMessage);
     await this.patiently('recording the chunk', () => store.addEvent(jobId, 'chunk-done', doneMessage, { ticket, fromSegment: this.claim.fromSegment, segments: this.segmentsMade, contentSeconds: this.contentSeconds, wallSeconds }));
     // The encode ran out of source before its range's end: nothing more can be made there.

@@ -377,7 +377,13 @@ export class UpflowStore {
    * one title record theirs in any order; the counters are the table's own sums. `rate`: the
    * reporting chunk's content seconds per wall second.
    */
-  async recordSegment(jobId: string, segment: SegmentRecord, rate: number): Promise<void> {
+  /**
+   * A segment made, and the job's rate: the chunk's (content seconds per wall second). A chunk's
+   * first segment (`chunkStart`) carries its start-up, so it sets the rate only while the job has
+   * none: a chunk started later (for a viewer who moved) does not make the title read slow, and
+   * the web script wait longer, until its second segment.
+   */
+  async recordSegment(jobId: string, segment: SegmentRecord, rate: number, options: { chunkStart?: boolean } = {}): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -392,10 +398,11 @@ export class UpflowStore {
       await client.query(
         `UPDATE jobs SET (segments, content_seconds) = (SELECT count(*), COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1),
            frames = round((SELECT COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1) * COALESCE((plan->>'fps')::numeric, 0)),
-           rate = $2, fps = $2 * COALESCE((plan->>'fps')::numeric, 0),
+           rate = CASE WHEN $3 AND rate IS NOT NULL THEN rate ELSE $2 END,
+           fps = (CASE WHEN $3 AND rate IS NOT NULL THEN rate ELSE $2 END) * COALESCE((plan->>'fps')::numeric, 0),
            first_segment_at = COALESCE(first_segment_at, now()), updated_at = now()
          WHERE id = $1`,
-        [jobId, rate],
+        [jobId, rate, options.chunkStart === true],
       );
       await client.query('COMMIT');
     } catch (err) {

@@ -331,14 +331,14 @@ interface JellyfinFigures extends FiguresHeader {
 const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
   const { clip, watchSeconds, scriptConfig, warmUp } = f.settings;
   const rows = f.results.map((r) => [
-    r.upscaler, r.mode ?? 'direct', r.startSeconds ? `${String(r.startSeconds)} s` : '0:00', seconds(r.firstSegmentSeconds), fixed(r.madeFromSeconds ?? null, 1, ' s'), r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds), fixed(r.positionAtSwitch, 1, ' s'), seconds(r.switchGapSeconds),
+    r.upscaler, r.mode ?? 'direct', r.startSeconds ? `${String(r.startSeconds)} s` : '0:00', seconds(r.firstSegmentSeconds), fixed(r.madeFromSeconds ?? null, 1, ' s'), r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds), fixed(r.positionAtSwitch, 1, ' s'), fixed(r.switchedIntoFromSeconds ?? null, 1, ' s'), r.modelAtSwitch ?? (r.switchSeconds === null || r.modelAtSwitch === undefined ? DASH : 'ffmpeg'), seconds(r.switchGapSeconds),
     `${fixed(r.advancedSeconds, 1, ' s')} of ${String(r.watchedSeconds)} s`, `${String(r.stalls)} (${fixed(r.stalledSeconds, 1, ' s')})`, String(r.fallbacksToOriginal), rate(r.upscaleRate), String(r.consoleErrors),
   ]);
   return `${measuredBy(f)} A ${String(clip.seconds)} s ${String(clip.width)}×${String(clip.height)} clip at ${String(clip.fps)} fps; `
     + `the script's \`minBufferedSeconds\` ${scriptConfig.minBufferedSeconds === undefined ? 'at its default' : `= ${String(scriptConfig.minBufferedSeconds)}`}; `
     + `${warmUp ? 'each Upflow had made a 10 s title of the same size first (the lead is sized from it)' : 'each Upflow fresh, as on a new install (no earlier title to size a lead from: it comes once the title has measured itself)'}; then ${String(watchSeconds)} s of watching.\n\n`
-    + table(['upscaler', 'play', 'play from', 'first segment', 'made from', 'switch', 'at position', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['upscaler', 'play', 'play from', 'first segment', 'made from', 'switch', 'at position', 'part from', 'model there', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
@@ -362,6 +362,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/bad-input': badInput,
   'bench/jellyfin': jellyfinSwitch,
   'bench/jellyfin-cold': jellyfinSwitch,
+  // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
+  'bench/jellyfin-cold-before': jellyfinSwitch,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -378,7 +380,8 @@ const MADE_BY: Record<string, string> = {
   'bench/restarts': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/restarts.test.ts',
   'bench/bad-input': 'UPFLOW_RECORD_FIGURES=1 npx jest tests/e2e/bad-input.test.ts',
   'bench/jellyfin': 'npm run bench:jellyfin',
-  'bench/jellyfin-cold': 'npm run bench:jellyfin -- --cold --upscalers anime4k-s-an --json-file docs/bench/jellyfin-cold.json',
+  'bench/jellyfin-cold': 'npm run bench:jellyfin -- --cold --seconds 120 --upscalers anime4k-s-an --json-file docs/bench/jellyfin-cold.json',
+  'bench/jellyfin-cold-before': 'the same at commit 4bedd4b, with --json-file docs/bench/jellyfin-cold-before.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;

@@ -261,8 +261,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   };
 
   /**
-   * Seconds made (or being made) from `seconds` on without a gap; undefined when nothing is,
-   * there or at the very next segment a chunk is on.
+   * How far past `seconds` the title is made without a gap, a chunk making the next segment;
+   * undefined when the segment there is neither made nor being made (nothing works for a viewer there).
    */
   const aheadOf = (g: Grid, seconds: number): number | undefined => {
     const at = segmentIndexAt(g, seconds);

@@ -20,6 +20,9 @@ export class JellyfinHls {
   /** The class jellyfin-web loaded, unwrapped: the script's own players are not Jellyfin's. */
   private loaded: HlsClass | undefined;
   private ownAttach = false;
+  /** After `uninstall`: players made before it tell nothing any more. */
+  private stopped = false;
+  private restore: (() => void) | undefined;
 
   constructor(
     /** One of Jellyfin's players is about to attach to `media` (a new item, another audio track…). */
@@ -28,15 +31,26 @@ export class JellyfinHls {
 
   /** Wraps `window.Hls`, now if it is there, and whenever the page sets it. */
   install(win: Window & { Hls?: unknown }): void {
-    let current: unknown = this.wrap(win.Hls);
+    let set: unknown = win.Hls;
+    let current: unknown = this.wrap(set);
     Object.defineProperty(win, 'Hls', {
       configurable: true,
       enumerable: true,
       get: () => current,
       set: (value: unknown) => {
+        set = value;
         current = this.wrap(value);
       },
     });
+    this.restore = () => Object.defineProperty(win, 'Hls', { configurable: true, enumerable: true, writable: true, value: set });
+  }
+
+  /** `window.Hls` is what the page set again, and Jellyfin's players go their own way (`Upflow.stop()`). */
+  uninstall(): void {
+    this.stopped = true;
+    this.restore?.();
+    this.restore = undefined;
+    this.players.clear();
   }
 
   /** The hls.js class the page loaded, if it did (unwrapped). */
@@ -79,7 +93,7 @@ export class JellyfinHls {
     const destroy = player.destroy.bind(player);
     player.attachMedia = (data) => {
       const media = data instanceof HTMLMediaElement ? data : data.media;
-      if (!this.ownAttach) this.onJellyfinAttach(player, media);
+      if (!this.ownAttach && !this.stopped) this.onJellyfinAttach(player, media);
       attach(data);
     };
     player.destroy = () => {

@@ -101,6 +101,7 @@ function install(): void {
   );
   namespace.stop = () => {
     watcher.stop();
+    jellyfinHls.uninstall();
     session?.end();
     session = undefined;
   };

@@ -131,6 +131,11 @@ describe('the Upflow script on a Jellyfin transcode (jellyfin-web\'s hls.js, Chr
     expect(await scriptState(page)).toBeNull();
     const hlsErrors = await page.evaluate(() => (window as unknown as PageGlobals).jellyfinStandIn.harness.hlsErrors);
     expect(hlsErrors.filter((e) => e.fatal)).toEqual([]);
+    // Upflow.stop(): window.Hls is jellyfin-web's class again, not the script's Proxy (which V8 prints as native code).
+    const hlsSource = () => page.evaluate(() => Function.prototype.toString.call((window as unknown as { Hls: unknown }).Hls));
+    expect(await hlsSource()).toMatch(/native code/);
+    await page.evaluate(() => (window as unknown as PageGlobals).Upflow.stop());
+    expect(await hlsSource()).not.toMatch(/native code/);
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
   }, 120_000);

@@ -14,6 +14,13 @@ export interface SwitchResult {
   madeFromSeconds?: number | null;
   switchSeconds: number | null;
   positionAtSwitch: number | null;
+  /**
+   * The made part the viewer switched into: where it started (content seconds, made before the
+   * switch without a gap) and the model of the segment they switched at (null: ffmpeg alone).
+   * Absent in older files.
+   */
+  switchedIntoFromSeconds?: number | null;
+  modelAtSwitch?: string | null;
   /** From the switch's new source to the picture moving again. */
   switchGapSeconds: number | null;
   watchedSeconds: number;

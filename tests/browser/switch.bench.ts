@@ -58,6 +58,23 @@ function stallsAfter(events: HarnessEvent[], from: number): { stalls: number; se
   return { stalls, seconds };
 }
 
+/**
+ * The made part a viewer switched into at `position`: from the segment there back while the one
+ * before was made too, all by `switchedAtMs` (wall clock); and the model of the segment there.
+ */
+function switchedIntoPart(
+  made: readonly { index: number; startSeconds: number; model: string | null; producedAt: string }[],
+  position: number,
+  switchedAtMs: number,
+): { fromSeconds: number; model: string | null } | undefined {
+  const byIndex = new Map(made.filter((s) => Date.parse(s.producedAt) <= switchedAtMs).map((s) => [s.index, s]));
+  const at = [...byIndex.values()].filter((s) => s.startSeconds <= position).sort((a, b) => b.startSeconds - a.startSeconds)[0];
+  if (!at) return undefined;
+  let first = at;
+  for (let before = byIndex.get(first.index - 1); before; before = byIndex.get(first.index - 1)) first = before;
+  return { fromSeconds: first.startSeconds, model: at.model };
+}
+
 async function measure(
   upscaler: (typeof UPSCALERS)[number],
   clip: { seconds: number; width: number; height: number },
@@ -114,8 +131,10 @@ async function measure(
     const switchLoad = switchedAt === undefined ? undefined : events.filter((e) => e.type === 'loadstart' && e.at <= switchedAt).pop();
     const stalls = stallsAfter(events, start.at);
     const final = await status();
-    const made = final.job_id ? (await upflow.api<{ segments: { startSeconds: number; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
+    const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
+    const positionAtSwitch = switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null;
+    const switchedInto = positionAtSwitch === null || switchedAt === undefined ? undefined : switchedIntoPart(made, positionAtSwitch, playedAt + (switchedAt - pagePlayedAt));
     return {
       upscaler: upscaler.label,
       mode,
@@ -123,7 +142,9 @@ async function measure(
       firstSegmentSeconds,
       madeFromSeconds: firstMade?.startSeconds ?? null,
       switchSeconds: switchedAt === undefined ? null : (switchedAt - pagePlayedAt) / 1000,
-      positionAtSwitch: switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null,
+      positionAtSwitch,
+      switchedIntoFromSeconds: switchedInto?.fromSeconds ?? null,
+      modelAtSwitch: switchedInto?.model ?? null,
       switchGapSeconds: switchLoad && switchedAt !== undefined ? (switchedAt - switchLoad.at) / 1000 : null,
       watchedSeconds: watchSeconds,
       advancedSeconds: end.position - start.position,
@@ -190,9 +211,9 @@ async function main(): Promise<void> {
   }
   const f = (n: number | null, digits = 2) => (n === null ? '—' : n.toFixed(digits));
   const rows = [
-    ['upscaler', 'mode', 'from s', 'first segment s', 'made from s', 'switch s', 'at position s', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
+    ['upscaler', 'mode', 'from s', 'first segment s', 'made from s', 'switch s', 'at position s', 'part from s', 'model there', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
     ...results.map((r) => [
-      r.upscaler, r.mode ?? 'direct', f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.madeFromSeconds ?? null, 1), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchGapSeconds), f(r.advancedSeconds, 1),
+      r.upscaler, r.mode ?? 'direct', f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.madeFromSeconds ?? null, 1), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchedIntoFromSeconds ?? null, 1), r.switchSeconds === null ? '—' : r.modelAtSwitch ?? 'ffmpeg', f(r.switchGapSeconds), f(r.advancedSeconds, 1),
       `${r.stalls} (${f(r.stalledSeconds, 1)})`, String(r.fallbacksToOriginal), r.upscaleRate === null ? '—' : `${r.upscaleRate.toFixed(2)}x`, String(r.consoleErrors),
     ]),
   ];

@@ -121,6 +121,22 @@ describe('upscaleTitle workflow', () => {
     expect(await store.getJob(id)).toMatchObject({ state: 'cancelled', finalPath: '/out/late.mkv' });
   });
 
+  it("keeps a title's rate over a later chunk's first segment, which carries that chunk's start-up", async () => {
+    const id = '01a21211-5d1c-76b5-97c6-cd631f10ee8d';
+    await store.upsertTitle({ key: 'rate-kept-1a2b3c4d', sourcePath: path.join(dir, 'media', 'rate.mp4'), name: 'Rate' });
+    await store.ensureJob({ id, workflowId: workflowIdForTitle('rate-kept-1a2b3c4d'), titleKey: 'rate-kept-1a2b3c4d', state: 'streaming' });
+    const segment = (index: number) => ({ index, filename: `seg${String(index).padStart(5, '0')}.ts`, startSeconds: 2 * index, durationSeconds: 2, bytes: 1000, model: null, precision: null, wallSeconds: 2 });
+    // The title's first segment: its start-up's rate is all there is.
+    await store.recordSegment(id, segment(0), 0.4, { chunkStart: true });
+    expect((await store.getJob(id))!.rate).toBeCloseTo(0.4);
+    await store.recordSegment(id, segment(1), 0.8);
+    // Another chunk starts further on: its first segment does not pull the rate down; its second sets it.
+    await store.recordSegment(id, segment(20), 0.3, { chunkStart: true });
+    expect((await store.getJob(id))!.rate).toBeCloseTo(0.8);
+    await store.recordSegment(id, segment(21), 0.85);
+    expect((await store.getJob(id))!).toMatchObject({ rate: expect.closeTo(0.85) as unknown, segments: 4 });
+  });
+
   it('fails bad media at probe, once, with the reason in Temporal and Postgres', async () => {
     const bad = await makeBadInputs(path.join(dir, 'media', 'bad'));
     const handle = await start(bad.text.file);
