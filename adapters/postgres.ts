@@ -375,13 +375,10 @@ export class UpflowStore {
   /**
    * A segment became playable: record it and the job's counters in one transaction. Chunks of
    * one title record theirs in any order; the counters are the table's own sums. `rate`: the
-   * reporting chunk's content seconds per wall second.
-   */
-  /**
-   * A segment made, and the job's rate: the chunk's (content seconds per wall second). A chunk's
-   * first segment (`chunkStart`) carries its start-up, so it sets the rate only while the job has
-   * none: a chunk started later (for a viewer who moved) does not make the title read slow, and
-   * the web script wait longer, until its second segment.
+   * reporting chunk's content seconds per wall second. A chunk's first segment (`chunkStart`)
+   * carries its start-up, so it sets the rate only while the job has none: a chunk started later
+   * (for a viewer who moved) does not make the title read slow until its second segment, and the
+   * web script wait longer for it.
    */
   async recordSegment(jobId: string, segment: SegmentRecord, rate: number, options: { chunkStart?: boolean } = {}): Promise<void> {
     const client = await this.pool.connect();

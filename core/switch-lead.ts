@@ -63,7 +63,6 @@ export function leadSeconds(speed: MakingSpeed | undefined): number {
   return Math.min(MAX_LEAD_SECONDS, lead);
 }
 
-
 /**
  * Whether a viewer on the original whose part was started where they were (before any speed was
  * known, so with no lead) switches sooner if the making starts again a lead ahead of them, now
