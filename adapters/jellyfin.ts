@@ -229,12 +229,17 @@ export class JellyfinClient {
     run: (options: { timeout: number; responseType: 'text' }) => Promise<AxiosResponse<unknown>>,
     { viewer = false, json = true }: { viewer?: boolean; json?: boolean } = {},
   ): Promise<unknown> {
-    let response: AxiosResponse<unknown>;
-    try {
-      // As text: a body that is not JSON (another server at that address) is told as such.
-      response = await run({ timeout: this.timeoutMs, responseType: 'text' });
-    } catch (err) {
-      throw this.failure(err, path, what, viewer);
+    let response: AxiosResponse<unknown> | undefined;
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        // As text: a body that is not JSON (another server at that address) is told as such.
+        response = await run({ timeout: this.timeoutMs, responseType: 'text' });
+      } catch (err) {
+        // Node keeps connections alive: one Jellyfin closed (a restart, a stop) is reset on reuse,
+        // before any answer. Asked once more on a new connection, Jellyfin answers or is not there.
+        if (attempt === 1 && isAxiosError(err) && err.code === 'ECONNRESET' && !err.response) continue;
+        throw this.failure(err, path, what, viewer);
+      }
     }
     if (!json) return undefined;
     try {

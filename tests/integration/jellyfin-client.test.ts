@@ -137,6 +137,27 @@ describe('the Jellyfin client', () => {
     expect([httpStatusOf(noFile.kind), noFile.message]).toEqual([422, expect.stringMatching(/has no file to upscale/)]);
   });
 
+  it('asks again on a new connection when a kept-alive one was reset (Jellyfin restarted), and not more than once', async () => {
+    let resets = 1;
+    let asked = 0;
+    const info = json(200, { ServerName: 'restarted', Version: '10.10.7' });
+    await withServer((req, res) => {
+      asked += 1;
+      // As a connection Jellyfin closed while the client kept it: reset before any answer.
+      if (resets-- > 0) req.socket.destroy();
+      else info(req, res);
+    }, async (url) => {
+      const client = new JellyfinClient({ url, apiKey: 'k' });
+      await expect(client.serverInfo()).resolves.toEqual({ serverName: 'restarted', version: '10.10.7' });
+      expect(asked).toBe(2);
+      resets = 2;
+      asked = 0;
+      const reset = await failure(client.serverInfo());
+      expect([httpStatusOf(reset.kind), reset.message]).toEqual([502, `Jellyfin at ${url} is unreachable (ECONNRESET): check JELLYFIN_URL`]);
+      expect(asked).toBe(2);
+    });
+  });
+
   it('says Jellyfin is unreachable, or is not Jellyfin', async () => {
     const closed = new JellyfinClient({ url: `http://127.0.0.1:${await findFreePort()}`, apiKey: 'k' });
     const unreachable = await failure(closed.serverInfo());
