@@ -2,15 +2,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config';
-import { BENCH_SIZES, MODELS, MODEL_IDS, modelPath, type ModelId, type Precision } from '../core/models';
+import { MODELS, MODEL_IDS, modelPath, type ModelId, type Precision } from '../core/models';
 import { precisionOfModel } from '../core/precision';
 import { precisionHere } from '../adapters/onnx';
 import { buildModels, readManifest } from '../models/build';
+import type { ModelsBenchReport } from './bench';
+import { figuresFile } from './figures-file';
+
+/** The last `upflow bench --only models` of this repository (docs/bench/models.json), if there is one. */
+function lastModelsBench(): ModelsBenchReport | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(figuresFile('models'), 'utf8')) as ModelsBenchReport;
+  } catch {
+    return undefined;
+  }
+}
 
 export function listModelsCommand(config: Config, options: { json: boolean }): void {
   const isBuilt = (id: ModelId, precision: Precision) => fs.existsSync(modelPath(config.cacheDir, id, precision)) && readManifest(config.cacheDir, id, precision) !== undefined;
   // What a worker here would run: UPFLOW_PRECISION, `auto` decided as ModelSessions does.
   const here = precisionHere(config.inference);
+  const bench = lastModelsBench();
   const rows = MODEL_IDS.map((id) => {
     const info = MODELS[id];
     const runsIn = precisionOfModel(id, here.precision);
@@ -22,22 +34,30 @@ export function listModelsCommand(config: Config, options: { json: boolean }): v
       /** The one a worker here runs it in. */
       precision: runsIn,
       file: modelPath(config.cacheDir, id, runsIn),
+      /** What the last models bench measured for it in that precision (on the machine that file names). */
+      measured: (bench?.results ?? [])
+        .filter((r) => r.model === id && r.precision === runsIn)
+        .map((r) => ({ size: r.size, inferenceFps: r.inferenceFps, realTime: r.realTime })),
     };
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  const fps = (figures: Partial<Record<string, number>>) => BENCH_SIZES.map((s) => (figures[s] === undefined ? '-' : figures[s]!.toFixed(figures[s]! < 1 ? 2 : 1)).padStart(6)).join('');
-  process.stdout.write(`${'model'.padEnd(15)}${'scale'.padEnd(6)}${'kind'.padEnd(7)}${'for'.padEnd(5)}${'built'.padEnd(16)}${'runs in'.padEnd(9)}${'licence'.padEnd(14)}${'source'.padEnd(22)}fps (CPU, 1 thread, fp32) ${BENCH_SIZES.join(' / ')}\n`);
+  const figure = (n: number | null) => (n === null ? '-' : n.toFixed(n < 1 ? 2 : 1));
+  const measured = (figures: (typeof rows)[number]['measured']) =>
+    figures.map((m) => `${m.size} ${figure(m.inferenceFps)} fps, ${m.realTime === null ? '-' : `${m.realTime.toFixed(2)}x`}`).join('; ') || '-';
+  process.stdout.write(`${'model'.padEnd(15)}${'scale'.padEnd(6)}${'kind'.padEnd(7)}${'for'.padEnd(5)}${'built'.padEnd(16)}${'runs in'.padEnd(9)}${'licence'.padEnd(14)}${'source'.padEnd(22)}measured: inference, real-time through the stack\n`);
   for (const r of rows) {
     const source = r.source ? `${r.source.package}@${r.source.version}` : '(fixed kernel)';
     process.stdout.write(
-      `${r.id.padEnd(15)}${`x${r.scale}`.padEnd(6)}${r.kind.padEnd(7)}${r.suited.padEnd(5)}${(r.builtPrecisions.join(' ') || 'no').padEnd(16)}${r.precision.padEnd(9)}${(r.source?.licence ?? '-').padEnd(14)}${source.padEnd(22)}${fps(r.measuredCpuFps)}\n`,
+      `${r.id.padEnd(15)}${`x${r.scale}`.padEnd(6)}${r.kind.padEnd(7)}${r.suited.padEnd(5)}${(r.builtPrecisions.join(' ') || 'no').padEnd(16)}${r.precision.padEnd(9)}${(r.source?.licence ?? '-').padEnd(14)}${source.padEnd(22)}${measured(r.measured)}\n`,
     );
   }
+  const where = bench ? `${bench.date.slice(0, 10)} on ${bench.machine.cpuModel}, ${bench.machine.cores} cores (\`${bench.command}\`)` : undefined;
   process.stdout.write(
-    `\nPrecision here: ${here.precision} (${here.reason}); a model not built in it runs in fp32.\n` +
+    `\nMeasured: ${where ? `the last models bench, ${where}, in the precision each runs in here; \`npm run bench -- --only models\` measures this machine` : 'nothing yet (`npm run bench -- --only models` measures this machine)'}.\n` +
+    `Precision here: ${here.precision} (${here.reason}); a model not built in it runs in fp32.\n` +
     `Model files: ${path.join(config.cacheDir, 'models')} (npm run models builds missing or stale ones).\n` +
     'Set SRGAN_ENABLE=1 to upscale with a model: UPFLOW_MODEL for every title, or unset for each content kind\'s default (docs/models.md).\n',
   );

