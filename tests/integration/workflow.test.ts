@@ -221,7 +221,7 @@ describe('upscaleTitle workflow', () => {
 
   it('moves a viewer who came before any speed was known a lead on from where they are by now, once the title has measured itself', async () => {
     // A size no earlier title here had: nothing to size a lead from at first.
-    const clip = await makeClip(path.join(dir, 'media', 'first-of-its-size.mp4'), { seconds: 100, width: 480, height: 270 });
+    const clip = await makeClip(path.join(dir, 'media', 'first-of-its-size.mp4'), { seconds: 80, width: 480, height: 270 });
     const handle = await startOrJoinTitleWorkflow(env.client, {
       titleKey: titleKeyFor(clip), sourcePath: clip, name: 'First of its size', settings: upscaleSettings(config),
       viewer: { viewer: 'jellyfin:first', seconds: 0, waiting: true },
