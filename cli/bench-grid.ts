@@ -2,10 +2,11 @@
  * `upflow bench --only grid`: the figures of issue 18 ("Watch from anywhere"), on a generated
  * 640×360 24 fps clip with audio (10 minutes unless `--grid-seconds`), made once per run:
  *
- * 1. trigger: a viewer at 50 % → seconds until the segment there exists in the title's HLS
- *    folder (polled every 10 ms), ffmpeg-only and Anime4K S, each on a freshly started stack so
- *    the first trigger after start-up is measured, then a second title (a hard link of the clip)
- *    on the same stack;
+ * 1. trigger: a viewer at 50 % → seconds until their first segment exists in the title's HLS
+ *    folder (polled every 10 ms): the one there, or a lead after it once the stack knows how fast
+ *    it makes this plan (docs/architecture.md); ffmpeg-only and Anime4K S, each on a freshly
+ *    started stack so the first trigger after start-up is measured, then a second title (a hard
+ *    link of the clip) on the same stack;
  * 2. seeks: while the first title is made, the same viewer moves (75 %, 25 %, 90 %) as the API
  *    tells the workflow when a player asks for a segment not made yet → seconds until it exists;
  * 3. slots: a whole title with nobody watching, ffmpeg-only with one x264 thread per chunk, two
@@ -125,8 +126,9 @@ export interface TemporalSteps {
 
 export interface TriggerFigures {
   positionSeconds: number;
+  /** The viewer's first segment: the one at their position, or a lead after it. */
   segment: number;
-  /** Trigger → the viewer's segment exists; null: not within PLAYABLE_TIMEOUT_MS. */
+  /** Trigger → the viewer's first segment exists; null: not within PLAYABLE_TIMEOUT_MS. */
   playableSeconds: number | null;
   /** Trigger → the whole title's playlist exists. */
   playlistSeconds: number | null;
@@ -271,6 +273,18 @@ function upscalerEnv(upscaler: Upscaler): NodeJS.ProcessEnv {
 }
 
 /** Resolves with the epoch ms at which `file` was first seen, or null after `timeoutMs`. */
+/** When the first segment of a title nothing has made yet appears, and which it is. */
+async function whenFirstSegment(folder: HlsFolder, timeoutMs = PLAYABLE_TIMEOUT_MS): Promise<{ at: number; segment: number } | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = fs.existsSync(folder.dir) ? fs.readdirSync(folder.dir) : [];
+    const made = names.map((name) => segmentIndexOfFilename(name)).filter((index) => index !== undefined);
+    if (made.length > 0) return { at: Date.now(), segment: Math.min(...made) };
+    if (Date.now() > deadline) return null;
+    await sleep(POLL_MS);
+  }
+}
+
 async function whenFileExists(file: string, timeoutMs = PLAYABLE_TIMEOUT_MS): Promise<number | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -391,21 +405,20 @@ interface Title {
 
 async function triggerViewer(bench: BenchStack, services: Services, clip: string, grid: Grid): Promise<{ title: Title; figures: TriggerFigures; triggeredAtMs: number }> {
   const positionSeconds = grid.durationSeconds * TRIGGER_FRACTION;
-  const segment = segmentIndexAt(grid, positionSeconds);
   const triggeredAtMs = Date.now();
   const triggered = await services.triggers.trigger(clip, { viewer: { viewer: VIEWER, seconds: positionSeconds, waiting: true } });
   if (triggered.status !== 'started' || !triggered.jobId) throw new Error(`${path.basename(clip)}: expected a new title, got ${triggered.status}`);
   const folder = new HlsFolder(titleFiles(bench.config, triggered.titleKey).hlsDir);
   const playlistAt = whenFileExists(folder.playlist);
-  const playableAt = await whenFileExists(folder.segmentPath(segment));
+  const first = await whenFirstSegment(folder);
   const playlistSeen = await playlistAt;
   return {
     title: { titleKey: triggered.titleKey, jobId: triggered.jobId, workflowId: triggered.workflowId, folder },
     triggeredAtMs,
     figures: {
       positionSeconds,
-      segment,
-      playableSeconds: playableAt === null ? null : secondsSince(triggeredAtMs, playableAt),
+      segment: first?.segment ?? segmentIndexAt(grid, positionSeconds),
+      playableSeconds: first === null ? null : secondsSince(triggeredAtMs, first.at),
       playlistSeconds: playlistSeen === null ? null : secondsSince(triggeredAtMs, playlistSeen),
       steps: null,
     },
@@ -417,8 +430,8 @@ async function seekViewer(services: Services, title: Title, grid: Grid, fromSeco
   const file = title.folder.segmentPath(segment);
   const seekedAtMs = Date.now();
   if (fs.existsSync(file)) return { fromSeconds, toSeconds, segment, playableSeconds: 0, alreadyMade: true, seekedAtMs, steps: null };
-  // What the API does when a player asks for a segment not made yet (api/hls-waiting.ts).
-  await services.triggers.tellViewer(title.titleKey, { viewer: VIEWER, seconds: toSeconds, waiting: true });
+  // What the API does when a player asks for a segment not made yet (api/hls-waiting.ts): that one, no lead.
+  await services.triggers.tellViewer(title.titleKey, { viewer: VIEWER, segment, waiting: true });
   const playableAt = await whenFileExists(file);
   return { fromSeconds, toSeconds, segment, playableSeconds: playableAt === null ? null : secondsSince(seekedAtMs, playableAt), alreadyMade: false, seekedAtMs, steps: null };
 }
@@ -623,7 +636,7 @@ function printReport(report: GridBenchReport): void {
         `${Math.round(s.segmentBytesPerSecond.median / 1000)} kB`,
       ]] : [];
     });
-    out(`\n1–2. A viewer at ${TRIGGER_FRACTION * 100} %, then seeks (${SEEK_FRACTIONS.map((f) => `${f * 100} %`).join(', ')}): seconds until the segment there exists\n`);
+    out(`\n1–2. A viewer at ${TRIGGER_FRACTION * 100} %, then seeks (${SEEK_FRACTIONS.map((f) => `${f * 100} %`).join(', ')}): seconds until the viewer's first segment exists (a lead after them once the speed is known), and the segment sought\n`);
     out(formatTable(['upscaler', 'first trigger after start', 'second trigger', 'seek', 'trigger → chunk start (first / second)', 'seek → slot freed / claimed', 'bytes per content second'], rows));
   }
   if (report.slots) {
