@@ -458,8 +458,9 @@ export class UpflowStore {
   /**
    * How fast this machine made titles with the same upscaler and output size lately (its last 5
    * such jobs that made a segment): the median time from a job's first chunk starting to its
-   * first segment, and the median rate of the segments that upscaler made in them (the last 50).
-   * Undefined before any.
+   * first segment, and the median rate of the segments that upscaler made in them (the last 50),
+   * each chunk's first left out as the title's own figure leaves it out (its start-up, which
+   * weighs most where viewers moved often and chunks were short). Undefined before any.
    */
   async makingSpeed(plan: Pick<StreamPlan, 'upscaler' | 'outputWidth' | 'outputHeight'>): Promise<MakingSpeed | undefined> {
     const { rows } = await this.pool.query<{ first_segment_seconds: number | null; rate: number | null }>(
@@ -470,7 +471,10 @@ export class UpflowStore {
          ORDER BY created_at DESC LIMIT 5),
        rates AS (
          SELECT (s.duration_seconds / s.wall_seconds)::float8 AS rate FROM segments s JOIN same_plan ON same_plan.id = s.job_id
-         WHERE s.wall_seconds > 0 AND s.model IS NOT DISTINCT FROM $4::text ORDER BY s.produced_at DESC LIMIT 50)
+         WHERE s.wall_seconds > 0 AND s.model IS NOT DISTINCT FROM $4::text
+           -- A chunk's first segment carries its start-up: the rate is the chunks' once they run.
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.job_id = s.job_id AND e.kind = 'chunk-started' AND (e.data->>'fromSegment')::int = s.index)
+         ORDER BY s.produced_at DESC LIMIT 50)
        SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first_segment_seconds) FROM same_plan) AS first_segment_seconds,
               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY rate) FROM rates) AS rate`,
       [plan.upscaler, plan.outputWidth, plan.outputHeight, plan.upscaler === 'lanczos' ? null : plan.upscaler],
