@@ -167,8 +167,12 @@ describe('Jellyfin webhooks and item endpoints (real stack, Jellyfin stand-in)',
           if (status.status === 'failed') throw new Error(`failed: ${status.reason}`);
           return status.complete ? status : undefined;
         }, 60_000, 200);
-        const job = (await api('GET', `/jobs/${done.job_id}`)).json as { events: { kind: string; message: string }[] };
-        return job.events.filter((e) => e.kind.startsWith('publish'));
+        // The job is complete once its final file is kept; publishing follows it in the same activity.
+        return waitFor(`item ${itemId}'s publishing`, async () => {
+          const job = (await api('GET', `/jobs/${done.job_id}`)).json as { events: { kind: string; message: string }[] };
+          const publishing = job.events.filter((e) => e.kind.startsWith('publish'));
+          return publishing.length > 0 ? publishing : undefined;
+        }, 10_000, 100);
       };
 
       const published = await events(MOVIE);

@@ -106,13 +106,24 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}, options: Sta
   // a test that times its first trigger must not count that start-up.
   // (Temporal's list of a task queue's pollers missed a polling worker once in a while.)
   const workerReady = () => command !== 'up' || output.includes('"msg":"worker ready"');
+  let lastHealth = 'no answer yet';
   for (;;) {
     if (child.exitCode !== null) throw new Error(`upflow ${command} exited with ${child.exitCode}:\n${output}`);
-    const healthy = await fetch(`${apiUrl}/health`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${apiUrl}/health`).then(
+      async (r) => {
+        lastHealth = `${r.status} ${await r.text()}`;
+        return r.ok;
+      },
+      (err: Error) => {
+        lastHealth = `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}`;
+        return false;
+      },
+    );
     if (healthy && workerReady()) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`upflow ${command} did not become healthy, its worker ready, in 120 s:\n${output}`);
+      // The last answer says which part was missing (a rare start that never became healthy, CI-11).
+      throw new Error(`upflow ${command} did not become healthy, its worker ready, in 120 s (last /health: ${lastHealth}):\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }
