@@ -121,6 +121,14 @@ export async function startUpflow(extraEnv: NodeJS.ProcessEnv = {}, options: Sta
     );
     if (healthy && workerReady()) break;
     if (Date.now() > deadline) {
+      // Its Temporal server and worker too: left running, they keep jest from exiting (CI-11).
+      for (const pid of child.pid ? descendantsOf(child.pid) : []) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       child.kill('SIGKILL');
       // The last answer says which part was missing (a rare start that never became healthy, CI-11).
       throw new Error(`upflow ${command} did not become healthy, its worker ready, in 120 s (last /health: ${lastHealth}):\n${output}`);
