@@ -244,10 +244,10 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     const lead = position.segment === undefined && !position.paused ? leadSeconds(makingSpeed()) : 0;
     const seconds = position.seconds ?? 0;
     // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
-    const pausedAt = patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds;
+    const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds);
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
-      : lead > 0 ? firstSegmentFrom(g, seconds + lead) : segmentIndexAt(g, position.paused ? pausedAt : seconds);
+      : lead > 0 ? firstSegmentFrom(g, seconds + lead) : segmentIndexAt(g, position.paused ? pausedAt() : seconds);
     const at = Date.now();
     viewers.set(position.viewer, {
       segment,
