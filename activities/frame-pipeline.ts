@@ -3,9 +3,9 @@
  * Node streams carry them, so backpressure holds on every pipe: a slow model stops reading the
  * decoder (which then blocks on its pipe), a slow encoder stops the model. Decode, inference
  * and encode overlap: the two ffmpeg processes run beside onnxruntime's threads, and each stage
- * keeps up to FRAMES_AHEAD frames queued. Memory stays bounded at about
- * (2·FRAMES_AHEAD + 1) source frames + (FRAMES_AHEAD + 1) upscaled frames, plus pipe buffers:
- * ~12 MB for 360p→720p, ~105 MB for 1080p→2160p.
+ * keeps up to FRAMES_AHEAD frames queued, plus the frames in the model's lanes. Memory stays
+ * bounded at about (2·FRAMES_AHEAD + lanes) source frames + (FRAMES_AHEAD + lanes) upscaled
+ * frames, plus pipe buffers: with two lanes ~15 MB for 360p→720p, ~140 MB for 1080p→2160p.
  */
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,25 +51,57 @@ export interface UpscaleStageOptions {
   upscalerFor(index: number): FrameUpscaler | Promise<FrameUpscaler>;
   /** After each frame, with how many are done. */
   onFrame?(framesDone: number): void;
+  /** Frames upscaled at once: the slot's inference lanes (default 1). */
+  inFlight?: number;
 }
 
-/** Upscales one frame at a time, in order. */
+/**
+ * Upscales up to `inFlight` frames at once (one per inference lane) and hands them on in order:
+ * a frame that finishes early waits for the ones before it.
+ */
 export class UpscaleStage extends Transform {
   private index = 0;
+  /** Frames handed to the model and not yet passed on, oldest first. */
+  private readonly inFlight: Promise<Buffer>[] = [];
 
   constructor(private readonly options: UpscaleStageOptions) {
     super({ objectMode: true, highWaterMark: FRAMES_AHEAD });
   }
 
-  override _transform(frame: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  private start(frame: Buffer): void {
     const { width, height } = this.options;
-    Promise.resolve(this.options.upscalerFor(this.index))
+    const index = this.index++;
+    const upscaled = Promise.resolve(this.options.upscalerFor(index))
       .then((upscaler) => upscaler.upscale(frame, 1, width, height))
-      .then((out) => {
-        this.index += 1;
-        this.options.onFrame?.(this.index);
-        callback(null, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-      }, (err: Error) => callback(err));
+      .then((out) => Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    // Read in order later; a failure meanwhile is not an unhandled rejection.
+    upscaled.catch(() => undefined);
+    this.inFlight.push(upscaled);
+  }
+
+  /** Passes on the oldest frame in flight once it is upscaled. */
+  private passOldest(): Promise<void> {
+    const oldest = this.inFlight.shift() as Promise<Buffer>;
+    return oldest.then((out) => {
+      this.push(out);
+      this.options.onFrame?.(this.index - this.inFlight.length);
+    });
+  }
+
+  override _transform(frame: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.start(frame);
+    if (this.inFlight.length < Math.max(1, this.options.inFlight ?? 1)) {
+      callback();
+      return;
+    }
+    this.passOldest().then(() => callback(), (err: Error) => callback(err));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const drain = async () => {
+      while (this.inFlight.length > 0) await this.passOldest();
+    };
+    drain().then(() => callback(), (err: Error) => callback(err));
   }
 }
 

@@ -10,15 +10,23 @@ import { FailureType } from '../core/errors';
 import { MODELS, modelPath, type ModelId, type Precision } from '../core/models';
 import { precisionOfModel } from '../core/precision';
 import { startFrameDecoder, startFrameEncoder, type ChunkEncodeOptions, type RunOptions } from '../adapters/ffmpeg';
-import { loadFrameUpscaler, precisionHere, type FrameUpscaler } from '../adapters/onnx';
+import { inferenceLanesHere, loadFrameUpscaler, precisionHere, type FrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
 import { runFramePipeline } from './frame-pipeline';
 
-/** One onnxruntime session per model per worker process, loaded on first use, in the worker's precision. */
+/**
+ * Each model loaded once per worker process, on first use, in the worker's precision: one
+ * onnxruntime session per inference lane, the slot's lanes times the worker's slots, so that
+ * every slot can keep its lanes busy at once.
+ */
 export class ModelSessions {
   private readonly sessions = new Map<ModelId, Promise<FrameUpscaler>>();
   /** UPFLOW_PRECISION for this worker: `auto` decided once, from its GPU or its CPU's VNNI. */
   readonly precision: Precision;
+  /** Frames a slot upscales at once (UPFLOW_INFERENCE_LANES, or decided from the provider). */
+  readonly lanesPerSlot: number;
+  /** onnxruntime threads in each lane: the slot's threads shared out among its lanes. */
+  readonly threadsPerLane: number;
 
   constructor(
     private readonly config: Config,
@@ -26,6 +34,9 @@ export class ModelSessions {
   ) {
     const chosen = precisionHere(config.inference);
     this.precision = chosen.precision;
+    const { lanes, threadsPerLane } = inferenceLanesHere(config.inference);
+    this.lanesPerSlot = lanes;
+    this.threadsPerLane = threadsPerLane;
     if (config.upscale.aiEnabled) logger.info({ precision: chosen.precision }, `models run in ${chosen.precision} (${chosen.reason})`);
   }
 
@@ -50,11 +61,12 @@ export class ModelSessions {
         scale: MODELS[id].scale,
         cpuGraphOptimization: MODELS[id].cpuGraphOptimization,
         executionProvider: this.config.inference.executionProvider,
-        threads: this.config.inference.threads,
+        threads: this.threadsPerLane,
+        lanes: this.lanesPerSlot * this.config.streamsPerWorker,
         logger: this.logger,
       });
       session.then(
-        (s) => this.logger.info({ model: id, precision: this.precisionOf(id), provider: s.provider, threads: this.config.inference.threads }, 'model loaded'),
+        (s) => this.logger.info({ model: id, precision: this.precisionOf(id), provider: s.provider, lanes: s.lanes, threadsPerLane: this.threadsPerLane }, 'model loaded'),
         () => this.sessions.delete(id),
       );
       this.sessions.set(id, session);
@@ -105,6 +117,7 @@ export async function encodeChunkWithModels(options: ModelEncodeOptions, run: Ru
     width: plan.inputWidth,
     height: plan.inputHeight,
     upscalerFor: (index) => options.sessions.get(options.modelFor(index)),
+    inFlight: options.sessions.lanesPerSlot,
     signal: stop.signal,
     frameLimit: options.frameLimit,
     onLimit: () => {

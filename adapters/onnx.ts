@@ -1,14 +1,17 @@
 /**
  * onnxruntime-node behind one small module (as ffmpeg is behind adapters/ffmpeg.ts): load a
- * model once per worker process, upscale planar uint8 frames. Execution provider: CUDA when
- * asked for or, with 'auto', when its libraries load; otherwise CPU, said once in the log.
+ * model once per worker process, in one or more lanes (worker threads, adapters/onnx-lane.ts),
+ * and upscale planar uint8 frames. Execution provider: CUDA when asked for or, with 'auto', when
+ * its libraries load; otherwise CPU, said once in the log.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { CpuGraphOptimization, Precision } from '../core/models';
 import { choosePrecision, type PrecisionSetting } from '../core/precision';
 import type { Logger } from './logger';
+import type { LaneData, LaneReply, LaneRequest } from './onnx-lane';
 
 export type ExecutionProviderSetting = 'auto' | 'cuda' | 'cpu';
 
@@ -20,6 +23,8 @@ export interface FrameUpscaler {
    * Resolves with the upscaled frames in the same layout, `scale` times larger.
    */
   upscale(frames: Uint8Array, batch: number, width: number, height: number): Promise<Uint8Array>;
+  /** Frames it upscales at once: keep this many in flight to keep it busy. */
+  readonly lanes: number;
   release(): Promise<void>;
 }
 
@@ -28,8 +33,10 @@ export interface LoadUpscalerOptions {
   model: string | Uint8Array;
   scale: number;
   executionProvider: ExecutionProviderSetting;
-  /** Threads for one frame's operators: the cores this worker owns. */
+  /** onnxruntime threads for one frame's operators, in each lane. */
   threads: number;
+  /** Frames upscaled at once, each by a session of its own in a thread of its own (default 1). */
+  lanes?: number;
   /** CPU graph optimisation level: the registry's `cpuGraphOptimization` for the model. */
   cpuGraphOptimization: CpuGraphOptimization;
   logger: Logger;
@@ -69,64 +76,166 @@ export function precisionHere(inference: { executionProvider: ExecutionProviderS
   return choosePrecision(inference.precision, { gpu: executionProvider === 'cuda' || (executionProvider === 'auto' && cudaProviderInstalled()), vnni: cpuHasVnni() });
 }
 
-function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
-}
-
 /** The CPU fallback is said once per process, not once per model loaded. */
 let cpuFallbackLogged = false;
 
-export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<FrameUpscaler> {
-  const cpuOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: options.threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: options.cpuGraphOptimization,
-    // Idle intra-op threads sleep instead of spinning: the two ffmpeg processes need those cycles.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+/**
+ * How a slot upscales: `lanes` frames at once, each lane with `threadsPerLane` onnxruntime
+ * threads (the slot's threads shared out). UPFLOW_INFERENCE_LANES unset: two on a CPU, at most
+ * the threads (on 2 cores one thread each: one session's two threads left the cores idle at every
+ * layer's join, and two lanes made the pipeline 7–19 % faster, docs/models.md); one with CUDA
+ * (not measured on a GPU yet).
+ */
+export function inferenceLanesHere(inference: { executionProvider: ExecutionProviderSetting; threads: number; lanes?: number }): { lanes: number; threadsPerLane: number } {
+  const gpu = inference.executionProvider === 'cuda' || (inference.executionProvider === 'auto' && cudaProviderInstalled());
+  const lanes = inference.lanes ?? (gpu ? 1 : Math.min(2, inference.threads));
+  return { lanes, threadsPerLane: Math.max(1, Math.floor(inference.threads / lanes)) };
+}
+
+/** tsx's require hook, so that a worker thread can load the lane's TypeScript as this process does. */
+const LANE_BOOT = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(require.resolve('./onnx-lane'))});`;
+
+interface Lane {
+  run(frames: Uint8Array, batch: number, width: number, height: number): Promise<Uint8Array>;
+  release(): Promise<void>;
+}
+
+/** Starts one lane's thread and waits until its session is loaded (or failed to). */
+async function startLane(data: LaneData): Promise<{ lane: Lane; provider: 'cuda' | 'cpu'; cudaError?: string }> {
+  const worker = new Worker(LANE_BOOT, { eval: true, workerData: data });
+  const pending = new Map<number, { resolve(out: Uint8Array): void; reject(err: Error): void }>();
+  let nextId = 0;
+  let stopped: Error | undefined;
+  const stop = (err: Error) => {
+    stopped ??= err;
+    for (const p of pending.values()) p.reject(stopped);
+    pending.clear();
   };
-  let session: ort.InferenceSession | undefined;
-  let provider: 'cuda' | 'cpu' = 'cpu';
+  const ready = new Promise<{ provider: 'cuda' | 'cpu'; cudaError?: string }>((resolve, reject) => {
+    worker.on('message', (reply: LaneReply) => {
+      if (reply.type === 'ready') resolve(reply.cudaError ? { provider: reply.provider, cudaError: reply.cudaError } : { provider: reply.provider });
+      else if (reply.type === 'failed') reject(new Error(reply.message));
+      else if (reply.type === 'done') {
+        pending.get(reply.id)?.resolve(new Uint8Array(reply.output));
+        pending.delete(reply.id);
+        settled();
+      } else if (reply.type === 'error') {
+        pending.get(reply.id)?.reject(new Error(`upscale: ${reply.message}`));
+        pending.delete(reply.id);
+        settled();
+      }
+    });
+    worker.on('error', (err) => {
+      reject(err);
+      stop(new Error(`the inference thread failed: ${err.message}`));
+    });
+    worker.on('exit', (code) => {
+      reject(new Error(`the inference thread exited (${code}) before its model loaded`));
+      stop(new Error(`the inference thread exited (${code})`));
+    });
+  });
+  // An idle lane does not keep the process alive (a caller that never releases its model can
+  // still exit); a lane at work, loading or releasing does.
+  const settled = () => {
+    if (pending.size === 0) worker.unref();
+  };
+  try {
+    const loaded = await ready;
+    settled();
+    const lane: Lane = {
+      run(frames, batch, width, height) {
+        if (stopped) return Promise.reject(stopped);
+        worker.ref();
+        const id = nextId++;
+        // A copy of the frames of its own, handed over to the thread (the caller keeps its buffer).
+        const copy = new ArrayBuffer(frames.byteLength);
+        new Uint8Array(copy).set(frames);
+        return new Promise<Uint8Array>((resolve, reject) => {
+          pending.set(id, { resolve, reject });
+          worker.postMessage({ type: 'upscale', id, frames: copy, batch, width, height } satisfies LaneRequest, [copy]);
+        });
+      },
+      async release() {
+        if (!stopped) {
+          worker.ref();
+          const released = new Promise<void>((resolve) => {
+            worker.on('message', (reply: LaneReply) => { if (reply.type === 'released') resolve(); });
+            worker.once('exit', () => resolve());
+          });
+          worker.postMessage({ type: 'release' } satisfies LaneRequest);
+          await released;
+        }
+        stop(new Error('the model was released'));
+        await worker.terminate();
+      },
+    };
+    return { lane, ...loaded };
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+}
+
+/**
+ * Loads the model into `lanes` inference threads (one session each, `threads` onnxruntime
+ * threads each). `upscale` hands each call to the first idle lane, so a caller that keeps
+ * `lanes` frames in flight keeps every lane busy; calls resolve independently, each with its
+ * own frames.
+ */
+export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<FrameUpscaler> {
   const tryCuda = options.executionProvider === 'cuda' || (options.executionProvider === 'auto' && cudaProviderInstalled());
   if (options.executionProvider === 'auto' && !tryCuda && !cpuFallbackLogged) {
     cpuFallbackLogged = true;
     options.logger.info('no CUDA execution provider installed: upscaling on the CPU');
   }
-  if (tryCuda) {
-    try {
-      session = await createSession(options.model, {
-        ...cpuOptions,
-        executionProviders: [{ name: 'cuda' }, 'cpu'],
-        graphOptimizationLevel: 'all',
-      });
-      provider = 'cuda';
-    } catch (err) {
-      if (options.executionProvider === 'cuda') {
-        throw new Error(`UPFLOW_EXECUTION_PROVIDER=cuda but the CUDA execution provider did not load: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-      }
-      options.logger.warn({ err: (err as Error).message.split('\n')[0] }, 'the CUDA execution provider did not load: upscaling on the CPU');
-    }
+  const data: LaneData = {
+    model: options.model,
+    threads: options.threads,
+    cpuGraphOptimization: options.cpuGraphOptimization,
+    tryCuda,
+    requireCuda: options.executionProvider === 'cuda',
+  };
+  const laneCount = options.lanes ?? 1;
+  const started = await Promise.allSettled(Array.from({ length: laneCount }, () => startLane(data)));
+  const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const loaded = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (failure) {
+    await Promise.allSettled(loaded.map((l) => l.lane.release()));
+    throw failure.reason;
   }
-  session ??= await createSession(options.model, cpuOptions);
-  const loaded = session;
-  const [inputName] = loaded.inputNames;
-  const [outputName] = loaded.outputNames;
-  if (!inputName || !outputName) throw new Error('the model has no input or output');
+  const [first] = loaded;
+  if (!first) throw new Error('loadFrameUpscaler: no lane');
+  if (first.cudaError) options.logger.warn({ err: first.cudaError }, 'the CUDA execution provider did not load: upscaling on the CPU');
 
+  const idle: Lane[] = loaded.map((l) => l.lane);
+  const waiting: { frames: Uint8Array; batch: number; width: number; height: number; resolve(out: Uint8Array): void; reject(err: unknown): void }[] = [];
+  const dispatch = () => {
+    while (idle.length > 0 && waiting.length > 0) {
+      const lane = idle.shift() as Lane;
+      const job = waiting.shift() as (typeof waiting)[number];
+      lane.run(job.frames, job.batch, job.width, job.height)
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          idle.push(lane);
+          dispatch();
+        });
+    }
+  };
   return {
-    provider,
+    provider: first.provider,
     scale: options.scale,
-    async upscale(frames, batch, width, height) {
+    lanes: laneCount,
+    upscale(frames, batch, width, height) {
       const expected = batch * 3 * width * height;
-      if (frames.length !== expected) throw new Error(`upscale: ${frames.length} bytes given, ${expected} expected for ${batch} frame(s) of ${width}x${height}`);
-      const input = new ort.Tensor('uint8', frames, [batch, 3, height, width]);
-      const result = await loaded.run({ [inputName]: input });
-      const output = result[outputName];
-      if (!output || !(output.data instanceof Uint8Array)) throw new Error('upscale: the model gave no uint8 output');
-      return output.data;
+      if (frames.length !== expected) return Promise.reject(new Error(`upscale: ${frames.length} bytes given, ${expected} expected for ${batch} frame(s) of ${width}x${height}`));
+      return new Promise<Uint8Array>((resolve, reject) => {
+        waiting.push({ frames, batch, width, height, resolve, reject });
+        dispatch();
+      });
     },
     async release() {
-      await loaded.release();
+      for (const job of waiting.splice(0)) job.reject(new Error('the model was released'));
+      await Promise.allSettled(loaded.map((l) => l.lane.release()));
     },
   };
 }

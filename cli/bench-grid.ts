@@ -55,7 +55,7 @@ import {
 } from './bench-grid-figures';
 import { startBenchStack, type BenchStack } from './bench-stack';
 import { cliCommand, figuresFile, figuresHeader, readableNumbers, writeFiguresFile, type FiguresHeader } from './figures-file';
-import { loadModel, measureInference, sampleFrames } from './bench-stages';
+import { inferenceOptionsOf, loadModel, measureInference, sampleFrames } from './bench-stages';
 import { formatTable } from './format';
 
 export const GRID_BENCH_PARTS = ['trigger', 'slots', 'start-cost', 'scaling'] as const;
@@ -750,7 +750,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
       const models: ScalingModel[] = [];
       for (const model of SCALING_MODELS) {
         progress(`scaling: ${model} inference alone`);
-        const upscaler = await loadModel(model, { threads: config.inference.threads, executionProvider: config.inference.executionProvider, logger, cacheDir: config.cacheDir });
+        const upscaler = await loadModel(model, inferenceOptionsOf(config, logger));
         const inferenceFps = await measureInference(upscaler, sample, plan).finally(() => upscaler.release());
         const inputs: SlotModelInputs = { chunkContentSeconds: contentSeconds, singleSlotRate: inferenceFps / source.fps, startCostSeconds };
         const realTime = slotsForRealTime(inputs);

@@ -7,15 +7,19 @@
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Config } from '../core/config';
 import type { StreamPlan } from '../core/domain';
 import { MODELS, modelPath, type ModelId, type Precision } from '../core/models';
 import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
-import { loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
+import { inferenceLanesHere, loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
 import { FrameChunker, runFramePipeline } from '../activities/frame-pipeline';
 
 export interface InferenceOptions {
+  /** onnxruntime threads in each lane. */
   threads: number;
+  /** Inference lanes (frames at once); default 1. */
+  lanes?: number;
   /** Which of the model's files: fp32 unless said. */
   precision?: Precision;
   executionProvider: 'auto' | 'cuda' | 'cpu';
@@ -32,8 +36,15 @@ export async function loadModel(id: ModelId, options: InferenceOptions): Promise
     cpuGraphOptimization: MODELS[id].cpuGraphOptimization,
     executionProvider: options.executionProvider,
     threads: options.threads,
+    ...(options.lanes ? { lanes: options.lanes } : {}),
     logger: options.logger,
   });
+}
+
+/** A worker's inference settings as the stream uses them: its lanes, each with its share of the slot's threads. */
+export function inferenceOptionsOf(config: Config, logger: Logger): InferenceOptions {
+  const { lanes, threadsPerLane } = inferenceLanesHere(config.inference);
+  return { threads: threadsPerLane, lanes, executionProvider: config.inference.executionProvider, logger, cacheDir: config.cacheDir };
 }
 
 /** Frames kept from the decode for the inference measurement. */
@@ -78,9 +89,9 @@ export async function sampleFrames(clip: string, plan: StreamPlan, fromSegment: 
 }
 
 /**
- * Upscales the sample frames in turn, after two untimed warm-up runs (onnxruntime sizes its
- * buffers on the first ones), until `minSeconds` have
- * passed or `maxFrames` are done (at least one): slow models get a figure without taking minutes.
+ * Upscales the sample frames, as many at once as the upscaler has lanes (as the stream does),
+ * after two untimed warm-up rounds (onnxruntime sizes its buffers on the first ones), until
+ * `minSeconds` have passed (at least one round): slow models get a figure without taking minutes.
  */
 export async function measureInference(
   upscaler: FrameUpscaler,
@@ -89,14 +100,15 @@ export async function measureInference(
   // At least 3 s: a short run (24 frames, < 1 s for S) read a passing stall as the model's speed.
   limits = { minSeconds: 3 },
 ): Promise<number> {
-  const run = (i: number) => upscaler.upscale(sample[i % sample.length]!, 1, plan.inputWidth, plan.inputHeight);
-  await run(0);
-  await run(1);
+  const round = (first: number) => Promise.all(Array.from({ length: upscaler.lanes }, (_, k) =>
+    upscaler.upscale(sample[(first + k) % sample.length]!, 1, plan.inputWidth, plan.inputHeight)));
+  await round(0);
+  await round(1);
   const started = performance.now();
   let frames = 0;
   while (frames === 0 || performance.now() - started < limits.minSeconds * 1000) {
-    await run(frames);
-    frames += 1;
+    await round(frames);
+    frames += upscaler.lanes;
   }
   return frames / ((performance.now() - started) / 1000);
 }

@@ -18,7 +18,7 @@ import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { upscaleSettings } from '../services/title-workflows';
 import { planStream } from '../core/plan';
-import { loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
+import { inferenceOptionsOf, loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
 import { startBenchStack, type BenchStack } from './bench-stack';
 import { makeTempDataDir } from '../adapters/postgres-cluster';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
@@ -154,7 +154,7 @@ function printTable(results: BenchResult[]): void {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   process.stdout.write(`\n${line(header)}\n`);
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
-  process.stdout.write(`\n${CLIP_FPS} fps clips; stages alone (inference with UPFLOW_INFERENCE_THREADS threads, ffmpeg with every core); pipeline through the whole stack; efficiency = pipeline ÷ slowest stage.\n`);
+  process.stdout.write(`\n${CLIP_FPS} fps clips; stages alone (inference in the worker's lanes and threads, ffmpeg with every core); pipeline through the whole stack; efficiency = pipeline ÷ slowest stage.\n`);
 }
 
 export async function benchCommand(options: BenchOptions, logger: Logger): Promise<BenchResult[]> {
@@ -177,6 +177,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
   };
   const cases = benchCases(options.models, options.precisions);
   const { config } = await stackFor(cases.find((c) => c.precision)?.precision ?? 'fp32');
+  const inference: InferenceOptions = inferenceOptionsOf(config, logger);
   const report: ModelsBenchReport = {
     ...header,
     settings: {
@@ -191,13 +192,13 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       crf: config.upscale.crf,
       encoderThreads: config.upscale.encoderThreads,
       inferenceThreads: config.inference.threads,
+      inferenceLanes: inference.lanes ?? 1,
       executionProvider: config.inference.executionProvider,
       rateControl: 'off (each model measured as itself)',
     },
     results: [],
   };
   const dir = media;
-  const inference: InferenceOptions = { threads: config.inference.threads, executionProvider: config.inference.executionProvider, logger, cacheDir: config.cacheDir };
   const results = report.results;
   const record = (result: BenchResult) => {
     results.push(result);

@@ -94,6 +94,8 @@ const envSchema = z.object({
   UPFLOW_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
   UPFLOW_PRECISION: z.enum(PRECISION_SETTINGS).default('auto'),
   UPFLOW_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  // Frames a slot upscales at once; unset: 2 on a CPU, 1 with CUDA (adapters/onnx.ts inferenceLanesHere).
+  UPFLOW_INFERENCE_LANES: z.coerce.number().int().min(1).max(16).optional(),
   UPFLOW_RATE_STEPDOWN_SEGMENTS: z.coerce.number().int().min(0).max(100).default(2),
   UPFLOW_RATE_STEPDOWN_BELOW: z.coerce.number().min(0.01).max(100).default(1),
   UPFLOW_DATA_DIR: z.string().min(1).default('./.upflow'),
@@ -190,13 +192,13 @@ export interface Config {
   /** `model`: UPFLOW_MODEL, for every title; unset, each title's `contentKind` picks (modelFor). */
   upscale: { aiEnabled: boolean; model?: ModelId; contentKind: ContentKind; scaleFactor: number; preset: X264Preset; crf: number; encoderThreads: number };
   /**
-   * The ONNX path: where it runs and with how many threads. Default: the cores shared out
-   * among the worker's slots. Inference is the slowest stage, and idle onnxruntime threads sleep
-   * while the decoder and x264 run: on 2 cores and one slot, 2 threads made the whole pipeline
-   * 13 % (S), 30 % (M) and 40 % (L) faster than 1 (docs/benchmarks.md). With the old graphs
-   * (before each CReLU became one convolution) one thread was faster.
+   * The ONNX path: where it runs and with how many threads. `threads`: a slot's onnxruntime
+   * threads, by default the cores shared out among the worker's slots (inference is the slowest
+   * stage, and idle onnxruntime threads sleep while the decoder and x264 run). `lanes`: frames a
+   * slot upscales at once, each in a thread of its own with `threads ÷ lanes` onnxruntime
+   * threads; unset, the worker decides from its execution provider (adapters/onnx.ts).
    */
-  inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number; precision: PrecisionSetting };
+  inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number; lanes?: number; precision: PrecisionSetting };
   /**
    * Segments in a row below `stepDownBelowRate` (1.0x: real time) before the workflow steps
    * down to a faster model; 0 turns rate control off (the bench measures each model so).
@@ -287,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     inference: {
       executionProvider: e.UPFLOW_EXECUTION_PROVIDER,
       threads: e.UPFLOW_INFERENCE_THREADS ?? Math.max(1, Math.floor(os.availableParallelism() / e.UPFLOW_GPU_CONCURRENCY)),
+      ...(e.UPFLOW_INFERENCE_LANES ? { lanes: e.UPFLOW_INFERENCE_LANES } : {}),
       precision: e.UPFLOW_PRECISION,
     },
     rateControl: { slowSegmentsBeforeStepDown: e.UPFLOW_RATE_STEPDOWN_SEGMENTS, stepDownBelowRate: e.UPFLOW_RATE_STEPDOWN_BELOW },

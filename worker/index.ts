@@ -78,7 +78,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     maxHeartbeatThrottleInterval: '500 milliseconds',
     defaultHeartbeatThrottleInterval: '500 milliseconds',
   });
-  const done = Promise.all([media.run(), gpu.run()]).then(() => undefined);
+  // The models' inference threads go with the workers: nothing else keeps the process alive then.
+  const done = Promise.all([media.run(), gpu.run()]).then(() => sessions.releaseAll());
   return {
     done,
     async shutdown() {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { CONFIG_VARIABLES, formatDurationMs, isLoopbackHost, loadConfig, parseDurationMs, parseOrigins, parseTrustedProxies } from '../../core/config';
 import { DEFAULT_MODEL_FOR, modelFor } from '../../core/content-kind';
+import { inferenceLanesHere } from '../../adapters/onnx';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -98,6 +99,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ UPFLOW_GPU_CONCURRENCY: '2' }, '/x').inference.threads).toBe(Math.max(1, Math.floor(cores / 2)));
     expect(loadConfig({ UPFLOW_GPU_CONCURRENCY: String(cores * 2) }, '/x').inference.threads).toBe(1);
     expect(loadConfig({ UPFLOW_INFERENCE_THREADS: '3' }, '/x').inference.threads).toBe(3);
+  });
+
+  it('upscales two frames at once on a CPU, one with CUDA, unless UPFLOW_INFERENCE_LANES says', () => {
+    expect(loadConfig({}, '/x').inference.lanes).toBeUndefined();
+    expect(loadConfig({ UPFLOW_INFERENCE_LANES: '3' }, '/x').inference.lanes).toBe(3);
+    expect(() => loadConfig({ UPFLOW_INFERENCE_LANES: '0' }, '/x')).toThrow(/UPFLOW_INFERENCE_LANES/);
+    expect(inferenceLanesHere({ executionProvider: 'cpu', threads: 2 })).toEqual({ lanes: 2, threadsPerLane: 1 });
+    expect(inferenceLanesHere({ executionProvider: 'cpu', threads: 8 })).toEqual({ lanes: 2, threadsPerLane: 4 });
+    expect(inferenceLanesHere({ executionProvider: 'cpu', threads: 1 })).toEqual({ lanes: 1, threadsPerLane: 1 });
+    expect(inferenceLanesHere({ executionProvider: 'cuda', threads: 8 })).toEqual({ lanes: 1, threadsPerLane: 8 });
+    expect(inferenceLanesHere({ executionProvider: 'cpu', threads: 2, lanes: 4 })).toEqual({ lanes: 4, threadsPerLane: 1 });
   });
 
   it('resolves relative folders against the working directory', () => {

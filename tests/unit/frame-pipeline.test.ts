@@ -3,7 +3,7 @@ import { runFramePipeline } from '../../activities/frame-pipeline';
 import type { FrameUpscaler } from '../../adapters/onnx';
 
 /** A 2×1 frame is 6 bytes; the "model" doubles nothing, it hands the frame on. */
-const identity: FrameUpscaler = { scale: 1, provider: 'cpu', upscale: async (frame: Buffer) => new Uint8Array(frame), release: async () => undefined };
+const identity: FrameUpscaler = { scale: 1, provider: 'cpu', lanes: 1, upscale: async (frame: Buffer) => new Uint8Array(frame), release: async () => undefined };
 
 function sink(): { stream: Writable; frames: Buffer[] } {
   const frames: Buffer[] = [];
@@ -52,5 +52,43 @@ describe('the frame pipeline', () => {
     const done = runFramePipeline({ decoded, encoderInput: sink().stream, width: 2, height: 1, upscalerFor: () => identity, frameLimit: () => 5 });
     decoded.end(Buffer.from([1, 1, 1, 1, 1, 1, 2, 2]));
     await expect(done).rejects.toThrow(/stopped inside a frame/);
+  });
+
+  it('keeps `inFlight` frames in the model at once and still hands them on in order', async () => {
+    // Frame k takes longer the earlier it is: with two lanes the second finishes first.
+    let inModel = 0;
+    let mostAtOnce = 0;
+    const uneven: FrameUpscaler = {
+      scale: 1, provider: 'cpu', lanes: 2, release: async () => undefined,
+      upscale: async (frame: Uint8Array) => {
+        inModel += 1;
+        mostAtOnce = Math.max(mostAtOnce, inModel);
+        await new Promise((resolve) => setTimeout(resolve, 5 * (10 - frame[0]!)));
+        inModel -= 1;
+        return new Uint8Array(frame);
+      },
+    };
+    const decoded = new PassThrough();
+    const out = sink();
+    const done = runFramePipeline({ decoded, encoderInput: out.stream, width: 2, height: 1, upscalerFor: () => uneven, inFlight: 2 });
+    decoded.end(Buffer.concat([1, 2, 3, 4, 5].map((k) => Buffer.alloc(6, k))));
+    await done;
+    expect(out.frames.map((f) => f[0])).toEqual([1, 2, 3, 4, 5]);
+    expect(mostAtOnce).toBe(2);
+  });
+
+  it('fails when a frame in flight fails, and no rejection is left unhandled', async () => {
+    const failing: FrameUpscaler = {
+      scale: 1, provider: 'cpu', lanes: 2, release: async () => undefined,
+      upscale: async (frame: Uint8Array) => {
+        if (frame[0] === 2) throw new Error('lane failed');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return new Uint8Array(frame);
+      },
+    };
+    const decoded = new PassThrough();
+    const done = runFramePipeline({ decoded, encoderInput: sink().stream, width: 2, height: 1, upscalerFor: () => failing, inFlight: 2 });
+    decoded.end(Buffer.concat([1, 2, 3].map((k) => Buffer.alloc(6, k))));
+    await expect(done).rejects.toThrow(/lane failed/);
   });
 });

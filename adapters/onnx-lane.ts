@@ -1,0 +1,97 @@
+/**
+ * One inference lane: a worker thread that holds its own onnxruntime session and upscales the
+ * frames adapters/onnx.ts sends it, one at a time. onnxruntime-node runs a session synchronously
+ * on the thread that calls it, so two frames can only be upscaled at once from two threads; and
+ * the worker process's own thread stays free for the pipes to ffmpeg meanwhile.
+ * Started by `startLane` in adapters/onnx.ts only; the messages are `LaneRequest`/`LaneReply`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { CpuGraphOptimization } from '../core/models';
+
+export interface LaneData {
+  /** An .onnx file, or the model's bytes. */
+  model: string | Uint8Array;
+  threads: number;
+  cpuGraphOptimization: CpuGraphOptimization;
+  /** Try CUDA first; `requireCuda`: fail instead of falling back to the CPU. */
+  tryCuda: boolean;
+  requireCuda: boolean;
+}
+
+export type LaneRequest =
+  | { type: 'upscale'; id: number; frames: ArrayBuffer; batch: number; width: number; height: number }
+  | { type: 'release' };
+
+export type LaneReply =
+  | { type: 'ready'; provider: 'cuda' | 'cpu'; cudaError?: string }
+  | { type: 'failed'; message: string }
+  | { type: 'done'; id: number; output: ArrayBuffer }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'released' };
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
+
+function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
+async function load(data: LaneData): Promise<{ session: ort.InferenceSession; provider: 'cuda' | 'cpu'; cudaError?: string }> {
+  const cpuOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: data.threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: data.cpuGraphOptimization,
+    // Idle intra-op threads sleep instead of spinning: the two ffmpeg processes need those cycles.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+  let cudaError: string | undefined;
+  if (data.tryCuda) {
+    try {
+      const session = await createSession(data.model, { ...cpuOptions, executionProviders: [{ name: 'cuda' }, 'cpu'], graphOptimizationLevel: 'all' });
+      return { session, provider: 'cuda' };
+    } catch (err) {
+      if (data.requireCuda) throw new Error(`UPFLOW_EXECUTION_PROVIDER=cuda but the CUDA execution provider did not load: ${firstLine(err)}`, { cause: err });
+      cudaError = firstLine(err);
+    }
+  }
+  return { session: await createSession(data.model, cpuOptions), provider: 'cpu', ...(cudaError ? { cudaError } : {}) };
+}
+
+function send(reply: LaneReply, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(reply, transfer);
+}
+
+/** The upscaled frames as an ArrayBuffer of their own, to hand over without a copy. */
+function ownBuffer(data: Uint8Array): ArrayBuffer {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) return data.buffer;
+  const copy = new ArrayBuffer(data.byteLength);
+  new Uint8Array(copy).set(data);
+  return copy;
+}
+
+async function serve(data: LaneData): Promise<void> {
+  const { session, provider, cudaError } = await load(data);
+  const [inputName] = session.inputNames;
+  const [outputName] = session.outputNames;
+  if (!inputName || !outputName) throw new Error('the model has no input or output');
+  parentPort?.on('message', (request: LaneRequest) => {
+    if (request.type === 'release') {
+      void session.release().finally(() => send({ type: 'released' }));
+      return;
+    }
+    const { id, batch, width, height } = request;
+    const input = new ort.Tensor('uint8', new Uint8Array(request.frames), [batch, 3, height, width]);
+    session.run({ [inputName]: input }).then((result) => {
+      const output = result[outputName]?.data;
+      if (!(output instanceof Uint8Array)) throw new Error('the model gave no uint8 output');
+      const buffer = ownBuffer(output);
+      send({ type: 'done', id, output: buffer }, [buffer]);
+    }).catch((err: unknown) => send({ type: 'error', id, message: firstLine(err) }));
+  });
+  send({ type: 'ready', provider, ...(cudaError ? { cudaError } : {}) });
+}
+
+serve(workerData as LaneData).catch((err: unknown) => send({ type: 'failed', message: firstLine(err) }));

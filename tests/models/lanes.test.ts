@@ -1,0 +1,53 @@
+/**
+ * Inference lanes with the real onnxruntime: each lane a worker thread with a session of its
+ * own (adapters/onnx-lane.ts). Frames given at once come back each with its own result, the
+ * same bytes one lane gives; a model that does not load fails with onnxruntime's reason.
+ */
+import { buildLanczosGraph } from '../../models/lanczos';
+import { toPlanarGbr } from '../../adapters/image';
+import { createLogger } from '../../adapters/logger';
+import { loadFrameUpscaler } from '../../adapters/onnx';
+import { structuredTestImage } from '../support/images';
+
+const logger = createLogger({ level: 'silent' });
+const model = buildLanczosGraph(2, 'test');
+const options = { model, scale: 2, executionProvider: 'cpu' as const, threads: 1, cpuGraphOptimization: 'all' as const, logger };
+const frames = [structuredTestImage(19, 13), structuredTestImage(19, 13)].map((image, k) => {
+  const planes = toPlanarGbr(image);
+  // Two different frames, so a result handed to the wrong caller shows.
+  return k === 0 ? planes : planes.map((v) => 255 - v);
+});
+
+describe('inference lanes', () => {
+  it('upscales frames given at once in two lanes, each with the result one lane gives', async () => {
+    const one = await loadFrameUpscaler(options);
+    const expected = await Promise.all(frames.map((f) => one.upscale(f, 1, 19, 13))).finally(() => one.release());
+
+    const two = await loadFrameUpscaler({ ...options, lanes: 2 });
+    try {
+      expect(two.lanes).toBe(2);
+      const given = [...frames, ...frames, ...frames];
+      const results = await Promise.all(given.map((f) => two.upscale(f, 1, 19, 13)));
+      results.forEach((out, i) => expect(Buffer.from(out).equals(Buffer.from(expected[i % 2]!))).toBe(true));
+      // The caller's frames are its own still (each lane got a copy).
+      expect(frames[0]!.length).toBe(3 * 19 * 13);
+    } finally {
+      await two.release();
+    }
+    await expect(two.upscale(frames[0]!, 1, 19, 13)).rejects.toThrow(/released/);
+  });
+
+  it('rejects a frame of the wrong size without sending it to a lane', async () => {
+    const upscaler = await loadFrameUpscaler(options);
+    try {
+      await expect(upscaler.upscale(new Uint8Array(10), 1, 19, 13)).rejects.toThrow(/10 bytes given, 741 expected/);
+      expect((await upscaler.upscale(frames[0]!, 1, 19, 13)).length).toBe(3 * 38 * 26);
+    } finally {
+      await upscaler.release();
+    }
+  });
+
+  it('fails to load a model that is not one, with onnxruntime\'s reason', async () => {
+    await expect(loadFrameUpscaler({ ...options, model: new Uint8Array([1, 2, 3, 4]), lanes: 2 })).rejects.toThrow(/protobuf|parse|model/i);
+  });
+});
