@@ -135,9 +135,11 @@ async function startLane(data: LaneData): Promise<{ lane: Lane; provider: 'cuda'
     });
   });
   // An idle lane does not keep the process alive (a caller that never releases its model can
-  // still exit); a lane at work, loading or releasing does.
+  // still exit); a lane at work, loading or releasing does (a frame that finishes while the
+  // lane is being released must not let the process go before the release ends).
+  let releasing = false;
   const settled = () => {
-    if (pending.size === 0) worker.unref();
+    if (pending.size === 0 && !releasing) worker.unref();
   };
   try {
     const loaded = await ready;
@@ -156,6 +158,7 @@ async function startLane(data: LaneData): Promise<{ lane: Lane; provider: 'cuda'
         });
       },
       async release() {
+        releasing = true;
         if (!stopped) {
           worker.ref();
           const released = new Promise<void>((resolve) => {

@@ -1,8 +1,11 @@
 /**
  * Inference lanes with the real onnxruntime: each lane a worker thread with a session of its
  * own (adapters/onnx-lane.ts). Frames given at once come back each with its own result, the
- * same bytes one lane gives; a model that does not load fails with onnxruntime's reason.
+ * same bytes one lane gives; a model that does not load fails with onnxruntime's reason; an idle
+ * lane does not keep a process alive, a release does.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { buildLanczosGraph } from '../../models/lanczos';
 import { toPlanarGbr } from '../../adapters/image';
 import { createLogger } from '../../adapters/logger';
@@ -49,5 +52,29 @@ describe('inference lanes', () => {
 
   it('fails to load a model that is not one, with onnxruntime\'s reason', async () => {
     await expect(loadFrameUpscaler({ ...options, model: new Uint8Array([1, 2, 3, 4]), lanes: 2 })).rejects.toThrow(/protobuf|parse|model/i);
+  });
+
+  it('keeps its process alive until a release ends, even when a frame in flight finishes meanwhile', () => {
+    // In a process of its own: jest's own handles would keep a drained event loop alive here.
+    const onnx = path.join(__dirname, '..', '..', 'adapters', 'onnx.ts');
+    const lanczos = path.join(__dirname, '..', '..', 'models', 'lanczos.ts');
+    const script = `
+      require(${JSON.stringify(require.resolve('tsx/cjs'))});
+      const { loadFrameUpscaler } = require(${JSON.stringify(onnx)});
+      const { buildLanczosGraph } = require(${JSON.stringify(lanczos)});
+      (async () => {
+        const logger = { info() {}, warn() {} };
+        const upscaler = await loadFrameUpscaler({ model: buildLanczosGraph(2, 'test'), scale: 2, executionProvider: 'cpu', threads: 1, lanes: 2, cpuGraphOptimization: 'all', logger });
+        // Idle: nothing is asked of it for a while, and the process stays only for the timer.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const frame = new Uint8Array(3 * 640 * 360);
+        const inFlight = [upscaler.upscale(frame, 1, 640, 360), upscaler.upscale(frame, 1, 640, 360)];
+        inFlight.forEach((p) => p.catch(() => undefined));
+        await upscaler.release();
+        process.stdout.write('released');
+      })();
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(out).toBe('released');
   });
 });
