@@ -236,6 +236,8 @@ export interface GridBenchReport extends FiguresHeader {
     measuredStartCostSeconds: number;
     startCostFrom: string;
     inferenceThreads: number;
+    /** The lanes those threads run in (absent in files from before lanes). */
+    inferenceLanes?: number;
     models: ScalingModel[];
   } | null;
 }
@@ -773,6 +775,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
         measuredStartCostSeconds,
         startCostFrom: `${S_MODEL} chunk started mid-title, model loaded (part 4, median)`,
         inferenceThreads: config.inference.threads,
+        inferenceLanes: inferenceOptionsOf(config, logger).lanes ?? 1,
         models,
       };
     }

@@ -216,7 +216,7 @@ const gridScaling: Render<GridBenchReport> = (f) => {
   ]);
   return `${gridCaption(f)} The model's inputs: C = ${String(sc.chunkContentSeconds)} s (\`MAX_CHUNK_SECONDS\`), `
     + `s = ${seconds(sc.startCostSeconds)} (${sc.startCostFrom}${sc.measuredStartCostSeconds !== sc.startCostSeconds ? `; measured ${seconds(sc.measuredStartCostSeconds)}, counted as 0` : ''}), `
-    + `r₁ = inference fps ÷ ${String(sc.clipFps)}, ${String(sc.inferenceThreads)} inference thread(s).\n\n`
+    + `r₁ = inference fps ÷ ${String(sc.clipFps)}, ${String(sc.inferenceThreads)} inference thread(s)${sc.inferenceLanes === undefined ? '' : ` in ${String(sc.inferenceLanes)} lane(s)`}.\n\n`
     + table(['model', 'infer fps', 'r₁', 'rate with K slots', 'K for real time'], rows, ['left', 'right', 'right', 'left', 'right']);
 };
 
