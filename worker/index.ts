@@ -78,7 +78,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     maxHeartbeatThrottleInterval: '500 milliseconds',
     defaultHeartbeatThrottleInterval: '500 milliseconds',
   });
-  // The models' inference threads go with the workers: nothing else keeps the process alive then.
+  // The models' inference lanes are released with the workers: a clean stop frees their sessions.
   const done = Promise.all([media.run(), gpu.run()]).then(() => sessions.releaseAll());
   return {
     done,
