@@ -72,8 +72,12 @@ export function cpuHasVnni(cpuinfo = '/proc/cpuinfo'): boolean {
  * `auto` decided from whether inference will try CUDA and from the CPU's VNNI.
  */
 export function precisionHere(inference: { executionProvider: ExecutionProviderSetting; precision: PrecisionSetting }): { precision: Precision; reason: string } {
-  const { executionProvider } = inference;
-  return choosePrecision(inference.precision, { gpu: executionProvider === 'cuda' || (executionProvider === 'auto' && cudaProviderInstalled()), vnni: cpuHasVnni() });
+  return choosePrecision(inference.precision, { gpu: triesCuda(inference.executionProvider), vnni: cpuHasVnni() });
+}
+
+/** Whether inference will try CUDA: asked for, or `auto` with its libraries installed. */
+function triesCuda(executionProvider: ExecutionProviderSetting): boolean {
+  return executionProvider === 'cuda' || (executionProvider === 'auto' && cudaProviderInstalled());
 }
 
 /** The CPU fallback is said once per process, not once per model loaded. */
@@ -87,8 +91,7 @@ let cpuFallbackLogged = false;
  * (not measured on a GPU yet).
  */
 export function inferenceLanesHere(inference: { executionProvider: ExecutionProviderSetting; threads: number; lanes?: number }): { lanes: number; threadsPerLane: number } {
-  const gpu = inference.executionProvider === 'cuda' || (inference.executionProvider === 'auto' && cudaProviderInstalled());
-  const lanes = inference.lanes ?? (gpu ? 1 : Math.min(2, inference.threads));
+  const lanes = inference.lanes ?? (triesCuda(inference.executionProvider) ? 1 : Math.min(2, inference.threads));
   return { lanes, threadsPerLane: Math.max(1, Math.floor(inference.threads / lanes)) };
 }
 
@@ -186,7 +189,7 @@ async function startLane(data: LaneData): Promise<{ lane: Lane; provider: 'cuda'
  * own frames.
  */
 export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<FrameUpscaler> {
-  const tryCuda = options.executionProvider === 'cuda' || (options.executionProvider === 'auto' && cudaProviderInstalled());
+  const tryCuda = triesCuda(options.executionProvider);
   if (options.executionProvider === 'auto' && !tryCuda && !cpuFallbackLogged) {
     cpuFallbackLogged = true;
     options.logger.info('no CUDA execution provider installed: upscaling on the CPU');

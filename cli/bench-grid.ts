@@ -274,7 +274,6 @@ function upscalerEnv(upscaler: Upscaler): NodeJS.ProcessEnv {
     : { SRGAN_ENABLE: '1', UPFLOW_MODEL: upscaler, SRGAN_SCALE_FACTOR: String(MODELS[upscaler].scale), UPFLOW_RATE_STEPDOWN_SEGMENTS: '0' };
 }
 
-/** Resolves with the epoch ms at which `file` was first seen, or null after `timeoutMs`. */
 /** When the first segment of a title nothing has made yet appears, and which it is. */
 async function whenFirstSegment(folder: HlsFolder, timeoutMs = PLAYABLE_TIMEOUT_MS): Promise<{ at: number; segment: number } | null> {
   const deadline = Date.now() + timeoutMs;
@@ -287,6 +286,7 @@ async function whenFirstSegment(folder: HlsFolder, timeoutMs = PLAYABLE_TIMEOUT_
   }
 }
 
+/** Resolves with the epoch ms at which `file` was first seen, or null after `timeoutMs`. */
 async function whenFileExists(file: string, timeoutMs = PLAYABLE_TIMEOUT_MS): Promise<number | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -750,9 +750,10 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
       const startCostSeconds = Math.max(0, measuredStartCostSeconds);
       const contentSeconds = chunkContentSeconds(MAX_CHUNK_SECONDS, plan.segmentSeconds);
       const models: ScalingModel[] = [];
+      const inference = inferenceOptionsOf(config, logger);
       for (const model of SCALING_MODELS) {
         progress(`scaling: ${model} inference alone`);
-        const upscaler = await loadModel(model, inferenceOptionsOf(config, logger));
+        const upscaler = await loadModel(model, inference);
         const inferenceFps = await measureInference(upscaler, sample, plan).finally(() => upscaler.release());
         const inputs: SlotModelInputs = { chunkContentSeconds: contentSeconds, singleSlotRate: inferenceFps / source.fps, startCostSeconds };
         const realTime = slotsForRealTime(inputs);
@@ -775,7 +776,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
         measuredStartCostSeconds,
         startCostFrom: `${S_MODEL} chunk started mid-title, model loaded (part 4, median)`,
         inferenceThreads: config.inference.threads,
-        inferenceLanes: inferenceOptionsOf(config, logger).lanes ?? 1,
+        inferenceLanes: inference.lanes ?? 1,
         models,
       };
     }
