@@ -176,10 +176,18 @@ export function framesIn(g: OnnxGraph, input: string): string {
 }
 
 export function framesOut(g: OnnxGraph, phases: string, scale: number, output: string): void {
+  g.node('DepthToSpace', [quantizedBytes(g, phases)], { blocksize: scale, mode: 'CRD' }, 'frames_out', output);
+}
+
+/** Planes already at the output size (G, B, R on the 0..255 scale) → the output frames. */
+export function pictureOut(g: OnnxGraph, planes: string, output: string): void {
+  quantizedBytes(g, planes, output);
+}
+
+function quantizedBytes(g: OnnxGraph, values: string, output?: string): string {
   // Opset 13's QuantizeLinear reads float32 only: a float16 graph casts its sum back first.
-  const sum = g.computeType === 'float32' ? phases : g.node('Cast', [phases], { to: DataType.FLOAT }, 'phases_f32');
+  const sum = g.computeType === 'float32' ? values : g.node('Cast', [values], { to: DataType.FLOAT }, 'values_f32');
   // QuantizeLinear with scale 1 rounds and saturates to 0..255 in one vectorised pass.
   const zeroPoint = g.node('Cast', [g.float32s('zero', [0], [])], { to: DataType.UINT8 }, 'zero_u8');
-  const bytes = g.node('QuantizeLinear', [sum, g.float32s('unit', [1], []), zeroPoint], {}, 'bytes');
-  g.node('DepthToSpace', [bytes], { blocksize: scale, mode: 'CRD' }, 'frames_out', output);
+  return g.node('QuantizeLinear', [sum, g.float32s('unit', [1], []), zeroPoint], {}, 'bytes', output);
 }
