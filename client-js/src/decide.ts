@@ -28,23 +28,6 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
   return ahead >= needed && ahead > 0 ? 'ready' : 'wait';
 }
 
-/** Past the moment a part counts, so that a position read a little early still falls in it. */
-const READY_MARGIN_SECONDS = 0.05;
-
-/**
- * Seconds of play until `readiness` turns 'ready' by the viewer's moving alone: a made part just
- * ahead of them already reaches far enough past where it starts to count. The script asks again
- * just then instead of at its next poll (the lead brings viewers to such a part). Undefined when
- * more must be made first, or the viewer is not before such a part.
- */
-export function secondsUntilReady(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): number | undefined {
-  if (readiness(status, positionSeconds, minBufferedSeconds) !== 'wait') return undefined;
-  const counts = status.ready
-    .map(([start]) => start + INTO_PART_SECONDS + READY_MARGIN_SECONDS)
-    .filter((at) => at > positionSeconds && readiness(status, at, minBufferedSeconds) === 'ready');
-  return counts.length > 0 ? Math.min(...counts) - positionSeconds : undefined;
-}
-
 /**
  * A viewer on the upscaled stream has caught up with the upscaling: less than `marginSeconds`
  * is made ahead of them. The script then plays the original until enough is made again,

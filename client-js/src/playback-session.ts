@@ -5,7 +5,7 @@
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
 import type { UpflowClientConfig } from './config';
-import { caughtUp, fragmentStartSeconds, readiness, retryDelayMs, secondsUntilReady, upscaledKeepsUp } from './decide';
+import { caughtUp, fragmentStartSeconds, readiness, retryDelayMs, upscaledKeepsUp } from './decide';
 import type { JellyfinHls } from './jellyfin-hls';
 import { stopTranscode, transcodeSession, viewerToken } from './jellyfin-server';
 import { PlayerControls } from './player-controls';
@@ -272,17 +272,7 @@ export class PlaybackSession {
       this.controls.hide();
     }
     // A shown prompt stays true only while the viewer stays behind the upscaling: keep asking.
-    if (status.status !== 'complete') this.schedule(ready === 'wait' ? this.untilReadyMs(status, position) : this.deps.config.pollIntervalMs);
-  }
-
-  /** The next poll: when the playing viewer reaches a made part that is ready, if that comes before the usual poll. */
-  private untilReadyMs(status: ItemStatus, position: number): number {
-    const poll = this.deps.config.pollIntervalMs;
-    const seconds = secondsUntilReady(status, position, this.deps.config.minBufferedSeconds);
-    // Paused or stalled, the viewer does not get there by a clock: ask at the usual pace.
-    const moving = !this.video.paused && this.video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA && this.video.playbackRate > 0;
-    if (seconds === undefined || !moving) return poll;
-    return Math.min(poll, (seconds * 1000) / this.video.playbackRate);
+    if (status.status !== 'complete') this.schedule(this.deps.config.pollIntervalMs);
   }
 
   /**

@@ -1,6 +1,6 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
-import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, secondsUntilReady, upscaledKeepsUp } from '../../client-js/src/decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp } from '../../client-js/src/decide';
 import { transcodeSession } from '../../client-js/src/jellyfin-server';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
@@ -112,20 +112,6 @@ describe('when to switch', () => {
     expect(readiness(apart, 62.1, 2)).toBe('wait');
     expect(readiness(apart, 62.4, 2)).toBe('ready');
     expect(readiness(apart, 30, 2)).toBe('wait');
-  });
-
-  it('knows when the viewer alone will make a made part ahead ready, so the script asks just then', () => {
-    // A part made from 8 s (a lead ahead of a viewer at 6.2 s), 6 s of it: ready 0.3 s into it.
-    const ahead = status({ content_seconds: 6, ready: [[8, 14]] });
-    expect(secondsUntilReady(ahead, 6.2, 4)).toBeCloseTo(2.15);
-    expect(readiness(ahead, 6.2 + 2.15, 4)).toBe('ready');
-    // Not far enough made past its start yet: more must be made first, so no time is known.
-    expect(secondsUntilReady(status({ content_seconds: 2, ready: [[8, 10]] }), 6.2, 4)).toBeUndefined();
-    // Ready now, or nothing made ahead: nothing to wait for.
-    expect(secondsUntilReady(ahead, 8.5, 4)).toBeUndefined();
-    expect(secondsUntilReady(status({ content_seconds: 6, ready: [[0, 6]] }), 20, 4)).toBeUndefined();
-    // The nearest of two parts that would do.
-    expect(secondsUntilReady(status({ content_seconds: 12, ready: [[30, 36], [8, 14]] }), 6.2, 4)).toBeCloseTo(2.15);
   });
 
   it('slower than real time, switches only with enough ahead to play a while upscaled (no flapping)', () => {
