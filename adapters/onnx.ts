@@ -271,3 +271,85 @@ export async function probeFloatTensors(
     await session.release();
   }
 }
+
+/** One operator's share of a frame, from onnxruntime's own profiler. */
+export interface OperatorTime {
+  /** The node's name in the optimised graph (`activation_1_nchwc`, `bilinear`, …). */
+  node: string;
+  /** Its operator (`Conv`, `Resize`, `DepthToSpace`, `ReorderOutput` for a layout change, …). */
+  op: string;
+  /** Milliseconds a frame, the mean over the profiled runs. */
+  ms: number;
+}
+
+export interface OperatorProfile {
+  /** Runs the means are over (the first, which allocates, is left out). */
+  runs: number;
+  /** Milliseconds a run took in all, the mean. */
+  runMs: number;
+  /** Every node that ran, slowest first. */
+  operators: OperatorTime[];
+}
+
+/** An event of onnxruntime's profile file (Chrome trace format). */
+export interface OrtProfileEvent {
+  cat: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string };
+}
+
+/**
+ * Per-node means of an onnxruntime profile: the `<node>_kernel_time` events of each
+ * `model_run` but the first, which pays for allocating its buffers.
+ */
+export function summariseOrtProfile(events: readonly OrtProfileEvent[]): OperatorProfile {
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts).slice(1);
+  const inRun = (e: OrtProfileEvent) => runs.some((r) => e.ts >= r.ts && e.ts <= r.ts + r.dur);
+  const totals = new Map<string, OperatorTime>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !inRun(e)) continue;
+    const node = e.name.slice(0, -'_kernel_time'.length);
+    const entry = totals.get(node) ?? { node, op: e.args?.op_name ?? '?', ms: 0 };
+    entry.ms += e.dur / 1000;
+    totals.set(node, entry);
+  }
+  const count = Math.max(1, runs.length);
+  return {
+    runs: runs.length,
+    runMs: runs.reduce((sum, r) => sum + r.dur, 0) / 1000 / count,
+    operators: [...totals.values()].map((t) => ({ ...t, ms: t.ms / count })).sort((a, b) => b.ms - a.ms),
+  };
+}
+
+/**
+ * Where a frame's time goes inside a model: `runs` frames of width × height (after one that
+ * allocates) through one CPU session with onnxruntime's profiler on, summed per node. The
+ * profile file is written under `dir` and read back.
+ */
+export async function profileOperators(options: { model: string; threads: number; cpuGraphOptimization: CpuGraphOptimization; width: number; height: number; runs: number; dir: string }): Promise<OperatorProfile> {
+  const prefix = path.join(options.dir, 'onnxruntime-profile');
+  const session = await ort.InferenceSession.create(options.model, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: options.threads,
+    graphOptimizationLevel: options.cpuGraphOptimization,
+    enableProfiling: true,
+    profileFilePrefix: prefix,
+  });
+  try {
+    const [inputName] = session.inputNames;
+    if (!inputName) throw new Error('the model has no input');
+    const planes = new Uint8Array(3 * options.width * options.height);
+    // A picture with detail everywhere (zeros could take faster paths).
+    for (let i = 0; i < planes.length; i++) planes[i] = (i * 7919) % 251;
+    const input = new ort.Tensor('uint8', planes, [1, 3, options.height, options.width]);
+    for (let i = 0; i < options.runs + 1; i++) await session.run({ [inputName]: input });
+    session.endProfiling();
+  } finally {
+    await session.release();
+  }
+  const written = fs.readdirSync(options.dir).filter((name) => name.startsWith('onnxruntime-profile') && name.endsWith('.json'));
+  if (written.length !== 1) throw new Error(`onnxruntime wrote ${written.length} profile files in ${options.dir}`);
+  return summariseOrtProfile(JSON.parse(fs.readFileSync(path.join(options.dir, written[0]!), 'utf8')) as OrtProfileEvent[]);
+}

@@ -27,9 +27,15 @@ export interface InferenceOptions {
   cacheDir: string;
 }
 
-export async function loadModel(id: ModelId, options: InferenceOptions): Promise<FrameUpscaler> {
-  const file = modelPath(options.cacheDir, id, options.precision);
+/** A model's built file, or an error saying how to build it. */
+export function builtModelFile(cacheDir: string, id: ModelId, precision?: Precision): string {
+  const file = modelPath(cacheDir, id, precision);
   if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
+  return file;
+}
+
+export async function loadModel(id: ModelId, options: InferenceOptions): Promise<FrameUpscaler> {
+  const file = builtModelFile(options.cacheDir, id, options.precision);
   return loadFrameUpscaler({
     model: file,
     scale: MODELS[id].scale,

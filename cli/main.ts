@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, DEFAULT_MODELS_JSON, FFMPEG_ONLY } from './bench';
 import { DEFAULT_GRID_JSON, GRID_BENCH_PARTS, gridBenchCommand, isGridBenchPart } from './bench-grid';
+import { DEFAULT_PROFILE_JSON, DEFAULT_PROFILE_MODELS, profileBenchCommand } from './bench-profile';
 import { auditCommand } from './audit';
 import { cleanupCommand } from './cleanup';
 import { monitorCommand } from './monitor';
@@ -114,12 +115,14 @@ program
     return upscaleCommand(file, { json: opts.json, force: opts.force, model, output: opts.output }, config, logger);
   }));
 
-const BENCH_PARTS = ['models', 'grid'] as const;
+const BENCH_PARTS = ['models', 'grid', 'profile'] as const;
+/** Frames a profile averages over. */
+const PROFILE_RUNS = 20;
 
 program
   .command('bench')
-  .description('measure each model at each input size (inference, decode and encode alone, the whole pipeline, real-time multiplier, first segment), then the grid: trigger and seek to a playable segment, two slots against one, chunk start cost, K slots for slow models')
-  .option('--only <part>', `run one part only: ${BENCH_PARTS.join(' or ')}`)
+  .description('measure each model at each input size (inference, decode and encode alone, the whole pipeline, real-time multiplier, first segment), then the grid: trigger and seek to a playable segment, two slots against one, chunk start cost, K slots for slow models; then where a frame\'s time goes inside each model (onnxruntime\'s profiler)')
+  .option('--only <part>', `run one part only: ${BENCH_PARTS.join(', ')}`)
   .option('--json', 'print one JSON line per case (models) and the grid\'s figures as one JSON line', false)
   .option('--seconds <n>', 'length of each generated clip (24 fps)', positiveNumber, 8)
   .option('--size <sizes...>', `input sizes (${BENCH_SIZES.join(', ')})`)
@@ -131,9 +134,10 @@ program
   .option('--grid-repeats <n>', 'grid: fresh stacks per upscaler for trigger and seeks, whole titles per slot count, chunk starts per upscaler', positiveInteger, 3)
   .option('--grid-parts <parts...>', `grid: which measurements (${GRID_BENCH_PARTS.join(', ')}; default all)`)
   .option('--grid-json <file>', 'grid: where its figures are written (default: docs/bench/grid.json in the repository)')
+  .option('--profile-json <file>', 'profile: where its figures are written (default: docs/bench/profile.json in the repository)')
   .action(action(async (config, logger, opts: {
     only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; precision?: string[]; maxPipelineSeconds: number; modelsJson?: string;
-    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string;
+    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string; profileJson?: string;
   }) => {
     if (opts.only !== undefined && !(BENCH_PARTS as readonly string[]).includes(opts.only)) {
       throw new InvalidArgumentError(`--only: one of ${BENCH_PARTS.join(', ')}`);
@@ -152,12 +156,19 @@ program
       if (!isGridBenchPart(part)) throw new InvalidArgumentError(`unknown grid part ${part}; one of ${GRID_BENCH_PARTS.join(', ')}`);
       return part;
     });
-    if (opts.only !== 'grid') {
+    const runs = (part: (typeof BENCH_PARTS)[number]) => opts.only === undefined || opts.only === part;
+    if (runs('models')) {
       const jsonFile = opts.modelsJson ? path.resolve(opts.modelsJson) : DEFAULT_MODELS_JSON;
       await benchCommand({ json: opts.json, seconds: opts.seconds, sizes, models, precisions, maxPipelineSeconds: opts.maxPipelineSeconds, jsonFile }, logger);
     }
-    if (opts.only !== 'models') {
+    if (runs('grid')) {
       await gridBenchCommand({ clipSeconds: opts.gridSeconds, repeats: opts.gridRepeats, parts: gridParts, jsonFile: opts.gridJson ? path.resolve(opts.gridJson) : DEFAULT_GRID_JSON, json: opts.json }, logger);
+    }
+    if (runs('profile')) {
+      // The ffmpeg-only path has no model to look into.
+      const profiled = opts.model ? models.filter((m): m is ModelId => m !== FFMPEG_ONLY) : DEFAULT_PROFILE_MODELS;
+      const jsonFile = opts.profileJson ? path.resolve(opts.profileJson) : DEFAULT_PROFILE_JSON;
+      await profileBenchCommand({ models: profiled, size: sizes[0] ?? '360p', runs: PROFILE_RUNS, precisions, cacheDir: config.cacheDir, jsonFile, json: opts.json });
     }
   }));
 

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchResult, ModelsBenchReport } from '../cli/bench';
 import type { GridBenchReport } from '../cli/bench-grid';
+import type { ProfileBenchReport } from '../cli/bench-profile';
 import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
@@ -142,6 +143,22 @@ const modelsTable: Render<ModelsBenchReport> = (f) => {
       rows,
       ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     );
+};
+
+/** Operators below this share of a frame are left out of the profile table's list. */
+const PROFILE_SHOWN_SHARE = 0.02;
+
+const profileTable: Render<ProfileBenchReport> = (f) => {
+  const rows = f.results.map((r) => {
+    const frameMs = r.frameMs ?? 0;
+    const shown = r.operators.filter((o) => frameMs > 0 && (o.ms ?? 0) / frameMs >= PROFILE_SHOWN_SHARE);
+    const list = shown.map((o) => `${o.op}${(o.nodes ?? 1) > 1 ? ` ×${String(o.nodes)}` : ''} ${fixed(o.ms, 1)} (${fixed((100 * (o.ms ?? 0)) / frameMs, 0, ' %')})`).join(', ');
+    return [`\`${r.model}\``, r.precision, fixed(r.frameMs, 1, ' ms'), list];
+  });
+  return `${measuredBy(f)} One ${String(f.settings.size)} frame at a time through one CPU session of ${String(f.settings.threads)} thread(s) (as each inference lane runs), `
+    + `onnxruntime's profiler on, the mean of ${String(f.settings.runs)} frames; operators that took ${String(PROFILE_SHOWN_SHARE * 100)} % of a frame or more, in ms a frame. `
+    + '`ReorderOutput` is a change of layout out of the blocked one the convolutions run in.\n\n'
+    + table(['model', 'precision', 'a frame', 'where the time goes'], rows, ['left', 'left', 'right', 'left']);
 };
 
 function gridCaption(f: Read<GridBenchReport>): string {
@@ -346,6 +363,7 @@ const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const TABLES: Record<string, Render<any>> = {
   'bench/models': modelsTable,
+  'bench/profile': profileTable,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
   // The same part at 1 s segments: what the shorter segment costs a whole title.
@@ -369,6 +387,7 @@ export const TABLES: Record<string, Render<any>> = {
 /** How each figures file is made again, for the message when one is missing. */
 const MADE_BY: Record<string, string> = {
   'bench/models': 'npm run bench -- --only models',
+  'bench/profile': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16',
   'bench/grid': 'npm run bench -- --only grid',
   'bench/grid-1s': 'HLS_SEGMENT_TIME=1 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-1s.json',
   'bench/grid-2s': 'HLS_SEGMENT_TIME=2 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-2s.json',

@@ -1,0 +1,28 @@
+/** Where a frame's time goes, from the real onnxruntime's profiler (`upflow bench --only profile`). */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildLanczosGraph } from '../../models/lanczos';
+import { profileOperators } from '../../adapters/onnx';
+
+describe('operator profile', () => {
+  it("times every node of a model's frame, the nodes adding up to no more than the frame", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-profile-test-'));
+    try {
+      const model = path.join(dir, 'lanczos-x2.onnx');
+      fs.writeFileSync(model, buildLanczosGraph(2, 'test'));
+      const profile = await profileOperators({ model, threads: 1, cpuGraphOptimization: 'extended', width: 64, height: 36, runs: 3, dir });
+      expect(profile.runs).toBe(3);
+      const ops = new Set(profile.operators.map((o) => o.op));
+      expect(ops).toContain('Conv');
+      expect(ops).toContain('DepthToSpace');
+      const nodesMs = profile.operators.reduce((sum, o) => sum + o.ms, 0);
+      expect(nodesMs).toBeGreaterThan(0);
+      expect(nodesMs).toBeLessThanOrEqual(profile.runMs);
+      // One profile file, in the folder given.
+      expect(fs.readdirSync(dir).filter((f) => f.startsWith('onnxruntime-profile'))).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
