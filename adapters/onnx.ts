@@ -272,9 +272,9 @@ export async function probeFloatTensors(
   }
 }
 
-/** One operator's share of a frame, from onnxruntime's own profiler. */
+/** One node's time in a frame, from onnxruntime's own profiler. */
 export interface OperatorTime {
-  /** The node's name in the optimised graph (`activation_1_nchwc`, `bilinear`, …). */
+  /** The node's name in the optimised graph (`activation_1_nchwc`, `Resize_25`, …). */
   node: string;
   /** Its operator (`Conv`, `Resize`, `DepthToSpace`, `ReorderOutput` for a layout change, …). */
   op: string;
