@@ -37,6 +37,13 @@ const HOST = '127.0.0.1';
  */
 const TASK_QUEUE_DYNAMIC_CONFIG = ['matching.numTaskqueueWritePartitions=1'];
 const START_TIMEOUT_MS = 90_000;
+/**
+ * Starts of a dev server that exits while starting. It picks free ports for its own history,
+ * matching and worker services and binds them later, so another process starting at the same
+ * moment (a second stack in the tests) can take one: the server then panics (a nil listener in
+ * grpc's Serve; temporalio/cli#667). A start a moment later picks other ports.
+ */
+const START_ATTEMPTS = 3;
 
 /** Where set-up puts the CLI (`<cache>/bin/temporal`), its pip venv, or anything on PATH. */
 export function findTemporalCli(cacheDir: string): string | undefined {
@@ -68,24 +75,30 @@ export async function startTemporalDevServer(o: TemporalDevServerOptions): Promi
   const args = ['server', 'start-dev', '--ip', HOST, '--port', String(o.port), '--db-filename', o.dbFile, '--namespace', o.namespace];
   args.push(...TASK_QUEUE_DYNAMIC_CONFIG.flatMap((setting) => ['--dynamic-config-value', setting]));
   args.push(...(o.uiPort !== undefined ? ['--ui-port', String(o.uiPort)] : ['--headless']));
-  const child = startChild({ name: 'temporal', command: o.cliPath, args, logFile: o.logFile });
   const address = `${HOST}:${o.port}`;
-  const stop = async () => {
-    await child.stop('SIGTERM', 15_000);
-  };
-  try {
-    await waitForNamespace(address, o.namespace, () => child.hasExited(), o.logFile);
-  } catch (err) {
-    await stop();
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const child = startChild({ name: 'temporal', command: o.cliPath, args, logFile: o.logFile });
+    const stop = async () => {
+      await child.stop('SIGTERM', 15_000);
+    };
+    try {
+      await waitForNamespace(address, o.namespace, () => child.hasExited(), o.logFile);
+    } catch (err) {
+      // Exited by itself: the race above (or a real fault, which the last attempt reports); not within the time: no retry.
+      const exitedWhileStarting = child.hasExited();
+      await stop();
+      if (!exitedWhileStarting || attempt >= START_ATTEMPTS) throw err;
+      o.logger.warn({ err: (err as Error).message, attempt }, 'the Temporal dev server exited while starting: starting it again');
+      continue;
+    }
+    o.logger.debug({ address }, 'temporal dev server started');
+    return {
+      address,
+      uiUrl: o.uiPort !== undefined ? `http://localhost:${o.uiPort}` : undefined,
+      pid: child.pid,
+      stop,
+    };
   }
-  o.logger.debug({ address }, 'temporal dev server started');
-  return {
-    address,
-    uiUrl: o.uiPort !== undefined ? `http://localhost:${o.uiPort}` : undefined,
-    pid: child.pid,
-    stop,
-  };
 }
 
 async function waitForNamespace(address: string, namespace: string, exited: () => boolean, logFile: string): Promise<void> {

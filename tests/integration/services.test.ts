@@ -80,6 +80,33 @@ describe('Temporal dev server', () => {
     expect(isAlive(server.pid)).toBe(false);
   }, 120_000);
 
+  it('starts again when the dev server exits while starting (its own ports taken by another start: temporalio/cli#667)', async () => {
+    // The real CLI behind a script that, the first time only, exits as the panicking server does.
+    const marker = path.join(dir, 'crashed-once');
+    const flaky = path.join(dir, 'temporal-flaky');
+    fs.writeFileSync(flaky, `#!/bin/sh\nif [ ! -e '${marker}' ]; then touch '${marker}'; echo 'panic: runtime error: invalid memory address or nil pointer dereference'; exit 2; fi\nexec '${cli!}' "$@"\n`, { mode: 0o755 });
+    const server = await startTemporalDevServer({
+      cliPath: flaky, dbFile: path.join(dir, 't3.db'), port: await findFreePort(), namespace: 'default', logFile: path.join(dir, 't3.log'), logger,
+    });
+    try {
+      expect(fs.existsSync(marker)).toBe(true);
+      expect(fs.readFileSync(path.join(dir, 't3.log'), 'utf8')).toContain('panic: runtime error');
+    } finally {
+      await server.stop();
+    }
+    expect(isAlive(server.pid)).toBe(false);
+  }, 120_000);
+
+  it('gives up with the reason when the dev server keeps exiting while starting', async () => {
+    const broken = path.join(dir, 'temporal-broken');
+    fs.writeFileSync(broken, "#!/bin/sh\necho 'temporal: the database is not one'\nexit 1\n", { mode: 0o755 });
+    await expect(startTemporalDevServer({
+      cliPath: broken, dbFile: path.join(dir, 't4.db'), port: await findFreePort(), namespace: 'default', logFile: path.join(dir, 't4.log'), logger,
+    })).rejects.toThrow(/did not start \(it exited\).*the database is not one/);
+    // One line per attempt.
+    expect(fs.readFileSync(path.join(dir, 't4.log'), 'utf8').match(/not one/g)).toHaveLength(3);
+  });
+
   it('says which port is taken and how to choose another', async () => {
     const blocker = net.createServer();
     const port = await findFreePort();
