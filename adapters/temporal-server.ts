@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from './logger';
-import { isPortFree, startChild } from './process';
+import { isPortFree, startChild, type ChildExit } from './process';
 
 export interface TemporalDevServerOptions {
   cliPath: string;
@@ -24,6 +24,8 @@ export interface TemporalDevServer {
   address: string;
   uiUrl?: string;
   pid: number;
+  /** Resolves when the server's process ends, stopped or not. */
+  exited: Promise<ChildExit>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startTemporalDevServer(o: TemporalDevServerOptions): Promi
       address,
       uiUrl: o.uiPort !== undefined ? `http://localhost:${o.uiPort}` : undefined,
       pid: child.pid,
+      exited: child.exited,
       stop,
     };
   }

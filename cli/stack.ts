@@ -1,5 +1,5 @@
 /**
- * The local Upflow stack: Postgres and the Temporal dev server (unless DATABASE_URL /
+ * The local Upflow stack: Postgres and the Temporal dev server, supervised (unless DATABASE_URL /
  * UPFLOW_TEMPORAL_ADDRESS point at existing ones), migrations, a supervised worker process
  * and, optionally, the API. `stop()` takes everything down in reverse order.
  */
@@ -14,7 +14,7 @@ import { createPool, migrate, UpflowStore, type Pool } from '../adapters/postgre
 import { startPostgresCluster } from '../adapters/postgres-cluster';
 import { killStaleFromPidFile, startChild, writePidFile, type ManagedChild } from '../adapters/process';
 import { connectClient } from '../adapters/temporal';
-import { findTemporalCli, startTemporalDevServer } from '../adapters/temporal-server';
+import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from '../adapters/temporal-server';
 
 export interface Stack {
   databaseUrl: string;
@@ -34,6 +34,8 @@ export interface StackOptions {
 
 /** A worker that dies (a crash, an OOM kill) is started again after this pause. */
 const WORKER_RESTART_DELAY_MS = 2000;
+/** So is the Temporal dev server; its SQLite file keeps every workflow, which go on once it is back. */
+const TEMPORAL_RESTART_DELAY_MS = 2000;
 
 export async function startStack(config: Config, logger: Logger, options: StackOptions): Promise<Stack> {
   await checkMediaTools();
@@ -70,16 +72,19 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         throw new Error('the Temporal CLI is missing: run `npm run setup`, or set UPFLOW_TEMPORAL_ADDRESS to use an existing Temporal server');
       }
       killStaleFromPidFile(runDir, 'temporal');
-      const temporal = await startTemporalDevServer({
-        cliPath,
-        dbFile: path.join(config.dataDir, 'temporal.db'),
-        port: config.temporal.port,
-        uiPort: config.temporal.uiPort,
-        namespace: config.temporal.namespace,
-        logFile: path.join(logsDir, 'temporal.log'),
+      const temporal = await superviseTemporal({
+        start: () => startTemporalDevServer({
+          cliPath,
+          dbFile: path.join(config.dataDir, 'temporal.db'),
+          port: config.temporal.port,
+          uiPort: config.temporal.uiPort,
+          namespace: config.temporal.namespace,
+          logFile: path.join(logsDir, 'temporal.log'),
+          logger,
+        }),
+        runDir,
         logger,
       });
-      writePidFile(runDir, 'temporal', temporal.pid);
       stops.push(() => temporal.stop());
       temporalAddress = temporal.address;
       temporalUiUrl = temporal.uiUrl;
@@ -112,6 +117,50 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     await stop();
     throw err;
   }
+}
+
+/**
+ * Starts the Temporal dev server, and starts it again (on the same port, with the same file)
+ * whenever it dies unexpectedly, until the stack stops.
+ */
+async function superviseTemporal(o: { start: () => Promise<TemporalDevServer>; runDir: string; logger: Logger }): Promise<Pick<TemporalDevServer, 'address' | 'uiUrl' | 'stop'>> {
+  let current = await o.start();
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let starting: Promise<void> | undefined;
+  const watch = (server: TemporalDevServer) => {
+    writePidFile(o.runDir, 'temporal', server.pid);
+    void server.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      o.logger.error({ code, signal }, `the Temporal dev server exited unexpectedly; starting it again in ${TEMPORAL_RESTART_DELAY_MS / 1000} s`);
+      restartTimer = setTimeout(restart, TEMPORAL_RESTART_DELAY_MS);
+    });
+  };
+  const restart = () => {
+    starting = o.start().then(
+      (server) => {
+        current = server;
+        watch(server);
+        if (!stopping) o.logger.info({ address: server.address }, 'the Temporal dev server is back');
+      },
+      (err: Error) => {
+        if (stopping) return;
+        o.logger.error({ err }, `the Temporal dev server did not start again; trying again in ${TEMPORAL_RESTART_DELAY_MS / 1000} s`);
+        restartTimer = setTimeout(restart, TEMPORAL_RESTART_DELAY_MS);
+      },
+    );
+  };
+  watch(current);
+  return {
+    address: current.address,
+    uiUrl: current.uiUrl,
+    async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
+      await starting; // a start under way ends first, so that its server is stopped too
+      await current.stop();
+    },
+  };
 }
 
 /** How long a starting worker may take to say it is ready (bundling the workflows, loading a model). */

@@ -4,7 +4,9 @@
  * chunk's ticket, which claims again from the first segment still missing. The test checks the
  * segments (none missing, none made twice, each whole and back to back), the final file
  * (complete, every flash and beep in sync), and that no orphaned ffmpeg wrote anything. With
- * UPFLOW_RECORD_FIGURES=1 it writes what it measured to docs/bench/crash-resume.json.
+ * UPFLOW_RECORD_FIGURES=1 it writes what it measured to docs/bench/crash-resume.json. Then, on
+ * the same stack, the Temporal dev server is killed two segments into another title: `upflow up`
+ * starts it again, and the title completes.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -64,7 +66,7 @@ function ffmpegFor(clip: string): number[] {
   return out.split('\n').filter((line) => line.includes('ffmpeg')).map((line) => Number(line.trim().split(/\s+/)[0])).filter(reads);
 }
 
-describe('a worker killed mid-stream', () => {
+describe('killed mid-stream: the worker, then the Temporal dev server', () => {
   let upflow: UpflowProcess;
   let clip: string;
 
@@ -174,5 +176,28 @@ describe('a worker killed mid-stream', () => {
       worstAvOffsetMs: worst * 1000,
       flashes: sync.length,
     });
+  }, 300_000);
+
+  it('the Temporal dev server killed mid-stream: `upflow up` starts it again, and the stream completes, every segment once', async () => {
+    const second = makeFlashBeepClip(path.join(upflow.mediaDir, 'temporal crash clip.mp4'), { seconds: 12, width: 320, height: 180, fps: FPS });
+    const triggered = await upflow.api<{ job_id: string }>('POST', '/upscale-trigger', { Item: { Path: second, Name: 'Temporal crash clip' } });
+    expect(triggered.status).toBe(202);
+    const job = async () => (await upflow.api<Job>('GET', `/jobs/${triggered.json.job_id}`)).json;
+    await waitFor('2 segments', async () => ((await job()).segments >= 2 ? true : undefined), 120_000, 100);
+    const pidFile = path.join(upflow.env.UPFLOW_DATA_DIR!, 'run', 'temporal.pid');
+    const temporalPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    process.kill(-temporalPid, 'SIGKILL'); // its process group, as a crash takes the whole server
+    await waitFor('Temporal to be started again', async () => (upflow.output().includes('the Temporal dev server is back') ? true : undefined), 60_000, 100);
+    expect(isAlive(temporalPid)).toBe(false);
+    expect(Number(fs.readFileSync(pidFile, 'utf8'))).not.toBe(temporalPid);
+
+    const done = await waitFor('the job to complete', async () => {
+      const current = await job();
+      if (current.state === 'failed') throw new Error(`job failed: ${JSON.stringify(current)}`);
+      return current.state === 'complete' ? current : undefined;
+    }, 180_000, 250);
+    const { segments } = (await upflow.api<{ segments: Segment[] }>('GET', `/jobs/${triggered.json.job_id}/segments`)).json;
+    expect(segments.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(countVideoFrames(done.finalPath!)).toBe(12 * FPS);
   }, 300_000);
 });
