@@ -10,7 +10,7 @@ import path from 'node:path';
 import { MODELS, type BenchSize, type ModelId, type Precision } from '../core/models';
 import { profileOperators, type OperatorTime } from '../adapters/onnx';
 import { BENCH_INPUTS } from './bench';
-import { builtModelFile } from './bench-stages';
+import { builtModelFile } from '../models/build';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 
 export const DEFAULT_PROFILE_JSON = figuresFile('profile');

@@ -9,11 +9,12 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../core/config';
 import type { StreamPlan } from '../core/domain';
-import { MODELS, modelPath, type ModelId, type Precision } from '../core/models';
+import { MODELS, type ModelId, type Precision } from '../core/models';
 import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { inferenceLanesHere, loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
 import { FrameChunker, runFramePipeline } from '../activities/frame-pipeline';
+import { builtModelFile } from '../models/build';
 
 export interface InferenceOptions {
   /** onnxruntime threads in each lane. */
@@ -25,13 +26,6 @@ export interface InferenceOptions {
   executionProvider: 'auto' | 'cuda' | 'cpu';
   logger: Logger;
   cacheDir: string;
-}
-
-/** A model's built file, or an error saying how to build it. */
-export function builtModelFile(cacheDir: string, id: ModelId, precision?: Precision): string {
-  const file = modelPath(cacheDir, id, precision);
-  if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
-  return file;
 }
 
 export async function loadModel(id: ModelId, options: InferenceOptions): Promise<FrameUpscaler> {

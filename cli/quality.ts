@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config';
 import { CONTENT_KINDS, type ContentKind } from '../core/content-kind';
-import { MODELS, MODEL_IDS, modelPath, type ModelId, type Precision } from '../core/models';
+import { MODELS, MODEL_IDS, type ModelId, type Precision } from '../core/models';
+import { builtModelFile } from '../models/build';
 import { encodePng, fromPlanarGbr, readPng, toPlanarGbr, type RgbImage } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
@@ -182,8 +183,7 @@ export function loadQualityImages(dirs: Readonly<Record<ContentKind, string>> = 
 
 /** Upscales every image with one built model (one onnxruntime session, one image at a time: sizes may differ). */
 export async function upscaleWithModel(cacheDir: string, id: ModelId, images: RgbImage[], threads: number, logger: Logger, precision: Precision = 'fp32'): Promise<RgbImage[]> {
-  const file = modelPath(cacheDir, id, precision);
-  if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
+  const file = builtModelFile(cacheDir, id, precision);
   const { scale, cpuGraphOptimization } = MODELS[id];
   const upscaler = await loadFrameUpscaler({ model: file, scale, executionProvider: 'cpu', threads, cpuGraphOptimization, logger });
   try {

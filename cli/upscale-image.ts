@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config';
-import { MODELS, modelPath, type ModelId } from '../core/models';
+import { MODELS, type ModelId } from '../core/models';
+import { builtModelFile } from '../models/build';
 import { encodePng, fromPlanarGbr, readPng, toPlanarGbr } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
@@ -13,8 +14,7 @@ export function isStillImage(file: string): boolean {
 
 export async function upscaleImageCommand(file: string, options: { model: ModelId; output?: string; json: boolean }, config: Config, logger: Logger): Promise<number> {
   const model = MODELS[options.model];
-  const onnxFile = modelPath(config.cacheDir, options.model);
-  if (!fs.existsSync(onnxFile)) throw new Error(`model ${options.model} is not built (${onnxFile} missing): run \`npm run models\``);
+  const onnxFile = builtModelFile(config.cacheDir, options.model);
   const image = readPng(file);
   const output = path.resolve(options.output ?? path.join(config.outputDir, `${path.basename(file, path.extname(file))}.${options.model}.png`));
   const upscaler = await loadFrameUpscaler({ model: onnxFile, scale: model.scale, cpuGraphOptimization: model.cpuGraphOptimization, executionProvider: config.inference.executionProvider, threads: config.inference.threads, logger });

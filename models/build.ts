@@ -100,6 +100,13 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
   throw new Error(`no converter for model ${id}`);
 }
 
+/** A model's built file, or an error saying how to build it. */
+export function builtModelFile(cacheDir: string, id: ModelId, precision?: Precision): string {
+  const file = modelPath(cacheDir, id, precision);
+  if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
+  return file;
+}
+
 export function readManifest(cacheDir: string, id: ModelId, precision: Precision = 'fp32'): ModelManifest | undefined {
   try {
     return JSON.parse(fs.readFileSync(`${modelPath(cacheDir, id, precision)}.json`, 'utf8')) as ModelManifest;
