@@ -207,7 +207,11 @@ export interface UpscaleStatus {
    * Where the making for each viewer starts (the segments made first: where they are, or a lead
    * after a viewer on the original), and what each worker slot makes now.
    */
-  viewers?: { viewer: string; segment: number; waiting: boolean; leadSeconds: number }[];
+  viewers?: {
+    viewer: string; segment: number; waiting: boolean; leadSeconds: number;
+    /** A viewer on the original placed from a known speed: seconds from then to their predicted switch. */
+    switchSeconds?: number;
+  }[];
   /** One slot's speed the leads are judged from (core/switch-lead.ts); absent before any is known. */
   makingSpeed?: MakingSpeed & { measuredOn: 'this title' | 'earlier titles' };
   chunks?: ChunkView[];

@@ -15,8 +15,15 @@
 
 /** Upscaling slower than real time (rate < 1.0x) gives the viewer at least this much upscaled play before they catch up. */
 export const SLOW_PLAY_SECONDS = 30;
-/** The script's `minBufferedSeconds` unless a page sets it. */
-export const DEFAULT_MIN_BUFFERED_SECONDS = 4;
+/**
+ * The script's `minBufferedSeconds` unless a page sets it: one segment of the default 2 s grid,
+ * so the script switches once the segment at the viewer's position and the next are made (the
+ * viewer is at least 0.3 s into a made part, so one segment alone is always less). Measured
+ * against 4 s in docs/benchmarks.md ("What a Jellyfin viewer sees").
+ */
+export const DEFAULT_MIN_BUFFERED_SECONDS = 2;
+/** The script's poll interval unless a page sets it: how late it may see that it can switch. */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
 export const MAX_LEAD_SECONDS = 60;
 /**
@@ -26,8 +33,10 @@ export const MAX_LEAD_SECONDS = 60;
  * docs/benchmarks.md). A part from 0:00 counts anywhere.
  */
 export const INTO_PART_SECONDS = 0.3;
-/** The script's poll interval and the switch itself (hls.js loading the first segment): time the viewer plays on before it. */
-const SWITCH_SLACK_SECONDS = 1.5;
+/** Upscaled content a switched player keeps ahead of it, at least, until the next segment is made: what hls.js needs to fetch that segment without standing still. */
+const STALL_MARGIN_SECONDS = 0.5;
+/** Polls at this many evenly spaced phases of the interval: a prediction holds for the unluckiest of them, so for any phase within an eighth of the interval. */
+export const POLL_PHASES = 8;
 
 /**
  * Upscaled seconds that must lie ahead of the viewer before the script switches: its
@@ -47,33 +56,109 @@ export interface MakingSpeed {
   rate: number;
 }
 
+/** Where a viewer's part starts, and when the script is predicted to switch them into it. */
+export interface PlannedSwitch {
+  /** Seconds from the viewer's position to the start of their part (0: the segment they are in). */
+  leadSeconds: number;
+  /** Content seconds where the part starts (a segment's start). */
+  startSeconds: number;
+  /** Predicted seconds from now to the switch, at the unluckiest poll. */
+  switchSeconds: number;
+}
+
+function usable(speed: MakingSpeed | undefined): speed is MakingSpeed {
+  return speed !== undefined && speed.rate > 0 && speed.firstSegmentSeconds >= 0;
+}
+
 /**
- * How far after a viewer's position (seconds) the making of their part starts: far enough that
- * when they get there, the first segment is made and, at `speed.rate`, as much as the script
- * needs lies ahead of them. 0 when the speed is not known (the first title of its kind): then
- * the making starts where the viewer is.
+ * Seconds from now until the script switches a viewer at `viewerSeconds`, playing on at 1x, to
+ * a part one slot starts making now from `startSeconds` (a segment's start) at `speed`: at the
+ * first poll where the viewer is `INTO_PART_SECONDS` into the part with enough made ahead, for
+ * the unluckiest phase of the poll. Infinity when that does not come within the lead's reach, or
+ * when the player would then stand still before the next segment is made.
  */
-export function leadSeconds(speed: MakingSpeed | undefined): number {
-  if (!speed || !(speed.rate > 0) || !(speed.firstSegmentSeconds >= 0)) return 0;
-  // Below real time the viewer gains on the making while the script polls and switches.
-  const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS) + SWITCH_SLACK_SECONDS * Math.max(0, 1 - speed.rate);
-  // The first segment takes firstSegmentSeconds; after it, made segments hold at least
-  // rate × the time since (a segment being made does not count, the one before it does).
-  const lead = speed.firstSegmentSeconds + needed / speed.rate;
-  return Math.min(MAX_LEAD_SECONDS, lead);
+export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number): number {
+  if (!usable(speed) || !(segmentSeconds > 0)) return Infinity;
+  const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS);
+  const perSegment = segmentSeconds / speed.rate;
+  const horizon = MAX_LEAD_SECONDS + needed / speed.rate + speed.firstSegmentSeconds;
+  const segmentsBy = (t: number) => (t < speed.firstSegmentSeconds ? 0 : 1 + Math.floor((t - speed.firstSegmentSeconds) / perSegment + 1e-9));
+  const aheadAt = (t: number) => startSeconds + segmentsBy(t) * segmentSeconds - (viewerSeconds + t);
+  const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
+  const pollSeconds = DEFAULT_POLL_INTERVAL_MS / 1000;
+  let worst = 0;
+  for (let phase = 0; phase < POLL_PHASES; phase++) {
+    let t = (phase * pollSeconds) / POLL_PHASES;
+    while (t <= horizon && !(t >= arrival && aheadAt(t) >= needed)) t += pollSeconds;
+    if (t > horizon) return Infinity;
+    // Playing the part from there: just before each next segment is made, something must still lie ahead.
+    const until = t + (speed.rate < 1 ? SLOW_PLAY_SECONDS : perSegment);
+    for (let k = segmentsBy(t); speed.firstSegmentSeconds + k * perSegment - 1e-6 <= until; k++) {
+      const beforeNext = speed.firstSegmentSeconds + k * perSegment - 1e-6;
+      if (beforeNext > t && aheadAt(beforeNext) < STALL_MARGIN_SECONDS) return Infinity;
+    }
+    worst = Math.max(worst, t);
+  }
+  return worst;
+}
+
+/**
+ * Where the making for a viewer on the original at `viewerSeconds` starts: of the segment starts
+ * from the one they are in to `MAX_LEAD_SECONDS` on, the one the script is predicted to switch
+ * them at soonest (the nearer on a tie). Too near, the viewer is past the first segments before
+ * they are made and what lies ahead grows only at (rate − 1) seconds a second; too far, the
+ * viewer plays the original until they get there. Undefined when the speed is not known (the
+ * first title of its kind): then the making starts where the viewer is.
+ */
+export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number): PlannedSwitch | undefined {
+  if (!usable(speed) || !(segmentSeconds > 0)) return undefined;
+  const from = Math.floor(Math.max(0, viewerSeconds) / segmentSeconds + 1e-9) * segmentSeconds;
+  let best: PlannedSwitch | undefined;
+  for (let start = from; start <= viewerSeconds + MAX_LEAD_SECONDS + 1e-9; start += segmentSeconds) {
+    const switchSeconds = predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds);
+    if (!best || switchSeconds < best.switchSeconds) best = { startSeconds: start, leadSeconds: Math.max(0, start - viewerSeconds), switchSeconds };
+  }
+  // Nothing switches within a minute (far below real time): the furthest start, where rate control's step down reaches the viewer soonest.
+  if (best && best.switchSeconds === Infinity) {
+    const start = Math.floor((viewerSeconds + MAX_LEAD_SECONDS) / segmentSeconds + 1e-9) * segmentSeconds;
+    return { startSeconds: start, leadSeconds: Math.max(0, start - viewerSeconds), switchSeconds: Infinity };
+  }
+  return best;
 }
 
 /**
  * Whether a viewer on the original whose part was started where they were (before any speed was
- * known, so with no lead) switches sooner if the making starts again a lead ahead of them, now
- * that `speed` is known. `aheadSeconds`: how far what is made (or being made) from their
+ * known, so with no lead) switches sooner if the making starts again where `plannedSwitch` puts
+ * it from where they are now, now that `speed` is known. `aheadSeconds`: how far what is made (or being made) from their
  * position reaches past them now; undefined when nothing is. Kept, that grows at (rate − 1)
- * seconds a second, and never below real time; moved, the switch comes after about the lead.
+ * seconds a second, and never below real time.
  */
-export function soonerWithLead(speed: MakingSpeed, aheadSeconds: number | undefined): boolean {
-  const lead = leadSeconds(speed);
-  if (lead <= 0) return false;
+export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, aheadSeconds: number | undefined): boolean {
+  const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds);
+  if (!planned || planned.switchSeconds === Infinity) return false;
   const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS);
+  if (aheadSeconds === undefined) return true;
+  if (aheadSeconds >= needed) return false;
+  if (speed.rate <= 1) return true;
+  return planned.switchSeconds < (needed - aheadSeconds) / (speed.rate - 1);
+}
+
+/**
+ * Before the lead was planned by predicted switch time (workflows started by an earlier Upflow
+ * replay with it): the first segment's time and 4 s more at the rate, rounded up to the grid by
+ * the caller. Kept only for those.
+ */
+export const LEGACY_MIN_BUFFERED_SECONDS = 4;
+const LEGACY_SWITCH_SLACK_SECONDS = 1.5;
+export function legacyLeadSeconds(speed: MakingSpeed | undefined): number {
+  if (!usable(speed)) return 0;
+  const needed = neededAheadSeconds(speed.rate, LEGACY_MIN_BUFFERED_SECONDS) + LEGACY_SWITCH_SLACK_SECONDS * Math.max(0, 1 - speed.rate);
+  return Math.min(MAX_LEAD_SECONDS, speed.firstSegmentSeconds + needed / speed.rate);
+}
+export function legacySoonerWithLead(speed: MakingSpeed, aheadSeconds: number | undefined): boolean {
+  const lead = legacyLeadSeconds(speed);
+  if (lead <= 0) return false;
+  const needed = neededAheadSeconds(speed.rate, LEGACY_MIN_BUFFERED_SECONDS);
   if (aheadSeconds === undefined) return true;
   if (aheadSeconds >= needed) return false;
   if (speed.rate <= 1) return true;

@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { median } from '../core/statistics';
-import { INTO_PART_SECONDS, leadSeconds, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
+import { INTO_PART_SECONDS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -140,6 +140,8 @@ interface Viewer {
   waiting: boolean;
   /** Seconds after their position the making starts (a viewer on the original, who switches when it is ready there). */
   leadSeconds: number;
+  /** Placed from a known speed: the switch predicted then, in seconds from `at` (Infinity: none within a minute's lead). */
+  switchSeconds?: number;
   paused: boolean;
   /** A viewer playing on the original: where they said they were, and when (they move on at 1x). */
   onOriginal?: { seconds: number; at: number };
@@ -226,11 +228,36 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       progress: progress(),
       segmentCount: grid.segmentCount,
       ready: madeRanges(grid, made),
-      viewers: activeHeads().map((h) => ({ viewer: h.id, segment: h.segment, waiting: h.urgent, leadSeconds: viewers.get(h.id)?.leadSeconds ?? 0 })),
+      viewers: activeHeads().map((h) => viewerView(h.id, h.segment, h.urgent)),
       ...(speed ? { makingSpeed: speed } : {}),
       chunks: [...chunks].map(([ticket, c]): ChunkView => ({ ticket, fromSegment: c.fromSegment, nextSegment: c.nextSegment, endSegment: c.endSegment, model: c.model })),
     };
   });
+
+  /**
+   * Where a viewer on the original at `seconds` gets their part: the segment start the script is
+   * predicted to switch them at soonest (core/switch-lead.ts). Workflows begun before that rule
+   * replay the rounded-up lead they used.
+   */
+  const leadFor = (g: Grid, seconds: number): { lead: number; leadSegment: number | undefined; switchSeconds?: number } => {
+    const speed = makingSpeed();
+    if (!patched('lead-soonest-switch')) {
+      const lead = legacyLeadSeconds(speed);
+      return { lead, leadSegment: lead > 0 ? firstSegmentFrom(g, seconds + lead) : undefined };
+    }
+    const planned = plannedSwitch(speed, seconds, g.segmentSeconds);
+    if (!planned) return { lead: 0, leadSegment: undefined };
+    // The middle of the planned segment: its start sits on a frame, a hair after the multiple.
+    return { lead: planned.leadSeconds, leadSegment: segmentIndexAt(g, planned.startSeconds + g.segmentSeconds / 2), switchSeconds: planned.switchSeconds };
+  };
+  const viewerView = (id: string, segment: number, waiting: boolean) => {
+    const viewer = viewers.get(id);
+    const switchSeconds = viewer?.switchSeconds;
+    return {
+      viewer: id, segment, waiting, leadSeconds: viewer?.leadSeconds ?? 0,
+      ...(switchSeconds !== undefined && Number.isFinite(switchSeconds) ? { switchSeconds } : {}),
+    };
+  };
 
   const applyViewer = (g: Grid, position: ViewerPosition) => {
     if (position.left) {
@@ -241,21 +268,23 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     // A position in seconds is a viewer on the original (a trigger, a seek): they switch where
     // enough is made ahead of them, so the making starts a lead further on. A segment is a
     // player on the upscaled stream asking for it: that one is made. A paused viewer is not moving: where they are.
-    const lead = position.segment === undefined && !position.paused ? leadSeconds(makingSpeed()) : 0;
     const seconds = position.seconds ?? 0;
+    const onOriginal = position.segment === undefined && !position.paused;
+    const { lead, leadSegment, switchSeconds } = onOriginal ? leadFor(g, seconds) : { lead: 0, leadSegment: undefined, switchSeconds: undefined };
     // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
     const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds);
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
-      : lead > 0 ? firstSegmentFrom(g, seconds + lead) : segmentIndexAt(g, position.paused ? pausedAt() : seconds);
+      : leadSegment ?? segmentIndexAt(g, position.paused ? pausedAt() : seconds);
     const at = Date.now();
     viewers.set(position.viewer, {
       segment,
       at,
       waiting: position.waiting && !made[segment],
       leadSeconds: lead,
+      ...(switchSeconds !== undefined ? { switchSeconds } : {}),
       paused: position.paused === true,
-      ...(position.segment === undefined && !position.paused ? { onOriginal: { seconds, at } } : {}),
+      ...(onOriginal ? { onOriginal: { seconds, at } } : {}),
     });
     dirty = true;
   };
@@ -282,12 +311,16 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     if (!speed) return;
     const now = Date.now();
     for (const viewer of viewers.values()) {
-      if (viewer.leadSeconds > 0 || viewer.paused || !viewer.onOriginal) continue;
+      if (viewer.leadSeconds > 0 || viewer.switchSeconds !== undefined || viewer.paused || !viewer.onOriginal) continue;
       const seconds = Math.min(g.durationSeconds, viewer.onOriginal.seconds + (now - viewer.onOriginal.at) / 1000);
-      if (!soonerWithLead(speed, aheadOf(g, seconds))) continue;
-      const lead = leadSeconds(speed);
-      viewer.segment = firstSegmentFrom(g, seconds + lead);
-      viewer.leadSeconds = lead;
+      const sooner = patched('lead-soonest-switch')
+        ? soonerWithLead(speed, seconds, g.segmentSeconds, aheadOf(g, seconds))
+        : legacySoonerWithLead(speed, aheadOf(g, seconds));
+      if (!sooner) continue;
+      const moved = leadFor(g, seconds);
+      viewer.segment = moved.leadSegment ?? segmentIndexAt(g, seconds);
+      viewer.leadSeconds = moved.lead;
+      if (moved.switchSeconds !== undefined) viewer.switchSeconds = moved.switchSeconds;
       viewer.waiting = !made[viewer.segment];
       dirty = true;
     }

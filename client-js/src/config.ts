@@ -2,7 +2,7 @@
  * The script's settings: defaults below, overridden by `window.UpflowConfig` set before the
  * script loads. A wrong value is named in one console warning and its default is kept.
  */
-import { DEFAULT_MIN_BUFFERED_SECONDS } from '../../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS } from '../../core/switch-lead';
 
 export interface UpflowClientConfig {
   /** Where Upflow's API is; default: the origin the script itself was loaded from. */
@@ -20,11 +20,12 @@ export interface UpflowClientConfig {
 }
 
 export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
-  pollIntervalMs: 1000,
+  // The workflow's lead (core/switch-lead.ts) counts on the script seeing within this much that it can switch.
+  pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
   autoSwitch: true,
   autoTrigger: true,
-  // Two segments of the default grid (2 s): the segment at the viewer's position and the next.
-  // The workflow's lead (core/switch-lead.ts) is sized for this default.
+  // One segment of the default grid (2 s): the switch comes once the segment at the viewer's
+  // position and the next are made. The workflow's lead (core/switch-lead.ts) is sized for it.
   minBufferedSeconds: DEFAULT_MIN_BUFFERED_SECONDS,
   requestTimeoutMs: 5000,
 };

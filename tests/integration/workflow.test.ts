@@ -8,11 +8,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../core/config';
 import { workflowIdForTitle, type UpscaleStatus } from '../../core/domain';
-import { firstSegmentFrom } from '../../core/grid';
+import { segmentIndexAt, segmentStartSeconds } from '../../core/grid';
 import { titleKeyFor } from '../../core/media-paths';
 import { gridOf } from '../../core/plan';
 import { median } from '../../core/statistics';
-import { leadSeconds } from '../../core/switch-lead';
+import { plannedSwitch } from '../../core/switch-lead';
 import { createLogger } from '../../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
 import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
@@ -199,11 +199,14 @@ describe('upscaleTitle workflow', () => {
     await handle.signal(viewerSignal, { viewer: 'jellyfin:tv', seconds: 60, waiting: false });
     // (A query may be answered before the signal's workflow task has run: wait for it.)
     const tv = await waitFor('the viewer at 60 s', () => viewerNow('jellyfin:tv'), 10_000);
-    const grid = gridOf((await handle.query(statusQuery)).plan!);
-    // On the original at 60 s: their part starts where they will be when enough is made there.
-    expect(tv.leadSeconds).toBeCloseTo(leadSeconds((await handle.query(statusQuery)).makingSpeed), 0);
-    expect(tv.leadSeconds).toBeGreaterThan(0);
-    expect(tv.segment).toBe(firstSegmentFrom(grid, 60 + tv.leadSeconds));
+    const after = await handle.query(statusQuery);
+    const grid = gridOf(after.plan!);
+    // On the original at 60 s: their part starts where the script is predicted to switch them
+    // soonest, from the speed measured then (a segment made in between may have moved it).
+    const plans = [speed, after.makingSpeed].map((s) => plannedSwitch(s, 60, grid.segmentSeconds)!);
+    expect(plans.some((p) => Math.abs(p.leadSeconds - tv.leadSeconds) < 1e-6 && Math.abs(p.switchSeconds - tv.switchSeconds!) < 1e-6)).toBe(true);
+    expect(tv.segment).toBe(segmentIndexAt(grid, 60 + tv.leadSeconds + grid.segmentSeconds / 2));
+    expect(segmentStartSeconds(grid, tv.segment)).toBeCloseTo(60 + tv.leadSeconds, 1);
     // Paused just on a segment's start: the one before is made too (the script switches 0.3 s into a made part).
     await handle.signal(viewerSignal, { viewer: 'jellyfin:paused', seconds: 40, waiting: false, paused: true });
     await expect(waitFor('the paused viewer', () => viewerNow('jellyfin:paused'), 10_000)).resolves.toMatchObject({ segment: 19, leadSeconds: 0 });
@@ -236,17 +239,17 @@ describe('upscaleTitle workflow', () => {
     const placed = await waitFor('the second viewer', () => viewerNow('jellyfin:second'), 10_000);
     const status = await handle.query(statusQuery);
     if (!status.makingSpeed) expect(placed).toMatchObject({ leadSeconds: 0, segment: 35 });
-    const moved = await waitFor('the second viewer moved a lead on', async () => {
+    const moved = await waitFor('the second viewer placed again from the speed', async () => {
       const viewer = await viewerNow('jellyfin:second');
-      return viewer && viewer.leadSeconds > 0 ? viewer : undefined;
+      return viewer?.switchSeconds !== undefined ? viewer : undefined;
     }, 30_000, 100);
     const answeredAt = Date.now();
     const measured = await handle.query(statusQuery);
     expect(measured.makingSpeed?.measuredOn).toBe('this title');
     // From where they are by now (they played on since the signal), the lead on.
     const grid = gridOf(measured.plan!);
-    expect(moved.segment).toBeGreaterThanOrEqual(firstSegmentFrom(grid, 70 + moved.leadSeconds));
-    expect(moved.segment).toBeLessThanOrEqual(firstSegmentFrom(grid, 70 + (answeredAt - signalledAt) / 1000 + moved.leadSeconds));
+    expect(moved.segment).toBeGreaterThanOrEqual(segmentIndexAt(grid, 70 + moved.leadSeconds));
+    expect(moved.segment).toBeLessThanOrEqual(segmentIndexAt(grid, 70 + (answeredAt - signalledAt) / 1000 + moved.leadSeconds + grid.segmentSeconds / 2));
     await handle.signal(cancelSignal, 'test');
     await expect(handle.result()).rejects.toThrow();
   });

@@ -33,7 +33,7 @@ describe('the item a jellyfin-web player URL plays', () => {
 describe('the script settings', () => {
   it('defaults to the API that served the script, base path included', () => {
     const { config, warnings } = resolveConfig(undefined, 'https://media.example.net/upflow/client/upflow-jellyfin.js?v=2');
-    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 4, requestTimeoutMs: 5000 });
+    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 2, requestTimeoutMs: 5000 });
     expect(warnings).toEqual([]);
   });
 
@@ -52,7 +52,7 @@ describe('the script settings', () => {
       { apiUrl: 'http://upflow.lan:5000/', autoSwitch: false, pollIntervalMs: 10, minBufferedSeconds: 'lots', colour: 'red' },
       undefined,
     );
-    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 4 });
+    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 2 });
     expect(warnings).toEqual([
       'UpflowConfig.pollIntervalMs must be a number from 250 to 600000, got 10',
       'UpflowConfig.minBufferedSeconds must be a number from 0 to 3600, got "lots"',

@@ -1,7 +1,9 @@
 import { readiness } from '../../client-js/src/decide';
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { firstSegmentFrom, planGrid, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds } from '../../core/grid';
-import { DEFAULT_MIN_BUFFERED_SECONDS, leadSeconds, MAX_LEAD_SECONDS, neededAheadSeconds, soonerWithLead, type MakingSpeed } from '../../core/switch-lead';
+import { planGrid, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds } from '../../core/grid';
+import {
+  DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, legacyLeadSeconds, MAX_LEAD_SECONDS, POLL_PHASES, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
+} from '../../core/switch-lead';
 
 describe('how much the script needs ahead of the viewer', () => {
   it('is its minimum at or above real time, and 30 s of upscaled play below it', () => {
@@ -14,55 +16,70 @@ describe('how much the script needs ahead of the viewer', () => {
 
 describe("a viewer's lead", () => {
   const grid = planGrid({ durationSeconds: 600, fps: 24, segmentSeconds: 2 });
+  const sJellyfin: MakingSpeed = { firstSegmentSeconds: 3.5, rate: 1.1 };
 
   it('is none while nothing is known about the speed', () => {
-    expect(leadSeconds(undefined)).toBe(0);
-    expect(leadSeconds({ firstSegmentSeconds: 3, rate: 0 })).toBe(0);
+    expect(plannedSwitch(undefined, 60, 2)).toBeUndefined();
+    expect(plannedSwitch({ firstSegmentSeconds: 3, rate: 0 }, 60, 2)).toBeUndefined();
   });
 
-  it('covers the first segment and what the script needs at the rate', () => {
-    // Anime4K S at 1.3x: 4 s to the first segment, then the script's 4 s at 1.3x.
-    expect(leadSeconds({ firstSegmentSeconds: 4, rate: 1.3 })).toBeCloseTo(4 + 4 / 1.3);
-    // Below real time the script needs more ahead (30 s of play at 0.78x: 6.6 s), and the viewer gains while it switches.
-    expect(leadSeconds({ firstSegmentSeconds: 4, rate: 0.78 })).toBeCloseTo(4 + (30 * 0.22 + 1.5 * 0.22) / 0.78);
-    expect(leadSeconds({ firstSegmentSeconds: 4, rate: 0.05 })).toBe(MAX_LEAD_SECONDS);
+  it('starts where the script switches soonest, not rounded up past it', () => {
+    // Anime4K S as in the Jellyfin bench (3.5 s to the first segment, 1.1x): made from 6 s on,
+    // the segment at the viewer's position and the next are there when they arrive.
+    expect(plannedSwitch(sJellyfin, 0, 2)).toEqual({ startSeconds: 6, leadSeconds: 6, switchSeconds: 7.25 });
+    // The rule before it (first segment + 4 s at the rate, rounded up to the grid) started at 8 s.
+    const legacyStart = Math.ceil(legacyLeadSeconds(sJellyfin) / 2) * 2;
+    expect(legacyStart).toBe(8);
+    expect(predictedSwitchSeconds(sJellyfin, 0, legacyStart, 2)).toBe(9.25);
+    // Mid-segment, the lead is to a segment's start.
+    expect(plannedSwitch(sJellyfin, 37.1, 2)).toMatchObject({ startSeconds: 42, switchSeconds: 6.25 });
   });
 
-  it('starts at the first segment the viewer reaches no sooner than the lead, within the title', () => {
-    expect(firstSegmentFrom(grid, 68)).toBe(34); // the segment starting at 68 s
-    expect(firstSegmentFrom(grid, 67.5)).toBe(34); // the next start, 68 s
-    expect(segmentStartSeconds(grid, firstSegmentFrom(grid, 68.3))).toBeGreaterThanOrEqual(68.3);
-    expect(firstSegmentFrom(grid, 625)).toBe(grid.segmentCount - 1);
-    expect(firstSegmentFrom(grid, 0)).toBe(segmentIndexAt(grid, 0));
+  it('is none when the making outruns the viewer from where they are, and at most a minute far below real time', () => {
+    expect(plannedSwitch({ firstSegmentSeconds: 0.5, rate: 5 }, 60, 2)).toMatchObject({ startSeconds: 60, leadSeconds: 0 });
+    expect(plannedSwitch({ firstSegmentSeconds: 4, rate: 0.05 }, 60, 2)).toMatchObject({ startSeconds: 120, leadSeconds: MAX_LEAD_SECONDS, switchSeconds: Infinity });
+  });
+
+  it('counts a chance to switch only when every poll would see it, and never a switch the player would stand still after', () => {
+    // From 4 s: the viewer arrives at 4.3 s; [6, 8) is made at 5.3 s, and enough lies ahead only
+    // until 6 s, shorter than a poll interval; the unluckiest poll waits for [8, 10), at 7.1 s.
+    expect(predictedSwitchSeconds(sJellyfin, 0, 4, 2)).toBe(9.125);
+    // From 2 s, the viewer is past each segment before the next is made.
+    expect(predictedSwitchSeconds(sJellyfin, 0, 2, 2)).toBe(Infinity);
   });
 
   it.each<[string, MakingSpeed]>([
     ['lanczos', { firstSegmentSeconds: 1.5, rate: 3 }],
+    ['Anime4K S in the Jellyfin bench', sJellyfin],
     ['Anime4K S above real time', { firstSegmentSeconds: 4, rate: 1.3 }],
     ['Anime4K S below real time', { firstSegmentSeconds: 4, rate: 0.78 }],
     ['Anime4K M', { firstSegmentSeconds: 6, rate: 0.52 }],
-  ])('%s: when the viewer reaches the lead, the script finds enough made there and switches', (_name, speed) => {
-    const position = 61.3;
-    const lead = leadSeconds(speed);
-    const first = firstSegmentFrom(grid, position + lead);
-    // The viewer plays the original from `position`; one slot makes from `first` at the speed.
-    const arrival = segmentStartSeconds(grid, first) - position;
-    expect(arrival).toBeGreaterThanOrEqual(lead);
-    expect(arrival).toBeLessThan(lead + grid.segmentSeconds);
-    // From just after the viewer's arrival there (hls.js must not load the segment before it),
-    // through the script's poll and the switch.
-    for (const after of [0.3, 0.75, 1.5]) {
-      const now = arrival + after;
-      let end = segmentStartSeconds(grid, first);
-      for (let index = first, done = speed.firstSegmentSeconds; done <= now; done += segmentDurationSeconds(grid, index + 1) / speed.rate, index++) {
-        end = segmentStartSeconds(grid, index) + segmentDurationSeconds(grid, index);
-      }
-      const status: ItemStatus = {
-        item_id: 'i', status: 'streaming', hls_url: '/hls/t/stream.m3u8', segments: 1, content_seconds: end - segmentStartSeconds(grid, first),
-        ready: [[segmentStartSeconds(grid, first), end]], duration_seconds: 600, rate: speed.rate, complete: false, progress_percent: 1,
-        model: null, title_key: 't', job_id: null, queue_position: null,
+  ])('%s: the script, polling at any phase, switches by the predicted time and does not stand still after', (_name, speed) => {
+    for (const position of [61.3, 60, 36]) {
+      const planned = plannedSwitch(speed, position, grid.segmentSeconds)!;
+      const first = segmentIndexAt(grid, planned.startSeconds + grid.segmentSeconds / 2);
+      expect(segmentStartSeconds(grid, first)).toBeCloseTo(planned.startSeconds, 1);
+      // One slot makes from `first` at the speed; the viewer plays the original from `position`.
+      const madeEnd = (t: number) => {
+        let end = segmentStartSeconds(grid, first);
+        for (let index = first, done = speed.firstSegmentSeconds; done <= t; done += segmentDurationSeconds(grid, index + 1) / speed.rate, index++) {
+          end = segmentStartSeconds(grid, index) + segmentDurationSeconds(grid, index);
+        }
+        return end;
       };
-      expect(readiness(status, position + now, DEFAULT_MIN_BUFFERED_SECONDS)).toBe('ready');
+      const statusAt = (t: number): ItemStatus => ({
+        item_id: 'i', status: 'streaming', hls_url: '/hls/t/stream.m3u8', segments: 1, content_seconds: madeEnd(t) - segmentStartSeconds(grid, first),
+        ready: [[segmentStartSeconds(grid, first), madeEnd(t)]], duration_seconds: 600, rate: speed.rate, complete: false, progress_percent: 1,
+        model: null, title_key: 't', job_id: null, queue_position: null,
+      });
+      for (const phase of [0, 0.1, 0.37, 0.5, 0.8, 0.99]) {
+        let t = phase;
+        while (readiness(statusAt(t), position + t, DEFAULT_MIN_BUFFERED_SECONDS) !== 'ready') t += DEFAULT_POLL_INTERVAL_MS / 1000;
+        // The prediction takes the unluckiest of POLL_PHASES phases: any other is within a step of one.
+        expect(t).toBeLessThanOrEqual(planned.switchSeconds + DEFAULT_POLL_INTERVAL_MS / 1000 / POLL_PHASES + 1e-9);
+        // Switched: the viewer plays the upscaled part on; it never runs out before the next segment is made.
+        for (let after = t; after < t + 10; after += 0.05) expect(madeEnd(after) - (position + after)).toBeGreaterThan(0);
+      }
     }
   });
 });
@@ -72,24 +89,24 @@ describe('a viewer placed before any speed was known (no lead), once the title h
   const lanczos = { firstSegmentSeconds: 1.5, rate: 3 };
   const barely = { firstSegmentSeconds: 2, rate: 1.1 };
 
-  it('moves a lead on when nothing is made or being made for them', () => {
-    expect(soonerWithLead(lanczos, undefined)).toBe(true);
+  it('moves when nothing is made or being made for them', () => {
+    expect(soonerWithLead(lanczos, 70, 2, undefined)).toBe(true);
   });
 
   it('moves below real time, where what is made from their position never gets ahead of them', () => {
-    expect(soonerWithLead(s, 1)).toBe(true);
-    expect(soonerWithLead(s, -2)).toBe(true);
+    expect(soonerWithLead(s, 70, 2, 1)).toBe(true);
+    expect(soonerWithLead(s, 70, 2, -2)).toBe(true);
   });
 
-  it('stays when enough lies ahead already, or when it gets there sooner than a lead would', () => {
-    expect(soonerWithLead(s, neededAheadSeconds(s.rate, DEFAULT_MIN_BUFFERED_SECONDS))).toBe(false);
-    // At 3x, 1 s ahead reaches the script's 4 s in 1.5 s; a lead is 2.8 s.
-    expect(soonerWithLead(lanczos, 1)).toBe(false);
-    // At 1.1x, 1 s ahead takes 30 s more; a lead is 2 + 4 / 1.1 = 5.6 s.
-    expect(soonerWithLead(barely, 1)).toBe(true);
+  it('stays when enough lies ahead already, or when it gets there sooner than the planned switch', () => {
+    expect(soonerWithLead(s, 70, 2, neededAheadSeconds(s.rate, DEFAULT_MIN_BUFFERED_SECONDS))).toBe(false);
+    // At 3x, 1 s ahead reaches the script's 2 s in 0.5 s; the planned switch is later.
+    expect(soonerWithLead(lanczos, 70, 2, 1)).toBe(false);
+    // At 1.1x, 1 s ahead takes 10 s more; planned anew it comes after about 5 s.
+    expect(soonerWithLead(barely, 70, 2, 1)).toBe(true);
   });
 
-  it('never moves without a speed to size the lead from', () => {
-    expect(soonerWithLead({ firstSegmentSeconds: 4, rate: 0 }, undefined)).toBe(false);
+  it('never moves without a speed to plan from', () => {
+    expect(soonerWithLead({ firstSegmentSeconds: 4, rate: 0 }, 70, 2, undefined)).toBe(false);
   });
 });
