@@ -15,13 +15,16 @@
 
 /** Upscaling slower than real time (rate < 1.0x) gives the viewer at least this much upscaled play before they catch up. */
 export const SLOW_PLAY_SECONDS = 30;
+/** A viewer on the upscaled stream with less than this made ahead has caught up with the upscaling (the script's fallback, when the rate says they would be level soon). */
+export const CATCH_UP_MARGIN_SECONDS = 1.5;
 /**
- * The script's `minBufferedSeconds` unless a page sets it: one segment of the default 2 s grid,
- * so the script switches once the segment at the viewer's position and the next are made (the
- * viewer is at least 0.3 s into a made part, so one segment alone is always less). Measured
- * against 4 s in docs/benchmarks.md ("What a Jellyfin viewer sees").
+ * The script's `minBufferedSeconds` unless a page sets it: the catch-up margin and one segment of
+ * the default 2 s grid, so a viewer switched with this much ahead is still above the margin when
+ * the next segment comes at real time. With one segment only (the segment at the viewer's
+ * position and the next made), Anime4K S switched a second sooner on this 2-core CPU but went
+ * back to the original once or twice in 30 s (docs/benchmarks.md, "What a Jellyfin viewer sees").
  */
-export const DEFAULT_MIN_BUFFERED_SECONDS = 2;
+export const DEFAULT_MIN_BUFFERED_SECONDS = CATCH_UP_MARGIN_SECONDS + 2;
 /** The script's poll interval unless a page sets it: how late it may see that it can switch. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
@@ -33,8 +36,6 @@ export const MAX_LEAD_SECONDS = 60;
  * docs/benchmarks.md). A part from 0:00 counts anywhere.
  */
 export const INTO_PART_SECONDS = 0.3;
-/** Upscaled content a switched player keeps ahead of it, at least, until the next segment is made: what hls.js needs to fetch that segment without standing still. */
-const STALL_MARGIN_SECONDS = 0.5;
 /** Polls at this many evenly spaced phases of the interval: a prediction holds for the unluckiest of them, so for any phase within an eighth of the interval. */
 export const POLL_PHASES = 8;
 
@@ -75,11 +76,11 @@ function usable(speed: MakingSpeed | undefined): speed is MakingSpeed {
  * a part one slot starts making now from `startSeconds` (a segment's start) at `speed`: at the
  * first poll where the viewer is `INTO_PART_SECONDS` into the part with enough made ahead, for
  * the unluckiest phase of the poll. Infinity when that does not come within the lead's reach, or
- * when the player would then stand still before the next segment is made.
+ * when the viewer would then catch up with the making before the next segment is made.
  */
-export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number): number {
+export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS): number {
   if (!usable(speed) || !(segmentSeconds > 0)) return Infinity;
-  const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS);
+  const needed = neededAheadSeconds(speed.rate, minBufferedSeconds);
   const perSegment = segmentSeconds / speed.rate;
   const horizon = MAX_LEAD_SECONDS + needed / speed.rate + speed.firstSegmentSeconds;
   const segmentsBy = (t: number) => (t < speed.firstSegmentSeconds ? 0 : 1 + Math.floor((t - speed.firstSegmentSeconds) / perSegment + 1e-9));
@@ -91,11 +92,11 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
     let t = (phase * pollSeconds) / POLL_PHASES;
     while (t <= horizon && !(t >= arrival && aheadAt(t) >= needed)) t += pollSeconds;
     if (t > horizon) return Infinity;
-    // Playing the part from there: just before each next segment is made, something must still lie ahead.
+    // Playing the part from there: just before each next segment is made, the viewer must not have caught up.
     const until = t + (speed.rate < 1 ? SLOW_PLAY_SECONDS : perSegment);
     for (let k = segmentsBy(t); speed.firstSegmentSeconds + k * perSegment - 1e-6 <= until; k++) {
       const beforeNext = speed.firstSegmentSeconds + k * perSegment - 1e-6;
-      if (beforeNext > t && aheadAt(beforeNext) < STALL_MARGIN_SECONDS) return Infinity;
+      if (beforeNext > t && aheadAt(beforeNext) < CATCH_UP_MARGIN_SECONDS) return Infinity;
     }
     worst = Math.max(worst, t);
   }
@@ -110,12 +111,12 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
  * viewer plays the original until they get there. Undefined when the speed is not known (the
  * first title of its kind): then the making starts where the viewer is.
  */
-export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number): PlannedSwitch | undefined {
+export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS): PlannedSwitch | undefined {
   if (!usable(speed) || !(segmentSeconds > 0)) return undefined;
   const from = Math.floor(Math.max(0, viewerSeconds) / segmentSeconds + 1e-9) * segmentSeconds;
   let best: PlannedSwitch | undefined;
   for (let start = from; start <= viewerSeconds + MAX_LEAD_SECONDS + 1e-9; start += segmentSeconds) {
-    const switchSeconds = predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds);
+    const switchSeconds = predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds);
     if (!best || switchSeconds < best.switchSeconds) best = { startSeconds: start, leadSeconds: Math.max(0, start - viewerSeconds), switchSeconds };
   }
   // Nothing switches within a minute (far below real time): the furthest start, where rate control's step down reaches the viewer soonest.

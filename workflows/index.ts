@@ -29,7 +29,7 @@ import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, typ
 import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
-import { median } from '../core/statistics';
+import { madeRate, median } from '../core/statistics';
 import { INTO_PART_SECONDS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
@@ -156,6 +156,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   let contentMade = 0;
   let streamStartedAt = 0;
   let firstSegmentSeconds: number | undefined;
+  /** When this run made its first segment: the rate leaves out the start-up before it. */
+  let firstMadeAt: number | undefined;
   const recent: { at: number; seconds: number }[] = [];
   const chunks = new Map<string, Chunk>();
   const tickets = new Map<string, Ticket>();
@@ -207,8 +209,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     if (!grid) return undefined;
     const now = Date.now();
     while (recent.length > 0 && now - recent[0]!.at > RATE_WINDOW_MS) recent.shift();
-    const windowSeconds = Math.max(0.001, (now - Math.max(streamStartedAt, now - RATE_WINDOW_MS)) / 1000);
-    const rate = recent.reduce((sum, r) => sum + r.seconds, 0) / windowSeconds;
+    // From the first segment on: counted from the stream's start, the start-up made a title read
+    // below real time in its first seconds, and the script took the viewer back to the original.
+    const rate = madeRate(recent, firstMadeAt, now, RATE_WINDOW_MS);
     return {
       frames: Math.round(contentMade * grid.fps),
       segments: madeCount,
@@ -380,6 +383,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       contentMade += seconds;
       recent.push({ at: Date.now(), seconds });
       firstSegmentSeconds ??= (Date.now() - streamStartedAt) / 1000;
+      firstMadeAt ??= Date.now();
     }
     for (const viewer of viewers.values()) if (viewer.segment === index) viewer.waiting = false;
     dirty = true;

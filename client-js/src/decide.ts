@@ -3,7 +3,7 @@
  * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { INTO_PART_SECONDS, neededAheadSeconds } from '../../core/switch-lead';
+import { INTO_PART_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS } from '../../core/switch-lead';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not
@@ -40,14 +40,19 @@ export function caughtUp(status: ItemStatus, positionSeconds: number, marginSeco
 }
 
 /**
- * The upscaled stream keeps up with a viewer who moves on it (a seek to a part not made yet):
- * the title is all made, or Upflow makes it faster than real time (measured rate ≥ 1.0x). The
- * segment a player asks for is made next (api/hls-waiting.ts), so the player waits there a few
- * seconds and then plays on ahead of the viewer; below 1.0x, or before a rate is measured, the
- * original plays there until enough is made.
+ * The upscaled stream keeps up with a viewer on it: the title is all made, or Upflow makes it
+ * faster than real time (measured rate ≥ 1.0x). For a seek to a part not made yet, the segment a
+ * player asks for is made next (api/hls-waiting.ts), so the player waits there a few seconds and
+ * then plays on ahead of the viewer; below 1.0x, or before a rate is measured, the original plays
+ * there until enough is made. With `aheadSeconds` made past the viewer, just below real time
+ * keeps up too while the viewer would need `SLOW_PLAY_SECONDS` or more to catch up (the play the
+ * switch asks for): at 0.99x, 1 s ahead lasts 100 s, and between two segments what lies ahead
+ * dips by a segment's length anyway.
  */
-export function upscaledKeepsUp(status: ItemStatus): boolean {
-  return status.status === 'complete' || allContentMade(status) || (status.rate !== null && status.rate >= 1);
+export function upscaledKeepsUp(status: ItemStatus, aheadSeconds = 0): boolean {
+  if (status.status === 'complete' || allContentMade(status)) return true;
+  if (status.rate === null || !(status.rate > 0)) return false;
+  return status.rate >= 1 || aheadSeconds >= SLOW_PLAY_SECONDS * (1 - status.rate);
 }
 
 /**

@@ -4,8 +4,9 @@
  * viewer. Ends when the player goes away or starts another item.
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
+import { CATCH_UP_MARGIN_SECONDS } from '../../core/switch-lead';
 import type { UpflowClientConfig } from './config';
-import { caughtUp, fragmentStartSeconds, readiness, retryDelayMs, upscaledKeepsUp } from './decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp } from './decide';
 import type { JellyfinHls } from './jellyfin-hls';
 import { stopTranscode, transcodeSession, viewerToken } from './jellyfin-server';
 import { PlayerControls } from './player-controls';
@@ -27,8 +28,6 @@ export interface SessionSummary {
   stoppedBecause: string | null;
 }
 
-/** Going back to the original when less than this is upscaled ahead of a viewer on the upscaled stream. */
-const CATCH_UP_MARGIN_SECONDS = 1.5;
 /**
  * A viewer who moved on the upscaled stream to a part not made yet waits there while Upflow
  * keeps up (upscaledKeepsUp); past this long without picture, the original plays there instead
@@ -321,7 +320,7 @@ export class PlaybackSession {
    */
   private behindUpscaling(status: ItemStatus, position: number): boolean {
     if (!caughtUp(status, position, CATCH_UP_MARGIN_SECONDS)) return false;
-    if (!upscaledKeepsUp(status)) return true;
+    if (!upscaledKeepsUp(status, madeAhead(status, position))) return true;
     return this.waitingSince !== undefined && Date.now() - this.waitingSince > STALL_FALLBACK_MS;
   }
 

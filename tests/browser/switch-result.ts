@@ -28,6 +28,8 @@ export interface SwitchResult {
   stalls: number;
   stalledSeconds: number;
   fallbacksToOriginal: number;
+  /** Each fallback: seconds after play, the viewer's position, what Upflow's last answer before it had made ahead of them and its rate. Absent in older files. */
+  fallbacks?: { afterPlaySeconds: number; position: number; ahead: number; rate: number | null }[];
   upscaleRate: number | null;
   consoleErrors: number;
 }

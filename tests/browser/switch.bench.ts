@@ -109,8 +109,10 @@ async function measure(
     await page.evaluate(() => {
       window.addEventListener('upflow:switched', () => ((window as unknown as { switchedAt?: number }).switchedAt ??= performance.now()), { once: true });
       window.addEventListener('upflow:original', () => {
-        const w = window as unknown as { fallbacks?: number };
+        const w = window as unknown as { fallbacks?: number; fallbackAt?: { at: number; position: number }[] };
         w.fallbacks = (w.fallbacks ?? 0) + 1;
+        const video = document.querySelector('video');
+        (w.fallbackAt ??= []).push({ at: Date.now(), position: video?.currentTime ?? NaN });
       });
     });
     const playedAt = Date.now();
@@ -118,6 +120,9 @@ async function measure(
     await playOriginal(page, startSeconds);
 
     const status = () => fetch(`${upflow.apiUrl}/items/${ITEM}/status`).then((r) => r.json() as Promise<ItemStatus>);
+    // What Upflow answered over time, to say what a fallback to the original saw.
+    const answers: { at: number; status: ItemStatus }[] = [];
+    const sampler = setInterval(() => void status().then((answer) => answers.push({ at: Date.now(), status: answer }), () => undefined), 250);
     await waitFor('the first segment', async () => ((await status()).segments > 0 ? true : undefined), 120_000, 50);
     const firstSegmentSeconds = (Date.now() - playedAt) / 1000;
     // A switch counts while the original still plays: once it has reached its end there is nothing left to switch.
@@ -130,7 +135,14 @@ async function measure(
     const events = await harnessEvents(page);
     const switchLoad = switchedAt === undefined ? undefined : events.filter((e) => e.type === 'loadstart' && e.at <= switchedAt).pop();
     const stalls = stallsAfter(events, start.at);
+    clearInterval(sampler);
     const final = await status();
+    const fallbackAt = await page.evaluate(() => (window as unknown as { fallbackAt?: { at: number; position: number }[] }).fallbackAt ?? []);
+    const fallbacks = fallbackAt.map(({ at, position }) => {
+      const seen = answers.filter((a) => a.at <= at).pop()?.status;
+      const part = seen?.ready.find(([from, to]) => from <= position && position < to);
+      return { afterPlaySeconds: (at - playedAt) / 1000, position, ahead: part ? part[1] - position : 0, rate: seen?.rate ?? null };
+    });
     const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
     const positionAtSwitch = switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null;
@@ -151,6 +163,7 @@ async function measure(
       stalls: stalls.stalls,
       stalledSeconds: stalls.seconds,
       fallbacksToOriginal: await page.evaluate(() => (window as unknown as { fallbacks?: number }).fallbacks ?? 0),
+      fallbacks,
       upscaleRate: final.rate,
       consoleErrors: scriptErrors(messages).length,
     };

@@ -33,7 +33,7 @@ describe('the item a jellyfin-web player URL plays', () => {
 describe('the script settings', () => {
   it('defaults to the API that served the script, base path included', () => {
     const { config, warnings } = resolveConfig(undefined, 'https://media.example.net/upflow/client/upflow-jellyfin.js?v=2');
-    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 2, requestTimeoutMs: 5000 });
+    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 3.5, requestTimeoutMs: 5000 });
     expect(warnings).toEqual([]);
   });
 
@@ -52,7 +52,7 @@ describe('the script settings', () => {
       { apiUrl: 'http://upflow.lan:5000/', autoSwitch: false, pollIntervalMs: 10, minBufferedSeconds: 'lots', colour: 'red' },
       undefined,
     );
-    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 2 });
+    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 3.5 });
     expect(warnings).toEqual([
       'UpflowConfig.pollIntervalMs must be a number from 250 to 600000, got 10',
       'UpflowConfig.minBufferedSeconds must be a number from 0 to 3600, got "lots"',
@@ -157,6 +157,15 @@ describe('when to switch', () => {
     // All made: nothing to wait for, whatever the rate was.
     expect(upscaledKeepsUp(status({ rate: 0.5, content_seconds: 600, status: 'finalizing' }))).toBe(true);
     expect(upscaledKeepsUp(status({ rate: null, status: 'complete' }))).toBe(true);
+  });
+
+  it('a viewer on the upscaled stream stays on it just below real time while catching up would take 30 s or more', () => {
+    // Measured in the Jellyfin bench: 1.29 s ahead at 0.992x lasts 160 s.
+    expect(upscaledKeepsUp(status({ rate: 0.992 }), 1.29)).toBe(true);
+    expect(upscaledKeepsUp(status({ rate: 0.95 }), 1.6)).toBe(true);
+    expect(upscaledKeepsUp(status({ rate: 0.95 }), 1.4)).toBe(false);
+    expect(upscaledKeepsUp(status({ rate: 0.84 }), 1.4)).toBe(false);
+    expect(upscaledKeepsUp(status({ rate: null }), 1.4)).toBe(false);
   });
 
   it("reads a resume position from the source's media fragment, as jellyfin-web writes it", () => {
