@@ -380,6 +380,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/bad-input': badInput,
   'bench/jellyfin': jellyfinSwitch,
   'bench/jellyfin-cold': jellyfinSwitch,
+  // The same bench with the script switching on one segment ahead (commit a888551), kept to compare.
+  'bench/jellyfin-min-buffered-2': jellyfinSwitch,
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
 };
@@ -401,6 +403,7 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin': 'npm run bench:jellyfin',
   'bench/jellyfin-cold': 'npm run bench:jellyfin -- --cold --seconds 120 --upscalers anime4k-s-an --json-file docs/bench/jellyfin-cold.json',
   'bench/jellyfin-cold-before': 'the same at commit 4bedd4b, with --json-file docs/bench/jellyfin-cold-before.json',
+  'bench/jellyfin-min-buffered-2': 'npm run bench:jellyfin at commit a888551 (minBufferedSeconds 2 by default), with --json-file docs/bench/jellyfin-min-buffered-2.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;

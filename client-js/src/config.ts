@@ -24,8 +24,8 @@ export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
   pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
   autoSwitch: true,
   autoTrigger: true,
-  // One segment of the default grid (2 s): the switch comes once the segment at the viewer's
-  // position and the next are made. The workflow's lead (core/switch-lead.ts) is sized for it.
+  // The catch-up margin and one segment of the default grid (3.5 s): switched, the viewer is
+  // still ahead of the margin when the next segment comes. The workflow's lead is planned for it.
   minBufferedSeconds: DEFAULT_MIN_BUFFERED_SECONDS,
   requestTimeoutMs: 5000,
 };
