@@ -353,7 +353,7 @@ const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
   ]);
   return `${measuredBy(f)} A ${String(clip.seconds)} s ${String(clip.width)}×${String(clip.height)} clip at ${String(clip.fps)} fps; `
     + `the script's \`minBufferedSeconds\` ${scriptConfig.minBufferedSeconds === undefined ? 'at its default' : `= ${String(scriptConfig.minBufferedSeconds)}`}; `
-    + `${warmUp ? 'each Upflow had made a 10 s title of the same size first (the lead is sized from it)' : 'each Upflow fresh, as on a new install (no earlier title to size a lead from)'}; then ${String(watchSeconds)} s of watching.\n\n`
+    + `${warmUp ? 'each Upflow had made a 10 s title of the same size first (the lead is planned from it)' : 'each Upflow fresh, as on a new install (no earlier title to plan a lead from)'}; then ${String(watchSeconds)} s of watching.\n\n`
     + table(['upscaler', 'play', 'play from', 'first segment', 'made from', 'switch', 'at position', 'part from', 'model there', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
