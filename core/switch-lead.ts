@@ -9,8 +9,8 @@
  * a chunk's start-up (ffmpeg, a model's first frames) and by then the viewer has moved on, so
  * what lies ahead of them grows only at (rate − 1) seconds a second (at 1.3x with a 4 s first
  * segment: 24 s from play until 4 s lie ahead; below 1.0x, never). Starting a *lead* further on,
- * the making is ahead when the viewer gets there: the switch comes after about the lead, at any
- * rate (docs/benchmarks.md, "What a Jellyfin viewer sees").
+ * the making is ahead when the viewer gets there; `plannedSwitch` picks the start where the
+ * script's switch comes soonest (docs/benchmarks.md, "What a Jellyfin viewer sees").
  */
 
 /** Upscaling slower than real time (rate < 1.0x) gives the viewer at least this much upscaled play before they catch up. */
@@ -130,9 +130,9 @@ export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: num
 /**
  * Whether a viewer on the original whose part was started where they were (before any speed was
  * known, so with no lead) switches sooner if the making starts again where `plannedSwitch` puts
- * it from where they are now, now that `speed` is known. `aheadSeconds`: how far what is made (or being made) from their
- * position reaches past them now; undefined when nothing is. Kept, that grows at (rate − 1)
- * seconds a second, and never below real time.
+ * it from `viewerSeconds`, where they are now. `aheadSeconds`: how far what is made (or being
+ * made) from their position reaches past them now; undefined when nothing is. Kept, that grows
+ * at (rate − 1) seconds a second, and never below real time.
  */
 export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, aheadSeconds: number | undefined): boolean {
   const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds);
@@ -144,18 +144,22 @@ export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmen
   return planned.switchSeconds < (needed - aheadSeconds) / (speed.rate - 1);
 }
 
-/**
- * Before the lead was planned by predicted switch time (workflows started by an earlier Upflow
- * replay with it): the first segment's time and 4 s more at the rate, rounded up to the grid by
- * the caller. Kept only for those.
- */
-export const LEGACY_MIN_BUFFERED_SECONDS = 4;
+/** The needed ahead and slack of the rule before `plannedSwitch` (below). */
+const LEGACY_MIN_BUFFERED_SECONDS = 4;
 const LEGACY_SWITCH_SLACK_SECONDS = 1.5;
+
+/**
+ * The lead before it was planned by predicted switch time: the first segment's time and 4 s
+ * more at the rate, which the caller rounds up to the grid. Kept only for workflows an earlier
+ * Upflow began, which replay with it (Temporal's `patched`).
+ */
 export function legacyLeadSeconds(speed: MakingSpeed | undefined): number {
   if (!usable(speed)) return 0;
   const needed = neededAheadSeconds(speed.rate, LEGACY_MIN_BUFFERED_SECONDS) + LEGACY_SWITCH_SLACK_SECONDS * Math.max(0, 1 - speed.rate);
   return Math.min(MAX_LEAD_SECONDS, speed.firstSegmentSeconds + needed / speed.rate);
 }
+
+/** `soonerWithLead` before the planned switch, for the same workflows. */
 export function legacySoonerWithLead(speed: MakingSpeed, aheadSeconds: number | undefined): boolean {
   const lead = legacyLeadSeconds(speed);
   if (lead <= 0) return false;
