@@ -42,6 +42,8 @@ export interface ItemStatus {
    */
   ready: [number, number][];
   duration_seconds: number | null;
+  /** The grid's segment length (seconds); null before the title is planned. What lies ahead of a viewer grows a segment at a time. */
+  segment_seconds: number | null;
   /** Content seconds made per wall second once a chunk runs, its start-up left out (above 1.0 the stream outruns a viewer). */
   rate: number | null;
   complete: boolean;

@@ -17,14 +17,15 @@
 export const SLOW_PLAY_SECONDS = 30;
 /** A viewer on the upscaled stream with less than this made ahead has caught up with the upscaling (the script's fallback, when the rate says they would be level soon). */
 export const CATCH_UP_MARGIN_SECONDS = 1.5;
+/** The grid's segment length by default (HLS_SEGMENT_TIME), for a status that does not say its own. */
+export const DEFAULT_SEGMENT_SECONDS = 2;
 /**
- * The script's `minBufferedSeconds` unless a page sets it: the catch-up margin and one segment of
- * the default 2 s grid, so a viewer switched with this much ahead is still above the margin when
- * the next segment comes at real time. With one segment only (the segment at the viewer's
- * position and the next made), Anime4K S switched a second sooner on this 2-core CPU but went
- * back to the original once or twice in 30 s (docs/benchmarks.md, "What a Jellyfin viewer sees").
+ * The script's `minBufferedSeconds` unless a page sets it: one segment of the default grid, so
+ * the switch may come once the segment at the viewer's position and the next are made (0.3 s
+ * into a part, one segment made leaves less). `neededAheadSeconds` adds what the measured rate
+ * asks for.
  */
-export const DEFAULT_MIN_BUFFERED_SECONDS = CATCH_UP_MARGIN_SECONDS + 2;
+export const DEFAULT_MIN_BUFFERED_SECONDS = 2;
 /** The script's poll interval unless a page sets it: how late it may see that it can switch. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
@@ -41,12 +42,17 @@ export const POLL_PHASES = 8;
 
 /**
  * Upscaled seconds that must lie ahead of the viewer before the script switches: its
- * `minBufferedSeconds`, and below real time enough for `SLOW_PLAY_SECONDS` of upscaled play
+ * `minBufferedSeconds`; enough that, switched, the viewer is still `CATCH_UP_MARGIN_SECONDS`
+ * ahead when the next segment comes at the measured rate (a segment's length ÷ the rate; with
+ * one segment ahead at about real time the script went back to the original once or twice in
+ * 30 s, docs/benchmarks.md); and below real time enough for `SLOW_PLAY_SECONDS` of upscaled play
  * before the viewer catches up ((1 − rate) seconds lost a second), so it does not flap.
  */
-export function neededAheadSeconds(rate: number | null, minBufferedSeconds: number): number {
-  const slower = rate !== null && rate > 0 && rate < 1 ? SLOW_PLAY_SECONDS * (1 - rate) : 0;
-  return Math.max(minBufferedSeconds, slower);
+export function neededAheadSeconds(rate: number | null, minBufferedSeconds: number, segmentSeconds = DEFAULT_SEGMENT_SECONDS): number {
+  const known = rate !== null && rate > 0;
+  const untilNextSegment = CATCH_UP_MARGIN_SECONDS + segmentSeconds / (known ? rate : 1);
+  const slower = known && rate < 1 ? SLOW_PLAY_SECONDS * (1 - rate) : 0;
+  return Math.max(minBufferedSeconds, untilNextSegment, slower);
 }
 
 /** How fast one worker slot makes this title's segments: measured on it, or on earlier titles with the same plan. */
@@ -80,7 +86,7 @@ function usable(speed: MakingSpeed | undefined): speed is MakingSpeed {
  */
 export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS): number {
   if (!usable(speed) || !(segmentSeconds > 0)) return Infinity;
-  const needed = neededAheadSeconds(speed.rate, minBufferedSeconds);
+  const needed = neededAheadSeconds(speed.rate, minBufferedSeconds, segmentSeconds);
   const perSegment = segmentSeconds / speed.rate;
   const horizon = MAX_LEAD_SECONDS + needed / speed.rate + speed.firstSegmentSeconds;
   const segmentsBy = (t: number) => (t < speed.firstSegmentSeconds ? 0 : 1 + Math.floor((t - speed.firstSegmentSeconds) / perSegment + 1e-9));
@@ -137,7 +143,7 @@ export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: num
 export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, aheadSeconds: number | undefined): boolean {
   const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds);
   if (!planned || planned.switchSeconds === Infinity) return false;
-  const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS);
+  const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS, segmentSeconds);
   if (aheadSeconds === undefined) return true;
   if (aheadSeconds >= needed) return false;
   if (speed.rate <= 1) return true;
@@ -147,6 +153,9 @@ export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmen
 /** The needed ahead and slack of the rule before `plannedSwitch` (below). */
 const LEGACY_MIN_BUFFERED_SECONDS = 4;
 const LEGACY_SWITCH_SLACK_SECONDS = 1.5;
+function legacyNeededAheadSeconds(rate: number): number {
+  return Math.max(LEGACY_MIN_BUFFERED_SECONDS, rate < 1 ? SLOW_PLAY_SECONDS * (1 - rate) : 0);
+}
 
 /**
  * The lead before it was planned by predicted switch time: the first segment's time and 4 s
@@ -155,7 +164,7 @@ const LEGACY_SWITCH_SLACK_SECONDS = 1.5;
  */
 export function legacyLeadSeconds(speed: MakingSpeed | undefined): number {
   if (!usable(speed)) return 0;
-  const needed = neededAheadSeconds(speed.rate, LEGACY_MIN_BUFFERED_SECONDS) + LEGACY_SWITCH_SLACK_SECONDS * Math.max(0, 1 - speed.rate);
+  const needed = legacyNeededAheadSeconds(speed.rate) + LEGACY_SWITCH_SLACK_SECONDS * Math.max(0, 1 - speed.rate);
   return Math.min(MAX_LEAD_SECONDS, speed.firstSegmentSeconds + needed / speed.rate);
 }
 
@@ -163,7 +172,7 @@ export function legacyLeadSeconds(speed: MakingSpeed | undefined): number {
 export function legacySoonerWithLead(speed: MakingSpeed, aheadSeconds: number | undefined): boolean {
   const lead = legacyLeadSeconds(speed);
   if (lead <= 0) return false;
-  const needed = neededAheadSeconds(speed.rate, LEGACY_MIN_BUFFERED_SECONDS);
+  const needed = legacyNeededAheadSeconds(speed.rate);
   if (aheadSeconds === undefined) return true;
   if (aheadSeconds >= needed) return false;
   if (speed.rate <= 1) return true;

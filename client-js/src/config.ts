@@ -24,8 +24,8 @@ export const DEFAULT_CONFIG: Omit<UpflowClientConfig, 'apiUrl'> = {
   pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
   autoSwitch: true,
   autoTrigger: true,
-  // The catch-up margin and one segment of the default grid (3.5 s): switched, the viewer is
-  // still ahead of the margin when the next segment comes. The workflow's lead is planned for it.
+  // One segment of the default grid: the segment at the viewer's position and the next made,
+  // and more as the measured rate asks (core/switch-lead.ts). The workflow's lead is planned for it.
   minBufferedSeconds: DEFAULT_MIN_BUFFERED_SECONDS,
   requestTimeoutMs: 5000,
 };

@@ -15,7 +15,7 @@ export type Readiness = 'ready' | 'wait' | 'never';
 /** Content within this much of the end counts as all of it (the last frame's duration, rounding). */
 const END_SLACK_SECONDS = 0.25;
 
-/** Ready once the made part the viewer is in reaches `neededAheadSeconds` past them (core/switch-lead.ts). */
+/** Ready once the made part the viewer is in reaches `neededAheadSeconds` past them, at the title's rate and segment length (core/switch-lead.ts). */
 export function readiness(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): Readiness {
   if (status.status === 'failed' || status.status === 'cancelled') return 'never';
   if (status.status === 'complete') return status.hls_url ? 'ready' : 'never';
@@ -24,7 +24,7 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
   const ahead = madeAhead(status, positionSeconds, INTO_PART_SECONDS);
   // Near the end, what is left of the title is enough.
   const left = status.duration_seconds === null ? Infinity : Math.max(0, status.duration_seconds - positionSeconds);
-  const needed = Math.min(neededAheadSeconds(status.rate, minBufferedSeconds), left);
+  const needed = Math.min(neededAheadSeconds(status.rate, minBufferedSeconds, status.segment_seconds ?? undefined), left);
   return ahead >= needed && ahead > 0 ? 'ready' : 'wait';
 }
 

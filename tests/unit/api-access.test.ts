@@ -27,7 +27,7 @@ describe('the routes open without the key', () => {
 
 describe('answers to a caller without the key', () => {
   const failed: ItemStatus = {
-    item_id: 'a'.repeat(32), status: 'failed', hls_url: null, segments: 0, content_seconds: 0, ready: [], duration_seconds: null, rate: null,
+    item_id: 'a'.repeat(32), status: 'failed', hls_url: null, segments: 0, content_seconds: 0, ready: [], duration_seconds: null, segment_seconds: null, rate: null,
     complete: false, progress_percent: 0, model: null, title_key: 'film-1a2b3c4d', job_id: null, queue_position: null,
     reason: '/srv/media/private/film.mkv is not a readable video',
   };

@@ -33,7 +33,7 @@ describe('the item a jellyfin-web player URL plays', () => {
 describe('the script settings', () => {
   it('defaults to the API that served the script, base path included', () => {
     const { config, warnings } = resolveConfig(undefined, 'https://media.example.net/upflow/client/upflow-jellyfin.js?v=2');
-    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 3.5, requestTimeoutMs: 5000 });
+    expect(config).toEqual({ apiUrl: 'https://media.example.net/upflow', pollIntervalMs: 1000, autoSwitch: true, autoTrigger: true, minBufferedSeconds: 2, requestTimeoutMs: 5000 });
     expect(warnings).toEqual([]);
   });
 
@@ -52,7 +52,7 @@ describe('the script settings', () => {
       { apiUrl: 'http://upflow.lan:5000/', autoSwitch: false, pollIntervalMs: 10, minBufferedSeconds: 'lots', colour: 'red' },
       undefined,
     );
-    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 3.5 });
+    expect(config).toMatchObject({ apiUrl: 'http://upflow.lan:5000', autoSwitch: false, pollIntervalMs: 1000, minBufferedSeconds: 2 });
     expect(warnings).toEqual([
       'UpflowConfig.pollIntervalMs must be a number from 250 to 600000, got 10',
       'UpflowConfig.minBufferedSeconds must be a number from 0 to 3600, got "lots"',
@@ -76,6 +76,7 @@ function status(patch: Partial<ItemStatus>): ItemStatus {
     content_seconds: contentSeconds,
     ready: contentSeconds > 0 ? [[0, contentSeconds]] : [],
     duration_seconds: 600,
+    segment_seconds: 2,
     rate: 1.2,
     complete: false,
     progress_percent: 2,
@@ -99,7 +100,8 @@ describe('when to switch', () => {
 
   it('switches a viewer mid-title once the part where they are is made, whatever is made elsewhere', () => {
     // Resumed at 45:00: the part there is made first; the start of the title is not made at all.
-    const resumed = status({ content_seconds: 3, ready: [[2700, 2703]], duration_seconds: 5400 });
+    // (Made at 4x: the next segment comes long before the viewer is near the end of this one.)
+    const resumed = status({ content_seconds: 3, ready: [[2700, 2703]], duration_seconds: 5400, rate: 4 });
     expect(madeAhead(resumed, 2700.4)).toBeCloseTo(2.6);
     expect(readiness(resumed, 2700.4, 2)).toBe('ready');
     expect(readiness(resumed, 2702, 2)).toBe('wait');
@@ -118,8 +120,18 @@ describe('when to switch', () => {
     // 0.8x: the lead shrinks by 0.2 s a second, so 30 s of upscaled play needs 6 s ahead.
     expect(readiness(status({ content_seconds: 7, rate: 0.8 }), 2, 2)).toBe('wait');
     expect(readiness(status({ content_seconds: 8.5, rate: 0.8 }), 2, 2)).toBe('ready');
-    // At or above real time the configured lead is enough.
-    expect(readiness(status({ content_seconds: 4.5, rate: 1.1 }), 2, 2)).toBe('ready');
+  });
+
+  it('at or above real time, switches once the viewer stays ahead of the catch-up margin until the next segment comes', () => {
+    // 2 s segments at 1.1x: the next comes within 1.8 s, so 1.5 s + 1.8 s ahead.
+    expect(readiness(status({ content_seconds: 5.2, rate: 1.1 }), 2, 2)).toBe('wait');
+    expect(readiness(status({ content_seconds: 5.4, rate: 1.1 }), 2, 2)).toBe('ready');
+    // At 4x within 0.5 s: the segment at the viewer's position and the next are enough.
+    expect(readiness(status({ content_seconds: 4, rate: 4 }), 2, 2)).toBe('ready');
+    expect(readiness(status({ content_seconds: 3.9, rate: 4 }), 2, 2)).toBe('wait');
+    // 6 s segments: the next may take 5.5 s at 1.1x.
+    expect(readiness(status({ content_seconds: 8, rate: 1.1, segment_seconds: 6 }), 2, 2)).toBe('wait');
+    expect(readiness(status({ content_seconds: 9.5, rate: 1.1, segment_seconds: 6 }), 2, 2)).toBe('ready');
   });
 
   it('near the end, what is left of the title is enough', () => {

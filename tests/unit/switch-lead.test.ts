@@ -6,11 +6,16 @@ import {
 } from '../../core/switch-lead';
 
 describe('how much the script needs ahead of the viewer', () => {
-  it('is its minimum at or above real time, and 30 s of upscaled play below it', () => {
+  it('is its minimum, or the catch-up margin and the time to the next segment at the rate, or 30 s of upscaled play below real time', () => {
     expect(neededAheadSeconds(1.3, 4)).toBe(4);
     expect(neededAheadSeconds(null, 4)).toBe(4);
     expect(neededAheadSeconds(0.8, 4)).toBeCloseTo(6);
     expect(neededAheadSeconds(0.8, 10)).toBe(10);
+    // One segment by default; at 4x the next comes in 0.5 s, at 1.1x in 1.8 s, at an unknown rate as at 1x.
+    expect(neededAheadSeconds(4, DEFAULT_MIN_BUFFERED_SECONDS)).toBe(2);
+    expect(neededAheadSeconds(1.1, DEFAULT_MIN_BUFFERED_SECONDS)).toBeCloseTo(1.5 + 2 / 1.1);
+    expect(neededAheadSeconds(null, DEFAULT_MIN_BUFFERED_SECONDS)).toBe(3.5);
+    expect(neededAheadSeconds(1.1, DEFAULT_MIN_BUFFERED_SECONDS, 6)).toBeCloseTo(1.5 + 6 / 1.1);
   });
 });
 
@@ -25,7 +30,7 @@ describe("a viewer's lead", () => {
 
   it('starts where the script switches soonest, not rounded up past it', () => {
     // Anime4K S as in the Jellyfin bench (3.5 s to the first segment, 1.1x): made from 6 s on,
-    // 3.5 s lie ahead of the viewer soon after they get there.
+    // enough lies ahead of the viewer soon after they get there.
     expect(plannedSwitch(sJellyfin, 0, 2)).toEqual({ startSeconds: 6, leadSeconds: 6, switchSeconds: 8.125 });
     // The rule before it (first segment + 4 s at the rate, rounded up to the grid) started at 8 s.
     const legacyStart = Math.ceil(legacyLeadSeconds(sJellyfin) / 2) * 2;
@@ -41,10 +46,11 @@ describe("a viewer's lead", () => {
   });
 
   it('too near, the viewer is past the first segments before they are made, and the making gains on them slowly', () => {
-    // From 4 s the viewer arrives at 4.3 s with [4, 6) made; 3.5 s ahead of them comes only
-    // once 1.1x has gained it back; from 2 s later still.
-    expect(predictedSwitchSeconds(sJellyfin, 0, 4, 2)).toBe(23.625);
-    expect(predictedSwitchSeconds(sJellyfin, 0, 2, 2)).toBe(43.625);
+    // From 4 s the viewer arrives at 4.3 s with [4, 6) made; the 3.3 s the script needs at 1.1x
+    // (the catch-up margin and the 1.8 s to the next segment) comes only once 1.1x has gained
+    // it back; from 2 s later still.
+    expect(predictedSwitchSeconds(sJellyfin, 0, 4, 2)).toBe(21.75);
+    expect(predictedSwitchSeconds(sJellyfin, 0, 2, 2)).toBe(41.75);
     // Below real time it never gains: only a start far enough on switches.
     expect(predictedSwitchSeconds({ firstSegmentSeconds: 4, rate: 0.78 }, 0, 4, 2)).toBe(Infinity);
   });
@@ -70,7 +76,7 @@ describe("a viewer's lead", () => {
       };
       const statusAt = (t: number): ItemStatus => ({
         item_id: 'i', status: 'streaming', hls_url: '/hls/t/stream.m3u8', segments: 1, content_seconds: madeEnd(t) - segmentStartSeconds(grid, first),
-        ready: [[segmentStartSeconds(grid, first), madeEnd(t)]], duration_seconds: 600, rate: speed.rate, complete: false, progress_percent: 1,
+        ready: [[segmentStartSeconds(grid, first), madeEnd(t)]], duration_seconds: 600, segment_seconds: grid.segmentSeconds, rate: speed.rate, complete: false, progress_percent: 1,
         model: null, title_key: 't', job_id: null, queue_position: null,
       });
       for (const phase of [0, 0.1, 0.37, 0.5, 0.8, 0.99]) {
