@@ -37,6 +37,12 @@ export const MAX_LEAD_SECONDS = 60;
  * docs/benchmarks.md). A part from 0:00 counts anywhere.
  */
 export const INTO_PART_SECONDS = 0.3;
+/**
+ * How much slower than measured the making may run when a viewer's part is planned: the speed
+ * comes from earlier work, often made alone, and a browser playing the original on the same
+ * cores took about a fifth of Anime4K S's (docs/benchmarks.md, "What a Jellyfin viewer sees").
+ */
+export const PLAN_SLOWER = 1.25;
 /** Polls at this many evenly spaced phases of the interval: a prediction holds for the unluckiest of them, so for any phase within an eighth of the interval. */
 export const POLL_PHASES = 8;
 
@@ -69,7 +75,7 @@ export interface PlannedSwitch {
   leadSeconds: number;
   /** Content seconds where the part starts (a segment's start). */
   startSeconds: number;
-  /** Predicted seconds from now to the switch, at the unluckiest poll. */
+  /** Predicted seconds from now to the switch, at the unluckiest poll, the later of the measured speed's and a slower one's (`PLAN_SLOWER`). */
   switchSeconds: number;
 }
 
@@ -112,17 +118,23 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
 /**
  * Where the making for a viewer on the original at `viewerSeconds` starts: of the segment starts
  * from the one they are in to `MAX_LEAD_SECONDS` on, the one the script is predicted to switch
- * them at soonest (the nearer on a tie). Too near, the viewer is past the first segments before
+ * them at soonest (the nearer on a tie), at the measured speed and at one `PLAN_SLOWER`. Too near, the viewer is past the first segments before
  * they are made and what lies ahead grows only at (rate − 1) seconds a second; too far, the
  * viewer plays the original until they get there. Undefined when the speed is not known (the
  * first title of its kind): then the making starts where the viewer is.
  */
 export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS): PlannedSwitch | undefined {
   if (!usable(speed) || !(segmentSeconds > 0)) return undefined;
+  // Below real time the 30 s of upscaled play the script asks for is margin enough; above it, not below it.
+  const slower = { firstSegmentSeconds: speed.firstSegmentSeconds * PLAN_SLOWER, rate: speed.rate >= 1 ? Math.max(1, speed.rate / PLAN_SLOWER) : speed.rate };
   const from = Math.floor(Math.max(0, viewerSeconds) / segmentSeconds + 1e-9) * segmentSeconds;
   let best: PlannedSwitch | undefined;
   for (let start = from; start <= viewerSeconds + MAX_LEAD_SECONDS + 1e-9; start += segmentSeconds) {
-    const switchSeconds = predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds);
+    // Too near costs far more than too far: a start is judged by the later of its switches at the measured speed and a slower one.
+    const switchSeconds = Math.max(
+      predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds),
+      predictedSwitchSeconds(slower, viewerSeconds, start, segmentSeconds, minBufferedSeconds),
+    );
     if (!best || switchSeconds < best.switchSeconds) best = { startSeconds: start, leadSeconds: Math.max(0, start - viewerSeconds), switchSeconds };
   }
   // Nothing switches within a minute (far below real time): the furthest start, where rate control's step down reaches the viewer soonest.
