@@ -12,7 +12,7 @@ import { checkMediaTools } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../adapters/postgres';
 import { startPostgresCluster } from '../adapters/postgres-cluster';
-import { killStaleFromPidFile, startChild, writePidFile, type ManagedChild } from '../adapters/process';
+import { killStaleFromPidFile, startChild, writePidFile, type ChildExit } from '../adapters/process';
 import { connectClient } from '../adapters/temporal';
 import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from '../adapters/temporal-server';
 
@@ -32,10 +32,11 @@ export interface StackOptions {
   workerEnv?: NodeJS.ProcessEnv;
 }
 
-/** A worker that dies (a crash, an OOM kill) is started again after this pause. */
-const WORKER_RESTART_DELAY_MS = 2000;
-/** So is the Temporal dev server; its SQLite file keeps every workflow, which go on once it is back. */
-const TEMPORAL_RESTART_DELAY_MS = 2000;
+/**
+ * A worker or Temporal dev server that dies (a crash, an OOM kill) is started again after this
+ * pause. The dev server's SQLite file keeps every workflow, which go on once it is back.
+ */
+const RESTART_DELAY_MS = 2000;
 
 export async function startStack(config: Config, logger: Logger, options: StackOptions): Promise<Stack> {
   await checkMediaTools();
@@ -97,7 +98,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     const client = await connectClient(temporalAddress, config.temporal.namespace);
     stops.push(() => client.connection.close());
 
-    const worker = superviseWorker({
+    const worker = await superviseWorker({
       env: { ...process.env, ...options.workerEnv, DATABASE_URL: databaseUrl, UPFLOW_TEMPORAL_ADDRESS: temporalAddress },
       runDir,
       logger,
@@ -119,48 +120,69 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   }
 }
 
+/** A process the stack keeps running. */
+interface Supervised {
+  pid: number;
+  exited: Promise<ChildExit>;
+  stop(): Promise<unknown>;
+}
+
 /**
- * Starts the Temporal dev server, and starts it again (on the same port, with the same file)
- * whenever it dies unexpectedly, until the stack stops.
+ * Starts a process and starts it again `RESTART_DELAY_MS` after it exits unexpectedly, or after
+ * such a start fails, until `stop()`; its pid file in `runDir` names the current one. The first
+ * start's failure is the caller's. `onRestarted` hears of each later start.
  */
-async function superviseTemporal(o: { start: () => Promise<TemporalDevServer>; runDir: string; logger: Logger }): Promise<Pick<TemporalDevServer, 'address' | 'uiUrl' | 'stop'>> {
-  let current = await o.start();
+async function keepRunning<P extends Supervised>(o: {
+  name: string; pidName: string; start: () => Promise<P>; runDir: string; logger: Logger; onRestarted?: (child: P) => void;
+}): Promise<{ first: P; stop(): Promise<void> }> {
+  const first = await o.start();
+  let current = first;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let starting: Promise<void> | undefined;
-  const watch = (server: TemporalDevServer) => {
-    writePidFile(o.runDir, 'temporal', server.pid);
-    void server.exited.then(({ code, signal }) => {
+  const watch = (child: P) => {
+    writePidFile(o.runDir, o.pidName, child.pid);
+    void child.exited.then(({ code, signal }) => {
       if (stopping) return;
-      o.logger.error({ code, signal }, `the Temporal dev server exited unexpectedly; starting it again in ${TEMPORAL_RESTART_DELAY_MS / 1000} s`);
-      restartTimer = setTimeout(restart, TEMPORAL_RESTART_DELAY_MS);
+      o.logger.error({ code, signal }, `${o.name} exited unexpectedly; starting it again in ${RESTART_DELAY_MS / 1000} s`);
+      restartTimer = setTimeout(restart, RESTART_DELAY_MS);
     });
   };
   const restart = () => {
     starting = o.start().then(
-      (server) => {
-        current = server;
-        watch(server);
-        if (!stopping) o.logger.info({ address: server.address }, 'the Temporal dev server is back');
+      (child) => {
+        current = child;
+        watch(child);
+        if (!stopping) o.onRestarted?.(child);
       },
       (err: Error) => {
         if (stopping) return;
-        o.logger.error({ err }, `the Temporal dev server did not start again; trying again in ${TEMPORAL_RESTART_DELAY_MS / 1000} s`);
-        restartTimer = setTimeout(restart, TEMPORAL_RESTART_DELAY_MS);
+        o.logger.error({ err }, `${o.name} did not start again; trying again in ${RESTART_DELAY_MS / 1000} s`);
+        restartTimer = setTimeout(restart, RESTART_DELAY_MS);
       },
     );
   };
-  watch(current);
+  watch(first);
   return {
-    address: current.address,
-    uiUrl: current.uiUrl,
+    first,
     async stop() {
       stopping = true;
       clearTimeout(restartTimer);
-      await starting; // a start under way ends first, so that its server is stopped too
+      await starting; // a start under way ends first, so that its process is stopped too
       await current.stop();
     },
   };
+}
+
+/** The Temporal dev server, started again (on the same port, with the same file) whenever it dies unexpectedly. */
+async function superviseTemporal(o: { start: () => Promise<TemporalDevServer>; runDir: string; logger: Logger }): Promise<Pick<TemporalDevServer, 'address' | 'uiUrl' | 'stop'>> {
+  const { first, stop } = await keepRunning({
+    ...o,
+    name: 'the Temporal dev server',
+    pidName: 'temporal',
+    onRestarted: (server) => o.logger.info({ address: server.address }, 'the Temporal dev server is back'),
+  });
+  return { address: first.address, uiUrl: first.uiUrl, stop };
 }
 
 /** How long a starting worker may take to say it is ready (bundling the workflows, loading a model). */
@@ -170,31 +192,27 @@ const WORKER_READY_TIMEOUT_MS = 120_000;
  * Runs `upflow worker` as a child process and starts it again if it dies unexpectedly.
  * `ready` resolves once the first one has written its ready file (cli/worker-process.ts).
  */
-function superviseWorker(o: { env: NodeJS.ProcessEnv; logFile?: string; runDir: string; logger: Logger }) {
-  let child: ManagedChild | undefined;
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
+async function superviseWorker(o: { env: NodeJS.ProcessEnv; logFile?: string; runDir: string; logger: Logger }) {
   const readyFile = path.join(o.runDir, 'worker.ready');
-  const launch = () => {
-    killStaleFromPidFile(o.runDir, 'worker');
-    fs.rmSync(readyFile, { force: true });
-    const current = startChild({
-      name: 'worker',
-      command: process.execPath,
-      args: [path.join(__dirname, '..', 'bin', 'upflow.js'), 'worker'],
-      env: { ...o.env, UPFLOW_WORKER_READY_FILE: readyFile },
-      // No log file: the worker logs to this terminal.
-      logFile: o.logFile,
-    });
-    child = current;
-    writePidFile(o.runDir, 'worker', current.pid);
-    void current.exited.then(({ code, signal }) => {
-      if (stopping) return;
-      o.logger.error({ code, signal }, `worker exited unexpectedly; starting it again in ${WORKER_RESTART_DELAY_MS / 1000} s`);
-      restartTimer = setTimeout(launch, WORKER_RESTART_DELAY_MS);
-    });
-  };
-  launch();
+  const { stop } = await keepRunning({
+    name: 'worker',
+    pidName: 'worker',
+    runDir: o.runDir,
+    logger: o.logger,
+    start: async () => {
+      killStaleFromPidFile(o.runDir, 'worker');
+      fs.rmSync(readyFile, { force: true });
+      const child = startChild({
+        name: 'worker',
+        command: process.execPath,
+        args: [path.join(__dirname, '..', 'bin', 'upflow.js'), 'worker'],
+        env: { ...o.env, UPFLOW_WORKER_READY_FILE: readyFile },
+        // No log file: the worker logs to this terminal.
+        logFile: o.logFile,
+      });
+      return { pid: child.pid, exited: child.exited, stop: () => child.stop('SIGTERM', 15_000) };
+    },
+  });
   const ready = (async () => {
     const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
     while (!fs.existsSync(readyFile)) {
@@ -202,12 +220,5 @@ function superviseWorker(o: { env: NodeJS.ProcessEnv; logFile?: string; runDir: 
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
-  return {
-    ready,
-    async stop() {
-      stopping = true;
-      clearTimeout(restartTimer);
-      await child?.stop('SIGTERM', 15_000);
-    },
-  };
+  return { ready, stop };
 }
