@@ -315,7 +315,7 @@ class ChunkRun {
     const { deps: { store }, jobId, log, sessions } = this.env;
     try {
       // Loaded now, not at the boundary frame, so the switch does not stall the frames.
-      await sessions.get(model);
+      await sessions.get(model, sessions.framesFor(this.input.plan));
     } catch (err) {
       log.warn({ err, model }, 'rate control asked for a model this worker cannot load; keeping the current one');
       return;

@@ -9,6 +9,7 @@
  */
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { frameBytes, type FrameFormat } from '../core/models';
 import type { FrameUpscaler } from '../adapters/onnx';
 
 export const FRAMES_AHEAD = 2;
@@ -47,6 +48,8 @@ export class FrameChunker extends Transform {
 export interface UpscaleStageOptions {
   width: number;
   height: number;
+  /** The frames' format on both pipes: every upscaler of the chunk takes and gives it. */
+  frames: FrameFormat;
   /** The upscaler for frame `index` (0-based): where rate control switches models. */
   upscalerFor(index: number): FrameUpscaler | Promise<FrameUpscaler>;
   /** After each frame, with how many are done. */
@@ -69,10 +72,13 @@ export class UpscaleStage extends Transform {
   }
 
   private start(frame: Buffer): void {
-    const { width, height } = this.options;
+    const { width, height, frames } = this.options;
     const index = this.index++;
     const upscaled = Promise.resolve(this.options.upscalerFor(index))
-      .then((upscaler) => upscaler.upscale(frame, 1, width, height))
+      .then((upscaler) => {
+        if (upscaler.frames !== frames) throw new Error(`frame ${index}: the model takes ${upscaler.frames} frames, the chunk streams ${frames}`);
+        return upscaler.upscale(frame, 1, width, height);
+      })
       .then((out) => Buffer.from(out.buffer, out.byteOffset, out.byteLength));
     // Read in order later; a failure meanwhile is not an unhandled rejection.
     upscaled.catch(() => undefined);
@@ -153,8 +159,7 @@ export interface FramePipelineOptions extends UpscaleStageOptions {
  * and that must not tear down the upscale and encode still finishing the chunk's last frames.
  */
 export async function runFramePipeline(options: FramePipelineOptions): Promise<void> {
-  const frameBytes = options.width * options.height * 3;
-  const chunker = new FrameChunker(frameBytes);
+  const chunker = new FrameChunker(frameBytes(options.frames, options.width, options.height));
   const gate = new FrameGate(options.frameLimit ?? (() => Infinity), () => options.onLimit?.());
   const signal = options.signal ? { signal: options.signal } : {};
   const decoding = pipeline(options.decoded, chunker, signal).catch((err: unknown) => {

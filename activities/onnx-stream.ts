@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../core/config';
 import { FailureType } from '../core/errors';
-import { MODELS, modelPath, type ModelId, type Precision } from '../core/models';
+import { MODELS, modelPath, stepDownLadder, streamFrameFormat, type FrameFormat, type ModelId, type Precision } from '../core/models';
+import type { StreamPlan } from '../core/domain';
 import { precisionOfModel } from '../core/precision';
 import { startFrameDecoder, startFrameEncoder, type ChunkEncodeOptions, type RunOptions } from '../adapters/ffmpeg';
 import { inferenceLanesHere, loadFrameUpscaler, precisionHere, type FrameUpscaler } from '../adapters/onnx';
@@ -20,7 +21,8 @@ import { runFramePipeline } from './frame-pipeline';
  * every slot can keep its lanes busy at once.
  */
 export class ModelSessions {
-  private readonly sessions = new Map<ModelId, Promise<FrameUpscaler>>();
+  /** By model and frame format. */
+  private readonly sessions = new Map<`${ModelId} ${FrameFormat}`, Promise<FrameUpscaler>>();
   /** UPFLOW_PRECISION for this worker: `auto` decided once, from its GPU or its CPU's VNNI. */
   readonly precision: Precision;
   /** Frames a slot upscales at once (UPFLOW_INFERENCE_LANES, or decided from the provider). */
@@ -45,11 +47,28 @@ export class ModelSessions {
     return precisionOfModel(id, this.precision);
   }
 
+  /**
+   * The frames a chunk of `plan` streams in here: yuv420p where core/models.ts allows it and
+   * every model of its ladder has that file (a cache built before them has not: `npm run models`
+   * adds them), otherwise gbrp.
+   */
+  framesFor(plan: Pick<StreamPlan, 'ladder' | 'inputWidth' | 'inputHeight'>): FrameFormat {
+    const format = streamFrameFormat(plan.ladder, plan.inputWidth, plan.inputHeight, (id) => this.precisionOf(id));
+    const built = (id: ModelId) => fs.existsSync(modelPath(this.config.cacheDir, id, this.precisionOf(id), format));
+    return format === 'gbrp' || plan.ladder.every(built) ? format : 'gbrp';
+  }
+
+  /** Loads `model` in the form a stream starting with it uses (frames of even sizes, as nearly every video has). */
+  preload(model: ModelId): Promise<FrameUpscaler> {
+    return this.get(model, this.framesFor({ ladder: stepDownLadder(model), inputWidth: 2, inputHeight: 2 }));
+  }
+
   /** Async so that a missing model is a rejection wherever it is asked for, never a throw. */
-  async get(id: ModelId): Promise<FrameUpscaler> {
-    let session = this.sessions.get(id);
+  async get(id: ModelId, frames: FrameFormat = 'gbrp'): Promise<FrameUpscaler> {
+    const key = `${id} ${frames}` as const;
+    let session = this.sessions.get(key);
     if (!session) {
-      const file = modelPath(this.config.cacheDir, id, this.precisionOf(id));
+      const file = modelPath(this.config.cacheDir, id, this.precisionOf(id), frames);
       if (!fs.existsSync(file)) {
         throw ApplicationFailure.nonRetryable(
           `model ${id} is not built on this worker (${file} missing): run \`npm run models\``,
@@ -66,10 +85,10 @@ export class ModelSessions {
         logger: this.logger,
       });
       session.then(
-        (s) => this.logger.info({ model: id, precision: this.precisionOf(id), provider: s.provider, lanes: s.lanes, threadsPerLane: this.threadsPerLane }, 'model loaded'),
-        () => this.sessions.delete(id),
+        (s) => this.logger.info({ model: id, precision: this.precisionOf(id), frames, provider: s.provider, lanes: s.lanes, threadsPerLane: this.threadsPerLane }, 'model loaded'),
+        () => this.sessions.delete(key),
       );
-      this.sessions.set(id, session);
+      this.sessions.set(key, session);
     }
     return session;
   }
@@ -98,25 +117,27 @@ export interface ModelEncodeOptions extends ChunkEncodeOptions {
 export async function encodeChunkWithModels(options: ModelEncodeOptions, run: RunOptions): Promise<void> {
   const { plan } = options;
   if (plan.modelScale === null) throw new Error('encodeChunkWithModels needs a plan for the ONNX path');
+  const frames = options.sessions.framesFor(plan);
   // Load the first model before starting ffmpeg: a missing model fails fast and cleanly.
-  await options.sessions.get(options.modelFor(0));
+  await options.sessions.get(options.modelFor(0), frames);
   const stop = new AbortController();
   run.signal?.addEventListener('abort', () => stop.abort(run.signal?.reason), { once: true });
   // The decoder has its own stop: once the chunk's last frame is through, it is not needed.
   const decoderStop = new AbortController();
   stop.signal.addEventListener('abort', () => decoderStop.abort(stop.signal.reason), { once: true });
   let limitReached = false;
-  const decoder = startFrameDecoder({ source: options.source, plan, fromSegment: options.fromSegment }, { signal: decoderStop.signal });
+  const decoder = startFrameDecoder({ source: options.source, plan, fromSegment: options.fromSegment, frames }, { signal: decoderStop.signal });
   const encoder = startFrameEncoder(
-    { ...options, frameWidth: plan.inputWidth * plan.modelScale, frameHeight: plan.inputHeight * plan.modelScale },
+    { ...options, frameWidth: plan.inputWidth * plan.modelScale, frameHeight: plan.inputHeight * plan.modelScale, frames },
     { ...run, signal: stop.signal },
   );
-  const frames = runFramePipeline({
+  const upscaled = runFramePipeline({
     decoded: decoder.frames,
     encoderInput: encoder.frames,
     width: plan.inputWidth,
     height: plan.inputHeight,
-    upscalerFor: (index) => options.sessions.get(options.modelFor(index)),
+    frames,
+    upscalerFor: (index) => options.sessions.get(options.modelFor(index), frames),
     inFlight: options.sessions.lanesPerSlot,
     signal: stop.signal,
     frameLimit: options.frameLimit,
@@ -132,7 +153,7 @@ export async function encodeChunkWithModels(options: ModelEncodeOptions, run: Ru
   const decoded = decoder.done.catch((err: unknown) => {
     if (!limitReached) failed(err);
   });
-  const results = await Promise.allSettled([frames.catch(failed), decoded, encoder.done.catch(failed)]);
+  const results = await Promise.allSettled([upscaled.catch(failed), decoded, encoder.done.catch(failed)]);
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
 }

@@ -15,6 +15,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { SourceInfo, StreamPlan } from '../core/domain';
+import type { FrameFormat } from '../core/models';
 import { FailureType } from '../core/errors';
 import { frameRateArg, segmentCutSeconds, segmentStartSeconds } from '../core/grid';
 import { gridOf } from '../core/plan';
@@ -306,15 +307,13 @@ export function buildLanczosChunkArgs(o: ChunkEncodeOptions): string[] {
   ];
 }
 
-/** The raw frame format between ffmpeg and the models: planar 8-bit G, B, R. */
-export const RAW_PIXEL_FORMAT = 'gbrp';
-
 /**
- * ONNX mode, first process: the source's video from the chunk's first frame as raw planar RGB
- * frames on stdout, at a constant `fps` (a variable-frame-rate source gets frames duplicated or
+ * ONNX mode, first process: the source's video from the chunk's first frame as raw frames on
+ * stdout (`frames`: planar G, B, R, or the video's own yuv420p planes, core/models.ts
+ * `FrameFormat`), at a constant `fps` (a variable-frame-rate source gets frames duplicated or
  * dropped, as ffmpeg's cfr mode does), so the nth frame is the chunk's first + n.
  */
-export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan; fromSegment: number }): string[] {
+export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan; fromSegment: number; frames: FrameFormat }): string[] {
   const { plan } = o;
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
@@ -325,26 +324,26 @@ export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan;
     '-fps_mode', 'cfr',
     '-r', frameRateArg(plan.fps),
     '-f', 'rawvideo',
-    '-pix_fmt', RAW_PIXEL_FORMAT,
+    '-pix_fmt', o.frames,
     'pipe:1',
   ];
 }
 
 /**
  * ONNX mode, second process: raw upscaled frames on stdin (`frameWidth`×`frameHeight`, the
- * model's output) plus the source's audio from the same instant → the same segments as
+ * model's output, in the decoder's `frames` format: x264 takes yuv420p as it comes) plus the source's audio from the same instant → the same segments as
  * ffmpeg-only mode. The encode ends with the frames (`-shortest`): the chunk activity stops
  * writing them at the chunk's end. A final lanczos resize runs only when the plan's size
  * differs from the model's (SRGAN_SCALE_FACTOR ≠ model scale).
  */
-export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: number; frameHeight: number }): string[] {
+export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: number; frameHeight: number; frames: FrameFormat }): string[] {
   const { plan } = o;
   const timing = chunkTiming(plan, o.fromSegment);
   const resize = o.frameWidth !== plan.outputWidth || o.frameHeight !== plan.outputHeight;
   return [
     ...QUIET_WITH_PROGRESS,
     '-f', 'rawvideo',
-    '-pix_fmt', RAW_PIXEL_FORMAT,
+    '-pix_fmt', o.frames,
     '-s', `${o.frameWidth}x${o.frameHeight}`,
     '-framerate', frameRateArg(plan.fps),
     '-protocol_whitelist', 'pipe',

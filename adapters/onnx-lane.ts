@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { CpuGraphOptimization } from '../core/models';
+import { YUV420P_TENSORS, frameBytes, type CpuGraphOptimization, type FrameFormat } from '../core/models';
 
 export interface LaneData {
   /** An .onnx file, or the model's bytes. */
@@ -24,7 +24,7 @@ export type LaneRequest =
   | { type: 'release' };
 
 export type LaneReply =
-  | { type: 'ready'; provider: 'cuda' | 'cpu'; cudaError?: string }
+  | { type: 'ready'; provider: 'cuda' | 'cpu'; frames: FrameFormat; cudaError?: string }
   | { type: 'failed'; message: string }
   | { type: 'done'; id: number; output: ArrayBuffer }
   | { type: 'error'; id: number; message: string }
@@ -72,11 +72,42 @@ function ownBuffer(data: Uint8Array): ArrayBuffer {
   return copy;
 }
 
+/** The frames a graph takes: yuv420p when it has the Y and U, V inputs (core/models.ts), else gbrp. */
+function framesOf(session: ort.InferenceSession): FrameFormat {
+  return session.inputNames.includes(YUV420P_TENSORS.y) && session.inputNames.includes(YUV420P_TENSORS.uv) ? 'yuv420p' : 'gbrp';
+}
+
+/** One frame's tensors, as views of the bytes it came in (no copy). */
+function feeds(session: ort.InferenceSession, frames: FrameFormat, bytes: ArrayBuffer, batch: number, width: number, height: number): Record<string, ort.Tensor> {
+  if (frames === 'gbrp') return { [session.inputNames[0]!]: new ort.Tensor('uint8', new Uint8Array(bytes), [batch, 3, height, width]) };
+  if (batch !== 1) throw new Error('a yuv420p graph takes one frame at a time');
+  const luma = width * height;
+  return {
+    [YUV420P_TENSORS.y]: new ort.Tensor('uint8', new Uint8Array(bytes, 0, luma), [1, 1, height, width]),
+    [YUV420P_TENSORS.uv]: new ort.Tensor('uint8', new Uint8Array(bytes, luma, frameBytes('yuv420p', width, height) - luma), [1, 2, height / 2, width / 2]),
+  };
+}
+
+/** The upscaled frame as one ArrayBuffer of its own, to hand over without a copy (yuv420p: its two outputs joined). */
+function upscaledFrame(session: ort.InferenceSession, frames: FrameFormat, result: ort.InferenceSession.OnnxValueMapType): ArrayBuffer {
+  const bytesOf = (name: string | undefined) => {
+    const data = name === undefined ? undefined : result[name]?.data;
+    if (!(data instanceof Uint8Array)) throw new Error('the model gave no uint8 output');
+    return data;
+  };
+  if (frames === 'gbrp') return ownBuffer(bytesOf(session.outputNames[0]));
+  const y = bytesOf(YUV420P_TENSORS.yOut);
+  const uv = bytesOf(YUV420P_TENSORS.uvOut);
+  const joined = new Uint8Array(y.byteLength + uv.byteLength);
+  joined.set(y);
+  joined.set(uv, y.byteLength);
+  return joined.buffer;
+}
+
 async function serve(data: LaneData): Promise<void> {
   const { session, provider, cudaError } = await load(data);
-  const [inputName] = session.inputNames;
-  const [outputName] = session.outputNames;
-  if (!inputName || !outputName) throw new Error('the model has no input or output');
+  if (session.inputNames.length === 0 || session.outputNames.length === 0) throw new Error('the model has no input or output');
+  const frames = framesOf(session);
   // onnxruntime-node starts a run on the next turn (setImmediate): a session released before then
   // aborts the whole process (measured: 6 of 30 releases with frames in flight). So a release
   // waits for the runs already asked for, and a frame asked for after it is refused.
@@ -93,17 +124,17 @@ async function serve(data: LaneData): Promise<void> {
       send({ type: 'error', id, message: 'the model was released' });
       return;
     }
-    const input = new ort.Tensor('uint8', new Uint8Array(request.frames), [batch, 3, height, width]);
-    const run = session.run({ [inputName]: input }).then((result) => {
-      const output = result[outputName]?.data;
-      if (!(output instanceof Uint8Array)) throw new Error('the model gave no uint8 output');
-      const buffer = ownBuffer(output);
-      send({ type: 'done', id, output: buffer }, [buffer]);
-    }).catch((err: unknown) => send({ type: 'error', id, message: firstLine(err) }));
+    const run = Promise.resolve()
+      .then(() => session.run(feeds(session, frames, request.frames, batch, width, height)))
+      .then((result) => {
+        const buffer = upscaledFrame(session, frames, result);
+        send({ type: 'done', id, output: buffer }, [buffer]);
+      })
+      .catch((err: unknown) => send({ type: 'error', id, message: firstLine(err) }));
     running.add(run);
     void run.finally(() => running.delete(run));
   });
-  send({ type: 'ready', provider, ...(cudaError ? { cudaError } : {}) });
+  send({ type: 'ready', provider, frames, ...(cudaError ? { cudaError } : {}) });
 }
 
 serve(workerData as LaneData).catch((err: unknown) => send({ type: 'failed', message: firstLine(err) }));

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { CpuGraphOptimization, Precision } from '../core/models';
+import { frameBytes, type CpuGraphOptimization, type FrameFormat, type Precision } from '../core/models';
 import { choosePrecision, type PrecisionSetting } from '../core/precision';
 import type { Logger } from './logger';
 import type { LaneData, LaneReply, LaneRequest } from './onnx-lane';
@@ -18,9 +18,12 @@ export type ExecutionProviderSetting = 'auto' | 'cuda' | 'cpu';
 export interface FrameUpscaler {
   readonly provider: 'cuda' | 'cpu';
   readonly scale: number;
+  /** The frames its graph takes and gives (core/models.ts `FrameFormat`). */
+  readonly frames: FrameFormat;
   /**
-   * `frames`: `batch` planar frames (3 planes of width × height bytes each), back to back.
-   * Resolves with the upscaled frames in the same layout, `scale` times larger.
+   * `frames`: `batch` frames in its format, back to back (gbrp: 3 planes of width × height
+   * bytes each; yuv420p: one frame at a time). Resolves with the upscaled frames in the same
+   * layout, `scale` times larger.
    */
   upscale(frames: Uint8Array, batch: number, width: number, height: number): Promise<Uint8Array>;
   /** Frames it upscales at once: keep this many in flight to keep it busy. */
@@ -104,7 +107,7 @@ interface Lane {
 }
 
 /** Starts one lane's thread and waits until its session is loaded (or failed to). */
-async function startLane(data: LaneData): Promise<{ lane: Lane; provider: 'cuda' | 'cpu'; cudaError?: string }> {
+async function startLane(data: LaneData): Promise<{ lane: Lane; provider: 'cuda' | 'cpu'; frames: FrameFormat; cudaError?: string }> {
   const worker = new Worker(LANE_BOOT, { eval: true, workerData: data });
   const pending = new Map<number, { resolve(out: Uint8Array): void; reject(err: Error): void }>();
   let nextId = 0;
@@ -114,9 +117,9 @@ async function startLane(data: LaneData): Promise<{ lane: Lane; provider: 'cuda'
     for (const p of pending.values()) p.reject(stopped);
     pending.clear();
   };
-  const ready = new Promise<{ provider: 'cuda' | 'cpu'; cudaError?: string }>((resolve, reject) => {
+  const ready = new Promise<{ provider: 'cuda' | 'cpu'; frames: FrameFormat; cudaError?: string }>((resolve, reject) => {
     worker.on('message', (reply: LaneReply) => {
-      if (reply.type === 'ready') resolve(reply.cudaError ? { provider: reply.provider, cudaError: reply.cudaError } : { provider: reply.provider });
+      if (reply.type === 'ready') resolve({ provider: reply.provider, frames: reply.frames, ...(reply.cudaError ? { cudaError: reply.cudaError } : {}) });
       else if (reply.type === 'failed') reject(new Error(reply.message));
       else if (reply.type === 'done') {
         pending.get(reply.id)?.resolve(new Uint8Array(reply.output));
@@ -230,9 +233,10 @@ export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<F
   return {
     provider: first.provider,
     scale: options.scale,
+    frames: first.frames,
     lanes: laneCount,
     upscale(frames, batch, width, height) {
-      const expected = batch * 3 * width * height;
+      const expected = batch * frameBytes(first.frames, width, height);
       if (frames.length !== expected) return Promise.reject(new Error(`upscale: ${frames.length} bytes given, ${expected} expected for ${batch} frame(s) of ${width}x${height}`));
       return new Promise<Uint8Array>((resolve, reject) => {
         waiting.push({ frames, batch, width, height, resolve, reject });

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../core/config';
 import type { StreamPlan } from '../core/domain';
-import { MODELS, type ModelId, type Precision } from '../core/models';
+import { MODELS, frameBytes, type FrameFormat, type ModelId, type Precision } from '../core/models';
 import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { inferenceLanesHere, loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
@@ -21,15 +21,16 @@ export interface InferenceOptions {
   threads: number;
   /** Inference lanes (frames at once); default 1. */
   lanes?: number;
-  /** Which of the model's files: fp32 unless said. */
+  /** Which of the model's files: fp32 unless said, on gbrp frames unless said. */
   precision?: Precision;
+  frames?: FrameFormat;
   executionProvider: 'auto' | 'cuda' | 'cpu';
   logger: Logger;
   cacheDir: string;
 }
 
 export async function loadModel(id: ModelId, options: InferenceOptions): Promise<FrameUpscaler> {
-  const file = builtModelFile(options.cacheDir, id, options.precision);
+  const file = builtModelFile(options.cacheDir, id, options.precision, options.frames);
   return loadFrameUpscaler({
     model: file,
     scale: MODELS[id].scale,
@@ -50,10 +51,10 @@ export function inferenceOptionsOf(config: Config, logger: Logger): InferenceOpt
 /** Frames kept from the decode for the inference measurement. */
 const SAMPLE_FRAMES = 4;
 
-/** Decodes the whole clip to raw frames and drops them; keeps a few for inference. */
-export async function measureDecode(clip: string, plan: StreamPlan): Promise<{ fps: number; frames: number; sample: Buffer[] }> {
+/** Decodes the whole clip to raw frames in `format` and drops them; keeps a few for inference. */
+export async function measureDecode(clip: string, plan: StreamPlan, format: FrameFormat): Promise<{ fps: number; frames: number; sample: Buffer[] }> {
   const started = performance.now();
-  const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment: 0 }, {});
+  const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment: 0, frames: format }, {});
   const sample: Buffer[] = [];
   let frames = 0;
   const sink = new Writable({
@@ -64,14 +65,14 @@ export async function measureDecode(clip: string, plan: StreamPlan): Promise<{ f
       callback();
     },
   });
-  await Promise.all([pipeline(decoder.frames, new FrameChunker(plan.inputWidth * plan.inputHeight * 3), sink), decoder.done]);
+  await Promise.all([pipeline(decoder.frames, new FrameChunker(frameBytes(format, plan.inputWidth, plan.inputHeight)), sink), decoder.done]);
   return { fps: frames / ((performance.now() - started) / 1000), frames, sample };
 }
 
 /** A few decoded frames from segment `fromSegment` on, for `measureInference`, without decoding the whole clip. */
-export async function sampleFrames(clip: string, plan: StreamPlan, fromSegment: number, count = SAMPLE_FRAMES): Promise<Buffer[]> {
+export async function sampleFrames(clip: string, plan: StreamPlan, fromSegment: number, format: FrameFormat, count = SAMPLE_FRAMES): Promise<Buffer[]> {
   const stop = new AbortController();
-  const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment }, { signal: stop.signal });
+  const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment, frames: format }, { signal: stop.signal });
   const sample: Buffer[] = [];
   const sink = new Writable({
     objectMode: true,
@@ -81,7 +82,7 @@ export async function sampleFrames(clip: string, plan: StreamPlan, fromSegment: 
       callback();
     },
   });
-  const chunker = new FrameChunker(plan.inputWidth * plan.inputHeight * 3);
+  const chunker = new FrameChunker(frameBytes(format, plan.inputWidth, plan.inputHeight));
   // Stopped once it has `count` frames: the decoder's and the pipe's abort errors are expected then.
   await Promise.allSettled([pipeline(decoder.frames, chunker, sink, { signal: stop.signal }), decoder.done]);
   if (sample.length < count) throw new Error(`${clip}: only ${sample.length} of ${count} frames decoded from segment ${fromSegment}`);
@@ -114,19 +115,21 @@ export async function measureInference(
 }
 
 /**
- * Writes the clip's frames at the model's output size to a raw file (decoded, then upscaled by
- * the fixed Lanczos graph of that scale), so the encoder can be measured alone on real frames.
+ * Writes the clip's frames at the model's output size to a raw file in `format` (decoded, then
+ * upscaled by the fixed Lanczos graph of that scale), so the encoder can be measured alone on
+ * real frames.
  */
-export async function writeUpscaledFrames(clip: string, plan: StreamPlan, scale: 2 | 4, file: string, options: InferenceOptions): Promise<void> {
-  const lanczos = await loadModel(`lanczos-x${scale}`, options);
+export async function writeUpscaledFrames(clip: string, plan: StreamPlan, scale: 2 | 4, file: string, format: FrameFormat, options: InferenceOptions): Promise<void> {
+  const lanczos = await loadModel(`lanczos-x${scale}`, { ...options, precision: 'fp32', frames: format });
   try {
-    const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment: 0 }, {});
+    const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment: 0, frames: format }, {});
     await Promise.all([
       runFramePipeline({
         decoded: decoder.frames,
         encoderInput: fs.createWriteStream(file),
         width: plan.inputWidth,
         height: plan.inputHeight,
+        frames: format,
         upscalerFor: () => lanczos,
       }),
       decoder.done,
@@ -136,13 +139,13 @@ export async function writeUpscaledFrames(clip: string, plan: StreamPlan, scale:
   }
 }
 
-/** Encodes the raw frames in `framesFile` (plus the clip's audio) to HLS segments. */
-export async function measureEncode(clip: string, plan: StreamPlan, framesFile: string, frames: number, frameWidth: number, frameHeight: number, workDir: string): Promise<number> {
+/** Encodes the raw frames in `framesFile` (`format`, plus the clip's audio) to HLS segments. */
+export async function measureEncode(clip: string, plan: StreamPlan, framesFile: string, format: FrameFormat, frames: number, frameWidth: number, frameHeight: number, workDir: string): Promise<number> {
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
   const started = performance.now();
   const encoder = startFrameEncoder(
-    { source: { path: clip }, plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth, frameHeight },
+    { source: { path: clip }, plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth, frameHeight, frames: format },
     { cwd: workDir },
   );
   await Promise.all([pipeline(fs.createReadStream(framesFile, { highWaterMark: 1 << 20 }), encoder.frames), encoder.done]);

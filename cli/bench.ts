@@ -13,7 +13,8 @@ import path from 'node:path';
 import { createServices } from '../services';
 import type { Config } from '../core/config';
 import { TERMINAL_JOB_STATES, type StreamPlan } from '../core/domain';
-import { MODELS, type BenchSize, type ModelId, type Precision } from '../core/models';
+import { MODELS, stepDownLadder, streamFrameFormat, type BenchSize, type FrameFormat, type ModelId, type Precision } from '../core/models';
+import { precisionOfModel } from '../core/precision';
 import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { upscaleSettings } from '../services/title-workflows';
@@ -69,6 +70,8 @@ export interface BenchResult {
   model: BenchModel;
   /** The precision of the model's graph; null for the ffmpeg-only path. */
   precision: Precision | null;
+  /** The frames between ffmpeg and the model, as a stream of it uses; null for the ffmpeg-only path (absent in files written before). */
+  frames?: FrameFormat | null;
   input: string;
   output: string;
   /** Stages alone, frames per second; null for the ffmpeg-only path (one process). */
@@ -213,16 +216,24 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       const source = await probeSource({ path: clip });
       // The stages' ffmpeg arguments (frame rate, segment cuts, audio) come from the same plan as a stream's.
       const planAt = (scale: number): StreamPlan => planStream(source, { ...upscaleSettings(config), aiEnabled: false, scaleFactor: scale });
-      progress(`${size}: decoding`);
-      const decode = await measureDecode(clip, planAt(2));
-      const encodeFpsByScale = new Map<number, number>();
+      // Each stage in the frames the stream would use for the case (core/models.ts streamFrameFormat).
+      const decodes = new Map<FrameFormat, Awaited<ReturnType<typeof measureDecode>>>();
+      const decodeIn = async (format: FrameFormat) => {
+        if (!decodes.has(format)) {
+          progress(`${size}: decoding (${format})`);
+          decodes.set(format, await measureDecode(clip, planAt(2), format));
+        }
+        return decodes.get(format)!;
+      };
+      const encodeFps = new Map<string, number>();
 
       for (const { model, precision } of cases) {
         const scale = model === FFMPEG_ONLY ? 2 : MODELS[model].scale;
         const output = `${width * scale}x${height * scale}`;
         const label = precision ? `${model} ${precision}` : model;
+        const frames = model === FFMPEG_ONLY ? null : streamFrameFormat(stepDownLadder(model), width, height, (id) => precisionOfModel(id, precision ?? 'fp32'));
         const base: BenchResult = {
-          size, model, precision, input: `${width}x${height}`, output,
+          size, model, precision, frames, input: `${width}x${height}`, output,
           inferenceFps: null, decodeFps: null, encodeFps: null, pipelineFps: null, efficiency: null, realTime: null, firstSegmentSeconds: null,
         };
         if (width * scale * height * scale > MAX_OUTPUT_PIXELS) {
@@ -234,19 +245,23 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
         fs.linkSync(clip, modelClip);
         const stageResult: Partial<BenchResult> = {};
         let slowestStageFps = Infinity;
-        if (model !== FFMPEG_ONLY) {
-          progress(`${size} ${label}: inference alone`);
-          const upscaler = await loadModel(model, { ...inference, precision: precision ?? 'fp32' });
+        let decode: Awaited<ReturnType<typeof measureDecode>> | undefined;
+        if (model !== FFMPEG_ONLY && frames) {
+          decode = await decodeIn(frames);
+          progress(`${size} ${label}: inference alone (${frames})`);
+          const upscaler = await loadModel(model, { ...inference, precision: precision ?? 'fp32', frames });
           const inferenceFps = await measureInference(upscaler, decode.sample, { inputWidth: width, inputHeight: height }).finally(() => upscaler.release());
-          if (!encodeFpsByScale.has(scale)) {
-            progress(`${size}: encoding ${output} alone`);
+          const encodeKey = `${scale} ${frames}`;
+          if (!encodeFps.has(encodeKey)) {
+            progress(`${size}: encoding ${output} alone (${frames})`);
             const framesFile = path.join(dir, `frames-${size}-x${scale}.raw`);
-            await writeUpscaledFrames(clip, planAt(scale), scale, framesFile, inference);
-            encodeFpsByScale.set(scale, await measureEncode(clip, planAt(scale), framesFile, decode.frames, width * scale, height * scale, path.join(dir, 'encode')));
+            await writeUpscaledFrames(clip, planAt(scale), scale, framesFile, frames, inference);
+            encodeFps.set(encodeKey, await measureEncode(clip, planAt(scale), framesFile, frames, decode.frames, width * scale, height * scale, path.join(dir, 'encode')));
             fs.rmSync(framesFile, { force: true });
           }
-          Object.assign(stageResult, { inferenceFps, decodeFps: decode.fps, encodeFps: encodeFpsByScale.get(scale)! });
-          slowestStageFps = Math.min(inferenceFps, decode.fps, encodeFpsByScale.get(scale)!);
+          const encodeFpsHere = encodeFps.get(encodeKey)!;
+          Object.assign(stageResult, { inferenceFps, decodeFps: decode.fps, encodeFps: encodeFpsHere });
+          slowestStageFps = Math.min(inferenceFps, decode.fps, encodeFpsHere);
           const predictedSeconds = decode.frames / slowestStageFps;
           if (predictedSeconds > options.maxPipelineSeconds) {
             record({ ...base, ...stageResult, skipped: `~${Math.round(predictedSeconds)} s (at most ${Math.round(slowestStageFps * 100) / 100} fps)` });

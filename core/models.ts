@@ -61,6 +61,8 @@ export interface ModelInfo {
   cpuGraphOptimization: CpuGraphOptimization;
   /** The precisions `npm run models` builds it in; 'fp32' always. */
   precisions: readonly Precision[];
+  /** Also built taking and giving yuv420p frames (fp32): the stream's cheaper form (`FrameFormat`). */
+  yuv420p: boolean;
 }
 
 /**
@@ -76,6 +78,34 @@ export type CpuGraphOptimization = 'extended' | 'all';
 export const GBRP_PLANE_FROM_RGB = [1, 2, 0] as const;
 
 const FRAMES = 'uint8 planar RGB frames [batch, 3 (G, B, R as ffmpeg gbrp), height, width], any size';
+
+/**
+ * How frames travel between ffmpeg and a model. 'gbrp': planar G, B, R (every model, and the
+ * image and quality tools). 'yuv420p': the video's own planes, Y then U and V at half the size
+ * each way, so that neither ffmpeg process converts colours and the pipes carry half the bytes;
+ * built for the models whose entry says `yuv420p`, in fp32, for frames of even sizes.
+ */
+export const FRAME_FORMATS = ['gbrp', 'yuv420p'] as const;
+export type FrameFormat = (typeof FRAME_FORMATS)[number];
+
+/** The tensors of every graph on yuv420p frames: Y [1, 1, h, w] and U, V [1, 2, h/2, w/2], in and out. */
+export const YUV420P_TENSORS = { y: 'y', uv: 'uv', yOut: 'y_out', uvOut: 'uv_out' } as const;
+
+/** Bytes of one frame of `width` × `height` in `format`. */
+export function frameBytes(format: FrameFormat, width: number, height: number): number {
+  return format === 'gbrp' ? 3 * width * height : width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+}
+
+/**
+ * The frames a chunk streams in: yuv420p when every model rate control may step to has that
+ * form in the precision it runs in here and the frames have even sizes (4:2:0 halves them),
+ * otherwise gbrp. The encoder never changes its input mid-chunk, so one model without the
+ * form keeps the whole ladder on gbrp.
+ */
+export function streamFrameFormat(ladder: readonly ModelId[], width: number, height: number, precisionOf: (id: ModelId) => Precision): FrameFormat {
+  const even = width % 2 === 0 && height % 2 === 0;
+  return even && ladder.length > 0 && ladder.every((id) => MODELS[id].yuv420p && precisionOf(id) === 'fp32') ? 'yuv420p' : 'gbrp';
+}
 
 const WEBSR: Omit<ModelSource, 'files'> = {
   package: '@websr/websr',
@@ -99,6 +129,8 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId)
     // With each CReLU one convolution (models/anime4k.ts), the blocked layout now pays (docs/models.md).
     cpuGraphOptimization: 'all',
     precisions: PRECISIONS,
+    // S's detail is one plane added to R, G and B alike: on the video's planes, to Y alone.
+    yuv420p: size === 's',
   };
 }
 
@@ -123,6 +155,7 @@ function realEsrgan(scale: 2 | 4, stepDown: ModelId): ModelInfo {
     suited: 'gpu',
     cpuGraphOptimization: 'all',
     precisions: ['fp32', 'fp16'],
+    yuv420p: false,
   };
 }
 
@@ -138,6 +171,8 @@ function lanczos(scale: 2 | 4): ModelInfo {
     suited: 'cpu',
     cpuGraphOptimization: 'extended',
     precisions: ['fp32'],
+    // Each plane on its own: S's step down keeps S's frames.
+    yuv420p: scale === 2,
   };
 }
 
@@ -175,8 +210,10 @@ export function stepDownLadder(start: ModelId): ModelId[] {
 
 /**
  * Where `npm run models` puts a model's ONNX file (a manifest sits beside it as `.json`):
- * `<id>.onnx` for fp32, `<id>.<precision>.onnx` for the others.
+ * `<id>.onnx` for fp32, `<id>.<precision>.onnx` for the others, `<id>.yuv420p.onnx` for the
+ * fp32 graph on yuv420p frames.
  */
-export function modelPath(cacheDir: string, id: ModelId, precision: Precision = 'fp32'): string {
-  return `${cacheDir.replace(/\/+$/, '')}/models/${id}${precision === 'fp32' ? '' : `.${precision}`}.onnx`;
+export function modelPath(cacheDir: string, id: ModelId, precision: Precision = 'fp32', frames: FrameFormat = 'gbrp'): string {
+  const suffix = [...(precision === 'fp32' ? [] : [precision]), ...(frames === 'gbrp' ? [] : [frames])].map((s) => `.${s}`).join('');
+  return `${cacheDir.replace(/\/+$/, '')}/models/${id}${suffix}.onnx`;
 }

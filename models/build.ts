@@ -8,17 +8,19 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MODELS, MODEL_IDS, modelPath, type ModelId, type ModelInfo, type Precision } from '../core/models';
+import { MODELS, MODEL_IDS, modelPath, type FrameFormat, type ModelId, type ModelInfo, type Precision } from '../core/models';
 import { readPng } from '../adapters/image';
-import { anime4kCalibrationTensors, buildAnime4kGraph, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
+import { anime4kCalibrationTensors, buildAnime4kGraph, buildAnime4kYuv420pGraph, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
 import { calibrateRanges } from './quantize';
-import { buildLanczosGraph } from './lanczos';
+import { buildLanczosGraph, buildLanczosYuv420pGraph } from './lanczos';
 import { buildRealEsrganGraph, parseNcnnModel } from './realesrgan';
 import { ensureRealEsrganWeights } from './realesrgan-weights';
 
 export interface ModelManifest {
   id: ModelId;
   precision: Precision;
+  /** Absent in manifests written before yuv420p graphs: gbrp. */
+  frames?: FrameFormat;
   hash: string;
   bytes: number;
   builtAt: string;
@@ -57,6 +59,8 @@ interface BuildInput {
   weights: Partial<Record<Precision, Uint8Array[]>>;
   /** `fp32`: the model's fp32 bytes, built first (int8 calibrates on it). */
   build(precision: Precision, fp32: () => Uint8Array): Promise<Uint8Array>;
+  /** The fp32 graph on yuv420p frames, for models whose entry says `yuv420p`. */
+  buildYuv420p?(): Uint8Array;
 }
 
 const unsupported = (id: ModelId, precision: Precision): never => {
@@ -80,6 +84,7 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
         const ranges = await calibrateRanges(fp32(), calibration.map(readPng), anime4kCalibrationTensors(size));
         return buildAnime4kGraph(size, weights, `${docString} int8 (QDQ), calibrated on ${calibration.length} images.`, { precision, ranges });
       },
+      ...(info.yuv420p ? { buildYuv420p: () => buildAnime4kYuv420pGraph(size, weights, `${docString} On yuv420p frames.`) } : {}),
     };
   }
   if (id === 'realesrgan-x2' || id === 'realesrgan-x4') {
@@ -95,21 +100,25 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
     };
   }
   if (id === 'lanczos-x2' || id === 'lanczos-x4') {
-    return { weights: { fp32: [] }, build: async (precision) => (precision === 'fp32' ? buildLanczosGraph(info.scale, docString) : unsupported(id, precision)) };
+    return {
+      weights: { fp32: [] },
+      build: async (precision) => (precision === 'fp32' ? buildLanczosGraph(info.scale, docString) : unsupported(id, precision)),
+      ...(info.yuv420p ? { buildYuv420p: () => buildLanczosYuv420pGraph(info.scale, `${docString} On yuv420p frames.`) } : {}),
+    };
   }
   throw new Error(`no converter for model ${id}`);
 }
 
 /** A model's built file, or an error saying how to build it. */
-export function builtModelFile(cacheDir: string, id: ModelId, precision?: Precision): string {
-  const file = modelPath(cacheDir, id, precision);
+export function builtModelFile(cacheDir: string, id: ModelId, precision?: Precision, frames?: FrameFormat): string {
+  const file = modelPath(cacheDir, id, precision, frames);
   if (!fs.existsSync(file)) throw new Error(`model ${id} is not built (${file} missing): run \`npm run models\``);
   return file;
 }
 
-export function readManifest(cacheDir: string, id: ModelId, precision: Precision = 'fp32'): ModelManifest | undefined {
+export function readManifest(cacheDir: string, id: ModelId, precision: Precision = 'fp32', frames: FrameFormat = 'gbrp'): ModelManifest | undefined {
   try {
-    return JSON.parse(fs.readFileSync(`${modelPath(cacheDir, id, precision)}.json`, 'utf8')) as ModelManifest;
+    return JSON.parse(fs.readFileSync(`${modelPath(cacheDir, id, precision, frames)}.json`, 'utf8')) as ModelManifest;
   } catch {
     return undefined;
   }
@@ -118,6 +127,7 @@ export function readManifest(cacheDir: string, id: ModelId, precision: Precision
 export interface BuildReport {
   id: ModelId;
   precision: Precision;
+  frames: FrameFormat;
   built: boolean;
   bytes: number;
 }
@@ -133,7 +143,7 @@ function writeAtomically(file: string, bytes: Uint8Array | string): void {
  * default every one the registry lists for it; those it does not list are skipped). An int8
  * build reads the fp32 file, so fp32 is brought up to date first whenever int8 is asked for.
  */
-export async function buildModels(options: { cacheDir: string; ids?: readonly ModelId[]; precisions?: readonly Precision[]; force?: boolean; onBuild?: (id: ModelId, precision: Precision) => void }): Promise<BuildReport[]> {
+export async function buildModels(options: { cacheDir: string; ids?: readonly ModelId[]; precisions?: readonly Precision[]; force?: boolean; onBuild?: (id: ModelId, precision: Precision, frames: FrameFormat) => void }): Promise<BuildReport[]> {
   const dir = path.join(options.cacheDir, 'models');
   fs.mkdirSync(dir, { recursive: true });
   const converter = converterHash();
@@ -146,21 +156,23 @@ export async function buildModels(options: { cacheDir: string; ids?: readonly Mo
     const fp32File = modelPath(options.cacheDir, id);
     const fp32 = () => new Uint8Array(fs.readFileSync(fp32File));
     const order = wanted.includes('int8') && !wanted.includes('fp32') ? (['fp32', ...wanted] as Precision[]) : wanted;
-    for (const precision of order) {
-      const hash = sha256(converter, precision, ...(input.weights[precision] ?? []));
-      const file = modelPath(options.cacheDir, id, precision);
-      const manifest = readManifest(options.cacheDir, id, precision);
+    const forms: { precision: Precision; frames: FrameFormat; build: () => Promise<Uint8Array> | Uint8Array }[] = order.map((precision) => ({ precision, frames: 'gbrp', build: () => input.build(precision, fp32) }));
+    if (input.buildYuv420p && wanted.includes('fp32')) forms.push({ precision: 'fp32', frames: 'yuv420p', build: input.buildYuv420p });
+    for (const { precision, frames, build } of forms) {
+      const hash = sha256(converter, precision, ...(frames === 'gbrp' ? [] : [frames]), ...(input.weights[precision] ?? []));
+      const file = modelPath(options.cacheDir, id, precision, frames);
+      const manifest = readManifest(options.cacheDir, id, precision, frames);
       const report = (built: boolean, bytes: number) => {
-        if (wanted.includes(precision)) reports.push({ id, precision, built, bytes });
+        if (wanted.includes(precision)) reports.push({ id, precision, frames, built, bytes });
       };
       if (!options.force && manifest?.hash === hash && fs.existsSync(file)) {
         report(false, manifest.bytes);
         continue;
       }
-      options.onBuild?.(id, precision);
-      const bytes = await input.build(precision, fp32);
+      options.onBuild?.(id, precision, frames);
+      const bytes = await build();
       writeAtomically(file, bytes);
-      const record: ModelManifest = { id, precision, hash, bytes: bytes.length, builtAt: new Date().toISOString() };
+      const record: ModelManifest = { id, precision, ...(frames === 'gbrp' ? {} : { frames }), hash, bytes: bytes.length, builtAt: new Date().toISOString() };
       writeAtomically(`${file}.json`, `${JSON.stringify(record, null, 2)}\n`);
       report(true, bytes.length);
     }

@@ -6,7 +6,7 @@
  */
 import { setFloat16 } from '@petamoriken/float16';
 import { onnx } from 'onnx-proto';
-import { GBRP_PLANE_FROM_RGB } from '../core/models';
+import { GBRP_PLANE_FROM_RGB, YUV420P_TENSORS as YUV420P } from '../core/models';
 
 /** Opset 13 has every operator the converters use (Conv, Pad with an input, Clip with inputs, Round). */
 const OPSET_VERSION = 13;
@@ -116,6 +116,24 @@ export class OnnxGraph {
    * [batch, 3, height, width] with symbolic sizes, so one file serves every frame size.
    */
   toBytes(graphName: string, meta: { input: string; output: string; scale: number; docString: string }): Uint8Array {
+    return this.serialise(graphName, meta.docString,
+      [{ name: meta.input, dims: ['batch', 3, 'height', 'width'] }],
+      [{ name: meta.output, dims: ['batch', 3, `height_x${meta.scale}`, `width_x${meta.scale}`] }]);
+  }
+
+  /**
+   * Serialises a graph on yuv420p frames (`yuv420pIn`, `yuv420pOut`): inputs Y [1, 1, h, w] and
+   * U, V [1, 2, h/2, w/2], outputs the same `scale` times larger; each pair, back to back, is one
+   * frame as ffmpeg's yuv420p lays it out.
+   */
+  toBytesYuv420p(graphName: string, meta: { scale: number; docString: string }): Uint8Array {
+    const s = meta.scale;
+    return this.serialise(graphName, meta.docString,
+      [{ name: YUV420P.y, dims: [1, 1, 'height', 'width'] }, { name: YUV420P.uv, dims: [1, 2, 'half_height', 'half_width'] }],
+      [{ name: YUV420P.yOut, dims: [1, 1, `height_x${s}`, `width_x${s}`] }, { name: YUV420P.uvOut, dims: [1, 2, `half_height_x${s}`, `half_width_x${s}`] }]);
+  }
+
+  private serialise(graphName: string, docString: string, inputs: { name: string; dims: (string | number)[] }[], outputs: { name: string; dims: (string | number)[] }[]): Uint8Array {
     const frameType = (dims: (string | number)[]): onnx.ITypeProto => ({
       tensorType: {
         elemType: onnx.TensorProto.DataType.UINT8,
@@ -126,18 +144,19 @@ export class OnnxGraph {
       irVersion: 7,
       producerName: 'upflow-models',
       opsetImport: [{ domain: '', version: OPSET_VERSION }],
-      docString: meta.docString,
+      docString,
       graph: {
         name: graphName,
         node: this.nodes,
         initializer: this.initializers,
-        input: [{ name: meta.input, type: frameType(['batch', 3, 'height', 'width']) }],
-        output: [{ name: meta.output, type: frameType(['batch', 3, `height_x${meta.scale}`, `width_x${meta.scale}`]) }],
+        input: inputs.map((i) => ({ name: i.name, type: frameType(i.dims) })),
+        output: outputs.map((o) => ({ name: o.name, type: frameType(o.dims) })),
       },
     });
     return onnx.ModelProto.encode(model).finish();
   }
 }
+
 
 function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
   const { AttributeType } = onnx.AttributeProto;
@@ -177,6 +196,31 @@ export function framesIn(g: OnnxGraph, input: string): string {
 
 export function framesOut(g: OnnxGraph, phases: string, scale: number, output: string): void {
   g.node('DepthToSpace', [quantizedBytes(g, phases)], { blocksize: scale, mode: 'CRD' }, 'frames_out', output);
+}
+
+/** A yuv420p frame's planes as the compute type: Y [1, 1, h, w] and U, V [1, 2, h/2, w/2], 0..255. */
+export function yuv420pIn(g: OnnxGraph): { y: string; uv: string } {
+  return { y: framesIn(g, YUV420P.y), uv: framesIn(g, YUV420P.uv) };
+}
+
+/**
+ * Y and U, V planes at the output size (0..255 scale) → the output frame, each plane kept to
+ * its limited range (Y 16..235, U and V 16..240) as the gbrp graphs' clamp to 0..255 in R, G and
+ * B keeps it: a sharpened edge's overshoot past black or white stays black or white.
+ */
+export function yuv420pOut(g: OnnxGraph, y: string, uv: string): void {
+  limitedRange(g, quantizedBytes(g, y), 235, YUV420P.yOut);
+  limitedRange(g, quantizedBytes(g, uv), 240, YUV420P.uvOut);
+}
+
+/** Sub-pixel phases of Y (`s²` planes) and of U, V (`2·s²`) → the output frame, as `yuv420pOut`. */
+export function yuv420pPhasesOut(g: OnnxGraph, y: string, uv: string, scale: number): void {
+  limitedRange(g, g.node('DepthToSpace', [quantizedBytes(g, y)], { blocksize: scale, mode: 'CRD' }, 'y_frame'), 235, YUV420P.yOut);
+  limitedRange(g, g.node('DepthToSpace', [quantizedBytes(g, uv)], { blocksize: scale, mode: 'CRD' }, 'uv_frame'), 240, YUV420P.uvOut);
+}
+
+function limitedRange(g: OnnxGraph, bytes: string, max: number, output: string): void {
+  g.node('Clip', [bytes, g.uint8s('range_min', Uint8Array.of(16), []), g.uint8s('range_max', Uint8Array.of(max), [])], {}, 'limited', output);
 }
 
 /** Planes already at the output size (G, B, R on the 0..255 scale) → the output frames. */

@@ -55,7 +55,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   // One that cannot load is reported, and fails the titles that need it, not the worker.
   if (deps.config.upscale.aiEnabled) {
     // The configured kind's model: titles of the other kind load theirs on first use.
-    await sessions.get(modelFor(deps.config.upscale)).catch((err: Error) => deps.logger.warn({ err: err.message }, 'the configured model could not be loaded'));
+    await sessions.preload(modelFor(deps.config.upscale)).catch((err: Error) => deps.logger.warn({ err: err.message }, 'the configured model could not be loaded'));
   }
   const namespace = deps.config.temporal.namespace;
   const media = await Worker.create({

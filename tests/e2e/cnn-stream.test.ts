@@ -60,6 +60,11 @@ describe('a title upscaled by a CNN through the whole stack', () => {
     const { segments } = (await (await fetch(`${upflow.apiUrl}/jobs/${jobId}/segments`)).json()) as { segments: { precision: string }[] };
     expect(new Set(segments.map((s) => s.precision))).toEqual(new Set([cpuHasVnni() ? 'int8' : 'fp32']));
     expect(upflow.output().match(/models run in (fp32|int8) \(auto: this CPU has/g)?.length).toBe(1);
+    // S and its step down, Lanczos, both have fp32 graphs on yuv420p frames: the stream's frames
+    // skip the colour conversions (core/models.ts streamFrameFormat); with int8 they stay gbrp.
+    const loaded = upflow.output().split('\n').filter((line) => line.includes('"model loaded"') && line.includes('"model":"anime4k-s-rl"'));
+    expect(loaded.length).toBeGreaterThan(0);
+    for (const line of loaded) expect(JSON.parse(line)).toMatchObject({ frames: cpuHasVnni() ? 'gbrp' : 'yuv420p' });
     const final = ffprobe(job.finalPath as string);
     expect([final.width, final.height]).toEqual([640, 360]);
     expect(Math.abs(final.durationSeconds - ffprobe(clip).durationSeconds)).toBeLessThanOrEqual(0.1);

@@ -191,9 +191,12 @@ describe('buildModels with precisions', () => {
 
   it('writes fp32, fp16 and int8 files, each with its manifest, and skips them when up to date', async () => {
     const first = await buildModels({ cacheDir, ids: ['anime4k-s-rl', 'lanczos-x2'] });
-    expect(first.map((r) => `${r.id} ${r.precision} ${r.built}`)).toEqual([
-      'anime4k-s-rl fp32 true', 'anime4k-s-rl fp16 true', 'anime4k-s-rl int8 true', 'lanczos-x2 fp32 true',
+    expect(first.map((r) => `${r.id} ${r.precision} ${r.frames} ${r.built}`)).toEqual([
+      'anime4k-s-rl fp32 gbrp true', 'anime4k-s-rl fp16 gbrp true', 'anime4k-s-rl int8 gbrp true', 'anime4k-s-rl fp32 yuv420p true',
+      'lanczos-x2 fp32 gbrp true', 'lanczos-x2 fp32 yuv420p true',
     ]);
+    expect(path.basename(modelPath(cacheDir, 'anime4k-s-rl', 'fp32', 'yuv420p'))).toBe('anime4k-s-rl.yuv420p.onnx');
+    expect(readManifest(cacheDir, 'anime4k-s-rl', 'fp32', 'yuv420p')).toMatchObject({ id: 'anime4k-s-rl', precision: 'fp32', frames: 'yuv420p' });
     for (const precision of ['fp32', 'fp16', 'int8'] as const) {
       const file = modelPath(cacheDir, 'anime4k-s-rl', precision);
       expect(path.basename(file)).toBe(precision === 'fp32' ? 'anime4k-s-rl.onnx' : `anime4k-s-rl.${precision}.onnx`);
@@ -203,7 +206,7 @@ describe('buildModels with precisions', () => {
     expect(fs.readdirSync(path.join(cacheDir, 'models')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     const again = await buildModels({ cacheDir, ids: ['anime4k-s-rl'], precisions: ['int8'] });
-    expect(again).toEqual([{ id: 'anime4k-s-rl', precision: 'int8', built: false, bytes: fs.statSync(modelPath(cacheDir, 'anime4k-s-rl', 'int8')).size }]);
+    expect(again).toEqual([{ id: 'anime4k-s-rl', precision: 'int8', frames: 'gbrp', built: false, bytes: fs.statSync(modelPath(cacheDir, 'anime4k-s-rl', 'int8')).size }]);
   });
 
   it('builds the fp32 file an int8 build calibrates on, when only int8 is asked for', async () => {

@@ -27,11 +27,18 @@ const MKV_INPUT = '-protocol_whitelist file -format_whitelist matroska -f matros
 
 describe('ONNX path arguments', () => {
   const plan = planStream(source, { ...settings, aiEnabled: true, scaleFactor: 3 });
-  const options = { source: mkv, plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv' };
+  const options = { source: mkv, plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frames: 'gbrp' as const };
 
-  it('decodes to planar RGB at a constant frame rate on stdout', () => {
-    const args = buildFrameDecodeArgs({ source: mkv, plan: { ...plan, fps: 23.976 }, fromSegment: 0 });
+  it('decodes to planar RGB or the video\'s own yuv420p planes at a constant frame rate on stdout', () => {
+    const args = buildFrameDecodeArgs({ source: mkv, plan: { ...plan, fps: 23.976 }, fromSegment: 0, frames: 'gbrp' });
     expect(args.join(' ')).toContain('-fps_mode cfr -r 24000/1001 -f rawvideo -pix_fmt gbrp pipe:1');
+    expect(buildFrameDecodeArgs({ source: mkv, plan, fromSegment: 0, frames: 'yuv420p' }).join(' ')).toContain('-f rawvideo -pix_fmt yuv420p pipe:1');
+  });
+
+  it('encodes yuv420p frames as they come: the format filter has nothing to convert', () => {
+    const args = buildFrameEncodeArgs({ ...options, frames: 'yuv420p', plan: { ...plan, outputWidth: 1280, outputHeight: 720 }, frameWidth: 1280, frameHeight: 720 });
+    expect(args.join(' ')).toContain('-f rawvideo -pix_fmt yuv420p -s 1280x720');
+    expect(args[args.indexOf('-vf') + 1]).toBe('format=yuv420p');
   });
 
   it('encodes raw frames from stdin with the source audio, to the end of the frames, resizing when the plan differs from the model', () => {
@@ -47,7 +54,7 @@ describe('ONNX path arguments', () => {
 
   it('starts a chunk at its first segment: the decoder a millisecond before its first frame, the audio at it, content timestamps, files numbered on', () => {
     // 20 s at 25 fps, 6 s segments: boundaries at 6, 12, 18 s.
-    expect(buildFrameDecodeArgs({ source: mkv, plan, fromSegment: 1 }).join(' ')).toContain(`-ss 5.999 ${MKV_INPUT}`);
+    expect(buildFrameDecodeArgs({ source: mkv, plan, fromSegment: 1, frames: 'gbrp' }).join(' ')).toContain(`-ss 5.999 ${MKV_INPUT}`);
     const args = buildFrameEncodeArgs({ ...options, fromSegment: 1, frameWidth: 1280, frameHeight: 720 });
     const after = (flag: string) => args[args.indexOf(flag) + 1];
     expect(args.join(' ')).toContain(`-i pipe:0 -ss 6 ${MKV_INPUT}`);
@@ -136,9 +143,9 @@ describe('HDR sources', () => {
     const lanczos = buildLanczosChunkArgs({ source: { path: '/a' }, plan: hdrPlan, fromSegment: 0, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
     expect(lanczos[lanczos.indexOf('-vf') + 1]).toMatch(/^zscale=t=linear.*tonemap=tonemap=hable.*zscale=t=bt709:m=bt709:r=tv,format=yuv420p,scale=1280:720:flags=lanczos/);
     expect(lanczos.join(' ')).toContain('-color_primaries bt709 -color_trc bt709 -colorspace bt709');
-    const decode = buildFrameDecodeArgs({ source: { path: '/a' }, plan: hdrPlan, fromSegment: 0 });
+    const decode = buildFrameDecodeArgs({ source: { path: '/a' }, plan: hdrPlan, fromSegment: 0, frames: 'yuv420p' });
     expect(decode[decode.indexOf('-vf') + 1]).toContain('tonemap=tonemap=hable');
-    expect(buildFrameDecodeArgs({ source: { path: '/a' }, plan: planStream(source, settings), fromSegment: 0 })).not.toContain('-vf');
+    expect(buildFrameDecodeArgs({ source: { path: '/a' }, plan: planStream(source, settings), fromSegment: 0, frames: 'yuv420p' })).not.toContain('-vf');
     const plain = buildLanczosChunkArgs({ source: { path: '/a' }, plan: planStream(source, settings), fromSegment: 0, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
     expect(plain).not.toContain('-color_trc');
   });
@@ -219,7 +226,7 @@ describe('buildProbeArgs', () => {
     expect(buildProbeArgs({ path: '/media/a.mkv', fd: 27 })).toContain('file:/proc/self/fd/3');
     expect(buildProbeArgs({ path: '/media/a.mkv', fd: 27 }).join(' ')).not.toContain('/media/a.mkv');
     const plan = planStream(source, { ...settings, aiEnabled: true });
-    const encode = buildFrameEncodeArgs({ source: { ...mkv, fd: 27 }, plan, fromSegment: 1, segmentPattern: 's%d.ts', segmentList: 'l.csv', frameWidth: 1280, frameHeight: 720 });
+    const encode = buildFrameEncodeArgs({ source: { ...mkv, fd: 27 }, plan, fromSegment: 1, segmentPattern: 's%d.ts', segmentList: 'l.csv', frameWidth: 1280, frameHeight: 720, frames: 'gbrp' });
     expect(encode.filter((arg) => arg === 'file:/proc/self/fd/3')).toHaveLength(1);
     expect(encode.join(' ')).not.toContain('/media/a.mkv');
   });

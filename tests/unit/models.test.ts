@@ -2,7 +2,7 @@ import { CONTENT_KINDS, DEFAULT_MODEL_FOR, contentKindOfGenres } from '../../cor
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MODELS, MODEL_IDS, modelPath, stepDownLadder } from '../../core/models';
+import { MODELS, MODEL_IDS, frameBytes, modelPath, stepDownLadder, streamFrameFormat } from '../../core/models';
 import { choosePrecision, precisionOfModel } from '../../core/precision';
 import { cpuHasVnni } from '../../adapters/onnx';
 import type { ModelsBenchReport } from '../../cli/bench';
@@ -67,6 +67,7 @@ describe('precision', () => {
     expect(precisionOfModel('realesrgan-x2', 'fp16')).toBe('fp16');
     expect(modelPath('/c/', 'anime4k-s-an', 'int8')).toBe('/c/models/anime4k-s-an.int8.onnx');
     expect(modelPath('/c', 'anime4k-s-an')).toBe('/c/models/anime4k-s-an.onnx');
+    expect(modelPath('/c', 'anime4k-s-an', 'fp32', 'yuv420p')).toBe('/c/models/anime4k-s-an.yuv420p.onnx');
   });
 
   it('reads VNNI from /proc/cpuinfo\'s flags (AVX-512 VNNI or AVX-VNNI), and nothing from a file it cannot read', () => {
@@ -102,5 +103,24 @@ describe('upflow models', () => {
       expect([row.id, row.measured]).toEqual([row.id, expected]);
     }
     expect(rows.find((r) => r.id === 'anime4k-s-an')!.measured.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the frames a stream uses', () => {
+  const fp32 = () => 'fp32' as const;
+  it('are yuv420p when every model of the ladder has that form in the precision it runs in, and the frames have even sizes', () => {
+    expect(streamFrameFormat(stepDownLadder('anime4k-s-an'), 640, 360, fp32)).toBe('yuv420p');
+    expect(streamFrameFormat(stepDownLadder('anime4k-s-rl'), 640, 360, fp32)).toBe('yuv420p');
+    // M has no yuv420p graph: its whole ladder, S and Lanczos with it, stays on gbrp.
+    expect(streamFrameFormat(stepDownLadder('anime4k-m-an'), 640, 360, fp32)).toBe('gbrp');
+    expect(streamFrameFormat(stepDownLadder('realesrgan-x4'), 640, 360, fp32)).toBe('gbrp');
+    expect(streamFrameFormat(stepDownLadder('anime4k-s-an'), 641, 360, fp32)).toBe('gbrp');
+    expect(streamFrameFormat(stepDownLadder('anime4k-s-an'), 640, 361, fp32)).toBe('gbrp');
+    expect(streamFrameFormat(stepDownLadder('anime4k-s-an'), 640, 360, (id) => (id === 'anime4k-s-an' ? 'int8' : 'fp32'))).toBe('gbrp');
+    expect(streamFrameFormat([], 640, 360, fp32)).toBe('gbrp');
+  });
+  it('weigh 3 bytes a pixel in gbrp, 1.5 in yuv420p', () => {
+    expect(frameBytes('gbrp', 640, 360)).toBe(691_200);
+    expect(frameBytes('yuv420p', 640, 360)).toBe(345_600);
   });
 });

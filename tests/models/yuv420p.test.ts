@@ -1,0 +1,85 @@
+/**
+ * The graphs on yuv420p frames (core/models.ts `FrameFormat`) against the gbrp graphs as the
+ * stream ran them before: a video's yuv420p frame converted to planar RGB by ffmpeg, the gbrp
+ * graph, and back to yuv420p by ffmpeg. Both give the same picture up to rounding and the two
+ * sides' chroma filters: measured 44.8–61 dB per plane on the quality set's photos and
+ * animation frames (docs/models.md). The yuv420p graph runs through the real inference lane.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildAnime4kGraph, buildAnime4kYuv420pGraph, type Anime4kWeightsJson } from '../../models/anime4k';
+import { buildLanczosGraph, buildLanczosYuv420pGraph } from '../../models/lanczos';
+import { createLogger } from '../../adapters/logger';
+import { loadFrameUpscaler, type FrameUpscaler } from '../../adapters/onnx';
+
+const logger = createLogger({ level: 'silent' });
+const websrDir = path.dirname(require.resolve('@websr/websr/package.json'));
+const weights = (variant: 'rl' | 'an') =>
+  JSON.parse(fs.readFileSync(path.join(websrDir, 'weights', 'anime4k', `cnn-2x-s-${variant}.json`), 'utf8')) as Anime4kWeightsJson;
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures');
+const FRAMES = ['photos', 'animation'].flatMap((kind) =>
+  fs.readdirSync(path.join(FIXTURES, kind)).filter((f) => f.endsWith('.png')).map((f) => path.join(FIXTURES, kind, f)));
+
+/** The lowest PSNR either plane group may have against the gbrp path. */
+const MIN_PSNR_DB = 44;
+
+const ffmpeg = (args: string[], input?: Buffer) => execFileSync('ffmpeg', ['-v', 'error', ...args, '-f', 'rawvideo', '-'], { input, maxBuffer: 1 << 28 });
+const raw = (format: string, width: number, height: number) => ['-f', 'rawvideo', '-pix_fmt', format, '-s', `${width}x${height}`, '-i', '-'];
+
+/** The fixture as a video's frame would reach the decoder: yuv420p, even sizes. */
+function yuvFrame(png: string): { frame: Buffer; width: number; height: number } {
+  const [width, height] = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', png], { encoding: 'utf8' }).trim().split(',').map((n) => Number(n) & ~1) as [number, number];
+  return { frame: ffmpeg(['-i', png, '-vf', `crop=${width}:${height}:0:0`, '-pix_fmt', 'yuv420p']), width, height };
+}
+
+const load = (model: Uint8Array) => loadFrameUpscaler({ model, scale: 2, executionProvider: 'cpu', threads: 1, cpuGraphOptimization: 'all', logger });
+
+function psnr(a: Uint8Array, b: Uint8Array): number {
+  let squared = 0;
+  for (let i = 0; i < a.length; i++) squared += (a[i]! - b[i]!) ** 2;
+  return squared === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / squared);
+}
+
+/** PSNR of the yuv420p graph's frame against the gbrp graph's, for Y and for U and V together. */
+async function compare(gbrpGraph: FrameUpscaler, yuvGraph: FrameUpscaler, png: string, swapChroma = false): Promise<{ y: number; uv: number }> {
+  const { frame, width, height } = yuvFrame(png);
+  const luma = width * height;
+  const rgb = ffmpeg([...raw('yuv420p', width, height), '-pix_fmt', 'gbrp'], frame);
+  const viaRgb = ffmpeg([...raw('gbrp', 2 * width, 2 * height), '-pix_fmt', 'yuv420p'], Buffer.from(await gbrpGraph.upscale(rgb, 1, width, height)));
+  const input = swapChroma ? Buffer.concat([frame.subarray(0, luma), frame.subarray(luma + luma / 4), frame.subarray(luma, luma + luma / 4)]) : frame;
+  const direct = await yuvGraph.upscale(input, 1, width, height);
+  expect(direct.length).toBe(viaRgb.length);
+  const outLuma = 4 * luma;
+  return { y: psnr(direct.subarray(0, outLuma), viaRgb.subarray(0, outLuma)), uv: psnr(direct.subarray(outLuma), viaRgb.subarray(outLuma)) };
+}
+
+describe.each([
+  ['anime4k-s-rl', () => buildAnime4kGraph('s', weights('rl'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('rl'), 'test')],
+  ['anime4k-s-an', () => buildAnime4kGraph('s', weights('an'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('an'), 'test')],
+  ['lanczos-x2', () => buildLanczosGraph(2, 'test'), () => buildLanczosYuv420pGraph(2, 'test')],
+] as const)('%s on yuv420p frames', (_id, gbrp, yuv) => {
+  const graphs = {} as { gbrp: FrameUpscaler; yuv: FrameUpscaler };
+  beforeAll(async () => {
+    [graphs.gbrp, graphs.yuv] = await Promise.all([load(gbrp()), load(yuv())]);
+    expect([graphs.gbrp.frames, graphs.yuv.frames]).toEqual(['gbrp', 'yuv420p']);
+  });
+  afterAll(() => Promise.all([graphs.gbrp?.release(), graphs.yuv?.release()]));
+
+  it.each(FRAMES.map((f) => [path.basename(f), f]))(`gives the gbrp path's picture within ${MIN_PSNR_DB} dB: %s`, async (_name, png) => {
+    const { y, uv } = await compare(graphs.gbrp, graphs.yuv, png);
+    expect(y).toBeGreaterThanOrEqual(MIN_PSNR_DB);
+    expect(uv).toBeGreaterThanOrEqual(MIN_PSNR_DB);
+  }, 30_000);
+
+  it('tells a frame whose U and V planes are swapped', async () => {
+    const colourful = FRAMES.find((f) => f.endsWith('squirrel-glasses.png'))!;
+    const { uv } = await compare(graphs.gbrp, graphs.yuv, colourful, true);
+    expect(uv).toBeLessThan(MIN_PSNR_DB);
+  }, 30_000);
+});
+
+it('M and L have no yuv420p graph: their detail differs per colour', () => {
+  expect(() => buildAnime4kYuv420pGraph('m', weights('rl'), 'test')).toThrow(/only S/);
+});
