@@ -130,8 +130,10 @@ type Render<T> = (figures: Read<T>) => string;
 
 const modelsTable: Render<ModelsBenchReport> = (f) => {
   const pipeline = (r: Read<BenchResult>) => (r.skipped ? `skipped: ${r.skipped}` : figure(r.pipelineFps));
+  // Files from before yuv420p graphs name no frames: the stream then ran on gbrp.
+  const frames = (r: Read<BenchResult>) => (r.model === 'ffmpeg' ? DASH : r.frames ?? 'gbrp');
   const rows = f.results.map((r) => [
-    r.size, r.model === 'ffmpeg' ? 'ffmpeg (one process)' : `\`${r.model}\``, r.precision ?? DASH, r.output,
+    r.size, r.model === 'ffmpeg' ? 'ffmpeg (one process)' : `\`${r.model}\``, r.precision ?? DASH, frames(r), r.output,
     figure(r.inferenceFps), figure(r.decodeFps), figure(r.encodeFps), pipeline(r),
     fixed(r.efficiency, 2), rate(r.realTime), seconds(r.firstSegmentSeconds),
   ]);
@@ -139,9 +141,9 @@ const modelsTable: Render<ModelsBenchReport> = (f) => {
   return `${measuredBy(f)} Clips of ${String(s.clipSeconds)} s at ${String(s.clipFps)} fps; x264 \`${String(s.preset)}\` CRF ${String(s.crf)}; `
     + `${String(s.inferenceThreads)} inference thread(s)${s.inferenceLanes === undefined ? '' : ` in ${String(s.inferenceLanes)} lane(s)`}, execution provider \`${String(s.executionProvider)}\`; segments of ${String(s.segmentSeconds)} s.\n\n`
     + table(
-      ['input', 'model', 'precision', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'],
+      ['input', 'model', 'precision', 'frames', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'],
       rows,
-      ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     );
 };
 
