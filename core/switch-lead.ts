@@ -28,6 +28,22 @@ export const DEFAULT_SEGMENT_SECONDS = 2;
 export const DEFAULT_MIN_BUFFERED_SECONDS = 2;
 /** The script's poll interval unless a page sets it: how late it may see that it can switch. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
+/**
+ * How often the script asks while the viewer waits on the original for a part that is being
+ * made ahead of them (`switchComing` in client-js/src/decide.ts). Between two segments, what lies
+ * ahead of the viewer shrinks by a second a second: at about 1.3x it is enough for only the
+ * first few tenths of a second after each segment, which a poll a second mostly misses.
+ */
+export const SWITCH_POLL_INTERVAL_MS = 250;
+
+/** How often the script polls: `intervalMs` until something of the viewer's part is made, `switchingMs` from then on. */
+export interface ScriptPolls {
+  intervalMs: number;
+  switchingMs: number;
+}
+export const SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: SWITCH_POLL_INTERVAL_MS };
+/** Before the script polled faster near a switch: kept for workflows an earlier Upflow began, which replay with it. */
+export const LEGACY_SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: DEFAULT_POLL_INTERVAL_MS };
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
 export const MAX_LEAD_SECONDS = 60;
 /**
@@ -90,7 +106,7 @@ function usable(speed: MakingSpeed | undefined): speed is MakingSpeed {
  * the unluckiest phase of the poll. Infinity when that does not come within the lead's reach, or
  * when the viewer would then catch up with the making before the next segment is made.
  */
-export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS): number {
+export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, polls: ScriptPolls = SCRIPT_POLLS): number {
   if (!usable(speed) || !(segmentSeconds > 0)) return Infinity;
   const needed = neededAheadSeconds(speed.rate, minBufferedSeconds, segmentSeconds);
   const perSegment = segmentSeconds / speed.rate;
@@ -98,11 +114,13 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
   const segmentsBy = (t: number) => (t < speed.firstSegmentSeconds ? 0 : 1 + Math.floor((t - speed.firstSegmentSeconds) / perSegment + 1e-9));
   const aheadAt = (t: number) => startSeconds + segmentsBy(t) * segmentSeconds - (viewerSeconds + t);
   const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
-  const pollSeconds = DEFAULT_POLL_INTERVAL_MS / 1000;
+  const pollSeconds = polls.intervalMs / 1000;
+  // Once the part's first segment is made, the script asks every `switchingMs`.
+  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 ? polls.switchingMs : polls.intervalMs) / 1000;
   let worst = 0;
   for (let phase = 0; phase < POLL_PHASES; phase++) {
     let t = (phase * pollSeconds) / POLL_PHASES;
-    while (t <= horizon && !(t >= arrival && aheadAt(t) >= needed)) t += pollSeconds;
+    while (t <= horizon && !(t >= arrival && aheadAt(t) >= needed)) t = nextPoll(t);
     if (t > horizon) return Infinity;
     // Playing the part from there: just before each next segment is made, the viewer must not have caught up.
     const until = t + (speed.rate < 1 ? SLOW_PLAY_SECONDS : perSegment);
@@ -123,7 +141,7 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
  * viewer plays the original until they get there. Undefined when the speed is not known (the
  * first title of its kind): then the making starts where the viewer is.
  */
-export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS): PlannedSwitch | undefined {
+export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, polls: ScriptPolls = SCRIPT_POLLS): PlannedSwitch | undefined {
   if (!usable(speed) || !(segmentSeconds > 0)) return undefined;
   // Below real time the 30 s of upscaled play the script asks for is margin enough; above it, not below it.
   const slower = { firstSegmentSeconds: speed.firstSegmentSeconds * PLAN_SLOWER, rate: speed.rate >= 1 ? Math.max(1, speed.rate / PLAN_SLOWER) : speed.rate };
@@ -132,8 +150,8 @@ export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: num
   for (let start = from; start <= viewerSeconds + MAX_LEAD_SECONDS + 1e-9; start += segmentSeconds) {
     // Too near costs far more than too far: a start is judged by the later of its switches at the measured speed and a slower one.
     const switchSeconds = Math.max(
-      predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds),
-      predictedSwitchSeconds(slower, viewerSeconds, start, segmentSeconds, minBufferedSeconds),
+      predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds, polls),
+      predictedSwitchSeconds(slower, viewerSeconds, start, segmentSeconds, minBufferedSeconds, polls),
     );
     if (!best || switchSeconds < best.switchSeconds) best = { startSeconds: start, leadSeconds: Math.max(0, start - viewerSeconds), switchSeconds };
   }
@@ -152,8 +170,8 @@ export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: num
  * made) from their position reaches past them now; undefined when nothing is. Kept, that grows
  * at (rate − 1) seconds a second, and never below real time.
  */
-export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, aheadSeconds: number | undefined): boolean {
-  const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds);
+export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, aheadSeconds: number | undefined, polls: ScriptPolls = SCRIPT_POLLS): boolean {
+  const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls);
   if (!planned || planned.switchSeconds === Infinity) return false;
   const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS, segmentSeconds);
   if (aheadSeconds === undefined) return true;

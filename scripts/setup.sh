@@ -97,7 +97,8 @@ fi
 
 # --- Jellyfin script and status page ---------------------------------------------------------
 client_stamp="$repo/client-js/dist/.setup-stamp"
-client_want="$(cat "$repo"/client-js/src/*.ts "$repo"/client-js/*.ts "$repo/core/jellyfin-items.ts" "$repo/core/domain.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
+# Every core module the bundles import counts (core/switch-lead.ts decides when the script switches).
+client_want="$(cat "$repo"/client-js/src/*.ts "$repo"/client-js/*.ts "$repo/core/jellyfin-items.ts" "$repo/core/domain.ts" "$repo/core/switch-lead.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ] || [ ! -s "$repo/client-js/dist/upflow-jellyfin.js" ] || [ ! -s "$repo/client-js/dist/status-page.js" ]; then
   (cd "$repo" && node_modules/.bin/tsx client-js/build.ts 2>/dev/null) \
     || fail "could not bundle the Jellyfin script and the status page: run \`npx tsx client-js/build.ts\` to see why"

@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
-import { INTO_PART_SECONDS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -242,13 +242,15 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
    * predicted to switch them at soonest (core/switch-lead.ts). Workflows begun before that rule
    * replay the rounded-up lead they used.
    */
+  /** How the script polls, as the plan assumes: workflows begun before it polled faster near a switch replay the plan they made. */
+  const scriptPolls = () => (patched('switch-poll-fast') ? SCRIPT_POLLS : LEGACY_SCRIPT_POLLS);
   const leadFor = (g: Grid, seconds: number): { lead: number; leadSegment: number | undefined; switchSeconds?: number } => {
     const speed = makingSpeed();
     if (!patched('lead-soonest-switch')) {
       const lead = legacyLeadSeconds(speed);
       return { lead, leadSegment: lead > 0 ? firstSegmentFrom(g, seconds + lead) : undefined };
     }
-    const planned = plannedSwitch(speed, seconds, g.segmentSeconds);
+    const planned = plannedSwitch(speed, seconds, g.segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, scriptPolls());
     if (!planned) return { lead: 0, leadSegment: undefined };
     // The middle of the planned segment: its start sits on a frame, a hair after the multiple.
     return { lead: planned.leadSeconds, leadSegment: segmentIndexAt(g, planned.startSeconds + g.segmentSeconds / 2), switchSeconds: planned.switchSeconds };
@@ -317,7 +319,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       if (viewer.leadSeconds > 0 || viewer.switchSeconds !== undefined || viewer.paused || !viewer.onOriginal) continue;
       const seconds = Math.min(g.durationSeconds, viewer.onOriginal.seconds + (now - viewer.onOriginal.at) / 1000);
       const sooner = patched('lead-soonest-switch')
-        ? soonerWithLead(speed, seconds, g.segmentSeconds, aheadOf(g, seconds))
+        ? soonerWithLead(speed, seconds, g.segmentSeconds, aheadOf(g, seconds), scriptPolls())
         : legacySoonerWithLead(speed, aheadOf(g, seconds));
       if (!sooner) continue;
       const moved = leadFor(g, seconds);

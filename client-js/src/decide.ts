@@ -3,7 +3,7 @@
  * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { INTO_PART_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS } from '../../core/switch-lead';
+import { INTO_PART_SECONDS, MAX_LEAD_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS, SWITCH_POLL_INTERVAL_MS } from '../../core/switch-lead';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not
@@ -26,6 +26,22 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
   const left = status.duration_seconds === null ? Infinity : Math.max(0, status.duration_seconds - positionSeconds);
   const needed = Math.min(neededAheadSeconds(status.rate, minBufferedSeconds, status.segment_seconds ?? undefined), left);
   return ahead >= needed && ahead > 0 ? 'ready' : 'wait';
+}
+
+/**
+ * A part is being made for a viewer on the original: a made range that they are in, or that
+ * starts within a lead's reach ahead of them. The switch is then near, and the script asks every
+ * `SWITCH_POLL_INTERVAL_MS` instead of every `pollIntervalMs`, as the lead's plan assumes
+ * (core/switch-lead.ts).
+ */
+export function switchComing(status: ItemStatus, positionSeconds: number): boolean {
+  if (status.status === 'complete' || status.status === 'failed' || status.status === 'cancelled') return false;
+  return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS);
+}
+
+/** When to ask again, waiting on the original for enough to be made. */
+export function waitingPollMs(status: ItemStatus, positionSeconds: number, pollIntervalMs: number): number {
+  return switchComing(status, positionSeconds) ? Math.min(pollIntervalMs, SWITCH_POLL_INTERVAL_MS) : pollIntervalMs;
 }
 
 /**

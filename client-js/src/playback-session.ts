@@ -6,7 +6,7 @@
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { CATCH_UP_MARGIN_SECONDS } from '../../core/switch-lead';
 import type { UpflowClientConfig } from './config';
-import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp } from './decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp, waitingPollMs } from './decide';
 import type { JellyfinHls } from './jellyfin-hls';
 import { stopTranscode, transcodeSession, viewerToken } from './jellyfin-server';
 import { PlayerControls } from './player-controls';
@@ -267,11 +267,13 @@ export class PlaybackSession {
       }
       this.controls.showPrompt();
       this.deps.emit('prompt', this.summary());
-    } else {
-      this.controls.hide();
+      // A shown prompt stays true only while the viewer stays behind the upscaling: keep asking.
+      if (status.status !== 'complete') this.schedule(this.deps.config.pollIntervalMs);
+      return;
     }
-    // A shown prompt stays true only while the viewer stays behind the upscaling: keep asking.
-    if (status.status !== 'complete') this.schedule(this.deps.config.pollIntervalMs);
+    this.controls.hide();
+    // Their part is being made: asked often, so that the switch comes in the first moments it can.
+    this.schedule(waitingPollMs(status, position, this.deps.config.pollIntervalMs));
   }
 
   /**

@@ -1,6 +1,6 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
-import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp } from '../../client-js/src/decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp, waitingPollMs } from '../../client-js/src/decide';
 import { transcodeSession } from '../../client-js/src/jellyfin-server';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
@@ -185,6 +185,18 @@ describe('when to switch', () => {
     expect(fragmentStartSeconds('/v/stream.mp4#t=npt:90')).toBe(90);
     expect(fragmentStartSeconds(`/Videos/${ID}/stream.mkv?Static=true&t=5`)).toBeUndefined();
     expect(fragmentStartSeconds(undefined)).toBeUndefined();
+  });
+
+  it('asks every quarter second while the part a viewer on the original waits for is being made, else at its interval', () => {
+    // The viewer at 50 s; their part is made from 56 s, or they are in one, or it lies beyond a lead's reach.
+    const ahead = status({ ready: [[0, 10], [56, 58]] });
+    expect(waitingPollMs(ahead, 50, 1000)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[48, 51]] }), 50, 1000)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[0, 10], [200, 202]] }), 50, 1000)).toBe(1000);
+    expect(waitingPollMs(status({ ready: [], content_seconds: 0 }), 50, 1000)).toBe(1000);
+    // Nothing more is coming, or the page asks more often anyway.
+    expect(waitingPollMs({ ...ahead, status: 'failed' }, 50, 1000)).toBe(1000);
+    expect(waitingPollMs(ahead, 50, 250)).toBe(250);
   });
 
   it('asks less often while Upflow does not answer, never more often than configured', () => {
