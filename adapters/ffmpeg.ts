@@ -308,6 +308,16 @@ export function buildLanczosChunkArgs(o: ChunkEncodeOptions): string[] {
 }
 
 /**
+ * The decoder's filters: HDR tone-mapped to SDR first; yuv420p frames in limited range, as the
+ * graphs on them take and give (a full-range source, a VP9 or HEVC one tagged so, would keep
+ * its 0..255 otherwise, where gbrp frames convert it).
+ */
+function decodeFilters(plan: StreamPlan, frames: FrameFormat): string[] {
+  const filters = [...(plan.toneMap ? [SDR_FROM_HDR] : []), ...(frames === 'yuv420p' ? ['scale=out_range=tv'] : [])];
+  return filters.length > 0 ? ['-vf', filters.join(',')] : [];
+}
+
+/**
  * ONNX mode, first process: the source's video from the chunk's first frame as raw frames on
  * stdout (`frames`: planar G, B, R, or the video's own yuv420p planes, core/models.ts
  * `FrameFormat`), at a constant `fps` (a variable-frame-rate source gets frames duplicated or
@@ -320,7 +330,7 @@ export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan;
     ...seekArgs(chunkTiming(plan, o.fromSegment).seekSeconds),
     ...sourceInputArgs(o.source),
     '-map', '0:v:0',
-    ...(plan.toneMap ? ['-vf', SDR_FROM_HDR] : []),
+    ...decodeFilters(plan, o.frames),
     '-fps_mode', 'cfr',
     '-r', frameRateArg(plan.fps),
     '-f', 'rawvideo',

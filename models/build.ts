@@ -67,9 +67,13 @@ const unsupported = (id: ModelId, precision: Precision): never => {
   throw new Error(`model ${id} has no ${precision} converter`);
 };
 
+const YUV420P_FRAMES = 'uint8 yuv420p frames, limited range: Y [1, 1, height, width] and U, V [1, 2, height/2, width/2], any even size';
+
 async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
   const info = MODELS[id];
-  const docString = `${info.title}. Built by Upflow from ${info.source ? `${info.source.package}@${info.source.version} (${info.source.licence}; ${info.source.copyright})` : 'a fixed kernel'}. ${info.input}.`;
+  const builtFrom = `${info.title}. Built by Upflow from ${info.source ? `${info.source.package}@${info.source.version} (${info.source.licence}; ${info.source.copyright})` : 'a fixed kernel'}.`;
+  const docString = `${builtFrom} ${info.input}.`;
+  const yuvDocString = `${builtFrom} ${YUV420P_FRAMES}.`;
   const anime4k = /^anime4k-([sml])-(rl|an)$/.exec(id);
   if (anime4k) {
     const size = anime4k[1] as Anime4kSize;
@@ -84,7 +88,7 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
         const ranges = await calibrateRanges(fp32(), calibration.map(readPng), anime4kCalibrationTensors(size));
         return buildAnime4kGraph(size, weights, `${docString} int8 (QDQ), calibrated on ${calibration.length} images.`, { precision, ranges });
       },
-      ...(info.yuv420p ? { buildYuv420p: () => buildAnime4kYuv420pGraph(size, weights, `${docString} On yuv420p frames.`) } : {}),
+      ...(info.yuv420p ? { buildYuv420p: () => buildAnime4kYuv420pGraph(size, weights, yuvDocString) } : {}),
     };
   }
   if (id === 'realesrgan-x2' || id === 'realesrgan-x4') {
@@ -103,7 +107,7 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
     return {
       weights: { fp32: [] },
       build: async (precision) => (precision === 'fp32' ? buildLanczosGraph(info.scale, docString) : unsupported(id, precision)),
-      ...(info.yuv420p ? { buildYuv420p: () => buildLanczosYuv420pGraph(info.scale, `${docString} On yuv420p frames.`) } : {}),
+      ...(info.yuv420p ? { buildYuv420p: () => buildLanczosYuv420pGraph(info.scale, yuvDocString) } : {}),
     };
   }
   throw new Error(`no converter for model ${id}`);

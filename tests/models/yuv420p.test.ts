@@ -7,11 +7,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildAnime4kGraph, buildAnime4kYuv420pGraph, type Anime4kWeightsJson } from '../../models/anime4k';
 import { buildLanczosGraph, buildLanczosYuv420pGraph } from '../../models/lanczos';
 import { createLogger } from '../../adapters/logger';
 import { loadFrameUpscaler, type FrameUpscaler } from '../../adapters/onnx';
+import { probeSource } from '../../adapters/ffmpeg';
+import { sampleFrames } from '../../cli/bench-stages';
+import { loadConfig } from '../../core/config';
+import { planStream } from '../../core/plan';
+import { upscaleSettings } from '../../services/title-workflows';
 
 const logger = createLogger({ level: 'silent' });
 const websrDir = path.dirname(require.resolve('@websr/websr/package.json'));
@@ -83,3 +89,18 @@ describe.each([
 it('M and L have no yuv420p graph: their detail differs per colour', () => {
   expect(() => buildAnime4kYuv420pGraph('m', weights('rl'), 'test')).toThrow(/only S/);
 });
+
+it('the decoder gives yuv420p frames in limited range, a full-range source too (white: Y 235)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-range-'));
+  try {
+    const clip = path.join(dir, 'full-range.webm');
+    // VP9 keeps yuv420p tagged full range: its decoder hands out 0..255 as it is.
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=white:s=64x64:r=24', '-t', '1', '-vf', 'scale=out_range=pc,format=yuv420p', '-c:v', 'libvpx-vp9', '-color_range', 'pc', clip]);
+    const source = await probeSource({ path: clip });
+    const plan = planStream(source, { ...upscaleSettings(loadConfig({})), aiEnabled: true, model: 'anime4k-s-rl', scaleFactor: 2 });
+    const [frame] = await sampleFrames(clip, plan, 0, 'yuv420p', 1);
+    expect([frame![0], frame![64 * 64]]).toEqual([235, 128]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);

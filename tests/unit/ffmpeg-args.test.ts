@@ -32,7 +32,11 @@ describe('ONNX path arguments', () => {
   it('decodes to planar RGB or the video\'s own yuv420p planes at a constant frame rate on stdout', () => {
     const args = buildFrameDecodeArgs({ source: mkv, plan: { ...plan, fps: 23.976 }, fromSegment: 0, frames: 'gbrp' });
     expect(args.join(' ')).toContain('-fps_mode cfr -r 24000/1001 -f rawvideo -pix_fmt gbrp pipe:1');
-    expect(buildFrameDecodeArgs({ source: mkv, plan, fromSegment: 0, frames: 'yuv420p' }).join(' ')).toContain('-f rawvideo -pix_fmt yuv420p pipe:1');
+    const yuv = buildFrameDecodeArgs({ source: mkv, plan, fromSegment: 0, frames: 'yuv420p' });
+    expect(yuv.join(' ')).toContain('-f rawvideo -pix_fmt yuv420p pipe:1');
+    // In limited range, as the yuv420p graphs take them, whatever the source's range.
+    expect(yuv[yuv.indexOf('-vf') + 1]).toBe('scale=out_range=tv');
+    expect(buildFrameDecodeArgs({ source: mkv, plan, fromSegment: 0, frames: 'gbrp' })).not.toContain('-vf');
   });
 
   it('encodes yuv420p frames as they come: the format filter has nothing to convert', () => {
@@ -144,8 +148,8 @@ describe('HDR sources', () => {
     expect(lanczos[lanczos.indexOf('-vf') + 1]).toMatch(/^zscale=t=linear.*tonemap=tonemap=hable.*zscale=t=bt709:m=bt709:r=tv,format=yuv420p,scale=1280:720:flags=lanczos/);
     expect(lanczos.join(' ')).toContain('-color_primaries bt709 -color_trc bt709 -colorspace bt709');
     const decode = buildFrameDecodeArgs({ source: { path: '/a' }, plan: hdrPlan, fromSegment: 0, frames: 'yuv420p' });
-    expect(decode[decode.indexOf('-vf') + 1]).toContain('tonemap=tonemap=hable');
-    expect(buildFrameDecodeArgs({ source: { path: '/a' }, plan: planStream(source, settings), fromSegment: 0, frames: 'yuv420p' })).not.toContain('-vf');
+    expect(decode[decode.indexOf('-vf') + 1]).toMatch(/tonemap=tonemap=hable.*,scale=out_range=tv$/);
+    expect(buildFrameDecodeArgs({ source: { path: '/a' }, plan: planStream(source, settings), fromSegment: 0, frames: 'gbrp' })).not.toContain('-vf');
     const plain = buildLanczosChunkArgs({ source: { path: '/a' }, plan: planStream(source, settings), fromSegment: 0, segmentPattern: 's%d.ts', segmentList: 'l.csv' });
     expect(plain).not.toContain('-color_trc');
   });
