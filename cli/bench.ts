@@ -245,9 +245,8 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
         fs.linkSync(clip, modelClip);
         const stageResult: Partial<BenchResult> = {};
         let slowestStageFps = Infinity;
-        let decode: Awaited<ReturnType<typeof measureDecode>> | undefined;
         if (model !== FFMPEG_ONLY && frames) {
-          decode = await decodeIn(frames);
+          const decode = await decodeIn(frames);
           progress(`${size} ${label}: inference alone (${frames})`);
           const upscaler = await loadModel(model, { ...inference, precision: precision ?? 'fp32', frames });
           const inferenceFps = await measureInference(upscaler, decode.sample, { inputWidth: width, inputHeight: height }).finally(() => upscaler.release());

@@ -237,13 +237,13 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     };
   });
 
+  /** How the script polls, as the plan assumes: workflows begun before it polled faster near a switch replay the plan they made. */
+  const scriptPolls = () => (patched('switch-poll-fast') ? SCRIPT_POLLS : LEGACY_SCRIPT_POLLS);
   /**
    * Where a viewer on the original at `seconds` gets their part: the segment start the script is
    * predicted to switch them at soonest (core/switch-lead.ts). Workflows begun before that rule
    * replay the rounded-up lead they used.
    */
-  /** How the script polls, as the plan assumes: workflows begun before it polled faster near a switch replay the plan they made. */
-  const scriptPolls = () => (patched('switch-poll-fast') ? SCRIPT_POLLS : LEGACY_SCRIPT_POLLS);
   const leadFor = (g: Grid, seconds: number): { lead: number; leadSegment: number | undefined; switchSeconds?: number } => {
     const speed = makingSpeed();
     if (!patched('lead-soonest-switch')) {
