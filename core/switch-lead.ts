@@ -29,14 +29,15 @@ export const DEFAULT_MIN_BUFFERED_SECONDS = 2;
 /** The script's poll interval unless a page sets it: how late it may see that it can switch. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /**
- * How often the script asks while the viewer waits on the original for a part that is being
- * made ahead of them (`switchComing` in client-js/src/decide.ts). Between two segments, what lies
- * ahead of the viewer shrinks by a second a second: at about 1.3x it is enough for only the
- * first few tenths of a second after each segment, which a poll a second mostly misses.
+ * How often the script asks while the viewer waits on the original for a part made ahead of them
+ * that one more segment would make enough (`switchNear` in client-js/src/decide.ts). Between two
+ * segments, what lies ahead of the viewer shrinks by a second a second: at about 1.3x it is
+ * enough for only the first few tenths of a second after each segment, which a poll a second
+ * mostly misses.
  */
 export const SWITCH_POLL_INTERVAL_MS = 250;
 
-/** How often the script polls: `intervalMs` until something of the viewer's part is made, `switchingMs` from then on. */
+/** How often the script polls: `intervalMs`, or `switchingMs` while the switch is one segment away. */
 export interface ScriptPolls {
   intervalMs: number;
   switchingMs: number;
@@ -115,8 +116,8 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
   const aheadAt = (t: number) => startSeconds + segmentsBy(t) * segmentSeconds - (viewerSeconds + t);
   const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
   const pollSeconds = polls.intervalMs / 1000;
-  // Once the part's first segment is made, the script asks every `switchingMs`.
-  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 ? polls.switchingMs : polls.intervalMs) / 1000;
+  // Once one more segment would put enough ahead, the script asks every `switchingMs` (switchNear in client-js/src/decide.ts).
+  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 && aheadAt(t) >= needed - segmentSeconds ? polls.switchingMs : polls.intervalMs) / 1000;
   let worst = 0;
   for (let phase = 0; phase < POLL_PHASES; phase++) {
     let t = (phase * pollSeconds) / POLL_PHASES;

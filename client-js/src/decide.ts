@@ -3,7 +3,7 @@
  * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { INTO_PART_SECONDS, MAX_LEAD_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS, SWITCH_POLL_INTERVAL_MS } from '../../core/switch-lead';
+import { DEFAULT_SEGMENT_SECONDS, INTO_PART_SECONDS, MAX_LEAD_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS, SWITCH_POLL_INTERVAL_MS } from '../../core/switch-lead';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not
@@ -29,19 +29,22 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
 }
 
 /**
- * A part is being made for a viewer on the original: a made range that they are in, or that
- * starts within a lead's reach ahead of them. The switch is then near, and the script asks every
- * `SWITCH_POLL_INTERVAL_MS` instead of every `pollIntervalMs`, as the lead's plan assumes
- * (core/switch-lead.ts).
+ * The switch is one segment away for a viewer on the original: a part made in their reach (they
+ * are in it, or it starts within a lead's reach ahead) reaches far enough past them that one more
+ * segment would make enough lie ahead. The script then asks every `SWITCH_POLL_INTERVAL_MS`
+ * instead of every `pollIntervalMs`, as the lead's plan assumes (core/switch-lead.ts); a making
+ * far from enough (below real time, say) is asked after at the usual pace.
  */
-export function switchComing(status: ItemStatus, positionSeconds: number): boolean {
+export function switchNear(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): boolean {
   if (status.status === 'complete' || status.status === 'failed' || status.status === 'cancelled') return false;
-  return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS);
+  const segment = status.segment_seconds ?? DEFAULT_SEGMENT_SECONDS;
+  const needed = neededAheadSeconds(status.rate, minBufferedSeconds, segment);
+  return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS && end - positionSeconds >= needed - segment);
 }
 
 /** When to ask again, waiting on the original for enough to be made. */
-export function waitingPollMs(status: ItemStatus, positionSeconds: number, pollIntervalMs: number): number {
-  return switchComing(status, positionSeconds) ? Math.min(pollIntervalMs, SWITCH_POLL_INTERVAL_MS) : pollIntervalMs;
+export function waitingPollMs(status: ItemStatus, positionSeconds: number, config: { pollIntervalMs: number; minBufferedSeconds: number }): number {
+  return switchNear(status, positionSeconds, config.minBufferedSeconds) ? Math.min(config.pollIntervalMs, SWITCH_POLL_INTERVAL_MS) : config.pollIntervalMs;
 }
 
 /**

@@ -272,8 +272,8 @@ export class PlaybackSession {
       return;
     }
     this.controls.hide();
-    // Their part is being made: asked often, so that the switch comes in the first moments it can.
-    this.schedule(waitingPollMs(status, position, this.deps.config.pollIntervalMs));
+    // One segment from the switch: asked often, so that it comes in the first moments it can.
+    this.schedule(waitingPollMs(status, position, this.deps.config));
   }
 
   /**

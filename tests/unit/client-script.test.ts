@@ -187,16 +187,20 @@ describe('when to switch', () => {
     expect(fragmentStartSeconds(undefined)).toBeUndefined();
   });
 
-  it('asks every quarter second while the part a viewer on the original waits for is being made, else at its interval', () => {
-    // The viewer at 50 s; their part is made from 56 s, or they are in one, or it lies beyond a lead's reach.
-    const ahead = status({ ready: [[0, 10], [56, 58]] });
-    expect(waitingPollMs(ahead, 50, 1000)).toBe(250);
-    expect(waitingPollMs(status({ ready: [[48, 51]] }), 50, 1000)).toBe(250);
-    expect(waitingPollMs(status({ ready: [[0, 10], [200, 202]] }), 50, 1000)).toBe(1000);
-    expect(waitingPollMs(status({ ready: [], content_seconds: 0 }), 50, 1000)).toBe(1000);
+  it('asks every quarter second while the switch is a segment away for a viewer on the original, else at its interval', () => {
+    const config = { pollIntervalMs: 1000, minBufferedSeconds: 2 };
+    // At 1.2x in 2 s segments the script wants 1.5 + 2 / 1.2 = 3.17 s ahead: a part reaching 1.17 s past the viewer is a segment away.
+    expect(waitingPollMs(status({ ready: [[0, 10], [52, 54]] }), 50, config)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[48, 51.2]] }), 50, config)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[48, 51]] }), 50, config)).toBe(1000);
+    expect(waitingPollMs(status({ ready: [[0, 10], [200, 202]] }), 50, config)).toBe(1000);
+    expect(waitingPollMs(status({ ready: [], content_seconds: 0 }), 50, config)).toBe(1000);
+    // Below real time the script wants 30 s of play's worth ahead: far from it, the usual pace.
+    expect(waitingPollMs(status({ ready: [[48, 54]], rate: 0.7 }), 50, config)).toBe(1000);
+    expect(waitingPollMs(status({ ready: [[48, 59]], rate: 0.7 }), 50, config)).toBe(250);
     // Nothing more is coming, or the page asks more often anyway.
-    expect(waitingPollMs({ ...ahead, status: 'failed' }, 50, 1000)).toBe(1000);
-    expect(waitingPollMs(ahead, 50, 250)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[52, 54]], status: 'failed' }), 50, config)).toBe(1000);
+    expect(waitingPollMs(status({ ready: [[52, 54]] }), 50, { ...config, pollIntervalMs: 250 })).toBe(250);
   });
 
   it('asks less often while Upflow does not answer, never more often than configured', () => {

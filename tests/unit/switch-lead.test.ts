@@ -95,8 +95,8 @@ describe("a viewer's lead", () => {
       });
       for (const phase of [0, 0.1, 0.37, 0.5, 0.8, 0.99]) {
         let t = phase;
-        // The script's own rule for its next poll: every second, every quarter once the part is being made.
-        while (readiness(statusAt(t), position + t, DEFAULT_MIN_BUFFERED_SECONDS) !== 'ready') t += waitingPollMs(statusAt(t), position + t, DEFAULT_POLL_INTERVAL_MS) / 1000;
+        // The script's own rule for its next poll: every second, every quarter once the switch is a segment away.
+        while (readiness(statusAt(t), position + t, DEFAULT_MIN_BUFFERED_SECONDS) !== 'ready') t += waitingPollMs(statusAt(t), position + t, { pollIntervalMs: DEFAULT_POLL_INTERVAL_MS, minBufferedSeconds: DEFAULT_MIN_BUFFERED_SECONDS }) / 1000;
         // The prediction takes the unluckiest of POLL_PHASES phases: any other is within a step of one.
         expect(t).toBeLessThanOrEqual(planned.switchSeconds + DEFAULT_POLL_INTERVAL_MS / 1000 / POLL_PHASES + 1e-9);
         // Switched: the viewer plays the upscaled part on; they do not catch up (the script's fallback) before the next segment is made.
