@@ -360,6 +360,22 @@ const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
+/** Several runs of the same Jellyfin bench side by side: per run, each row's switch and the part it went into. */
+const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
+  const label = (r: Read<SwitchResult>) => `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`;
+  const labels = [...new Set(files.flatMap((f) => f.results.map(label)))];
+  const rows = files.map((f, run) => [
+    String(run + 1),
+    ...labels.map((l) => {
+      const r = f.results.find((result) => label(result) === l);
+      if (!r || r.switchSeconds === null) return r ? 'no switch' : DASH;
+      return `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`;
+    }),
+  ]);
+  return `${files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n')}\n\nPlay → upscaled picture (where the part switched into starts):\n\n`
+    + table(['run', ...labels], rows, ['right', ...labels.map(() => 'right' as const)]);
+};
+
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
 // The figures files are JSON read back: their shape is the writer's type, checked by the writer.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -386,6 +402,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/jellyfin-min-buffered-2': jellyfinSwitch,
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
+  // Three runs with the frames on yuv420p and the script's quarter-second polls: how much one run tells.
+  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin#runs': jellyfinRuns,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -406,6 +424,8 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-cold': 'npm run bench:jellyfin -- --cold --seconds 120 --upscalers anime4k-s-an --json-file docs/bench/jellyfin-cold.json',
   'bench/jellyfin-cold-before': 'the same at commit 4bedd4b, with --json-file docs/bench/jellyfin-cold-before.json',
   'bench/jellyfin-min-buffered-2': 'npm run bench:jellyfin at commit a888551 (minBufferedSeconds 2 by default), with --json-file docs/bench/jellyfin-min-buffered-2.json',
+  'bench/jellyfin-2d06b7c': 'npm run bench:jellyfin at commit 2d06b7c, with --json-file docs/bench/jellyfin-2d06b7c.json',
+  'bench/jellyfin-19ac723': 'npm run bench:jellyfin at commit 19ac723, with --json-file docs/bench/jellyfin-19ac723.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;

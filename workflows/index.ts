@@ -208,7 +208,6 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   const progress = (): StreamProgress | undefined => {
     if (!grid) return undefined;
     const now = Date.now();
-    while (recent.length > 0 && now - recent[0]!.at > RATE_WINDOW_MS) recent.shift();
     // From the first segment on: counted from the stream's start, the start-up made a title read
     // below real time in its first seconds, and the script took the viewer back to the original.
     const rate = madeRate(recent, firstMadeAt, now, RATE_WINDOW_MS);
@@ -384,6 +383,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       const seconds = segmentDurationSeconds(g, index);
       contentMade += seconds;
       recent.push({ at: Date.now(), seconds });
+      // Pruned here, not in the status query: a query must not change the workflow's state.
+      while (recent.length > 0 && Date.now() - recent[0]!.at > RATE_WINDOW_MS) recent.shift();
       firstSegmentSeconds ??= (Date.now() - streamStartedAt) / 1000;
       firstMadeAt ??= Date.now();
     }
