@@ -129,8 +129,9 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId)
     // With each CReLU one convolution (models/anime4k.ts), the blocked layout now pays (docs/models.md).
     cpuGraphOptimization: 'all',
     precisions: PRECISIONS,
-    // S's detail is one plane added to R, G and B alike: on the video's planes, to Y alone.
-    yuv420p: size === 's',
+    // On the video's planes: S's detail (alike in R, G and B) goes to Y alone; M and L's last
+    // layer gives Y's sub-pixels and U and V at the input's size (models/anime4k.ts).
+    yuv420p: true,
   };
 }
 

@@ -11,7 +11,8 @@
  * zero-padded for the convolutions and edge-clamped for the bilinear base.
  *
  * Each network is built in three precisions (`Anime4kPrecision`): float32, float16, and int8
- * QDQ (models/quantize.ts) for the layers, where the bilinear base stays float32.
+ * QDQ (models/quantize.ts) for the layers, where the bilinear base stays float32; and, in
+ * float32, on yuv420p frames for the stream (`buildAnime4kYuv420pGraph`).
  */
 import { GBRP_PLANE_FROM_RGB } from '../core/models';
 import { OnnxGraph, framesIn, framesOut, pictureOut, weightsForPlanarInput, yuv420pIn, yuv420pOut } from './onnx-graph';
@@ -282,9 +283,10 @@ function int8Layers(g: OnnxGraph, frames: string, ranges: TensorRanges): LayerBu
  * The network's layers in any precision: the residual (float, 0..255 scale; planes G, B, R, or
  * S's 4 shared sub-pixels). `firstInput` turns the first layer's weights over R, G, B (0..1) into
  * weights over what the graph feeds it: by default the frames' G, B, R planes on 0..255.
- * `outputGain`: what the residual's 0..1 scale becomes (255: 0..255).
+ * `outputGain`: what S's residual's 0..1 scale becomes (255: 0..255); `outputMap`: a linear map
+ * of M and L's 12 outputs folded into their last layer.
  */
-function anime4kResidual<A>(size: Anime4kSize, weights: Anime4kWeightsJson, layers: LayerBuilder<A>, firstInput: (rgb: ConvWeights) => Kernel = gbrpInput, outputGain = 255): string {
+function anime4kResidual<A>(size: Anime4kSize, weights: Anime4kWeightsJson, layers: LayerBuilder<A>, firstInput: (rgb: ConvWeights) => Kernel = gbrpInput, outputGain = 255, outputMap?: number[][]): string {
   const arch = ANIME4K_ARCHITECTURES[size];
   const first = toOihw(arch.first.map((n) => layer(weights, n)), 3, true);
   const activations = [layers.convCrelu(layers.input, firstInput(first), first.bias, 0)];
@@ -301,7 +303,44 @@ function anime4kResidual<A>(size: Anime4kSize, weights: Anime4kWeightsJson, laye
   // websr's colours are R, G, B; the frame planes G, B, R.
   const colours = arch.last.layers;
   const w = toOihw(GBRP_PLANE_FROM_RGB.map((rgb) => layer(weights, colours[rgb])), 1);
-  return layers.residual(activations, { data: scaled(w.data, 255), dims: w.dims }, scaled(w.bias, 255), [0, 0, 0, 0]);
+  const last = outputMap ? mapOutputs(w, outputMap) : w;
+  return layers.residual(activations, { data: scaled(last.data, 255), dims: last.dims }, scaled(last.bias, 255), [0, 0, 0, 0]);
+}
+
+/** A 1×1 layer followed by a linear map of its outputs (`map[new][old]`), as one 1×1 layer. */
+function mapOutputs(w: ConvWeights, map: number[][]): ConvWeights {
+  const [outChannels, inChannels] = w.dims;
+  const data = new Float32Array(map.length * inChannels);
+  const bias = new Float32Array(map.length);
+  map.forEach((row, o) => {
+    if (row.length !== outChannels) throw new Error(`output map: ${row.length} columns for ${outChannels} outputs`);
+    row.forEach((k, old) => {
+      if (k === 0) return;
+      for (let i = 0; i < inChannels; i++) data[o * inChannels + i]! += k * w.data[old * inChannels + i]!;
+      bias[o]! += k * w.bias[old]!;
+    });
+  });
+  return { data, dims: [map.length, inChannels, 1, 1], bias };
+}
+
+/** Limited-range Y, U and V steps for a step of 1 in R, G and B (BT.601): rows Y, U, V; columns R, G, B. */
+const YUV601_FROM_RGB = [
+  [65.481 / 255, 128.553 / 255, 24.966 / 255],
+  [-37.797 / 255, -74.203 / 255, 112 / 255],
+  [112 / 255, -93.786 / 255, -18.214 / 255],
+] as const;
+
+/**
+ * M and L's 12 detail phases (planes G, B, R × 4 sub-pixels) → Y's 4 sub-pixels, then U and V
+ * each the mean of the 4 (4:2:0 at twice the size: one chroma sample per input pixel).
+ */
+function yuvDetailMap(): number[][] {
+  const rows: number[][] = [];
+  const row = (coefficient: (rgb: number, phase: number) => number) =>
+    Array.from({ length: 12 }, (_, channel) => coefficient(GBRP_PLANE_FROM_RGB[Math.floor(channel / 4)]!, channel % 4));
+  for (let phase = 0; phase < 4; phase++) rows.push(row((rgb, p) => (p === phase ? YUV601_FROM_RGB[0][rgb]! : 0)));
+  rows.push(row((rgb) => YUV601_FROM_RGB[1][rgb]! / 4), row((rgb) => YUV601_FROM_RGB[2][rgb]! / 4));
+  return rows;
 }
 
 /**
@@ -337,15 +376,16 @@ export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson
 }
 
 /**
- * S on yuv420p frames (fp32), for the stream: S's detail is one plane added to R, G and B alike,
- * which on the video's planes changes Y alone (by 219/255 of it, limited range) and leaves U
- * and V as they are. So the network reads R, G, B made from the planes by BT.601's matrix
- * (folded into its first layer), its detail goes onto a bilinear 2x of Y, and U and V are
- * upscaled bilinearly on their own: no colour conversion on either side of the model and no
- * 3-colour sum at the output size (one thread, 640×360: 34 against 38 ms a frame).
+ * A network on yuv420p frames (fp32), for the stream. The network reads R, G, B made from the
+ * planes by BT.601's matrix, folded into its first layer (U and V upsampled to Y's size first).
+ * S's detail is one plane added to R, G and B alike, which on the video's planes changes Y alone
+ * (by 219/255 of it, limited range): it goes onto a bilinear 2x of Y, and U and V are upscaled
+ * bilinearly on their own (one thread, 640×360: 34 against 38 ms a frame). M and L's detail
+ * differs per colour: their last 1×1 layer gives Y's 4 sub-pixels and U and V at the input's
+ * size (the 4 sub-pixels' mean, as 4:2:0 at twice the size has one chroma sample per input
+ * pixel) instead of 12 colour phases. No colour conversion on either side of the model.
  */
 export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string): Uint8Array {
-  if (ANIME4K_ARCHITECTURES[size].last.kind !== 'shared') throw new Error(`anime4k ${size}: only S's shared detail has a yuv420p graph`);
   const g = new OnnxGraph();
   const { y, uv } = yuv420pIn(g);
   const x2 = (planes: string, hint: string) => g.node('Resize', [planes, '', g.float32s(`${hint}_scales`, [1, 1, 2, 2], [4])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, hint);
@@ -353,9 +393,20 @@ export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeig
   const centredY = g.node('Sub', [y, g.floats('black_y', [16], [])], {}, 'y_centred');
   const centredUv = g.node('Sub', [uv, g.floats('grey_uv', [128], [])], {}, 'uv_centred');
   const planes = g.node('Concat', [centredY, x2(centredUv, 'uv_full')], { axis: 1 }, 'yuv_full');
-  // The detail on Y's scale: a step of d in R, G and B alike is 219/255 of d in limited-range Y.
-  const residual = anime4kResidual(size, weights, floatLayers(g, planes), yuvInput, 219);
-  const detail = g.node('DepthToSpace', [residual], { blocksize: 2, mode: 'CRD' }, 'detail');
-  yuv420pOut(g, g.node('Add', [x2(y, 'y_base'), detail], {}, 'y_sum'), x2(uv, 'uv_base'));
+  if (ANIME4K_ARCHITECTURES[size].last.kind === 'shared') {
+    // The detail on Y's scale: a step of d in R, G and B alike is 219/255 of d in limited-range Y.
+    const residual = anime4kResidual(size, weights, floatLayers(g, planes), yuvInput, 219);
+    const detail = g.node('DepthToSpace', [residual], { blocksize: 2, mode: 'CRD' }, 'detail');
+    yuv420pOut(g, g.node('Add', [x2(y, 'y_base'), detail], {}, 'y_sum'), x2(uv, 'uv_base'));
+  } else {
+    const detail = anime4kResidual(size, weights, floatLayers(g, planes), yuvInput, 255, yuvDetailMap());
+    const channels = (from: number, to: number, hint: string) => g.node('Slice', [detail, g.int64s(`${hint}_from`, [from]), g.int64s(`${hint}_to`, [to]), g.int64s(`${hint}_axis`, [1])], {}, hint);
+    // Y's bilinear 2x as 4 sub-pixel phases (edge-clamped), where the detail's phases add.
+    const padded = g.node('Pad', [y, g.int64s('pads_edge', [0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'edge' }, 'y_padded');
+    const yBase = g.conv(padded, { data: bilinearPhaseKernel().subarray(0, 4 * 9), dims: [4, 1, 3, 3] }, null, { pads: [0, 0, 0, 0], hint: 'y_base' });
+    const yPhases = g.node('Add', [yBase, channels(0, 4, 'y_detail')], {}, 'y_phases');
+    const yFull = g.node('DepthToSpace', [yPhases], { blocksize: 2, mode: 'CRD' }, 'y_sum');
+    yuv420pOut(g, yFull, g.node('Add', [x2(uv, 'uv_base'), channels(4, 6, 'uv_detail')], {}, 'uv_sum'));
+  }
   return g.toBytesYuv420p(`anime4k-cnn-2x-${size}-yuv420p`, { scale: 2, docString });
 }

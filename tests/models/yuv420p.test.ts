@@ -2,14 +2,14 @@
  * The graphs on yuv420p frames (core/models.ts `FrameFormat`) against the gbrp graphs as the
  * stream ran them before: a video's yuv420p frame converted to planar RGB by ffmpeg, the gbrp
  * graph, and back to yuv420p by ffmpeg. Both give the same picture up to rounding and the two
- * sides' chroma filters: measured 44.8–61 dB per plane on the quality set's photos and
+ * sides' chroma filters: measured 43.9–61 dB per plane on the quality set's photos and
  * animation frames (docs/models.md). The yuv420p graph runs through the real inference lane.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildAnime4kGraph, buildAnime4kYuv420pGraph, type Anime4kWeightsJson } from '../../models/anime4k';
+import { buildAnime4kGraph, buildAnime4kYuv420pGraph, type Anime4kSize, type Anime4kWeightsJson } from '../../models/anime4k';
 import { buildLanczosGraph, buildLanczosYuv420pGraph } from '../../models/lanczos';
 import { createLogger } from '../../adapters/logger';
 import { loadFrameUpscaler, type FrameUpscaler } from '../../adapters/onnx';
@@ -21,15 +21,15 @@ import { upscaleSettings } from '../../services/title-workflows';
 
 const logger = createLogger({ level: 'silent' });
 const websrDir = path.dirname(require.resolve('@websr/websr/package.json'));
-const weights = (variant: 'rl' | 'an') =>
-  JSON.parse(fs.readFileSync(path.join(websrDir, 'weights', 'anime4k', `cnn-2x-s-${variant}.json`), 'utf8')) as Anime4kWeightsJson;
+const weights = (size: Anime4kSize, variant: 'rl' | 'an') =>
+  JSON.parse(fs.readFileSync(path.join(websrDir, 'weights', 'anime4k', `cnn-2x-${size}-${variant}.json`), 'utf8')) as Anime4kWeightsJson;
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const FRAMES = ['photos', 'animation'].flatMap((kind) =>
   fs.readdirSync(path.join(FIXTURES, kind)).filter((f) => f.endsWith('.png')).map((f) => path.join(FIXTURES, kind, f)));
 
 /** The lowest PSNR either plane group may have against the gbrp path. */
-const MIN_PSNR_DB = 44;
+const MIN_PSNR_DB = 43;
 
 const ffmpeg = (args: string[], input?: Buffer) => execFileSync('ffmpeg', ['-v', 'error', ...args, '-f', 'rawvideo', '-'], { input, maxBuffer: 1 << 28 });
 const raw = (format: string, width: number, height: number) => ['-f', 'rawvideo', '-pix_fmt', format, '-s', `${width}x${height}`, '-i', '-'];
@@ -62,8 +62,10 @@ async function compare(gbrpGraph: FrameUpscaler, yuvGraph: FrameUpscaler, png: s
 }
 
 describe.each([
-  ['anime4k-s-rl', () => buildAnime4kGraph('s', weights('rl'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('rl'), 'test')],
-  ['anime4k-s-an', () => buildAnime4kGraph('s', weights('an'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('an'), 'test')],
+  ['anime4k-s-rl', () => buildAnime4kGraph('s', weights('s', 'rl'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('s', 'rl'), 'test')],
+  ['anime4k-s-an', () => buildAnime4kGraph('s', weights('s', 'an'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('s', 'an'), 'test')],
+  ['anime4k-m-an', () => buildAnime4kGraph('m', weights('m', 'an'), 'test'), () => buildAnime4kYuv420pGraph('m', weights('m', 'an'), 'test')],
+  ['anime4k-l-rl', () => buildAnime4kGraph('l', weights('l', 'rl'), 'test'), () => buildAnime4kYuv420pGraph('l', weights('l', 'rl'), 'test')],
   ['lanczos-x2', () => buildLanczosGraph(2, 'test'), () => buildLanczosYuv420pGraph(2, 'test')],
 ] as const)('%s on yuv420p frames', (_id, gbrp, yuv) => {
   const graphs = {} as { gbrp: FrameUpscaler; yuv: FrameUpscaler };
@@ -84,10 +86,6 @@ describe.each([
     const { uv } = await compare(graphs.gbrp, graphs.yuv, colourful, true);
     expect(uv).toBeLessThan(MIN_PSNR_DB);
   }, 30_000);
-});
-
-it('M and L have no yuv420p graph: their detail differs per colour', () => {
-  expect(() => buildAnime4kYuv420pGraph('m', weights('rl'), 'test')).toThrow(/only S/);
 });
 
 it('the decoder gives yuv420p frames in limited range, a full-range source too (white: Y 235)', async () => {

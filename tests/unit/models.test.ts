@@ -111,8 +111,9 @@ describe('the frames a stream uses', () => {
   it('are yuv420p when every model of the ladder has that form in the precision it runs in, and the frames have even sizes', () => {
     expect(streamFrameFormat(stepDownLadder('anime4k-s-an'), 640, 360, fp32)).toBe('yuv420p');
     expect(streamFrameFormat(stepDownLadder('anime4k-s-rl'), 640, 360, fp32)).toBe('yuv420p');
-    // M has no yuv420p graph: its whole ladder, S and Lanczos with it, stays on gbrp.
-    expect(streamFrameFormat(stepDownLadder('anime4k-m-an'), 640, 360, fp32)).toBe('gbrp');
+    expect(streamFrameFormat(stepDownLadder('anime4k-l-an'), 640, 360, fp32)).toBe('yuv420p');
+    // Real-ESRGAN has no yuv420p graph: its whole ladder, L, M, S and Lanczos with it, stays on gbrp.
+    expect(streamFrameFormat(stepDownLadder('realesrgan-x2'), 640, 360, fp32)).toBe('gbrp');
     expect(streamFrameFormat(stepDownLadder('realesrgan-x4'), 640, 360, fp32)).toBe('gbrp');
     expect(streamFrameFormat(stepDownLadder('anime4k-s-an'), 641, 360, fp32)).toBe('gbrp');
     expect(streamFrameFormat(stepDownLadder('anime4k-s-an'), 640, 361, fp32)).toBe('gbrp');
