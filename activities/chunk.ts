@@ -13,7 +13,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ChunkClaim, ChunkOrders, SegmentReport, SourceInfo, StreamPlan } from '../core/domain';
-import type { ModelId } from '../core/models';
+import type { FrameFormat, ModelId } from '../core/models';
 import { FailureType } from '../core/errors';
 import { titleFiles } from '../core/media-paths';
 import { segmentDurationSeconds, segmentStartFrame, segmentStartSeconds, type Grid } from '../core/grid';
@@ -145,6 +145,8 @@ class ChunkRun {
   private firstSegment?: { at: number; seconds: number };
   private readonly delivered: number[] = [];
   private readonly schedule?: ModelSchedule;
+  /** The frames between ffmpeg and the models, decided once: every model the chunk switches to is loaded for them. */
+  private readonly frames: FrameFormat;
   /** Stops the encode at the chunk's end when the encode cannot close its last segment by itself. */
   private readonly stop = new AbortController();
   private readonly diskGuard = new AbortController();
@@ -165,6 +167,7 @@ class ChunkRun {
     this.endSegment = claim.endSegment;
     this.nextSegment = claim.fromSegment;
     if (claim.model) this.schedule = new ModelSchedule(claim.model, grid, claim.fromSegment);
+    this.frames = env.sessions.framesFor(input.plan);
   }
 
   /** Runs the encode to the chunk's end (or the source's), delivering each segment as ffmpeg closes it. */
@@ -210,7 +213,7 @@ class ChunkRun {
     };
     const schedule = this.schedule;
     if (!schedule) return encodeLanczosChunk(outputs, run);
-    return encodeChunkWithModels({ ...outputs, sessions: this.env.sessions, modelFor: (index) => schedule.modelFor(index), frameLimit: () => this.frameLimit() }, run);
+    return encodeChunkWithModels({ ...outputs, sessions: this.env.sessions, frames: this.frames, modelFor: (index) => schedule.modelFor(index), frameLimit: () => this.frameLimit() }, run);
   }
 
   /** Frames from the chunk's first to where segment `endSegment` starts. */
@@ -315,7 +318,7 @@ class ChunkRun {
     const { deps: { store }, jobId, log, sessions } = this.env;
     try {
       // Loaded now, not at the boundary frame, so the switch does not stall the frames.
-      await sessions.get(model, sessions.framesFor(this.input.plan));
+      await sessions.get(model, this.frames);
     } catch (err) {
       log.warn({ err, model }, 'rate control asked for a model this worker cannot load; keeping the current one');
       return;

@@ -102,6 +102,8 @@ export class ModelSessions {
 
 export interface ModelEncodeOptions extends ChunkEncodeOptions {
   sessions: ModelSessions;
+  /** The frames on both pipes (`ModelSessions.framesFor` the plan): every model of the chunk is loaded for them. */
+  frames: FrameFormat;
   /** The model for the chunk's `index`th frame; rate control changes it at segment boundaries. */
   modelFor(index: number): ModelId;
   /** Frames the chunk makes at most (asked again for each frame: the chunk's end may move). */
@@ -117,7 +119,7 @@ export interface ModelEncodeOptions extends ChunkEncodeOptions {
 export async function encodeChunkWithModels(options: ModelEncodeOptions, run: RunOptions): Promise<void> {
   const { plan } = options;
   if (plan.modelScale === null) throw new Error('encodeChunkWithModels needs a plan for the ONNX path');
-  const frames = options.sessions.framesFor(plan);
+  const { frames } = options;
   // Load the first model before starting ffmpeg: a missing model fails fast and cleanly.
   await options.sessions.get(options.modelFor(0), frames);
   const stop = new AbortController();

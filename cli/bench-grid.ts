@@ -584,7 +584,7 @@ async function measureChunkStart(
   const startedAt = performance.now();
   const encoding = upscaler === FFMPEG_ONLY
     ? encodeLanczosChunk(outputs, run)
-    : encodeChunkWithModels({ ...outputs, sessions: o.sessions, modelFor: () => upscaler, frameLimit: () => frames }, run);
+    : encodeChunkWithModels({ ...outputs, sessions: o.sessions, frames: o.sessions.framesFor(plan), modelFor: () => upscaler, frameLimit: () => frames }, run);
   let ended = false;
   const settled = encoding.then(
     () => { ended = true; },

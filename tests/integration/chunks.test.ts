@@ -76,7 +76,7 @@ describe('a title made in chunks, out of order', () => {
       const folder = new HlsFolder(path.join(dir, 'model'));
       await folder.prepare(plan, grid);
       const model = (o: { fromSegment: number; segmentPattern: string; segmentList: string }, cwd: string, frameLimit: () => number) =>
-        encodeChunkWithModels({ ...o, source: { path: clip }, plan, sessions, modelFor: () => 'lanczos-x2', frameLimit }, { cwd });
+        encodeChunkWithModels({ ...o, source: { path: clip }, plan, sessions, frames: sessions.framesFor(plan), modelFor: () => 'lanczos-x2', frameLimit }, { cwd });
       // Each closes its last segment and ends: nothing is killed, nothing past its end is made.
       expect(await makeChunk(folder, grid, 'm1', 2, 4, model)).toEqual([2, 3]);
       expect(await makeChunk(folder, grid, 'm2', 4, 6, model)).toEqual([4, 5]);
