@@ -37,6 +37,14 @@ export const DEFAULT_POLL_INTERVAL_MS = 1000;
  */
 export const SWITCH_POLL_INTERVAL_MS = 250;
 
+/**
+ * The switch is one segment away: `aheadSeconds` made past the viewer, and one more segment would
+ * make the `neededSeconds`. The script polls every `switchingMs` then; the plan assumes the same.
+ */
+export function switchOneSegmentAway(aheadSeconds: number, neededSeconds: number, segmentSeconds: number): boolean {
+  return aheadSeconds >= neededSeconds - segmentSeconds;
+}
+
 /** How often the script polls: `intervalMs`, or `switchingMs` while the switch is one segment away. */
 export interface ScriptPolls {
   intervalMs: number;
@@ -117,7 +125,7 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
   const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
   const pollSeconds = polls.intervalMs / 1000;
   // Once one more segment would put enough ahead, the script asks every `switchingMs` (switchNear in client-js/src/decide.ts).
-  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 && aheadAt(t) >= needed - segmentSeconds ? polls.switchingMs : polls.intervalMs) / 1000;
+  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 && switchOneSegmentAway(aheadAt(t), needed, segmentSeconds) ? polls.switchingMs : polls.intervalMs) / 1000;
   let worst = 0;
   for (let phase = 0; phase < POLL_PHASES; phase++) {
     let t = (phase * pollSeconds) / POLL_PHASES;

@@ -3,7 +3,7 @@
  * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { DEFAULT_SEGMENT_SECONDS, INTO_PART_SECONDS, MAX_LEAD_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS, SWITCH_POLL_INTERVAL_MS } from '../../core/switch-lead';
+import { DEFAULT_SEGMENT_SECONDS, INTO_PART_SECONDS, MAX_LEAD_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS, SWITCH_POLL_INTERVAL_MS, switchOneSegmentAway } from '../../core/switch-lead';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not
@@ -24,7 +24,7 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
   const ahead = madeAhead(status, positionSeconds, INTO_PART_SECONDS);
   // Near the end, what is left of the title is enough.
   const left = status.duration_seconds === null ? Infinity : Math.max(0, status.duration_seconds - positionSeconds);
-  const needed = Math.min(neededAheadSeconds(status.rate, minBufferedSeconds, status.segment_seconds ?? undefined), left);
+  const needed = Math.min(neededAhead(status, minBufferedSeconds), left);
   return ahead >= needed && ahead > 0 ? 'ready' : 'wait';
 }
 
@@ -37,9 +37,14 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
  */
 export function switchNear(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): boolean {
   if (status.status === 'complete' || status.status === 'failed' || status.status === 'cancelled') return false;
+  const needed = neededAhead(status, minBufferedSeconds);
   const segment = status.segment_seconds ?? DEFAULT_SEGMENT_SECONDS;
-  const needed = neededAheadSeconds(status.rate, minBufferedSeconds, segment);
-  return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS && end - positionSeconds >= needed - segment);
+  return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS && switchOneSegmentAway(end - positionSeconds, needed, segment));
+}
+
+/** What must lie ahead of the viewer before the switch, at the title's rate and segment length. */
+function neededAhead(status: ItemStatus, minBufferedSeconds: number): number {
+  return neededAheadSeconds(status.rate, minBufferedSeconds, status.segment_seconds ?? DEFAULT_SEGMENT_SECONDS);
 }
 
 /** When to ask again, waiting on the original for enough to be made. */
