@@ -341,8 +341,8 @@ export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan;
 
 /**
  * ONNX mode, second process: raw upscaled frames on stdin (`frameWidth`×`frameHeight`, the
- * model's output, in the decoder's `frames` format: x264 takes yuv420p as it comes) plus the source's audio from the same instant → the same segments as
- * ffmpeg-only mode. The encode ends with the frames (`-shortest`): the chunk activity stops
+ * model's output, in the decoder's `frames` format: x264 takes yuv420p as it comes) plus the
+ * source's audio from the same instant → the same segments as ffmpeg-only mode. The encode ends with the frames (`-shortest`): the chunk activity stops
  * writing them at the chunk's end. A final lanczos resize runs only when the plan's size
  * differs from the model's (SRGAN_SCALE_FACTOR ≠ model scale).
  */
