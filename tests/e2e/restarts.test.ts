@@ -121,9 +121,12 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
     }, 60_000, 100);
   };
 
-  /** Segment files ffmpeg has written so far, recorded or not. */
+  /**
+   * Segment files ffmpeg has written so far, recorded or not: those moved into the title's folder
+   * and those still in a chunk's own folder, where they wait while their recording waits for Postgres.
+   */
   const segmentFilesOnDisk = (titleKey: string) =>
-    fs.readdirSync(path.join(upflow.dir, 'data', 'hls', titleKey)).filter((f) => f.endsWith('.ts')).length;
+    fs.readdirSync(path.join(upflow.dir, 'data', 'hls', titleKey), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).length;
 
   /** The title finished once: one job, one run, every segment once and in order, a full final file. */
   const expectOneCompleteStream = async (base: string, file: string, clipSeconds: number) => {
