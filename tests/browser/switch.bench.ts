@@ -35,6 +35,10 @@ import { harnessEvents, playOriginal, videoFacts, type HarnessEvent } from './pl
 import type { SwitchResult } from './switch-result';
 
 const ITEM = 'b0c1d2e3f4a54b6c8d7e6f5a4b3c2d1e';
+/** How long after play the timeline follows the making and the rate (SwitchResult.timeline). */
+const TIMELINE_SECONDS = 15;
+/** How many of the first segments made the timeline lists. */
+const TIMELINE_SEGMENTS = 6;
 
 const UPSCALERS: { id: string; label: string; env: NodeJS.ProcessEnv }[] = [
   { id: 'lanczos', label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
@@ -145,6 +149,13 @@ async function measure(
     });
     const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
+    const afterPlay = (wallMs: number) => Math.round(wallMs - playedAt) / 1000;
+    const firstPicture = events.find((e) => e.type === 'playing');
+    const timeline = {
+      playing: firstPicture ? { afterPlaySeconds: (firstPicture.at - pagePlayedAt) / 1000, position: firstPicture.position } : null,
+      made: made.slice(0, TIMELINE_SEGMENTS).map((s) => ({ index: s.index, startSeconds: s.startSeconds, afterPlaySeconds: afterPlay(Date.parse(s.producedAt)) })),
+      rates: answers.filter((a) => a.at - playedAt <= TIMELINE_SECONDS * 1000).map((a) => ({ afterPlaySeconds: afterPlay(a.at), rate: a.status.rate })),
+    };
     const positionAtSwitch = switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null;
     const switchedInto = positionAtSwitch === null || switchedAt === undefined ? undefined : switchedIntoPart(made, positionAtSwitch, playedAt + (switchedAt - pagePlayedAt));
     return {
@@ -166,6 +177,7 @@ async function measure(
       fallbacks,
       upscaleRate: final.rate,
       consoleErrors: scriptErrors(messages).length,
+      timeline,
     };
   } finally {
     await browser.close();
