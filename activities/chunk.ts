@@ -277,14 +277,14 @@ class ChunkRun {
     const precision = model ? this.env.sessions.precisionOf(model) : null;
     const record = { index: segment.index, filename: segment.filename, startSeconds: segmentStartSeconds(this.grid, segment.index), durationSeconds, bytes, model, precision, wallSeconds };
     // The title's rate is the chunk's once it runs: its start-up (ffmpeg, a model's first frames)
-    // is in the first segment alone, and the web script judges from the rate whether a viewer would
-    // catch up (core/switch-lead.ts). Until a second segment, the first one's is all there is (and
-    // Postgres keeps an earlier chunk's rate over it).
+    // is in the first segment alone, and the web script sizes from the rate what it waits for
+    // (core/switch-lead.ts). The first segment's (0.7–0.8x with Anime4K S beside a browser, for
+    // 1.2x after) made it wait for a third segment: none until a second (Postgres keeps what it has).
     this.firstSegment ??= { at: now, seconds: durationSeconds };
     const rate = this.segmentsMade > 1
       ? (this.contentSeconds - this.firstSegment.seconds) / Math.max(0.001, (now - this.firstSegment.at) / 1000)
-      : durationSeconds / wallSeconds;
-    await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate, { chunkStart: this.segmentsMade === 1 }));
+      : null;
+    await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate));
     this.report({ ticket: this.input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
     this.env.context.heartbeat(this.heartbeat());
   }

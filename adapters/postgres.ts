@@ -375,12 +375,12 @@ export class UpflowStore {
   /**
    * A segment became playable: record it and the job's counters in one transaction. Chunks of
    * one title record theirs in any order; the counters are the table's own sums. `rate`: the
-   * reporting chunk's content seconds per wall second. A chunk's first segment (`chunkStart`)
-   * carries its start-up, so it sets the rate only while the job has none: a chunk started later
-   * (for a viewer who moved) does not make the title read slow until its second segment, and the
-   * web script wait longer for it.
+   * reporting chunk's content seconds per wall second; null for a chunk's first segment, which
+   * carries its start-up: the job keeps the rate it has (none on a title's first segment), so a
+   * chunk started later (for a viewer who moved) does not make the title read slow, and the web
+   * script does not size what it waits for from a start-up (core/switch-lead.ts).
    */
-  async recordSegment(jobId: string, segment: SegmentRecord, rate: number, options: { chunkStart?: boolean } = {}): Promise<void> {
+  async recordSegment(jobId: string, segment: SegmentRecord, rate: number | null): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -395,11 +395,11 @@ export class UpflowStore {
       await client.query(
         `UPDATE jobs SET (segments, content_seconds) = (SELECT count(*), COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1),
            frames = round((SELECT COALESCE(sum(duration_seconds), 0) FROM segments WHERE job_id = $1) * COALESCE((plan->>'fps')::numeric, 0)),
-           rate = CASE WHEN $3 AND rate IS NOT NULL THEN rate ELSE $2 END,
-           fps = (CASE WHEN $3 AND rate IS NOT NULL THEN rate ELSE $2 END) * COALESCE((plan->>'fps')::numeric, 0),
+           rate = COALESCE($2::numeric, rate),
+           fps = COALESCE($2::numeric, rate) * COALESCE((plan->>'fps')::numeric, 0),
            first_segment_at = COALESCE(first_segment_at, now()), updated_at = now()
          WHERE id = $1`,
-        [jobId, rate, options.chunkStart === true],
+        [jobId, rate],
       );
       await client.query('COMMIT');
     } catch (err) {

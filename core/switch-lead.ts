@@ -45,14 +45,20 @@ export function switchOneSegmentAway(aheadSeconds: number, neededSeconds: number
   return aheadSeconds >= neededSeconds - segmentSeconds;
 }
 
-/** How often the script polls: `intervalMs`, or `switchingMs` while the switch is one segment away. */
+/** How often the script polls (`intervalMs`, or `switchingMs` while the switch is one segment away), and when it knows the rate. */
 export interface ScriptPolls {
   intervalMs: number;
   switchingMs: number;
+  /**
+   * How many segments of a part are made before the status gives a rate: 2, as a chunk's first
+   * segment carries its start-up and sets none; until then the script judges as at real time.
+   */
+  rateFromSegment: number;
 }
-export const SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: SWITCH_POLL_INTERVAL_MS };
-/** Before the script polled faster near a switch: kept for workflows an earlier Upflow began, which replay with it. */
-export const LEGACY_SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: DEFAULT_POLL_INTERVAL_MS };
+export const SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: SWITCH_POLL_INTERVAL_MS, rateFromSegment: 2 };
+/** Kept for workflows an earlier Upflow began, which replay with it: before the first segment's rate was left out (the plan took it as the measured one), and before the script polled faster near a switch. */
+export const FAST_POLLS_RATE_AT_FIRST: ScriptPolls = { ...SCRIPT_POLLS, rateFromSegment: 1 };
+export const LEGACY_SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: DEFAULT_POLL_INTERVAL_MS, rateFromSegment: 1 };
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
 export const MAX_LEAD_SECONDS = 60;
 /**
@@ -122,14 +128,16 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
   const horizon = MAX_LEAD_SECONDS + needed / speed.rate + speed.firstSegmentSeconds;
   const segmentsBy = (t: number) => (t < speed.firstSegmentSeconds ? 0 : 1 + Math.floor((t - speed.firstSegmentSeconds) / perSegment + 1e-9));
   const aheadAt = (t: number) => startSeconds + segmentsBy(t) * segmentSeconds - (viewerSeconds + t);
+  // What the script asks for ahead: from the rate once the status gives one.
+  const neededSeen = (t: number) => (segmentsBy(t) >= polls.rateFromSegment ? needed : neededAheadSeconds(null, minBufferedSeconds, segmentSeconds));
   const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
   const pollSeconds = polls.intervalMs / 1000;
   // Once one more segment would put enough ahead, the script asks every `switchingMs` (switchNear in client-js/src/decide.ts).
-  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 && switchOneSegmentAway(aheadAt(t), needed, segmentSeconds) ? polls.switchingMs : polls.intervalMs) / 1000;
+  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 && switchOneSegmentAway(aheadAt(t), neededSeen(t), segmentSeconds) ? polls.switchingMs : polls.intervalMs) / 1000;
   let worst = 0;
   for (let phase = 0; phase < POLL_PHASES; phase++) {
     let t = (phase * pollSeconds) / POLL_PHASES;
-    while (t <= horizon && !(t >= arrival && aheadAt(t) >= needed)) t = nextPoll(t);
+    while (t <= horizon && !(t >= arrival && aheadAt(t) >= neededSeen(t))) t = nextPoll(t);
     if (t > horizon) return Infinity;
     // Playing the part from there: just before each next segment is made, the viewer must not have caught up.
     const until = t + (speed.rate < 1 ? SLOW_PLAY_SECONDS : perSegment);

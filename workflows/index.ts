@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
-import { DEFAULT_MIN_BUFFERED_SECONDS, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -236,8 +236,14 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     };
   });
 
-  /** How the script polls, as the plan assumes: workflows begun before it polled faster near a switch replay the plan they made. */
-  const scriptPolls = () => (patched('switch-poll-fast') ? SCRIPT_POLLS : LEGACY_SCRIPT_POLLS);
+  /**
+   * How the script polls and when it knows the rate, as the plan assumes: workflows begun before
+   * it polled faster near a switch, or before a chunk's first segment set no rate, replay the plan they made.
+   */
+  const scriptPolls = () => {
+    if (patched('rate-from-second-segment')) return SCRIPT_POLLS;
+    return patched('switch-poll-fast') ? FAST_POLLS_RATE_AT_FIRST : LEGACY_SCRIPT_POLLS;
+  };
   /**
    * Where a viewer on the original at `seconds` gets their part: the segment start the script is
    * predicted to switch them at soonest (core/switch-lead.ts). Workflows begun before that rule

@@ -124,17 +124,17 @@ describe('upscaleTitle workflow', () => {
     expect(await store.getJob(id)).toMatchObject({ state: 'cancelled', finalPath: '/out/late.mkv' });
   });
 
-  it("keeps a title's rate over a later chunk's first segment, which carries that chunk's start-up", async () => {
+  it("takes no rate from a chunk's first segment, which carries that chunk's start-up", async () => {
     const id = '01a21211-5d1c-76b5-97c6-cd631f10ee8d';
     await store.upsertTitle({ key: 'rate-kept-1a2b3c4d', sourcePath: path.join(dir, 'media', 'rate.mp4'), name: 'Rate' });
     await store.ensureJob({ id, workflowId: workflowIdForTitle('rate-kept-1a2b3c4d'), titleKey: 'rate-kept-1a2b3c4d', state: 'streaming' });
     const segment = (index: number) => ({ index, filename: `seg${String(index).padStart(5, '0')}.ts`, startSeconds: 2 * index, durationSeconds: 2, bytes: 1000, model: null, precision: null, wallSeconds: 2 });
-    // The title's first segment: its start-up's rate is all there is.
-    await store.recordSegment(id, segment(0), 0.4, { chunkStart: true });
-    expect((await store.getJob(id))!.rate).toBeCloseTo(0.4);
+    // The title's first segment: no rate yet (not a start-up's).
+    await store.recordSegment(id, segment(0), null);
+    expect((await store.getJob(id))!).toMatchObject({ rate: null, fps: null, segments: 1 });
     await store.recordSegment(id, segment(1), 0.8);
     // Another chunk starts further on: its first segment does not pull the rate down; its second sets it.
-    await store.recordSegment(id, segment(20), 0.3, { chunkStart: true });
+    await store.recordSegment(id, segment(20), null);
     expect((await store.getJob(id))!.rate).toBeCloseTo(0.8);
     await store.recordSegment(id, segment(21), 0.85);
     expect((await store.getJob(id))!).toMatchObject({ rate: expect.closeTo(0.85) as unknown, segments: 4 });

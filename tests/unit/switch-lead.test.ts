@@ -90,7 +90,9 @@ describe("a viewer's lead", () => {
       };
       const statusAt = (t: number): ItemStatus => ({
         item_id: 'i', status: 'streaming', hls_url: '/hls/t/stream.m3u8', segments: 1, content_seconds: madeEnd(t) - segmentStartSeconds(grid, first),
-        ready: madeEnd(t) > segmentStartSeconds(grid, first) ? [[segmentStartSeconds(grid, first), madeEnd(t)]] : [], duration_seconds: 600, segment_seconds: grid.segmentSeconds, rate: speed.rate, complete: false, progress_percent: 1,
+        ready: madeEnd(t) > segmentStartSeconds(grid, first) ? [[segmentStartSeconds(grid, first), madeEnd(t)]] : [], duration_seconds: 600, segment_seconds: grid.segmentSeconds,
+        // A chunk's first segment sets no rate (adapters/postgres.ts recordSegment): the status gives one from the second.
+        rate: madeEnd(t) - segmentStartSeconds(grid, first) >= 2 * grid.segmentSeconds - 0.01 ? speed.rate : null, complete: false, progress_percent: 1,
         model: null, title_key: 't', job_id: null, queue_position: null,
       });
       for (const phase of [0, 0.1, 0.37, 0.5, 0.8, 0.99]) {
