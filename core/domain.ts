@@ -123,6 +123,12 @@ export interface ViewerPosition {
   /** Content time in seconds (clamped to the title), or a segment index of the grid. */
   seconds?: number;
   segment?: number;
+  /**
+   * When `seconds` was read (ms since the epoch, the API's clock, as the request came): a viewer
+   * on the original plays on meanwhile (Jellyfin's item asked, the title probed), so the title's
+   * workflow places them that much further on. Absent: where they are when it hears.
+   */
+  readAt?: number;
   /** Someone waits for the picture there now (a trigger, a seek, a request for a missing segment). */
   waiting: boolean;
   /** A viewer on the original who is not playing on (paused): their part is made where they are, no lead. */

@@ -83,6 +83,8 @@ const COMFORT_SECONDS = 20;
 const MIN_SPLIT_SECONDS = 6;
 /** A viewer not heard of for this long has stopped watching. */
 const VIEWER_TTL_MS = 120_000;
+/** A position read longer ago counts as read this long ago: the API's clock and a worker's on another machine may differ. */
+const MAX_POSITION_AGE_SECONDS = 30;
 /** A ticket waiting this long for a slot while a viewer waits takes one (a chunk that serves nobody stops). */
 const PREEMPT_AFTER_MS = 300;
 /** The window of the title's recent making rate. */
@@ -278,8 +280,10 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     // A position in seconds is a viewer on the original (a trigger, a seek): they switch where
     // enough is made ahead of them, so the making starts a lead further on. A segment is a
     // player on the upscaled stream asking for it: that one is made. A paused viewer is not moving: where they are.
-    const seconds = position.seconds ?? 0;
     const onOriginal = position.segment === undefined && !position.paused;
+    // Played on since the position was read: the first trigger's is placed after the probe.
+    const playedSince = onOriginal && position.readAt !== undefined ? Math.min(MAX_POSITION_AGE_SECONDS, Math.max(0, (Date.now() - position.readAt) / 1000)) : 0;
+    const seconds = Math.min(g.durationSeconds, (position.seconds ?? 0) + playedSince);
     const { lead, leadSegment, switchSeconds } = onOriginal ? leadFor(g, seconds) : { lead: 0, leadSegment: undefined, switchSeconds: undefined };
     // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
     const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds);

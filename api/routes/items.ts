@@ -27,6 +27,7 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
   });
 
   router.post('/items/:itemId/upscale', triggerLimit, async (req, res) => {
+    const readAt = Date.now();
     const services = servicesFor(req);
     const { itemId } = itemIdParam.parse(req.params);
     const { force, position_seconds: seconds, paused, device } = triggerQuery.parse(req.query);
@@ -50,7 +51,7 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
     // pause replaces their PlaybackStart's head. A page could name another device: that moves only
     // which part of a title the viewer may see is made first.
     const viewer = device ? `jellyfin:${device}` : `script:${req.ip ?? 'unknown'}`;
-    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer, seconds, waiting: true, ...(paused ? { paused } : {}) } } : {}) }).catch(forViewer);
+    const result = await services.triggers.triggerItem(itemId, { force, ...(seconds !== undefined ? { viewer: { viewer, seconds, readAt, waiting: true, ...(paused ? { paused } : {}) } } : {}) }).catch(forViewer);
     logger.info({ title: result.titleKey, status: result.status, item: itemId, reason: result.reupscaleReason }, 'trigger from the web script');
     const status = await services.statuses.itemStatus(itemId, result).catch(forViewer);
     res.status(result.status === 'started' ? 202 : 200).json(owner ? status : publicItemStatus(status));

@@ -28,6 +28,7 @@ export function triggerRoutes({ config, logger, servicesFor, triggerLimit }: Rou
   const webhookText = express.json({ limit: BODY_LIMIT, type: 'text/plain' });
   /** The seed's body (a path) or the Jellyfin Webhook plugin's (an item id and a notification type). */
   router.post('/upscale-trigger', webhookText, triggerLimit, async (req, res) => {
+    const readAt = Date.now();
     const services = servicesFor(req);
     const request = parseTriggerRequest(req.body);
     const query = triggerQuery.parse(req.query);
@@ -47,7 +48,7 @@ export function triggerRoutes({ config, logger, servicesFor, triggerLimit }: Rou
     const watching = request.kind === 'item' && request.notificationType === STARTING_NOTIFICATION;
     const positionSeconds = request.positionSeconds ?? query.position_seconds ?? (watching ? 0 : undefined);
     const viewer = positionSeconds === undefined ? undefined
-      : { viewer: (request.kind === 'item' ? request.viewer : undefined) ?? `trigger:${req.ip ?? 'unknown'}`, seconds: positionSeconds, waiting: true };
+      : { viewer: (request.kind === 'item' ? request.viewer : undefined) ?? `trigger:${req.ip ?? 'unknown'}`, seconds: positionSeconds, readAt, waiting: true };
     const options = { name: request.name, force: query.force, ...(viewer ? { viewer } : {}) };
     const result = request.kind === 'path'
       ? await services.triggers.trigger(request.path, { ...options, ...(request.contentKind ? { contentKind: request.contentKind } : {}) })

@@ -95,10 +95,20 @@ async function measure(
   try {
     addWebPlayer(standIn, { webhookUrl: `${upflow.apiUrl}/upscale-trigger` });
     const file = await makeClip(path.join(upflow.mediaDir, 'bench.mp4'), { ...clip, fps: 24 });
+    let earlierSpeed: { firstSegmentSeconds: number; rate: number } | null = null;
     if (warmUp) {
       const earlier = await makeClip(path.join(upflow.mediaDir, 'earlier.mp4'), { ...clip, seconds: 10, fps: 24 });
       const { json } = await upflow.api<{ job_id: string }>('POST', '/upscale-trigger', { Item: { Path: earlier, Name: 'Earlier' } });
-      await waitFor('the earlier title', async () => ((await upflow.api<{ state: string }>('GET', `/jobs/${json.job_id}`)).json.state === 'complete' ? true : undefined), 300_000, 250);
+      const job = await waitFor('the earlier title', async () => {
+        const { json: view } = await upflow.api<{ state: string; streamStartedAt: string | null; firstSegmentAt: string | null }>('GET', `/jobs/${json.job_id}`);
+        return view.state === 'complete' ? view : undefined;
+      }, 300_000, 250);
+      // What the viewer's part is planned from (adapters/postgres.ts makingSpeed): the start to the first segment, the others' rate.
+      const { json: { segments } } = await upflow.api<{ segments: { producedAt: string; rate: number | null }[] }>('GET', `/jobs/${json.job_id}/segments`);
+      const rates = segments.sort((a, b) => a.producedAt.localeCompare(b.producedAt)).slice(1).flatMap((s) => (s.rate === null ? [] : [s.rate])).sort((a, b) => a - b);
+      if (job.streamStartedAt && job.firstSegmentAt && rates.length > 0) {
+        earlierSpeed = { firstSegmentSeconds: (Date.parse(job.firstSegmentAt) - Date.parse(job.streamStartedAt)) / 1000, rate: rates[Math.floor(rates.length / 2)]! };
+      }
     }
     standIn.items.set(ITEM, { name: 'Bench', path: file, width: clip.width, height: clip.height });
     if (mode === 'transcode') await transcoder.prepare(ITEM);
@@ -152,6 +162,7 @@ async function measure(
     const afterPlay = (wallMs: number) => Math.round(wallMs - playedAt) / 1000;
     const firstPicture = events.find((e) => e.type === 'playing');
     const timeline = {
+      earlierSpeed,
       playing: firstPicture ? { afterPlaySeconds: (firstPicture.at - pagePlayedAt) / 1000, position: firstPicture.position } : null,
       made: made.slice(0, TIMELINE_SEGMENTS).map((s) => ({ index: s.index, startSeconds: s.startSeconds, afterPlaySeconds: afterPlay(Date.parse(s.producedAt)) })),
       rates: answers.filter((a) => a.at - playedAt <= TIMELINE_SECONDS * 1000).map((a) => ({ afterPlaySeconds: afterPlay(a.at), rate: a.status.rate })),

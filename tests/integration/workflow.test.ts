@@ -207,6 +207,21 @@ describe('upscaleTitle workflow', () => {
     expect(plans.some((p) => Math.abs(p.leadSeconds - tv.leadSeconds) < 1e-6 && Math.abs(p.switchSeconds - tv.switchSeconds!) < 1e-6)).toBe(true);
     expect(tv.segment).toBe(segmentIndexAt(grid, 60 + tv.leadSeconds + grid.segmentSeconds / 2));
     expect(segmentStartSeconds(grid, tv.segment)).toBeCloseTo(60 + tv.leadSeconds, 1);
+    // A position read 8 s before the workflow heard it (the trigger asked Jellyfin, the title was
+    // probed): the viewer played on meanwhile, and is placed from 38 s (and the signal's own time).
+    const lateSignalAt = Date.now();
+    await handle.signal(viewerSignal, { viewer: 'jellyfin:late', seconds: 30, readAt: lateSignalAt - 8000, waiting: false });
+    const late = await waitFor('the viewer read 8 s before', () => viewerNow('jellyfin:late'), 10_000);
+    const heardBy = 38 + (Date.now() - lateSignalAt) / 1000;
+    if (late.leadSeconds > 0) {
+      // Their part starts the lead on from where they were placed.
+      const placedAt = segmentStartSeconds(grid, late.segment) - late.leadSeconds;
+      expect(placedAt).toBeGreaterThan(38 - 0.05);
+      expect(placedAt).toBeLessThan(heardBy + 0.05);
+    } else {
+      expect(late.segment).toBeGreaterThanOrEqual(segmentIndexAt(grid, 38));
+      expect(late.segment).toBeLessThanOrEqual(segmentIndexAt(grid, heardBy));
+    }
     // Paused just on a segment's start: the one before is made too (the script switches 0.3 s into a made part).
     await handle.signal(viewerSignal, { viewer: 'jellyfin:paused', seconds: 40, waiting: false, paused: true });
     await expect(waitFor('the paused viewer', () => viewerNow('jellyfin:paused'), 10_000)).resolves.toMatchObject({ segment: 19, leadSeconds: 0 });
