@@ -30,10 +30,10 @@ export const DEFAULT_MIN_BUFFERED_SECONDS = 2;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /**
  * How often the script asks while the viewer waits on the original for a part made ahead of them
- * that one more segment would make enough (`switchNear` in client-js/src/decide.ts). Between two
- * segments, what lies ahead of the viewer shrinks by a second a second: at about 1.3x it is
- * enough for only the first few tenths of a second after each segment, which a poll a second
- * mostly misses.
+ * that one more segment would make enough, or before the status gives a rate (`switchNear` in
+ * client-js/src/decide.ts). Between two segments, what lies ahead of the viewer shrinks by a
+ * second a second: at about 1.3x it is enough for only the first few tenths of a second after
+ * each segment, which a poll a second mostly misses.
  */
 export const SWITCH_POLL_INTERVAL_MS = 250;
 
@@ -132,8 +132,10 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
   const neededSeen = (t: number) => (segmentsBy(t) >= polls.rateFromSegment ? needed : neededAheadSeconds(null, minBufferedSeconds, segmentSeconds));
   const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
   const pollSeconds = polls.intervalMs / 1000;
-  // Once one more segment would put enough ahead, the script asks every `switchingMs` (switchNear in client-js/src/decide.ts).
-  const nextPoll = (t: number) => t + (segmentsBy(t) > 0 && switchOneSegmentAway(aheadAt(t), neededSeen(t), segmentSeconds) ? polls.switchingMs : polls.intervalMs) / 1000;
+  // Once one more segment would put enough ahead, or while the status gives no rate, the script
+  // asks every `switchingMs` (switchNear in client-js/src/decide.ts).
+  const near = (t: number) => segmentsBy(t) > 0 && (segmentsBy(t) < polls.rateFromSegment || switchOneSegmentAway(aheadAt(t), neededSeen(t), segmentSeconds));
+  const nextPoll = (t: number) => t + (near(t) ? polls.switchingMs : polls.intervalMs) / 1000;
   let worst = 0;
   for (let phase = 0; phase < POLL_PHASES; phase++) {
     let t = (phase * pollSeconds) / POLL_PHASES;

@@ -376,6 +376,37 @@ const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
     + table(['run', ...labels], rows, ['right', ...labels.map(() => 'right' as const)]);
 };
 
+/**
+ * What led to each switch (SwitchResult.timeline), run by run: the speed the part was planned
+ * from (the earlier title's, made alone), where the part started, when its first segments were
+ * made and the rate the status gave between the first and the second, the rate beside Chromium
+ * after, and the switch. All in seconds after play.
+ */
+const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
+  const rows = files.flatMap((f) => f.results.flatMap((r) => {
+    const t = r.timeline;
+    if (!t) return [];
+    const [first, second, third] = t.made;
+    const last = t.made[t.made.length - 1];
+    const at = (x: { afterPlaySeconds: number | null } | undefined) => x?.afterPlaySeconds ?? NaN;
+    // Between the first segment and the second: what the status said the rate was.
+    const early = t.rates.filter((x) => at(x) > at(first) + 0.3 && at(x) < at(second));
+    const earlyRate = early.length > 0 ? early[early.length - 1]!.rate : undefined;
+    // From the second segment to the last listed: content made per second of wall time.
+    const after = second && last && last !== second ? ((last.startSeconds ?? NaN) - (second.startSeconds ?? NaN)) / (at(last) - at(second)) : null;
+    return [[
+      `\`${f.commit}\``, `${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
+      t.earlierSpeed ? `${seconds(t.earlierSpeed.firstSegmentSeconds)}, ${rate(t.earlierSpeed.rate)}` : DASH,
+      fixed(r.madeFromSeconds ?? null, 0, ' s'), seconds(first?.afterPlaySeconds), seconds(second?.afterPlaySeconds), seconds(third?.afterPlaySeconds),
+      earlyRate === undefined ? DASH : earlyRate === null ? 'none' : rate(earlyRate), rate(after),
+      r.switchSeconds === null ? 'no switch' : `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`,
+    ]];
+  }));
+  return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
+    + table(['commit', 'play', 'planned from (first segment, rate)', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'switch (part from)'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+};
+
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
 // The figures files are JSON read back: their shape is the writer's type, checked by the writer.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -403,7 +434,9 @@ export const TABLES: Record<string, Render<any>> = {
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
   // Three runs with the frames on yuv420p and the script's quarter-second polls: how much one run tells.
-  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin#runs': jellyfinRuns,
+  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin#runs': jellyfinRuns,
+  // Anime4K S alone, before and after each of two changes (the first segment's rate, the position's age): why a switch came when it did.
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858#timeline': jellyfinTimeline,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -426,6 +459,10 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-min-buffered-2': 'npm run bench:jellyfin at commit a888551 (minBufferedSeconds 2 by default), with --json-file docs/bench/jellyfin-min-buffered-2.json',
   'bench/jellyfin-2d06b7c': 'npm run bench:jellyfin at commit 2d06b7c, with --json-file docs/bench/jellyfin-2d06b7c.json',
   'bench/jellyfin-19ac723': 'npm run bench:jellyfin at commit 19ac723, with --json-file docs/bench/jellyfin-19ac723.json',
+  'bench/jellyfin-19ac723b': 'npm run bench:jellyfin at commit 19ac723 again, with --json-file docs/bench/jellyfin-19ac723b.json',
+  'bench/jellyfin-s-66d60f4': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 66d60f4, with --json-file docs/bench/jellyfin-s-66d60f4.json',
+  'bench/jellyfin-s-f33caa9': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit f33caa9, with --json-file docs/bench/jellyfin-s-f33caa9.json',
+  'bench/jellyfin-s-7461858': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 7461858, with --json-file docs/bench/jellyfin-s-7461858.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;

@@ -39,7 +39,9 @@ export function switchNear(status: ItemStatus, positionSeconds: number, minBuffe
   if (status.status === 'complete' || status.status === 'failed' || status.status === 'cancelled') return false;
   const needed = neededAhead(status, minBufferedSeconds);
   const segment = status.segment_seconds ?? DEFAULT_SEGMENT_SECONDS;
-  return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS && switchOneSegmentAway(end - positionSeconds, needed, segment));
+  // No rate yet (a part's first segment sets none): the next segment may be the one that makes enough.
+  const rateUnknown = !(status.rate !== null && status.rate > 0);
+  return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS && (rateUnknown || switchOneSegmentAway(end - positionSeconds, needed, segment)));
 }
 
 /** What must lie ahead of the viewer before the switch, at the title's rate and segment length. */

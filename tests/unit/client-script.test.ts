@@ -198,6 +198,9 @@ describe('when to switch', () => {
     // Below real time the script wants 30 s of play's worth ahead: far from it, the usual pace.
     expect(waitingPollMs(status({ ready: [[48, 54]], rate: 0.7 }), 50, config)).toBe(1000);
     expect(waitingPollMs(status({ ready: [[48, 59]], rate: 0.7 }), 50, config)).toBe(250);
+    // No rate yet (a part's first segment sets none): its next segment may be the one.
+    expect(waitingPollMs(status({ ready: [[48, 51]], rate: null }), 50, config)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[0, 10], [200, 202]], rate: null }), 50, config)).toBe(1000);
     // Nothing more is coming, or the page asks more often anyway.
     expect(waitingPollMs(status({ ready: [[52, 54]], status: 'failed' }), 50, config)).toBe(1000);
     expect(waitingPollMs(status({ ready: [[52, 54]] }), 50, { ...config, pollIntervalMs: 250 })).toBe(250);
