@@ -11,9 +11,9 @@
  *   `attachMedia(video)`, play on MANIFEST_PARSED, the player kept as `_hlsPlayer` and destroyed
  *   when playback stops (setSrcWithHlsJs, bindEventsToHlsPlayer, destroyHlsPlayer);
  * - `window.ApiClient` with the logged-in viewer's `accessToken()`;
- * - the playback report playbackManager sends when an item starts (`POST /Sessions/Playing` with
- *   `PositionTicks`), and the Webhook plugin's `PlaybackStart` that Jellyfin's session event
- *   makes of it.
+ * - the playback report playbackManager sends once an item plays (its player's play() resolved:
+ *   `POST /Sessions/Playing` with `PositionTicks`), and the Webhook plugin's `PlaybackStart`
+ *   that Jellyfin's session event makes of it.
  */
 import fs from 'node:fs';
 import express from 'express';
@@ -199,7 +199,7 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       const hls = new Hls({ startPosition: startSeconds, manifestLoadingTimeOut: 20000, maxBufferLength: 30, maxMaxBufferLength: 30, videoPreference: { preferHDR: true } });
       hls.loadSource(url);
       hls.attachMedia(video);
-      hls.on(Hls.Events.MANIFEST_PARSED, () => { video.play().catch(() => undefined); });
+      hls.on(Hls.Events.MANIFEST_PARSED, () => { video.play().then(() => reportPlaying(itemId, startSeconds), () => undefined); });
       hls.on(Hls.Events.ERROR, (_event, data) => { harness.hlsErrors.push({ details: data.details, fatal: data.fatal }); });
       harness.hlsPlayer = hls;
     }
@@ -213,7 +213,9 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
       video.setAttribute('playsinline', '');
       container.appendChild(video);
       document.body.insertBefore(container, document.body.firstChild);
-      video.addEventListener('loadstart', () => reportDirectPlay(video));
+      // playbackManager reports the start once the player's play() has resolved (onPlaybackStarted):
+      // the picture moves then, a few tenths of a second after the source is set.
+      video.addEventListener('playing', () => { if (!transcode) reportDirectPlay(video); });
       for (const type of ['loadstart', 'timeupdate', 'playing', 'pause', 'waiting', 'seeking', 'seeked', 'error']) {
         video.addEventListener(type, () => harness.events.push({ type, at: performance.now(), position: video.currentTime, src: video.currentSrc }));
       }
@@ -231,7 +233,6 @@ ${p.jellyfinHls ? '<script src="/web/libraries/hls.js"></script>' : ''}
           return;
         }
         await setSrcWithHlsJs(video, startSeconds);
-        reportPlaying(itemId, startSeconds);
       }, 50);
       return video;
     }
