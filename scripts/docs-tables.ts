@@ -395,7 +395,7 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
     // From the second segment to the last listed: content made per second of wall time.
     const after = second && last && last !== second ? ((last.startSeconds ?? NaN) - (second.startSeconds ?? NaN)) / (at(last) - at(second)) : null;
     return [[
-      `\`${f.commit}\``, `${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
+      `\`${(f.commit ?? '').slice(0, 7)}\``, `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
       t.earlierSpeed ? `${seconds(t.earlierSpeed.firstSegmentSeconds)}, ${rate(t.earlierSpeed.rate)}` : DASH,
       fixed(r.madeFromSeconds ?? null, 0, ' s'), seconds(first?.afterPlaySeconds), seconds(second?.afterPlaySeconds), seconds(third?.afterPlaySeconds),
       earlyRate === undefined ? DASH : earlyRate === null ? 'none' : rate(earlyRate), rate(after),
@@ -436,7 +436,7 @@ export const TABLES: Record<string, Render<any>> = {
   // Three runs with the frames on yuv420p and the script's quarter-second polls: how much one run tells.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin#runs': jellyfinRuns,
   // Anime4K S alone, before and after each of two changes (the first segment's rate, the position's age): why a switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin#timeline': jellyfinTimeline,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -463,6 +463,7 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-66d60f4': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 66d60f4, with --json-file docs/bench/jellyfin-s-66d60f4.json',
   'bench/jellyfin-s-f33caa9': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit f33caa9, with --json-file docs/bench/jellyfin-s-f33caa9.json',
   'bench/jellyfin-s-7461858': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 7461858, with --json-file docs/bench/jellyfin-s-7461858.json',
+  'bench/jellyfin-08cadb8': 'npm run bench:jellyfin at commit 08cadb8, with --json-file docs/bench/jellyfin-08cadb8.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;
