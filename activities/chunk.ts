@@ -278,8 +278,8 @@ class ChunkRun {
     const record = { index: segment.index, filename: segment.filename, startSeconds: segmentStartSeconds(this.grid, segment.index), durationSeconds, bytes, model, precision, wallSeconds };
     // The title's rate is the chunk's once it runs: its start-up (ffmpeg, a model's first frames)
     // is in the first segment alone, and the web script sizes from the rate what it waits for
-    // (core/switch-lead.ts). The first segment's (0.7–0.8x with Anime4K S beside a browser, for
-    // 1.2x after) made it wait for a third segment: none until a second (Postgres keeps what it has).
+    // (core/switch-lead.ts). So the first segment sets none (Postgres keeps what it has): its own,
+    // 0.7–0.8x with Anime4K S beside a browser for 1.2x after, made the script wait a segment more.
     this.firstSegment ??= { at: now, seconds: durationSeconds };
     const rate = this.segmentsMade > 1
       ? (this.contentSeconds - this.firstSegment.seconds) / Math.max(0.001, (now - this.firstSegment.at) / 1000)

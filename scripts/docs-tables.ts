@@ -389,7 +389,7 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
     const [first, second, third] = t.made;
     const last = t.made[t.made.length - 1];
     const at = (x: { afterPlaySeconds: number | null } | undefined) => x?.afterPlaySeconds ?? NaN;
-    // Between the first segment and the second: what the status said the rate was.
+    // Between the first segment and the second (from 0.3 s after the first, by when the status has it): what it said the rate was.
     const early = t.rates.filter((x) => at(x) > at(first) + 0.3 && at(x) < at(second));
     const earlyRate = early.length > 0 ? early[early.length - 1]!.rate : undefined;
     // From the second segment to the last listed: content made per second of wall time.

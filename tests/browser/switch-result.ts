@@ -35,13 +35,15 @@ export interface SwitchResult {
   /**
    * What led to the switch, to see why it came when it did (absent in older files): the speed the
    * viewer's part was planned from (the earlier title's, made alone: the start to its first
-   * segment, the others' median rate; null with `--cold`); the original's
+   * segment, the others' median rate; null with `--cold`); the viewed title's own start to its
+   * first segment, counted the same way (absent in files before it); the original's
    * first picture, seconds after play, and where it was; the first segments made, when (seconds
    * after play; recorded in Postgres, which the script reads); and every status answer's rate in
    * the first `TIMELINE_SECONDS` (sampled every 250 ms, as the script asks near a switch).
    */
   timeline?: {
     earlierSpeed: { firstSegmentSeconds: number; rate: number } | null;
+    firstSegmentFromStreamStart?: number | null;
     playing: { afterPlaySeconds: number; position: number } | null;
     made: { index: number; startSeconds: number; afterPlaySeconds: number }[];
     rates: { afterPlaySeconds: number; rate: number | null }[];

@@ -157,12 +157,16 @@ async function measure(
       const part = seen?.ready.find(([from, to]) => from <= position && position < to);
       return { afterPlaySeconds: (at - playedAt) / 1000, position, ahead: part ? part[1] - position : 0, rate: seen?.rate ?? null };
     });
+    // The viewed title's own start to first segment, as `earlierSpeed` counts it: how much Chromium beside it slowed the first segment.
+    const viewedJob = final.job_id ? (await upflow.api<{ streamStartedAt: string | null; firstSegmentAt: string | null }>('GET', `/jobs/${final.job_id}`)).json : undefined;
+    const firstSegmentFromStreamStart = viewedJob?.streamStartedAt && viewedJob.firstSegmentAt ? (Date.parse(viewedJob.firstSegmentAt) - Date.parse(viewedJob.streamStartedAt)) / 1000 : null;
     const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
     const afterPlay = (wallMs: number) => Math.round(wallMs - playedAt) / 1000;
     const firstPicture = events.find((e) => e.type === 'playing');
     const timeline = {
       earlierSpeed,
+      firstSegmentFromStreamStart,
       playing: firstPicture ? { afterPlaySeconds: (firstPicture.at - pagePlayedAt) / 1000, position: firstPicture.position } : null,
       made: made.slice(0, TIMELINE_SEGMENTS).map((s) => ({ index: s.index, startSeconds: s.startSeconds, afterPlaySeconds: afterPlay(Date.parse(s.producedAt)) })),
       rates: answers.filter((a) => a.at - playedAt <= TIMELINE_SECONDS * 1000).map((a) => ({ afterPlaySeconds: afterPlay(a.at), rate: a.status.rate })),
