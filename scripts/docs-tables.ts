@@ -378,7 +378,8 @@ const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
 
 /**
  * What led to each switch (SwitchResult.timeline), run by run: the speed the part was planned
- * from (the earlier title's, made alone), where the part started, when its first segments were
+ * from (the earlier title's, made alone), the viewed title's own start to its first segment
+ * (Chromium beside it), where the part started, when its first segments were
  * made and the rate the status gave between the first and the second, the rate beside Chromium
  * after, and the switch. All in seconds after play.
  */
@@ -397,14 +398,15 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
     return [[
       `\`${(f.commit ?? '').slice(0, 7)}\``, `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
       t.earlierSpeed ? `${seconds(t.earlierSpeed.firstSegmentSeconds)}, ${rate(t.earlierSpeed.rate)}` : DASH,
+      seconds(t.firstSegmentFromStreamStart),
       fixed(r.madeFromSeconds ?? null, 0, ' s'), seconds(first?.afterPlaySeconds), seconds(second?.afterPlaySeconds), seconds(third?.afterPlaySeconds),
       earlyRate === undefined ? DASH : earlyRate === null ? 'none' : rate(earlyRate), rate(after),
       r.switchSeconds === null ? 'no switch' : `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`,
     ]];
   }));
   return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
-    + table(['commit', 'play', 'planned from (first segment, rate)', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'switch (part from)'], rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['commit', 'play', 'planned from (first segment, rate)', 'its own first segment', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'switch (part from)'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
@@ -436,7 +438,7 @@ export const TABLES: Record<string, Render<any>> = {
   // Three runs with the frames on yuv420p and the script's quarter-second polls: how much one run tells.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin#runs': jellyfinRuns,
   // Anime4K S alone, before and after each of two changes (the first segment's rate, the position's age): why a switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin+bench/jellyfin-08b40c5#timeline': jellyfinTimeline,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -464,6 +466,7 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-f33caa9': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit f33caa9, with --json-file docs/bench/jellyfin-s-f33caa9.json',
   'bench/jellyfin-s-7461858': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 7461858, with --json-file docs/bench/jellyfin-s-7461858.json',
   'bench/jellyfin-08cadb8': 'npm run bench:jellyfin at commit 08cadb8, with --json-file docs/bench/jellyfin-08cadb8.json',
+  'bench/jellyfin-08b40c5': 'npm run bench:jellyfin at commit 08b40c5, with --json-file docs/bench/jellyfin-08b40c5.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;
