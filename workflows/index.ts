@@ -271,6 +271,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     };
   };
 
+  /** Where a viewer on the original is by `now`, from where they were at `from.at`: they play on at 1x. */
+  const playedTo = (g: Grid, from: { seconds: number; at: number }, now: number) => Math.min(g.durationSeconds, from.seconds + Math.max(0, now - from.at) / 1000);
   const applyViewer = (g: Grid, position: ViewerPosition) => {
     if (position.left) {
       viewers.delete(position.viewer);
@@ -281,16 +283,16 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     // enough is made ahead of them, so the making starts a lead further on. A segment is a
     // player on the upscaled stream asking for it: that one is made. A paused viewer is not moving: where they are.
     const onOriginal = position.segment === undefined && !position.paused;
+    const at = Date.now();
     // Played on since the position was read: the first trigger's is placed after the probe.
-    const playedSince = onOriginal && position.readAt !== undefined ? Math.min(MAX_POSITION_AGE_SECONDS, Math.max(0, (Date.now() - position.readAt) / 1000)) : 0;
-    const seconds = Math.min(g.durationSeconds, (position.seconds ?? 0) + playedSince);
+    const readAt = onOriginal && position.readAt !== undefined ? Math.max(position.readAt, at - MAX_POSITION_AGE_SECONDS * 1000) : at;
+    const seconds = playedTo(g, { seconds: position.seconds ?? 0, at: readAt }, at);
     const { lead, leadSegment, switchSeconds } = onOriginal ? leadFor(g, seconds) : { lead: 0, leadSegment: undefined, switchSeconds: undefined };
     // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
     const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds);
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
       : leadSegment ?? segmentIndexAt(g, position.paused ? pausedAt() : seconds);
-    const at = Date.now();
     viewers.set(position.viewer, {
       segment,
       at,
@@ -326,7 +328,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     const now = Date.now();
     for (const viewer of viewers.values()) {
       if (viewer.leadSeconds > 0 || viewer.switchSeconds !== undefined || viewer.paused || !viewer.onOriginal) continue;
-      const seconds = Math.min(g.durationSeconds, viewer.onOriginal.seconds + (now - viewer.onOriginal.at) / 1000);
+      const seconds = playedTo(g, viewer.onOriginal, now);
       const sooner = patched('lead-soonest-switch')
         ? soonerWithLead(speed, seconds, g.segmentSeconds, aheadOf(g, seconds), scriptPolls())
         : legacySoonerWithLead(speed, aheadOf(g, seconds));
