@@ -77,6 +77,11 @@ export const PLAN_SLOWER = 1.25;
 /** Polls at this many evenly spaced phases of the interval: a prediction holds for the unluckiest of them, so for any phase within an eighth of the interval. */
 export const POLL_PHASES = 8;
 
+/** A status's rate is a measured one: none before a chunk's second segment, and never 0 or below. */
+export function rateKnown(rate: number | null): rate is number {
+  return rate !== null && rate > 0;
+}
+
 /**
  * Upscaled seconds that must lie ahead of the viewer before the script switches: its
  * `minBufferedSeconds`; enough that, switched, the viewer is still `CATCH_UP_MARGIN_SECONDS`
@@ -86,7 +91,7 @@ export const POLL_PHASES = 8;
  * before the viewer catches up ((1 − rate) seconds lost a second), so it does not flap.
  */
 export function neededAheadSeconds(rate: number | null, minBufferedSeconds: number, segmentSeconds = DEFAULT_SEGMENT_SECONDS): number {
-  const known = rate !== null && rate > 0;
+  const known = rateKnown(rate);
   const untilNextSegment = CATCH_UP_MARGIN_SECONDS + segmentSeconds / (known ? rate : 1);
   const slower = known && rate < 1 ? SLOW_PLAY_SECONDS * (1 - rate) : 0;
   return Math.max(minBufferedSeconds, untilNextSegment, slower);
@@ -129,7 +134,8 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
   const segmentsBy = (t: number) => (t < speed.firstSegmentSeconds ? 0 : 1 + Math.floor((t - speed.firstSegmentSeconds) / perSegment + 1e-9));
   const aheadAt = (t: number) => startSeconds + segmentsBy(t) * segmentSeconds - (viewerSeconds + t);
   // What the script asks for ahead: from the rate once the status gives one.
-  const neededSeen = (t: number) => (segmentsBy(t) >= polls.rateFromSegment ? needed : neededAheadSeconds(null, minBufferedSeconds, segmentSeconds));
+  const neededUnknown = neededAheadSeconds(null, minBufferedSeconds, segmentSeconds);
+  const neededSeen = (t: number) => (segmentsBy(t) >= polls.rateFromSegment ? needed : neededUnknown);
   const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
   const pollSeconds = polls.intervalMs / 1000;
   // Once one more segment would put enough ahead, or while the status gives no rate, the script

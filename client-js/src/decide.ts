@@ -3,7 +3,7 @@
  * (unit-tested in tests/unit/client-script.test.ts; no DOM here).
  */
 import type { ItemStatus } from '../../core/jellyfin-items';
-import { DEFAULT_SEGMENT_SECONDS, INTO_PART_SECONDS, MAX_LEAD_SECONDS, neededAheadSeconds, SLOW_PLAY_SECONDS, SWITCH_POLL_INTERVAL_MS, switchOneSegmentAway } from '../../core/switch-lead';
+import { DEFAULT_SEGMENT_SECONDS, INTO_PART_SECONDS, MAX_LEAD_SECONDS, neededAheadSeconds, rateKnown, SLOW_PLAY_SECONDS, SWITCH_POLL_INTERVAL_MS, switchOneSegmentAway } from '../../core/switch-lead';
 
 /**
  * `ready`: the upscaled stream can take over at this position without stalling; `wait`: not
@@ -40,7 +40,7 @@ export function switchNear(status: ItemStatus, positionSeconds: number, minBuffe
   const needed = neededAhead(status, minBufferedSeconds);
   const segment = status.segment_seconds ?? DEFAULT_SEGMENT_SECONDS;
   // No rate yet (a part's first segment sets none): the next segment may be the one that makes enough.
-  const rateUnknown = !(status.rate !== null && status.rate > 0);
+  const rateUnknown = !rateKnown(status.rate);
   return status.ready.some(([start, end]) => end > positionSeconds && start <= positionSeconds + MAX_LEAD_SECONDS && (rateUnknown || switchOneSegmentAway(end - positionSeconds, needed, segment)));
 }
 
@@ -77,7 +77,7 @@ export function caughtUp(status: ItemStatus, positionSeconds: number, marginSeco
  */
 export function upscaledKeepsUp(status: ItemStatus, aheadSeconds = 0): boolean {
   if (status.status === 'complete' || allContentMade(status)) return true;
-  if (status.rate === null || !(status.rate > 0)) return false;
+  if (!rateKnown(status.rate)) return false;
   return status.rate >= 1 || aheadSeconds >= SLOW_PLAY_SECONDS * (1 - status.rate);
 }
 
