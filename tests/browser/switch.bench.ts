@@ -25,6 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-file';
 import type { ItemStatus } from '../../core/jellyfin-items';
+import { median } from '../../core/statistics';
 import { launchChromium, openPage, scriptErrors } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn } from '../support/jellyfin-stand-in';
@@ -44,6 +45,17 @@ const UPSCALERS: { id: string; label: string; env: NodeJS.ProcessEnv }[] = [
   { id: 'lanczos', label: 'ffmpeg lanczos (SRGAN_ENABLE=0)', env: { SRGAN_ENABLE: '0' } },
   { id: 'anime4k-s-an', label: 'anime4k-s-an (ONNX, CPU)', env: { SRGAN_ENABLE: '1', UPFLOW_MODEL: 'anime4k-s-an' } },
 ];
+
+/** A job's stream start and first segment, as GET /jobs/:id gives them. */
+interface JobTimes {
+  streamStartedAt: string | null;
+  firstSegmentAt: string | null;
+}
+
+/** Seconds from a job's stream start to its first segment, as Postgres's makingSpeed counts them; null before both. */
+function firstSegmentFromStart(job: JobTimes): number | null {
+  return job.streamStartedAt && job.firstSegmentAt ? (Date.parse(job.firstSegmentAt) - Date.parse(job.streamStartedAt)) / 1000 : null;
+}
 
 /** Waiting spans after `from` (page time): each 'waiting' until the next 'playing'. */
 function stallsAfter(events: HarnessEvent[], from: number): { stalls: number; seconds: number } {
@@ -100,15 +112,14 @@ async function measure(
       const earlier = await makeClip(path.join(upflow.mediaDir, 'earlier.mp4'), { ...clip, seconds: 10, fps: 24 });
       const { json } = await upflow.api<{ job_id: string }>('POST', '/upscale-trigger', { Item: { Path: earlier, Name: 'Earlier' } });
       const job = await waitFor('the earlier title', async () => {
-        const { json: view } = await upflow.api<{ state: string; streamStartedAt: string | null; firstSegmentAt: string | null }>('GET', `/jobs/${json.job_id}`);
+        const { json: view } = await upflow.api<JobTimes & { state: string }>('GET', `/jobs/${json.job_id}`);
         return view.state === 'complete' ? view : undefined;
       }, 300_000, 250);
-      // What the viewer's part is planned from (adapters/postgres.ts makingSpeed): the start to the first segment, the others' rate.
+      // What the viewer's part is planned from (adapters/postgres.ts makingSpeed): the start to the first segment, the others' median rate.
       const { json: { segments } } = await upflow.api<{ segments: { producedAt: string; rate: number | null }[] }>('GET', `/jobs/${json.job_id}/segments`);
-      const rates = segments.sort((a, b) => a.producedAt.localeCompare(b.producedAt)).slice(1).flatMap((s) => (s.rate === null ? [] : [s.rate])).sort((a, b) => a - b);
-      if (job.streamStartedAt && job.firstSegmentAt && rates.length > 0) {
-        earlierSpeed = { firstSegmentSeconds: (Date.parse(job.firstSegmentAt) - Date.parse(job.streamStartedAt)) / 1000, rate: rates[Math.floor(rates.length / 2)]! };
-      }
+      const rates = segments.sort((a, b) => a.producedAt.localeCompare(b.producedAt)).slice(1).flatMap((s) => (s.rate === null ? [] : [s.rate]));
+      const first = firstSegmentFromStart(job);
+      if (first !== null && rates.length > 0) earlierSpeed = { firstSegmentSeconds: first, rate: median(rates) };
     }
     standIn.items.set(ITEM, { name: 'Bench', path: file, width: clip.width, height: clip.height });
     if (mode === 'transcode') await transcoder.prepare(ITEM);
@@ -158,8 +169,7 @@ async function measure(
       return { afterPlaySeconds: (at - playedAt) / 1000, position, ahead: part ? part[1] - position : 0, rate: seen?.rate ?? null };
     });
     // The viewed title's own start to first segment, as `earlierSpeed` counts it: how much Chromium beside it slowed the first segment.
-    const viewedJob = final.job_id ? (await upflow.api<{ streamStartedAt: string | null; firstSegmentAt: string | null }>('GET', `/jobs/${final.job_id}`)).json : undefined;
-    const firstSegmentFromStreamStart = viewedJob?.streamStartedAt && viewedJob.firstSegmentAt ? (Date.parse(viewedJob.firstSegmentAt) - Date.parse(viewedJob.streamStartedAt)) / 1000 : null;
+    const firstSegmentFromStreamStart = final.job_id ? firstSegmentFromStart((await upflow.api<JobTimes>('GET', `/jobs/${final.job_id}`)).json) : null;
     const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
     const afterPlay = (wallMs: number) => Math.round(wallMs - playedAt) / 1000;
