@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { frameBytes, type CpuGraphOptimization, type FrameFormat, type Precision } from '../core/models';
 import { choosePrecision, type PrecisionSetting } from '../core/precision';
+import { cpuHasVnni } from './cpu';
 import type { Logger } from './logger';
 import type { LaneData, LaneReply, LaneRequest } from './onnx-lane';
 
@@ -57,22 +58,8 @@ export function cudaProviderInstalled(): boolean {
 }
 
 /**
- * Whether this CPU has VNNI, the dot-product instructions onnxruntime's int8 convolutions use
- * (AVX-512 VNNI or AVX-VNNI). Without them int8 runs no faster than float here: measured slower
- * on an AVX2-only EPYC (docs/models.md). `/proc/cpuinfo` is Linux's; elsewhere, no.
- */
-export function cpuHasVnni(cpuinfo = '/proc/cpuinfo'): boolean {
-  try {
-    const flags = /^flags\s*:(.*)$/m.exec(fs.readFileSync(cpuinfo, 'utf8'))?.[1]?.split(/\s+/) ?? [];
-    return flags.includes('avx512_vnni') || flags.includes('avx_vnni');
-  } catch {
-    return false;
-  }
-}
-
-/**
  * The precision a worker on this machine runs its models in, and why: UPFLOW_PRECISION, with
- * `auto` decided from whether inference will try CUDA and from the CPU's VNNI.
+ * `auto` decided from whether inference will try CUDA.
  */
 export function precisionHere(inference: { executionProvider: ExecutionProviderSetting; precision: PrecisionSetting }): { precision: Precision; reason: string } {
   return choosePrecision(inference.precision, { gpu: triesCuda(inference.executionProvider), vnni: cpuHasVnni() });

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkMediaTools } from '../adapters/ffmpeg';
+import { cpuHasVnni } from '../adapters/cpu';
 
 /** The folder of the figures files, in the repository. */
 export const FIGURES_DIR = path.join(__dirname, '..', 'docs', 'bench');
@@ -21,6 +22,8 @@ export function figuresFile(name: string): string {
 
 export interface Machine {
   cpuModel: string;
+  /** The CPU has VNNI (int8 dot products); absent in files written before it was recorded. */
+  vnni?: boolean;
   cores: number;
   availableParallelism: number;
   /** `os.cpus()` as Node reports it (model, MHz, times). */
@@ -58,6 +61,7 @@ export async function machineInfo(): Promise<Machine> {
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model ?? 'unknown',
+    vnni: cpuHasVnni(),
     cores: cpus.length,
     availableParallelism: os.availableParallelism(),
     cpus,

@@ -108,7 +108,9 @@ export function measuredBy(h: Read<FiguresHeader>, timed = true): string {
   const loaded = timed && isLoaded(m)
     ? ' **A loaded machine** (load average above 1.5 × its cores): other work shared its cores, so these figures show the format and the order of magnitude, not what the machine can do.'
     : '';
-  return `*Measured by ${command} on ${h.date.slice(0, 10)} (${commit}): ${m.cpuModel}, ${m.cores} cores${memory}; `
+  // Two CPUs named alike differ in what matters to int8: say which this was, where recorded.
+  const vnni = typeof m.vnni === 'boolean' ? (m.vnni ? ' (VNNI)' : ' (no VNNI)') : '';
+  return `*Measured by ${command} on ${h.date.slice(0, 10)} (${commit}): ${m.cpuModel}${vnni}, ${m.cores} cores${memory}; `
     + `load average ${load(m.loadAverageAtStart)} at the start, ${load(m.loadAverageAtEnd)} at the end.*${loaded}`;
 }
 
