@@ -23,7 +23,7 @@ import { runFramePipeline } from './frame-pipeline';
 export class ModelSessions {
   /** By model and frame format. */
   private readonly sessions = new Map<`${ModelId} ${FrameFormat}`, Promise<FrameUpscaler>>();
-  /** UPFLOW_PRECISION for this worker: `auto` decided once, from its GPU or its CPU's VNNI. */
+  /** UPFLOW_PRECISION for this worker: `auto` decided once, from whether it runs on a GPU. */
   readonly precision: Precision;
   /** Frames a slot upscales at once (UPFLOW_INFERENCE_LANES, or decided from the provider). */
   readonly lanesPerSlot: number;

@@ -417,6 +417,9 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
 export const TABLES: Record<string, Render<any>> = {
   'bench/models': modelsTable,
   'bench/profile': profileTable,
+  // The same measurements on a CPU with VNNI, where int8 was expected to pay.
+  'bench/models-vnni': modelsTable,
+  'bench/profile-vnni': profileTable,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
   // The same part at 1 s segments: what the shorter segment costs a whole title.
@@ -447,6 +450,8 @@ export const TABLES: Record<string, Render<any>> = {
 const MADE_BY: Record<string, string> = {
   'bench/models': 'npm run bench -- --only models',
   'bench/profile': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16',
+  'bench/models-vnni': 'npm run bench -- --only models --size 360p --seconds 10 --precision fp32 int8 fp16 --models-json docs/bench/models-vnni.json, on a CPU with VNNI',
+  'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
   'bench/grid': 'npm run bench -- --only grid',
   'bench/grid-1s': 'HLS_SEGMENT_TIME=1 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-1s.json',
   'bench/grid-2s': 'HLS_SEGMENT_TIME=2 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-2s.json',
