@@ -75,12 +75,25 @@ const parsedText = <T>(parse: (text: string) => T) =>
     }
   });
 
+/**
+ * HLS_SEGMENT_TIME unset: the grid's segment length by what makes the picture. With a model on
+ * the CPU each frame costs far more than a segment does (a keyframe, a report, a record), and a
+ * viewer's switch waits for the segment at their position and the next: at 1 s Anime4K S made
+ * titles as fast as at 2 s (1.62x and 1.43x against 1.50x and 1.39x) and switched a Jellyfin
+ * viewer after 3.9–5.3 s against 4.9–7.1 s, for about 4 % more bytes. ffmpeg alone, whose
+ * segments come every half second anyway, made a whole title about 30 % slower at 1 s
+ * (docs/benchmarks.md, "How long a segment").
+ */
+export const SEGMENT_SECONDS_WITH_MODEL = 1;
+export const SEGMENT_SECONDS_FFMPEG_ONLY = 2;
+
 const envSchema = z.object({
   // The seed's variables.
   ENABLE_HLS_STREAMING: booleanFlag.default(true),
   HLS_SERVER_HOST: z.string().min(1).optional(),
   HLS_SERVER_PORT: port.optional(),
-  HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).default(2),
+  // Unset: SEGMENT_SECONDS_WITH_MODEL or SEGMENT_SECONDS_FFMPEG_ONLY (below).
+  HLS_SEGMENT_TIME: z.coerce.number().min(1).max(60).optional(),
   HLS_LIST_SIZE: z.coerce.number().int().min(0).default(0),
   SRGAN_SCALE_FACTOR: z.coerce.number().int().min(1).max(4).default(2),
   SRGAN_ENABLE: booleanFlag.default(false),
@@ -267,7 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hlsBaseUrl: `http://${e.HLS_SERVER_HOST ?? 'localhost'}:${hlsPort}/hls`,
     hlsBaseUrlFromRequest: e.HLS_SERVER_HOST === undefined && e.HLS_SERVER_PORT === undefined,
     hls: {
-      segmentSeconds: e.HLS_SEGMENT_TIME,
+      segmentSeconds: e.HLS_SEGMENT_TIME ?? (e.SRGAN_ENABLE ? SEGMENT_SECONDS_WITH_MODEL : SEGMENT_SECONDS_FFMPEG_ONLY),
       listSize: e.HLS_LIST_SIZE,
       retentionMs: e.UPFLOW_HLS_RETENTION,
       tokenTtlMs: e.UPFLOW_HLS_TOKEN_TTL,

@@ -21,6 +21,7 @@ import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
 import { CONTENT_KINDS, DEFAULT_MODEL_FOR } from '../core/content-kind';
+import { hindsightSwitch, segmentSecondsOf } from '../tests/browser/switch-hindsight';
 import type { SwitchResult } from '../tests/browser/switch-result';
 import type { EndpointFigures, LoadReport } from '../tests/e2e/load.bench';
 
@@ -349,17 +350,22 @@ interface JellyfinFigures extends FiguresHeader {
   results: SwitchResult[];
 }
 
+/** A row's grid: as the bench recorded it, or (older files) as its first two segments show it. */
+function gridSegmentSeconds(r: Read<SwitchResult>): number | null {
+  return r.segmentSeconds ?? (r.timeline && replayable(r.timeline) ? segmentSecondsOf(r.timeline.made) : null);
+}
+
 const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
   const { clip, watchSeconds, scriptConfig, warmUp } = f.settings;
   const rows = f.results.map((r) => [
-    r.upscaler, r.mode ?? 'direct', r.startSeconds ? `${String(r.startSeconds)} s` : '0:00', seconds(r.firstSegmentSeconds), fixed(r.madeFromSeconds ?? null, 1, ' s'), r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds), fixed(r.positionAtSwitch, 1, ' s'), fixed(r.switchedIntoFromSeconds ?? null, 1, ' s'), r.modelAtSwitch ?? (r.switchSeconds === null || r.modelAtSwitch === undefined ? DASH : 'ffmpeg'), seconds(r.switchGapSeconds),
+    r.upscaler, r.mode ?? 'direct', r.startSeconds ? `${String(r.startSeconds)} s` : '0:00', fixed(gridSegmentSeconds(r), 0, ' s'), seconds(r.firstSegmentSeconds), fixed(r.madeFromSeconds ?? null, 1, ' s'), r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds), fixed(r.positionAtSwitch, 1, ' s'), fixed(r.switchedIntoFromSeconds ?? null, 1, ' s'), r.modelAtSwitch ?? (r.switchSeconds === null || r.modelAtSwitch === undefined ? DASH : 'ffmpeg'), seconds(r.switchGapSeconds),
     `${fixed(r.advancedSeconds, 1, ' s')} of ${String(r.watchedSeconds)} s`, `${String(r.stalls)} (${fixed(r.stalledSeconds, 1, ' s')})`, String(r.fallbacksToOriginal), rate(r.upscaleRate), String(r.consoleErrors),
   ]);
   return `${measuredBy(f)} A ${String(clip.seconds)} s ${String(clip.width)}×${String(clip.height)} clip at ${String(clip.fps)} fps; `
     + `the script's \`minBufferedSeconds\` ${scriptConfig.minBufferedSeconds === undefined ? 'at its default' : `= ${String(scriptConfig.minBufferedSeconds)}`}; `
     + `${warmUp ? 'each Upflow had made a 10 s title of the same size first (the lead is planned from it)' : 'each Upflow fresh, as on a new install (no earlier title to plan a lead from)'}; then ${String(watchSeconds)} s of watching.\n\n`
-    + table(['upscaler', 'play', 'play from', 'first segment', 'made from', 'switch', 'at position', 'part from', 'model there', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['upscaler', 'play', 'play from', 'segments of', 'first segment', 'made from', 'switch', 'at position', 'part from', 'model there', 'switch gap', 'played', 'stalls after', 'fallbacks', 'rate', 'console errors'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Several runs of the same Jellyfin bench side by side: per run, each row's switch and the part it went into. */
@@ -368,6 +374,8 @@ const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
   const labels = [...new Set(files.flatMap((f) => f.results.map(label)))];
   const rows = files.map((f, run) => [
     String(run + 1),
+    // The grid the model's rows ran on: HLS_SEGMENT_TIME's default with a model changed from 2 s to 1 s.
+    fixed(f.results.map(gridSegmentSeconds).find((seconds, i) => seconds !== null && !f.results[i]!.upscaler.startsWith('ffmpeg')) ?? null, 0, ' s'),
     ...labels.map((l) => {
       const r = f.results.find((result) => label(result) === l);
       if (!r || r.switchSeconds === null) return r ? 'no switch' : DASH;
@@ -375,7 +383,7 @@ const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
     }),
   ]);
   return `${files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n')}\n\nPlay → upscaled picture (where the part switched into starts):\n\n`
-    + table(['run', ...labels], rows, ['right', ...labels.map(() => 'right' as const)]);
+    + table(['run', 'model\'s segments', ...labels], rows, ['right', 'right', ...labels.map(() => 'right' as const)]);
 };
 
 /**
@@ -385,6 +393,14 @@ const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
  * made and the rate the status gave between the first and the second, the rate beside Chromium
  * after, and the switch. All in seconds after play.
  */
+type Timeline = NonNullable<SwitchResult['timeline']>;
+
+/** A timeline whose times were all written as numbers (JSON writes NaN as null), so that it can be replayed. */
+function replayable(t: Read<Timeline>): t is Timeline {
+  return t.playing !== null && isNumber(t.playing.position) && isNumber(t.playing.afterPlaySeconds)
+    && t.made.every((m) => isNumber(m.startSeconds) && isNumber(m.afterPlaySeconds)) && t.rates.every((r) => isNumber(r.afterPlaySeconds));
+}
+
 const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
   const rows = files.flatMap((f) => f.results.flatMap((r) => {
     const t = r.timeline;
@@ -397,6 +413,7 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
     const earlyRate = early.length > 0 ? early[early.length - 1]!.rate : undefined;
     // From the second segment to the last listed: content made per second of wall time.
     const after = second && last && last !== second ? ((last.startSeconds ?? NaN) - (second.startSeconds ?? NaN)) / (at(last) - at(second)) : null;
+    const best = replayable(t) ? hindsightSwitch(t) : null;
     return [[
       `\`${(f.commit ?? '').slice(0, 7)}\``, `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
       t.earlierSpeed ? `${seconds(t.earlierSpeed.firstSegmentSeconds)}, ${rate(t.earlierSpeed.rate)}` : DASH,
@@ -404,11 +421,12 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
       fixed(r.madeFromSeconds ?? null, 0, ' s'), seconds(first?.afterPlaySeconds), seconds(second?.afterPlaySeconds), seconds(third?.afterPlaySeconds),
       earlyRate === undefined ? DASH : earlyRate === null ? 'none' : rate(earlyRate), rate(after),
       r.switchSeconds === null ? 'no switch' : `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`,
+      best ? `${seconds(best.switchSeconds)} (${fixed(best.startSeconds, 0, ' s')})` : DASH,
     ]];
   }));
   return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
-    + table(['commit', 'play', 'planned from (first segment, rate)', 'its own first segment', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'switch (part from)'], rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['commit', 'play', 'planned from (first segment, rate)', 'its own first segment', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'switch (part from)', 'best start, known after'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
@@ -441,9 +459,9 @@ export const TABLES: Record<string, Render<any>> = {
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
   // Three runs with the frames on yuv420p and the script's quarter-second polls: how much one run tells.
-  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin#runs': jellyfinRuns,
+  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin#runs': jellyfinRuns,
   // Anime4K S alone, before and after each of two changes (the first segment's rate, the position's age): why a switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin+bench/jellyfin-08b40c5#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin#timeline': jellyfinTimeline,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -474,6 +492,9 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-7461858': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 7461858, with --json-file docs/bench/jellyfin-s-7461858.json',
   'bench/jellyfin-08cadb8': 'npm run bench:jellyfin at commit 08cadb8, with --json-file docs/bench/jellyfin-08cadb8.json',
   'bench/jellyfin-08b40c5': 'npm run bench:jellyfin at commit 08b40c5, with --json-file docs/bench/jellyfin-08b40c5.json',
+  'bench/jellyfin-87a52d8': 'npm run bench:jellyfin at commit 87a52d8, with --json-file docs/bench/jellyfin-87a52d8.json',
+  'bench/jellyfin-d7c9aec': 'npm run bench:jellyfin at commit d7c9aec (2 s segments with a model), with --json-file docs/bench/jellyfin-d7c9aec.json',
+  'bench/jellyfin-s-d7c9aec': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit d7c9aec, with --json-file docs/bench/jellyfin-s-d7c9aec.json',
 };
 
 const MARKED_TABLE = /(<!-- table: ([\w/#+-]+) -->)[\s\S]*?(<!-- \/table -->)/g;

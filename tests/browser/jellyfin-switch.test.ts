@@ -12,6 +12,7 @@ import type { Browser } from 'playwright-core';
 import { CLIENT_BUNDLE } from '../../client-js/bundle';
 import type { JobView } from '../../services';
 import { TERMINAL_JOB_STATES } from '../../core/domain';
+import { SEGMENT_SECONDS_WITH_MODEL } from '../../core/config';
 import { MAX_LEAD_SECONDS } from '../../core/switch-lead';
 import { findFreePort } from '../../adapters/process';
 import { launchChromium, openPage, scriptErrors, type WatchedPage } from '../support/browser';
@@ -29,8 +30,8 @@ const SEEK_ITEM = 'ae5b4a7f3d2c4b6ec2f1a0b9c8d7e654';
 const RESUME_ITEM = 'bf6c5b8a4e3d4c7fd3a2b1c0d9e8f765';
 const SOURCE = { width: 320, height: 180, seconds: 40 };
 const LONG_SOURCE_SECONDS = 90;
-/** HLS_SEGMENT_TIME's default: this stack leaves it unset. */
-const DEFAULT_SEGMENT_SECONDS = 2;
+/** HLS_SEGMENT_TIME's default with a model: this stack leaves it unset. */
+const DEFAULT_SEGMENT_SECONDS = SEGMENT_SECONDS_WITH_MODEL;
 
 describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stack)', () => {
   let upflow: UpflowProcess;

@@ -10,6 +10,8 @@ export interface SwitchResult {
   /** Where the viewer pressed play (a resume), in seconds; 0: from the start. Absent in older files: 0. */
   startSeconds?: number;
   firstSegmentSeconds: number;
+  /** The title's grid: its segment length in seconds (HLS_SEGMENT_TIME, or its default). Absent in older files. */
+  segmentSeconds?: number | null;
   /** Where the making started: the content time of the first segment made (the viewer's position + their lead). Absent in older files. */
   madeFromSeconds?: number | null;
   switchSeconds: number | null;

@@ -188,6 +188,7 @@ async function measure(
       mode,
       startSeconds,
       firstSegmentSeconds,
+      segmentSeconds: final.segment_seconds,
       madeFromSeconds: firstMade?.startSeconds ?? null,
       switchSeconds: switchedAt === undefined ? null : (switchedAt - pagePlayedAt) / 1000,
       positionAtSwitch,

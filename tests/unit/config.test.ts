@@ -57,6 +57,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ HLS_SEGMENT_TIME: '' }, '/x').hls.segmentSeconds).toBe(2);
   });
 
+  it('makes 1 s segments by default when a model makes the picture, 2 s with ffmpeg alone; a set length wins', () => {
+    expect(loadConfig({ SRGAN_ENABLE: '1' }, '/x').hls.segmentSeconds).toBe(1);
+    expect(loadConfig({ SRGAN_ENABLE: '0' }, '/x').hls.segmentSeconds).toBe(2);
+    expect(loadConfig({ SRGAN_ENABLE: '1', HLS_SEGMENT_TIME: '2' }, '/x').hls.segmentSeconds).toBe(2);
+  });
+
   it.each([
     ['HLS_SEGMENT_TIME', 'six'],
     ['HLS_SEGMENT_TIME', '0'],

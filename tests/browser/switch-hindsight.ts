@@ -1,0 +1,59 @@
+/**
+ * What the best part start would have given, known afterwards: one `npm run bench:jellyfin`
+ * row's timeline replayed with the part started at each segment start near the viewer, to tell
+ * a plan that chose badly from a making too slow for any plan. The making's times do not depend
+ * on where the part starts (the same frames, the same cores), so the j-th segment of any start
+ * is taken as made when the j-th segment of the run's own part was. The script's rule is
+ * replayed as client-js/src/decide.ts has it, at the first moment it holds (the script's poll,
+ * a quarter second near a switch, and the picture's move come after): the viewer
+ * `INTO_PART_SECONDS` into the part, and what `neededAheadSeconds` asks for at the rate the
+ * status gives (none before the second segment; from it, the rate the bench next read).
+ */
+import { DEFAULT_MIN_BUFFERED_SECONDS, INTO_PART_SECONDS, neededAheadSeconds } from '../../core/switch-lead';
+import type { SwitchResult } from './switch-result';
+
+type Timeline = NonNullable<SwitchResult['timeline']>;
+
+/** How far past the viewer's segment the replay tries starts: past the furthest lead any run planned. */
+const STARTS_WITHIN_SECONDS = 20;
+/** The replay's time step. */
+const STEP_SECONDS = 0.01;
+
+/** Seconds after play at which the script would have switched into a part from `startSeconds`; null when not within the recorded segments. */
+export function replayedSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'rates'>, startSeconds: number, segmentSeconds: number): number | null {
+  const { playing, made, rates } = timeline;
+  if (!playing || made.length === 0) return null;
+  const position = (t: number) => playing.position + Math.max(0, t - playing.afterPlaySeconds);
+  const second = made[1]?.afterPlaySeconds ?? Infinity;
+  // The status gives the rate with the second segment; the bench read it up to a quarter second later.
+  const firstRate = rates.find((r) => r.afterPlaySeconds >= second && r.rate !== null)?.rate ?? null;
+  const rateAt = (t: number) => (t < second ? null : rates.filter((r) => r.afterPlaySeconds <= t && r.rate !== null).pop()?.rate ?? firstRate);
+  // Past the last recorded segment, what is made is no longer known.
+  for (let step = 0; made[0]!.afterPlaySeconds + step * STEP_SECONDS < made[made.length - 1]!.afterPlaySeconds; step++) {
+    const t = made[0]!.afterPlaySeconds + step * STEP_SECONDS;
+    const segments = made.filter((m) => m.afterPlaySeconds <= t).length;
+    const arrived = startSeconds <= 0 || position(t) >= startSeconds + INTO_PART_SECONDS;
+    const ahead = startSeconds + segments * segmentSeconds - position(t);
+    if (arrived && ahead >= neededAheadSeconds(rateAt(t), DEFAULT_MIN_BUFFERED_SECONDS, segmentSeconds)) return t;
+  }
+  return null;
+}
+
+/** The grid's segment length, as the run's first two segments show it; null with fewer. */
+export function segmentSecondsOf(made: Timeline['made']): number | null {
+  const [first, second] = made;
+  return first && second && second.startSeconds > first.startSeconds ? second.startSeconds - first.startSeconds : null;
+}
+
+/** The part start (a segment's) from the viewer's segment on whose replayed switch comes soonest, and that switch. */
+export function hindsightSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'rates'>): { startSeconds: number; switchSeconds: number } | null {
+  const segmentSeconds = segmentSecondsOf(timeline.made);
+  if (!timeline.playing || segmentSeconds === null) return null;
+  const from = Math.floor(timeline.playing.position / segmentSeconds + 1e-9) * segmentSeconds;
+  let best: { startSeconds: number; switchSeconds: number } | null = null;
+  for (let start = from; start <= timeline.playing.position + STARTS_WITHIN_SECONDS; start += segmentSeconds) {
+    const switchSeconds = replayedSwitch(timeline, start, segmentSeconds);
+    if (switchSeconds !== null && (!best || switchSeconds < best.switchSeconds)) best = { startSeconds: start, switchSeconds };
+  }
+  return best;
+}
