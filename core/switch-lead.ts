@@ -17,13 +17,13 @@
 export const SLOW_PLAY_SECONDS = 30;
 /** A viewer on the upscaled stream with less than this made ahead has caught up with the upscaling (the script's fallback, when the rate says they would be level soon). */
 export const CATCH_UP_MARGIN_SECONDS = 1.5;
-/** The grid's segment length by default (HLS_SEGMENT_TIME), for a status that does not say its own. */
+/** A grid's segment length for a status that does not say its own (HLS_SEGMENT_TIME's default with ffmpeg alone; 1 s with a model). */
 export const DEFAULT_SEGMENT_SECONDS = 2;
 /**
- * The script's `minBufferedSeconds` unless a page sets it: one segment of the default grid, so
- * the switch may come once the segment at the viewer's position and the next are made (0.3 s
- * into a part, one segment made leaves less). `neededAheadSeconds` adds what the measured rate
- * asks for.
+ * The script's `minBufferedSeconds` unless a page sets it: one segment of the 2 s grid (ffmpeg
+ * alone), two of the 1 s grid (a model), so the switch may come once the segment at the viewer's
+ * position and the next are made (0.3 s into a part, one segment made leaves less).
+ * `neededAheadSeconds` adds what the measured rate asks for.
  */
 export const DEFAULT_MIN_BUFFERED_SECONDS = 2;
 /** The script's poll interval unless a page sets it: how late it may see that it can switch. */

@@ -131,6 +131,19 @@ export function isLoaded(m: Read<FiguresHeader>['machine']): boolean {
 
 type Render<T> = (figures: Read<T>) => string;
 
+/**
+ * One model's whole pipeline at two segment lengths, runs in turns (HLS_SEGMENT_TIME for each):
+ * whether the shorter grid costs a model's making speed.
+ */
+const modelsBySegmentLength: Render<ModelsBenchReport[]> = (files) => {
+  const rows = files.flatMap((f, run) => f.results.map((r) => [
+    String(run + 1), `${String((f.settings as Record<string, unknown>).segmentSeconds)} s`, `\`${r.model}\``, r.precision ?? DASH,
+    figure(r.pipelineFps), rate(r.realTime), seconds(r.firstSegmentSeconds),
+  ]));
+  return `${files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n')}\n\n`
+    + table(['run', 'segments of', 'model', 'precision', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'right', 'left', 'left', 'right', 'right', 'right']);
+};
+
 const modelsTable: Render<ModelsBenchReport> = (f) => {
   const pipeline = (r: Read<BenchResult>) => (r.skipped ? `skipped: ${r.skipped}` : figure(r.pipelineFps));
   // Files from before yuv420p graphs name no frames: the stream then ran on gbrp.
@@ -438,6 +451,7 @@ export const TABLES: Record<string, Render<any>> = {
   // The same measurements on a CPU with VNNI, where int8 was expected to pay.
   'bench/models-vnni': modelsTable,
   'bench/profile-vnni': profileTable,
+  'bench/models-s-seg2a+bench/models-s-seg1a+bench/models-s-seg2b+bench/models-s-seg1b#segment-length': modelsBySegmentLength,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
   // The same part at 1 s segments: what the shorter segment costs a whole title.
@@ -468,6 +482,10 @@ export const TABLES: Record<string, Render<any>> = {
 const MADE_BY: Record<string, string> = {
   'bench/models': 'npm run bench -- --only models',
   'bench/profile': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16',
+  'bench/models-s-seg2a': 'HLS_SEGMENT_TIME=2 npm run bench -- --only models --size 360p --seconds 20 --model anime4k-s-an --precision fp32 --models-json docs/bench/models-s-seg2a.json',
+  'bench/models-s-seg1a': 'HLS_SEGMENT_TIME=1 npm run bench -- --only models --size 360p --seconds 20 --model anime4k-s-an --precision fp32 --models-json docs/bench/models-s-seg1a.json',
+  'bench/models-s-seg2b': 'the seg2a run again, into docs/bench/models-s-seg2b.json',
+  'bench/models-s-seg1b': 'the seg1a run again, into docs/bench/models-s-seg1b.json',
   'bench/models-vnni': 'npm run bench -- --only models --size 360p --seconds 10 --precision fp32 int8 fp16 --models-json docs/bench/models-vnni.json, on a CPU with VNNI',
   'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
   'bench/grid': 'npm run bench -- --only grid',
