@@ -33,9 +33,10 @@ export const DEFAULT_POLL_INTERVAL_MS = 1000;
  * that one more segment would make enough, or before the status gives a rate (`switchNear` in
  * client-js/src/decide.ts). Between two segments, what lies ahead of the viewer shrinks by a
  * second a second: at about 1.3x it is enough for only the first few tenths of a second after
- * each segment, which a poll a second mostly misses.
+ * each segment, which a poll a second mostly misses, and a poll a quarter second missed too
+ * (docs/benchmarks.md: 0.18 s of it on the 1 s grid, the switch a segment later, 1.1 s).
  */
-export const SWITCH_POLL_INTERVAL_MS = 250;
+export const SWITCH_POLL_INTERVAL_MS = 100;
 
 /**
  * The switch is one segment away: `aheadSeconds` made past the viewer, and one more segment would
@@ -56,8 +57,14 @@ export interface ScriptPolls {
   rateFromSegment: number;
 }
 export const SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: SWITCH_POLL_INTERVAL_MS, rateFromSegment: 2 };
-/** Kept for workflows an earlier Upflow began, which replay with it: before the first segment's rate was left out (the plan took it as the measured one), and before the script polled faster near a switch. */
-export const FAST_POLLS_RATE_AT_FIRST: ScriptPolls = { ...SCRIPT_POLLS, rateFromSegment: 1 };
+/**
+ * Kept for workflows an earlier Upflow began, which replay with them: before the script polled
+ * every tenth of a second near a switch (every quarter); before the first segment's rate was
+ * left out too (the plan took it as the measured one); and before the script polled faster near
+ * a switch at all.
+ */
+export const QUARTER_SECOND_POLLS: ScriptPolls = { ...SCRIPT_POLLS, switchingMs: 250 };
+export const FAST_POLLS_RATE_AT_FIRST: ScriptPolls = { ...QUARTER_SECOND_POLLS, rateFromSegment: 1 };
 export const LEGACY_SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: DEFAULT_POLL_INTERVAL_MS, rateFromSegment: 1 };
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
 export const MAX_LEAD_SECONDS = 60;

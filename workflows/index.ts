@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
-import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -240,10 +240,12 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
 
   /**
    * How the script polls and when it knows the rate, as the plan assumes: workflows begun before
-   * it polled faster near a switch, or before a chunk's first segment set no rate, replay the plan they made.
+   * it polled faster near a switch (then faster still), or before a chunk's first segment set no
+   * rate, replay the plan they made.
    */
   const scriptPolls = () => {
-    if (patched('rate-from-second-segment')) return SCRIPT_POLLS;
+    if (patched('switch-poll-tenth')) return SCRIPT_POLLS;
+    if (patched('rate-from-second-segment')) return QUARTER_SECOND_POLLS;
     return patched('switch-poll-fast') ? FAST_POLLS_RATE_AT_FIRST : LEGACY_SCRIPT_POLLS;
   };
   /**

@@ -4,6 +4,7 @@ import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, ups
 import { transcodeSession } from '../../client-js/src/jellyfin-server';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
+import { SWITCH_POLL_INTERVAL_MS } from '../../core/switch-lead';
 
 const ID = '5f0c3d1a9b8e4c2d8a7b6c5d4e3f2a10';
 const DASHED = '5f0c3d1a-9b8e-4c2d-8a7b-6c5d4e3f2a10';
@@ -187,23 +188,24 @@ describe('when to switch', () => {
     expect(fragmentStartSeconds(undefined)).toBeUndefined();
   });
 
-  it('asks every quarter second while the switch is a segment away for a viewer on the original, else at its interval', () => {
+  it('asks every tenth of a second while the switch is a segment away for a viewer on the original, else at its interval', () => {
     const config = { pollIntervalMs: 1000, minBufferedSeconds: 2 };
     // At 1.2x in 2 s segments the script wants 1.5 + 2 / 1.2 = 3.17 s ahead: a part reaching 1.17 s past the viewer is a segment away.
-    expect(waitingPollMs(status({ ready: [[0, 10], [52, 54]] }), 50, config)).toBe(250);
-    expect(waitingPollMs(status({ ready: [[48, 51.2]] }), 50, config)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[0, 10], [52, 54]] }), 50, config)).toBe(SWITCH_POLL_INTERVAL_MS);
+    expect(waitingPollMs(status({ ready: [[48, 51.2]] }), 50, config)).toBe(SWITCH_POLL_INTERVAL_MS);
     expect(waitingPollMs(status({ ready: [[48, 51]] }), 50, config)).toBe(1000);
     expect(waitingPollMs(status({ ready: [[0, 10], [200, 202]] }), 50, config)).toBe(1000);
     expect(waitingPollMs(status({ ready: [], content_seconds: 0 }), 50, config)).toBe(1000);
     // Below real time the script wants 30 s of play's worth ahead: far from it, the usual pace.
     expect(waitingPollMs(status({ ready: [[48, 54]], rate: 0.7 }), 50, config)).toBe(1000);
-    expect(waitingPollMs(status({ ready: [[48, 59]], rate: 0.7 }), 50, config)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[48, 59]], rate: 0.7 }), 50, config)).toBe(SWITCH_POLL_INTERVAL_MS);
     // No rate yet (a part's first segment sets none): its next segment may be the one.
-    expect(waitingPollMs(status({ ready: [[48, 51]], rate: null }), 50, config)).toBe(250);
+    expect(waitingPollMs(status({ ready: [[48, 51]], rate: null }), 50, config)).toBe(SWITCH_POLL_INTERVAL_MS);
     expect(waitingPollMs(status({ ready: [[0, 10], [200, 202]], rate: null }), 50, config)).toBe(1000);
-    // Nothing more is coming, or the page asks more often anyway.
+    // Nothing more is coming: the usual pace; a page that asks more often keeps its pace away from a switch.
     expect(waitingPollMs(status({ ready: [[52, 54]], status: 'failed' }), 50, config)).toBe(1000);
-    expect(waitingPollMs(status({ ready: [[52, 54]] }), 50, { ...config, pollIntervalMs: 250 })).toBe(250);
+    expect(waitingPollMs(status({ ready: [[52, 54]] }), 50, { ...config, pollIntervalMs: 250 })).toBe(SWITCH_POLL_INTERVAL_MS);
+    expect(waitingPollMs(status({ ready: [[0, 10], [200, 202]] }), 50, { ...config, pollIntervalMs: 250 })).toBe(250);
   });
 
   it('asks less often while Upflow does not answer, never more often than configured', () => {
