@@ -473,9 +473,9 @@ export const TABLES: Record<string, Render<any>> = {
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
   // Three runs with the frames on yuv420p and the script's quarter-second polls: how much one run tells.
-  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin#runs': jellyfinRuns,
+  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin#runs': jellyfinRuns,
   // Anime4K S alone, before and after each of two changes (the first segment's rate, the position's age): why a switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin#timeline': jellyfinTimeline,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -512,6 +512,7 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-08b40c5': 'npm run bench:jellyfin at commit 08b40c5, with --json-file docs/bench/jellyfin-08b40c5.json',
   'bench/jellyfin-87a52d8': 'npm run bench:jellyfin at commit 87a52d8, with --json-file docs/bench/jellyfin-87a52d8.json',
   'bench/jellyfin-d7c9aec': 'npm run bench:jellyfin at commit d7c9aec (2 s segments with a model), with --json-file docs/bench/jellyfin-d7c9aec.json',
+  'bench/jellyfin-f094a11': 'npm run bench:jellyfin at commit f094a11 (1 s segments with a model, a quarter-second poll near a switch), with --json-file docs/bench/jellyfin-f094a11.json',
   'bench/jellyfin-s-d7c9aec': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit d7c9aec, with --json-file docs/bench/jellyfin-s-d7c9aec.json',
 };
 
