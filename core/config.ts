@@ -79,8 +79,8 @@ const parsedText = <T>(parse: (text: string) => T) =>
  * HLS_SEGMENT_TIME unset: the grid's segment length by what makes the picture. With a model on
  * the CPU each frame costs far more than a segment does (a keyframe, a report, a record), and a
  * viewer's switch waits for the segment at their position and the next: at 1 s Anime4K S made
- * titles as fast as at 2 s (1.62x and 1.43x against 1.50x and 1.39x) and switched a Jellyfin
- * viewer after 3.9–5.3 s against 4.9–7.1 s, for about 4 % more bytes. ffmpeg alone, whose
+ * titles as fast as at 2 s (1.62x and 1.43x against 1.50x and 1.39x) and switched Jellyfin
+ * viewers 1–2 s sooner (within 5 s in four rows of eight), for about 4 % more bytes. ffmpeg alone, whose
  * segments come every half second anyway, made a whole title about 30 % slower at 1 s
  * (docs/benchmarks.md, "How long a segment").
  */

@@ -363,6 +363,14 @@ interface JellyfinFigures extends FiguresHeader {
   results: SwitchResult[];
 }
 
+type Timeline = NonNullable<SwitchResult['timeline']>;
+
+/** A timeline whose times were all written as numbers (JSON writes NaN as null), so that it can be replayed. */
+function replayable(t: Read<Timeline>): t is Timeline {
+  return t.playing !== null && isNumber(t.playing.position) && isNumber(t.playing.afterPlaySeconds)
+    && t.made.every((m) => isNumber(m.startSeconds) && isNumber(m.afterPlaySeconds)) && t.rates.every((r) => isNumber(r.afterPlaySeconds));
+}
+
 /** A row's grid: as the bench recorded it, or (older files) as its first two segments show it. */
 function gridSegmentSeconds(r: Read<SwitchResult>): number | null {
   return r.segmentSeconds ?? (r.timeline && replayable(r.timeline) ? segmentSecondsOf(r.timeline.made) : null);
@@ -404,16 +412,9 @@ const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
  * from (the earlier title's, made alone), the viewed title's own start to its first segment
  * (Chromium beside it), where the part started, when its first segments were
  * made and the rate the status gave between the first and the second, the rate beside Chromium
- * after, and the switch. All in seconds after play.
+ * after, the switch, and the best part start known afterwards (tests/browser/switch-hindsight.ts).
+ * All in seconds after play.
  */
-type Timeline = NonNullable<SwitchResult['timeline']>;
-
-/** A timeline whose times were all written as numbers (JSON writes NaN as null), so that it can be replayed. */
-function replayable(t: Read<Timeline>): t is Timeline {
-  return t.playing !== null && isNumber(t.playing.position) && isNumber(t.playing.afterPlaySeconds)
-    && t.made.every((m) => isNumber(m.startSeconds) && isNumber(m.afterPlaySeconds)) && t.rates.every((r) => isNumber(r.afterPlaySeconds));
-}
-
 const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
   const rows = files.flatMap((f) => f.results.flatMap((r) => {
     const t = r.timeline;
@@ -472,9 +473,9 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/jellyfin-min-buffered-2': jellyfinSwitch,
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
-  // Three runs with the frames on yuv420p and the script's quarter-second polls: how much one run tells.
+  // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin#runs': jellyfinRuns,
-  // Anime4K S alone, before and after each of two changes (the first segment's rate, the position's age): why a switch came when it did.
+  // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
   'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin#timeline': jellyfinTimeline,
 };
 
