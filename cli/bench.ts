@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createServices } from '../services';
-import type { Config } from '../core/config';
+import { loadConfig, type Config } from '../core/config';
 import { TERMINAL_JOB_STATES, type StreamPlan } from '../core/domain';
 import { MODELS, stepDownLadder, streamFrameFormat, type BenchSize, type FrameFormat, type ModelId, type Precision } from '../core/models';
 import { precisionOfModel } from '../core/precision';
@@ -112,11 +112,13 @@ async function runPipeline(stack: Stack, config: Config, clip: string): Promise<
   }
 }
 
-/** The configuration the trigger uses for one model: that model, at its own scale, no rate control. */
-function configFor(base: Config, model: BenchModel): Config {
+/** The configuration the trigger uses for one model: that model, at its own scale, no rate control, on its default grid. */
+function configFor(base: Config, model: BenchModel, ffmpegSegmentSeconds: number): Config {
   const ai = model !== FFMPEG_ONLY;
   return {
     ...base,
+    // Each on the grid it gets by default: the stack's (SRGAN_ENABLE=1) for a model, SRGAN_ENABLE=0's for ffmpeg alone.
+    hls: { ...base.hls, segmentSeconds: ai ? base.hls.segmentSeconds : ffmpegSegmentSeconds },
     upscale: { ...base.upscale, aiEnabled: ai, ...(ai ? { model, scaleFactor: MODELS[model].scale } : { scaleFactor: 2 }) },
     rateControl: { ...base.rateControl, slowSegmentsBeforeStepDown: 0 },
   };
@@ -175,11 +177,13 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
     await current?.bench.stop();
     current = undefined;
     progress(`starting a stack (Postgres, Temporal, a worker running models in ${precision})`);
-    current = { precision, bench: await startBenchStack(logger, { mediaRoot: media, env: { UPFLOW_PRECISION: precision } }) };
+    // SRGAN_ENABLE=1 as a user runs models (their default grid: core/config.ts).
+    current = { precision, bench: await startBenchStack(logger, { mediaRoot: media, env: { UPFLOW_PRECISION: precision, SRGAN_ENABLE: '1' } }) };
     return current.bench;
   };
   const cases = benchCases(options.models, options.precisions);
   const { config } = await stackFor(cases.find((c) => c.precision)?.precision ?? 'fp32');
+  const ffmpegSegmentSeconds = loadConfig({ ...process.env, SRGAN_ENABLE: '0' }).hls.segmentSeconds;
   const inference: InferenceOptions = inferenceOptionsOf(config, logger);
   const report: ModelsBenchReport = {
     ...header,
@@ -191,6 +195,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       precisions: options.precisions,
       maxPipelineSeconds: options.maxPipelineSeconds,
       segmentSeconds: config.hls.segmentSeconds,
+      ffmpegSegmentSeconds,
       preset: config.upscale.preset,
       crf: config.upscale.crf,
       encoderThreads: config.upscale.encoderThreads,
@@ -269,7 +274,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
         }
         progress(`${size} ${label}: whole pipeline`);
         const bench = precision ? await stackFor(precision) : current!.bench;
-        const run = await runPipeline(bench.stack, configFor(bench.config, model), modelClip);
+        const run = await runPipeline(bench.stack, configFor(bench.config, model, ffmpegSegmentSeconds), modelClip);
         record({
           ...base,
           ...stageResult,

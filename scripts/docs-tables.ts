@@ -155,7 +155,7 @@ const modelsTable: Render<ModelsBenchReport> = (f) => {
   ]);
   const s = f.settings as Record<string, unknown>;
   return `${measuredBy(f)} Clips of ${String(s.clipSeconds)} s at ${String(s.clipFps)} fps; x264 \`${String(s.preset)}\` CRF ${String(s.crf)}; `
-    + `${String(s.inferenceThreads)} inference thread(s)${s.inferenceLanes === undefined ? '' : ` in ${String(s.inferenceLanes)} lane(s)`}, execution provider \`${String(s.executionProvider)}\`; segments of ${String(s.segmentSeconds)} s.\n\n`
+    + `${String(s.inferenceThreads)} inference thread(s)${s.inferenceLanes === undefined ? '' : ` in ${String(s.inferenceLanes)} lane(s)`}, execution provider \`${String(s.executionProvider)}\`; segments of ${String(s.segmentSeconds)} s${s.ffmpegSegmentSeconds === undefined || s.ffmpegSegmentSeconds === s.segmentSeconds ? '' : ` (ffmpeg alone: ${String(s.ffmpegSegmentSeconds)} s)`}.\n\n`
     + table(
       ['input', 'model', 'precision', 'frames', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'],
       rows,
