@@ -132,10 +132,10 @@ export function isLoaded(m: Read<FiguresHeader>['machine']): boolean {
 type Render<T> = (figures: Read<T>) => string;
 
 /**
- * One model's whole pipeline at two segment lengths, runs in turns (HLS_SEGMENT_TIME for each):
- * whether the shorter grid costs a model's making speed.
+ * Whole-pipeline runs in turns, a row per run and case with its grid: one model at two segment
+ * lengths (HLS_SEGMENT_TIME for each), or two precisions run by run.
  */
-const modelsBySegmentLength: Render<ModelsBenchReport[]> = (files) => {
+const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
   const rows = files.flatMap((f, run) => f.results.map((r) => [
     String(run + 1), `${String((f.settings as Record<string, unknown>).segmentSeconds)} s`, `\`${r.model}\``, r.precision ?? DASH,
     figure(r.pipelineFps), rate(r.realTime), seconds(r.firstSegmentSeconds),
@@ -177,6 +177,18 @@ const profileTable: Render<ProfileBenchReport> = (f) => {
     + `onnxruntime's profiler on, the mean of ${String(f.settings.runs)} frames; operators that took ${String(PROFILE_SHOWN_SHARE * 100)} % of a frame or more, in ms a frame. `
     + '`ReorderOutput` is a change of layout out of the blocked one the convolutions run in.\n\n'
     + table(['model', 'precision', 'a frame', 'where the time goes'], rows, ['left', 'left', 'right', 'left']);
+};
+
+/** The same profile run several times in turns: each model's frame time per run, to see the spread. */
+const profileRuns: Render<ProfileBenchReport[]> = (files) => {
+  const key = (r: Read<ProfileBenchReport>['results'][number]) => `${r.model} ${r.precision}`;
+  const keys = [...new Set(files.flatMap((f) => f.results.map(key)))];
+  const rows = keys.map((k) => {
+    const [model, precision] = k.split(' ');
+    return [`\`${model!}\``, precision!, ...files.map((f) => fixed(f.results.find((r) => key(r) === k)?.frameMs ?? null, 1, ' ms'))];
+  });
+  return `${files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n')}\n\nOne frame on one thread, onnxruntime's profiler on, a frame's mean time per run:\n\n`
+    + table(['model', 'precision', ...files.map((_, run) => `run ${String(run + 1)}`)], rows, ['left', 'left', ...files.map(() => 'right' as const)]);
 };
 
 function gridCaption(f: Read<GridBenchReport>): string {
@@ -452,7 +464,9 @@ export const TABLES: Record<string, Render<any>> = {
   // The same measurements on a CPU with VNNI, where int8 was expected to pay.
   'bench/models-vnni': modelsTable,
   'bench/profile-vnni': profileTable,
-  'bench/models-s-seg2a+bench/models-s-seg1a+bench/models-s-seg2b+bench/models-s-seg1b#segment-length': modelsBySegmentLength,
+  'bench/models-s-seg2a+bench/models-s-seg1a+bench/models-s-seg2b+bench/models-s-seg1b#segment-length': modelsRuns,
+  'bench/models-vnni-s-run1+bench/models-vnni-s-run2#runs': modelsRuns,
+  'bench/profile-vnni-run1+bench/profile-vnni-run2+bench/profile-vnni-run3#runs': profileRuns,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
   // The same part at 1 s segments: what the shorter segment costs a whole title.
@@ -487,6 +501,11 @@ const MADE_BY: Record<string, string> = {
   'bench/models-s-seg1a': 'HLS_SEGMENT_TIME=1 npm run bench -- --only models --size 360p --seconds 20 --model anime4k-s-an --precision fp32 --models-json docs/bench/models-s-seg1a.json',
   'bench/models-s-seg2b': 'the seg2a run again, into docs/bench/models-s-seg2b.json',
   'bench/models-s-seg1b': 'the seg1a run again, into docs/bench/models-s-seg1b.json',
+  'bench/models-vnni-s-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an --precision fp32 int8 --models-json docs/bench/models-vnni-s-run1.json, on a CPU with VNNI',
+  'bench/models-vnni-s-run2': 'the same again, into docs/bench/models-vnni-s-run2.json',
+  'bench/profile-vnni-run1': 'npm run bench -- --only profile --size 360p --model anime4k-s-an anime4k-m-an anime4k-l-an --precision fp32 int8 --profile-json docs/bench/profile-vnni-run1.json, on a CPU with VNNI',
+  'bench/profile-vnni-run2': 'the same again, into docs/bench/profile-vnni-run2.json',
+  'bench/profile-vnni-run3': 'the same again, into docs/bench/profile-vnni-run3.json',
   'bench/models-vnni': 'npm run bench -- --only models --size 360p --seconds 10 --precision fp32 int8 fp16 --models-json docs/bench/models-vnni.json, on a CPU with VNNI',
   'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
   'bench/grid': 'npm run bench -- --only grid',
