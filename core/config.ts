@@ -80,7 +80,7 @@ const parsedText = <T>(parse: (text: string) => T) =>
  * the CPU each frame costs far more than a segment does (a keyframe, a report, a record), and a
  * viewer's switch waits for the segment at their position and the next: at 1 s Anime4K S made
  * titles as fast as at 2 s (1.62x and 1.43x against 1.50x and 1.39x) and switched Jellyfin
- * viewers 1–2 s sooner (within 5 s in four rows of eight), for about 4 % more bytes. ffmpeg alone, whose
+ * viewers 1–2 s sooner (within 5 s in six rows of twelve), for about 4 % more bytes. ffmpeg alone, whose
  * segments come every half second anyway, made a whole title about 30 % slower at 1 s
  * (docs/benchmarks.md, "How long a segment").
  */
