@@ -6,6 +6,7 @@
 import type { JobView } from '../services';
 import type { SegmentRecord } from '../adapters/postgres';
 import type { Config } from '../core/config';
+import { firstSegmentAfterStreamStart } from '../core/domain';
 import { formatRate, formatTable } from './format';
 import { listJobs, selectJobs } from './job-selection';
 import { callApi, requireRunningApi } from './targets';
@@ -94,9 +95,6 @@ export function auditPerformance(job: JobView, segments: SegmentRecord[]): Perfo
     byModel.set(model, entry);
   }
 
-  const firstSegmentSeconds = job.firstSegmentAt && job.streamStartedAt
-    ? (Date.parse(job.firstSegmentAt) - Date.parse(job.streamStartedAt)) / 1000
-    : null;
   return {
     jobId: job.id,
     titleKey: job.titleKey,
@@ -119,7 +117,7 @@ export function auditPerformance(job: JobView, segments: SegmentRecord[]): Perfo
     rateVariation,
     stability,
     slowSegments: rates.filter((r) => r < 1).length,
-    firstSegmentSeconds,
+    firstSegmentSeconds: firstSegmentAfterStreamStart(job),
   };
 }
 

@@ -238,6 +238,14 @@ export function progressFigures(progress: StreamProgress): { percent: number; et
   return { percent, etaSeconds };
 }
 
+/**
+ * Seconds from a job's stream start (its first chunk claimed) to its first segment, the chunk's
+ * start-up as Postgres's makingSpeed counts it; null before both.
+ */
+export function firstSegmentAfterStreamStart(job: { streamStartedAt: string | null; firstSegmentAt: string | null }): number | null {
+  return job.streamStartedAt && job.firstSegmentAt ? (Date.parse(job.firstSegmentAt) - Date.parse(job.streamStartedAt)) / 1000 : null;
+}
+
 /** A waiting job's queue position as people say it: `1` → `1st in line`, `12` → `12th in line`, `22` → `22nd in line`. */
 export function placeInLine(position: number): string {
   const lastTwo = position % 100;

@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-file';
+import { firstSegmentAfterStreamStart } from '../../core/domain';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { median } from '../../core/statistics';
 import { launchChromium, openPage, scriptErrors } from '../support/browser';
@@ -47,15 +48,7 @@ const UPSCALERS: { id: string; label: string; env: NodeJS.ProcessEnv }[] = [
 ];
 
 /** A job's stream start and first segment, as GET /jobs/:id gives them. */
-interface JobTimes {
-  streamStartedAt: string | null;
-  firstSegmentAt: string | null;
-}
-
-/** Seconds from a job's stream start to its first segment, as Postgres's makingSpeed counts them; null before both. */
-function firstSegmentFromStart(job: JobTimes): number | null {
-  return job.streamStartedAt && job.firstSegmentAt ? (Date.parse(job.firstSegmentAt) - Date.parse(job.streamStartedAt)) / 1000 : null;
-}
+type JobTimes = Parameters<typeof firstSegmentAfterStreamStart>[0];
 
 /** Waiting spans after `from` (page time): each 'waiting' until the next 'playing'. */
 function stallsAfter(events: HarnessEvent[], from: number): { stalls: number; seconds: number } {
@@ -118,7 +111,7 @@ async function measure(
       // What the viewer's part is planned from (adapters/postgres.ts makingSpeed): the start to the first segment, the others' median rate.
       const { json: { segments } } = await upflow.api<{ segments: { producedAt: string; rate: number | null }[] }>('GET', `/jobs/${json.job_id}/segments`);
       const rates = segments.sort((a, b) => a.producedAt.localeCompare(b.producedAt)).slice(1).flatMap((s) => (s.rate === null ? [] : [s.rate]));
-      const first = firstSegmentFromStart(job);
+      const first = firstSegmentAfterStreamStart(job);
       if (first !== null && rates.length > 0) earlierSpeed = { firstSegmentSeconds: first, rate: median(rates) };
     }
     standIn.items.set(ITEM, { name: 'Bench', path: file, width: clip.width, height: clip.height });
@@ -169,7 +162,7 @@ async function measure(
       return { afterPlaySeconds: (at - playedAt) / 1000, position, ahead: part ? part[1] - position : 0, rate: seen?.rate ?? null };
     });
     // The viewed title's own start to first segment, as `earlierSpeed` counts it: how much Chromium beside it slowed the first segment.
-    const firstSegmentFromStreamStart = final.job_id ? firstSegmentFromStart((await upflow.api<JobTimes>('GET', `/jobs/${final.job_id}`)).json) : null;
+    const firstSegmentFromStreamStart = final.job_id ? firstSegmentAfterStreamStart((await upflow.api<JobTimes>('GET', `/jobs/${final.job_id}`)).json) : null;
     const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
     const afterPlay = (wallMs: number) => Math.round(wallMs - playedAt) / 1000;
