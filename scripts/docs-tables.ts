@@ -131,6 +131,11 @@ export function isLoaded(m: Read<FiguresHeader>['machine']): boolean {
 
 type Render<T> = (figures: Read<T>) => string;
 
+/** Several runs side by side: what measured each, numbered as the table's rows are. */
+function runsMeasuredBy(files: Read<FiguresHeader>[]): string {
+  return files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n');
+}
+
 /**
  * Whole-pipeline runs in turns, a row per run and case with its grid: one model at two segment
  * lengths (HLS_SEGMENT_TIME for each), or two precisions run by run.
@@ -140,7 +145,7 @@ const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
     String(run + 1), `${String((f.settings as Record<string, unknown>).segmentSeconds)} s`, `\`${r.model}\``, r.precision ?? DASH,
     figure(r.pipelineFps), rate(r.realTime), seconds(r.firstSegmentSeconds),
   ]));
-  return `${files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n')}\n\n`
+  return `${runsMeasuredBy(files)}\n\n`
     + table(['run', 'segments of', 'model', 'precision', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'right', 'left', 'left', 'right', 'right', 'right']);
 };
 
@@ -187,7 +192,7 @@ const profileRuns: Render<ProfileBenchReport[]> = (files) => {
     const [model, precision] = k.split(' ');
     return [`\`${model!}\``, precision!, ...files.map((f) => fixed(f.results.find((r) => key(r) === k)?.frameMs ?? null, 1, ' ms'))];
   });
-  return `${files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n')}\n\nOne frame on one thread, onnxruntime's profiler on, a frame's mean time per run:\n\n`
+  return `${runsMeasuredBy(files)}\n\nOne frame on one thread, onnxruntime's profiler on, a frame's mean time per run:\n\n`
     + table(['model', 'precision', ...files.map((_, run) => `run ${String(run + 1)}`)], rows, ['left', 'left', ...files.map(() => 'right' as const)]);
 };
 
@@ -402,20 +407,26 @@ const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
 };
 
 /** Several runs of the same Jellyfin bench side by side: per run, each row's switch and the part it went into. */
+/** The grid a run's model rows ran on (they share it): its first model row's. */
+function modelGrid(f: Read<JellyfinFigures>): number | null {
+  const row = f.results.find((r) => !r.upscaler.startsWith('ffmpeg'));
+  return row ? gridSegmentSeconds(row) : null;
+}
+
 const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
   const label = (r: Read<SwitchResult>) => `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`;
   const labels = [...new Set(files.flatMap((f) => f.results.map(label)))];
   const rows = files.map((f, run) => [
     String(run + 1),
     // The grid the model's rows ran on: HLS_SEGMENT_TIME's default with a model changed from 2 s to 1 s.
-    fixed(f.results.map(gridSegmentSeconds).find((seconds, i) => seconds !== null && !f.results[i]!.upscaler.startsWith('ffmpeg')) ?? null, 0, ' s'),
+    fixed(modelGrid(f), 0, ' s'),
     ...labels.map((l) => {
       const r = f.results.find((result) => label(result) === l);
       if (!r || r.switchSeconds === null) return r ? 'no switch' : DASH;
       return `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`;
     }),
   ]);
-  return `${files.map((f, run) => `Run ${String(run + 1)}: ${measuredBy(f)}`).join('\n')}\n\nPlay → upscaled picture (where the part switched into starts):\n\n`
+  return `${runsMeasuredBy(files)}\n\nPlay → upscaled picture (where the part switched into starts):\n\n`
     + table(['run', 'model\'s segments', ...labels], rows, ['right', 'right', ...labels.map(() => 'right' as const)]);
 };
 
