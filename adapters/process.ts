@@ -162,7 +162,40 @@ export function killGroupIfLeader(pid: number): boolean {
   }
 }
 
-export function findFreePort(host = '127.0.0.1'): Promise<number> {
+/** Ports handed out by this process, never handed out twice (a child may not have bound one yet). */
+const portsHandedOut = new Set<number>();
+/** Below the kernel's ephemeral range, and above the ports well-known services listen on. */
+const LOWEST_LISTEN_PORT = 20_000;
+
+/**
+ * A port to listen on, below the kernel's ephemeral range. A port the kernel gives for
+ * `listen(0)` comes from the range outgoing connections also use: a long-lived connection
+ * (a pg pool's, Temporal's own between its services) can take it between this check and the
+ * child's bind, and the child then fails with "address already in use" until that connection
+ * closes. Below the range only another listener can take it.
+ */
+export async function findFreePort(host = '127.0.0.1'): Promise<number> {
+  const [low, high] = [LOWEST_LISTEN_PORT, ephemeralPortRangeStart() - 1];
+  for (let attempt = 0; attempt < 200 && high > low; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (portsHandedOut.has(port) || !(await isPortFree(port, host))) continue;
+    portsHandedOut.add(port);
+    return port;
+  }
+  // A kernel whose ephemeral range starts low, or a crowded machine: the kernel's choice.
+  return kernelChosenPort(host);
+}
+
+function ephemeralPortRangeStart(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function kernelChosenPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
