@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
-import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, plannedSwitch, soonerWithLead, type MakingSpeed } from '../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartProgress, type ScriptPolls } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -124,6 +124,9 @@ interface Chunk {
   model: ModelId | null;
   rateControl?: RateControlState;
   reported: number;
+  /** When the slot claimed it, and when it last reported a segment: when its next segment comes. */
+  claimedAt: number;
+  lastMadeAt?: number;
 }
 
 interface Ticket {
@@ -142,8 +145,10 @@ interface Viewer {
   waiting: boolean;
   /** Seconds after their position the making starts (a viewer on the original, who switches when it is ready there). */
   leadSeconds: number;
-  /** Placed from a known speed: the switch predicted then, in seconds from `at` (Infinity: none within a minute's lead). */
+  /** Placed (or moved) from a known speed: the switch predicted then, in seconds from then (Infinity: none within a minute's lead). */
   switchSeconds?: number;
+  /** Their part has been moved once, or lies far enough ahead of them: not judged again until they are placed anew. */
+  partSettled?: boolean;
   paused: boolean;
   /** A viewer playing on the original: where they said they were, and when (they move on at 1x). */
   onOriginal?: { seconds: number; at: number };
@@ -343,6 +348,49 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       dirty = true;
     }
   };
+  /** How far the part from `segment` has come: made without a gap from there, and when its next segment comes. */
+  const partProgress = (g: Grid, segment: number, speed: MakingSpeed, now: number): PartProgress | undefined => {
+    let next = segment;
+    while (next < g.segmentCount && made[next]) next++;
+    if (next >= g.segmentCount) return undefined;
+    const chunk = [...chunks.values()].find((c) => c.nextSegment === next && next < c.endSegment);
+    const sinceMs = chunk && now - (chunk.lastMadeAt ?? chunk.claimedAt);
+    const nextSegmentInSeconds = chunk === undefined || sinceMs === undefined
+      ? speed.firstSegmentSeconds // no slot makes it: one must start
+      : Math.max(0, (chunk.lastMadeAt !== undefined ? g.segmentSeconds / speed.rate : speed.firstSegmentSeconds) - sinceMs / 1000);
+    return { madeSegments: next - segment, nextSegmentInSeconds };
+  };
+  /**
+   * A viewer on the original whose part was planned from a speed (earlier titles', often made
+   * alone) is judged again by this title's own speed, and their part moved when that switches
+   * them sooner (core/switch-lead.ts `movedPart`): once, as a move pays a chunk's start-up.
+   */
+  const moveSlowParts = (g: Grid) => {
+    const speed = makingSpeed();
+    if (speed?.measuredOn !== 'this title') return;
+    const now = Date.now();
+    // By now the status gives the title's rate: the script judges by it from the part's first segment.
+    const polls: ScriptPolls = { ...scriptPolls(), rateFromSegment: 0 };
+    for (const viewer of viewers.values()) {
+      if (viewer.switchSeconds === undefined || viewer.partSettled || viewer.paused || !viewer.onOriginal) continue;
+      const seconds = playedTo(g, viewer.onOriginal, now);
+      const ahead = aheadOf(g, seconds);
+      if (ahead !== undefined && ahead >= neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS, g.segmentSeconds)) {
+        viewer.partSettled = true;
+        continue;
+      }
+      const progress = partProgress(g, viewer.segment, speed, now);
+      if (!progress) continue;
+      const moved = movedPart(speed, seconds, g.segmentSeconds, { startSeconds: segmentStartSeconds(g, viewer.segment), progress }, polls);
+      if (!moved) continue;
+      viewer.segment = segmentIndexAt(g, moved.startSeconds + g.segmentSeconds / 2);
+      viewer.leadSeconds = moved.leadSeconds;
+      viewer.switchSeconds = moved.switchSeconds;
+      viewer.waiting = !made[viewer.segment];
+      viewer.partSettled = true;
+      dirty = true;
+    }
+  };
   // Another title's viewer waits: a chunk of this one that works for nobody watching it gives its slot.
   setHandler(yieldSlotSignal, () => {
     if (!grid) return;
@@ -379,6 +427,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         model,
         ...(model ? { rateControl: initialRateControl(model) } : {}),
         reported: 0,
+        claimedAt: Date.now(),
       });
       return { fromSegment: claim.fromSegment, endSegment: claim.endSegment, model };
     },
@@ -414,6 +463,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       if (!chunk) return { endSegment: report.index + 1, model: report.model };
       chunk.nextSegment = Math.max(chunk.nextSegment, report.index + 1);
       chunk.reported += 1;
+      chunk.lastMadeAt = Date.now();
       // The first segment's wall time is the chunk's start-up; the others are its rate.
       if (chunk.reported === 1) keepLatest(chunkStarts, report.wallSeconds);
       else keepLatest(segmentRates, report.rate);
@@ -521,6 +571,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
             ownSpeedKnown = true;
             if (patched('lead-once-measured')) leadViewersPlacedWithout(g);
           }
+          // Workflows begun before kept a planned part however slowly it came.
+          if (ownSpeedKnown && patched('move-slow-parts')) moveSlowParts(g);
           const current = work();
           let waitingTicket = [...tickets.values()].find((t) => !t.claimed);
           if (!waitingTicket && claimRange(current, settings) !== undefined) {

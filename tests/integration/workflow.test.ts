@@ -269,6 +269,55 @@ describe('upscaleTitle workflow', () => {
     await expect(handle.result()).rejects.toThrow();
   });
 
+  it("moves a planned part on from where its viewer is by now when the title's own speed says it comes too late, once", async () => {
+    const clip = await makeClip(path.join(dir, 'media', 'busy-slot.mp4'), { seconds: 100, width: 512, height: 288 });
+    const handle = await startOrJoinTitleWorkflow(env.client, {
+      titleKey: titleKeyFor(clip), sourcePath: clip, name: 'Busy slot', settings: upscaleSettings(config),
+      viewer: { viewer: 'player:first', segment: 0, waiting: true },
+    });
+    const speed = await waitFor('the speed measured on this title', async () => {
+      const s = (await handle.query(statusQuery)).makingSpeed;
+      return s?.measuredOn === 'this title' ? s : undefined;
+    }, 60_000, 100);
+    // The one slot stays with the first player, who asks for each segment as it is made: the
+    // second viewer's part gets no slot, and they play on past where it starts.
+    let holding = true;
+    const hold = (async () => {
+      while (holding) {
+        const status = await handle.query(statusQuery);
+        const frontier = Math.max(0, ...(status.chunks ?? []).map((c) => c.nextSegment));
+        await handle.signal(viewerSignal, { viewer: 'player:first', segment: frontier, waiting: true });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      const signalledAt = Date.now();
+      await handle.signal(viewerSignal, { viewer: 'jellyfin:second', seconds: 70, waiting: false });
+      const viewerNow = async () => ((await handle.query(statusQuery)).viewers ?? []).find((v) => v.viewer === 'jellyfin:second');
+      const placed = await waitFor('the second viewer placed', viewerNow, 10_000);
+      expect(placed.switchSeconds).toBeDefined();
+      const moved = await waitFor("the second viewer's part moved on", async () => {
+        const viewer = await viewerNow();
+        return viewer && viewer.segment > placed.segment ? viewer : undefined;
+      }, 30_000, 100);
+      const movedBy = (Date.now() - signalledAt) / 1000;
+      const grid = gridOf((await handle.query(statusQuery)).plan!);
+      // Planned from where they are by then: past the planned part's start, the move's lead on.
+      expect(segmentStartSeconds(grid, moved.segment)).toBeGreaterThan(segmentStartSeconds(grid, placed.segment));
+      expect(segmentStartSeconds(grid, moved.segment)).toBeLessThanOrEqual(70 + movedBy + moved.leadSeconds + 1e-6);
+      expect(moved.switchSeconds).toBeGreaterThan(0);
+      // Once: the part stays where it was moved, however long the slot stays busy.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await viewerNow())?.segment).toBe(moved.segment);
+      expect(speed.rate).toBeGreaterThan(0);
+    } finally {
+      holding = false;
+      await hold;
+    }
+    await handle.signal(cancelSignal, 'test');
+    await expect(handle.result()).rejects.toThrow();
+  });
+
   describe('disk guard (UPFLOW_MIN_FREE_GB)', () => {
     // The workers read `config` when a stream starts and while it runs: raising the limit here
     // stands in for a disk filling up, without filling this machine's disk.

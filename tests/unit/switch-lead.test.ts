@@ -2,7 +2,7 @@ import { readiness, waitingPollMs } from '../../client-js/src/decide';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { planGrid, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds } from '../../core/grid';
 import {
-  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_POLLS, legacyLeadSeconds, MAX_LEAD_SECONDS, PLAN_SLOWER, POLL_PHASES, QUARTER_SECOND_POLLS, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
+  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_POLLS, legacyLeadSeconds, MAX_LEAD_SECONDS, movedPart, PLAN_SLOWER, POLL_PHASES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
 } from '../../core/switch-lead';
 
 describe('how much the script needs ahead of the viewer', () => {
@@ -134,5 +134,45 @@ describe('a viewer placed before any speed was known (no lead), once the title h
 
   it('never moves without a speed to plan from', () => {
     expect(soonerWithLead({ firstSegmentSeconds: 4, rate: 0 }, 70, 2, undefined)).toBe(false);
+  });
+});
+
+describe("a viewer's planned part, once the title's own speed is measured", () => {
+  // Run 7 (docs/benchmarks.md): planned from an earlier title made alone at 1.65x, the part
+  // started 3 s ahead; beside Chromium this title made S at about real time.
+  const earlier = { firstSegmentSeconds: 1.116, rate: 1.65 };
+  const own = { firstSegmentSeconds: 2, rate: 1.0 };
+  const polls = { ...SCRIPT_POLLS, rateFromSegment: 0 };
+  // 4 s after play: the viewer at 3.5 s, segments 3 and 4 made, the next a second away.
+  const runSeven = { startSeconds: 3, progress: { madeSegments: 2, nextSegmentInSeconds: 1 } };
+
+  it('moves further on when the part stays too near the viewer to ever switch them', () => {
+    expect(predictedSwitchSeconds(own, 3.5, 3, 1, DEFAULT_MIN_BUFFERED_SECONDS, polls, runSeven.progress)).toBe(Infinity);
+    const moved = movedPart(own, 3.5, 1, runSeven, polls);
+    expect(moved).toBeDefined();
+    expect(moved!.startSeconds).toBeGreaterThan(3.5 + neededAheadSeconds(own.rate, DEFAULT_MIN_BUFFERED_SECONDS, 1));
+    expect(moved!.switchSeconds).toBeLessThan(8);
+  });
+
+  it('keeps the part when the making runs as planned, or enough is made ahead already', () => {
+    const planned = plannedSwitch(earlier, 0.5, 1, DEFAULT_MIN_BUFFERED_SECONDS, polls)!;
+    // The first two segments came when planned: the part goes on as planned.
+    const onTrack = { madeSegments: 2, nextSegmentInSeconds: 1 / earlier.rate };
+    const at = 0.5 + earlier.firstSegmentSeconds + 1 / earlier.rate;
+    expect(movedPart(earlier, at, 1, { startSeconds: planned.startSeconds, progress: onTrack }, polls)).toBeUndefined();
+    expect(movedPart(own, 3.5, 1, { startSeconds: 3, progress: { madeSegments: 4, nextSegmentInSeconds: 0.5 } }, polls)).toBeUndefined();
+  });
+
+  it('keeps it when a move gains less than a start-up costs, and far below real time, where no start switches', () => {
+    // Made from 4 s with the viewer at 3.5 s at 1.3x: the part gains on them and switches soon.
+    expect(movedPart({ firstSegmentSeconds: 2, rate: 1.3 }, 3.5, 1, { startSeconds: 4, progress: { madeSegments: 1, nextSegmentInSeconds: 0.5 } }, polls)).toBeUndefined();
+    expect(movedPart({ firstSegmentSeconds: 4, rate: 0.3 }, 3.5, 1, runSeven, polls)).toBeUndefined();
+  });
+
+  it('predicts a part with nothing made and its chunk starting now as a new part', () => {
+    for (const start of [4, 6, 8]) {
+      expect(predictedSwitchSeconds(own, 3.5, start, 1, DEFAULT_MIN_BUFFERED_SECONDS, polls, { madeSegments: 0, nextSegmentInSeconds: own.firstSegmentSeconds }))
+        .toBe(predictedSwitchSeconds(own, 3.5, start, 1, DEFAULT_MIN_BUFFERED_SECONDS, polls));
+    }
   });
 });
