@@ -226,17 +226,25 @@ export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmen
  * now, before the making moves: a move throws away what its chunk has made and pays a start-up.
  */
 export const MOVE_GAIN_SECONDS = 1;
+/**
+ * The part being made is judged at a rate this much faster than measured: this title's speed
+ * comes from its first few segments, whose rates varied by about a tenth (Anime4K S beside a
+ * browser: 1.10–1.37x within ten seconds, docs/benchmarks.md), and a move throws away what
+ * is made. Near real time, where a tenth decides whether the part ever gets far enough ahead,
+ * the part is kept.
+ */
+export const KEPT_FASTER = 1.1;
 
 /**
  * Where a viewer on the original whose part was planned from a speed (often earlier titles', made
  * alone) gets it made instead, once this title's own speed says the part comes later than that:
  * `plannedSwitch` from where they are now when it switches them `MOVE_GAIN_SECONDS` sooner than
- * the part being made (its `progress` kept); undefined to keep it. At real time nothing builds up
- * ahead of a viewer, so a part started a few seconds ahead of them at a planned 1.65x stays a
- * few seconds ahead (docs/benchmarks.md: 11.9 s to the switch).
+ * the part being made (its `progress` kept, its rate `KEPT_FASTER`); undefined to keep it. At
+ * real time nothing builds up ahead of a viewer, so a part started a few seconds ahead of them
+ * at a planned 1.65x stays a few seconds ahead (docs/benchmarks.md: 11.9 s to the switch).
  */
 export function movedPart(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, part: { startSeconds: number; progress: PartProgress }, polls: ScriptPolls = SCRIPT_POLLS): PlannedSwitch | undefined {
-  const kept = predictedSwitchSeconds(speed, viewerSeconds, part.startSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls, part.progress);
+  const kept = predictedSwitchSeconds({ ...speed, rate: speed.rate * KEPT_FASTER }, viewerSeconds, part.startSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls, part.progress);
   // The part switches them within the gain anyway: nothing to weigh (the common case, and cheap).
   if (kept <= MOVE_GAIN_SECONDS) return undefined;
   const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls);

@@ -169,6 +169,14 @@ describe("a viewer's planned part, once the title's own speed is measured", () =
     expect(movedPart({ firstSegmentSeconds: 4, rate: 0.3 }, 3.5, 1, runSeven, polls)).toBeUndefined();
   });
 
+  it('keeps it near real time, where a rate a tenth faster than the first samples said gets the part ahead soon', () => {
+    // 2.3 s ahead, 2.45 s needed at 1.05x: at 1.155x the part gets there in a few seconds.
+    const nearlyThere = { startSeconds: 40, progress: { madeSegments: 2, nextSegmentInSeconds: 0.95 } };
+    expect(movedPart({ firstSegmentSeconds: 2.7, rate: 1.05 }, 39.7, 1, nearlyThere, polls)).toBeUndefined();
+    // Below real time the part falls back however the rate errs by a tenth: moved.
+    expect(movedPart({ firstSegmentSeconds: 2.7, rate: 0.85 }, 39.7, 1, nearlyThere, polls)).toBeDefined();
+  });
+
   it('predicts a part with nothing made and its chunk starting now as a new part', () => {
     for (const start of [4, 6, 8]) {
       expect(predictedSwitchSeconds(own, 3.5, start, 1, DEFAULT_MIN_BUFFERED_SECONDS, polls, { madeSegments: 0, nextSegmentInSeconds: own.firstSegmentSeconds }))
