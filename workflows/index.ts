@@ -354,11 +354,12 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     while (next < g.segmentCount && made[next]) next++;
     if (next >= g.segmentCount) return undefined;
     const chunk = [...chunks.values()].find((c) => c.nextSegment === next && next < c.endSegment);
-    const sinceMs = chunk && now - (chunk.lastMadeAt ?? chunk.claimedAt);
-    const nextSegmentInSeconds = chunk === undefined || sinceMs === undefined
-      ? speed.firstSegmentSeconds // no slot makes it: one must start
-      : Math.max(0, (chunk.lastMadeAt !== undefined ? g.segmentSeconds / speed.rate : speed.firstSegmentSeconds) - sinceMs / 1000);
-    return { madeSegments: next - segment, nextSegmentInSeconds };
+    // No slot makes it: one must start.
+    if (!chunk) return { madeSegments: next - segment, nextSegmentInSeconds: speed.firstSegmentSeconds };
+    // Its start-up from its claim, or a segment at the rate from its last one.
+    const due = chunk.lastMadeAt === undefined ? speed.firstSegmentSeconds : g.segmentSeconds / speed.rate;
+    const since = (now - (chunk.lastMadeAt ?? chunk.claimedAt)) / 1000;
+    return { madeSegments: next - segment, nextSegmentInSeconds: Math.max(0, due - since) };
   };
   /**
    * A viewer on the original whose part was planned from a speed (earlier titles', often made
