@@ -499,9 +499,9 @@ export const TABLES: Record<string, Render<any>> = {
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
-  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin#runs': jellyfinRuns,
+  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin#timeline': jellyfinTimeline,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -543,6 +543,7 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-08b40c5': 'npm run bench:jellyfin at commit 08b40c5, with --json-file docs/bench/jellyfin-08b40c5.json',
   'bench/jellyfin-87a52d8': 'npm run bench:jellyfin at commit 87a52d8, with --json-file docs/bench/jellyfin-87a52d8.json',
   'bench/jellyfin-d7c9aec': 'npm run bench:jellyfin at commit d7c9aec (2 s segments with a model), with --json-file docs/bench/jellyfin-d7c9aec.json',
+  'bench/jellyfin-915c4ac': 'npm run bench:jellyfin at commit 915c4ac (a tenth-of-a-second poll near a switch), with --json-file docs/bench/jellyfin.json, kept as docs/bench/jellyfin-915c4ac.json',
   'bench/jellyfin-f094a11': 'npm run bench:jellyfin at commit f094a11 (1 s segments with a model, a quarter-second poll near a switch), with --json-file docs/bench/jellyfin-f094a11.json',
   'bench/jellyfin-s-132decd': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 132decd, with --json-file docs/bench/jellyfin-s-132decd.json',
   'bench/jellyfin-s-d7c9aec': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit d7c9aec, with --json-file docs/bench/jellyfin-s-d7c9aec.json',
