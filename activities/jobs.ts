@@ -1,7 +1,7 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
 import type { JobState, ModelChange, SourceInfo, StreamPlan } from '../core/domain';
 import { describeModelChange } from '../core/rate-control';
-import type { MakingSpeed } from '../core/switch-lead';
+import { describePartMove, type MakingSpeed, type PartMove } from '../core/switch-lead';
 import { yieldSlotSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
@@ -72,6 +72,12 @@ export function createJobActivities({ store, client, logger }: Pick<ActivityDeps
     async recordModelChange(change: ModelChange): Promise<void> {
       const { jobId } = currentJob();
       await store.updateJob(jobId, { model: change.toModel }, { kind: 'model-step-down', message: describeModelChange(change), data: change });
+    },
+
+    /** A viewer's part moved on, once this title's own speed said it came too late: an event with the figures. */
+    async recordPartMove(move: PartMove): Promise<void> {
+      const { jobId } = currentJob();
+      await store.addEvent(jobId, 'part-moved', describePartMove(move), move);
     },
   };
 }

@@ -243,14 +243,36 @@ export const KEPT_FASTER = 1.1;
  * real time nothing builds up ahead of a viewer, so a part started a few seconds ahead of them
  * at a planned 1.65x stays a few seconds ahead (docs/benchmarks.md: 11.9 s to the switch).
  */
-export function movedPart(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, part: { startSeconds: number; progress: PartProgress }, polls: ScriptPolls = SCRIPT_POLLS): PlannedSwitch | undefined {
+export function movedPart(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, part: { startSeconds: number; progress: PartProgress }, polls: ScriptPolls = SCRIPT_POLLS): (PlannedSwitch & { keptSwitchSeconds: number }) | undefined {
   const kept = predictedSwitchSeconds({ ...speed, rate: speed.rate * KEPT_FASTER }, viewerSeconds, part.startSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls, part.progress);
   // The part switches them within the gain anyway: nothing to weigh (the common case, and cheap).
   if (kept <= MOVE_GAIN_SECONDS) return undefined;
   const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls);
   // Far below real time no start switches within the minute: the part being made is kept.
   if (!planned || !Number.isFinite(planned.switchSeconds) || planned.switchSeconds + MOVE_GAIN_SECONDS > kept) return undefined;
-  return planned;
+  return { ...planned, keptSwitchSeconds: kept };
+}
+
+/** A viewer's part moved on (`movedPart`), as the job records it. */
+export interface PartMove {
+  viewer: string;
+  /** Content seconds: where the viewer was, where their part started, and where it starts now. */
+  viewerSeconds: number;
+  fromSeconds: number;
+  toSeconds: number;
+  /** This title's own speed, which the move was judged by, and the speed the part was planned from. */
+  speed: MakingSpeed;
+  plannedFrom: MakingSpeed | null;
+  /** Predicted seconds to the switch: the part kept (null: not within the minute), and the part moved. */
+  keptSwitchSeconds: number | null;
+  switchSeconds: number;
+}
+
+export function describePartMove(move: PartMove): string {
+  const s = (seconds: number) => `${seconds.toFixed(1)} s`;
+  const planned = move.plannedFrom ? ` (planned from ${move.plannedFrom.rate.toFixed(2)}x)` : '';
+  const kept = move.keptSwitchSeconds === null ? 'not within a minute' : `in ${s(move.keptSwitchSeconds)}`;
+  return `moved ${move.viewer}'s part from ${s(move.fromSeconds)} to ${s(move.toSeconds)}, the viewer at ${s(move.viewerSeconds)}: this title makes ${move.speed.rate.toFixed(2)}x${planned}; kept, the part was predicted to switch them ${kept}, moved in ${s(move.switchSeconds)}`;
 }
 
 /** The needed ahead and slack of the rule before `plannedSwitch` (below). */

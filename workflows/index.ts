@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
-import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartProgress, type ScriptPolls } from '../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptPolls } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -147,6 +147,8 @@ interface Viewer {
   leadSeconds: number;
   /** Placed (or moved) from a known speed: the switch predicted then, in seconds from then (Infinity: none within a minute's lead). */
   switchSeconds?: number;
+  /** The speed their part was planned from. */
+  plannedFrom?: MakingSpeed;
   /** Their part has been moved once, or lies far enough ahead of them: not judged again until they are placed anew. */
   partSettled?: boolean;
   paused: boolean;
@@ -258,16 +260,19 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
    * predicted to switch them at soonest (core/switch-lead.ts). Workflows begun before that rule
    * replay the rounded-up lead they used.
    */
-  const leadFor = (g: Grid, seconds: number): { lead: number; leadSegment: number | undefined; switchSeconds?: number } => {
+  const leadFor = (g: Grid, seconds: number): { lead: number; leadSegment: number | undefined; switchSeconds?: number; plannedFrom?: MakingSpeed } => {
     const speed = makingSpeed();
     if (!patched('lead-soonest-switch')) {
       const lead = legacyLeadSeconds(speed);
       return { lead, leadSegment: lead > 0 ? firstSegmentFrom(g, seconds + lead) : undefined };
     }
     const planned = plannedSwitch(speed, seconds, g.segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, scriptPolls());
-    if (!planned) return { lead: 0, leadSegment: undefined };
+    if (!planned || !speed) return { lead: 0, leadSegment: undefined };
     // The middle of the planned segment: its start sits on a frame, a hair after the multiple.
-    return { lead: planned.leadSeconds, leadSegment: segmentIndexAt(g, planned.startSeconds + g.segmentSeconds / 2), switchSeconds: planned.switchSeconds };
+    return {
+      lead: planned.leadSeconds, leadSegment: segmentIndexAt(g, planned.startSeconds + g.segmentSeconds / 2), switchSeconds: planned.switchSeconds,
+      plannedFrom: { firstSegmentSeconds: speed.firstSegmentSeconds, rate: speed.rate },
+    };
   };
   const viewerView = (id: string, segment: number, waiting: boolean) => {
     const viewer = viewers.get(id);
@@ -294,7 +299,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     // Played on since the position was read: the first trigger's is placed after the probe.
     const readAt = onOriginal && position.readAt !== undefined ? Math.max(position.readAt, at - MAX_POSITION_AGE_SECONDS * 1000) : at;
     const seconds = playedTo(g, { seconds: position.seconds ?? 0, at: readAt }, at);
-    const { lead, leadSegment, switchSeconds } = onOriginal ? leadFor(g, seconds) : { lead: 0, leadSegment: undefined, switchSeconds: undefined };
+    const { lead, leadSegment, switchSeconds, plannedFrom } = onOriginal ? leadFor(g, seconds) : { lead: 0, leadSegment: undefined, switchSeconds: undefined, plannedFrom: undefined };
     // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
     const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds);
     const segment = position.segment !== undefined
@@ -306,6 +311,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       waiting: position.waiting && !made[segment],
       leadSeconds: lead,
       ...(switchSeconds !== undefined ? { switchSeconds } : {}),
+      ...(plannedFrom ? { plannedFrom } : {}),
       paused: position.paused === true,
       ...(onOriginal ? { onOriginal: { seconds, at } } : {}),
     });
@@ -344,6 +350,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       viewer.segment = moved.leadSegment ?? segmentIndexAt(g, seconds);
       viewer.leadSeconds = moved.lead;
       if (moved.switchSeconds !== undefined) viewer.switchSeconds = moved.switchSeconds;
+      if (moved.plannedFrom) viewer.plannedFrom = moved.plannedFrom;
       viewer.waiting = !made[viewer.segment];
       dirty = true;
     }
@@ -365,14 +372,16 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
    * A viewer on the original whose part was planned from a speed (earlier titles', often made
    * alone) is judged again by this title's own speed, and their part moved when that switches
    * them sooner (core/switch-lead.ts `movedPart`): once, as a move pays a chunk's start-up.
+   * The moves made, for the job's events.
    */
-  const moveSlowParts = (g: Grid) => {
+  const moveSlowParts = (g: Grid): PartMove[] => {
     const speed = makingSpeed();
-    if (speed?.measuredOn !== 'this title') return;
+    if (speed?.measuredOn !== 'this title') return [];
+    const moves: PartMove[] = [];
     const now = Date.now();
     // By now the status gives the title's rate: the script judges by it from the part's first segment.
     const polls: ScriptPolls = { ...scriptPolls(), rateFromSegment: 0 };
-    for (const viewer of viewers.values()) {
+    for (const [id, viewer] of viewers) {
       if (viewer.switchSeconds === undefined || viewer.partSettled || viewer.paused || !viewer.onOriginal) continue;
       const seconds = playedTo(g, viewer.onOriginal, now);
       const ahead = aheadOf(g, seconds);
@@ -384,13 +393,20 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       if (!progress) continue;
       const moved = movedPart(speed, seconds, g.segmentSeconds, { startSeconds: segmentStartSeconds(g, viewer.segment), progress }, polls);
       if (!moved) continue;
+      moves.push({
+        viewer: id, viewerSeconds: seconds, fromSeconds: segmentStartSeconds(g, viewer.segment), toSeconds: moved.startSeconds,
+        speed: { firstSegmentSeconds: speed.firstSegmentSeconds, rate: speed.rate }, plannedFrom: viewer.plannedFrom ?? null,
+        keptSwitchSeconds: Number.isFinite(moved.keptSwitchSeconds) ? moved.keptSwitchSeconds : null, switchSeconds: moved.switchSeconds,
+      });
       viewer.segment = segmentIndexAt(g, moved.startSeconds + g.segmentSeconds / 2);
       viewer.leadSeconds = moved.leadSeconds;
       viewer.switchSeconds = moved.switchSeconds;
+      viewer.plannedFrom = { firstSegmentSeconds: speed.firstSegmentSeconds, rate: speed.rate };
       viewer.waiting = !made[viewer.segment];
       viewer.partSettled = true;
       dirty = true;
     }
+    return moves;
   };
   // Another title's viewer waits: a chunk of this one that works for nobody watching it gives its slot.
   setHandler(yieldSlotSignal, () => {
@@ -573,7 +589,10 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
             if (patched('lead-once-measured')) leadViewersPlacedWithout(g);
           }
           // Workflows begun before kept a planned part however slowly it came.
-          if (ownSpeedKnown && patched('move-slow-parts')) moveSlowParts(g);
+          if (ownSpeedKnown && patched('move-slow-parts')) {
+            // Recorded beside the making, not before it: Postgres down must not hold the scheduler.
+            for (const move of moveSlowParts(g)) void jobs.recordPartMove(move).catch(() => undefined);
+          }
           const current = work();
           let waitingTicket = [...tickets.values()].find((t) => !t.claimed);
           if (!waitingTicket && claimRange(current, settings) !== undefined) {

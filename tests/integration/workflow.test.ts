@@ -306,6 +306,16 @@ describe('upscaleTitle workflow', () => {
       expect(segmentStartSeconds(grid, moved.segment)).toBeGreaterThan(segmentStartSeconds(grid, placed.segment));
       expect(segmentStartSeconds(grid, moved.segment)).toBeLessThanOrEqual(70 + movedBy + moved.leadSeconds + 1e-6);
       expect(moved.switchSeconds).toBeGreaterThan(0);
+      // The job says so, with the figures it was judged by.
+      const event = await waitFor('the move in the job\'s events', async () => (await store.events(handle.firstExecutionRunId)).find((e) => e.kind === 'part-moved'), 10_000);
+      expect(event.message).toMatch(/^moved jellyfin:second's part from \d+\.\d s to \d+\.\d s, the viewer at \d+\.\d s: this title makes \d+\.\d\dx/);
+      expect(event.data).toMatchObject({
+        viewer: 'jellyfin:second',
+        fromSeconds: segmentStartSeconds(grid, placed.segment),
+        toSeconds: segmentStartSeconds(grid, moved.segment),
+        switchSeconds: moved.switchSeconds,
+        plannedFrom: { rate: expect.any(Number) },
+      });
       // Once: the part stays where it was moved, however long the slot stays busy.
       await new Promise((r) => setTimeout(r, 3000));
       expect((await viewerNow())?.segment).toBe(moved.segment);

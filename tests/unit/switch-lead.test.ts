@@ -2,7 +2,7 @@ import { readiness, waitingPollMs } from '../../client-js/src/decide';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { planGrid, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds } from '../../core/grid';
 import {
-  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_POLLS, legacyLeadSeconds, MAX_LEAD_SECONDS, movedPart, PLAN_SLOWER, POLL_PHASES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
+  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_POLLS, describePartMove, legacyLeadSeconds, MAX_LEAD_SECONDS, movedPart, PLAN_SLOWER, POLL_PHASES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
 } from '../../core/switch-lead';
 
 describe('how much the script needs ahead of the viewer', () => {
@@ -175,6 +175,18 @@ describe("a viewer's planned part, once the title's own speed is measured", () =
     expect(movedPart({ firstSegmentSeconds: 2.7, rate: 1.05 }, 39.7, 1, nearlyThere, polls)).toBeUndefined();
     // Below real time the part falls back however the rate errs by a tenth: moved.
     expect(movedPart({ firstSegmentSeconds: 2.7, rate: 0.85 }, 39.7, 1, nearlyThere, polls)).toBeDefined();
+  });
+
+  it('is recorded with the figures it was judged by', () => {
+    const moved = movedPart(own, 3.5, 1, runSeven, polls)!;
+    // Kept, at a rate a tenth faster (1.1x), it gains on the viewer slowly.
+    expect(moved.keptSwitchSeconds).toBeCloseTo(11.1, 1);
+    const move = {
+      viewer: 'jellyfin:tv', viewerSeconds: 3.5, fromSeconds: 3, toSeconds: moved.startSeconds, speed: own, plannedFrom: earlier,
+      keptSwitchSeconds: moved.keptSwitchSeconds, switchSeconds: moved.switchSeconds,
+    };
+    expect(describePartMove(move)).toBe("moved jellyfin:tv's part from 3.0 s to 8.0 s, the viewer at 3.5 s: this title makes 1.00x (planned from 1.65x); kept, the part was predicted to switch them in 11.1 s, moved in 4.9 s");
+    expect(describePartMove({ ...move, keptSwitchSeconds: null, plannedFrom: null })).toContain('makes 1.00x; kept, the part was predicted to switch them not within a minute');
   });
 
   it('predicts a part with nothing made and its chunk starting now as a new part', () => {
