@@ -457,13 +457,15 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
       seconds(t.firstSegmentFromStreamStart),
       fixed(r.madeFromSeconds ?? null, 0, ' s'), seconds(first?.afterPlaySeconds), seconds(second?.afterPlaySeconds), seconds(third?.afterPlaySeconds),
       earlyRate === undefined ? DASH : earlyRate === null ? 'none' : rate(earlyRate), rate(after),
+      // A part moved on: when, and from where to where (from the job's events; files from before the bench read them have none).
+      t.moves === undefined ? DASH : t.moves.length === 0 ? 'none' : t.moves.map((m) => `${seconds(m.afterPlaySeconds)}: ${fixed(m.fromSeconds, 0, ' s')} → ${fixed(m.toSeconds, 0, ' s')}`).join(', '),
       r.switchSeconds === null ? 'no switch' : `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`,
       best ? `${seconds(best.switchSeconds)} (${fixed(best.startSeconds, 0, ' s')})` : DASH,
     ]];
   }));
   return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
-    + table(['commit', 'play', 'planned from (first segment, rate)', 'its own first segment', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'switch (part from)', 'best start, known after'], rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['commit', 'play', 'planned from (first segment, rate)', 'its own first segment', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'part moved', 'switch (part from)', 'best start, known after'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */

@@ -49,5 +49,7 @@ export interface SwitchResult {
     playing: { afterPlaySeconds: number; position: number } | null;
     made: { index: number; startSeconds: number; afterPlaySeconds: number }[];
     rates: { afterPlaySeconds: number; rate: number | null }[];
+    /** Each time a viewer's part moved on, from the job's events (absent in files from before the bench read them). */
+    moves?: { afterPlaySeconds: number; fromSeconds: number; toSeconds: number }[];
   };
 }

@@ -27,6 +27,7 @@ import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-
 import { firstSegmentAfterStreamStart } from '../../core/domain';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { median } from '../../core/statistics';
+import type { PartMove } from '../../core/switch-lead';
 import { launchChromium, openPage, scriptErrors } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn } from '../support/jellyfin-stand-in';
@@ -162,7 +163,8 @@ async function measure(
       return { afterPlaySeconds: (at - playedAt) / 1000, position, ahead: part ? part[1] - position : 0, rate: seen?.rate ?? null };
     });
     // The viewed title's own start to first segment, as `earlierSpeed` counts it: how much Chromium beside it slowed the first segment.
-    const firstSegmentFromStreamStart = final.job_id ? firstSegmentAfterStreamStart((await upflow.api<JobTimes>('GET', `/jobs/${final.job_id}`)).json) : null;
+    const job = final.job_id ? (await upflow.api<JobTimes & { events?: { at: string; kind: string; data: unknown }[] }>('GET', `/jobs/${final.job_id}`)).json : undefined;
+    const firstSegmentFromStreamStart = job ? firstSegmentAfterStreamStart(job) : null;
     const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
     const afterPlay = (wallMs: number) => Math.round(wallMs - playedAt) / 1000;
@@ -173,6 +175,11 @@ async function measure(
       playing: firstPicture ? { afterPlaySeconds: (firstPicture.at - pagePlayedAt) / 1000, position: firstPicture.position } : null,
       made: made.slice(0, TIMELINE_SEGMENTS).map((s) => ({ index: s.index, startSeconds: s.startSeconds, afterPlaySeconds: afterPlay(Date.parse(s.producedAt)) })),
       rates: answers.filter((a) => a.at - playedAt <= TIMELINE_SECONDS * 1000).map((a) => ({ afterPlaySeconds: afterPlay(a.at), rate: a.status.rate })),
+      // A viewer's part moved on once this title's own speed was in (the job's `part-moved` events).
+      moves: (job?.events ?? []).filter((e) => e.kind === 'part-moved').map((e) => {
+        const move = e.data as Pick<PartMove, 'fromSeconds' | 'toSeconds'>;
+        return { afterPlaySeconds: afterPlay(Date.parse(e.at)), fromSeconds: move.fromSeconds, toSeconds: move.toSeconds };
+      }),
     };
     const positionAtSwitch = switchedAt === undefined ? null : events.filter((e) => e.at <= switchedAt && e.type === 'playing').pop()?.position ?? null;
     const switchedInto = positionAtSwitch === null || switchedAt === undefined ? undefined : switchedIntoPart(made, positionAtSwitch, playedAt + (switchedAt - pagePlayedAt));
