@@ -136,9 +136,8 @@ function usable(speed: MakingSpeed | undefined): speed is MakingSpeed {
 /**
  * Seconds from now until the script switches a viewer at `viewerSeconds`, playing on at 1x, to
  * a part from `startSeconds` (a segment's start) made at `speed`, by a slot that starts it now
- * unless `progress` says how far it has come: at the
- * first poll where the viewer is `INTO_PART_SECONDS` into the part with enough made ahead, for
- * the unluckiest phase of the poll. Infinity when that does not come within the lead's reach, or
+ * unless `progress` says how far it has come: at the first poll where the viewer is
+ * `INTO_PART_SECONDS` into the part with enough made ahead, for the unluckiest phase of the poll. Infinity when that does not come within the lead's reach, or
  * when the viewer would then catch up with the making before the next segment is made.
  */
 export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, polls: ScriptPolls = SCRIPT_POLLS, progress: PartProgress = { madeSegments: 0, nextSegmentInSeconds: speed.firstSegmentSeconds }): number {
