@@ -46,6 +46,9 @@ export interface SwitchResult {
   timeline?: {
     earlierSpeed: { firstSegmentSeconds: number; rate: number } | null;
     firstSegmentFromStreamStart?: number | null;
+    /** Seconds after play the job was registered and its stream started (absent in files from before the bench recorded them). */
+    registeredAfterPlaySeconds?: number | null;
+    streamStartedAfterPlaySeconds?: number | null;
     playing: { afterPlaySeconds: number; position: number } | null;
     made: { index: number; startSeconds: number; afterPlaySeconds: number }[];
     rates: { afterPlaySeconds: number; rate: number | null }[];

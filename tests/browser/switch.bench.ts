@@ -163,7 +163,7 @@ async function measure(
       return { afterPlaySeconds: (at - playedAt) / 1000, position, ahead: part ? part[1] - position : 0, rate: seen?.rate ?? null };
     });
     // The viewed title's own start to first segment, as `earlierSpeed` counts it: how much Chromium beside it slowed the first segment.
-    const job = final.job_id ? (await upflow.api<JobTimes & { events?: { at: string; kind: string; data: unknown }[] }>('GET', `/jobs/${final.job_id}`)).json : undefined;
+    const job = final.job_id ? (await upflow.api<JobTimes & { createdAt: string; events?: { at: string; kind: string; data: unknown }[] }>('GET', `/jobs/${final.job_id}`)).json : undefined;
     const firstSegmentFromStreamStart = job ? firstSegmentAfterStreamStart(job) : null;
     const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
@@ -172,6 +172,9 @@ async function measure(
     const timeline = {
       earlierSpeed,
       firstSegmentFromStreamStart,
+      // Where the first seconds went: the job registered (the webhook, the API, the workflow's start) and its stream started (the probe, the plan, the playlist).
+      registeredAfterPlaySeconds: job ? afterPlay(Date.parse(job.createdAt)) : null,
+      streamStartedAfterPlaySeconds: job?.streamStartedAt ? afterPlay(Date.parse(job.streamStartedAt)) : null,
       playing: firstPicture ? { afterPlaySeconds: (firstPicture.at - pagePlayedAt) / 1000, position: firstPicture.position } : null,
       made: made.slice(0, TIMELINE_SEGMENTS).map((s) => ({ index: s.index, startSeconds: s.startSeconds, afterPlaySeconds: afterPlay(Date.parse(s.producedAt)) })),
       rates: answers.filter((a) => a.at - playedAt <= TIMELINE_SECONDS * 1000).map((a) => ({ afterPlaySeconds: afterPlay(a.at), rate: a.status.rate })),
