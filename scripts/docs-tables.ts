@@ -21,6 +21,7 @@ import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
 import { CONTENT_KINDS, DEFAULT_MODEL_FOR } from '../core/content-kind';
+import { median } from '../core/statistics';
 import { hindsightSwitch, segmentSecondsOf } from '../tests/browser/switch-hindsight';
 import type { SwitchResult } from '../tests/browser/switch-result';
 import type { EndpointFigures, LoadReport } from '../tests/e2e/load.bench';
@@ -468,6 +469,48 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
+/**
+ * The runs together: per upscaler and grid, how many rows switched within the issue's 5 s (and
+ * within 5.2 s), the median (of the rows that switched) and the range; the counts the docs'
+ * prose would otherwise type.
+ */
+const jellyfinSummary: Render<JellyfinFigures[]> = (files) => {
+  const groups = new Map<string, number[]>();
+  for (const f of files) {
+    for (const r of f.results) {
+      const key = `${r.upscaler.split(' ')[0]!}|${r.segmentSeconds ?? ''}`;
+      const list = groups.get(key) ?? [];
+      list.push(r.switchSeconds ?? Infinity);
+      groups.set(key, list);
+    }
+  }
+  const rows = [...groups].map(([key, switches]) => {
+    const [upscaler, grid] = key.split('|') as [string, string];
+    const sorted = [...switches].sort((a, b) => a - b);
+    const within = (limit: number) => String(sorted.filter((x) => x <= limit).length);
+    const finite = sorted.filter(Number.isFinite);
+    return [upscaler, grid ? `${grid} s` : DASH, String(sorted.length), within(5), within(5.2), seconds(median(sorted)),
+      finite.length > 0 ? `${seconds(finite[0])}–${seconds(finite[finite.length - 1])}` : DASH];
+  });
+  return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
+    + table(['upscaler', 'segments of', 'rows', 'switched within 5 s', 'within 5.2 s', 'median', 'range'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
+};
+
+/** Where a switch's first seconds went, in a run that recorded when the job was registered and its stream started. */
+const jellyfinStartUp: Render<JellyfinFigures> = (f) => {
+  const rows = f.results.flatMap((r) => {
+    const t = r.timeline;
+    if (!t || t.registeredAfterPlaySeconds === undefined) return [];
+    return [[
+      `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
+      seconds(t.playing?.afterPlaySeconds), seconds(t.registeredAfterPlaySeconds), seconds(t.streamStartedAfterPlaySeconds), seconds(t.made[0]?.afterPlaySeconds),
+      r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds),
+    ]];
+  });
+  return `${measuredBy(f)}\n\n`
+    + table(['play', 'picture moving', 'job registered', 'stream started', '1st segment', 'switch'], rows, ['left', 'right', 'right', 'right', 'right', 'right']);
+};
+
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
 // The figures files are JSON read back: their shape is the writer's type, checked by the writer.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -503,7 +546,11 @@ export const TABLES: Record<string, Render<any>> = {
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb#timeline': jellyfinTimeline,
+  // The runs on the 1 s grid of a model together: how often S switched within 5 s.
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb#summary': jellyfinSummary,
+  // Where the first seconds of a switch went (the job registered, its stream started).
+  'bench/jellyfin-s-4e8f0cb#start-up': jellyfinStartUp,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -550,6 +597,7 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-132decd': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 132decd, with --json-file docs/bench/jellyfin-s-132decd.json',
   'bench/jellyfin-s-d7c9aec': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit d7c9aec, with --json-file docs/bench/jellyfin-s-d7c9aec.json',
   'bench/jellyfin-s-a3425a2': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit a3425a2 (a planned part moved when the title runs slower), with --json-file docs/bench/jellyfin-s-a3425a2.json',
+  'bench/jellyfin-s-4e8f0cb': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 4e8f0cb (when the job was registered and its stream started), with --json-file docs/bench/jellyfin-s-4e8f0cb.json',
   'bench/jellyfin-s-1aef70c': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 1aef70c (part moves read from the job), with --json-file docs/bench/jellyfin-s-1aef70c.json',
   'bench/jellyfin-s-9099f12': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 9099f12 (the kept part judged a tenth faster), with --json-file docs/bench/jellyfin-s-9099f12.json',
 };
