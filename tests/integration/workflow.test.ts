@@ -12,7 +12,7 @@ import { segmentIndexAt, segmentStartSeconds } from '../../core/grid';
 import { titleKeyFor } from '../../core/media-paths';
 import { gridOf } from '../../core/plan';
 import { median } from '../../core/statistics';
-import { plannedSwitch } from '../../core/switch-lead';
+import { plannedSwitch, type PartMove } from '../../core/switch-lead';
 import { createLogger } from '../../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
 import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
@@ -275,10 +275,8 @@ describe('upscaleTitle workflow', () => {
       titleKey: titleKeyFor(clip), sourcePath: clip, name: 'Busy slot', settings: upscaleSettings(config),
       viewer: { viewer: 'player:first', segment: 0, waiting: true },
     });
-    const speed = await waitFor('the speed measured on this title', async () => {
-      const s = (await handle.query(statusQuery)).makingSpeed;
-      return s?.measuredOn === 'this title' ? s : undefined;
-    }, 60_000, 100);
+    // Judged again only once this title has measured itself.
+    await waitFor('the speed measured on this title', async () => ((await handle.query(statusQuery)).makingSpeed?.measuredOn === 'this title' ? true : undefined), 60_000, 100);
     // The one slot stays with the first player, who asks for each segment as it is made: the
     // second viewer's part gets no slot, and they play on past where it starts.
     let holding = true;
@@ -309,17 +307,13 @@ describe('upscaleTitle workflow', () => {
       // The job says so, with the figures it was judged by.
       const event = await waitFor('the move in the job\'s events', async () => (await store.events(handle.firstExecutionRunId)).find((e) => e.kind === 'part-moved'), 10_000);
       expect(event.message).toMatch(/^moved jellyfin:second's part from \d+\.\d s to \d+\.\d s, the viewer at \d+\.\d s: this title makes \d+\.\d\dx/);
-      expect(event.data).toMatchObject({
-        viewer: 'jellyfin:second',
-        fromSeconds: segmentStartSeconds(grid, placed.segment),
-        toSeconds: segmentStartSeconds(grid, moved.segment),
-        switchSeconds: moved.switchSeconds,
-        plannedFrom: { rate: expect.any(Number) },
-      });
+      const data = event.data as PartMove;
+      expect(data).toMatchObject({ viewer: 'jellyfin:second', switchSeconds: moved.switchSeconds, plannedFrom: { rate: expect.any(Number) } });
+      expect(data.fromSeconds).toBeCloseTo(segmentStartSeconds(grid, placed.segment), 3);
+      expect(data.toSeconds).toBeCloseTo(segmentStartSeconds(grid, moved.segment), 3);
       // Once: the part stays where it was moved, however long the slot stays busy.
       await new Promise((r) => setTimeout(r, 3000));
       expect((await viewerNow())?.segment).toBe(moved.segment);
-      expect(speed.rate).toBeGreaterThan(0);
     } finally {
       holding = false;
       await hold;
