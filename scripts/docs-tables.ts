@@ -407,22 +407,26 @@ const jellyfinSwitch: Render<JellyfinFigures> = (f) => {
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
-/** Several runs of the same Jellyfin bench side by side: per run, each row's switch and the part it went into. */
 /** The grid a run's model rows ran on (they share it): its first model row's. */
 function modelGrid(f: Read<JellyfinFigures>): number | null {
   const row = f.results.find((r) => !r.upscaler.startsWith('ffmpeg'));
   return row ? gridSegmentSeconds(row) : null;
 }
 
+/** The upscaler's short name, e.g. `anime4k-s-an` or `ffmpeg`. */
+const upscalerName = (r: Read<SwitchResult>) => r.upscaler.split(' ')[0]!;
+/** A bench row as the tables name it: `anime4k-s-an transcode 36 s`. */
+const playLabel = (r: Read<SwitchResult>) => `${upscalerName(r)} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`;
+
+/** Several runs of the same Jellyfin bench side by side: per run, each row's switch and the part it went into. */
 const jellyfinRuns: Render<JellyfinFigures[]> = (files) => {
-  const label = (r: Read<SwitchResult>) => `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`;
-  const labels = [...new Set(files.flatMap((f) => f.results.map(label)))];
+  const labels = [...new Set(files.flatMap((f) => f.results.map(playLabel)))];
   const rows = files.map((f, run) => [
     String(run + 1),
     // The grid the model's rows ran on: HLS_SEGMENT_TIME's default with a model changed from 2 s to 1 s.
     fixed(modelGrid(f), 0, ' s'),
     ...labels.map((l) => {
-      const r = f.results.find((result) => label(result) === l);
+      const r = f.results.find((result) => playLabel(result) === l);
       if (!r || r.switchSeconds === null) return r ? 'no switch' : DASH;
       return `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`;
     }),
@@ -453,7 +457,7 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
     const after = second && last && last !== second ? ((last.startSeconds ?? NaN) - (second.startSeconds ?? NaN)) / (at(last) - at(second)) : null;
     const best = replayable(t) ? hindsightSwitch(t) : null;
     return [[
-      `\`${(f.commit ?? '').slice(0, 7)}\``, `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
+      `\`${(f.commit ?? '').slice(0, 7)}\``, playLabel(r),
       t.earlierSpeed ? `${seconds(t.earlierSpeed.firstSegmentSeconds)}, ${rate(t.earlierSpeed.rate)}` : DASH,
       seconds(t.firstSegmentFromStreamStart),
       fixed(r.madeFromSeconds ?? null, 0, ' s'), seconds(first?.afterPlaySeconds), seconds(second?.afterPlaySeconds), seconds(third?.afterPlaySeconds),
@@ -475,21 +479,20 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
  * prose would otherwise type.
  */
 const jellyfinSummary: Render<JellyfinFigures[]> = (files) => {
-  const groups = new Map<string, number[]>();
+  const groups = new Map<string, { upscaler: string; grid: number | null | undefined; switches: number[] }>();
   for (const f of files) {
     for (const r of f.results) {
-      const key = `${r.upscaler.split(' ')[0]!}|${r.segmentSeconds ?? ''}`;
-      const list = groups.get(key) ?? [];
-      list.push(r.switchSeconds ?? Infinity);
-      groups.set(key, list);
+      const key = `${upscalerName(r)} ${String(r.segmentSeconds)}`;
+      const group = groups.get(key) ?? { upscaler: upscalerName(r), grid: r.segmentSeconds, switches: [] };
+      group.switches.push(r.switchSeconds ?? Infinity);
+      groups.set(key, group);
     }
   }
-  const rows = [...groups].map(([key, switches]) => {
-    const [upscaler, grid] = key.split('|') as [string, string];
+  const rows = [...groups.values()].map(({ upscaler, grid, switches }) => {
     const sorted = [...switches].sort((a, b) => a - b);
     const within = (limit: number) => String(sorted.filter((x) => x <= limit).length);
     const finite = sorted.filter(Number.isFinite);
-    return [upscaler, grid ? `${grid} s` : DASH, String(sorted.length), within(5), within(5.2), seconds(median(sorted)),
+    return [upscaler, fixed(grid ?? null, 0, ' s'), String(sorted.length), within(5), within(5.2), seconds(median(sorted)),
       finite.length > 0 ? `${seconds(finite[0])}–${seconds(finite[finite.length - 1])}` : DASH];
   });
   return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
@@ -502,7 +505,7 @@ const jellyfinStartUp: Render<JellyfinFigures> = (f) => {
     const t = r.timeline;
     if (!t || t.registeredAfterPlaySeconds === undefined) return [];
     return [[
-      `${r.upscaler.split(' ')[0]!} ${r.mode ?? 'direct'} ${r.startSeconds ? `${String(r.startSeconds)} s` : '0:00'}`,
+      playLabel(r),
       seconds(t.playing?.afterPlaySeconds), seconds(t.registeredAfterPlaySeconds), seconds(t.streamStartedAfterPlaySeconds), seconds(t.made[0]?.afterPlaySeconds),
       r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds),
     ]];
