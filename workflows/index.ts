@@ -318,16 +318,21 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     dirty = true;
   };
 
+  /** From `segment` on: the first segment not made (the grid's count when all are), and the chunk making it now. */
+  const madeRunFrom = (g: Grid, segment: number): { next: number; making: Chunk | undefined } => {
+    let next = segment;
+    while (next < g.segmentCount && made[next]) next++;
+    const making = next < g.segmentCount ? [...chunks.values()].find((c) => c.nextSegment === next && next < c.endSegment) : undefined;
+    return { next, making };
+  };
   /**
    * How far past `seconds` the title is made without a gap, a chunk making the next segment;
    * undefined when the segment there is neither made nor being made (nothing works for a viewer there).
    */
   const aheadOf = (g: Grid, seconds: number): number | undefined => {
     const at = segmentIndexAt(g, seconds);
-    let next = at;
-    while (next < g.segmentCount && made[next]) next++;
+    const { next, making } = madeRunFrom(g, at);
     if (next >= g.segmentCount) return g.durationSeconds - seconds;
-    const making = [...chunks.values()].some((c) => c.nextSegment === next && next < c.endSegment);
     return next === at && !making ? undefined : segmentStartSeconds(g, next) - seconds;
   };
   /**
@@ -357,10 +362,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   };
   /** How far the part from `segment` has come: made without a gap from there, and when its next segment comes. */
   const partProgress = (g: Grid, segment: number, speed: MakingSpeed, now: number): PartProgress | undefined => {
-    let next = segment;
-    while (next < g.segmentCount && made[next]) next++;
+    const { next, making: chunk } = madeRunFrom(g, segment);
     if (next >= g.segmentCount) return undefined;
-    const chunk = [...chunks.values()].find((c) => c.nextSegment === next && next < c.endSegment);
     // No slot makes it: one must start.
     if (!chunk) return { madeSegments: next - segment, nextSegmentInSeconds: speed.firstSegmentSeconds };
     // Its start-up from its claim, or a segment at the rate from its last one.
@@ -375,8 +378,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
    * The moves made, for the job's events.
    */
   const moveSlowParts = (g: Grid): PartMove[] => {
-    const speed = makingSpeed();
-    if (speed?.measuredOn !== 'this title') return [];
+    const measured = makingSpeed();
+    if (measured?.measuredOn !== 'this title') return [];
+    const speed: MakingSpeed = { firstSegmentSeconds: measured.firstSegmentSeconds, rate: measured.rate };
     const moves: PartMove[] = [];
     const now = Date.now();
     // By now the status gives the title's rate: the script judges by it from the part's first segment.
@@ -395,13 +399,13 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       if (!moved) continue;
       moves.push({
         viewer: id, viewerSeconds: seconds, fromSeconds: segmentStartSeconds(g, viewer.segment), toSeconds: moved.startSeconds,
-        speed: { firstSegmentSeconds: speed.firstSegmentSeconds, rate: speed.rate }, plannedFrom: viewer.plannedFrom ?? null,
+        speed, plannedFrom: viewer.plannedFrom ?? null,
         keptSwitchSeconds: Number.isFinite(moved.keptSwitchSeconds) ? moved.keptSwitchSeconds : null, switchSeconds: moved.switchSeconds,
       });
       viewer.segment = segmentIndexAt(g, moved.startSeconds + g.segmentSeconds / 2);
       viewer.leadSeconds = moved.leadSeconds;
       viewer.switchSeconds = moved.switchSeconds;
-      viewer.plannedFrom = { firstSegmentSeconds: speed.firstSegmentSeconds, rate: speed.rate };
+      viewer.plannedFrom = speed;
       viewer.waiting = !made[viewer.segment];
       viewer.partSettled = true;
       dirty = true;
