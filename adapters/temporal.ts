@@ -3,13 +3,52 @@
  * workers; deadlines for calls made for a request, health, and which failures mean Temporal is
  * unreachable. What Upflow asks of Temporal (start a title, run cleanup) is in services/.
  */
-import { Client, Connection, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  isGrpcServiceError,
+  makeGrpcRetryInterceptor,
+  WorkflowNotFoundError,
+  type GrpcRetryOptions,
+} from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 
 export { WorkflowNotFoundError };
 
+type GrpcInterceptor = ReturnType<typeof makeGrpcRetryInterceptor>;
+type GrpcDeadline = Parameters<GrpcInterceptor>[0]['deadline'];
+
+/**
+ * The client's own retries (backing off 0.17 s, 0.29 s, … up to 5 s), but none that would start
+ * past the call's deadline: the default interceptor sleeps without looking at it, so a call to
+ * a server that is down failed up to 4.4 s past a 5 s deadline. Stopping early answers with the
+ * last failure (e.g. the refused connection) before the deadline.
+ */
+export function retryWithinDeadline(base: GrpcRetryOptions = defaultGrpcRetryOptions()): GrpcInterceptor {
+  return (options, nextCall) => {
+    const deadlineMs = deadlineMsOf(options.deadline);
+    // The interceptor asks whether to retry, then how long to wait: one delay serves both.
+    let delayMs = 0;
+    const withinDeadline: GrpcRetryOptions = {
+      retryableDecider(attempt, status) {
+        if (!base.retryableDecider(attempt, status)) return false;
+        delayMs = base.delayFunction(attempt, status);
+        return Date.now() + delayMs < deadlineMs;
+      },
+      delayFunction: () => delayMs,
+    };
+    return makeGrpcRetryInterceptor(withinDeadline)(options, nextCall);
+  };
+}
+
+function deadlineMsOf(deadline: GrpcDeadline): number {
+  if (deadline === undefined) return Infinity;
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
 export async function connectClient(address: string, namespace: string): Promise<Client> {
-  const connection = await Connection.connect({ address, connectTimeout: '5 seconds' });
+  const connection = await Connection.connect({ address, connectTimeout: '5 seconds', interceptors: [retryWithinDeadline()] });
   return new Client({ connection, namespace });
 }
 

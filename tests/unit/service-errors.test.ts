@@ -8,7 +8,7 @@ import { Client, Connection, ServiceError, WorkflowNotFoundError } from '@tempor
 import pg from 'pg';
 import { findFreePort } from '../../adapters/process';
 import { createPool } from '../../adapters/postgres';
-import { withTemporalDeadline } from '../../adapters/temporal';
+import { retryWithinDeadline, withTemporalDeadline } from '../../adapters/temporal';
 import { serviceUnavailableError } from '../../api/service-errors';
 import { UpflowError } from '../../core/errors';
 import { httpStatusOf } from '../../api/http-errors';
@@ -69,8 +69,27 @@ describe('Temporal down', () => {
     const err = await withTemporalDeadline(client, () => client.workflow.getHandle('upflow-x').describe(), 300).catch((e: unknown) => e);
     expect(Date.now() - startedAt).toBeLessThan(2000);
     await connection.close();
-    expect(err).toBeInstanceOf(ServiceError);
     expect(classified(err)).toBe('503 Temporal is unreachable (no answer in time)');
+  });
+
+  it('retries within its deadline, then answers with the last failure where a retry would start past it', async () => {
+    // Retries back off 170, 289, 491, 835 ms (±20 %): the fourth would start at 1.4 to 2.1 s.
+    // The client's default interceptor sleeps past a 1.5 s deadline; Upflow's stops before it.
+    const deadlineMs = 1500;
+    let attempts = 0;
+    const countAttempts: ReturnType<typeof retryWithinDeadline> = (options, nextCall) => {
+      attempts++;
+      return nextCall(options);
+    };
+    const connection = await Connection.lazy({ address: `127.0.0.1:${port}`, interceptors: [retryWithinDeadline(), countAttempts] });
+    const client = new Client({ connection });
+    const startedAt = Date.now();
+    const err = await withTemporalDeadline(client, () => client.workflow.getHandle('upflow-x').describe(), deadlineMs).catch((e: unknown) => e);
+    const answeredAfterMs = Date.now() - startedAt;
+    await connection.close();
+    expect(answeredAfterMs).toBeLessThan(deadlineMs);
+    expect(attempts).toBeGreaterThanOrEqual(4);
+    expect(classified(err)).toMatch(new RegExp(`^503 Temporal is unreachable \\(No connection established\\. Last error: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)$`));
   });
 
   it('is UNAVAILABLE once the client stops retrying, with the address it could not reach', async () => {
