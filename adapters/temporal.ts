@@ -47,8 +47,19 @@ function deadlineMsOf(deadline: GrpcDeadline): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;
 }
 
+/**
+ * gRPC backs off reconnecting up to 120 s: after an outage of seconds, the API still refused
+ * for seconds once Temporal was back. Temporal runs beside Upflow: trying each second costs nothing.
+ */
+const MAX_RECONNECT_BACKOFF_MS = 1000;
+
 export async function connectClient(address: string, namespace: string): Promise<Client> {
-  const connection = await Connection.connect({ address, connectTimeout: '5 seconds', interceptors: [retryWithinDeadline()] });
+  const connection = await Connection.connect({
+    address,
+    connectTimeout: '5 seconds',
+    interceptors: [retryWithinDeadline()],
+    channelArgs: { 'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS },
+  });
   return new Client({ connection, namespace });
 }
 

@@ -3,7 +3,7 @@
  * (500/404 as before): the errors pg and the Temporal client really throw at a closed port,
  * and the shapes of a server going away mid-request.
  */
-import { Metadata } from '@grpc/grpc-js';
+import { InterceptingCall, Metadata } from '@grpc/grpc-js';
 import { Client, Connection, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import pg from 'pg';
 import { findFreePort } from '../../adapters/process';
@@ -79,7 +79,7 @@ describe('Temporal down', () => {
     let attempts = 0;
     const countAttempts: ReturnType<typeof retryWithinDeadline> = (options, nextCall) => {
       attempts++;
-      return nextCall(options);
+      return new InterceptingCall(nextCall(options));
     };
     const connection = await Connection.lazy({ address: `127.0.0.1:${port}`, interceptors: [retryWithinDeadline(), countAttempts] });
     const client = new Client({ connection });
