@@ -51,8 +51,8 @@ describe('ONNX path arguments', () => {
     expect(args[args.indexOf('-vf') + 1]).toBe('scale=1920:1080:flags=lanczos,format=yuv420p');
     const exact = buildFrameEncodeArgs({ ...options, plan: { ...plan, outputWidth: 1280, outputHeight: 720 }, frameWidth: 1280, frameHeight: 720 });
     expect(exact[exact.indexOf('-vf') + 1]).toBe('format=yuv420p');
-    // Frames at the model's pace: x264's threaded lookahead would only hold the first segment back.
-    expect(args[args.indexOf('-x264-params') + 1]).toBe('sync-lookahead=0');
+    // Frames at the model's pace: every frame x264 holds back delays every segment.
+    expect(args[args.indexOf('-x264-params') + 1]).toBe('sync-lookahead=0:rc-lookahead=3');
     expect(buildLanczosChunkArgs(options)).not.toContain('-x264-params');
   });
 
