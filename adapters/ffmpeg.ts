@@ -339,6 +339,17 @@ export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan;
   ];
 }
 
+/** x264's lookahead in frames, or the preset's own (10 at veryfast). */
+export type LookaheadFrames = number | 'preset';
+
+/**
+ * x264's lookahead when frames come at a model's pace: 3 frames, not veryfast's 10. Measured by
+ * `upflow bench --only encoder` (docs/benchmarks.md#x264s-lookahead): each segment closes about
+ * 0.24 s sooner after its last frame, at the same PSNR for the same bytes; at the same CRF x264
+ * then spends fewer bytes for a lower PSNR, still far above what the models reach.
+ */
+export const MODEL_MODE_LOOKAHEAD_FRAMES = 3;
+
 /**
  * ONNX mode, second process: raw upscaled frames on stdin (`frameWidth`×`frameHeight`, the
  * model's output, in the decoder's `frames` format: x264 takes yuv420p as it comes) plus the
@@ -346,8 +357,9 @@ export function buildFrameDecodeArgs(o: { source: SourceInput; plan: StreamPlan;
  * writing them at the chunk's end. A final lanczos resize runs only when the plan's size
  * differs from the model's (SRGAN_SCALE_FACTOR ≠ model scale).
  */
-export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: number; frameHeight: number; frames: FrameFormat }): string[] {
+export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: number; frameHeight: number; frames: FrameFormat; lookaheadFrames?: LookaheadFrames }): string[] {
   const { plan } = o;
+  const lookahead = o.lookaheadFrames ?? MODEL_MODE_LOOKAHEAD_FRAMES;
   const timing = chunkTiming(plan, o.fromSegment);
   const resize = o.frameWidth !== plan.outputWidth || o.frameHeight !== plan.outputHeight;
   return [
@@ -364,10 +376,9 @@ export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: numbe
     ...(plan.toneMap ? SDR_TAGS : []),
     // Frames come at the model's pace, far below x264's, and each segment closes only once x264
     // hands out the next one's first frame: every frame it holds back delays every segment. Its
-    // threaded lookahead's buffer held about 4 frames for nothing; a lookahead of 3 frames
-    // instead of the preset's (10 at veryfast) holds 7 fewer, at the same PSNR per byte
-    // (docs/benchmarks.md#the-encoders-lookahead).
-    '-x264-params', 'sync-lookahead=0:rc-lookahead=3',
+    // threaded lookahead's buffer held about 4 frames for nothing, and the lookahead itself
+    // (`MODEL_MODE_LOOKAHEAD_FRAMES`) holds the rest.
+    '-x264-params', lookahead === 'preset' ? 'sync-lookahead=0' : `sync-lookahead=0:rc-lookahead=${lookahead}`,
     ...chunkOutputArgs(o, timing, timing.startSeconds),
   ];
 }
@@ -440,6 +451,81 @@ export function buildTestClipArgs(o: TestClipOptions): string[] {
     ...(o.audio ? ['-c:a', 'aac', '-shortest'] : []),
     o.file,
   ];
+}
+
+export interface MosaicClipOptions {
+  /** PNG images, tiled five across in a mosaic (each scaled to 192×192). At least 15. */
+  images: string[];
+  /** Raw yuv420p frames are written here. */
+  file: string;
+  width: number;
+  height: number;
+  seconds: number;
+  fps: number;
+  /** 'pan': a window half the output's size pans across the mosaic; 'still': a still window with one tile moving over it. Both are scaled up 2x (lanczos), as a model's frames are. */
+  motion: 'pan' | 'still';
+}
+
+const MOSAIC_TILE = 192;
+const MOSAIC_COLUMNS = 5;
+
+/** Frames of real pictures for measuring an encoder (the test pattern is no picture). */
+export function buildMosaicClipArgs(o: MosaicClipOptions): string[] {
+  if (o.images.length < 3 * MOSAIC_COLUMNS) throw new Error(`a mosaic clip needs at least ${3 * MOSAIC_COLUMNS} images, not ${o.images.length}`);
+  const rows = Math.ceil(o.images.length / MOSAIC_COLUMNS);
+  const [w, h] = [o.width / 2, o.height / 2];
+  // 'still': the first tile also moves over the window.
+  const tiles = o.images.map((_, i) => `[${i}:v]scale=${MOSAIC_TILE}:${MOSAIC_TILE},setsar=1${i === 0 && o.motion === 'still' ? ',split[t0][mover]' : `[t${i}]`}`);
+  const layout = o.images.map((_, i) => `${(i % MOSAIC_COLUMNS) * MOSAIC_TILE}_${Math.floor(i / MOSAIC_COLUMNS) * MOSAIC_TILE}`).join('|');
+  const mosaic = `${o.images.map((_, i) => `[t${i}]`).join('')}xstack=inputs=${o.images.length}:layout=${layout}:fill=gray[mosaic]`;
+  const [freeX, freeY] = [MOSAIC_COLUMNS * MOSAIC_TILE - w, rows * MOSAIC_TILE - h];
+  const window = o.motion === 'pan'
+    ? `[mosaic]crop=${w}:${h}:'${freeX / 2}+${0.45 * freeX}*sin(t/2)':'${freeY / 2}+${0.45 * freeY}*sin(t/3)'[window]`
+    : `[mosaic]crop=${w}:${h}:${freeX / 2}:${freeY / 2}[bg];[bg][mover]overlay=x='${(w - MOSAIC_TILE) / 2}+${(w - MOSAIC_TILE) / 2}*sin(t)':y='${(h - MOSAIC_TILE) / 2}+${(h - MOSAIC_TILE) / 2}*sin(2*t)'[window]`;
+  return [
+    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
+    ...o.images.flatMap((image) => ['-loop', '1', '-framerate', String(o.fps), '-t', String(o.seconds), '-i', `file:${image}`]),
+    '-filter_complex', `${tiles.join(';')};${mosaic};${window};[window]scale=${o.width}:${o.height}:flags=lanczos,format=yuv420p[out]`,
+    '-map', '[out]', '-t', String(o.seconds), '-f', 'rawvideo', `file:${o.file}`,
+  ];
+}
+
+export async function makeMosaicClip(options: MosaicClipOptions): Promise<void> {
+  await run('ffmpeg', buildMosaicClipArgs(options));
+}
+
+/**
+ * PSNR of encoded segments (an MPEG-TS list, as `joinSegments` reads it) against the raw
+ * yuv420p frames they were made from, frame by frame in order: the mean squared error over every
+ * frame and plane, as ffmpeg's own average.
+ */
+export function buildSegmentsPsnrArgs(o: { listFile: string; reference: string; width: number; height: number; fps: number }): string[] {
+  // Frames matched by their order, not their timestamps: the segments' start at the content time.
+  const byOrder = `setpts=N/(${o.fps}*TB)`;
+  return [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+    '-protocol_whitelist', 'concatf,file', '-f', 'mpegts', '-i', `concatf:${o.listFile}`,
+    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${o.width}x${o.height}`, '-framerate', String(o.fps), '-i', `file:${o.reference}`,
+    '-lavfi', `[0:v]${byOrder}[encoded];[1:v]${byOrder}[reference];[encoded][reference]psnr=stats_file=-`,
+    '-f', 'null', '-',
+  ];
+}
+
+/** The PSNR (dB) of `psnr=stats_file=-` lines: from the mean of each frame's `mse_avg`. */
+export function psnrOfStats(stats: string): { psnr: number; frames: number } {
+  const mse = [...stats.matchAll(/\bmse_avg:([0-9.]+)/g)].map((m) => Number(m[1]));
+  if (mse.length === 0) throw new Error('psnr: no frames compared');
+  const mean = mse.reduce((a, b) => a + b, 0) / mse.length;
+  return { psnr: mean === 0 ? Infinity : 10 * Math.log10((255 * 255) / mean), frames: mse.length };
+}
+
+export async function segmentsPsnr(o: { segmentFiles: string[]; listFile: string; reference: string; width: number; height: number; fps: number }): Promise<{ psnr: number; frames: number }> {
+  await fs.writeFile(o.listFile, o.segmentFiles.map((file) => `file:${file}\n`).join(''));
+  try {
+    return psnrOfStats((await run('ffmpeg', buildSegmentsPsnrArgs(o))).stdout);
+  } finally {
+    await fs.rm(o.listFile, { force: true });
+  }
 }
 
 // ---------------------------------------------------------------- runners

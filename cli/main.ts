@@ -11,6 +11,7 @@ import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, DEFAULT_MODELS_JSON, FFMPEG_ONLY } from './bench';
 import { DEFAULT_GRID_JSON, GRID_BENCH_PARTS, gridBenchCommand, isGridBenchPart } from './bench-grid';
 import { DEFAULT_PROFILE_JSON, DEFAULT_PROFILE_MODELS, profileBenchCommand } from './bench-profile';
+import { DEFAULT_ENCODER_JSON, encoderBenchCommand } from './bench-encoder';
 import { auditCommand } from './audit';
 import { cleanupCommand } from './cleanup';
 import { monitorCommand } from './monitor';
@@ -115,13 +116,13 @@ program
     return upscaleCommand(file, { json: opts.json, force: opts.force, model, output: opts.output }, config, logger);
   }));
 
-const BENCH_PARTS = ['models', 'grid', 'profile'] as const;
+const BENCH_PARTS = ['models', 'grid', 'profile', 'encoder'] as const;
 /** Frames a profile averages over. */
 const PROFILE_RUNS = 20;
 
 program
   .command('bench')
-  .description('measure each model at each input size (inference, decode and encode alone, the whole pipeline, real-time multiplier, first segment), then the grid: trigger and seek to a playable segment, two slots against one, chunk start cost, K slots for slow models; then where a frame\'s time goes inside each model (onnxruntime\'s profiler)')
+  .description('measure each model at each input size (inference, decode and encode alone, the whole pipeline, real-time multiplier, first segment), then the grid: trigger and seek to a playable segment, two slots against one, chunk start cost, K slots for slow models; then where a frame\'s time goes inside each model (onnxruntime\'s profiler); then what x264\'s lookahead costs and buys at a model\'s pace')
   .option('--only <part>', `run one part only: ${BENCH_PARTS.join(', ')}`)
   .option('--json', 'print one JSON line per case (models) and the grid\'s figures as one JSON line', false)
   .option('--seconds <n>', 'length of each generated clip (24 fps)', positiveNumber, 8)
@@ -135,9 +136,10 @@ program
   .option('--grid-parts <parts...>', `grid: which measurements (${GRID_BENCH_PARTS.join(', ')}; default all)`)
   .option('--grid-json <file>', 'grid: where its figures are written (default: docs/bench/grid.json in the repository)')
   .option('--profile-json <file>', 'profile: where its figures are written (default: docs/bench/profile.json in the repository)')
+  .option('--encoder-json <file>', 'encoder: where its figures are written (default: docs/bench/encoder.json in the repository)')
   .action(action(async (config, logger, opts: {
     only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; precision?: string[]; maxPipelineSeconds: number; modelsJson?: string;
-    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string; profileJson?: string;
+    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string; profileJson?: string; encoderJson?: string;
   }) => {
     if (opts.only !== undefined && !(BENCH_PARTS as readonly string[]).includes(opts.only)) {
       throw new InvalidArgumentError(`--only: one of ${BENCH_PARTS.join(', ')}`);
@@ -169,6 +171,9 @@ program
       const profiled = opts.model ? models.filter((m): m is ModelId => m !== FFMPEG_ONLY) : DEFAULT_PROFILE_MODELS;
       const jsonFile = opts.profileJson ? path.resolve(opts.profileJson) : DEFAULT_PROFILE_JSON;
       await profileBenchCommand({ models: profiled, size: sizes[0] ?? '360p', runs: PROFILE_RUNS, precisions, cacheDir: config.cacheDir, jsonFile, json: opts.json });
+    }
+    if (runs('encoder')) {
+      await encoderBenchCommand({ jsonFile: opts.encoderJson ? path.resolve(opts.encoderJson) : DEFAULT_ENCODER_JSON, json: opts.json });
     }
   }));
 

@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { BenchResult, ModelsBenchReport } from '../cli/bench';
 import type { GridBenchReport } from '../cli/bench-grid';
 import type { ProfileBenchReport } from '../cli/bench-profile';
+import type { EncoderBenchReport } from '../cli/bench-encoder';
 import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
@@ -183,6 +184,24 @@ const profileTable: Render<ProfileBenchReport> = (f) => {
     + `onnxruntime's profiler on, the mean of ${String(f.settings.runs)} frames; operators that took ${String(PROFILE_SHOWN_SHARE * 100)} % of a frame or more, in ms a frame. `
     + '`ReorderOutput` is a change of layout out of the blocked one the convolutions run in.\n\n'
     + table(['model', 'precision', 'a frame', 'where the time goes'], rows, ['left', 'left', 'right', 'left']);
+};
+
+const encoderTable: Render<EncoderBenchReport> = (f) => {
+  const st = f.settings;
+  const lookahead = (l: number | string | null) => (l === 'preset' ? `the preset's (${String(st.preset)})` : `${String(l)} frames`);
+  const rows = f.results.map((r) => [
+    r.motion, lookahead(r.lookahead), fixed(r.closeAfterLastFrameMedianMs, 0, ' ms'),
+    ...st.crfs.map((crf) => {
+      const p = r.points.find((x) => x.crf === crf);
+      return p ? `${fixed((p.bytes ?? 0) / 1e6, 2, ' MB')}, ${fixed(p.psnr, 2, ' dB')}` : DASH;
+    }),
+    r.lookahead === 'preset' ? DASH : fixed(r.psnrAtSameBytesDb, 2, ' dB'),
+  ]);
+  return `${measuredBy(f)} ${String(st.seconds)} s of ${String(st.width)}×${String(st.height)} at ${String(st.fps)} fps made from the project's ${String(st.images)} images `
+    + `(a mosaic scaled up 2x: *pan*, a window panning across it; *still*, a still window with one picture moving over it), through the chunk encoder's own arguments `
+    + `(x264 \`${String(st.preset)}\`, segments of ${String(st.segmentSeconds)} s). A segment's close: fed at ${String(st.pacedFps)} frames a second (S's pace), CRF ${String(st.crf)}, the median time from its last frame written to the segment listed. `
+    + 'Bytes and PSNR against the frames: fed as fast as x264 takes them. *At the same bytes*: the mean PSNR difference against the preset\'s lookahead where its bytes reach (its points read linearly in between).\n\n'
+    + table(['clip', 'x264 lookahead', 'a segment closes after its last frame', ...st.crfs.map((crf) => `CRF ${String(crf)}`), 'at the same bytes'], rows, ['left', 'left', 'right', ...st.crfs.map(() => 'right' as const), 'right']);
 };
 
 /** The same profile run several times in turns: each model's frame time per run, to see the spread. */
@@ -520,6 +539,7 @@ const jellyfinStartUp: Render<JellyfinFigures> = (f) => {
 export const TABLES: Record<string, Render<any>> = {
   'bench/models': modelsTable,
   'bench/profile': profileTable,
+  'bench/encoder': encoderTable,
   // The same measurements on a CPU with VNNI, where int8 was expected to pay.
   'bench/models-vnni': modelsTable,
   'bench/profile-vnni': profileTable,
@@ -560,6 +580,7 @@ export const TABLES: Record<string, Render<any>> = {
 const MADE_BY: Record<string, string> = {
   'bench/models': 'npm run bench -- --only models',
   'bench/profile': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16',
+  'bench/encoder': 'npm run bench -- --only encoder',
   'bench/models-s-seg2a': 'HLS_SEGMENT_TIME=2 npm run bench -- --only models --size 360p --seconds 20 --model anime4k-s-an --precision fp32 --models-json docs/bench/models-s-seg2a.json',
   'bench/models-s-seg1a': 'HLS_SEGMENT_TIME=1 npm run bench -- --only models --size 360p --seconds 20 --model anime4k-s-an --precision fp32 --models-json docs/bench/models-s-seg1a.json',
   'bench/models-s-seg2b': 'the seg2a run again, into docs/bench/models-s-seg2b.json',

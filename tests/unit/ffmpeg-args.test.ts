@@ -1,4 +1,7 @@
-import { buildFrameDecodeArgs, buildFrameEncodeArgs, buildJoinSegmentsArgs, buildLanczosChunkArgs, buildProbeArgs, parseProgressBlock, parseSourceInfo, refusedContainerReason, SOURCE_CONTAINERS } from '../../adapters/ffmpeg';
+import {
+  buildFrameDecodeArgs, buildFrameEncodeArgs, buildJoinSegmentsArgs, buildLanczosChunkArgs, buildMosaicClipArgs, buildProbeArgs, buildSegmentsPsnrArgs,
+  parseProgressBlock, parseSourceInfo, psnrOfStats, refusedContainerReason, SOURCE_CONTAINERS,
+} from '../../adapters/ffmpeg';
 import type { StreamPlan } from '../../core/domain';
 import { frameRateArg } from '../../core/grid';
 import { planStream } from '../../core/plan';
@@ -53,6 +56,8 @@ describe('ONNX path arguments', () => {
     expect(exact[exact.indexOf('-vf') + 1]).toBe('format=yuv420p');
     // Frames at the model's pace: every frame x264 holds back delays every segment.
     expect(args[args.indexOf('-x264-params') + 1]).toBe('sync-lookahead=0:rc-lookahead=3');
+    const preset = buildFrameEncodeArgs({ ...options, frameWidth: 1280, frameHeight: 720, lookaheadFrames: 'preset' });
+    expect(preset[preset.indexOf('-x264-params') + 1]).toBe('sync-lookahead=0');
     expect(buildLanczosChunkArgs(options)).not.toContain('-x264-params');
   });
 
@@ -264,5 +269,37 @@ describe('the source containers allowed', () => {
     expect(refusedContainerReason('srt', 'x')).toMatch(/^x is a srt file, not a video container Upflow reads \(Matroska, MP4\/MOV/);
     // Only a whole name: "matroska" alone is not how ffprobe names the Matroska demuxer.
     expect(refusedContainerReason('matroska', 'x')).toMatch(/not a video container/);
+  });
+});
+
+describe("the encoder bench's clips and PSNR", () => {
+  const images = Array.from({ length: 16 }, (_, i) => `/pictures/p${i}.png`);
+  const clip = { images, file: '/tmp/clip.yuv', width: 1280, height: 720, seconds: 8, fps: 24 };
+
+  it('tiles the pictures five across and moves a window half the output over them, scaled up 2x, as raw yuv420p', () => {
+    const pan = buildMosaicClipArgs({ ...clip, motion: 'pan' });
+    expect(pan.filter((a) => a.startsWith('file:/pictures/'))).toHaveLength(16);
+    const graph = pan[pan.indexOf('-filter_complex') + 1]!;
+    expect(graph).toContain('xstack=inputs=16:layout=0_0|192_0|384_0|576_0|768_0|0_192|');
+    // A 960×768 mosaic, a 640×360 window: 320 and 408 pixels to pan over.
+    expect(graph).toContain("crop=640:360:'160+144*sin(t/2)':'204+183.6*sin(t/3)'");
+    expect(graph).toContain('scale=1280:720:flags=lanczos,format=yuv420p');
+    expect(pan.slice(-3)).toEqual(['-f', 'rawvideo', 'file:/tmp/clip.yuv']);
+    // Still: the first picture is also the one that moves.
+    const still = buildMosaicClipArgs({ ...clip, motion: 'still' })[pan.indexOf('-filter_complex') + 1]!;
+    expect(still).toContain('split[t0][mover]');
+    expect(still).toContain('[bg][mover]overlay=');
+    expect(() => buildMosaicClipArgs({ ...clip, images: images.slice(0, 14), motion: 'pan' })).toThrow('at least 15 images, not 14');
+  });
+
+  it('compares frames by their order, and takes PSNR from the mean squared error over every frame', () => {
+    const args = buildSegmentsPsnrArgs({ listFile: '/tmp/list.txt', reference: '/tmp/clip.yuv', width: 1280, height: 720, fps: 24 });
+    expect(args.join(' ')).toContain('-protocol_whitelist concatf,file -f mpegts -i concatf:/tmp/list.txt');
+    expect(args[args.indexOf('-lavfi') + 1]).toBe('[0:v]setpts=N/(24*TB)[encoded];[1:v]setpts=N/(24*TB)[reference];[encoded][reference]psnr=stats_file=-');
+    const stats = 'n:1 mse_avg:1.00 mse_y:1.20 mse_u:0.80 mse_v:0.60 psnr_avg:48.13 psnr_y:47.34\nn:2 mse_avg:3.00 mse_y:3.5 psnr_avg:43.36\n';
+    // The mean error 2.00, not the mean of 48.13 and 43.36 dB.
+    expect(psnrOfStats(stats)).toEqual({ psnr: 10 * Math.log10((255 * 255) / 2), frames: 2 });
+    expect(psnrOfStats('n:1 mse_avg:0.00\n').psnr).toBe(Infinity);
+    expect(() => psnrOfStats('')).toThrow('no frames compared');
   });
 });
