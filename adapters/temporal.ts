@@ -49,7 +49,7 @@ function deadlineMsOf(deadline: GrpcDeadline): number {
 
 /**
  * gRPC backs off reconnecting up to 120 s: after an outage of seconds, the API still refused
- * for seconds once Temporal was back. Temporal runs beside Upflow: trying each second costs nothing.
+ * for seconds once Temporal was back. A connection tried each second costs next to nothing.
  */
 const MAX_RECONNECT_BACKOFF_MS = 1000;
 
