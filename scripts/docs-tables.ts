@@ -518,19 +518,19 @@ const jellyfinSummary: Render<JellyfinFigures[]> = (files) => {
     + table(['upscaler', 'segments of', 'rows', 'switched within 5 s', 'within 5.2 s', 'median', 'range'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
-/** Where a switch's first seconds went, in a run that recorded when the job was registered and its stream started. */
-const jellyfinStartUp: Render<JellyfinFigures> = (f) => {
-  const rows = f.results.flatMap((r) => {
+/** Where a switch's first seconds went, in runs that recorded when the job was registered and its stream started; a row per play, by run. */
+const jellyfinStartUp: Render<JellyfinFigures[]> = (files) => {
+  const rows = files.flatMap((f) => f.results.flatMap((r) => {
     const t = r.timeline;
     if (!t || t.registeredAfterPlaySeconds === undefined) return [];
     return [[
-      playLabel(r),
+      `\`${(f.commit ?? DASH).slice(0, 7)}\``, playLabel(r),
       seconds(t.playing?.afterPlaySeconds), seconds(t.registeredAfterPlaySeconds), seconds(t.streamStartedAfterPlaySeconds), seconds(t.made[0]?.afterPlaySeconds),
       r.switchSeconds === null ? 'no switch' : seconds(r.switchSeconds),
     ]];
-  });
-  return `${measuredBy(f)}\n\n`
-    + table(['play', 'picture moving', 'job registered', 'stream started', '1st segment', 'switch'], rows, ['left', 'right', 'right', 'right', 'right', 'right']);
+  }));
+  return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
+    + table(['run', 'play', 'picture moving', 'job registered', 'stream started', '1st segment', 'switch'], rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
@@ -569,11 +569,13 @@ export const TABLES: Record<string, Render<any>> = {
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#timeline': jellyfinTimeline,
   // The runs on the 1 s grid of a model together: how often S switched within 5 s.
-  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb#summary': jellyfinSummary,
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
+  // The runs since x264 looks 3 frames ahead with a model (7f8a3fd), on their own.
+  'bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
   // Where the first seconds of a switch went (the job registered, its stream started).
-  'bench/jellyfin-s-4e8f0cb#start-up': jellyfinStartUp,
+  'bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#start-up': jellyfinStartUp,
 };
 
 /** How each figures file is made again, for the message when one is missing. */
@@ -622,6 +624,9 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-d7c9aec': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit d7c9aec, with --json-file docs/bench/jellyfin-s-d7c9aec.json',
   'bench/jellyfin-s-a3425a2': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit a3425a2 (a planned part moved when the title runs slower), with --json-file docs/bench/jellyfin-s-a3425a2.json',
   'bench/jellyfin-s-4e8f0cb': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 4e8f0cb (when the job was registered and its stream started), with --json-file docs/bench/jellyfin-s-4e8f0cb.json',
+  'bench/jellyfin-s-7f8a3fd': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 7f8a3fd (x264 looks 3 frames ahead with a model), with --json-file docs/bench/jellyfin-s-7f8a3fd.json',
+  'bench/jellyfin-s-12a4d90': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 12a4d90, with --json-file docs/bench/jellyfin-s-12a4d90.json',
+  'bench/jellyfin-s-9ff775b': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 9ff775b, with --json-file docs/bench/jellyfin-s-9ff775b.json',
   'bench/jellyfin-s-1aef70c': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 1aef70c (part moves read from the job), with --json-file docs/bench/jellyfin-s-1aef70c.json',
   'bench/jellyfin-s-9099f12': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 9099f12 (the kept part judged a tenth faster), with --json-file docs/bench/jellyfin-s-9099f12.json',
 };
