@@ -396,19 +396,29 @@ export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: numbe
 export function buildJoinSegmentsArgs(o: { listFile: string; source: SourceInput; withAudio: boolean; output: string }): string[] {
   return [
     '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
-    '-protocol_whitelist', 'concatf,file', '-f', 'mpegts', '-i', `concatf:${o.listFile}`,
+    ...segmentListInputArgs(o.listFile),
     ...(o.withAudio ? [...sourceInputArgs(o.source), '-map', '0:v:0', '-map', '1:a'] : ['-map', '0:v:0']),
     '-c', 'copy', '-f', 'matroska', o.output,
   ];
 }
 
-export async function joinSegments(o: { segmentFiles: string[]; listFile: string; source: SourceInput; withAudio: boolean; output: string }, run_: RunOptions = {}): Promise<void> {
-  await fs.writeFile(o.listFile, o.segmentFiles.map((file) => `file:${file}\n`).join(''));
+/** Segments read in order as one MPEG-TS stream: `concatf:` of the list `withSegmentList` writes. */
+function segmentListInputArgs(listFile: string): string[] {
+  return ['-protocol_whitelist', 'concatf,file', '-f', 'mpegts', '-i', `concatf:${listFile}`];
+}
+
+/** Writes the list of `segmentFiles` that `segmentListInputArgs` reads, for the time `use` runs. */
+async function withSegmentList<T>(listFile: string, segmentFiles: string[], use: () => Promise<T>): Promise<T> {
+  await fs.writeFile(listFile, segmentFiles.map((file) => `file:${file}\n`).join(''));
   try {
-    await run('ffmpeg', buildJoinSegmentsArgs(o), { ...run_, ...(o.withAudio ? { source: o.source } : {}) });
+    return await use();
   } finally {
-    await fs.rm(o.listFile, { force: true });
+    await fs.rm(listFile, { force: true });
   }
+}
+
+export async function joinSegments(o: { segmentFiles: string[]; listFile: string; source: SourceInput; withAudio: boolean; output: string }, run_: RunOptions = {}): Promise<void> {
+  await withSegmentList(o.listFile, o.segmentFiles, () => run('ffmpeg', buildJoinSegmentsArgs(o), { ...run_, ...(o.withAudio ? { source: o.source } : {}) }));
 }
 
 /** One block of `-progress` output, reduced to what Upflow reports. */
@@ -504,7 +514,7 @@ export function buildSegmentsPsnrArgs(o: { listFile: string; reference: string; 
   const byOrder = `setpts=N/(${o.fps}*TB)`;
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
-    '-protocol_whitelist', 'concatf,file', '-f', 'mpegts', '-i', `concatf:${o.listFile}`,
+    ...segmentListInputArgs(o.listFile),
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${o.width}x${o.height}`, '-framerate', String(o.fps), '-i', `file:${o.reference}`,
     '-lavfi', `[0:v]${byOrder}[encoded];[1:v]${byOrder}[reference];[encoded][reference]psnr=stats_file=-`,
     '-f', 'null', '-',
@@ -520,12 +530,7 @@ export function psnrOfStats(stats: string): { psnr: number; frames: number } {
 }
 
 export async function segmentsPsnr(o: { segmentFiles: string[]; listFile: string; reference: string; width: number; height: number; fps: number }): Promise<{ psnr: number; frames: number }> {
-  await fs.writeFile(o.listFile, o.segmentFiles.map((file) => `file:${file}\n`).join(''));
-  try {
-    return psnrOfStats((await run('ffmpeg', buildSegmentsPsnrArgs(o))).stdout);
-  } finally {
-    await fs.rm(o.listFile, { force: true });
-  }
+  return withSegmentList(o.listFile, o.segmentFiles, async () => psnrOfStats((await run('ffmpeg', buildSegmentsPsnrArgs(o))).stdout));
 }
 
 // ---------------------------------------------------------------- runners

@@ -39,6 +39,9 @@ export const ENCODER_BENCH_SETTINGS = {
 
 type Motion = (typeof ENCODER_BENCH_SETTINGS.motions)[number];
 
+/** A yuv420p frame of the bench's size. */
+const FRAME_BYTES = (ENCODER_BENCH_SETTINGS.width * ENCODER_BENCH_SETTINGS.height * 3) / 2;
+
 export interface RatePoint {
   crf: number;
   bytes: number;
@@ -103,8 +106,7 @@ async function encode(frames: Buffer, workDir: string, o: { crf: number; lookahe
   const s = ENCODER_BENCH_SETTINGS;
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
-  const frameBytes = (s.width * s.height * 3) / 2;
-  const count = frames.length / frameBytes;
+  const count = frames.length / FRAME_BYTES;
   const framesPerSegment = s.fps * s.segmentSeconds;
   const list = path.join(workDir, 'segments.csv');
   const encoder = startFrameEncoder(
@@ -125,7 +127,7 @@ async function encode(frames: Buffer, workDir: string, o: { crf: number; lookahe
         const wait = startedAt + (i * 1000) / o.pacedFps - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
-      await new Promise<void>((resolve, reject) => encoder.frames.write(frames.subarray(i * frameBytes, (i + 1) * frameBytes), (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => encoder.frames.write(frames.subarray(i * FRAME_BYTES, (i + 1) * FRAME_BYTES), (err) => (err ? reject(err) : resolve())));
       if ((i + 1) % framesPerSegment === 0) lastFrameAt.push(performance.now());
     }
     // Paced: the last segments close once the frames after them come, which never do; give them time to show they wait.
@@ -152,6 +154,7 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
       const clip = path.join(dir, `${motion}.yuv`);
       await makeMosaicClip({ images, file: clip, width: s.width, height: s.height, seconds: s.seconds, fps: s.fps, motion });
       const frames = fs.readFileSync(clip);
+      const frameCount = frames.length / FRAME_BYTES;
       for (const lookahead of s.lookaheads) {
         if (!options.json) process.stderr.write(`bench encoder: ${motion}, lookahead ${String(lookahead)}\n`);
         const paced = await encode(frames, path.join(dir, 'paced'), { crf: s.crf, lookahead, pacedFps: s.pacedFps });
@@ -159,7 +162,8 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
         for (const crf of s.crfs) {
           const made = await encode(frames, path.join(dir, 'rate'), { crf, lookahead });
           const bytes = made.segmentFiles.reduce((sum, f) => sum + fs.statSync(f).size, 0);
-          const { psnr } = await segmentsPsnr({ segmentFiles: made.segmentFiles, listFile: path.join(dir, 'psnr-list.txt'), reference: clip, width: s.width, height: s.height, fps: s.fps });
+          const { psnr, frames: compared } = await segmentsPsnr({ segmentFiles: made.segmentFiles, listFile: path.join(dir, 'psnr-list.txt'), reference: clip, width: s.width, height: s.height, fps: s.fps });
+          if (compared !== frameCount) throw new Error(`bench encoder: PSNR compared ${compared} frames of ${frameCount}`);
           points.push({ crf, bytes, psnr });
         }
         results.push({ motion, lookahead, closeAfterLastFrameMs: paced.closeAfterLastFrameMs, closeAfterLastFrameMedianMs: median(paced.closeAfterLastFrameMs), points, psnrAtSameBytesDb: null });
