@@ -545,6 +545,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/profile-vnni': profileTable,
   'bench/models-s-seg2a+bench/models-s-seg1a+bench/models-s-seg2b+bench/models-s-seg1b#segment-length': modelsRuns,
   'bench/models-vnni-s-run1+bench/models-vnni-s-run2#runs': modelsRuns,
+  // S and M since x264 looks 3 frames ahead with a model.
+  'bench/models-lookahead3-run1+bench/models-lookahead3-run2#runs': modelsRuns,
   'bench/profile-vnni-run1+bench/profile-vnni-run2+bench/profile-vnni-run3#runs': profileRuns,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
@@ -589,6 +591,8 @@ const MADE_BY: Record<string, string> = {
   'bench/models-s-seg1b': 'the seg1a run again, into docs/bench/models-s-seg1b.json',
   'bench/models-vnni-s-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an --precision fp32 int8 --models-json docs/bench/models-vnni-s-run1.json, on a CPU with VNNI',
   'bench/models-vnni-s-run2': 'the same again, into docs/bench/models-vnni-s-run2.json',
+  'bench/models-lookahead3-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --precision fp32 --models-json docs/bench/models-lookahead3-run1.json, on a CPU with VNNI',
+  'bench/models-lookahead3-run2': 'the same again, into docs/bench/models-lookahead3-run2.json',
   'bench/profile-vnni-run1': 'npm run bench -- --only profile --size 360p --model anime4k-s-an anime4k-m-an anime4k-l-an --precision fp32 int8 --profile-json docs/bench/profile-vnni-run1.json, on a CPU with VNNI',
   'bench/profile-vnni-run2': 'the same again, into docs/bench/profile-vnni-run2.json',
   'bench/profile-vnni-run3': 'the same again, into docs/bench/profile-vnni-run3.json',
