@@ -76,11 +76,19 @@ export const MAX_LEAD_SECONDS = 60;
  */
 export const INTO_PART_SECONDS = 0.3;
 /**
- * How much slower than measured the making may run when a viewer's part is planned: the speed
- * comes from earlier work, often made alone, and a browser playing the original on the same
- * cores took about a fifth of Anime4K S's (docs/benchmarks.md, "What a Jellyfin viewer sees").
+ * How much slower than measured the making may run when a viewer's part is planned from this
+ * title's own speed: its first samples vary by about that much.
  */
 export const PLAN_SLOWER = 1.25;
+/**
+ * The same, for a speed measured on earlier titles, often made alone: beside a viewer (a browser
+ * or Jellyfin's transcode on the same cores) a title ran at 0.61 to 1.18 times their rate and
+ * took 0.92 to 1.61 times their first segment in the Jellyfin bench's 44 rows with Anime4K S.
+ * Replayed over those rows, starts planned at 1.5 switch within 5 s far more often than at
+ * 1.25 (docs/benchmarks.md, "The plan replayed"): a lead one segment longer costs a second where
+ * the making is fast, one too short costs many where it is slow.
+ */
+export const PLAN_SLOWER_FROM_EARLIER_TITLES = 1.5;
 /** Polls at this many evenly spaced phases of the interval: a prediction holds for the unluckiest of them, so for any phase within an eighth of the interval. */
 export const POLL_PHASES = 8;
 
@@ -176,15 +184,16 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
 /**
  * Where the making for a viewer on the original at `viewerSeconds` starts: of the segment starts
  * from the one they are in to `MAX_LEAD_SECONDS` on, the one the script is predicted to switch
- * them at soonest (the nearer on a tie), at the measured speed and at one `PLAN_SLOWER`. Too near, the viewer is past the first segments before
+ * them at soonest (the nearer on a tie), at the measured speed and at one `slowerBy` slower
+ * (`PLAN_SLOWER`, or `PLAN_SLOWER_FROM_EARLIER_TITLES`). Too near, the viewer is past the first segments before
  * they are made and what lies ahead grows only at (rate − 1) seconds a second; too far, the
  * viewer plays the original until they get there. Undefined when the speed is not known (the
  * first title of its kind): then the making starts where the viewer is.
  */
-export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, polls: ScriptPolls = SCRIPT_POLLS): PlannedSwitch | undefined {
+export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, polls: ScriptPolls = SCRIPT_POLLS, slowerBy = PLAN_SLOWER): PlannedSwitch | undefined {
   if (!usable(speed) || !(segmentSeconds > 0)) return undefined;
   // Below real time the 30 s of upscaled play the script asks for is margin enough; above it, not below it.
-  const slower = { firstSegmentSeconds: speed.firstSegmentSeconds * PLAN_SLOWER, rate: speed.rate >= 1 ? Math.max(1, speed.rate / PLAN_SLOWER) : speed.rate };
+  const slower = { firstSegmentSeconds: speed.firstSegmentSeconds * slowerBy, rate: speed.rate >= 1 ? Math.max(1, speed.rate / slowerBy) : speed.rate };
   const from = Math.floor(Math.max(0, viewerSeconds) / segmentSeconds + 1e-9) * segmentSeconds;
   let best: PlannedSwitch | undefined;
   for (let start = from; start <= viewerSeconds + MAX_LEAD_SECONDS + 1e-9; start += segmentSeconds) {

@@ -22,8 +22,9 @@ import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
 import { CONTENT_KINDS, DEFAULT_MODEL_FOR } from '../core/content-kind';
+import { PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES } from '../core/switch-lead';
 import { median } from '../core/statistics';
-import { hindsightSwitch, segmentSecondsOf } from '../tests/browser/switch-hindsight';
+import { hindsightSwitch, replayedPlan, segmentSecondsOf, switchAfterRule } from '../tests/browser/switch-hindsight';
 import type { SwitchResult } from '../tests/browser/switch-result';
 import type { EndpointFigures, LoadReport } from '../tests/e2e/load.bench';
 
@@ -408,6 +409,12 @@ function replayable(t: Read<Timeline>): t is Timeline {
     && t.made.every((m) => isNumber(m.startSeconds) && isNumber(m.afterPlaySeconds)) && t.rates.every((r) => isNumber(r.afterPlaySeconds));
 }
 
+/** A row whose timeline replays, its earlier speed (if any) all numbers. */
+function replayableRow(r: Read<SwitchResult>): r is Read<SwitchResult> & Pick<SwitchResult, 'timeline' | 'switchSeconds' | 'startSeconds'> {
+  const t = r.timeline;
+  return t !== undefined && replayable(t) && (t.earlierSpeed === null || (isNumber(t.earlierSpeed.firstSegmentSeconds) && isNumber(t.earlierSpeed.rate)));
+}
+
 /** A row's grid: as the bench recorded it, or (older files) as its first two segments show it. */
 function gridSegmentSeconds(r: Read<SwitchResult>): number | null {
   return r.segmentSeconds ?? (r.timeline && replayable(r.timeline) ? segmentSecondsOf(r.timeline.made) : null);
@@ -533,6 +540,41 @@ const jellyfinStartUp: Render<JellyfinFigures[]> = (files) => {
     + table(['run', 'play', 'picture moving', 'job registered', 'stream started', '1st segment', 'switch'], rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right']);
 };
 
+/** How much slower than the earlier title the plan is replayed at: the own speed's margin, the earlier titles', and either side. */
+const REPLAYED_SLOWER = [PLAN_SLOWER, 1.35, PLAN_SLOWER_FROM_EARLIER_TITLES, 1.75];
+
+/**
+ * The plan replayed at several margins over every row with an earlier speed and a recorded
+ * making (tests/browser/switch-hindsight.ts `replayedPlan`): the switch is the moment the
+ * script's rule would hold plus the runs' median time from that moment to the picture.
+ */
+const jellyfinPlanReplay: Render<JellyfinFigures[]> = (files) => {
+  const results = files.flatMap((f) => f.results).filter(replayableRow);
+  const after = median(results.flatMap((r) => { const gap = switchAfterRule(r); return gap === null ? [] : [gap]; }));
+  const upscalers = [...new Set(results.map(upscalerName))];
+  const rows = upscalers.flatMap((upscaler) => REPLAYED_SLOWER.map((slowerBy) => {
+    const switches = results.filter((r) => upscalerName(r) === upscaler).flatMap((r) => {
+      const replay = replayedPlan(r, slowerBy);
+      if (!replay) return [];
+      return [replay.ruleHoldsSeconds === null ? Infinity : replay.ruleHoldsSeconds + after];
+    }).sort((a, b) => a - b);
+    const within = (limit: number) => String(switches.filter((x) => x <= limit).length);
+    const label = slowerBy === PLAN_SLOWER ? `${String(slowerBy)} (this title's speed)` : slowerBy === PLAN_SLOWER_FROM_EARLIER_TITLES ? `${String(slowerBy)} (earlier titles' speed)` : String(slowerBy);
+    return [upscaler, label, String(switches.length), within(5), within(5.2), seconds(median(switches)), String(switches.filter((x) => !Number.isFinite(x)).length)];
+  }));
+  // How faithful the replay is: where the replayed plan at the runs' own margin put the part, against where the run did.
+  const replayedAtOwnMargin = results.flatMap((r) => {
+    const replay = replayedPlan(r, PLAN_SLOWER);
+    const partFrom = r.timeline?.moves?.[0]?.fromSeconds ?? r.timeline?.made[0]?.startSeconds;
+    return replay && partFrom !== undefined ? [Math.abs(replay.startSeconds - partFrom) < 1e-6] : [];
+  });
+  return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
+    + `Each row with an earlier title's speed and a recorded making; from the rule holding to the picture: ${seconds(after)} (the median of the runs' own parts). `
+    + `Replayed at 1.25, the plan put the part where the run did in ${String(replayedAtOwnMargin.filter(Boolean).length)} rows of ${String(replayedAtOwnMargin.length)} `
+    + '(the viewer\'s position when the plan ran and the polls of older runs differ a little): compare the margins with each other, not with the runs.\n\n'
+    + table(['upscaler', 'planned as if slower by', 'rows', 'switched within 5 s', 'within 5.2 s', 'median', 'no switch within the recorded segments'], rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right']);
+};
+
 /** Every table the docs may hold, by marker name: `<figures file>` or `<figures file>#<part>`. */
 // The figures files are JSON read back: their shape is the writer's type, checked by the writer.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -578,6 +620,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
   // Where the first seconds of a switch went (the job registered, its stream started).
   'bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#start-up': jellyfinStartUp,
+  // The runs on the 1 s grid, their plans replayed at several margins: why earlier titles' speed is planned half again as slow.
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#plan-replay': jellyfinPlanReplay,
 };
 
 /** How each figures file is made again, for the message when one is missing. */

@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
-import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptPolls } from '../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptPolls } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -266,7 +266,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       const lead = legacyLeadSeconds(speed);
       return { lead, leadSegment: lead > 0 ? firstSegmentFrom(g, seconds + lead) : undefined };
     }
-    const planned = plannedSwitch(speed, seconds, g.segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, scriptPolls());
+    // Earlier titles' speed, often made alone, is planned for as if half again as slow.
+    const fromEarlierTitles = speed?.measuredOn === 'earlier titles' && patched('plan-earlier-titles-slower');
+    const planned = plannedSwitch(speed, seconds, g.segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, scriptPolls(), fromEarlierTitles ? PLAN_SLOWER_FROM_EARLIER_TITLES : PLAN_SLOWER);
     if (!planned || !speed) return { lead: 0, leadSegment: undefined };
     // The middle of the planned segment: its start sits on a frame, a hair after the multiple.
     return {

@@ -9,7 +9,7 @@
  * `INTO_PART_SECONDS` into the part, and what `neededAheadSeconds` asks for at the rate the
  * status gives (none before the second segment; from it, the rate the bench next read).
  */
-import { DEFAULT_MIN_BUFFERED_SECONDS, INTO_PART_SECONDS, neededAheadSeconds } from '../../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, INTO_PART_SECONDS, neededAheadSeconds, plannedSwitch, SCRIPT_POLLS } from '../../core/switch-lead';
 import type { SwitchResult } from './switch-result';
 
 type Timeline = NonNullable<SwitchResult['timeline']>;
@@ -56,4 +56,29 @@ export function hindsightSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'r
     if (switchSeconds !== null && (!best || switchSeconds < best.switchSeconds)) best = { startSeconds: start, switchSeconds };
   }
   return best;
+}
+
+/**
+ * The run's part start had the plan judged the earlier title's speed (`timeline.earlierSpeed`)
+ * at `slowerBy` (core/switch-lead.ts `plannedSwitch`), from where the viewer was when the job was
+ * registered, with today's polls; and the first moment the script's rule would have held for it.
+ * Null without an earlier speed or a recorded making.
+ */
+export function replayedPlan(result: Pick<SwitchResult, 'startSeconds' | 'timeline'>, slowerBy: number): { startSeconds: number; ruleHoldsSeconds: number | null } | null {
+  const timeline = result.timeline;
+  const segmentSeconds = timeline ? segmentSecondsOf(timeline.made) : null;
+  if (!timeline?.earlierSpeed || !timeline.playing || segmentSeconds === null) return null;
+  const playedBeforePlan = Math.max(0, (timeline.registeredAfterPlaySeconds ?? timeline.playing.afterPlaySeconds) - timeline.playing.afterPlaySeconds);
+  const planned = plannedSwitch(timeline.earlierSpeed, (result.startSeconds ?? 0) + playedBeforePlan, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_POLLS, slowerBy);
+  if (!planned) return null;
+  return { startSeconds: planned.startSeconds, ruleHoldsSeconds: replayedSwitch(timeline, planned.startSeconds, segmentSeconds) };
+}
+
+/** How long after the script's rule held the picture moved (its poll, the request, the new source): measured switch − the replayed moment, for a part that did not move. */
+export function switchAfterRule(result: Pick<SwitchResult, 'switchSeconds' | 'timeline'>): number | null {
+  const timeline = result.timeline;
+  const segmentSeconds = timeline ? segmentSecondsOf(timeline.made) : null;
+  if (!timeline || segmentSeconds === null || result.switchSeconds === null || (timeline.moves ?? []).length > 0) return null;
+  const held = replayedSwitch(timeline, timeline.made[0]!.startSeconds, segmentSeconds);
+  return held === null ? null : result.switchSeconds - held;
 }

@@ -2,7 +2,7 @@ import { readiness, waitingPollMs } from '../../client-js/src/decide';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { planGrid, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds } from '../../core/grid';
 import {
-  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_POLLS, describePartMove, legacyLeadSeconds, MAX_LEAD_SECONDS, movedPart, PLAN_SLOWER, POLL_PHASES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
+  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_POLLS, describePartMove, legacyLeadSeconds, MAX_LEAD_SECONDS, movedPart, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, POLL_PHASES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
 } from '../../core/switch-lead';
 
 describe('how much the script needs ahead of the viewer', () => {
@@ -46,6 +46,24 @@ describe("a viewer's lead", () => {
     expect(predictedSwitchSeconds({ firstSegmentSeconds: 3 * PLAN_SLOWER, rate: 1.3 / PLAN_SLOWER }, 0, 4, 2)).toBeGreaterThan(30);
     // Mid-segment, the lead is to a segment's start.
     expect(plannedSwitch(sAlone, 37.1, 2)).toMatchObject({ startSeconds: 44, switchSeconds: expect.closeTo(7.3, 9) });
+  });
+
+  it("from earlier titles' speed, leaves room for a making half again as slow: a segment further on where that one would come too near", () => {
+    // The bench's run at 9ff775b, direct from 36 s on the 1 s grid: the earlier title made alone
+    // took 1.23 s to its first segment at 1.50x; beside the browser this one made about 1.05x
+    // after 1.58 s, and the part planned at 1.25 from 39 s switched 9.08 s after play.
+    const earlier: MakingSpeed = { firstSegmentSeconds: 1.23, rate: 1.5 };
+    const besideTheBrowser: MakingSpeed = { firstSegmentSeconds: 1.58, rate: 1.05 };
+    // Planned with the viewer 0.2 s on (the webhook, the trigger, the probe).
+    const own = plannedSwitch(earlier, 36.2, 1)!;
+    const fromEarlierTitles = plannedSwitch(earlier, 36.2, 1, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_POLLS, PLAN_SLOWER_FROM_EARLIER_TITLES)!;
+    expect(own.startSeconds).toBe(39);
+    expect(fromEarlierTitles.startSeconds).toBe(40);
+    // At the speed it really made, the nearer part switches after 8 s, the further one within 5 s.
+    expect(predictedSwitchSeconds(besideTheBrowser, 36.2, own.startSeconds, 1)).toBeGreaterThan(8);
+    expect(predictedSwitchSeconds(besideTheBrowser, 36.2, fromEarlierTitles.startSeconds, 1)).toBeLessThan(5);
+    // Where the making is as fast as the earlier title's, the further part costs the second between the starts.
+    expect(predictedSwitchSeconds(earlier, 36.2, fromEarlierTitles.startSeconds, 1) - predictedSwitchSeconds(earlier, 36.2, own.startSeconds, 1)).toBeCloseTo(1, 9);
   });
 
   it('polled once a second throughout (the script before, and workflows begun then), the same start switches later', () => {
