@@ -613,11 +613,13 @@ export const TABLES: Record<string, Render<any>> = {
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#timeline': jellyfinTimeline,
   // The runs on the 1 s grid of a model together: how often S switched within 5 s.
-  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#summary': jellyfinSummary,
   // The runs since x264 looks 3 frames ahead with a model (7f8a3fd), on their own.
   'bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
+  // The runs since earlier titles' speed is planned half again as slow (3698b5a), on their own.
+  'bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#summary': jellyfinSummary,
   // Where the first seconds of a switch went (the job registered, its stream started).
   'bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#start-up': jellyfinStartUp,
   // The runs on the 1 s grid, their plans replayed at several margins: why earlier titles' speed is planned half again as slow.
@@ -675,6 +677,9 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-7f8a3fd': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 7f8a3fd (x264 looks 3 frames ahead with a model), with --json-file docs/bench/jellyfin-s-7f8a3fd.json',
   'bench/jellyfin-s-12a4d90': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 12a4d90, with --json-file docs/bench/jellyfin-s-12a4d90.json',
   'bench/jellyfin-s-9ff775b': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 9ff775b, with --json-file docs/bench/jellyfin-s-9ff775b.json',
+  'bench/jellyfin-s-3698b5a': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 3698b5a (the speed of earlier titles planned half again as slow), with --json-file docs/bench/jellyfin-s-3698b5a.json',
+  'bench/jellyfin-s-3698b5a-b': 'the same again, into docs/bench/jellyfin-s-3698b5a-b.json',
+  'bench/jellyfin-s-3698b5a-c': 'the same again, into docs/bench/jellyfin-s-3698b5a-c.json',
   'bench/jellyfin-s-1aef70c': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 1aef70c (part moves read from the job), with --json-file docs/bench/jellyfin-s-1aef70c.json',
   'bench/jellyfin-s-9099f12': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 9099f12 (the kept part judged a tenth faster), with --json-file docs/bench/jellyfin-s-9099f12.json',
 };
