@@ -101,8 +101,8 @@ function planFor(crf: number): StreamPlan {
   };
 }
 
-/** The chunk encoder over `frames`; `pacedFps` writes them no faster than that and notes when each segment closed. */
-async function encode(frames: Buffer, workDir: string, o: { crf: number; lookahead: LookaheadFrames; pacedFps?: number }): Promise<{ segmentFiles: string[]; closeAfterLastFrameMs: number[] }> {
+/** The chunk encoder over the clip's `frames`; `pacedFps` writes them no faster than that and notes when each segment closed. */
+async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: number; lookahead: LookaheadFrames; pacedFps?: number }): Promise<{ segmentFiles: string[]; closeAfterLastFrameMs: number[] }> {
   const s = ENCODER_BENCH_SETTINGS;
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
@@ -110,7 +110,8 @@ async function encode(frames: Buffer, workDir: string, o: { crf: number; lookahe
   const framesPerSegment = s.fps * s.segmentSeconds;
   const list = path.join(workDir, 'segments.csv');
   const encoder = startFrameEncoder(
-    { source: { path: workDir }, plan: planFor(o.crf), fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth: s.width, frameHeight: s.height, frames: 'yuv420p', lookaheadFrames: o.lookahead },
+    // The clip is the source in name only: the plan keeps no audio, so the encoder reads nothing from it.
+    { source: { path: clip }, plan: planFor(o.crf), fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth: s.width, frameHeight: s.height, frames: 'yuv420p', lookaheadFrames: o.lookahead },
     { cwd: workDir },
   );
   const lastFrameAt: number[] = [];
@@ -157,10 +158,10 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
       const frameCount = frames.length / FRAME_BYTES;
       for (const lookahead of s.lookaheads) {
         if (!options.json) process.stderr.write(`bench encoder: ${motion}, lookahead ${String(lookahead)}\n`);
-        const paced = await encode(frames, path.join(dir, 'paced'), { crf: s.crf, lookahead, pacedFps: s.pacedFps });
+        const paced = await encode(clip, frames, path.join(dir, 'paced'), { crf: s.crf, lookahead, pacedFps: s.pacedFps });
         const points: RatePoint[] = [];
         for (const crf of s.crfs) {
-          const made = await encode(frames, path.join(dir, 'rate'), { crf, lookahead });
+          const made = await encode(clip, frames, path.join(dir, 'rate'), { crf, lookahead });
           const bytes = made.segmentFiles.reduce((sum, f) => sum + fs.statSync(f).size, 0);
           const { psnr, frames: compared } = await segmentsPsnr({ segmentFiles: made.segmentFiles, listFile: path.join(dir, 'psnr-list.txt'), reference: clip, width: s.width, height: s.height, fps: s.fps });
           if (compared !== frameCount) throw new Error(`bench encoder: PSNR compared ${compared} frames of ${frameCount}`);
