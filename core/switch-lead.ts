@@ -197,6 +197,9 @@ export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: num
   const from = Math.floor(Math.max(0, viewerSeconds) / segmentSeconds + 1e-9) * segmentSeconds;
   let best: PlannedSwitch | undefined;
   for (let start = from; start <= viewerSeconds + MAX_LEAD_SECONDS + 1e-9; start += segmentSeconds) {
+    // No switch comes before the viewer gets into the part: from here on none can beat the best
+    // (each prediction costs thousands of simulated polls; a sandboxed workflow runs them slowly).
+    if (best && start > 0 && start + INTO_PART_SECONDS - viewerSeconds >= best.switchSeconds) break;
     // Too near costs far more than too far: a start is judged by the later of its switches at the measured speed and a slower one.
     const switchSeconds = Math.max(
       predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds, polls),

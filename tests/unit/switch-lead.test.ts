@@ -48,6 +48,29 @@ describe("a viewer's lead", () => {
     expect(plannedSwitch(sAlone, 37.1, 2)).toMatchObject({ startSeconds: 44, switchSeconds: expect.closeTo(7.3, 9) });
   });
 
+  it('stops looking once the viewer would get into a part later than the best switch found: the same start as trying every one', () => {
+    // Every start up to a minute on, as the plan tried them before it stopped early.
+    const everyStart = (speed: MakingSpeed, viewer: number, segment: number, slowerBy: number) => {
+      const slower = { firstSegmentSeconds: speed.firstSegmentSeconds * slowerBy, rate: speed.rate >= 1 ? Math.max(1, speed.rate / slowerBy) : speed.rate };
+      let best: { startSeconds: number; switchSeconds: number } | undefined;
+      for (let start = Math.floor(viewer / segment + 1e-9) * segment; start <= viewer + MAX_LEAD_SECONDS + 1e-9; start += segment) {
+        const switchSeconds = Math.max(predictedSwitchSeconds(speed, viewer, start, segment), predictedSwitchSeconds(slower, viewer, start, segment));
+        if (!best || switchSeconds < best.switchSeconds) best = { startSeconds: start, switchSeconds };
+      }
+      return best!;
+    };
+    for (const speed of [{ firstSegmentSeconds: 1.2, rate: 1.6 }, { firstSegmentSeconds: 0.7, rate: 4 }, { firstSegmentSeconds: 2, rate: 1.05 }]) {
+      for (const [viewer, segment] of [[36.2, 1], [37.1, 2]] as const) {
+        for (const slowerBy of [PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES]) {
+          const planned = plannedSwitch(speed, viewer, segment, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_POLLS, slowerBy)!;
+          const tried = everyStart(speed, viewer, segment, slowerBy);
+          if (tried.switchSeconds === Infinity) continue; // then the plan takes the furthest start instead
+          expect([speed, viewer, slowerBy, planned.startSeconds, planned.switchSeconds]).toEqual([speed, viewer, slowerBy, tried.startSeconds, tried.switchSeconds]);
+        }
+      }
+    }
+  });
+
   it("from earlier titles' speed, leaves room for a making half again as slow: a segment further on where that one would come too near", () => {
     // The bench's run at 9ff775b, direct from 36 s on the 1 s grid: the earlier title made alone
     // took 1.23 s to its first segment at 1.50x; beside the browser this one made about 1.05x
