@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeMosaicClip, MODEL_MODE_LOOKAHEAD_FRAMES, segmentsPsnr, startFrameEncoder, type LookaheadFrames } from '../adapters/ffmpeg';
 import type { StreamPlan } from '../core/domain';
+import { median } from '../core/statistics';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 
 export const DEFAULT_ENCODER_JSON = figuresFile('encoder');
@@ -83,12 +84,6 @@ export function psnrAtSameBytes(points: readonly RatePoint[], reference: readonl
     differences.push(p.psnr - psnr);
   }
   return differences.length ? differences.reduce((a, b) => a + b, 0) / differences.length : null;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function planFor(crf: number): StreamPlan {
