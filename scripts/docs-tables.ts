@@ -499,6 +499,12 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
+/** A set of switches (Infinity: none) as the summaries count them: how many, within 5 s, within 5.2 s, the median of those that came. */
+function switchCounts(switches: readonly number[]): string[] {
+  const within = (limit: number) => String(switches.filter((x) => x <= limit).length);
+  return [String(switches.length), within(5), within(5.2), seconds(median(switches))];
+}
+
 /**
  * The runs together: per upscaler and grid, how many rows switched within the issue's 5 s (and
  * within 5.2 s), the median (of the rows that switched) and the range; the counts the docs'
@@ -515,10 +521,8 @@ const jellyfinSummary: Render<JellyfinFigures[]> = (files) => {
     }
   }
   const rows = [...groups.values()].map(({ upscaler, grid, switches }) => {
-    const sorted = [...switches].sort((a, b) => a - b);
-    const within = (limit: number) => String(sorted.filter((x) => x <= limit).length);
-    const finite = sorted.filter(Number.isFinite);
-    return [upscaler, fixed(grid ?? null, 0, ' s'), String(sorted.length), within(5), within(5.2), seconds(median(sorted)),
+    const finite = switches.filter(Number.isFinite).sort((a, b) => a - b);
+    return [upscaler, fixed(grid ?? null, 0, ' s'), ...switchCounts(switches),
       finite.length > 0 ? `${seconds(finite[0])}–${seconds(finite[finite.length - 1])}` : DASH];
   });
   return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
@@ -551,20 +555,22 @@ const REPLAYED_SLOWER = [PLAN_SLOWER, 1.35, PLAN_SLOWER_FROM_EARLIER_TITLES, 1.7
 const jellyfinPlanReplay: Render<JellyfinFigures[]> = (files) => {
   const results = files.flatMap((f) => f.results).filter(replayableRow);
   const after = median(results.flatMap((r) => { const gap = switchAfterRule(r); return gap === null ? [] : [gap]; }));
+  // Each row's plan replayed once at each margin, in REPLAYED_SLOWER's order.
+  const replays = results.map((r) => ({ r, byMargin: REPLAYED_SLOWER.map((slowerBy) => replayedPlan(r, slowerBy)) }));
   const upscalers = [...new Set(results.map(upscalerName))];
-  const rows = upscalers.flatMap((upscaler) => REPLAYED_SLOWER.map((slowerBy) => {
-    const switches = results.filter((r) => upscalerName(r) === upscaler).flatMap((r) => {
-      const replay = replayedPlan(r, slowerBy);
+  const rows = upscalers.flatMap((upscaler) => REPLAYED_SLOWER.map((slowerBy, margin) => {
+    const switches = replays.filter(({ r }) => upscalerName(r) === upscaler).flatMap(({ byMargin }) => {
+      const replay = byMargin[margin];
       if (!replay) return [];
       return [replay.ruleHoldsSeconds === null ? Infinity : replay.ruleHoldsSeconds + after];
-    }).sort((a, b) => a - b);
-    const within = (limit: number) => String(switches.filter((x) => x <= limit).length);
+    });
     const label = slowerBy === PLAN_SLOWER ? `${String(slowerBy)} (this title's speed)` : slowerBy === PLAN_SLOWER_FROM_EARLIER_TITLES ? `${String(slowerBy)} (earlier titles' speed)` : String(slowerBy);
-    return [upscaler, label, String(switches.length), within(5), within(5.2), seconds(median(switches)), String(switches.filter((x) => !Number.isFinite(x)).length)];
+    return [upscaler, label, ...switchCounts(switches), String(switches.filter((x) => !Number.isFinite(x)).length)];
   }));
   // How faithful the replay is: where the replayed plan at the runs' own margin put the part, against where the run did.
-  const replayedAtOwnMargin = results.flatMap((r) => {
-    const replay = replayedPlan(r, PLAN_SLOWER);
+  const ownMargin = REPLAYED_SLOWER.indexOf(PLAN_SLOWER);
+  const replayedAtOwnMargin = replays.flatMap(({ r, byMargin }) => {
+    const replay = byMargin[ownMargin];
     const partFrom = r.timeline?.moves?.[0]?.fromSeconds ?? r.timeline?.made[0]?.startSeconds;
     return replay && partFrom !== undefined ? [Math.abs(replay.startSeconds - partFrom) < 1e-6] : [];
   });
