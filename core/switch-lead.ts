@@ -46,8 +46,8 @@ export function switchOneSegmentAway(aheadSeconds: number, neededSeconds: number
   return aheadSeconds >= neededSeconds - segmentSeconds;
 }
 
-/** How often the script polls (`intervalMs`, or `switchingMs` while the switch is one segment away), and when it knows the rate. */
-export interface ScriptPolls {
+/** How often the script polls (`intervalMs`, or `switchingMs` while the switch is one segment away), when it knows the rate, and how far into a part it switches. */
+export interface ScriptTiming {
   intervalMs: number;
   switchingMs: number;
   /**
@@ -55,26 +55,40 @@ export interface ScriptPolls {
    * segment carries its start-up and sets none; until then the script judges as at real time.
    */
   rateFromSegment: number;
+  /** The viewer is this far into a made part before the script switches (`INTO_PART_SECONDS`). */
+  intoPartSeconds: number;
+  /**
+   * Whether the script switches the moment the viewer gets there when the status it last had
+   * makes enough ahead of that point, without asking again (client-js `secondsToReady`); before,
+   * at its next poll after.
+   */
+  switchesOnArrival: boolean;
 }
-export const SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: SWITCH_POLL_INTERVAL_MS, rateFromSegment: 2 };
-/**
- * Kept for workflows an earlier Upflow began, which replay with them: before the script polled
- * every tenth of a second near a switch (every quarter); before the first segment's rate was
- * left out too (the plan took it as the measured one); and before the script polled faster near
- * a switch at all.
- */
-export const QUARTER_SECOND_POLLS: ScriptPolls = { ...SCRIPT_POLLS, switchingMs: 250 };
-export const FAST_POLLS_RATE_AT_FIRST: ScriptPolls = { ...QUARTER_SECOND_POLLS, rateFromSegment: 1 };
-export const LEGACY_SCRIPT_POLLS: ScriptPolls = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: DEFAULT_POLL_INTERVAL_MS, rateFromSegment: 1 };
 /** A lead never goes further than a minute of content: far below real time, rate control's step down serves the viewer sooner than a longer wait. */
 export const MAX_LEAD_SECONDS = 60;
 /**
- * The script switches only once the viewer is this far into a made part. Started just before a
- * segment boundary (or just on it), hls.js loads the segment before, which is not made, and the
- * picture stands still while Upflow makes it (measured: 2.5–7.8 s with Anime4K S,
- * docs/benchmarks.md). A part from 0:00 counts anywhere.
+ * The script switches only once the viewer is this far into a made part. Switched just before
+ * the part's start, hls.js loads the segment before, which is not made, and the picture stands
+ * still while Upflow makes it (measured: 2.5–7.8 s with Anime4K S, docs/benchmarks.md). From
+ * the part's start on, hls.js takes the part's first segment (it looks a segment up with a
+ * quarter second's tolerance towards the next), whose picture starts there; a segment starts
+ * on a frame, up to a frame after its place on the grid: a tenth of a second is two frames at
+ * 24 fps. It was 0.3 s, which cost every switch that waited for the viewer 0.2 s. A part from
+ * 0:00 counts anywhere.
  */
-export const INTO_PART_SECONDS = 0.3;
+export const INTO_PART_SECONDS = 0.1;
+/** What the script does now, as the plan assumes it. */
+export const SCRIPT_TIMING: ScriptTiming = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: SWITCH_POLL_INTERVAL_MS, rateFromSegment: 2, intoPartSeconds: INTO_PART_SECONDS, switchesOnArrival: true };
+/**
+ * Kept for workflows an earlier Upflow began, which replay with them: before the script
+ * switched a tenth of a second into a part, on the viewer's arrival (three tenths, at a poll); before it polled every tenth of a
+ * second near a switch (every quarter); before the first segment's rate was left out too (the
+ * plan took it as the measured one); and before the script polled faster near a switch at all.
+ */
+export const THREE_TENTHS_INTO_PART: ScriptTiming = { ...SCRIPT_TIMING, intoPartSeconds: 0.3, switchesOnArrival: false };
+export const QUARTER_SECOND_POLLS: ScriptTiming = { ...THREE_TENTHS_INTO_PART, switchingMs: 250 };
+export const FAST_POLLS_RATE_AT_FIRST: ScriptTiming = { ...QUARTER_SECOND_POLLS, rateFromSegment: 1 };
+export const LEGACY_SCRIPT_TIMING: ScriptTiming = { ...THREE_TENTHS_INTO_PART, switchingMs: DEFAULT_POLL_INTERVAL_MS, rateFromSegment: 1 };
 /**
  * How much slower than measured the making may run when a viewer's part is planned from this
  * title's own speed: its first samples vary by about that much.
@@ -145,10 +159,12 @@ function usable(speed: MakingSpeed | undefined): speed is MakingSpeed {
  * Seconds from now until the script switches a viewer at `viewerSeconds`, playing on at 1x, to
  * a part from `startSeconds` (a segment's start) made at `speed`, by a slot that starts it now
  * unless `progress` says how far it has come: at the first poll where the viewer is
- * `INTO_PART_SECONDS` into the part with enough made ahead, for the unluckiest phase of the poll. Infinity when that does not come within the lead's reach, or
- * when the viewer would then catch up with the making before the next segment is made.
+ * `script.intoPartSeconds` into the part with enough made ahead (or on their arrival there, when
+ * a poll before saw enough made), for the unluckiest phase of the poll. Infinity when that does
+ * not come within the lead's reach, or when the viewer would then catch up with the making
+ * before the next segment is made.
  */
-export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, polls: ScriptPolls = SCRIPT_POLLS, progress: PartProgress = { madeSegments: 0, nextSegmentInSeconds: speed.firstSegmentSeconds }): number {
+export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number, startSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, script: ScriptTiming = SCRIPT_TIMING, progress: PartProgress = { madeSegments: 0, nextSegmentInSeconds: speed.firstSegmentSeconds }): number {
   if (!usable(speed) || !(segmentSeconds > 0)) return Infinity;
   const needed = neededAheadSeconds(speed.rate, minBufferedSeconds, segmentSeconds);
   const perSegment = segmentSeconds / speed.rate;
@@ -158,17 +174,25 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
   const aheadAt = (t: number) => startSeconds + segmentsBy(t) * segmentSeconds - (viewerSeconds + t);
   // What the script asks for ahead: from the rate once the status gives one.
   const neededUnknown = neededAheadSeconds(null, minBufferedSeconds, segmentSeconds);
-  const neededSeen = (t: number) => (segmentsBy(t) >= polls.rateFromSegment ? needed : neededUnknown);
-  const arrival = startSeconds <= 0 ? 0 : startSeconds + INTO_PART_SECONDS - viewerSeconds;
-  const pollSeconds = polls.intervalMs / 1000;
+  const neededSeen = (t: number) => (segmentsBy(t) >= script.rateFromSegment ? needed : neededUnknown);
+  const arrival = startSeconds <= 0 ? 0 : startSeconds + script.intoPartSeconds - viewerSeconds;
+  const pollSeconds = script.intervalMs / 1000;
   // Once one more segment would put enough ahead, or while the status gives no rate, the script
   // asks every `switchingMs` (switchNear in client-js/src/decide.ts).
-  const near = (t: number) => segmentsBy(t) > 0 && (segmentsBy(t) < polls.rateFromSegment || switchOneSegmentAway(aheadAt(t), neededSeen(t), segmentSeconds));
-  const nextPoll = (t: number) => t + (near(t) ? polls.switchingMs : polls.intervalMs) / 1000;
+  const near = (t: number) => segmentsBy(t) > 0 && (segmentsBy(t) < script.rateFromSegment || switchOneSegmentAway(aheadAt(t), neededSeen(t), segmentSeconds));
+  const nextPoll = (t: number) => t + (near(t) ? script.switchingMs : script.intervalMs) / 1000;
+  // Before the viewer gets there, what a poll sees made may already be enough there: the script switches on their arrival.
+  const enoughOnArrival = (t: number) => script.switchesOnArrival && t < arrival && aheadAt(t) - (arrival - t) >= neededSeen(t);
   let worst = 0;
   for (let phase = 0; phase < POLL_PHASES; phase++) {
     let t = (phase * pollSeconds) / POLL_PHASES;
-    while (t <= horizon && !(t >= arrival && aheadAt(t) >= neededSeen(t))) t = nextPoll(t);
+    while (t <= horizon && !(t >= arrival && aheadAt(t) >= neededSeen(t))) {
+      if (enoughOnArrival(t)) {
+        t = arrival;
+        break;
+      }
+      t = nextPoll(t);
+    }
     if (t > horizon) return Infinity;
     // Playing the part from there: just before each next segment is made, the viewer must not have caught up.
     const until = t + (speed.rate < 1 ? SLOW_PLAY_SECONDS : perSegment);
@@ -190,7 +214,7 @@ export function predictedSwitchSeconds(speed: MakingSpeed, viewerSeconds: number
  * viewer plays the original until they get there. Undefined when the speed is not known (the
  * first title of its kind): then the making starts where the viewer is.
  */
-export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, polls: ScriptPolls = SCRIPT_POLLS, slowerBy = PLAN_SLOWER): PlannedSwitch | undefined {
+export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: number, segmentSeconds: number, minBufferedSeconds = DEFAULT_MIN_BUFFERED_SECONDS, script: ScriptTiming = SCRIPT_TIMING, slowerBy = PLAN_SLOWER): PlannedSwitch | undefined {
   if (!usable(speed) || !(segmentSeconds > 0)) return undefined;
   // Below real time the 30 s of upscaled play the script asks for is margin enough; above it, not below it.
   const slower = { firstSegmentSeconds: speed.firstSegmentSeconds * slowerBy, rate: speed.rate >= 1 ? Math.max(1, speed.rate / slowerBy) : speed.rate };
@@ -199,11 +223,11 @@ export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: num
   for (let start = from; start <= viewerSeconds + MAX_LEAD_SECONDS + 1e-9; start += segmentSeconds) {
     // No switch comes before the viewer gets into the part: from here on none can beat the best
     // (each prediction costs thousands of simulated polls; a sandboxed workflow runs them slowly).
-    if (best && start > 0 && start + INTO_PART_SECONDS - viewerSeconds >= best.switchSeconds) break;
+    if (best && start > 0 && start + script.intoPartSeconds - viewerSeconds >= best.switchSeconds) break;
     // Too near costs far more than too far: a start is judged by the later of its switches at the measured speed and a slower one.
     const switchSeconds = Math.max(
-      predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds, polls),
-      predictedSwitchSeconds(slower, viewerSeconds, start, segmentSeconds, minBufferedSeconds, polls),
+      predictedSwitchSeconds(speed, viewerSeconds, start, segmentSeconds, minBufferedSeconds, script),
+      predictedSwitchSeconds(slower, viewerSeconds, start, segmentSeconds, minBufferedSeconds, script),
     );
     if (!best || switchSeconds < best.switchSeconds) best = { startSeconds: start, leadSeconds: Math.max(0, start - viewerSeconds), switchSeconds };
   }
@@ -222,8 +246,8 @@ export function plannedSwitch(speed: MakingSpeed | undefined, viewerSeconds: num
  * made) from their position reaches past them now; undefined when nothing is. Kept, that grows
  * at (rate − 1) seconds a second, and never below real time.
  */
-export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, aheadSeconds: number | undefined, polls: ScriptPolls = SCRIPT_POLLS): boolean {
-  const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls);
+export function soonerWithLead(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, aheadSeconds: number | undefined, script: ScriptTiming = SCRIPT_TIMING): boolean {
+  const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, script);
   if (!planned || planned.switchSeconds === Infinity) return false;
   const needed = neededAheadSeconds(speed.rate, DEFAULT_MIN_BUFFERED_SECONDS, segmentSeconds);
   if (aheadSeconds === undefined) return true;
@@ -254,11 +278,11 @@ export const KEPT_FASTER = 1.1;
  * real time nothing builds up ahead of a viewer, so a part started a few seconds ahead of them
  * at a planned 1.65x stays a few seconds ahead (docs/benchmarks.md: 11.9 s to the switch).
  */
-export function movedPart(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, part: { startSeconds: number; progress: PartProgress }, polls: ScriptPolls = SCRIPT_POLLS): (PlannedSwitch & { keptSwitchSeconds: number }) | undefined {
-  const kept = predictedSwitchSeconds({ ...speed, rate: speed.rate * KEPT_FASTER }, viewerSeconds, part.startSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls, part.progress);
+export function movedPart(speed: MakingSpeed, viewerSeconds: number, segmentSeconds: number, part: { startSeconds: number; progress: PartProgress }, script: ScriptTiming = SCRIPT_TIMING): (PlannedSwitch & { keptSwitchSeconds: number }) | undefined {
+  const kept = predictedSwitchSeconds({ ...speed, rate: speed.rate * KEPT_FASTER }, viewerSeconds, part.startSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, script, part.progress);
   // The part switches them within the gain anyway: nothing to weigh (the common case, and cheap).
   if (kept <= MOVE_GAIN_SECONDS) return undefined;
-  const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, polls);
+  const planned = plannedSwitch(speed, viewerSeconds, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, script);
   // Far below real time no start switches within the minute: the part being made is kept.
   if (!planned || !Number.isFinite(planned.switchSeconds) || planned.switchSeconds + MOVE_GAIN_SECONDS > kept) return undefined;
   return { ...planned, keptSwitchSeconds: kept };

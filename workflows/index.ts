@@ -30,7 +30,7 @@ import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, s
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
-import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, INTO_PART_SECONDS, LEGACY_SCRIPT_POLLS, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptPolls } from '../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, LEGACY_SCRIPT_TIMING, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, QUARTER_SECOND_POLLS, SCRIPT_TIMING, THREE_TENTHS_INTO_PART, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptTiming } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
 
 export { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal };
@@ -246,14 +246,16 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   });
 
   /**
-   * How the script polls and when it knows the rate, as the plan assumes: workflows begun before
-   * it polled faster near a switch (then faster still), or before a chunk's first segment set no
-   * rate, replay the plan they made.
+   * How the script polls, when it knows the rate and how far into a part it switches, as the
+   * plan assumes: workflows begun before it switched a tenth of a second in, on the viewer's
+   * arrival, before it polled faster near a switch (then faster still), or before a chunk's
+   * first segment set no rate, replay the plan they made.
    */
-  const scriptPolls = () => {
-    if (patched('switch-poll-tenth')) return SCRIPT_POLLS;
+  const scriptTiming = (): ScriptTiming => {
+    if (patched('switch-tenth-into-part')) return SCRIPT_TIMING;
+    if (patched('switch-poll-tenth')) return THREE_TENTHS_INTO_PART;
     if (patched('rate-from-second-segment')) return QUARTER_SECOND_POLLS;
-    return patched('switch-poll-fast') ? FAST_POLLS_RATE_AT_FIRST : LEGACY_SCRIPT_POLLS;
+    return patched('switch-poll-fast') ? FAST_POLLS_RATE_AT_FIRST : LEGACY_SCRIPT_TIMING;
   };
   /**
    * Where a viewer on the original at `seconds` gets their part: the segment start the script is
@@ -268,7 +270,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     }
     // Earlier titles' speed, often made alone, is planned for as if half again as slow.
     const fromEarlierTitles = speed?.measuredOn === 'earlier titles' && patched('plan-earlier-titles-slower');
-    const planned = plannedSwitch(speed, seconds, g.segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, scriptPolls(), fromEarlierTitles ? PLAN_SLOWER_FROM_EARLIER_TITLES : PLAN_SLOWER);
+    const planned = plannedSwitch(speed, seconds, g.segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, scriptTiming(), fromEarlierTitles ? PLAN_SLOWER_FROM_EARLIER_TITLES : PLAN_SLOWER);
     if (!planned || !speed) return { lead: 0, leadSegment: undefined };
     // The middle of the planned segment: its start sits on a frame, a hair after the multiple.
     return {
@@ -303,7 +305,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     const seconds = playedTo(g, { seconds: position.seconds ?? 0, at: readAt }, at);
     const { lead, leadSegment, switchSeconds, plannedFrom } = onOriginal ? leadFor(g, seconds) : { lead: 0, leadSegment: undefined, switchSeconds: undefined, plannedFrom: undefined };
     // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
-    const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - INTO_PART_SECONDS) : seconds);
+    const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - scriptTiming().intoPartSeconds) : seconds);
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))
       : leadSegment ?? segmentIndexAt(g, position.paused ? pausedAt() : seconds);
@@ -350,7 +352,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       if (viewer.leadSeconds > 0 || viewer.switchSeconds !== undefined || viewer.paused || !viewer.onOriginal) continue;
       const seconds = playedTo(g, viewer.onOriginal, now);
       const sooner = patched('lead-soonest-switch')
-        ? soonerWithLead(speed, seconds, g.segmentSeconds, aheadOf(g, seconds), scriptPolls())
+        ? soonerWithLead(speed, seconds, g.segmentSeconds, aheadOf(g, seconds), scriptTiming())
         : legacySoonerWithLead(speed, aheadOf(g, seconds));
       if (!sooner) continue;
       const moved = leadFor(g, seconds);
@@ -386,7 +388,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     const moves: PartMove[] = [];
     const now = Date.now();
     // By now the status gives the title's rate: the script judges by it from the part's first segment.
-    const polls: ScriptPolls = { ...scriptPolls(), rateFromSegment: 0 };
+    const script: ScriptTiming = { ...scriptTiming(), rateFromSegment: 0 };
     for (const [id, viewer] of viewers) {
       if (viewer.switchSeconds === undefined || viewer.partSettled || viewer.paused || !viewer.onOriginal) continue;
       const seconds = playedTo(g, viewer.onOriginal, now);
@@ -397,7 +399,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       }
       const progress = partProgress(g, viewer.segment, speed, now);
       if (!progress) continue;
-      const moved = movedPart(speed, seconds, g.segmentSeconds, { startSeconds: segmentStartSeconds(g, viewer.segment), progress }, polls);
+      const moved = movedPart(speed, seconds, g.segmentSeconds, { startSeconds: segmentStartSeconds(g, viewer.segment), progress }, script);
       if (!moved) continue;
       moves.push({
         viewer: id, viewerSeconds: seconds, fromSeconds: segmentStartSeconds(g, viewer.segment), toSeconds: moved.startSeconds,

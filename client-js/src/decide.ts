@@ -29,6 +29,19 @@ export function readiness(status: ItemStatus, positionSeconds: number, minBuffer
 }
 
 /**
+ * Seconds of play until the viewer, on the original at `positionSeconds`, is far enough into a
+ * part that this status already makes ready (`INTO_PART_SECONDS` past its start, where what is
+ * made ahead is enough): the script switches then without asking again, as segments once made
+ * stay made. Undefined when no part ahead of them within a lead's reach is ready that way.
+ */
+export function secondsToReady(status: ItemStatus, positionSeconds: number, minBufferedSeconds: number): number | undefined {
+  const arrivals = status.ready
+    .map(([start]) => start + INTO_PART_SECONDS)
+    .filter((at) => at > positionSeconds && at - positionSeconds <= MAX_LEAD_SECONDS && readiness(status, at, minBufferedSeconds) === 'ready');
+  return arrivals.length > 0 ? Math.min(...arrivals) - positionSeconds : undefined;
+}
+
+/**
  * The switch is one segment away for a viewer on the original: a part made in their reach (they
  * are in it, or it starts within a lead's reach ahead) reaches far enough past them that one more
  * segment would make enough lie ahead. The script then asks every `SWITCH_POLL_INTERVAL_MS`

@@ -6,7 +6,7 @@
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { CATCH_UP_MARGIN_SECONDS } from '../../core/switch-lead';
 import type { UpflowClientConfig } from './config';
-import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp, waitingPollMs } from './decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, secondsToReady, upscaledKeepsUp, waitingPollMs } from './decide';
 import type { JellyfinHls } from './jellyfin-hls';
 import { stopTranscode, transcodeSession, viewerToken } from './jellyfin-server';
 import { PlayerControls } from './player-controls';
@@ -36,6 +36,8 @@ export interface SessionSummary {
  * (docs/benchmarks.md, "A viewer at 50 %, a second title, seeks").
  */
 const STALL_FALLBACK_MS = 8000;
+/** The soonest the script looks again at the status in hand for a viewer about to reach a ready part (a timer may fire a hair early). */
+const RECHECK_MIN_MS = 10;
 /** What the viewer does on the original that Upflow is told about (reportPosition). */
 const ORIGINAL_MOVES = ['seeking', 'pause', 'play'] as const;
 
@@ -54,6 +56,8 @@ export class PlaybackSession {
   private engine: HlsEngine | undefined;
   private stoppedBecause: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Waiting on the original: when the script asks Upflow next (`waitForSwitch` may decide sooner from the status in hand). */
+  private nextPollAt = 0;
   private failures = 0;
   private triggered = false;
   /** The viewer chose the original ("back to original" or ×): offer, never switch by itself. */
@@ -239,7 +243,8 @@ export class PlaybackSession {
     return start !== undefined && start > 0 ? start : this.video.currentTime;
   }
 
-  private onStatus(status: ItemStatus): void {
+  /** `fresh`: just answered by Upflow; otherwise the last answer, looked at again as the viewer reaches a part it made ready. */
+  private onStatus(status: ItemStatus, fresh = true): void {
     const position = this.viewerPosition();
     if (this.mode === 'upscaled') {
       if (this.behindUpscaling(status, position)) {
@@ -250,7 +255,7 @@ export class PlaybackSession {
       return;
     }
     if (this.mode !== 'original') return;
-    this.deps.emit('change', this.summary());
+    if (fresh) this.deps.emit('change', this.summary());
     if (!this.original) {
       this.stop("Jellyfin plays this item through an hls.js player made before the Upflow script loaded; load the script in jellyfin-web's index.html");
       return;
@@ -273,7 +278,29 @@ export class PlaybackSession {
     }
     this.controls.hide();
     // One segment from the switch: asked often, so that it comes in the first moments it can.
-    this.schedule(waitingPollMs(status, position, this.deps.config));
+    if (fresh) this.nextPollAt = Date.now() + waitingPollMs(status, position, this.deps.config);
+    this.waitForSwitch(status, position);
+  }
+
+  /**
+   * Waiting on the original: asks Upflow again at `nextPollAt`, or, when the viewer gets sooner
+   * to a part this status already makes ready (`secondsToReady`), looks at it again then and
+   * switches without asking: segments once made stay made, and the switch need not wait for a
+   * poll and its answer (up to a tenth of a second and a request).
+   */
+  private waitForSwitch(status: ItemStatus, position: number): void {
+    const untilPollMs = Math.max(0, this.nextPollAt - Date.now());
+    const rate = this.video.playbackRate;
+    const toReady = this.viewerPaused || !(rate > 0) ? undefined : secondsToReady(status, position, this.deps.config.minBufferedSeconds);
+    const arrivalMs = toReady === undefined ? Infinity : Math.max(RECHECK_MIN_MS, (toReady * 1000) / rate);
+    if (arrivalMs >= untilPollMs) {
+      this.schedule(untilPollMs);
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.inMode('original') && !this.stoppedBecause && this.status) this.onStatus(this.status, false);
+    }, arrivalMs);
   }
 
   /**

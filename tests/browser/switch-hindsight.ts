@@ -6,10 +6,11 @@
  * is taken as made when the j-th segment of the run's own part was. The script's rule is
  * replayed as client-js/src/decide.ts has it, at the first moment it holds (the script's poll,
  * a quarter second near a switch, and the picture's move come after): the viewer
- * `INTO_PART_SECONDS` into the part, and what `neededAheadSeconds` asks for at the rate the
- * status gives (none before the second segment; from it, the rate the bench next read).
+ * `intoPartSeconds` into the part, as far as the run's script went (`scriptOf`), and what
+ * `neededAheadSeconds` asks for at the rate the status gives (none before the second segment;
+ * from it, the rate the bench next read).
  */
-import { DEFAULT_MIN_BUFFERED_SECONDS, INTO_PART_SECONDS, neededAheadSeconds, plannedSwitch, SCRIPT_POLLS } from '../../core/switch-lead';
+import { DEFAULT_MIN_BUFFERED_SECONDS, neededAheadSeconds, plannedSwitch, THREE_TENTHS_INTO_PART, type ScriptTiming } from '../../core/switch-lead';
 import type { SwitchResult } from './switch-result';
 
 type Timeline = NonNullable<SwitchResult['timeline']>;
@@ -19,9 +20,15 @@ const STARTS_WITHIN_SECONDS = 20;
 /** The replay's time step. */
 const STEP_SECONDS = 0.01;
 
+/** How the run's script polled and switched: recorded since it switched a tenth of a second into a part; before, three tenths. */
+export function scriptOf(timeline: Pick<Timeline, 'script'>): ScriptTiming {
+  return timeline.script ?? THREE_TENTHS_INTO_PART;
+}
+
 /** Seconds after play at which the script would have switched into a part from `startSeconds`; null when not within the recorded segments. */
-export function replayedSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'rates'>, startSeconds: number, segmentSeconds: number): number | null {
+export function replayedSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'rates' | 'script'>, startSeconds: number, segmentSeconds: number): number | null {
   const { playing, made, rates } = timeline;
+  const into = scriptOf(timeline).intoPartSeconds;
   if (!playing || made.length === 0) return null;
   const position = (t: number) => playing.position + Math.max(0, t - playing.afterPlaySeconds);
   const second = made[1]?.afterPlaySeconds ?? Infinity;
@@ -32,7 +39,7 @@ export function replayedSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'ra
   for (let step = 0; made[0]!.afterPlaySeconds + step * STEP_SECONDS < made[made.length - 1]!.afterPlaySeconds; step++) {
     const t = made[0]!.afterPlaySeconds + step * STEP_SECONDS;
     const segments = made.filter((m) => m.afterPlaySeconds <= t).length;
-    const arrived = startSeconds <= 0 || position(t) >= startSeconds + INTO_PART_SECONDS;
+    const arrived = startSeconds <= 0 || position(t) >= startSeconds + into;
     const ahead = startSeconds + segments * segmentSeconds - position(t);
     if (arrived && ahead >= neededAheadSeconds(rateAt(t), DEFAULT_MIN_BUFFERED_SECONDS, segmentSeconds)) return t;
   }
@@ -46,7 +53,7 @@ export function segmentSecondsOf(made: Timeline['made']): number | null {
 }
 
 /** The part start (a segment's) from the viewer's segment on whose replayed switch comes soonest, and that switch. */
-export function hindsightSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'rates'>): { startSeconds: number; switchSeconds: number } | null {
+export function hindsightSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'rates' | 'script'>): { startSeconds: number; switchSeconds: number } | null {
   const segmentSeconds = segmentSecondsOf(timeline.made);
   if (!timeline.playing || segmentSeconds === null) return null;
   const from = Math.floor(timeline.playing.position / segmentSeconds + 1e-9) * segmentSeconds;
@@ -61,15 +68,15 @@ export function hindsightSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'r
 /**
  * The run's part start had the plan judged the earlier title's speed (`timeline.earlierSpeed`)
  * at `slowerBy` (core/switch-lead.ts `plannedSwitch`), from where the viewer was when the job was
- * registered, with today's polls; and the first moment the script's rule would have held for it.
- * Null without an earlier speed or a recorded making.
+ * registered, with the run's script (`scriptOf`); and the first moment the script's rule would
+ * have held for it. Null without an earlier speed or a recorded making.
  */
 export function replayedPlan(result: Pick<SwitchResult, 'startSeconds' | 'timeline'>, slowerBy: number): { startSeconds: number; ruleHoldsSeconds: number | null } | null {
   const timeline = result.timeline;
   const segmentSeconds = timeline ? segmentSecondsOf(timeline.made) : null;
   if (!timeline?.earlierSpeed || !timeline.playing || segmentSeconds === null) return null;
   const playedBeforePlan = Math.max(0, (timeline.registeredAfterPlaySeconds ?? timeline.playing.afterPlaySeconds) - timeline.playing.afterPlaySeconds);
-  const planned = plannedSwitch(timeline.earlierSpeed, (result.startSeconds ?? 0) + playedBeforePlan, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_POLLS, slowerBy);
+  const planned = plannedSwitch(timeline.earlierSpeed, (result.startSeconds ?? 0) + playedBeforePlan, segmentSeconds, DEFAULT_MIN_BUFFERED_SECONDS, scriptOf(timeline), slowerBy);
   if (!planned) return null;
   return { startSeconds: planned.startSeconds, ruleHoldsSeconds: replayedSwitch(timeline, planned.startSeconds, segmentSeconds) };
 }

@@ -3,6 +3,8 @@
  * docs/bench/jellyfin.json. Types only and free of the DOM, so scripts/docs-tables.ts, which is
  * compiled without the browser's types, reads the same shape the bench writes.
  */
+import type { ScriptTiming } from '../../core/switch-lead';
+
 export interface SwitchResult {
   upscaler: string;
   /** How jellyfin-web played the original: `direct` (the file in `src`) or `transcode` (its hls.js on Jellyfin's HLS). Absent in older files: direct. */
@@ -52,6 +54,8 @@ export interface SwitchResult {
     playing: { afterPlaySeconds: number; position: number } | null;
     made: { index: number; startSeconds: number; afterPlaySeconds: number }[];
     rates: { afterPlaySeconds: number; rate: number | null }[];
+    /** How the script polled and switched in this run (core/switch-lead.ts `SCRIPT_TIMING`; absent in files from before it switched 0.1 s into a part, on arrival: `THREE_TENTHS_INTO_PART`). */
+    script?: ScriptTiming;
     /** Each time a viewer's part moved on, from the job's events (absent in files from before the bench read them). */
     moves?: { afterPlaySeconds: number; fromSeconds: number; toSeconds: number }[];
   };

@@ -27,7 +27,7 @@ import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-
 import { firstSegmentAfterStreamStart } from '../../core/domain';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { median } from '../../core/statistics';
-import type { PartMove } from '../../core/switch-lead';
+import { SCRIPT_TIMING, type PartMove } from '../../core/switch-lead';
 import { launchChromium, openPage, scriptErrors } from '../support/browser';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn } from '../support/jellyfin-stand-in';
@@ -172,6 +172,7 @@ async function measure(
     const timeline = {
       earlierSpeed,
       firstSegmentFromStreamStart,
+      script: SCRIPT_TIMING,
       // Where the first seconds went: the job registered (the webhook, the API, the workflow's start) and its stream started (the probe, the plan, the playlist).
       registeredAfterPlaySeconds: job ? afterPlay(Date.parse(job.createdAt)) : null,
       streamStartedAfterPlaySeconds: job?.streamStartedAt ? afterPlay(Date.parse(job.streamStartedAt)) : null,

@@ -1,6 +1,6 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
-import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, upscaledKeepsUp, waitingPollMs } from '../../client-js/src/decide';
+import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, secondsToReady, upscaledKeepsUp, waitingPollMs } from '../../client-js/src/decide';
 import { transcodeSession } from '../../client-js/src/jellyfin-server';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
@@ -110,11 +110,26 @@ describe('when to switch', () => {
     const apart = status({ content_seconds: 30, ready: [[0, 20], [62, 72]] });
     expect(madeAhead(apart, 30)).toBe(0);
     expect(madeAhead(apart, 61.9)).toBeCloseTo(10.1); // on the upscaled stream, the segment about to start counts
-    // To switch, just before a made part or just into it, hls.js would load the segment before it: not yet.
+    // To switch just before a made part, hls.js would load the segment before it: not yet; a tenth of a second in, it may.
     expect(readiness(apart, 61.9, 2)).toBe('wait');
-    expect(readiness(apart, 62.1, 2)).toBe('wait');
-    expect(readiness(apart, 62.4, 2)).toBe('ready');
+    expect(readiness(apart, 62.05, 2)).toBe('wait');
+    expect(readiness(apart, 62.1, 2)).toBe('ready');
     expect(readiness(apart, 30, 2)).toBe('wait');
+  });
+
+  it('knows from the status in hand when the viewer gets to a part it already makes ready: the switch comes then, without asking again', () => {
+    // Anime4K S at 1.4x on the 1 s grid: 2.21 s must lie ahead (1.5 s and the next segment at the rate).
+    const planned = status({ content_seconds: 3, ready: [[4, 7]], duration_seconds: 60, rate: 1.4, segment_seconds: 1 });
+    expect(secondsToReady(planned, 3.5, 2)).toBeCloseTo(0.6);
+    expect(readiness(planned, 3.5 + 0.6, 2)).toBe('ready');
+    // One segment fewer: not enough there yet, the script asks again.
+    expect(secondsToReady(status({ ...planned, ready: [[4, 6]] }), 3.5, 2)).toBeUndefined();
+    // In the part already (readiness decides), past a lead's reach, or failed: nothing to wait for.
+    expect(secondsToReady(planned, 4.2, 2)).toBeUndefined();
+    expect(secondsToReady(status({ ...planned, ready: [[70, 73]], duration_seconds: 600 }), 3.5, 2)).toBeUndefined();
+    expect(secondsToReady({ ...planned, status: 'failed' }, 3.5, 2)).toBeUndefined();
+    // The nearest of two.
+    expect(secondsToReady(status({ ...planned, ready: [[4, 7], [10, 14]] }), 3.5, 2)).toBeCloseTo(0.6);
   });
 
   it('slower than real time, switches only with enough ahead to play a while upscaled (no flapping)', () => {

@@ -2,7 +2,7 @@ import { readiness, waitingPollMs } from '../../client-js/src/decide';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { planGrid, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds } from '../../core/grid';
 import {
-  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_POLLS, describePartMove, legacyLeadSeconds, MAX_LEAD_SECONDS, movedPart, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, POLL_PHASES, QUARTER_SECOND_POLLS, SCRIPT_POLLS, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
+  CATCH_UP_MARGIN_SECONDS, DEFAULT_MIN_BUFFERED_SECONDS, DEFAULT_POLL_INTERVAL_MS, LEGACY_SCRIPT_TIMING, describePartMove, legacyLeadSeconds, MAX_LEAD_SECONDS, movedPart, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, POLL_PHASES, QUARTER_SECOND_POLLS, SCRIPT_TIMING, THREE_TENTHS_INTO_PART, neededAheadSeconds, plannedSwitch, predictedSwitchSeconds, soonerWithLead, type MakingSpeed,
 } from '../../core/switch-lead';
 
 describe('how much the script needs ahead of the viewer', () => {
@@ -30,22 +30,24 @@ describe("a viewer's lead", () => {
 
   it('starts where the script switches soonest, not rounded up past it, with room for a slower making', () => {
     // Anime4K S measured on a title made alone (3 s to the first segment, 1.3x): from 6 s on,
-    // switched 0.4 s after the viewer gets there (0.3 s into the part, then a poll of the
-    // script's tenth-of-a-second ones once the part is being made; a quarter-second's: 0.5 s).
+    // switched as the viewer gets 0.1 s into the part, what a poll before saw made being enough
+    // there. The script before switched 0.3 s in, at its next poll: 0.4 s after the viewer got
+    // there with a tenth-of-a-second poll, 0.5 s with a quarter-second's.
     const sAlone: MakingSpeed = { firstSegmentSeconds: 3, rate: 1.3 };
-    expect(plannedSwitch(sAlone, 0, 2)).toEqual({ startSeconds: 6, leadSeconds: 6, switchSeconds: expect.closeTo(6.4, 9) });
-    expect(predictedSwitchSeconds(sAlone, 0, 6, 2)).toBeCloseTo(6.4, 9);
+    expect(plannedSwitch(sAlone, 0, 2)).toEqual({ startSeconds: 6, leadSeconds: 6, switchSeconds: expect.closeTo(6.1, 9) });
+    expect(predictedSwitchSeconds(sAlone, 0, 6, 2)).toBeCloseTo(6.1, 9);
+    expect(predictedSwitchSeconds(sAlone, 0, 6, 2, DEFAULT_MIN_BUFFERED_SECONDS, THREE_TENTHS_INTO_PART)).toBeCloseTo(6.4, 9);
     expect(plannedSwitch(sAlone, 0, 2, DEFAULT_MIN_BUFFERED_SECONDS, QUARTER_SECOND_POLLS)).toEqual({ startSeconds: 6, leadSeconds: 6, switchSeconds: 6.5 });
     // The rule before it (first segment + 4 s at the rate, rounded up to the grid) started at 8 s.
     const legacyStart = Math.ceil(legacyLeadSeconds(sAlone) / 2) * 2;
     expect(legacyStart).toBe(8);
-    expect(predictedSwitchSeconds(sAlone, 0, legacyStart, 2)).toBeCloseTo(8.4, 9);
+    expect(predictedSwitchSeconds(sAlone, 0, legacyStart, 2)).toBeCloseTo(8.1, 9);
     // From 4 s, 4.625 s at the measured speed; but a making a fifth slower (a browser on the same
     // cores) would not get ahead of the viewer for more than half a minute.
     expect(predictedSwitchSeconds(sAlone, 0, 4, 2)).toBeCloseTo(4.625, 9);
     expect(predictedSwitchSeconds({ firstSegmentSeconds: 3 * PLAN_SLOWER, rate: 1.3 / PLAN_SLOWER }, 0, 4, 2)).toBeGreaterThan(30);
     // Mid-segment, the lead is to a segment's start.
-    expect(plannedSwitch(sAlone, 37.1, 2)).toMatchObject({ startSeconds: 44, switchSeconds: expect.closeTo(7.3, 9) });
+    expect(plannedSwitch(sAlone, 37.1, 2)).toMatchObject({ startSeconds: 44, switchSeconds: expect.closeTo(7, 9) });
   });
 
   it('stops looking once the viewer would get into a part later than the best switch found: the same start as trying every one', () => {
@@ -62,7 +64,7 @@ describe("a viewer's lead", () => {
     for (const speed of [{ firstSegmentSeconds: 1.2, rate: 1.6 }, { firstSegmentSeconds: 0.7, rate: 4 }, { firstSegmentSeconds: 2, rate: 1.05 }]) {
       for (const [viewer, segment] of [[36.2, 1], [37.1, 2]] as const) {
         for (const slowerBy of [PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES]) {
-          const planned = plannedSwitch(speed, viewer, segment, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_POLLS, slowerBy)!;
+          const planned = plannedSwitch(speed, viewer, segment, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_TIMING, slowerBy)!;
           const tried = everyStart(speed, viewer, segment, slowerBy);
           if (tried.switchSeconds === Infinity) continue; // then the plan takes the furthest start instead
           expect([speed, viewer, slowerBy, planned.startSeconds, planned.switchSeconds]).toEqual([speed, viewer, slowerBy, tried.startSeconds, tried.switchSeconds]);
@@ -79,7 +81,7 @@ describe("a viewer's lead", () => {
     const besideTheBrowser: MakingSpeed = { firstSegmentSeconds: 1.58, rate: 1.05 };
     // Planned with the viewer 0.2 s on (the webhook, the trigger, the probe).
     const own = plannedSwitch(earlier, 36.2, 1)!;
-    const fromEarlierTitles = plannedSwitch(earlier, 36.2, 1, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_POLLS, PLAN_SLOWER_FROM_EARLIER_TITLES)!;
+    const fromEarlierTitles = plannedSwitch(earlier, 36.2, 1, DEFAULT_MIN_BUFFERED_SECONDS, SCRIPT_TIMING, PLAN_SLOWER_FROM_EARLIER_TITLES)!;
     expect(own.startSeconds).toBe(39);
     expect(fromEarlierTitles.startSeconds).toBe(40);
     // At the speed it really made, the nearer part switches after 8 s, the further one within 5 s.
@@ -91,9 +93,9 @@ describe("a viewer's lead", () => {
 
   it('polled once a second throughout (the script before, and workflows begun then), the same start switches later', () => {
     const sAlone: MakingSpeed = { firstSegmentSeconds: 3, rate: 1.3 };
-    expect(plannedSwitch(sAlone, 0, 2, DEFAULT_MIN_BUFFERED_SECONDS, LEGACY_SCRIPT_POLLS)).toEqual({ startSeconds: 6, leadSeconds: 6, switchSeconds: 8.25 });
-    expect(predictedSwitchSeconds(sAlone, 0, 6, 2, DEFAULT_MIN_BUFFERED_SECONDS, LEGACY_SCRIPT_POLLS)).toBe(7.25);
-    expect(plannedSwitch(sAlone, 37.1, 2, DEFAULT_MIN_BUFFERED_SECONDS, LEGACY_SCRIPT_POLLS)).toMatchObject({ startSeconds: 44, switchSeconds: 8.5 });
+    expect(plannedSwitch(sAlone, 0, 2, DEFAULT_MIN_BUFFERED_SECONDS, LEGACY_SCRIPT_TIMING)).toEqual({ startSeconds: 6, leadSeconds: 6, switchSeconds: 8.25 });
+    expect(predictedSwitchSeconds(sAlone, 0, 6, 2, DEFAULT_MIN_BUFFERED_SECONDS, LEGACY_SCRIPT_TIMING)).toBe(7.25);
+    expect(plannedSwitch(sAlone, 37.1, 2, DEFAULT_MIN_BUFFERED_SECONDS, LEGACY_SCRIPT_TIMING)).toMatchObject({ startSeconds: 44, switchSeconds: 8.5 });
   });
 
   it('is none when the making outruns the viewer from where they are, and at most a minute far below real time', () => {
@@ -183,7 +185,7 @@ describe("a viewer's planned part, once the title's own speed is measured", () =
   // started 3 s ahead; beside Chromium this title made S at about real time.
   const earlier = { firstSegmentSeconds: 1.116, rate: 1.65 };
   const own = { firstSegmentSeconds: 2, rate: 1.0 };
-  const polls = { ...SCRIPT_POLLS, rateFromSegment: 0 };
+  const polls = { ...SCRIPT_TIMING, rateFromSegment: 0 };
   // 4 s after play: the viewer at 3.5 s, segments 3 and 4 made, the next a second away.
   const runSeven = { startSeconds: 3, progress: { madeSegments: 2, nextSegmentInSeconds: 1 } };
 
@@ -226,7 +228,7 @@ describe("a viewer's planned part, once the title's own speed is measured", () =
       viewer: 'jellyfin:tv', viewerSeconds: 3.5, fromSeconds: 3, toSeconds: moved.startSeconds, speed: own, plannedFrom: earlier,
       keptSwitchSeconds: moved.keptSwitchSeconds, switchSeconds: moved.switchSeconds,
     };
-    expect(describePartMove(move)).toBe("moved jellyfin:tv's part from 3.0 s to 8.0 s, the viewer at 3.5 s: this title makes 1.00x (planned from 1.65x); kept, the part was predicted to switch them in 11.1 s, moved in 4.9 s");
+    expect(describePartMove(move)).toBe("moved jellyfin:tv's part from 3.0 s to 8.0 s, the viewer at 3.5 s: this title makes 1.00x (planned from 1.65x); kept, the part was predicted to switch them in 11.1 s, moved in 4.6 s");
     expect(describePartMove({ ...move, keptSwitchSeconds: null, plannedFrom: null })).toContain('makes 1.00x; kept, the part was predicted to switch them not within a minute');
   });
 
