@@ -508,25 +508,30 @@ function switchCounts(switches: readonly number[]): string[] {
 /**
  * The runs together: per upscaler and grid, how many rows switched within the issue's 5 s (and
  * within 5.2 s), the median (of the rows that switched) and the range; the counts the docs'
- * prose would otherwise type.
+ * prose would otherwise type. And the median time from the moment the script's rule held to the
+ * picture (`switchAfterRule`: its poll, the request, the new source), over the rows whose part
+ * was not moved.
  */
 const jellyfinSummary: Render<JellyfinFigures[]> = (files) => {
-  const groups = new Map<string, { upscaler: string; grid: number | null | undefined; switches: number[] }>();
+  const groups = new Map<string, { upscaler: string; grid: number | null | undefined; switches: number[]; afterRule: number[] }>();
   for (const f of files) {
     for (const r of f.results) {
       const key = `${upscalerName(r)} ${String(r.segmentSeconds)}`;
-      const group = groups.get(key) ?? { upscaler: upscalerName(r), grid: r.segmentSeconds, switches: [] };
+      const group = groups.get(key) ?? { upscaler: upscalerName(r), grid: r.segmentSeconds, switches: [], afterRule: [] };
       group.switches.push(r.switchSeconds ?? Infinity);
+      const afterRule = replayableRow(r) ? switchAfterRule(r) : null;
+      if (afterRule !== null) group.afterRule.push(afterRule);
       groups.set(key, group);
     }
   }
-  const rows = [...groups.values()].map(({ upscaler, grid, switches }) => {
+  const rows = [...groups.values()].map(({ upscaler, grid, switches, afterRule }) => {
     const finite = switches.filter(Number.isFinite).sort((a, b) => a - b);
     return [upscaler, fixed(grid ?? null, 0, ' s'), ...switchCounts(switches),
-      finite.length > 0 ? `${seconds(finite[0])}–${seconds(finite[finite.length - 1])}` : DASH];
+      finite.length > 0 ? `${seconds(finite[0])}–${seconds(finite[finite.length - 1])}` : DASH,
+      afterRule.length > 0 ? seconds(median(afterRule)) : DASH];
   });
   return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
-    + table(['upscaler', 'segments of', 'rows', 'switched within 5 s', 'within 5.2 s', 'median', 'range'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['upscaler', 'segments of', 'rows', 'switched within 5 s', 'within 5.2 s', 'median', 'range', 'rule → picture (median)'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** Where a switch's first seconds went, in runs that recorded when the job was registered and its stream started; a row per play, by run. */
@@ -619,13 +624,15 @@ export const TABLES: Record<string, Render<any>> = {
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d#timeline': jellyfinTimeline,
   // The runs on the 1 s grid of a model together: how often S switched within 5 s.
-  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#summary': jellyfinSummary,
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d#summary': jellyfinSummary,
   // The runs since x264 looks 3 frames ahead with a model (7f8a3fd), on their own.
   'bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
   // The runs since earlier titles' speed is planned half again as slow (3698b5a), on their own.
   'bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#summary': jellyfinSummary,
+  // The runs since the script switches a tenth of a second into a part, on the viewer's arrival (f5b5415), on their own.
+  'bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d#summary': jellyfinSummary,
   // Where the first seconds of a switch went (the job registered, its stream started).
   'bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#start-up': jellyfinStartUp,
   // The runs on the 1 s grid, their plans replayed at several margins: why earlier titles' speed is planned half again as slow.
@@ -686,6 +693,10 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-3698b5a': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 3698b5a (the speed of earlier titles planned half again as slow), with --json-file docs/bench/jellyfin-s-3698b5a.json',
   'bench/jellyfin-s-3698b5a-b': 'the same again, into docs/bench/jellyfin-s-3698b5a-b.json',
   'bench/jellyfin-s-3698b5a-c': 'the same again, into docs/bench/jellyfin-s-3698b5a-c.json',
+  'bench/jellyfin-s-f5b5415': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit f5b5415 (the script switches 0.1 s into a part, on arrival), with --json-file docs/bench/jellyfin-s-f5b5415.json',
+  'bench/jellyfin-s-f5b5415-b': 'the same again, into docs/bench/jellyfin-s-f5b5415-b.json',
+  'bench/jellyfin-s-f5b5415-c': 'the same again, into docs/bench/jellyfin-s-f5b5415-c.json',
+  'bench/jellyfin-s-f5b5415-d': 'the same again, into docs/bench/jellyfin-s-f5b5415-d.json',
   'bench/jellyfin-s-1aef70c': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 1aef70c (part moves read from the job), with --json-file docs/bench/jellyfin-s-1aef70c.json',
   'bench/jellyfin-s-9099f12': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 9099f12 (the kept part judged a tenth faster), with --json-file docs/bench/jellyfin-s-9099f12.json',
 };
