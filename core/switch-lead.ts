@@ -81,9 +81,10 @@ export const INTO_PART_SECONDS = 0.1;
 export const SCRIPT_TIMING: ScriptTiming = { intervalMs: DEFAULT_POLL_INTERVAL_MS, switchingMs: SWITCH_POLL_INTERVAL_MS, rateFromSegment: 2, intoPartSeconds: INTO_PART_SECONDS, switchesOnArrival: true };
 /**
  * Kept for workflows an earlier Upflow began, which replay with them: before the script
- * switched a tenth of a second into a part, on the viewer's arrival (three tenths, at a poll); before it polled every tenth of a
- * second near a switch (every quarter); before the first segment's rate was left out too (the
- * plan took it as the measured one); and before the script polled faster near a switch at all.
+ * switched a tenth of a second into a part, on the viewer's arrival (three tenths, at a poll);
+ * before it polled every tenth of a second near a switch (every quarter); before the first
+ * segment's rate was left out too (the plan took it as the measured one); and before the script
+ * polled faster near a switch at all.
  */
 export const THREE_TENTHS_INTO_PART: ScriptTiming = { ...SCRIPT_TIMING, intoPartSeconds: 0.3, switchesOnArrival: false };
 export const QUARTER_SECOND_POLLS: ScriptTiming = { ...THREE_TENTHS_INTO_PART, switchingMs: 250 };

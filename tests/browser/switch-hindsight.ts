@@ -4,8 +4,9 @@
  * a plan that chose badly from a making too slow for any plan. The making's times do not depend
  * on where the part starts (the same frames, the same cores), so the j-th segment of any start
  * is taken as made when the j-th segment of the run's own part was. The script's rule is
- * replayed as client-js/src/decide.ts has it, at the first moment it holds (the script's poll,
- * a quarter second near a switch, and the picture's move come after): the viewer
+ * replayed as client-js/src/decide.ts has it, at the first moment it holds (the script's poll
+ * or, since it switches on the viewer's arrival, its own timer, and the picture's move come
+ * after): the viewer
  * `intoPartSeconds` into the part, as far as the run's script went (`scriptOf`), and what
  * `neededAheadSeconds` asks for at the rate the status gives (none before the second segment;
  * from it, the rate the bench next read).
