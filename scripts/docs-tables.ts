@@ -622,17 +622,17 @@ export const TABLES: Record<string, Render<any>> = {
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
-  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin#runs': jellyfinRuns,
+  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-0875475#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b#timeline': jellyfinTimeline,
   // The runs on the 1 s grid of a model together: how often S switched within 5 s.
-  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d#summary': jellyfinSummary,
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b#summary': jellyfinSummary,
   // The runs since x264 looks 3 frames ahead with a model (7f8a3fd), on their own.
   'bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
   // The runs since earlier titles' speed is planned half again as slow (3698b5a), on their own.
   'bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#summary': jellyfinSummary,
-  // The runs since the script switches a tenth of a second into a part, on the viewer's arrival (f5b5415), on their own.
-  'bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d#summary': jellyfinSummary,
+  // The runs since the script switches a tenth of a second into a part, on the viewer's arrival (f5b5415, 0875475), on their own.
+  'bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b#summary': jellyfinSummary,
   // Where the first seconds of a switch went (the job registered, its stream started).
   'bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#start-up': jellyfinStartUp,
   // The runs on the 1 s grid, their plans replayed at several margins: why earlier titles' speed is planned half again as slow.
@@ -697,6 +697,9 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-f5b5415-b': 'the same again, into docs/bench/jellyfin-s-f5b5415-b.json',
   'bench/jellyfin-s-f5b5415-c': 'the same again, into docs/bench/jellyfin-s-f5b5415-c.json',
   'bench/jellyfin-s-f5b5415-d': 'the same again, into docs/bench/jellyfin-s-f5b5415-d.json',
+  'bench/jellyfin-0875475': 'npm run bench:jellyfin at commit 0875475 (the script switches 0.1 s into a part, on arrival; both upscalers), with --json-file docs/bench/jellyfin-0875475.json',
+  'bench/jellyfin-s-0875475': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 0875475, with --json-file docs/bench/jellyfin-s-0875475.json',
+  'bench/jellyfin-s-0875475-b': 'the same again, into docs/bench/jellyfin-s-0875475-b.json',
   'bench/jellyfin-s-1aef70c': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 1aef70c (part moves read from the job), with --json-file docs/bench/jellyfin-s-1aef70c.json',
   'bench/jellyfin-s-9099f12': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 9099f12 (the kept part judged a tenth faster), with --json-file docs/bench/jellyfin-s-9099f12.json',
 };
