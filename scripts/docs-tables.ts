@@ -509,8 +509,8 @@ function switchCounts(switches: readonly number[]): string[] {
  * The runs together: per upscaler and grid, how many rows switched within the issue's 5 s (and
  * within 5.2 s), the median (of the rows that switched) and the range; the counts the docs'
  * prose would otherwise type. And the median time from the moment the script's rule held to the
- * picture (`switchAfterRule`: its poll or its own timer, the request, the new source), over the rows whose part
- * was not moved.
+ * picture (`switchAfterRule`: its poll or its own timer, the request, the new source), over
+ * the rows whose part was not moved.
  */
 const jellyfinSummary: Render<JellyfinFigures[]> = (files) => {
   const groups = new Map<string, { upscaler: string; grid: number | null | undefined; switches: number[]; afterRule: number[] }>();
