@@ -304,7 +304,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     const readAt = onOriginal && position.readAt !== undefined ? Math.max(position.readAt, at - MAX_POSITION_AGE_SECONDS * 1000) : at;
     const seconds = playedTo(g, { seconds: position.seconds ?? 0, at: readAt }, at);
     const { lead, leadSegment, switchSeconds, plannedFrom } = onOriginal ? leadFor(g, seconds) : { lead: 0, leadSegment: undefined, switchSeconds: undefined, plannedFrom: undefined };
-    // Paused on a segment's start, the script wants the segment before made too (INTO_PART_SECONDS).
+    // Paused just past a segment's start, the script wants the segment before made too (it switches only that far into a part).
     const pausedAt = () => (patched('paused-into-part') ? Math.max(0, seconds - scriptTiming().intoPartSeconds) : seconds);
     const segment = position.segment !== undefined
       ? Math.min(g.segmentCount - 1, Math.max(0, Math.floor(position.segment)))

@@ -6,10 +6,9 @@
  * is taken as made when the j-th segment of the run's own part was. The script's rule is
  * replayed as client-js/src/decide.ts has it, at the first moment it holds (the script's poll
  * or, since it switches on the viewer's arrival, its own timer, and the picture's move come
- * after): the viewer
- * `intoPartSeconds` into the part, as far as the run's script went (`scriptOf`), and what
- * `neededAheadSeconds` asks for at the rate the status gives (none before the second segment;
- * from it, the rate the bench next read).
+ * after): the viewer `intoPartSeconds` into the part, as far as the run's script went
+ * (`scriptOf`), and what `neededAheadSeconds` asks for at the rate the status gives (none before
+ * the second segment; from it, the rate the bench next read).
  */
 import { DEFAULT_MIN_BUFFERED_SECONDS, neededAheadSeconds, plannedSwitch, THREE_TENTHS_INTO_PART, type ScriptTiming } from '../../core/switch-lead';
 import type { SwitchResult } from './switch-result';
@@ -82,7 +81,7 @@ export function replayedPlan(result: Pick<SwitchResult, 'startSeconds' | 'timeli
   return { startSeconds: planned.startSeconds, ruleHoldsSeconds: replayedSwitch(timeline, planned.startSeconds, segmentSeconds) };
 }
 
-/** How long after the script's rule held the picture moved (its poll, the request, the new source): measured switch − the replayed moment, for a part that did not move. */
+/** How long after the script's rule held the picture moved (its poll or its own timer, the request, the new source): measured switch − the replayed moment, for a part that did not move. */
 export function switchAfterRule(result: Pick<SwitchResult, 'switchSeconds' | 'timeline'>): number | null {
   const timeline = result.timeline;
   const segmentSeconds = timeline ? segmentSecondsOf(timeline.made) : null;
