@@ -271,7 +271,7 @@ function planFor(source: SourceInfo, config: Config, upscaler: Upscaler): Stream
 function upscalerEnv(upscaler: Upscaler): NodeJS.ProcessEnv {
   return upscaler === FFMPEG_ONLY
     ? { SRGAN_ENABLE: '0', SRGAN_SCALE_FACTOR: '2' }
-    : { SRGAN_ENABLE: '1', UPFLOW_MODEL: upscaler, SRGAN_SCALE_FACTOR: String(MODELS[upscaler].scale), UPFLOW_RATE_STEPDOWN_SEGMENTS: '0' };
+    : { SRGAN_ENABLE: '1', UPFLOW_MODEL: upscaler, SRGAN_SCALE_FACTOR: String(MODELS[upscaler].scale), UPFLOW_RATE_STEPDOWN_SECONDS: '0' };
 }
 
 /** When the first segment of a title nothing has made yet appears, and which it is. */
@@ -698,7 +698,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
       pollMs: POLL_MS,
       startCostSegments: START_COST_SEGMENTS,
       maxChunkSeconds: MAX_CHUNK_SECONDS,
-      rateControl: 'off (UPFLOW_RATE_STEPDOWN_SEGMENTS=0)',
+      rateControl: 'off (UPFLOW_RATE_STEPDOWN_SECONDS=0)',
     },
     trigger: null,
     slots: null,

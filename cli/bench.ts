@@ -120,7 +120,7 @@ function configFor(base: Config, model: BenchModel, ffmpegSegmentSeconds: number
     // Each on the grid it gets by default: the stack's (SRGAN_ENABLE=1) for a model, SRGAN_ENABLE=0's for ffmpeg alone.
     hls: { ...base.hls, segmentSeconds: ai ? base.hls.segmentSeconds : ffmpegSegmentSeconds },
     upscale: { ...base.upscale, aiEnabled: ai, ...(ai ? { model, scaleFactor: MODELS[model].scale } : { scaleFactor: 2 }) },
-    rateControl: { ...base.rateControl, slowSegmentsBeforeStepDown: 0 },
+    rateControl: { ...base.rateControl, stepDownWindowSeconds: 0 },
   };
 }
 

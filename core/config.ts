@@ -87,6 +87,14 @@ const parsedText = <T>(parse: (text: string) => T) =>
 export const SEGMENT_SECONDS_WITH_MODEL = 1;
 export const SEGMENT_SECONDS_FFMPEG_ONLY = 2;
 
+/**
+ * Rate control's window: longer than the slow start of a chunk beside a starting player (S at
+ * 0.83–0.99x for two or three 1 s segments, then 1.0–1.5x, in the Jellyfin bench), so that start
+ * alone does not step a title down for good; short enough that a model far below real time
+ * costs a watching viewer little (at 0.8x, 1.6 s of what is made ahead of them).
+ */
+export const DEFAULT_STEPDOWN_WINDOW_SECONDS = 8;
+
 const envSchema = z.object({
   // The seed's variables.
   ENABLE_HLS_STREAMING: booleanFlag.default(true),
@@ -109,7 +117,8 @@ const envSchema = z.object({
   UPFLOW_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   // Frames a slot upscales at once; unset: 2 on a CPU, 1 with CUDA (adapters/onnx.ts inferenceLanesHere).
   UPFLOW_INFERENCE_LANES: z.coerce.number().int().min(1).max(16).optional(),
-  UPFLOW_RATE_STEPDOWN_SEGMENTS: z.coerce.number().int().min(0).max(100).default(2),
+  // Content seconds a chunk's model is judged over (core/rate-control.ts); 0 turns rate control off.
+  UPFLOW_RATE_STEPDOWN_SECONDS: z.coerce.number().min(0).max(600).default(DEFAULT_STEPDOWN_WINDOW_SECONDS),
   UPFLOW_RATE_STEPDOWN_BELOW: z.coerce.number().min(0.01).max(100).default(1),
   UPFLOW_DATA_DIR: z.string().min(1).default('./.upflow'),
   UPFLOW_MEDIA_ROOTS: z.string().optional(),
@@ -213,10 +222,11 @@ export interface Config {
    */
   inference: { executionProvider: 'auto' | 'cuda' | 'cpu'; threads: number; lanes?: number; precision: PrecisionSetting };
   /**
-   * Segments in a row below `stepDownBelowRate` (1.0x: real time) before the workflow steps
-   * down to a faster model; 0 turns rate control off (the bench measures each model so).
+   * The content seconds a chunk's model is judged over: below `stepDownBelowRate` (1.0x: real
+   * time) across them, the workflow steps down to a faster model; 0 turns rate control off
+   * (the bench measures each model so).
    */
-  rateControl: { slowSegmentsBeforeStepDown: number; stepDownBelowRate: number };
+  rateControl: { stepDownWindowSeconds: number; stepDownBelowRate: number };
   /** Unset: `upflow up` starts a Temporal dev server on `temporal.port` (web UI on `uiPort`). */
   temporal: { address?: string; namespace: string; port: number; uiPort: number };
   /** Unset: `upflow up` runs a Postgres cluster under `<dataDir>/postgres`. */
@@ -239,6 +249,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
+  if (env.UPFLOW_RATE_STEPDOWN_SEGMENTS) {
+    throw new ConfigError(`UPFLOW_RATE_STEPDOWN_SEGMENTS is no longer read: rate control now judges content seconds, not segments in a row. Set UPFLOW_RATE_STEPDOWN_SECONDS instead (default ${DEFAULT_STEPDOWN_WINDOW_SECONDS}; 0 turns rate control off)`);
+  }
   if (e.UPFLOW_JELLYFIN_PUBLISH && !e.JELLYFIN_URL) {
     throw new ConfigError('UPFLOW_JELLYFIN_PUBLISH needs Jellyfin: set JELLYFIN_URL and JELLYFIN_API_KEY');
   }
@@ -305,7 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(e.UPFLOW_INFERENCE_LANES ? { lanes: e.UPFLOW_INFERENCE_LANES } : {}),
       precision: e.UPFLOW_PRECISION,
     },
-    rateControl: { slowSegmentsBeforeStepDown: e.UPFLOW_RATE_STEPDOWN_SEGMENTS, stepDownBelowRate: e.UPFLOW_RATE_STEPDOWN_BELOW },
+    rateControl: { stepDownWindowSeconds: e.UPFLOW_RATE_STEPDOWN_SECONDS, stepDownBelowRate: e.UPFLOW_RATE_STEPDOWN_BELOW },
     temporal: {
       address: e.UPFLOW_TEMPORAL_ADDRESS,
       namespace: e.UPFLOW_TEMPORAL_NAMESPACE,

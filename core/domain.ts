@@ -89,8 +89,13 @@ export interface UpscaleSettings {
   /** SRGAN_ENABLE: the ONNX path with `model`; off, ffmpeg's lanczos. */
   aiEnabled: boolean;
   model: ModelId;
-  /** Rate control: this many segments in a row below `stepDownBelowRate` step the model down. */
-  slowSegmentsBeforeStepDown: number;
+  /**
+   * Rate control: a chunk's current model making its latest this many content seconds below
+   * `stepDownBelowRate` steps the model down (0: off). Absent in runs begun before, which
+   * counted `slowSegmentsBeforeStepDown` segments in a row instead (core/rate-control.ts).
+   */
+  stepDownWindowSeconds?: number;
+  slowSegmentsBeforeStepDown?: number;
   stepDownBelowRate: number;
   scaleFactor: number;
   preset: string;
@@ -195,9 +200,11 @@ export interface ModelChange {
   toModel: ModelId;
   /** The segment whose report tipped the decision; the activity switches at a later boundary. */
   afterSegment: number;
-  /** The rates of the slow segments in a row that led to it. */
-  slowRates: number[];
+  /** The rates of the segments it judged: the window's (or, in runs begun before, the slow ones in a row). */
+  rates: number[];
   belowRate: number;
+  /** The window's content seconds and its rate (content ÷ wall seconds); absent in runs begun before. */
+  window?: { seconds: number; rate: number };
 }
 
 export interface UpscaleStatus {

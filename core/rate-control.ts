@@ -1,34 +1,85 @@
 /**
  * Rate control (the design card's "monitor rate"): a pure, deterministic function the workflow
- * applies to each segment the stream activity reports. When segments stay below the target
- * rate for `slowSegmentsBeforeStepDown` in a row, the model steps down the plan's ladder
- * (L → M → S → lanczos); the activity switches at the next segment boundary it has not reached.
- * `slowSegmentsBeforeStepDown: 0` turns it off.
+ * applies to each segment the stream activity reports. When the chunk's current model makes
+ * its latest `stepDownWindowSeconds` of content below the target rate, the model steps down the
+ * plan's ladder (L → M → S → lanczos); the activity switches at the next segment boundary it
+ * has not reached. `stepDownWindowSeconds: 0` turns it off.
+ *
+ * Judged over content seconds, not a count of segments: on the 1 s grid two segments in a row
+ * below real time (the rule before, tuned on 2 s segments) stepped Anime4K S down to Lanczos,
+ * for the rest of the title, in 14 of 84 plays of the Jellyfin bench, on 0.83–0.99x in the
+ * seconds after play while the player and the chunk start, where S makes 1.0–1.5x after
+ * (docs/models.md#rate-control).
  */
 import type { ModelChange, SegmentReport, UpscaleSettings } from './domain';
 import type { ModelId } from './models';
 
+/** One segment the current model made in the chunk: its content seconds and the wall seconds it took. */
+interface TimedSegment {
+  seconds: number;
+  wallSeconds: number;
+}
+
 export interface RateControlState {
   /** The model the stream should use. */
   model: ModelId;
-  /** Slow segments in a row, counted only among segments `model` produced. */
+  /** The current model's latest segments in the chunk, oldest first: at most a window's worth and one. */
+  recent: TimedSegment[];
+  /** Runs begun before the window (`slowSegmentsBeforeStepDown`): the current model's slow segments in a row. */
   slowRates: number[];
 }
 
+export type RateControlSettings = Pick<UpscaleSettings, 'stepDownWindowSeconds' | 'slowSegmentsBeforeStepDown' | 'stepDownBelowRate'>;
+
 export function initialRateControl(model: ModelId): RateControlState {
-  return { model, slowRates: [] };
+  return { model, recent: [], slowRates: [] };
 }
 
 export function observeSegment(
   state: RateControlState,
-  segment: Pick<SegmentReport, 'index' | 'rate'> & { model: ModelId },
+  segment: Pick<SegmentReport, 'index' | 'rate' | 'durationSeconds' | 'wallSeconds'> & { model: ModelId },
   ladder: readonly ModelId[],
-  settings: Pick<UpscaleSettings, 'slowSegmentsBeforeStepDown' | 'stepDownBelowRate'>,
+  settings: RateControlSettings,
 ): { state: RateControlState; change?: ModelChange } {
   // Segments the previous model made while the switch travelled through the pipeline say
   // nothing about this one. (A chunk's first segment, which carries its start-up, is not
   // reported here at all: the workflow leaves it out.)
-  if (settings.slowSegmentsBeforeStepDown === 0 || segment.model !== state.model) return { state };
+  if (segment.model !== state.model) return { state };
+  // A run's input fixes its rule: workflows begun before the window replay the count in a row.
+  if (settings.slowSegmentsBeforeStepDown !== undefined) return observeInARow(state, segment, ladder, { ...settings, slowSegmentsBeforeStepDown: settings.slowSegmentsBeforeStepDown });
+  const window = settings.stepDownWindowSeconds ?? 0;
+  if (window === 0) return { state };
+  const recent = [...state.recent, { seconds: segment.durationSeconds, wallSeconds: segment.wallSeconds }];
+  // Keep the fewest latest segments that still cover the window.
+  while (recent.length > 1 && sum(recent.slice(1), 'seconds') >= window) recent.shift();
+  const seconds = sum(recent, 'seconds');
+  const rate = seconds / sum(recent, 'wallSeconds');
+  const next = ladder[ladder.indexOf(state.model) + 1];
+  // Below a tenth of a millisecond a segment's seconds are rounding, not a shortfall.
+  if (seconds < window - 1e-4 || rate >= settings.stepDownBelowRate || next === undefined) return { state: { ...state, recent } };
+  return {
+    state: initialRateControl(next),
+    change: {
+      fromModel: state.model,
+      toModel: next,
+      afterSegment: segment.index,
+      rates: recent.map((s) => s.seconds / s.wallSeconds),
+      belowRate: settings.stepDownBelowRate,
+      window: { seconds, rate },
+    },
+  };
+}
+
+const sum = (segments: TimedSegment[], key: keyof TimedSegment) => segments.reduce((total, s) => total + s[key], 0);
+
+/** The rule of runs begun before the window: `slowSegmentsBeforeStepDown` segments in a row below the rate (0: off). */
+function observeInARow(
+  state: RateControlState,
+  segment: Pick<SegmentReport, 'index' | 'rate'> & { model: ModelId },
+  ladder: readonly ModelId[],
+  settings: { slowSegmentsBeforeStepDown: number; stepDownBelowRate: number },
+): { state: RateControlState; change?: ModelChange } {
+  if (settings.slowSegmentsBeforeStepDown === 0) return { state };
   if (segment.rate >= settings.stepDownBelowRate) return { state: { ...state, slowRates: [] } };
   const slowRates = [...state.slowRates, segment.rate];
   const next = ladder[ladder.indexOf(state.model) + 1];
@@ -36,18 +87,15 @@ export function observeSegment(
     return { state: { ...state, slowRates } };
   }
   return {
-    state: { model: next, slowRates: [] },
-    change: {
-      fromModel: state.model,
-      toModel: next,
-      afterSegment: segment.index,
-      slowRates,
-      belowRate: settings.stepDownBelowRate,
-    },
+    state: initialRateControl(next),
+    change: { fromModel: state.model, toModel: next, afterSegment: segment.index, rates: slowRates, belowRate: settings.stepDownBelowRate },
   };
 }
 
 export function describeModelChange(change: ModelChange): string {
-  const rates = change.slowRates.map((r) => `${r.toFixed(2)}x`).join(', ');
-  return `step down ${change.fromModel} → ${change.toModel}: ${change.slowRates.length} segment(s) in a row below ${change.belowRate.toFixed(2)}x (${rates}) up to segment ${change.afterSegment}`;
+  const rates = change.rates.map((r) => `${r.toFixed(2)}x`).join(', ');
+  const why = change.window
+    ? `${change.window.rate.toFixed(2)}x over its last ${change.window.seconds.toFixed(1)} s of content up to segment ${change.afterSegment} (${change.rates.length} segment(s): ${rates}), below ${change.belowRate.toFixed(2)}x`
+    : `${change.rates.length} segment(s) in a row below ${change.belowRate.toFixed(2)}x (${rates}) up to segment ${change.afterSegment}`;
+  return `step down ${change.fromModel} → ${change.toModel}: ${why}`;
 }

@@ -13,7 +13,7 @@ export function upscaleSettings(config: Config, contentKind?: ContentKind): Upsc
   return {
     aiEnabled: config.upscale.aiEnabled,
     model: modelFor(config.upscale, contentKind),
-    slowSegmentsBeforeStepDown: config.rateControl.slowSegmentsBeforeStepDown,
+    stepDownWindowSeconds: config.rateControl.stepDownWindowSeconds,
     stepDownBelowRate: config.rateControl.stepDownBelowRate,
     scaleFactor: config.upscale.scaleFactor,
     preset: config.upscale.preset,

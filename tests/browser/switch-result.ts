@@ -25,6 +25,14 @@ export interface SwitchResult {
    */
   switchedIntoFromSeconds?: number | null;
   modelAtSwitch?: string | null;
+  /**
+   * The model of the segment at the viewer's position when the watch ended (null: ffmpeg alone,
+   * or not made there), and each time rate control stepped the title down (the job's
+   * `model-step-down` events: seconds after play, the models, the window's rate). Absent in
+   * files from before the bench recorded them.
+   */
+  modelAtEnd?: string | null;
+  stepDowns?: { afterPlaySeconds: number; fromModel: string; toModel: string; windowRate: number | null }[];
   /** From the switch's new source to the picture moving again. */
   switchGapSeconds: number | null;
   watchedSeconds: number;

@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-file';
-import { firstSegmentAfterStreamStart } from '../../core/domain';
+import { firstSegmentAfterStreamStart, type ModelChange } from '../../core/domain';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { median } from '../../core/statistics';
 import { SCRIPT_TIMING, type PartMove } from '../../core/switch-lead';
@@ -165,7 +165,7 @@ async function measure(
     // The viewed title's own start to first segment, as `earlierSpeed` counts it: how much Chromium beside it slowed the first segment.
     const job = final.job_id ? (await upflow.api<JobTimes & { createdAt: string; events?: { at: string; kind: string; data: unknown }[] }>('GET', `/jobs/${final.job_id}`)).json : undefined;
     const firstSegmentFromStreamStart = job ? firstSegmentAfterStreamStart(job) : null;
-    const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
+    const made = final.job_id ? (await upflow.api<{ segments: { index: number; startSeconds: number; durationSeconds: number; model: string | null; producedAt: string }[] }>('GET', `/jobs/${final.job_id}/segments`)).json.segments : [];
     const firstMade = made.sort((a, b) => a.producedAt.localeCompare(b.producedAt))[0];
     const afterPlay = (wallMs: number) => Math.round(wallMs - playedAt) / 1000;
     const firstPicture = events.find((e) => e.type === 'playing');
@@ -198,6 +198,11 @@ async function measure(
       positionAtSwitch,
       switchedIntoFromSeconds: switchedInto?.fromSeconds ?? null,
       modelAtSwitch: switchedInto?.model ?? null,
+      modelAtEnd: made.find((s) => s.startSeconds <= end.position && end.position < s.startSeconds + s.durationSeconds)?.model ?? null,
+      stepDowns: (job?.events ?? []).filter((e) => e.kind === 'model-step-down').map((e) => {
+        const change = e.data as Pick<ModelChange, 'fromModel' | 'toModel' | 'window'>;
+        return { afterPlaySeconds: afterPlay(Date.parse(e.at)), fromModel: change.fromModel, toModel: change.toModel, windowRate: change.window?.rate ?? null };
+      }),
       switchGapSeconds: switchLoad && switchedAt !== undefined ? (switchedAt - switchLoad.at) / 1000 : null,
       watchedSeconds: watchSeconds,
       advancedSeconds: end.position - start.position,
@@ -266,9 +271,9 @@ async function main(): Promise<void> {
   }
   const f = (n: number | null, digits = 2) => (n === null ? '—' : n.toFixed(digits));
   const rows = [
-    ['upscaler', 'mode', 'from s', 'first segment s', 'made from s', 'switch s', 'at position s', 'part from s', 'model there', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
+    ['upscaler', 'mode', 'from s', 'first segment s', 'made from s', 'switch s', 'at position s', 'part from s', 'model there', 'model at the end', 'switch gap s', `played in ${values.watch} s`, 'stalls (s)', 'fallbacks', 'rate', 'console errors'],
     ...results.map((r) => [
-      r.upscaler, r.mode ?? 'direct', f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.madeFromSeconds ?? null, 1), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchedIntoFromSeconds ?? null, 1), r.switchSeconds === null ? '—' : r.modelAtSwitch ?? 'ffmpeg', f(r.switchGapSeconds), f(r.advancedSeconds, 1),
+      r.upscaler, r.mode ?? 'direct', f(r.startSeconds ?? 0, 0), f(r.firstSegmentSeconds), f(r.madeFromSeconds ?? null, 1), f(r.switchSeconds), f(r.positionAtSwitch), f(r.switchedIntoFromSeconds ?? null, 1), r.switchSeconds === null ? '—' : r.modelAtSwitch ?? 'ffmpeg', r.modelAtEnd ?? '—', f(r.switchGapSeconds), f(r.advancedSeconds, 1),
       `${r.stalls} (${f(r.stalledSeconds, 1)})`, String(r.fallbacksToOriginal), r.upscaleRate === null ? '—' : `${r.upscaleRate.toFixed(2)}x`, String(r.consoleErrors),
     ]),
   ];

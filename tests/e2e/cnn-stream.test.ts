@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { ffprobe, makeClip } from '../support/fixtures';
 import { cpuHasVnni } from '../../adapters/cpu';
+import type { ModelChange } from '../../core/domain';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 function parsePlaylist(text: string): Manifest {
@@ -91,7 +92,8 @@ describe('rate control stepping the model down mid-stream', () => {
       UPFLOW_PRECISION: 'int8',
       HLS_SEGMENT_TIME: '1',
       UPFLOW_RATE_STEPDOWN_BELOW: '50',
-      UPFLOW_RATE_STEPDOWN_SEGMENTS: '1',
+      // One 1 s segment's window: a step down at the first segment each model reports.
+      UPFLOW_RATE_STEPDOWN_SECONDS: '1',
     });
     clip = await makeClip(path.join(upflow.mediaDir, 'step down.mp4'), { seconds, width: 320, height: 180 });
   }, 180_000);
@@ -110,6 +112,11 @@ describe('rate control stepping the model down mid-stream', () => {
       { fromModel: 'anime4k-m-rl', toModel: 'anime4k-s-rl', belowRate: 50 },
       { fromModel: 'anime4k-s-rl', toModel: 'lanczos-x2', belowRate: 50 },
     ]);
+    // Each judged over the window: one segment of 1 s, its rate the window's.
+    for (const change of stepDowns as ModelChange[]) {
+      expect(change.window!.seconds).toBeCloseTo(1, 2);
+      expect(change.rates).toEqual([expect.closeTo(change.window!.rate, 6)]);
+    }
     const switches = job.events.filter((e) => e.kind === 'model-switch').map((e) => e.data as { model: string; fromSegment: number });
     expect(switches.map((s) => s.model)).toEqual(['anime4k-s-rl', 'lanczos-x2']);
 

@@ -137,7 +137,7 @@ export async function startLoadStack(): Promise<LoadStack> {
       UPFLOW_MODEL: STREAM.model,
       HLS_SEGMENT_TIME: String(STREAM.segmentSeconds),
       // Rate control off: a model step-down mid-run would change the rate being compared.
-      UPFLOW_RATE_STEPDOWN_SEGMENTS: '0',
+      UPFLOW_RATE_STEPDOWN_SECONDS: '0',
     });
     const inMedia = path.join(upflow.mediaDir, fileName);
     fs.copyFileSync(await clip, inMedia);

@@ -18,7 +18,7 @@ import { countVideoFrames } from '../support/fixtures';
 
 const SECONDS = 12;
 const FPS = 24000 / 1001;
-const settings = { aiEnabled: false, model: 'lanczos-x2' as const, slowSegmentsBeforeStepDown: 0, stepDownBelowRate: 1, scaleFactor: 2, preset: 'ultrafast', crf: 28, encoderThreads: 0, segmentSeconds: 2, hlsRetentionMs: 0, lookAheadSegments: 0 };
+const settings = { aiEnabled: false, model: 'lanczos-x2' as const, stepDownWindowSeconds: 0, stepDownBelowRate: 1, scaleFactor: 2, preset: 'ultrafast', crf: 28, encoderThreads: 0, segmentSeconds: 2, hlsRetentionMs: 0, lookAheadSegments: 0 };
 
 describe('a title made in chunks, out of order', () => {
   let dir: string;

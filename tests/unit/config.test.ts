@@ -18,7 +18,7 @@ describe('loadConfig', () => {
     expect(config.streamsPerWorker).toBe(1);
     expect(config.hls).toEqual({ segmentSeconds: 2, listSize: 0, retentionMs: 24 * 3600_000, tokenTtlMs: 6 * 3600_000 });
     expect(config.upscale).toEqual({ aiEnabled: false, contentKind: 'live-action', scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0 });
-    expect(config.rateControl).toEqual({ slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1 });
+    expect(config.rateControl).toEqual({ stepDownWindowSeconds: 8, stepDownBelowRate: 1 });
     expect(config.hlsBaseUrl).toBe('http://localhost:5000/hls');
     expect(config.hlsBaseUrlFromRequest).toBe(true);
     expect(config.streamingEnabled).toBe(true);
@@ -105,6 +105,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ UPFLOW_GPU_CONCURRENCY: '2' }, '/x').inference.threads).toBe(Math.max(1, Math.floor(cores / 2)));
     expect(loadConfig({ UPFLOW_GPU_CONCURRENCY: String(cores * 2) }, '/x').inference.threads).toBe(1);
     expect(loadConfig({ UPFLOW_INFERENCE_THREADS: '3' }, '/x').inference.threads).toBe(3);
+  });
+
+  it('judges rate control over UPFLOW_RATE_STEPDOWN_SECONDS of content, and names the setting that replaced the count of segments', () => {
+    expect(loadConfig({ UPFLOW_RATE_STEPDOWN_SECONDS: '0' }, '/x').rateControl.stepDownWindowSeconds).toBe(0);
+    expect(loadConfig({ UPFLOW_RATE_STEPDOWN_SECONDS: '2.5' }, '/x').rateControl.stepDownWindowSeconds).toBe(2.5);
+    expect(() => loadConfig({ UPFLOW_RATE_STEPDOWN_SECONDS: '-1' }, '/x')).toThrow(/^UPFLOW_RATE_STEPDOWN_SECONDS=/);
+    expect(() => loadConfig({ UPFLOW_RATE_STEPDOWN_SEGMENTS: '2' }, '/x')).toThrow(/^UPFLOW_RATE_STEPDOWN_SEGMENTS is no longer read: .* Set UPFLOW_RATE_STEPDOWN_SECONDS instead \(default 8; 0 turns rate control off\)$/);
+    // docker-compose.yml passes every variable through, unset as empty.
+    expect(loadConfig({ UPFLOW_RATE_STEPDOWN_SEGMENTS: '' }, '/x').rateControl.stepDownWindowSeconds).toBe(8);
   });
 
   it('upscales two frames at once on a CPU, one with CUDA, unless UPFLOW_INFERENCE_LANES says', () => {

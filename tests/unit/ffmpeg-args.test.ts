@@ -7,7 +7,7 @@ import { frameRateArg } from '../../core/grid';
 import { planStream } from '../../core/plan';
 
 const source = { durationSeconds: 20, fps: 25, width: 640, height: 360, videoCodec: 'h264', hasAudio: true, audioCodec: 'aac' };
-const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0, segmentSeconds: 6, hlsRetentionMs: 1000, lookAheadSegments: 0 };
+const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, stepDownWindowSeconds: 8, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0, segmentSeconds: 6, hlsRetentionMs: 1000, lookAheadSegments: 0 };
 
 describe('planStream', () => {
   it('scales to even dimensions and keeps audio when the source has it', () => {

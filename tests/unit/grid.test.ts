@@ -94,7 +94,7 @@ describe("a title's segment length", () => {
 
   it("is the plan's, so every step that cuts or lists segments uses it", () => {
     const film = { durationSeconds: 7200, fps: 23.976, width: 720, height: 480, videoCodec: 'mpeg2video', hasAudio: true, audioCodec: 'ac3' };
-    const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, slowSegmentsBeforeStepDown: 2, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0, segmentSeconds: 1, hlsRetentionMs: 0, lookAheadSegments: 0 };
+    const settings = { aiEnabled: false, model: 'anime4k-s-rl' as const, stepDownWindowSeconds: 8, stepDownBelowRate: 1, scaleFactor: 2, preset: 'veryfast', crf: 20, encoderThreads: 0, segmentSeconds: 1, hlsRetentionMs: 0, lookAheadSegments: 0 };
     const plan = planStream(film, settings);
     expect(plan.segmentSeconds).toBe(1.2);
     expect(gridOf(plan).segmentCount).toBe(6000);
