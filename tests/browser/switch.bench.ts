@@ -198,7 +198,7 @@ async function measure(
       positionAtSwitch,
       switchedIntoFromSeconds: switchedInto?.fromSeconds ?? null,
       modelAtSwitch: switchedInto?.model ?? null,
-      modelAtEnd: made.find((s) => s.startSeconds <= end.position && end.position < s.startSeconds + s.durationSeconds)?.model ?? null,
+      modelAtEnd: modelAt(made, Math.min(end.position, clip.seconds - 0.01)),
       stepDowns: (job?.events ?? []).filter((e) => e.kind === 'model-step-down').map((e) => {
         const change = e.data as Pick<ModelChange, 'fromModel' | 'toModel' | 'window'>;
         return { afterPlaySeconds: afterPlay(Date.parse(e.at)), fromModel: change.fromModel, toModel: change.toModel, windowRate: change.window?.rate ?? null };
@@ -221,6 +221,11 @@ async function measure(
     transcoder.close();
     fs.rmSync(upflow.dir, { recursive: true, force: true });
   }
+}
+
+/** The model of the made segment at a content position (a viewer at the clip's very end: its last frame's). */
+function modelAt(made: { startSeconds: number; durationSeconds: number; model: string | null }[], position: number): string | null {
+  return made.find((s) => s.startSeconds <= position && position < s.startSeconds + s.durationSeconds)?.model ?? null;
 }
 
 async function main(): Promise<void> {
