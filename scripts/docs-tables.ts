@@ -499,6 +499,28 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
+/**
+ * The model Upflow made where each S row's watch ended, run by run: how many rows stepped the
+ * title down (the job's events, recorded since the bench read them), how many ended on their own
+ * model, and how many watched a rate above 2x at the end, which S alone does not reach on this
+ * machine and Lanczos does (about 3x): the sign of a step-down in files from before.
+ */
+const jellyfinModelAtEnd: Render<JellyfinFigures[]> = (files) => {
+  const aboveTwice = (r: Read<SwitchResult>) => isNumber(r.upscaleRate) && r.upscaleRate > 2;
+  const rows = files.map((f, run) => {
+    const model = f.results.filter((r) => upscalerName(r) !== 'ffmpeg');
+    const recorded = model.every((r) => r.stepDowns !== undefined);
+    const count = (keep: (r: Read<SwitchResult>) => boolean) => String(model.filter(keep).length);
+    return [String(run + 1), String(model.length),
+      recorded ? count((r) => (r.stepDowns ?? []).length > 0) : DASH,
+      // b938cec's run read no model where a watch reached the clip's end (mended at 6d704e3).
+      recorded ? `${count((r) => r.modelAtEnd === upscalerName(r))}${model.some((r) => !r.modelAtEnd) ? ` (${count((r) => !r.modelAtEnd)} not read)` : ''}` : DASH,
+      count(aboveTwice)];
+  });
+  return `${runsMeasuredBy(files)}\n\n`
+    + table(['run', 'rows with a model', 'stepped down', 'ended on their model', 'rate above 2x at the end'], rows, ['right', 'right', 'right', 'right', 'right']);
+};
+
 /** A set of switches (Infinity: none) as the summaries count them: how many, within 5 s, within 5.2 s, the median of those that came. */
 function switchCounts(switches: readonly number[]): string[] {
   const within = (limit: number) => String(switches.filter((x) => x <= limit).length);
@@ -622,17 +644,21 @@ export const TABLES: Record<string, Render<any>> = {
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
-  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-0875475#runs': jellyfinRuns,
+  'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-0875475+bench/jellyfin-1f8e5c6#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
-  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b#timeline': jellyfinTimeline,
+  'bench/jellyfin-s-66d60f4+bench/jellyfin-s-f33caa9+bench/jellyfin-s-7461858+bench/jellyfin-08cadb8+bench/jellyfin-87a52d8+bench/jellyfin-08b40c5+bench/jellyfin-s-d7c9aec+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b+bench/jellyfin-s-b938cec+bench/jellyfin-s-6d704e3+bench/jellyfin-s-6d704e3-b+bench/jellyfin-s-6d704e3-c+bench/jellyfin-1f8e5c6#timeline': jellyfinTimeline,
   // The runs on the 1 s grid of a model together: how often S switched within 5 s.
-  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b#summary': jellyfinSummary,
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b+bench/jellyfin-s-b938cec+bench/jellyfin-s-6d704e3+bench/jellyfin-s-6d704e3-b+bench/jellyfin-s-6d704e3-c+bench/jellyfin-1f8e5c6#summary': jellyfinSummary,
   // The runs since x264 looks 3 frames ahead with a model (7f8a3fd), on their own.
   'bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#summary': jellyfinSummary,
   // The runs since earlier titles' speed is planned half again as slow (3698b5a), on their own.
   'bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c#summary': jellyfinSummary,
   // The runs since the script switches a tenth of a second into a part, on the viewer's arrival (f5b5415, 0875475), on their own.
   'bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b#summary': jellyfinSummary,
+  // The runs since rate control judges 8 s of content (b938cec), on their own.
+  'bench/jellyfin-s-b938cec+bench/jellyfin-s-6d704e3+bench/jellyfin-s-6d704e3-b+bench/jellyfin-s-6d704e3-c+bench/jellyfin-1f8e5c6#summary': jellyfinSummary,
+  // Every run on the 1 s grid of a model: what its watches ended on, and how often rate control stepped S down.
+  'bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-s-132decd+bench/jellyfin-s-a3425a2+bench/jellyfin-s-9099f12+bench/jellyfin-s-1aef70c+bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b+bench/jellyfin-s-3698b5a+bench/jellyfin-s-3698b5a-b+bench/jellyfin-s-3698b5a-c+bench/jellyfin-s-f5b5415+bench/jellyfin-s-f5b5415-b+bench/jellyfin-s-f5b5415-c+bench/jellyfin-s-f5b5415-d+bench/jellyfin-0875475+bench/jellyfin-s-0875475+bench/jellyfin-s-0875475-b+bench/jellyfin-s-b938cec+bench/jellyfin-s-6d704e3+bench/jellyfin-s-6d704e3-b+bench/jellyfin-s-6d704e3-c+bench/jellyfin-1f8e5c6#model-at-end': jellyfinModelAtEnd,
   // Where the first seconds of a switch went (the job registered, its stream started).
   'bench/jellyfin-s-4e8f0cb+bench/jellyfin-s-7f8a3fd+bench/jellyfin-s-12a4d90+bench/jellyfin-s-9ff775b#start-up': jellyfinStartUp,
   // The runs on the 1 s grid, their plans replayed at several margins: why earlier titles' speed is planned half again as slow.
@@ -677,6 +703,11 @@ const MADE_BY: Record<string, string> = {
   'bench/jellyfin-s-66d60f4': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 66d60f4, with --json-file docs/bench/jellyfin-s-66d60f4.json',
   'bench/jellyfin-s-f33caa9': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit f33caa9, with --json-file docs/bench/jellyfin-s-f33caa9.json',
   'bench/jellyfin-s-7461858': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 7461858, with --json-file docs/bench/jellyfin-s-7461858.json',
+  'bench/jellyfin-s-b938cec': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit b938cec, with --json-file docs/bench/jellyfin-s-b938cec.json',
+  'bench/jellyfin-s-6d704e3': 'npm run bench:jellyfin -- --upscalers anime4k-s-an at commit 6d704e3, with --json-file docs/bench/jellyfin-s-6d704e3.json',
+  'bench/jellyfin-s-6d704e3-b': 'the same again, into docs/bench/jellyfin-s-6d704e3-b.json',
+  'bench/jellyfin-s-6d704e3-c': 'the same again, into docs/bench/jellyfin-s-6d704e3-c.json',
+  'bench/jellyfin-1f8e5c6': 'npm run bench:jellyfin at commit 1f8e5c6, with --json-file docs/bench/jellyfin-1f8e5c6.json',
   'bench/jellyfin-08cadb8': 'npm run bench:jellyfin at commit 08cadb8, with --json-file docs/bench/jellyfin-08cadb8.json',
   'bench/jellyfin-08b40c5': 'npm run bench:jellyfin at commit 08b40c5, with --json-file docs/bench/jellyfin-08b40c5.json',
   'bench/jellyfin-87a52d8': 'npm run bench:jellyfin at commit 87a52d8, with --json-file docs/bench/jellyfin-87a52d8.json',

@@ -74,8 +74,8 @@ describe('a title upscaled by a CNN through the whole stack', () => {
 });
 
 /**
- * Rate control forced: a target rate no machine reaches (50x) and one slow segment as the
- * limit make the workflow step down M → S → lanczos while the stream runs. The real models,
+ * Rate control forced: a target rate no machine reaches (50x) and a window of one 1 s segment
+ * make the workflow step down M → S → lanczos while the stream runs. The real models,
  * encoder and workflow do the work; the test checks the decisions are recorded and the
  * playlist and final file stay whole.
  */
