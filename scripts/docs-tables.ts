@@ -152,6 +152,16 @@ const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
     + table(['run', 'segments of', 'model', 'precision', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'right', 'left', 'left', 'right', 'right', 'right']);
 };
 
+/** One model's whole pipeline at several x264 presets (SRGAN_FFMPEG_PRESET), a run each: what a faster encoder gives back to the model. */
+const modelsByPreset: Render<ModelsBenchReport[]> = (files) => {
+  const rows = files.flatMap((f) => f.results.map((r) => [
+    `\`${String((f.settings as Record<string, unknown>).preset)}\``, `\`${r.model}\``, r.precision ?? DASH,
+    figure(r.inferenceFps), figure(r.encodeFps), figure(r.pipelineFps), fixed(r.efficiency, 2), rate(r.realTime), seconds(r.firstSegmentSeconds),
+  ]));
+  return `${runsMeasuredBy(files)}\n\n`
+    + table(['x264 preset', 'model', 'precision', 'infer fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'], rows, ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
+};
+
 const modelsTable: Render<ModelsBenchReport> = (f) => {
   const pipeline = (r: Read<BenchResult>) => (r.skipped ? `skipped: ${r.skipped}` : figure(r.pipelineFps));
   // Files from before yuv420p graphs name no frames: the stream then ran on gbrp.
@@ -622,6 +632,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/models-vnni-s-run1+bench/models-vnni-s-run2#runs': modelsRuns,
   // S and M since x264 looks 3 frames ahead with a model.
   'bench/models-lookahead3-run1+bench/models-lookahead3-run2#runs': modelsRuns,
+  // Anime4K M at three x264 presets: whether a faster encoder would bring M to real time.
+  'bench/models-m-preset-veryfast+bench/models-m-preset-superfast+bench/models-m-preset-ultrafast#presets': modelsByPreset,
   'bench/profile-vnni-run1+bench/profile-vnni-run2+bench/profile-vnni-run3#runs': profileRuns,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
@@ -678,6 +690,9 @@ const MADE_BY: Record<string, string> = {
   'bench/models-vnni-s-run2': 'the same again, into docs/bench/models-vnni-s-run2.json',
   'bench/models-lookahead3-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --precision fp32 --models-json docs/bench/models-lookahead3-run1.json, on a CPU with VNNI',
   'bench/models-lookahead3-run2': 'the same again, into docs/bench/models-lookahead3-run2.json',
+  'bench/models-m-preset-veryfast': 'SRGAN_FFMPEG_PRESET=veryfast npm run bench -- --only models --size 360p --seconds 10 --model anime4k-m-an --precision fp32 --models-json docs/bench/models-m-preset-veryfast.json, on a CPU with VNNI',
+  'bench/models-m-preset-superfast': 'the same with SRGAN_FFMPEG_PRESET=superfast, into docs/bench/models-m-preset-superfast.json',
+  'bench/models-m-preset-ultrafast': 'the same with SRGAN_FFMPEG_PRESET=ultrafast, into docs/bench/models-m-preset-ultrafast.json',
   'bench/profile-vnni-run1': 'npm run bench -- --only profile --size 360p --model anime4k-s-an anime4k-m-an anime4k-l-an --precision fp32 int8 --profile-json docs/bench/profile-vnni-run1.json, on a CPU with VNNI',
   'bench/profile-vnni-run2': 'the same again, into docs/bench/profile-vnni-run2.json',
   'bench/profile-vnni-run3': 'the same again, into docs/bench/profile-vnni-run3.json',
