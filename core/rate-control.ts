@@ -47,16 +47,16 @@ export function observeSegment(
   if (segment.model !== state.model) return { state };
   // A run's input fixes its rule: workflows begun before the window replay the count in a row.
   if (settings.slowSegmentsBeforeStepDown !== undefined) return observeInARow(state, segment, ladder, { ...settings, slowSegmentsBeforeStepDown: settings.slowSegmentsBeforeStepDown });
-  const window = settings.stepDownWindowSeconds ?? 0;
-  if (window === 0) return { state };
+  const windowSeconds = settings.stepDownWindowSeconds ?? 0;
+  if (windowSeconds === 0) return { state };
   const recent = [...state.recent, { seconds: segment.durationSeconds, wallSeconds: segment.wallSeconds }];
   // Keep the fewest latest segments that still cover the window.
-  while (recent.length > 1 && sum(recent.slice(1), 'seconds') >= window) recent.shift();
+  while (recent.length > 1 && sum(recent.slice(1), 'seconds') >= windowSeconds) recent.shift();
   const seconds = sum(recent, 'seconds');
   const rate = seconds / sum(recent, 'wallSeconds');
   const next = ladder[ladder.indexOf(state.model) + 1];
   // Below a tenth of a millisecond a segment's seconds are rounding, not a shortfall.
-  if (seconds < window - 1e-4 || rate >= settings.stepDownBelowRate || next === undefined) return { state: { ...state, recent } };
+  if (seconds < windowSeconds - 1e-4 || rate >= settings.stepDownBelowRate || next === undefined) return { state: { ...state, recent } };
   return {
     state: initialRateControl(next),
     change: {
