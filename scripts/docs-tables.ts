@@ -24,7 +24,7 @@ import type { QualityFigures } from '../cli/quality';
 import { CONTENT_KINDS, DEFAULT_MODEL_FOR } from '../core/content-kind';
 import { PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES } from '../core/switch-lead';
 import { median } from '../core/statistics';
-import { hindsightSwitch, replayedPlan, segmentSecondsOf, switchAfterRule } from '../tests/browser/switch-hindsight';
+import { hindsightSwitch, keptPartSwitch, replayedPlan, segmentSecondsOf, switchAfterRule } from '../tests/browser/switch-hindsight';
 import type { SwitchResult } from '../tests/browser/switch-result';
 import type { EndpointFigures, LoadReport } from '../tests/e2e/load.bench';
 
@@ -502,12 +502,25 @@ const jellyfinTimeline: Render<JellyfinFigures[]> = (files) => {
       t.moves === undefined ? DASH : t.moves.length === 0 ? 'none' : t.moves.map((m) => `${seconds(m.afterPlaySeconds)}: ${fixed(m.fromSeconds, 0, ' s')} → ${fixed(m.toSeconds, 0, ' s')}`).join(', '),
       r.switchSeconds === null ? 'no switch' : `${seconds(r.switchSeconds)} (${fixed(r.switchedIntoFromSeconds ?? null, 0, ' s')})`,
       best ? `${seconds(best.switchSeconds)} (${fixed(best.startSeconds, 0, ' s')})` : DASH,
+      keptAfterMove(r),
     ]];
   }));
   return `${files.map((f) => measuredBy(f)).join('\n')}\n\n`
-    + table(['commit', 'play', 'planned from (first segment, rate)', 'its own first segment', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'part moved', 'switch (part from)', 'best start, known after'], rows,
-      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['commit', 'play', 'planned from (first segment, rate)', 'its own first segment', 'part from', '1st segment', '2nd', '3rd', 'status rate after the 1st', 'rate after', 'part moved', 'switch (part from)', 'best start, known after', 'part kept, known after'], rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
+
+/**
+ * A moved part's switch had it been kept (`keptPartSwitch`), for the timeline table; "another
+ * model" where rate control had stepped the title down by the moved part's segments, whose pace
+ * then says nothing of the model the kept part was made with.
+ */
+function keptAfterMove(r: Read<SwitchResult>): string {
+  const t = r.timeline;
+  if (!t || (t.moves ?? []).length === 0 || !replayable(t)) return DASH;
+  if (r.modelAtSwitch && r.modelAtSwitch !== upscalerName(r)) return 'another model';
+  return seconds(keptPartSwitch(t));
+}
 
 /**
  * The model Upflow made where each S row's watch ended, run by run: how many rows stepped the

@@ -81,6 +81,36 @@ export function replayedPlan(result: Pick<SwitchResult, 'startSeconds' | 'timeli
   return { startSeconds: planned.startSeconds, ruleHoldsSeconds: replayedSwitch(timeline, planned.startSeconds, segmentSeconds) };
 }
 
+/**
+ * For a row whose part moved on (`timeline.moves`): when the script's rule would have held had the
+ * part been kept, known afterwards. What the kept chunk would have made is not recorded (it was
+ * stopped), so its later segments are taken at its own pace before the move until the moved
+ * chunk's first segment (the chunk's start-up the move paid), and at the moved chunk's pace
+ * after: what slowed the making, or let it speed up, would have done so to either. Null without
+ * a move, with fewer than two segments on either side of it, or with no switch replayed within
+ * what that makes.
+ */
+export function keptPartSwitch(timeline: Pick<Timeline, 'playing' | 'made' | 'rates' | 'script' | 'moves'>): number | null {
+  const move = timeline.moves?.[0];
+  const segmentSeconds = segmentSecondsOf(timeline.made);
+  if (!move || segmentSeconds === null) return null;
+  const kept = timeline.made.filter((m) => m.startSeconds < move.toSeconds);
+  const moved = timeline.made.filter((m) => m.startSeconds >= move.toSeconds);
+  if (kept.length < 2 || moved.length < 2) return null;
+  const keptPace = (kept[kept.length - 1]!.afterPlaySeconds - kept[0]!.afterPlaySeconds) / (kept.length - 1);
+  const movedPaces = moved.slice(1).map((m, i) => m.afterPlaySeconds - moved[i]!.afterPlaySeconds);
+  const made = [...kept];
+  let last = kept[kept.length - 1]!;
+  const next = (afterPlaySeconds: number) => {
+    last = { index: last.index + 1, startSeconds: last.startSeconds + segmentSeconds, afterPlaySeconds };
+    made.push(last);
+  };
+  while (last.afterPlaySeconds + keptPace <= moved[0]!.afterPlaySeconds) next(last.afterPlaySeconds + keptPace);
+  // The moved chunk's pace, its recorded gaps over and over, as far as the replay may need.
+  for (let i = 0; made.length < kept.length + STARTS_WITHIN_SECONDS / segmentSeconds * 2; i++) next(last.afterPlaySeconds + movedPaces[i % movedPaces.length]!);
+  return replayedSwitch({ ...timeline, made }, move.fromSeconds, segmentSeconds);
+}
+
 /** How long after the script's rule held the picture moved (its poll or its own timer, the request, the new source): measured switch − the replayed moment, for a part that did not move. */
 export function switchAfterRule(result: Pick<SwitchResult, 'switchSeconds' | 'timeline'>): number | null {
   const timeline = result.timeline;

@@ -1,7 +1,7 @@
 /** The bench's hindsight replay (tests/browser/switch-hindsight.ts): the script's rule on a recorded timeline. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { hindsightSwitch, replayedSwitch, segmentSecondsOf } from '../browser/switch-hindsight';
+import { hindsightSwitch, keptPartSwitch, replayedSwitch, segmentSecondsOf } from '../browser/switch-hindsight';
 import type { SwitchResult } from '../browser/switch-result';
 
 // Playing from 0:00 0.3 s after play; 2 s segments made 3.0 s after play and every 1.7 s after; no rate until the second.
@@ -20,6 +20,22 @@ describe('hindsight replay of a switch', () => {
     // 2 s on: the viewer is there before the first segment, and what lies ahead never reaches 3.2 s at 1.2x.
     expect(replayedSwitch(timeline, 2, 2)).toBeNull();
     expect(hindsightSwitch(timeline)).toEqual({ startSeconds: 4, switchSeconds: expect.closeTo(4.7, 5) });
+  });
+
+  it("replays a moved part as if kept: its own pace until the moved chunk's first segment, the moved chunk's after", () => {
+    // From 36 s, 0.5 s after play; the part from 40 s made every 1.1 s, then moved on to 48 s 5.3 s after play,
+    // whose chunk made its first segment at 7.0 s and then one every half second.
+    const moved = {
+      playing: { afterPlaySeconds: 0.5, position: 36 },
+      made: [[40, 3.0], [41, 4.1], [42, 5.2], [48, 7.0], [49, 7.5], [50, 8.0]].map(([startSeconds, afterPlaySeconds], i) => ({ index: i, startSeconds: startSeconds!, afterPlaySeconds: afterPlaySeconds! })),
+      rates: [{ afterPlaySeconds: 0.5, rate: null }, { afterPlaySeconds: 4.2, rate: 1.0 }, { afterPlaySeconds: 7.5, rate: 2.0 }],
+      moves: [{ afterPlaySeconds: 5.3, fromSeconds: 40, toSeconds: 48 }],
+    };
+    // Kept: 43 s at 6.3 s (its own pace; the next, 7.4 s, would come after the moved chunk's first), then every
+    // half second: 44 s at 6.8 s puts 2.7 s ahead of the viewer (at 42.3 s) against the 2.5 s 1.0x asks for.
+    expect(keptPartSwitch(moved)).toBeCloseTo(6.8, 1);
+    expect(keptPartSwitch({ ...moved, moves: [] })).toBeNull();
+    expect(keptPartSwitch(timeline)).toBeNull();
   });
 
   it('replays each recorded run near the switch it measured', () => {
