@@ -26,6 +26,13 @@ import { startUpflow, waitFor, type UpflowProcess } from '../support/upflow-proc
  * at 2x to 6x real time on 2 cores, busy or idle: 100 s lasts 16 to 50 s.
  */
 const CLIP_SECONDS = { postgres: 100, temporal: 100, api: 60 } as const;
+/**
+ * The Postgres and Temporal titles' frames: their first chunk (60 s of content, and no other can
+ * be claimed while Temporal is away) must outlast the outage too. At 640x360 it ended with it,
+ * 29–30 segments of 30 made by the end in runs that passed, and before the count began in one
+ * whose stop took longer (0 recorded while Temporal was away); 960x540 takes about twice as long.
+ */
+const OUTAGE_CLIP_SIZE = { width: 960, height: 540 } as const;
 const SEGMENT_SECONDS = 2;
 /** Shorter than the stream activity's heartbeat timeout (20 s), Temporal's start-up included. */
 const OUTAGE_MS = 10_000;
@@ -183,7 +190,7 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
     temporalClient = new Client({ connection: await Connection.connect({ address: temporal!.address }) });
     stackEnv = { DATABASE_URL: postgres!.url, UPFLOW_TEMPORAL_ADDRESS: temporal!.address, HLS_SEGMENT_TIME: String(SEGMENT_SECONDS) };
     upflow = await startUpflow(stackEnv);
-    clips.postgres = await makeClip(path.join(upflow.mediaDir, 'during-postgres-restart.mp4'), { seconds: CLIP_SECONDS.postgres, width: 640, height: 360 });
+    clips.postgres = await makeClip(path.join(upflow.mediaDir, 'during-postgres-restart.mp4'), { seconds: CLIP_SECONDS.postgres, ...OUTAGE_CLIP_SIZE });
     // The same video as another title (a title is its path).
     clips.temporal = path.join(upflow.mediaDir, 'during-temporal-restart.mp4');
     fs.copyFileSync(clips.postgres, clips.temporal);
@@ -202,7 +209,7 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
   afterAll(async () => {
     if (measured.length > 0) process.stdout.write(`\nrestarts measured:\n  ${measured.join('\n  ')}\n`);
     await recorder?.write({
-      settings: { clipSeconds: CLIP_SECONDS, segmentSeconds: SEGMENT_SECONDS, outageSeconds: OUTAGE_MS / 1000, upscaler: 'ffmpeg lanczos x2, 640x360' },
+      settings: { clipSeconds: CLIP_SECONDS, segmentSeconds: SEGMENT_SECONDS, outageSeconds: OUTAGE_MS / 1000, upscaler: 'ffmpeg lanczos x2, 960x540 (Postgres, Temporal) and 640x360 (API)' },
       ...figures,
     });
     if (!upflow) return;
@@ -274,6 +281,7 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
 
     const stoppedAt = Date.now();
     await stopTemporal();
+    const stopMs = Date.now() - stoppedAt;
     const segmentsAtStop = (await hlsStatus(base, clips.temporal)).json.segments as number;
     // Asked at once, so that the outage stays well inside the heartbeat timeout.
     const [trigger503, health503, status, job, segments, jobs] = await Promise.all([
@@ -304,11 +312,13 @@ describe('Postgres, Temporal and the API restarting during a stream', () => {
 
     await sleep(OUTAGE_MS - (Date.now() - stoppedAt));
     // Segments went on being recorded (Postgres) while Temporal was away.
+    const askedAt = Date.now();
     const segmentsWhileDown = ((await hlsStatus(base, clips.temporal)).json.segments as number) - segmentsAtStop;
+    const askedMs = Date.now() - askedAt;
     const restartAt = Date.now();
     await startTemporal();
-    const temporalDown = { downSeconds: (Date.now() - stoppedAt) / 1000, startUpMs: Date.now() - restartAt, segmentsRecordedMeanwhile: segmentsWhileDown };
-    measured.push(`Temporal down ${temporalDown.downSeconds.toFixed(1)} s (start-up ${temporalDown.startUpMs} ms); ${segmentsWhileDown} segments recorded meanwhile`);
+    const temporalDown = { downSeconds: (Date.now() - stoppedAt) / 1000, stopMs, startUpMs: Date.now() - restartAt, segmentsRecordedMeanwhile: segmentsWhileDown };
+    measured.push(`Temporal down ${temporalDown.downSeconds.toFixed(1)} s (stop ${stopMs} ms, start-up ${temporalDown.startUpMs} ms); ${segmentsWhileDown} segments recorded meanwhile (${segmentsAtStop} at the stop, the last count in ${askedMs} ms)`);
     Object.assign(figures.temporal, temporalDown);
     expect(segmentsWhileDown).toBeGreaterThan(0);
 
