@@ -54,6 +54,8 @@ interface RestartsFigures extends FiguresHeader {
   postgres?: { answers: Record<string, Answered>; downSeconds: number; startUpMs: number; segmentsEncodedMeanwhile: number; recordedAgainAfterMs: number };
   temporal?: {
     answers: Record<string, Answered>; downSeconds: number; startUpMs: number; segmentsRecordedMeanwhile: number;
+    /** How long the dev server took to stop (SIGTERM; absent in files from before the test timed it). */
+    stopMs?: number;
     triggerAnsweredAgainAfterMs: number; triggerAnsweredAgainStatus: number; refusedBefore: number;
   };
   api?: { restartMs: number };
@@ -377,7 +379,8 @@ const restarts: Render<RestartsFigures> = (f) => {
   }
   if (f.temporal) {
     const t = f.temporal;
-    rows.push([`Temporal stopped for ${fixed(t.downSeconds, 1, ' s')}`, answers(t.answers), `${String(t.segmentsRecordedMeanwhile)} segments recorded meanwhile`,
+    const stop = t.stopMs === undefined ? '' : ` (its stop took ${fixed(t.stopMs / 1000, 1, ' s')})`;
+    rows.push([`Temporal stopped for ${fixed(t.downSeconds, 1, ' s')}${stop}`, answers(t.answers), `${String(t.segmentsRecordedMeanwhile)} segments recorded meanwhile`,
       `a trigger answered ${String(t.triggerAnsweredAgainStatus)} ${ms(t.triggerAnsweredAgainAfterMs)} after its start-up (${ms(t.startUpMs)}; ${String(t.refusedBefore)} refused before)`]);
   }
   if (f.api) rows.push(['the API killed (SIGKILL) and started again', DASH, 'the stream went on', `answering again after ${ms(f.api.restartMs)}`]);
