@@ -379,7 +379,7 @@ const restarts: Render<RestartsFigures> = (f) => {
   }
   if (f.temporal) {
     const t = f.temporal;
-    const stop = t.stopMs === undefined ? '' : ` (its stop took ${fixed(t.stopMs / 1000, 1, ' s')})`;
+    const stop = isNumber(t.stopMs) ? ` (its stop took ${fixed(t.stopMs / 1000, 1, ' s')})` : '';
     rows.push([`Temporal stopped for ${fixed(t.downSeconds, 1, ' s')}${stop}`, answers(t.answers), `${String(t.segmentsRecordedMeanwhile)} segments recorded meanwhile`,
       `a trigger answered ${String(t.triggerAnsweredAgainStatus)} ${ms(t.triggerAnsweredAgainAfterMs)} after its start-up (${ms(t.startUpMs)}; ${String(t.refusedBefore)} refused before)`]);
   }
