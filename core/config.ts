@@ -91,7 +91,7 @@ export const SEGMENT_SECONDS_FFMPEG_ONLY = 2;
  * Rate control's window: longer than the slow start of a chunk beside a starting player (S at
  * 0.83–0.99x for two or three 1 s segments, then 1.0–1.5x, in the Jellyfin bench), so that start
  * alone does not step a title down for good; short enough that a model far below real time
- * costs a watching viewer little (at 0.8x, 1.6 s of what is made ahead of them).
+ * costs a watching viewer little (at 0.8x the window takes 10 s: 2 s of what is made ahead).
  */
 export const DEFAULT_STEPDOWN_WINDOW_SECONDS = 8;
 

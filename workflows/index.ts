@@ -379,7 +379,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
    * A viewer on the original whose part was planned from a speed (earlier titles', often made
    * alone) is judged again by this title's own speed, and their part moved when that switches
    * them sooner (core/switch-lead.ts `movedPart`): once, as a move pays a chunk's start-up.
-   * The moves made, for the job's events.
+   * Since 'keep-parts-being-made', only a part no chunk is making (every slot busy elsewhere,
+   * the viewer playing towards it): in the Jellyfin bench each of the five parts moved while
+   * their chunk made them, judged on the first one or two segments' rates while the player
+   * started, switched 0.6–4.9 s later than the part kept would have (docs/benchmarks.md); a part
+   * made too slowly is rate control's to step down. The moves made, for the job's events.
    */
   const moveSlowParts = (g: Grid): PartMove[] => {
     const measured = makingSpeed();
@@ -397,6 +401,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         viewer.partSettled = true;
         continue;
       }
+      if (madeRunFrom(g, viewer.segment).making && patched('keep-parts-being-made')) continue;
       const progress = partProgress(g, viewer.segment, speed, now);
       if (!progress) continue;
       const moved = movedPart(speed, seconds, g.segmentSeconds, { startSeconds: segmentStartSeconds(g, viewer.segment), progress }, script);
