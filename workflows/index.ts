@@ -364,9 +364,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       dirty = true;
     }
   };
-  /** How far the part from `segment` has come: made without a gap from there, and when its next segment comes. */
-  const partProgress = (g: Grid, segment: number, speed: MakingSpeed, now: number): PartProgress | undefined => {
-    const { next, making: chunk } = madeRunFrom(g, segment);
+  /** How far the part from `segment` has come (`run`: `madeRunFrom` there): made without a gap from there, and when its next segment comes. */
+  const partProgress = (g: Grid, segment: number, run: ReturnType<typeof madeRunFrom>, speed: MakingSpeed, now: number): PartProgress | undefined => {
+    const { next, making: chunk } = run;
     if (next >= g.segmentCount) return undefined;
     // No slot makes it: one must start.
     if (!chunk) return { madeSegments: next - segment, nextSegmentInSeconds: speed.firstSegmentSeconds };
@@ -401,8 +401,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         viewer.partSettled = true;
         continue;
       }
-      if (madeRunFrom(g, viewer.segment).making && patched('keep-parts-being-made')) continue;
-      const progress = partProgress(g, viewer.segment, speed, now);
+      const run = madeRunFrom(g, viewer.segment);
+      if (run.making && patched('keep-parts-being-made')) continue;
+      const progress = partProgress(g, viewer.segment, run, speed, now);
       if (!progress) continue;
       const moved = movedPart(speed, seconds, g.segmentSeconds, { startSeconds: segmentStartSeconds(g, viewer.segment), progress }, script);
       if (!moved) continue;
