@@ -270,7 +270,10 @@ describe('upscaleTitle workflow', () => {
   });
 
   it("moves a planned part on from where its viewer is by now when the title's own speed says it comes too late, once", async () => {
-    const clip = await makeClip(path.join(dir, 'media', 'busy-slot.mp4'), { seconds: 100, width: 512, height: 288 });
+    // Long enough that the first player's chunk cannot reach the end while the test runs: at the
+    // ~6.7x this size makes here, 240 s take ~36 s, the test ~13 s after the clip is made (100 s
+    // ended before the cancel once, in CI).
+    const clip = await makeClip(path.join(dir, 'media', 'busy-slot.mp4'), { seconds: 240, width: 512, height: 288 });
     const handle = await startOrJoinTitleWorkflow(env.client, {
       titleKey: titleKeyFor(clip), sourcePath: clip, name: 'Busy slot', settings: upscaleSettings(config),
       viewer: { viewer: 'player:first', segment: 0, waiting: true },
