@@ -197,6 +197,16 @@ export function chooseVictim(work: TitleWork, settings: SchedulerSettings): Chun
   return comfortable.reduce((best, l) => (l.lead > best.lead ? l : best)).chunk;
 }
 
+/**
+ * A viewer plays into `segment` as it is made: some play head's made run (from the head's
+ * segment, without a gap) ends there. The model a chunk makes such a segment with must keep up
+ * with a viewer; a segment no head's run reaches is made for later, for the kept file (rate
+ * control: docs/models.md#rate-control).
+ */
+export function viewerPlaysInto(work: TitleWork, segment: number): boolean {
+  return work.heads.some((head) => head.segment <= segment && firstMissingFrom(work, head.segment) === segment);
+}
+
 /** Every segment is made. */
 export function allMade(work: Pick<TitleWork, 'segmentCount' | 'made'>): boolean {
   for (let i = 0; i < work.segmentCount; i++) if (!work.made[i]) return false;

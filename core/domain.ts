@@ -207,6 +207,20 @@ export interface ModelChange {
   window?: { seconds: number; rate: number };
 }
 
+/**
+ * A chunk's model set by who watches what it makes next: rate control's step-downs are for the
+ * segments a viewer plays into as they are made; the rest gets the title's own model.
+ */
+export interface ChunkModelChange {
+  ticket: string;
+  fromModel: ModelId;
+  toModel: ModelId;
+  /** The segment whose report decided it; the activity switches at a later boundary. */
+  afterSegment: number;
+  /** A viewer plays into the chunk's next segment (it gets the viewers' model), or none does (the title's own). */
+  watched: boolean;
+}
+
 export interface UpscaleStatus {
   state: JobState;
   titleKey: string;

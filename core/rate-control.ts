@@ -11,7 +11,7 @@
  * seconds after play while the player and the chunk start, where S makes 1.0–1.5x after
  * (docs/models.md#rate-control).
  */
-import type { ModelChange, SegmentReport, UpscaleSettings } from './domain';
+import type { ChunkModelChange, ModelChange, SegmentReport, UpscaleSettings } from './domain';
 import type { ModelId } from './models';
 
 /** One segment the current model made in the chunk: its content seconds and the wall seconds it took. */
@@ -98,4 +98,10 @@ export function describeModelChange(change: ModelChange): string {
     ? `${change.window.rate.toFixed(2)}x over its last ${change.window.seconds.toFixed(1)} s of content up to segment ${change.afterSegment} (${change.rates.length} segment(s): ${rates}), below ${change.belowRate.toFixed(2)}x`
     : `${change.rates.length} segment(s) in a row below ${change.belowRate.toFixed(2)}x (${rates}) up to segment ${change.afterSegment}`;
   return `step down ${change.fromModel} → ${change.toModel}: ${why}`;
+}
+
+export function describeChunkModelChange(change: ChunkModelChange): string {
+  return change.watched
+    ? `${change.ticket} makes ${change.toModel} after segment ${change.afterSegment}: a viewer plays into its part as it is made (the model viewers get since a step down)`
+    : `${change.ticket} makes ${change.toModel} again after segment ${change.afterSegment}: no viewer plays into its part as it is made (viewers get ${change.fromModel} since a step down)`;
 }

@@ -22,10 +22,10 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
-import { TASK_QUEUES, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../core/domain';
+import { TASK_QUEUES, type ChunkModelChange, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../core/domain';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../core/errors';
 import type { ModelId } from '../core/models';
-import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
+import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, viewerPlaysInto, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
 import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
 import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
@@ -176,6 +176,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   let earlierSpeed: MakingSpeed | undefined;
   const chunkStarts: number[] = [];
   const segmentRates: number[] = [];
+  /** The plan's model, before rate control: what a segment no viewer plays into as it is made gets. */
+  let ownModel: ModelId | undefined;
   /** This title's own speed has been measured (the moment viewers placed without a lead are looked at again). */
   let ownSpeedKnown = false;
   let ticketCount = 0;
@@ -435,6 +437,33 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     else pendingViewers.push(position);
   });
 
+  /**
+   * Rate control's step-downs are for viewers: a segment a viewer plays into as it is made gets
+   * the model that keeps up with them (the title's, stepped down); one that no viewer's made run
+   * reaches gets the title's own model and is not judged: no one waits for it, and it stays in
+   * the kept file. Workflows begun before judge every chunk and make every segment after a
+   * step-down with the stepped-down model: the patch is asked only where the two differ.
+   */
+  const modelsByWatching = () => patched('models-by-watching');
+  const watched = (segment: number) => viewerPlaysInto(work(), segment);
+  /** The model a chunk claimed from `segment` starts with. */
+  const modelFor = (segment: number): ModelId | null => {
+    if (!status.model || !ownModel) return null;
+    return status.model !== ownModel && !watched(segment) && modelsByWatching() ? ownModel : status.model;
+  };
+  /** Sets the model `chunk` makes from its next segment on by who plays into it; the change, when there is one. */
+  const followWatching = (ticket: string, chunk: Chunk, ladder: readonly ModelId[]): ChunkModelChange | undefined => {
+    if (!chunk.model || !status.model || !ownModel) return undefined;
+    const isWatched = watched(chunk.nextSegment);
+    // Watched: no better than the viewers' model; unwatched: the title's own.
+    const model = !isWatched ? ownModel : ladder.indexOf(chunk.model) < ladder.indexOf(status.model) ? status.model : chunk.model;
+    if (model === chunk.model || !modelsByWatching()) return undefined;
+    const change = { ticket, fromModel: chunk.model, toModel: model, afterSegment: chunk.nextSegment - 1, watched: isWatched };
+    chunk.model = model;
+    chunk.rateControl = initialRateControl(model);
+    return change;
+  };
+
   setHandler(
     claimChunkUpdate,
     (ticket) => {
@@ -450,7 +479,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         const other = chunks.get(chunkId);
         if (other) other.endSegment = Math.min(other.endSegment, endSegment);
       }
-      const model = status.model ?? null;
+      const model = modelFor(claim.fromSegment);
       chunks.set(ticket, {
         fromSegment: claim.fromSegment,
         nextSegment: claim.fromSegment,
@@ -498,9 +527,13 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       // The first segment's wall time is the chunk's start-up; the others are its rate.
       if (chunk.reported === 1) keepLatest(chunkStarts, report.wallSeconds);
       else keepLatest(segmentRates, report.rate);
-      // A chunk's first segment carries its start-up (ffmpeg, a model's first frames): not a rate.
-      if (chunk.rateControl && report.model && chunk.reported > 1) {
-        const { state, change } = observeSegment(chunk.rateControl, { ...report, model: report.model }, status.plan!.ladder, input.settings);
+      const ladder = status.plan!.ladder;
+      const followed = followWatching(report.ticket, chunk, ladder);
+      if (followed) {
+        void jobs.recordChunkModelChange(followed).catch(() => undefined);
+      } else if (chunk.rateControl && report.model && chunk.reported > 1 && (watched(chunk.nextSegment) || !modelsByWatching())) {
+        // A chunk's first segment carries its start-up (ffmpeg, a model's first frames): not a rate.
+        const { state, change } = observeSegment(chunk.rateControl, { ...report, model: report.model }, ladder, input.settings);
         chunk.rateControl = state;
         chunk.model = state.model;
         if (change) {
@@ -576,7 +609,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
 
       const plan = planStream(source, input.settings);
       status.plan = plan;
-      if (plan.upscaler !== 'lanczos') status.model = plan.upscaler;
+      if (plan.upscaler !== 'lanczos') status.model = ownModel = plan.upscaler;
       const g = gridOf(plan);
       // Workflows started before viewers had a lead replay without this step.
       if (patched('switch-lead')) earlierSpeed = (await jobs.makingSpeed(plan)) ?? undefined;

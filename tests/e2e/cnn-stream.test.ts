@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { ffprobe, makeClip } from '../support/fixtures';
 import { cpuHasVnni } from '../../adapters/cpu';
-import type { ModelChange } from '../../core/domain';
+import type { ChunkModelChange, ModelChange } from '../../core/domain';
+import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 function parsePlaylist(text: string): Manifest {
@@ -17,9 +18,10 @@ function parsePlaylist(text: string): Manifest {
   return parser.manifest;
 }
 
-/** Triggers `clip` through the seed's webhook body and waits for its job to complete. */
-async function upscaleToCompletion(upflow: UpflowProcess, clip: string, name: string): Promise<{ hlsUrl: string; jobId: string }> {
-  const triggered = await fetch(`${upflow.apiUrl}/upscale-trigger`, {
+/** Triggers `clip` through the seed's webhook body (a viewer there when given) and waits for its job to complete. */
+async function upscaleToCompletion(upflow: UpflowProcess, clip: string, name: string, viewerAtSeconds?: number): Promise<{ hlsUrl: string; jobId: string }> {
+  const position = viewerAtSeconds === undefined ? '' : `?position_seconds=${viewerAtSeconds}`;
+  const triggered = await fetch(`${upflow.apiUrl}/upscale-trigger${position}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ Item: { Path: clip, Name: name } }),
@@ -75,17 +77,21 @@ describe('a title upscaled by a CNN through the whole stack', () => {
 
 /**
  * Rate control forced: a target rate no machine reaches (50x) and a window of one 1 s segment
- * make the workflow step down M → S → lanczos while the stream runs. The real models,
- * encoder and workflow do the work; the test checks the decisions are recorded and the
- * playlist and final file stay whole.
+ * make the workflow step down M → S → lanczos while a viewer watches. The real models,
+ * encoder and workflow do the work; the tests check the decisions are recorded, the playlist
+ * and final file stay whole, and what no viewer plays into keeps the title's own model.
  */
 describe('rate control stepping the model down mid-stream', () => {
   let upflow: UpflowProcess;
+  let standIn: JellyfinStandIn;
   let clip: string;
   const seconds = 16;
 
   beforeAll(async () => {
+    standIn = await startJellyfinStandIn();
     upflow = await startUpflow({
+      JELLYFIN_URL: standIn.url,
+      JELLYFIN_API_KEY: standIn.apiKey,
       SRGAN_ENABLE: '1',
       UPFLOW_MODEL: 'anime4k-m-rl',
       // The int8 graphs through the whole stack; Lanczos has none and runs in fp32.
@@ -98,10 +104,14 @@ describe('rate control stepping the model down mid-stream', () => {
     clip = await makeClip(path.join(upflow.mediaDir, 'step down.mp4'), { seconds, width: 320, height: 180 });
   }, 180_000);
 
-  afterAll(() => stopAndRemove(upflow));
+  afterAll(async () => {
+    await stopAndRemove(upflow);
+    await standIn?.close();
+  });
 
   it('steps down M → S → lanczos at segment boundaries with no gap or duplicate, each segment with its graph\'s precision', async () => {
-    const { hlsUrl, jobId } = await upscaleToCompletion(upflow, clip, 'Step down');
+    // A viewer from the start: every segment is played into as it is made.
+    const { hlsUrl, jobId } = await upscaleToCompletion(upflow, clip, 'Step down', 0);
     const jobUrl = `${upflow.apiUrl}/jobs/${jobId}`;
 
     // The decisions: in Postgres (events, the job's model) and in the workflow's state.
@@ -145,4 +155,52 @@ describe('rate control stepping the model down mid-stream', () => {
     expect([final.width, final.height]).toEqual([640, 360]);
     expect(Math.abs(final.durationSeconds - ffprobe(clip).durationSeconds)).toBeLessThanOrEqual(0.1);
   }, 150_000);
+
+  type JobView = { model: string; upscaler: string; events: { kind: string; message: string; data: unknown }[] };
+  type SegmentView = { index: number; model: string };
+  const jobOf = async (jobId: string) => (await (await fetch(`${upflow.apiUrl}/jobs/${jobId}`)).json()) as JobView;
+  // Empty until the job is registered (the answer is then a 404 without segments).
+  const segmentsOf = async (jobId: string) => ((await (await fetch(`${upflow.apiUrl}/jobs/${jobId}/segments`)).json()) as { segments?: SegmentView[] }).segments ?? [];
+
+  it('judges no segment that no viewer plays into: a title nobody watches keeps its own model', async () => {
+    const unwatched = await makeClip(path.join(upflow.mediaDir, 'nobody watching.mp4'), { seconds: 6, width: 320, height: 180 });
+    const { jobId } = await upscaleToCompletion(upflow, unwatched, 'Nobody watching');
+    const job = await jobOf(jobId);
+    expect(job).toMatchObject({ upscaler: 'anime4k-m-rl', model: 'anime4k-m-rl' });
+    expect(job.events.filter((e) => e.kind === 'model-step-down')).toEqual([]);
+    expect(new Set((await segmentsOf(jobId)).map((s) => s.model))).toEqual(new Set(['anime4k-m-rl']));
+  }, 60_000);
+
+  it("goes back to the title's own model when the viewer stops (Jellyfin's PlaybackStop), unjudged, for the kept file", async () => {
+    const itemId = 'c0ffee00c0ffee00c0ffee00c0ffee01';
+    standIn.items.set(itemId, { name: 'Viewer stops', path: await makeClip(path.join(upflow.mediaDir, 'viewer stops.mp4'), { seconds: 40, width: 320, height: 180 }) });
+    const webhook = (type: string) => fetch(`${upflow.apiUrl}/upscale-trigger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ NotificationType: type, ItemId: itemId, Name: 'Viewer stops', DeviceId: 'tv', PlaybackPositionTicks: '0' }),
+    });
+    const started = await webhook('PlaybackStart');
+    expect(started.status).toBe(202);
+    const { job_id: jobId } = (await started.json()) as { job_id: string };
+    // Watched from 0:00: stepped down, and a segment made by the faster model; then the viewer stops.
+    await waitFor('a segment made after a step down', async () => ((await segmentsOf(jobId)).some((s) => s.model !== 'anime4k-m-rl') ? true : undefined), 30_000, 50);
+    expect(((await (await webhook('PlaybackStop')).json()) as { status: string }).status).toBe('viewer_left');
+    await waitFor('completion', async () => ((await jobOf(jobId)) as JobView & { state: string }).state === 'complete' || undefined, 90_000, 250);
+
+    const job = await jobOf(jobId);
+    const back = job.events.filter((e) => e.kind === 'chunk-model').map((e) => e.data as ChunkModelChange);
+    expect(back).toEqual([expect.objectContaining({ toModel: 'anime4k-m-rl', watched: false })]);
+    expect(back[0]!.fromModel).not.toBe('anime4k-m-rl');
+    // The job's model stays the one viewers get; nothing is judged once no viewer plays into it.
+    const stepDowns = job.events.filter((e) => e.kind === 'model-step-down').map((e) => e.data as ModelChange);
+    expect(job.model).toBe(stepDowns[stepDowns.length - 1]!.toModel);
+    expect(stepDowns.every((s) => s.afterSegment <= back[0]!.afterSegment)).toBe(true);
+    // From the boundary after the decision on, the title's own model, to the end.
+    const segments = await segmentsOf(jobId);
+    expect(segments.slice(0, back[0]!.afterSegment + 1).some((s) => s.model !== 'anime4k-m-rl')).toBe(true);
+    const firstBack = segments.findIndex((s, i) => i > back[0]!.afterSegment && s.model === 'anime4k-m-rl');
+    expect(firstBack).toBeGreaterThan(back[0]!.afterSegment);
+    expect(segments.slice(firstBack).every((s) => s.model === 'anime4k-m-rl')).toBe(true);
+    expect(segments.slice(firstBack).length).toBeGreaterThan(10);
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { allMade, chooseVictim, claimRange, needsSlotNow, type ChunkInFlight, type PlayHead, type TitleWork } from '../../core/chunk-scheduler';
+import { allMade, chooseVictim, claimRange, needsSlotNow, viewerPlaysInto, type ChunkInFlight, type PlayHead, type TitleWork } from '../../core/chunk-scheduler';
 
 const settings = { maxChunkSegments: 10, lookAheadSegments: 30, coverSegments: 1, comfortSegments: 8, minSplitSegments: 3 };
 
@@ -100,5 +100,19 @@ describe('chunk scheduler', () => {
     expect(chooseVictim(work(200, { chunks: [chunk('lead', 37, 60)], heads: [head(30, 2)] }), settings)).toBeUndefined();
     // At their own segment it works for them.
     expect(chooseVictim(work(200, { chunks: [chunk('here', 30, 60)], heads: [paused] }), settings)).toBeUndefined();
+  });
+
+  it('knows which segment a viewer plays into next: the end of the made run from their head', () => {
+    // A viewer at 10 with 10–13 made: they play into 14, not into 20 (a gap) nor 12 (made).
+    const w = work(40, { made: [10, 11, 12, 13], heads: [head(10, 1000, false)] });
+    expect(viewerPlaysInto(w, 14)).toBe(true);
+    expect(viewerPlaysInto(w, 20)).toBe(false);
+    expect(viewerPlaysInto(w, 12)).toBe(false);
+    // Where they are and nothing is made: that segment; what lies before a head: no one.
+    expect(viewerPlaysInto(work(40, { heads: [head(25, 1000)] }), 25)).toBe(true);
+    expect(viewerPlaysInto(work(40, { heads: [head(25, 1000)] }), 3)).toBe(false);
+    // Nobody watching: nothing is played into; a paused viewer still plays on later.
+    expect(viewerPlaysInto(work(40, { made: [0, 1] }), 2)).toBe(false);
+    expect(viewerPlaysInto(work(40, { made: [0, 1], heads: [{ ...head(0, 1000, false), paused: true }] }), 2)).toBe(true);
   });
 });
