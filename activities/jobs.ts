@@ -1,6 +1,6 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
-import type { ChunkModelChange, JobState, ModelChange, SourceInfo, StreamPlan } from '../core/domain';
-import { describeChunkModelChange, describeModelChange } from '../core/rate-control';
+import type { ChunkModelChange, JobState, ModelChange, ModelStepUp, SourceInfo, StreamPlan } from '../core/domain';
+import { describeChunkModelChange, describeModelChange, describeModelStepUp } from '../core/rate-control';
 import { describePartMove, type MakingSpeed, type PartMove } from '../core/switch-lead';
 import { yieldSlotSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
@@ -72,6 +72,12 @@ export function createJobActivities({ store, client, logger }: Pick<ActivityDeps
     async recordModelChange(change: ModelChange): Promise<void> {
       const { jobId } = currentJob();
       await store.updateJob(jobId, { model: change.toModel }, { kind: 'model-step-down', message: describeModelChange(change), data: change });
+    },
+
+    /** The title's better model tried again, a viewer far enough ahead: the job's model and an event with the lead. */
+    async recordModelStepUp(change: ModelStepUp): Promise<void> {
+      const { jobId } = currentJob();
+      await store.updateJob(jobId, { model: change.toModel }, { kind: 'model-step-up', message: describeModelStepUp(change), data: change });
     },
 
     /** A chunk's model set by who watches what it makes next: an event (the job's model stays the viewers'). */

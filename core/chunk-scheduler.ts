@@ -95,7 +95,7 @@ function chunkOver(chunks: readonly ChunkInFlight[], segment: number): ChunkInFl
   return chunks.find((c) => c.nextSegment <= segment && segment < c.endSegment);
 }
 
-function firstMissingFrom(work: TitleWork, from: number, until = work.segmentCount): number | undefined {
+function firstMissingFrom(work: Pick<TitleWork, 'segmentCount' | 'made'>, from: number, until = work.segmentCount): number | undefined {
   for (let i = Math.max(0, from); i < Math.min(until, work.segmentCount); i++) if (!work.made[i]) return i;
   return undefined;
 }
@@ -204,7 +204,12 @@ export function chooseVictim(work: TitleWork, settings: SchedulerSettings): Chun
  * control: docs/models.md#rate-control).
  */
 export function viewerPlaysInto(work: TitleWork, segment: number): boolean {
-  return work.heads.some((head) => head.segment <= segment && firstMissingFrom(work, head.segment) === segment);
+  return work.heads.some((head) => madeRunEndsAt(work, head.segment, segment));
+}
+
+/** The title is made without a gap from `from` up to `segment`, which is not made yet. */
+export function madeRunEndsAt(work: Pick<TitleWork, 'segmentCount' | 'made'>, from: number, segment: number): boolean {
+  return from <= segment && firstMissingFrom(work, from) === segment;
 }
 
 /** Every segment is made. */

@@ -208,6 +208,22 @@ export interface ModelChange {
 }
 
 /**
+ * A stepped-down title tries its better model again (one step up the ladder) once a viewer has
+ * enough made ahead of them that a try that fails costs them no stall (core/rate-control.ts).
+ */
+export interface ModelStepUp {
+  ticket: string;
+  fromModel: ModelId;
+  toModel: ModelId;
+  /** The segment whose report decided it; the activity switches at a later boundary. */
+  afterSegment: number;
+  /** Content seconds made ahead of the nearest viewer playing into the chunk, where they are by then. */
+  leadSeconds: number;
+  /** The lead this try needed: doubled after each try that stepped down again. */
+  neededSeconds: number;
+}
+
+/**
  * A chunk's model set by who watches what it makes next: rate control's step-downs are for the
  * segments a viewer plays into as they are made; the rest gets the title's own model.
  */

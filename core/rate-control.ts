@@ -11,7 +11,7 @@
  * seconds after play while the player and the chunk start, where S makes 1.0–1.5x after
  * (docs/models.md#rate-control).
  */
-import type { ChunkModelChange, ModelChange, SegmentReport, UpscaleSettings } from './domain';
+import type { ChunkModelChange, ModelChange, ModelStepUp, SegmentReport, UpscaleSettings } from './domain';
 import type { ModelId } from './models';
 
 /** One segment the current model made in the chunk: its content seconds and the wall seconds it took. */
@@ -70,6 +70,11 @@ export function observeSegment(
   };
 }
 
+/** Content seconds of the current model's latest segments the window holds: a model has held once they reach the window. */
+export function judgedSeconds(state: RateControlState): number {
+  return sum(state.recent, 'seconds');
+}
+
 const sum = (segments: TimedSegment[], key: keyof TimedSegment) => segments.reduce((total, s) => total + s[key], 0);
 
 /** The rule of runs begun before the window: `slowSegmentsBeforeStepDown` segments in a row below the rate (0: off). */
@@ -98,6 +103,40 @@ export function describeModelChange(change: ModelChange): string {
     ? `${change.window.rate.toFixed(2)}x over its last ${change.window.seconds.toFixed(1)} s of content up to segment ${change.afterSegment} (${change.rates.length} segment(s): ${rates}), below ${change.belowRate.toFixed(2)}x`
     : `${change.rates.length} segment(s) in a row below ${change.belowRate.toFixed(2)}x (${rates}) up to segment ${change.afterSegment}`;
   return `step down ${change.fromModel} → ${change.toModel}: ${why}`;
+}
+
+/**
+ * The lead (content seconds made ahead of the nearest viewer) at which a stepped-down title tries
+ * its better model again. A try that fails costs the viewer the window's content at the better
+ * model's rate: 8 s at 0.8x take 10 s, 2 s of lead; at 0.5x, 8 s. With 20 s ahead the viewer does not
+ * stall either way, and the faster model then builds the lead again.
+ */
+export const STEP_UP_LEAD_SECONDS = 20;
+
+/** The lead a step up needs after `failedTries` tries that stepped down again: doubled each time, so a model truly too slow is tried ever more rarely. */
+export function stepUpLeadSeconds(failedTries: number): number {
+  return STEP_UP_LEAD_SECONDS * 2 ** failedTries;
+}
+
+/**
+ * One step up the ladder, towards the title's own model, for a chunk a viewer plays into with
+ * `leadSeconds` made ahead of them; undefined when it is at the title's own model or the lead is short.
+ */
+export function stepUp(
+  chunk: { ticket: string; model: ModelId; nextSegment: number },
+  ownModel: ModelId,
+  ladder: readonly ModelId[],
+  leadSeconds: number,
+  failedTries: number,
+): ModelStepUp | undefined {
+  const at = ladder.indexOf(chunk.model);
+  const neededSeconds = stepUpLeadSeconds(failedTries);
+  if (at <= ladder.indexOf(ownModel) || leadSeconds < neededSeconds) return undefined;
+  return { ticket: chunk.ticket, fromModel: chunk.model, toModel: ladder[at - 1]!, afterSegment: chunk.nextSegment - 1, leadSeconds, neededSeconds };
+}
+
+export function describeModelStepUp(change: ModelStepUp): string {
+  return `step up ${change.fromModel} → ${change.toModel} after segment ${change.afterSegment}: ${change.leadSeconds.toFixed(1)} s made ahead of the nearest viewer (${change.neededSeconds.toFixed(0)} s needed, doubled after each try that stepped down again)`;
 }
 
 export function describeChunkModelChange(change: ChunkModelChange): string {

@@ -25,10 +25,10 @@ import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
 import { TASK_QUEUES, type ChunkModelChange, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../core/domain';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../core/errors';
 import type { ModelId } from '../core/models';
-import { allMade, chooseVictim, claimRange, MAX_CHUNK_SECONDS, needsSlotNow, viewerPlaysInto, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
+import { allMade, chooseVictim, claimRange, madeRunEndsAt, MAX_CHUNK_SECONDS, needsSlotNow, viewerPlaysInto, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
 import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
-import { initialRateControl, observeSegment, type RateControlState } from '../core/rate-control';
+import { initialRateControl, judgedSeconds, observeSegment, stepUp, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
 import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, LEGACY_SCRIPT_TIMING, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, QUARTER_SECOND_POLLS, SCRIPT_TIMING, THREE_TENTHS_INTO_PART, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptTiming } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
@@ -178,6 +178,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   const segmentRates: number[] = [];
   /** The plan's model, before rate control: what a segment no viewer plays into as it is made gets. */
   let ownModel: ModelId | undefined;
+  /** The model the latest step up went to, until it holds or steps down; tries that stepped down again. */
+  let triedModel: ModelId | undefined;
+  let failedStepUps = 0;
   /** This title's own speed has been measured (the moment viewers placed without a lead are looked at again). */
   let ownSpeedKnown = false;
   let ticketCount = 0;
@@ -464,6 +467,21 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     return change;
   };
 
+  /**
+   * Content seconds made ahead of the nearest viewer who plays into `segment` as it is made, where
+   * each is by now (a viewer on the original plays on at 1x; a player is where it last asked);
+   * undefined when none does.
+   */
+  const leadOfViewers = (g: Grid, segment: number, now: number): number | undefined => {
+    let lead: number | undefined;
+    for (const viewer of viewers.values()) {
+      if (now - viewer.at >= VIEWER_TTL_MS || !madeRunEndsAt({ segmentCount: g.segmentCount, made }, viewer.segment, segment)) continue;
+      const at = viewer.onOriginal && !viewer.paused ? playedTo(g, viewer.onOriginal, now) : segmentStartSeconds(g, viewer.segment);
+      lead = Math.min(lead ?? Infinity, segmentStartSeconds(g, segment) - at);
+    }
+    return lead;
+  };
+
   setHandler(
     claimChunkUpdate,
     (ticket) => {
@@ -539,7 +557,24 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         if (change) {
           status.model = change.toModel;
           status.modelChanges.push(change);
+          if (change.fromModel === triedModel) {
+            failedStepUps += 1;
+            triedModel = undefined;
+          }
           await jobs.recordModelChange(change);
+        } else if (triedModel !== undefined) {
+          // A try holds once its model has made a whole window at or above the rate.
+          if (chunk.model === triedModel && judgedSeconds(state) >= (input.settings.stepDownWindowSeconds ?? 0) - 1e-4) triedModel = undefined;
+        } else if (chunk.model && ownModel) {
+          // Stepped down, and the viewer far enough ahead that a try costs no stall: the better model again.
+          const lead = leadOfViewers(grid!, chunk.nextSegment, Date.now());
+          const up = lead === undefined ? undefined : stepUp({ ticket: report.ticket, model: chunk.model, nextSegment: chunk.nextSegment }, ownModel, ladder, lead, failedStepUps);
+          if (up && patched('step-up-with-lead')) {
+            chunk.model = triedModel = up.toModel;
+            chunk.rateControl = initialRateControl(up.toModel);
+            if (ladder.indexOf(status.model!) > ladder.indexOf(up.toModel)) status.model = up.toModel;
+            await jobs.recordModelStepUp(up);
+          }
         }
       }
       return { endSegment: chunk.endSegment, model: chunk.model };

@@ -33,6 +33,8 @@ export interface SwitchResult {
    */
   modelAtEnd?: string | null;
   stepDowns?: { afterPlaySeconds: number; fromModel: string; toModel: string; windowRate: number | null }[];
+  /** Each try of the better model again (the job's `model-step-up` events: seconds after play, the models, the viewer's lead). Absent before the bench recorded them. */
+  stepUps?: { afterPlaySeconds: number; fromModel: string; toModel: string; leadSeconds: number }[];
   /** From the switch's new source to the picture moving again. */
   switchGapSeconds: number | null;
   watchedSeconds: number;

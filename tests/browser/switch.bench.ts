@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { figuresFile, figuresHeader, writeFiguresFile } from '../../cli/figures-file';
-import { firstSegmentAfterStreamStart, type ModelChange } from '../../core/domain';
+import { firstSegmentAfterStreamStart, type ModelChange, type ModelStepUp } from '../../core/domain';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { median } from '../../core/statistics';
 import { SCRIPT_TIMING, type PartMove } from '../../core/switch-lead';
@@ -202,6 +202,10 @@ async function measure(
       stepDowns: (job?.events ?? []).filter((e) => e.kind === 'model-step-down').map((e) => {
         const change = e.data as Pick<ModelChange, 'fromModel' | 'toModel' | 'window'>;
         return { afterPlaySeconds: afterPlay(Date.parse(e.at)), fromModel: change.fromModel, toModel: change.toModel, windowRate: change.window?.rate ?? null };
+      }),
+      stepUps: (job?.events ?? []).filter((e) => e.kind === 'model-step-up').map((e) => {
+        const change = e.data as Pick<ModelStepUp, 'fromModel' | 'toModel' | 'leadSeconds'>;
+        return { afterPlaySeconds: afterPlay(Date.parse(e.at)), fromModel: change.fromModel, toModel: change.toModel, leadSeconds: change.leadSeconds };
       }),
       switchGapSeconds: switchLoad && switchedAt !== undefined ? (switchedAt - switchLoad.at) / 1000 : null,
       watchedSeconds: watchSeconds,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Parser, type Manifest } from 'm3u8-parser';
 import { ffprobe, makeClip } from '../support/fixtures';
 import { cpuHasVnni } from '../../adapters/cpu';
-import type { ChunkModelChange, ModelChange } from '../../core/domain';
+import type { ChunkModelChange, ModelChange, ModelStepUp } from '../../core/domain';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
@@ -161,6 +161,29 @@ describe('rate control stepping the model down mid-stream', () => {
   const jobOf = async (jobId: string) => (await (await fetch(`${upflow.apiUrl}/jobs/${jobId}`)).json()) as JobView;
   // Empty until the job is registered (the answer is then a 404 without segments).
   const segmentsOf = async (jobId: string) => ((await (await fetch(`${upflow.apiUrl}/jobs/${jobId}/segments`)).json()) as { segments?: SegmentView[] }).segments ?? [];
+
+  it('tries the better model again once the viewer has 20 s made ahead, twice the lead after each try that stepped down again', async () => {
+    const long = await makeClip(path.join(upflow.mediaDir, 'step up.mp4'), { seconds: 60, width: 320, height: 180 });
+    const { jobId } = await upscaleToCompletion(upflow, long, 'Step up', 0);
+    const job = await jobOf(jobId);
+    const decisions = job.events.filter((e) => e.kind === 'model-step-down' || e.kind === 'model-step-up');
+    const ups = decisions.filter((e) => e.kind === 'model-step-up').map((e) => e.data as ModelStepUp);
+    // Lanczos makes this size at many times real time: the lead passes 20 s, then 40 s, within the minute.
+    expect(ups.length).toBeGreaterThanOrEqual(1);
+    ups.forEach((up, i) => {
+      expect(up).toMatchObject({ fromModel: 'lanczos-x2', toModel: 'anime4k-s-rl', neededSeconds: 20 * 2 ** i });
+      expect(up.leadSeconds).toBeGreaterThanOrEqual(up.neededSeconds);
+    });
+    // 50x is out of reach: every try steps down again, after the first two step-downs.
+    const kinds = decisions.map((e) => e.kind);
+    expect(kinds.slice(0, 2)).toEqual(['model-step-down', 'model-step-down']);
+    for (const [i, kind] of kinds.entries()) if (kind === 'model-step-up' && i + 1 < kinds.length) expect(kinds[i + 1]).toBe('model-step-down');
+    // The segments say so: S again after Lanczos, and every one there once.
+    const segments = await segmentsOf(jobId);
+    expect(segments.map((s) => s.index)).toEqual(segments.map((_, i) => i));
+    const firstLanczos = segments.findIndex((s) => s.model === 'lanczos-x2');
+    expect(segments.slice(firstLanczos).some((s) => s.model === 'anime4k-s-rl')).toBe(true);
+  }, 90_000);
 
   it('judges no segment that no viewer plays into: a title nobody watches keeps its own model', async () => {
     const unwatched = await makeClip(path.join(upflow.mediaDir, 'nobody watching.mp4'), { seconds: 6, width: 320, height: 180 });

@@ -2,7 +2,7 @@ import type { SegmentReport } from '../../core/domain';
 import { stepDownLadder, type ModelId } from '../../core/models';
 import { planGrid } from '../../core/grid';
 import { ModelSchedule } from '../../core/model-schedule';
-import { describeModelChange, initialRateControl, observeSegment, type RateControlSettings, type RateControlState } from '../../core/rate-control';
+import { describeModelChange, describeModelStepUp, initialRateControl, judgedSeconds, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, stepUpLeadSeconds, type RateControlSettings, type RateControlState } from '../../core/rate-control';
 
 const ladder = stepDownLadder('anime4k-l-rl');
 const settings = { stepDownWindowSeconds: 4, stepDownBelowRate: 1 };
@@ -94,6 +94,32 @@ describe('rate control in runs begun before the window (their input counts segme
 
   it('is off with a limit of 0 slow segments', () => {
     expect(feed([0.1, 0.1, 0.1], 'anime4k-l-rl', { ...before, slowSegmentsBeforeStepDown: 0 }).change).toBeUndefined();
+  });
+});
+
+describe('stepping up again (workflow side)', () => {
+  const chunk = (model: ModelId) => ({ ticket: 'chunk-2', model, nextSegment: 41 });
+
+  it('tries one step back towards the title\'s own model once a viewer has the lead made ahead of them', () => {
+    expect(stepUp(chunk('lanczos-x2'), 'anime4k-m-rl', ladder, STEP_UP_LEAD_SECONDS - 0.1, 0)).toBeUndefined();
+    const up = stepUp(chunk('lanczos-x2'), 'anime4k-m-rl', ladder, 23, 0);
+    expect(up).toEqual({ ticket: 'chunk-2', fromModel: 'lanczos-x2', toModel: 'anime4k-s-rl', afterSegment: 40, leadSeconds: 23, neededSeconds: STEP_UP_LEAD_SECONDS });
+    expect(describeModelStepUp(up!)).toBe('step up lanczos-x2 → anime4k-s-rl after segment 40: 23.0 s made ahead of the nearest viewer (20 s needed, doubled after each try that stepped down again)');
+    // Never past the title's own model, however long the lead.
+    expect(stepUp(chunk('anime4k-m-rl'), 'anime4k-m-rl', ladder, 600, 0)).toBeUndefined();
+    expect(stepUp(chunk('anime4k-s-rl'), 'anime4k-m-rl', ladder, 600, 0)?.toModel).toBe('anime4k-m-rl');
+  });
+
+  it('needs twice the lead after each try that stepped down again', () => {
+    expect([0, 1, 2, 3].map(stepUpLeadSeconds)).toEqual([20, 40, 80, 160]);
+    expect(stepUp(chunk('lanczos-x2'), 'anime4k-s-rl', ladder, 39, 1)).toBeUndefined();
+    expect(stepUp(chunk('lanczos-x2'), 'anime4k-s-rl', ladder, 40, 1)?.neededSeconds).toBe(40);
+  });
+
+  it('knows when a model has held: its window full of content seconds', () => {
+    const { state } = feed([1.2, 1.1, 1.3]);
+    expect(judgedSeconds(state)).toBeCloseTo(3, 6);
+    expect(judgedSeconds(feed([1.2, 1.1, 1.3, 1.2, 1.4]).state)).toBeCloseTo(4, 6);
   });
 });
 
