@@ -10,6 +10,10 @@
  * for the rest of the title, in 14 of 84 plays of the Jellyfin bench, on 0.83–0.99x in the
  * seconds after play while the player and the chunk start, where S makes 1.0–1.5x after
  * (docs/models.md#rate-control).
+ *
+ * It is for the viewers: the workflow judges only a chunk a viewer plays into as it is made (the
+ * rest keeps the title's own model, for the kept file), and tries the better model again, one
+ * step up, once a viewer has `STEP_UP_LEAD_SECONDS` made ahead (`stepUp`).
  */
 import type { ChunkModelChange, ModelChange, ModelStepUp, SegmentReport, UpscaleSettings } from './domain';
 import type { ModelId } from './models';
@@ -142,5 +146,5 @@ export function describeModelStepUp(change: ModelStepUp): string {
 export function describeChunkModelChange(change: ChunkModelChange): string {
   return change.watched
     ? `${change.ticket} makes ${change.toModel} after segment ${change.afterSegment}: a viewer plays into its part as it is made (the model viewers get since a step down)`
-    : `${change.ticket} makes ${change.toModel} again after segment ${change.afterSegment}: no viewer plays into its part as it is made (viewers get ${change.fromModel} since a step down)`;
+    : `${change.ticket} makes ${change.toModel} again after segment ${change.afterSegment}, not ${change.fromModel}: no viewer plays into its part as it is made (made for the kept file)`;
 }

@@ -2,7 +2,7 @@ import type { SegmentReport } from '../../core/domain';
 import { stepDownLadder, type ModelId } from '../../core/models';
 import { planGrid } from '../../core/grid';
 import { ModelSchedule } from '../../core/model-schedule';
-import { describeModelChange, describeModelStepUp, initialRateControl, judgedSeconds, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, stepUpLeadSeconds, type RateControlSettings, type RateControlState } from '../../core/rate-control';
+import { describeChunkModelChange, describeModelChange, describeModelStepUp, initialRateControl, judgedSeconds, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, stepUpLeadSeconds, type RateControlSettings, type RateControlState } from '../../core/rate-control';
 
 const ladder = stepDownLadder('anime4k-l-rl');
 const settings = { stepDownWindowSeconds: 4, stepDownBelowRate: 1 };
@@ -114,6 +114,13 @@ describe('stepping up again (workflow side)', () => {
     expect([0, 1, 2, 3].map(stepUpLeadSeconds)).toEqual([20, 40, 80, 160]);
     expect(stepUp(chunk('lanczos-x2'), 'anime4k-s-rl', ladder, 39, 1)).toBeUndefined();
     expect(stepUp(chunk('lanczos-x2'), 'anime4k-s-rl', ladder, 40, 1)?.neededSeconds).toBe(40);
+  });
+
+  it('says why a chunk changed model by who watches it', () => {
+    expect(describeChunkModelChange({ ticket: 'chunk-1', fromModel: 'lanczos-x2', toModel: 'anime4k-m-rl', afterSegment: 5, watched: false }))
+      .toBe('chunk-1 makes anime4k-m-rl again after segment 5, not lanczos-x2: no viewer plays into its part as it is made (made for the kept file)');
+    expect(describeChunkModelChange({ ticket: 'chunk-2', fromModel: 'anime4k-m-rl', toModel: 'lanczos-x2', afterSegment: 9, watched: true }))
+      .toBe('chunk-2 makes lanczos-x2 after segment 9: a viewer plays into its part as it is made (the model viewers get since a step down)');
   });
 
   it('knows when a model has held: its window full of content seconds', () => {
