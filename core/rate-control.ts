@@ -112,8 +112,10 @@ export function describeModelChange(change: ModelChange): string {
 /**
  * The lead (content seconds made ahead of the nearest viewer) at which a stepped-down title tries
  * its better model again. A try that fails costs the viewer the window's content at the better
- * model's rate: 8 s at 0.8x take 10 s, 2 s of lead; at 0.5x, 8 s. With 20 s ahead the viewer does not
- * stall either way, and the faster model then builds the lead again.
+ * model's rate: 8 s at 0.8x take 10 s, 2 s of lead; at 0.5x, 8 s; at 0.3x, 19 s. One rung up the
+ * ladder from a model that built a lead (above real time) makes about half its rate or more
+ * (Lanczos 2.99x, S 1.57x, M 0.95x, L 0.73x in the models table on this CPU), so 20 s ahead
+ * leaves the viewer room, and the faster model then builds the lead again.
  */
 export const STEP_UP_LEAD_SECONDS = 20;
 
