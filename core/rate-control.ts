@@ -12,8 +12,9 @@
  * (docs/models.md#rate-control).
  *
  * It is for the viewers: the workflow judges only a chunk a viewer plays into as it is made (the
- * rest keeps the title's own model, for the kept file), and tries the better model again, one
- * step up, once a viewer has `STEP_UP_LEAD_SECONDS` made ahead (`stepUp`).
+ * rest keeps the title's own model, for the kept file), keeps a model below the rate while the
+ * viewer has `STEP_UP_LEAD_SECONDS` made ahead, and at that lead tries the better model again,
+ * one step up (`stepUp`).
  */
 import type { ChunkModelChange, ModelChange, ModelStepUp, SegmentReport, UpscaleSettings } from './domain';
 import type { ModelId } from './models';
@@ -44,6 +45,8 @@ export function observeSegment(
   segment: Pick<SegmentReport, 'index' | 'rate' | 'durationSeconds' | 'wallSeconds'> & { model: ModelId },
   ladder: readonly ModelId[],
   settings: RateControlSettings,
+  /** Made ahead of the nearest viewer playing into the chunk: from `STEP_UP_LEAD_SECONDS` on, a model below the rate is kept (the viewer has room) until the lead falls below it. */
+  leadSeconds?: number,
 ): { state: RateControlState; change?: ModelChange } {
   // Segments the previous model made while the switch travelled through the pipeline say
   // nothing about this one. (A chunk's first segment, which carries its start-up, is not
@@ -60,7 +63,8 @@ export function observeSegment(
   const rate = seconds / sum(recent, 'wallSeconds');
   const next = ladder[ladder.indexOf(state.model) + 1];
   // Below a tenth of a millisecond a segment's seconds are rounding, not a shortfall.
-  if (seconds < windowSeconds - 1e-4 || rate >= settings.stepDownBelowRate || next === undefined) return { state: { ...state, recent } };
+  const roomAhead = leadSeconds !== undefined && leadSeconds >= STEP_UP_LEAD_SECONDS;
+  if (seconds < windowSeconds - 1e-4 || rate >= settings.stepDownBelowRate || next === undefined || roomAhead) return { state: { ...state, recent } };
   return {
     state: initialRateControl(next),
     change: {
@@ -74,9 +78,11 @@ export function observeSegment(
   };
 }
 
-/** Content seconds of the current model's latest segments the window holds: a model has held once they reach the window. */
-export function judgedSeconds(state: RateControlState): number {
-  return sum(state.recent, 'seconds');
+/** The current model has made a whole window at or above the rate: it keeps up (a model tried again has held). */
+export function keepsUp(state: RateControlState, settings: RateControlSettings): boolean {
+  const seconds = sum(state.recent, 'seconds');
+  const windowSeconds = settings.stepDownWindowSeconds ?? 0;
+  return windowSeconds > 0 && seconds >= windowSeconds - 1e-4 && seconds / sum(state.recent, 'wallSeconds') >= settings.stepDownBelowRate;
 }
 
 const sum = (segments: TimedSegment[], key: keyof TimedSegment) => segments.reduce((total, s) => total + s[key], 0);

@@ -28,7 +28,7 @@ import type { ModelId } from '../core/models';
 import { allMade, chooseVictim, claimRange, madeRunEndsAt, MAX_CHUNK_SECONDS, needsSlotNow, viewerPlaysInto, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
 import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
-import { initialRateControl, judgedSeconds, observeSegment, stepUp, type RateControlState } from '../core/rate-control';
+import { initialRateControl, keepsUp, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
 import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, LEGACY_SCRIPT_TIMING, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, QUARTER_SECOND_POLLS, SCRIPT_TIMING, THREE_TENTHS_INTO_PART, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptTiming } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
@@ -456,7 +456,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   };
   /** Sets the model `chunk` makes from its next segment on by who plays into it; the change, when there is one. */
   const followWatching = (ticket: string, chunk: Chunk, ladder: readonly ModelId[]): ChunkModelChange | undefined => {
-    if (!chunk.model || !status.model || !ownModel) return undefined;
+    // Nothing left to make: nothing to decide.
+    if (!chunk.model || !status.model || !ownModel || chunk.nextSegment >= chunk.endSegment) return undefined;
     const isWatched = watched(chunk.nextSegment);
     // Watched: no better than the viewers' model; unwatched: the title's own.
     const model = !isWatched ? ownModel : ladder.indexOf(chunk.model) < ladder.indexOf(status.model) ? status.model : chunk.model;
@@ -551,7 +552,14 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         void jobs.recordChunkModelChange(followed).catch(() => undefined);
       } else if (chunk.rateControl && report.model && chunk.reported > 1 && (watched(chunk.nextSegment) || !modelsByWatching())) {
         // A chunk's first segment carries its start-up (ffmpeg, a model's first frames): not a rate.
-        const { state, change } = observeSegment(chunk.rateControl, { ...report, model: report.model }, ladder, input.settings);
+        const segment = { ...report, model: report.model };
+        const lead = leadOfViewers(grid!, chunk.nextSegment, Date.now());
+        let judged = observeSegment(chunk.rateControl, segment, ladder, input.settings);
+        // Below the rate with room ahead of the viewer: kept until the room is spent (runs begun before stepped down).
+        if (judged.change && lead !== undefined && lead >= STEP_UP_LEAD_SECONDS && patched('keep-model-with-lead')) {
+          judged = observeSegment(chunk.rateControl, segment, ladder, input.settings, lead);
+        }
+        const { state, change } = judged;
         chunk.rateControl = state;
         chunk.model = state.model;
         if (change) {
@@ -564,10 +572,9 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
           await jobs.recordModelChange(change);
         } else if (triedModel !== undefined) {
           // A try holds once its model has made a whole window at or above the rate.
-          if (chunk.model === triedModel && judgedSeconds(state) >= (input.settings.stepDownWindowSeconds ?? 0) - 1e-4) triedModel = undefined;
+          if (chunk.model === triedModel && keepsUp(state, input.settings)) triedModel = undefined;
         } else if (chunk.model && ownModel) {
-          // Stepped down, and the viewer far enough ahead that a try costs no stall: the better model again.
-          const lead = leadOfViewers(grid!, chunk.nextSegment, Date.now());
+          // Stepped down, and the viewer far enough ahead that a try leaves them room: the better model again.
           const up = lead === undefined ? undefined : stepUp({ ticket: report.ticket, model: chunk.model, nextSegment: chunk.nextSegment }, ownModel, ladder, lead, failedStepUps);
           if (up && patched('step-up-with-lead')) {
             chunk.model = triedModel = up.toModel;

@@ -2,7 +2,7 @@ import type { SegmentReport } from '../../core/domain';
 import { stepDownLadder, type ModelId } from '../../core/models';
 import { planGrid } from '../../core/grid';
 import { ModelSchedule } from '../../core/model-schedule';
-import { describeChunkModelChange, describeModelChange, describeModelStepUp, initialRateControl, judgedSeconds, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, stepUpLeadSeconds, type RateControlSettings, type RateControlState } from '../../core/rate-control';
+import { describeChunkModelChange, describeModelChange, describeModelStepUp, initialRateControl, keepsUp, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, stepUpLeadSeconds, type RateControlSettings, type RateControlState } from '../../core/rate-control';
 
 const ladder = stepDownLadder('anime4k-l-rl');
 const settings = { stepDownWindowSeconds: 4, stepDownBelowRate: 1 };
@@ -123,10 +123,20 @@ describe('stepping up again (workflow side)', () => {
       .toBe('chunk-2 makes lanczos-x2 after segment 9: a viewer plays into its part as it is made (the model viewers get since a step down)');
   });
 
-  it('knows when a model has held: its window full of content seconds', () => {
-    const { state } = feed([1.2, 1.1, 1.3]);
-    expect(judgedSeconds(state)).toBeCloseTo(3, 6);
-    expect(judgedSeconds(feed([1.2, 1.1, 1.3, 1.2, 1.4]).state)).toBeCloseTo(4, 6);
+  it('knows when a model has held: a whole window at or above the rate', () => {
+    expect(keepsUp(feed([1.2, 1.1, 1.3]).state, settings)).toBe(false);
+    expect(keepsUp(feed([1.2, 1.1, 1.3, 1.2, 1.4]).state, settings)).toBe(true);
+    expect(keepsUp(feed([1.2, 1.1, 1.3, 1.2, 1.4]).state, { ...settings, stepDownWindowSeconds: 0 })).toBe(false);
+  });
+
+  it('keeps a model below the rate while the viewer has the step-up lead made ahead, and steps down once it falls below', () => {
+    let state: RateControlState = initialRateControl('anime4k-s-rl');
+    for (const i of [1, 2, 3]) state = observeSegment(state, segment(i, 0.8, 'anime4k-s-rl'), ladder, settings, 30).state;
+    const roomy = observeSegment(state, segment(4, 0.8, 'anime4k-s-rl'), ladder, settings, STEP_UP_LEAD_SECONDS);
+    expect(roomy.change).toBeUndefined();
+    expect(keepsUp(roomy.state, settings)).toBe(false);
+    const spent = observeSegment(roomy.state, segment(5, 0.8, 'anime4k-s-rl'), ladder, settings, STEP_UP_LEAD_SECONDS - 0.5);
+    expect(spent.change).toMatchObject({ fromModel: 'anime4k-s-rl', toModel: 'lanczos-x2', window: { seconds: 4 } });
   });
 });
 
