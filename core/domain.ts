@@ -209,7 +209,7 @@ export interface ModelChange {
 
 /**
  * A stepped-down title tries its better model again (one step up the ladder) once a viewer has
- * enough made ahead of them that a try that fails costs them no stall (core/rate-control.ts).
+ * enough made ahead of them to leave room should the try fail (core/rate-control.ts).
  */
 export interface ModelStepUp {
   ticket: string;

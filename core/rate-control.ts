@@ -59,12 +59,10 @@ export function observeSegment(
   const recent = [...state.recent, { seconds: segment.durationSeconds, wallSeconds: segment.wallSeconds }];
   // Keep the fewest latest segments that still cover the window.
   while (recent.length > 1 && sum(recent.slice(1), 'seconds') >= windowSeconds) recent.shift();
-  const seconds = sum(recent, 'seconds');
-  const rate = seconds / sum(recent, 'wallSeconds');
+  const { seconds, rate, full } = windowOf(recent, windowSeconds);
   const next = ladder[ladder.indexOf(state.model) + 1];
-  // Below a tenth of a millisecond a segment's seconds are rounding, not a shortfall.
   const roomAhead = leadSeconds !== undefined && leadSeconds >= STEP_UP_LEAD_SECONDS;
-  if (seconds < windowSeconds - 1e-4 || rate >= settings.stepDownBelowRate || next === undefined || roomAhead) return { state: { ...state, recent } };
+  if (!full || rate >= settings.stepDownBelowRate || next === undefined || roomAhead) return { state: { ...state, recent } };
   return {
     state: initialRateControl(next),
     change: {
@@ -80,9 +78,16 @@ export function observeSegment(
 
 /** The current model has made a whole window at or above the rate: it keeps up (a model tried again has held). */
 export function keepsUp(state: RateControlState, settings: RateControlSettings): boolean {
-  const seconds = sum(state.recent, 'seconds');
   const windowSeconds = settings.stepDownWindowSeconds ?? 0;
-  return windowSeconds > 0 && seconds >= windowSeconds - 1e-4 && seconds / sum(state.recent, 'wallSeconds') >= settings.stepDownBelowRate;
+  const { rate, full } = windowOf(state.recent, windowSeconds);
+  return windowSeconds > 0 && full && rate >= settings.stepDownBelowRate;
+}
+
+/** The segments' content seconds, their rate (content ÷ wall seconds), and whether they cover the window. */
+function windowOf(recent: TimedSegment[], windowSeconds: number): { seconds: number; rate: number; full: boolean } {
+  const seconds = sum(recent, 'seconds');
+  // Below a tenth of a millisecond a segment's seconds are rounding, not a shortfall.
+  return { seconds, rate: seconds / sum(recent, 'wallSeconds'), full: seconds >= windowSeconds - 1e-4 };
 }
 
 const sum = (segments: TimedSegment[], key: keyof TimedSegment) => segments.reduce((total, s) => total + s[key], 0);

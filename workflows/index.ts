@@ -454,11 +454,10 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     if (!status.model || !ownModel) return null;
     return status.model !== ownModel && !watched(segment) && modelsByWatching() ? ownModel : status.model;
   };
-  /** Sets the model `chunk` makes from its next segment on by who plays into it; the change, when there is one. */
-  const followWatching = (ticket: string, chunk: Chunk, ladder: readonly ModelId[]): ChunkModelChange | undefined => {
+  /** Sets the model `chunk` makes from its next segment on by whether a viewer plays into it; the change, when there is one. */
+  const followWatching = (ticket: string, chunk: Chunk, ladder: readonly ModelId[], isWatched: boolean): ChunkModelChange | undefined => {
     // Nothing left to make: nothing to decide.
     if (!chunk.model || !status.model || !ownModel || chunk.nextSegment >= chunk.endSegment) return undefined;
-    const isWatched = watched(chunk.nextSegment);
     // Watched: no better than the viewers' model; unwatched: the title's own.
     const model = !isWatched ? ownModel : ladder.indexOf(chunk.model) < ladder.indexOf(status.model) ? status.model : chunk.model;
     if (model === chunk.model || !modelsByWatching()) return undefined;
@@ -547,10 +546,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       if (chunk.reported === 1) keepLatest(chunkStarts, report.wallSeconds);
       else keepLatest(segmentRates, report.rate);
       const ladder = status.plan!.ladder;
-      const followed = followWatching(report.ticket, chunk, ladder);
+      const isWatched = watched(chunk.nextSegment);
+      const followed = followWatching(report.ticket, chunk, ladder, isWatched);
       if (followed) {
         void jobs.recordChunkModelChange(followed).catch(() => undefined);
-      } else if (chunk.rateControl && report.model && chunk.reported > 1 && (watched(chunk.nextSegment) || !modelsByWatching())) {
+      } else if (chunk.rateControl && report.model && chunk.reported > 1 && (isWatched || !modelsByWatching())) {
         // A chunk's first segment carries its start-up (ffmpeg, a model's first frames): not a rate.
         const segment = { ...report, model: report.model };
         const lead = leadOfViewers(grid!, chunk.nextSegment, Date.now());
