@@ -205,6 +205,8 @@ export interface ModelChange {
   belowRate: number;
   /** The window's content seconds and its rate (content ÷ wall seconds); absent in runs begun before. */
   window?: { seconds: number; rate: number };
+  /** A tried model given up before its window was full: the viewer's lead at the try and now, and what a try may cost. */
+  gaveUpTry?: { triedAtLeadSeconds: number; leadSeconds: number; costSeconds: number };
 }
 
 /**

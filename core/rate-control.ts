@@ -14,7 +14,7 @@
  * It is for the viewers: the workflow judges only a chunk a viewer plays into as it is made (the
  * rest keeps the title's own model, for the kept file), keeps a model below the rate while the
  * viewer has `STEP_UP_LEAD_SECONDS` made ahead, and at that lead tries the better model again,
- * one step up (`stepUp`).
+ * one step up (`stepUp`), given up once it has cost the viewer `TRY_COST_SECONDS` (`giveUpTry`).
  */
 import type { ChunkModelChange, ModelChange, ModelStepUp, SegmentReport, UpscaleSettings } from './domain';
 import type { ModelId } from './models';
@@ -117,18 +117,58 @@ export function describeModelChange(change: ModelChange): string {
   const why = change.window
     ? `${change.window.rate.toFixed(2)}x over its last ${change.window.seconds.toFixed(1)} s of content up to segment ${change.afterSegment} (${change.rates.length} segment(s): ${rates}), below ${change.belowRate.toFixed(2)}x`
     : `${change.rates.length} segment(s) in a row below ${change.belowRate.toFixed(2)}x (${rates}) up to segment ${change.afterSegment}`;
+  const gaveUp = change.gaveUpTry;
+  if (gaveUp) {
+    return `step down ${change.fromModel} → ${change.toModel}, the try given up: the nearest viewer's lead fell from ${gaveUp.triedAtLeadSeconds.toFixed(1)} s to ${gaveUp.leadSeconds.toFixed(1)} s (a try may cost ${gaveUp.costSeconds} s) at ${why}`;
+  }
   return `step down ${change.fromModel} → ${change.toModel}: ${why}`;
 }
 
 /**
  * The lead (content seconds made ahead of the nearest viewer) at which a stepped-down title tries
- * its better model again. A try that fails costs the viewer the window's content at the better
- * model's rate: 8 s at 0.8x take 10 s, 2 s of lead; at 0.5x, 8 s; at 0.3x, 19 s. One rung up the
- * ladder from a model that built a lead (above real time) makes about half its rate or more
- * (Lanczos 2.99x, S 1.57x, M 0.95x, L 0.73x in the models table on this CPU), so 20 s ahead
- * leaves the viewer room, and the faster model then builds the lead again.
+ * its better model again. A try that fails costs the viewer about `TRY_COST_SECONDS` of it (and
+ * a segment), or less where a whole window comes first (8 s at 0.8x take 10 s: 2 s of lead). One
+ * rung up the ladder from a model that built a lead (above real time) makes about half its rate
+ * or more (Lanczos 2.99x, S 1.57x, M 0.95x, L 0.73x in the models table on this CPU), so 20 s
+ * ahead leaves the viewer room, and the faster model then builds the lead again.
  */
 export const STEP_UP_LEAD_SECONDS = 20;
+
+/**
+ * The most lead a try may cost the viewer: a tried model below the rate that has taken the
+ * nearest viewer's lead this far below where it stood at the try is given up at once, its window
+ * full or not (`giveUpTry`). Judged over a whole window instead, a try at 0.3x cost 19 s of 20;
+ * given up, it costs 4.7 s on the 1 s grid (two segments at 2.3 s of lead each) and the frames
+ * already on their way, while a model near real time, losing its lead slowly, still gets its window.
+ */
+export const TRY_COST_SECONDS = 4;
+
+/**
+ * A tried model (`stepUp`) below the rate whose try has cost the viewer `TRY_COST_SECONDS` of
+ * lead or more: one step down, before its window is full and whatever the room ahead. Called
+ * after `observeSegment` has taken the segment into `state`, while the try has not held (`keepsUp`).
+ */
+export function giveUpTry(
+  state: RateControlState,
+  ladder: readonly ModelId[],
+  settings: RateControlSettings,
+  lead: { triedAtSeconds: number; nowSeconds: number; afterSegment: number },
+): ModelChange | undefined {
+  const windowSeconds = settings.stepDownWindowSeconds ?? 0;
+  const next = ladder[ladder.indexOf(state.model) + 1];
+  if (windowSeconds === 0 || state.recent.length === 0 || next === undefined) return undefined;
+  const { seconds, rate } = windowOf(state.recent, windowSeconds);
+  if (rate >= settings.stepDownBelowRate || lead.triedAtSeconds - lead.nowSeconds < TRY_COST_SECONDS) return undefined;
+  return {
+    fromModel: state.model,
+    toModel: next,
+    afterSegment: lead.afterSegment,
+    rates: state.recent.map((s) => s.seconds / s.wallSeconds),
+    belowRate: settings.stepDownBelowRate,
+    window: { seconds, rate },
+    gaveUpTry: { triedAtLeadSeconds: lead.triedAtSeconds, leadSeconds: lead.nowSeconds, costSeconds: TRY_COST_SECONDS },
+  };
+}
 
 /** The lead a step up needs after `failedTries` tries that stepped down again: doubled each time, so a model truly too slow is tried ever more rarely. */
 export function stepUpLeadSeconds(failedTries: number): number {

@@ -28,7 +28,7 @@ import type { ModelId } from '../core/models';
 import { allMade, chooseVictim, claimRange, madeRunEndsAt, MAX_CHUNK_SECONDS, needsSlotNow, viewerPlaysInto, type PlayHead, type SchedulerSettings, type TitleWork } from '../core/chunk-scheduler';
 import { firstSegmentFrom, madeRanges, segmentDurationSeconds, segmentIndexAt, segmentStartSeconds, type Grid } from '../core/grid';
 import { gridOf, planStream } from '../core/plan';
-import { initialRateControl, keepsUp, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, type RateControlState } from '../core/rate-control';
+import { giveUpTry, initialRateControl, keepsUp, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, type RateControlState } from '../core/rate-control';
 import { madeRate, median } from '../core/statistics';
 import { DEFAULT_MIN_BUFFERED_SECONDS, FAST_POLLS_RATE_AT_FIRST, LEGACY_SCRIPT_TIMING, PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES, QUARTER_SECOND_POLLS, SCRIPT_TIMING, THREE_TENTHS_INTO_PART, legacyLeadSeconds, legacySoonerWithLead, movedPart, neededAheadSeconds, plannedSwitch, soonerWithLead, type MakingSpeed, type PartMove, type PartProgress, type ScriptTiming } from '../core/switch-lead';
 import { cancelSignal, claimChunkUpdate, segmentMadeUpdate, statusQuery, viewerSignal, yieldSlotSignal } from './definitions';
@@ -180,6 +180,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   let ownModel: ModelId | undefined;
   /** The model the latest step up went to, until it holds or steps down; tries that stepped down again. */
   let triedModel: ModelId | undefined;
+  /** The nearest viewer's lead when that try began (runs begun before judge a try by its window alone). */
+  let triedAtLeadSeconds: number | undefined;
   let failedStepUps = 0;
   /** This title's own speed has been measured (the moment viewers placed without a lead are looked at again). */
   let ownSpeedKnown = false;
@@ -559,6 +561,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         if (judged.change && lead !== undefined && lead >= STEP_UP_LEAD_SECONDS && patched('keep-model-with-lead')) {
           judged = observeSegment(chunk.rateControl, segment, ladder, input.settings, lead);
         }
+        // A try below the rate that has cost the viewer its allowance: given up, window full or not.
+        if (!judged.change && triedModel !== undefined && judged.state.model === triedModel && triedAtLeadSeconds !== undefined && lead !== undefined) {
+          const gaveUp = giveUpTry(judged.state, ladder, input.settings, { triedAtSeconds: triedAtLeadSeconds, nowSeconds: lead, afterSegment: report.index });
+          if (gaveUp) judged = { state: initialRateControl(gaveUp.toModel), change: gaveUp };
+        }
         const { state, change } = judged;
         chunk.rateControl = state;
         chunk.model = state.model;
@@ -567,18 +574,20 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
           status.modelChanges.push(change);
           if (change.fromModel === triedModel) {
             failedStepUps += 1;
-            triedModel = undefined;
+            triedModel = triedAtLeadSeconds = undefined;
           }
           await jobs.recordModelChange(change);
         } else if (triedModel !== undefined) {
           // A try holds once its model has made a whole window at or above the rate.
-          if (chunk.model === triedModel && keepsUp(state, input.settings)) triedModel = undefined;
+          if (chunk.model === triedModel && keepsUp(state, input.settings)) triedModel = triedAtLeadSeconds = undefined;
         } else if (chunk.model && ownModel) {
           // Stepped down, and the viewer far enough ahead that a try leaves them room: the better model again.
           const up = lead === undefined ? undefined : stepUp({ ticket: report.ticket, model: chunk.model, nextSegment: chunk.nextSegment }, ownModel, ladder, lead, failedStepUps);
           if (up && patched('step-up-with-lead')) {
             chunk.model = triedModel = up.toModel;
             chunk.rateControl = initialRateControl(up.toModel);
+            // Runs begun before gave a try its whole window, whatever it cost the viewer.
+            triedAtLeadSeconds = patched('give-up-slow-try') ? up.leadSeconds : undefined;
             if (ladder.indexOf(status.model!) > ladder.indexOf(up.toModel)) status.model = up.toModel;
             await jobs.recordModelStepUp(up);
           }

@@ -7,10 +7,11 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../core/config';
-import { workflowIdForTitle, type UpscaleStatus } from '../../core/domain';
+import { workflowIdForTitle, type ModelStepUp, type UpscaleStatus } from '../../core/domain';
 import { segmentIndexAt, segmentStartSeconds } from '../../core/grid';
 import { titleKeyFor } from '../../core/media-paths';
 import { gridOf } from '../../core/plan';
+import { TRY_COST_SECONDS } from '../../core/rate-control';
 import { median } from '../../core/statistics';
 import { plannedSwitch, type PartMove } from '../../core/switch-lead';
 import { createLogger } from '../../adapters/logger';
@@ -328,6 +329,41 @@ describe('upscaleTitle workflow', () => {
     await handle.signal(cancelSignal, 'test');
     await expect(handle.result()).rejects.toThrow();
   });
+
+  it('gives a try of the better model up once it has cost the viewer 4 s of lead, before its window is full, and the next try needs twice the lead', async () => {
+    // Anime4K S below a 50x target steps down once it has made a 10 s window, the player 11 s
+    // behind; Lanczos then builds 20 s ahead of the player, who stays where they last asked, and S
+    // is tried again. The player then asks 12 s behind what is made: the try has cost 8 s.
+    const clip = await makeClip(path.join(dir, 'media', 'slow-try.mp4'), { seconds: 90, width: 640, height: 360 });
+    const settings = { ...upscaleSettings(config), aiEnabled: true, model: 'anime4k-s-rl' as const, stepDownWindowSeconds: 10, stepDownBelowRate: 50, segmentSeconds: 1, lookAheadSegments: 0 };
+    const handle = await startOrJoinTitleWorkflow(env.client, {
+      titleKey: titleKeyFor(clip), sourcePath: clip, name: 'Slow try', settings, viewer: { viewer: 'player:tv', segment: 0, waiting: true },
+    });
+    try {
+      const tried = await waitFor('S tried again after a step down', async () => {
+        const status = await handle.query(statusQuery);
+        return status.modelChanges.length === 1 && status.model === 'anime4k-s-rl' ? status : undefined;
+      }, 60_000, 50);
+      const madeTo = Math.max(...tried.chunks!.map((c) => c.nextSegment));
+      await handle.signal(viewerSignal, { viewer: 'player:tv', segment: madeTo - 12, waiting: false });
+      const gaveUp = await waitFor('the try given up', async () => (await handle.query(statusQuery)).modelChanges[1], 30_000, 50);
+      expect(gaveUp).toMatchObject({ fromModel: 'anime4k-s-rl', toModel: 'lanczos-x2', gaveUpTry: { costSeconds: TRY_COST_SECONDS } });
+      expect(gaveUp.gaveUpTry!.triedAtLeadSeconds).toBeGreaterThanOrEqual(20);
+      expect(gaveUp.gaveUpTry!.leadSeconds).toBeLessThanOrEqual(gaveUp.gaveUpTry!.triedAtLeadSeconds - TRY_COST_SECONDS);
+      // Before its window was full: not 10 s of S.
+      expect(gaveUp.window!.seconds).toBeLessThan(10);
+      // The job says so; the next try waits for 40 s ahead of the player.
+      const events = async () => (await store.events(handle.firstExecutionRunId)).filter((e) => e.kind === 'model-step-down' || e.kind === 'model-step-up');
+      const secondTry = await waitFor('the second try', async () => ((await events()).filter((e) => e.kind === 'model-step-up').length === 2 ? await events() : undefined), 60_000, 200);
+      expect(secondTry.map((e) => e.kind)).toEqual(['model-step-down', 'model-step-up', 'model-step-down', 'model-step-up']);
+      expect(secondTry[2]!.message).toMatch(/^step down anime4k-s-rl → lanczos-x2, the try given up: the nearest viewer's lead fell from \d+\.\d s to \d+\.\d s \(a try may cost 4 s\)/);
+      expect(secondTry.map((e) => (e.data as Partial<ModelStepUp>).neededSeconds)).toEqual([undefined, 20, undefined, 40]);
+      expect((secondTry[3]!.data as ModelStepUp).leadSeconds).toBeGreaterThanOrEqual(40);
+    } finally {
+      await handle.signal(cancelSignal, 'test');
+      await handle.result().catch(() => undefined);
+    }
+  }, 120_000);
 
   describe('disk guard (UPFLOW_MIN_FREE_GB)', () => {
     // The workers read `config` when a stream starts and while it runs: raising the limit here

@@ -2,7 +2,7 @@ import type { SegmentReport } from '../../core/domain';
 import { stepDownLadder, type ModelId } from '../../core/models';
 import { planGrid } from '../../core/grid';
 import { ModelSchedule } from '../../core/model-schedule';
-import { describeChunkModelChange, describeModelChange, describeModelStepUp, initialRateControl, keepsUp, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, stepUpLeadSeconds, type RateControlSettings, type RateControlState } from '../../core/rate-control';
+import { describeChunkModelChange, describeModelChange, describeModelStepUp, giveUpTry, initialRateControl, keepsUp, observeSegment, STEP_UP_LEAD_SECONDS, stepUp, stepUpLeadSeconds, TRY_COST_SECONDS, type RateControlSettings, type RateControlState } from '../../core/rate-control';
 
 const ladder = stepDownLadder('anime4k-l-rl');
 const settings = { stepDownWindowSeconds: 4, stepDownBelowRate: 1 };
@@ -137,6 +137,32 @@ describe('stepping up again (workflow side)', () => {
     expect(keepsUp(roomy.state, settings)).toBe(false);
     const spent = observeSegment(roomy.state, segment(5, 0.8, 'anime4k-s-rl'), ladder, settings, STEP_UP_LEAD_SECONDS - 0.5);
     expect(spent.change).toMatchObject({ fromModel: 'anime4k-s-rl', toModel: 'lanczos-x2', window: { seconds: 4 } });
+  });
+
+  it('gives a try below the rate up once it has cost the viewer 4 s of lead, its window full or not', () => {
+    // A try of M at 0.3x from 20 s ahead: each 1 s segment takes 3.3 s, 2.3 s of the viewer's lead.
+    let state: RateControlState = initialRateControl('anime4k-m-rl');
+    let lead = 20;
+    state = observeSegment(state, segment(41, 0.3, 'anime4k-m-rl'), ladder, settings, (lead -= 1 / 0.3 - 1)).state;
+    expect(giveUpTry(state, ladder, settings, { triedAtSeconds: 20, nowSeconds: lead, afterSegment: 41 })).toBeUndefined(); // 2.3 s spent
+    state = observeSegment(state, segment(42, 0.3, 'anime4k-m-rl'), ladder, settings, (lead -= 1 / 0.3 - 1)).state;
+    const gaveUp = giveUpTry(state, ladder, settings, { triedAtSeconds: 20, nowSeconds: lead, afterSegment: 42 });
+    expect(gaveUp).toMatchObject({ fromModel: 'anime4k-m-rl', toModel: 'anime4k-s-rl', afterSegment: 42, window: { seconds: 2 } });
+    expect(gaveUp!.window!.rate).toBeCloseTo(0.3, 6);
+    expect(gaveUp!.gaveUpTry).toEqual({ triedAtLeadSeconds: 20, leadSeconds: lead, costSeconds: TRY_COST_SECONDS });
+    expect(describeModelChange(gaveUp!)).toBe('step down anime4k-m-rl → anime4k-s-rl, the try given up: the nearest viewer\'s lead fell from 20.0 s to 15.3 s (a try may cost 4 s) at 0.30x over its last 2.0 s of content up to segment 42 (2 segment(s): 0.30x, 0.30x), below 1.00x');
+  });
+
+  it('keeps a try at or above the rate whatever the lead does (a player jumping ahead), and one that has not yet cost 4 s', () => {
+    const fast = feed([1.2, 1.3], 'anime4k-m-rl').state;
+    expect(giveUpTry(fast, ladder, settings, { triedAtSeconds: 20, nowSeconds: 2, afterSegment: 2 })).toBeUndefined();
+    const slow = feed([0.9, 0.9], 'anime4k-m-rl').state;
+    expect(giveUpTry(slow, ladder, settings, { triedAtSeconds: 40, nowSeconds: 40 - TRY_COST_SECONDS + 0.1, afterSegment: 2 })).toBeUndefined();
+    expect(giveUpTry(slow, ladder, settings, { triedAtSeconds: 40, nowSeconds: 40 - TRY_COST_SECONDS, afterSegment: 2 })?.toModel).toBe('anime4k-s-rl');
+    // Nothing measured of it yet, rate control off, or nowhere lower to go.
+    expect(giveUpTry(initialRateControl('anime4k-m-rl'), ladder, settings, { triedAtSeconds: 20, nowSeconds: 0, afterSegment: 2 })).toBeUndefined();
+    expect(giveUpTry(slow, ladder, { ...settings, stepDownWindowSeconds: 0 }, { triedAtSeconds: 20, nowSeconds: 0, afterSegment: 2 })).toBeUndefined();
+    expect(giveUpTry(feed([0.5], 'lanczos-x2').state, ladder, settings, { triedAtSeconds: 20, nowSeconds: 0, afterSegment: 2 })).toBeUndefined();
   });
 });
 
