@@ -210,7 +210,8 @@ interface LayerBuilder<A> {
   residual(inputs: A[], w: Kernel, bias: Float32Array, pads: number[]): string;
 }
 
-function floatLayers(g: OnnxGraph, pixels: string): LayerBuilder<string> {
+/** `lastLayerBySums`: M and L's last layer summed layer by layer (`residualBySums`; one frame at a time only). */
+function floatLayers(g: OnnxGraph, pixels: string, options: { lastLayerBySums?: boolean } = {}): LayerBuilder<string> {
   return {
     input: pixels,
     convCrelu(input, w, bias, layer) {
@@ -219,6 +220,7 @@ function floatLayers(g: OnnxGraph, pixels: string): LayerBuilder<string> {
       return g.node('Relu', [both], {}, 'crelu', activationName(layer));
     },
     residual(inputs, w, bias, pads) {
+      if (options.lastLayerBySums && inputs.length > 1) return residualBySums(g, inputs, w, bias);
       const all = inputs.length === 1 ? inputs[0]! : g.node('Concat', inputs, { axis: 1 }, 'dense');
       return g.node('Conv', [all, g.floats('residual_w', w.data, [...w.dims]), g.floats('residual_b', bias, [w.dims[0]])], {
         kernel_shape: [w.dims[2], w.dims[3]],
@@ -227,6 +229,43 @@ function floatLayers(g: OnnxGraph, pixels: string): LayerBuilder<string> {
       }, 'residual', RESIDUAL);
     },
   };
+}
+
+/**
+ * Whether the yuv420p graph sums M or L's last layer layer by layer (`residualBySums`) on a CPU
+ * whose convolutions run in blocks of `blockChannels`: where a layer's channels (its CReLU
+ * doubles its outputs: M 8, L 16) fill less than a block. S's last layer reads one layer only.
+ */
+export function lastLayerBySumsOn(size: Anime4kSize, blockChannels: number): boolean {
+  const arch = ANIME4K_ARCHITECTURES[size];
+  return arch.last.kind === 'per-colour' && arch.first.length * 4 * 2 < blockChannels;
+}
+
+/**
+ * M and L's last 1×1 layer over every earlier layer's CReLU, for one frame: a matrix product per
+ * layer, each added to the sum so far (Gemm's C), instead of one convolution over their Concat.
+ * Where a layer's channels fill less than one of onnxruntime's blocks (M's 8 in AVX-512's 16),
+ * each layer's output comes back to plain layout for the next layer to read; the Concat then
+ * copied every one once more and the last convolution took the copy back into blocks, a quarter
+ * of M's frame. A product reads each output where it lies: M 60.6–64.2 → 49.3–51.2 ms a frame
+ * (one thread, 640×360, four rounds in turns), the picture within 1 in 255 (the same sums in
+ * another order). L's 16 fill a block and stay in it: 82.1–85.0 → 86.9–89.0 ms, not taken.
+ */
+function residualBySums(g: OnnxGraph, inputs: string[], w: Kernel, bias: Float32Array): string {
+  const [outChannels, inChannels, kh, kw] = w.dims;
+  if (kh !== 1 || kw !== 1 || inChannels % inputs.length !== 0) throw new Error(`residual by sums: expected a 1×1 layer over ${inputs.length} equal layers, got [${w.dims.join(',')}]`);
+  const perLayer = inChannels / inputs.length;
+  let sum = g.floats('residual_b', bias, [outChannels, 1]);
+  inputs.forEach((input, layer) => {
+    const part = new Float32Array(outChannels * perLayer);
+    for (let o = 0; o < outChannels; o++) part.set(w.data.subarray(o * inChannels + layer * perLayer, o * inChannels + (layer + 1) * perLayer), o * perLayer);
+    // [1, perLayer, h, w] as [perLayer, h·w]: the same bytes.
+    const flat = g.node('Reshape', [input, g.int64s(`layer${layer}_flat`, [perLayer, -1])], {}, `layer${layer}_flat`);
+    sum = g.node('Gemm', [g.floats(`residual_w${layer}`, part, [outChannels, perLayer]), flat, sum], {}, `residual_sum${layer}`);
+  });
+  const size = g.node('Slice', [g.node('Shape', [inputs[0]!], {}, 'layer_shape'), g.int64s('size_from', [2]), g.int64s('size_to', [4])], {}, 'layer_size');
+  const shape = g.node('Concat', [g.int64s('residual_nc', [1, outChannels]), size], { axis: 0 }, 'residual_shape');
+  return g.node('Reshape', [sum, shape], {}, 'residual', RESIDUAL);
 }
 
 /** A CReLU output in the int8 graph: uint8, and the factor the layer's outputs were scaled by. */
@@ -385,7 +424,7 @@ export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson
  * size (the 4 sub-pixels' mean, as 4:2:0 at twice the size has one chroma sample per input
  * pixel) instead of 12 colour phases. No colour conversion on either side of the model.
  */
-export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string): Uint8Array {
+export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string, options: { lastLayerBySums?: boolean } = {}): Uint8Array {
   const g = new OnnxGraph();
   const { y, uv } = yuv420pIn(g);
   const x2 = (planes: string, hint: string) => g.node('Resize', [planes, '', g.float32s(`${hint}_scales`, [1, 1, 2, 2], [4])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, hint);
@@ -399,7 +438,7 @@ export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeig
     const detail = g.node('DepthToSpace', [residual], { blocksize: 2, mode: 'CRD' }, 'detail');
     yuv420pOut(g, g.node('Add', [x2(y, 'y_base'), detail], {}, 'y_sum'), x2(uv, 'uv_base'));
   } else {
-    const detail = anime4kResidual(size, weights, floatLayers(g, planes), yuvInput, 255, yuvDetailMap());
+    const detail = anime4kResidual(size, weights, floatLayers(g, planes, { lastLayerBySums: options.lastLayerBySums }), yuvInput, 255, yuvDetailMap());
     const channels = (from: number, to: number, hint: string) => g.node('Slice', [detail, g.int64s(`${hint}_from`, [from]), g.int64s(`${hint}_to`, [to]), g.int64s(`${hint}_axis`, [1])], {}, hint);
     // Y's bilinear 2x as 4 sub-pixel phases (edge-clamped), where the detail's phases add.
     const padded = g.node('Pad', [y, g.int64s('pads_edge', [0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'edge' }, 'y_padded');

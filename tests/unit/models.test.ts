@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MODELS, MODEL_IDS, frameBytes, modelPath, stepDownLadder, streamFrameFormat } from '../../core/models';
 import { choosePrecision, precisionOfModel } from '../../core/precision';
-import { cpuHasVnni } from '../../adapters/cpu';
+import { cpuConvolutionBlockChannels, cpuHasVnni } from '../../adapters/cpu';
 import type { ModelsBenchReport } from '../../cli/bench';
 import { figuresFile } from '../../cli/figures-file';
 import { listModelsCommand } from '../../cli/models';
@@ -70,7 +70,7 @@ describe('precision', () => {
     expect(modelPath('/c', 'anime4k-s-an', 'fp32', 'yuv420p')).toBe('/c/models/anime4k-s-an.yuv420p.onnx');
   });
 
-  it('reads VNNI from /proc/cpuinfo\'s flags (AVX-512 VNNI or AVX-VNNI), and nothing from a file it cannot read', () => {
+  it('reads VNNI (AVX-512 VNNI or AVX-VNNI) and the convolution blocks from /proc/cpuinfo\'s flags, and nothing from a file it cannot read', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-cpu-'));
     const cpuinfo = (flags: string) => {
       fs.writeFileSync(path.join(dir, 'cpuinfo'), `processor\t: 0\nflags\t\t: fpu sse2 ${flags}\n\nprocessor\t: 1\n`);
@@ -80,6 +80,10 @@ describe('precision', () => {
     expect(cpuHasVnni(cpuinfo('avx2 avx_vnni'))).toBe(true);
     expect(cpuHasVnni(cpuinfo('avx2 fma sha_ni'))).toBe(false);
     expect(cpuHasVnni(path.join(dir, 'missing'))).toBe(false);
+    // onnxruntime's convolution blocks: 16 channels with AVX-512, else 8 (the yuv420p graphs are built for them).
+    expect(cpuConvolutionBlockChannels(cpuinfo('avx2 avx512f avx512_vnni'))).toBe(16);
+    expect(cpuConvolutionBlockChannels(cpuinfo('avx2 fma avx_vnni'))).toBe(8);
+    expect(cpuConvolutionBlockChannels(path.join(dir, 'missing'))).toBe(8);
     fs.rmSync(dir, { recursive: true });
   });
 });
