@@ -164,6 +164,20 @@ const modelsByPreset: Render<ModelsBenchReport[]> = (files) => {
     + table(['x264 preset', 'model', 'precision', 'infer fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'], rows, ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
+/**
+ * M's yuv420p graph with its last layer over the Concat of every layer and summed layer by layer,
+ * run in turns: which graph a run had is in its figures file's name (`models-m-concat-…`,
+ * `models-m-sums-…`), which its command records.
+ */
+const modelsLastLayer: Render<ModelsBenchReport[]> = (files) => {
+  const rows = files.flatMap((f, run) => f.results.map((r) => [
+    String(run + 1), /models-m-sums-/.test(f.command ?? '') ? 'summed per layer' : 'over the Concat', `\`${r.model}\``,
+    figure(r.inferenceFps), figure(r.decodeFps), figure(r.encodeFps), figure(r.pipelineFps), rate(r.realTime), seconds(r.firstSegmentSeconds),
+  ]));
+  return `${runsMeasuredBy(files)}\n\n`
+    + table(['run', 'last layer', 'model', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
+};
+
 const modelsTable: Render<ModelsBenchReport> = (f) => {
   const pipeline = (r: Read<BenchResult>) => (r.skipped ? `skipped: ${r.skipped}` : figure(r.pipelineFps));
   // Files from before yuv420p graphs name no frames: the stream then ran on gbrp.
@@ -650,6 +664,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/models-lookahead3-run1+bench/models-lookahead3-run2#runs': modelsRuns,
   // Anime4K M at three x264 presets: whether a faster encoder would bring M to real time.
   'bench/models-m-preset-veryfast+bench/models-m-preset-superfast+bench/models-m-preset-ultrafast#presets': modelsByPreset,
+  // M's last layer summed per layer against its Concat (c530ca6), in turns.
+  'bench/models-m-concat-run1+bench/models-m-sums-run1+bench/models-m-concat-run2+bench/models-m-sums-run2+bench/models-m-concat-run3+bench/models-m-sums-run3#last-layer': modelsLastLayer,
   'bench/profile-vnni-run1+bench/profile-vnni-run2+bench/profile-vnni-run3#runs': profileRuns,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
@@ -711,6 +727,12 @@ const MADE_BY: Record<string, string> = {
   'bench/models-m-preset-veryfast': 'SRGAN_FFMPEG_PRESET=veryfast npm run bench -- --only models --size 360p --seconds 10 --model anime4k-m-an --precision fp32 --models-json docs/bench/models-m-preset-veryfast.json, on a CPU with VNNI',
   'bench/models-m-preset-superfast': 'the same with SRGAN_FFMPEG_PRESET=superfast, into docs/bench/models-m-preset-superfast.json',
   'bench/models-m-preset-ultrafast': 'the same with SRGAN_FFMPEG_PRESET=ultrafast, into docs/bench/models-m-preset-ultrafast.json',
+  'bench/models-m-concat-run1': 'UPFLOW_CACHE_DIR=<a cache whose models were built for blocks of 8> node bin/upflow.js bench --only models --size 360p --seconds 10 --model anime4k-m-an --precision fp32 --models-json docs/bench/models-m-concat-run1.json (and run2, run3), in turns with the runs below',
+  'bench/models-m-concat-run2': 'as models-m-concat-run1',
+  'bench/models-m-concat-run3': 'as models-m-concat-run1',
+  'bench/models-m-sums-run1': 'node bin/upflow.js bench --only models --size 360p --seconds 10 --model anime4k-m-an --precision fp32 --models-json docs/bench/models-m-sums-run1.json (and run2, run3) on a CPU with AVX-512, in turns with the runs above',
+  'bench/models-m-sums-run2': 'as models-m-sums-run1',
+  'bench/models-m-sums-run3': 'as models-m-sums-run1',
   'bench/profile-vnni-run1': 'npm run bench -- --only profile --size 360p --model anime4k-s-an anime4k-m-an anime4k-l-an --precision fp32 int8 --profile-json docs/bench/profile-vnni-run1.json, on a CPU with VNNI',
   'bench/profile-vnni-run2': 'the same again, into docs/bench/profile-vnni-run2.json',
   'bench/profile-vnni-run3': 'the same again, into docs/bench/profile-vnni-run3.json',
