@@ -59,20 +59,23 @@ export function observeSegment(
   const recent = [...state.recent, { seconds: segment.durationSeconds, wallSeconds: segment.wallSeconds }];
   // Keep the fewest latest segments that still cover the window.
   while (recent.length > 1 && sum(recent.slice(1), 'seconds') >= windowSeconds) recent.shift();
-  const { seconds, rate, full } = windowOf(recent, windowSeconds);
+  const { rate, full } = windowOf(recent, windowSeconds);
   const next = ladder[ladder.indexOf(state.model) + 1];
   const roomAhead = leadSeconds !== undefined && leadSeconds >= STEP_UP_LEAD_SECONDS;
   if (!full || rate >= settings.stepDownBelowRate || next === undefined || roomAhead) return { state: { ...state, recent } };
+  return { state: initialRateControl(next), change: stepDown(state.model, next, segment.index, recent, settings) };
+}
+
+/** A step down judged over `recent`, the current model's latest segments. */
+function stepDown(fromModel: ModelId, toModel: ModelId, afterSegment: number, recent: TimedSegment[], settings: RateControlSettings): ModelChange {
+  const { seconds, rate } = windowOf(recent, settings.stepDownWindowSeconds ?? 0);
   return {
-    state: initialRateControl(next),
-    change: {
-      fromModel: state.model,
-      toModel: next,
-      afterSegment: segment.index,
-      rates: recent.map((s) => s.seconds / s.wallSeconds),
-      belowRate: settings.stepDownBelowRate,
-      window: { seconds, rate },
-    },
+    fromModel,
+    toModel,
+    afterSegment,
+    rates: recent.map((s) => s.seconds / s.wallSeconds),
+    belowRate: settings.stepDownBelowRate,
+    window: { seconds, rate },
   };
 }
 
@@ -157,15 +160,9 @@ export function giveUpTry(
   const windowSeconds = settings.stepDownWindowSeconds ?? 0;
   const next = ladder[ladder.indexOf(state.model) + 1];
   if (windowSeconds === 0 || state.recent.length === 0 || next === undefined) return undefined;
-  const { seconds, rate } = windowOf(state.recent, windowSeconds);
-  if (rate >= settings.stepDownBelowRate || lead.triedAtSeconds - lead.nowSeconds < TRY_COST_SECONDS) return undefined;
+  if (windowOf(state.recent, windowSeconds).rate >= settings.stepDownBelowRate || lead.triedAtSeconds - lead.nowSeconds < TRY_COST_SECONDS) return undefined;
   return {
-    fromModel: state.model,
-    toModel: next,
-    afterSegment: lead.afterSegment,
-    rates: state.recent.map((s) => s.seconds / s.wallSeconds),
-    belowRate: settings.stepDownBelowRate,
-    window: { seconds, rate },
+    ...stepDown(state.model, next, lead.afterSegment, state.recent, settings),
     gaveUpTry: { triedAtLeadSeconds: lead.triedAtSeconds, leadSeconds: lead.nowSeconds, costSeconds: TRY_COST_SECONDS },
   };
 }

@@ -178,10 +178,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   const segmentRates: number[] = [];
   /** The plan's model, before rate control: what a segment no viewer plays into as it is made gets. */
   let ownModel: ModelId | undefined;
-  /** The model the latest step up went to, until it holds or steps down; tries that stepped down again. */
-  let triedModel: ModelId | undefined;
-  /** The nearest viewer's lead when that try began (runs begun before judge a try by its window alone). */
-  let triedAtLeadSeconds: number | undefined;
+  /**
+   * The latest step up, until it holds or steps down: its model, and the nearest viewer's lead
+   * when it began (absent in runs begun before, which judge a try by its window alone).
+   */
+  let tried: { model: ModelId; leadSeconds?: number } | undefined;
   let failedStepUps = 0;
   /** This title's own speed has been measured (the moment viewers placed without a lead are looked at again). */
   let ownSpeedKnown = false;
@@ -562,8 +563,8 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
           judged = observeSegment(chunk.rateControl, segment, ladder, input.settings, lead);
         }
         // A try below the rate that has cost the viewer its allowance: given up, window full or not.
-        if (!judged.change && triedModel !== undefined && judged.state.model === triedModel && triedAtLeadSeconds !== undefined && lead !== undefined) {
-          const gaveUp = giveUpTry(judged.state, ladder, input.settings, { triedAtSeconds: triedAtLeadSeconds, nowSeconds: lead, afterSegment: report.index });
+        if (!judged.change && judged.state.model === tried?.model && tried.leadSeconds !== undefined && lead !== undefined) {
+          const gaveUp = giveUpTry(judged.state, ladder, input.settings, { triedAtSeconds: tried.leadSeconds, nowSeconds: lead, afterSegment: report.index });
           if (gaveUp) judged = { state: initialRateControl(gaveUp.toModel), change: gaveUp };
         }
         const { state, change } = judged;
@@ -572,22 +573,22 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         if (change) {
           status.model = change.toModel;
           status.modelChanges.push(change);
-          if (change.fromModel === triedModel) {
+          if (change.fromModel === tried?.model) {
             failedStepUps += 1;
-            triedModel = triedAtLeadSeconds = undefined;
+            tried = undefined;
           }
           await jobs.recordModelChange(change);
-        } else if (triedModel !== undefined) {
+        } else if (tried !== undefined) {
           // A try holds once its model has made a whole window at or above the rate.
-          if (chunk.model === triedModel && keepsUp(state, input.settings)) triedModel = triedAtLeadSeconds = undefined;
+          if (chunk.model === tried.model && keepsUp(state, input.settings)) tried = undefined;
         } else if (chunk.model && ownModel) {
           // Stepped down, and the viewer far enough ahead that a try leaves them room: the better model again.
           const up = lead === undefined ? undefined : stepUp({ ticket: report.ticket, model: chunk.model, nextSegment: chunk.nextSegment }, ownModel, ladder, lead, failedStepUps);
           if (up && patched('step-up-with-lead')) {
-            chunk.model = triedModel = up.toModel;
+            chunk.model = up.toModel;
             chunk.rateControl = initialRateControl(up.toModel);
             // Runs begun before gave a try its whole window, whatever it cost the viewer.
-            triedAtLeadSeconds = patched('give-up-slow-try') ? up.leadSeconds : undefined;
+            tried = { model: up.toModel, ...(patched('give-up-slow-try') ? { leadSeconds: up.leadSeconds } : {}) };
             if (ladder.indexOf(status.model!) > ladder.indexOf(up.toModel)) status.model = up.toModel;
             await jobs.recordModelStepUp(up);
           }
