@@ -7,7 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { YUV420P_TENSORS, frameBytes, type CpuGraphOptimization, type FrameFormat } from '../core/models';
+import type { CpuGraphOptimization, FrameFormat } from '../core/models';
+import { feeds, framesOf, upscaledFrame } from './onnx-frames';
 
 export interface LaneData {
   /** An .onnx file, or the model's bytes. */
@@ -62,46 +63,6 @@ async function load(data: LaneData): Promise<{ session: ort.InferenceSession; pr
 
 function send(reply: LaneReply, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(reply, transfer);
-}
-
-/** The upscaled frames as an ArrayBuffer of their own, to hand over without a copy. */
-function ownBuffer(data: Uint8Array): ArrayBuffer {
-  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) return data.buffer;
-  const copy = new ArrayBuffer(data.byteLength);
-  new Uint8Array(copy).set(data);
-  return copy;
-}
-
-/** The frames a graph takes: yuv420p when it has the Y and U, V inputs (core/models.ts), else gbrp. */
-function framesOf(session: ort.InferenceSession): FrameFormat {
-  return session.inputNames.includes(YUV420P_TENSORS.y) && session.inputNames.includes(YUV420P_TENSORS.uv) ? 'yuv420p' : 'gbrp';
-}
-
-/** One frame's tensors, as views of the bytes it came in (no copy). */
-function feeds(session: ort.InferenceSession, frames: FrameFormat, bytes: ArrayBuffer, batch: number, width: number, height: number): Record<string, ort.Tensor> {
-  if (frames === 'gbrp') return { [session.inputNames[0]!]: new ort.Tensor('uint8', new Uint8Array(bytes), [batch, 3, height, width]) };
-  if (batch !== 1) throw new Error('a yuv420p graph takes one frame at a time');
-  const luma = width * height;
-  return {
-    [YUV420P_TENSORS.y]: new ort.Tensor('uint8', new Uint8Array(bytes, 0, luma), [1, 1, height, width]),
-    [YUV420P_TENSORS.uv]: new ort.Tensor('uint8', new Uint8Array(bytes, luma, frameBytes('yuv420p', width, height) - luma), [1, 2, height / 2, width / 2]),
-  };
-}
-
-/** The upscaled frame as one ArrayBuffer of its own, to hand over without a copy (yuv420p: its two outputs joined). */
-function upscaledFrame(session: ort.InferenceSession, frames: FrameFormat, result: ort.InferenceSession.OnnxValueMapType): ArrayBuffer {
-  const bytesOf = (name: string | undefined) => {
-    const data = name === undefined ? undefined : result[name]?.data;
-    if (!(data instanceof Uint8Array)) throw new Error('the model gave no uint8 output');
-    return data;
-  };
-  if (frames === 'gbrp') return ownBuffer(bytesOf(session.outputNames[0]));
-  const y = bytesOf(YUV420P_TENSORS.yOut);
-  const uv = bytesOf(YUV420P_TENSORS.uvOut);
-  const joined = new Uint8Array(y.byteLength + uv.byteLength);
-  joined.set(y);
-  joined.set(uv, y.byteLength);
-  return joined.buffer;
 }
 
 async function serve(data: LaneData): Promise<void> {

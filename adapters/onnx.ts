@@ -13,6 +13,7 @@ import { choosePrecision, type PrecisionSetting } from '../core/precision';
 import { cpuHasVnni } from './cpu';
 import type { Logger } from './logger';
 import type { LaneData, LaneReply, LaneRequest } from './onnx-lane';
+import { feeds, framesOf } from './onnx-frames';
 
 export type ExecutionProviderSetting = 'auto' | 'cuda' | 'cpu';
 
@@ -316,10 +317,10 @@ export function summariseOrtProfile(events: readonly OrtProfileEvent[]): Operato
 
 /**
  * Where a frame's time goes inside a model: `runs` frames of width × height (after one that
- * allocates) through one CPU session with onnxruntime's profiler on, summed per node. The
- * profile file is written under `dir` and read back.
+ * allocates), in the frames its graph takes, through one CPU session with onnxruntime's profiler
+ * on, summed per node. The profile file is written under `dir` and read back.
  */
-export async function profileOperators(options: { model: string; threads: number; cpuGraphOptimization: CpuGraphOptimization; width: number; height: number; runs: number; dir: string }): Promise<OperatorProfile> {
+export async function profileOperators(options: { model: string; threads: number; cpuGraphOptimization: CpuGraphOptimization; width: number; height: number; runs: number; dir: string }): Promise<OperatorProfile & { frames: FrameFormat }> {
   const prefix = path.join(options.dir, 'onnxruntime-profile');
   const session = await ort.InferenceSession.create(options.model, {
     executionProviders: ['cpu'],
@@ -328,19 +329,19 @@ export async function profileOperators(options: { model: string; threads: number
     enableProfiling: true,
     profileFilePrefix: prefix,
   });
+  let frames: FrameFormat;
   try {
-    const [inputName] = session.inputNames;
-    if (!inputName) throw new Error('the model has no input');
-    const planes = new Uint8Array(3 * options.width * options.height);
+    frames = framesOf(session);
+    const frame = new Uint8Array(frameBytes(frames, options.width, options.height));
     // A picture with detail everywhere (zeros could take faster paths).
-    for (let i = 0; i < planes.length; i++) planes[i] = (i * 7919) % 251;
-    const input = new ort.Tensor('uint8', planes, [1, 3, options.height, options.width]);
-    for (let i = 0; i < options.runs + 1; i++) await session.run({ [inputName]: input });
+    for (let i = 0; i < frame.length; i++) frame[i] = (i * 7919) % 251;
+    const input = feeds(session, frames, frame.buffer, 1, options.width, options.height);
+    for (let i = 0; i < options.runs + 1; i++) await session.run(input);
     session.endProfiling();
   } finally {
     await session.release();
   }
   const written = fs.readdirSync(options.dir).filter((name) => name.startsWith('onnxruntime-profile') && name.endsWith('.json'));
   if (written.length !== 1) throw new Error(`onnxruntime wrote ${written.length} profile files in ${options.dir}`);
-  return summariseOrtProfile(JSON.parse(fs.readFileSync(path.join(options.dir, written[0]!), 'utf8')) as OrtProfileEvent[]);
+  return { ...summariseOrtProfile(JSON.parse(fs.readFileSync(path.join(options.dir, written[0]!), 'utf8')) as OrtProfileEvent[]), frames };
 }

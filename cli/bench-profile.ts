@@ -1,13 +1,15 @@
 /**
  * `upflow bench --only profile`: where a frame's time goes inside each model, from
  * onnxruntime's own profiler: a frame of the bench size through one CPU session with one thread
- * (as each inference lane runs), the time of every node summed per operator. The figures go to
+ * (as each inference lane runs), in the graph a stream of the model runs (yuv420p or gbrp
+ * frames, as the models bench's), the time of every node summed per operator. The figures go to
  * docs/bench/profile.json, from which the docs' table is generated (scripts/docs-tables.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MODELS, type BenchSize, type ModelId, type Precision } from '../core/models';
+import { MODELS, stepDownLadder, streamFrameFormat, type BenchSize, type FrameFormat, type ModelId, type Precision } from '../core/models';
+import { precisionOfModel } from '../core/precision';
 import { profileOperators, type OperatorTime } from '../adapters/onnx';
 import { BENCH_INPUTS } from './bench';
 import { builtModelFile } from '../models/build';
@@ -31,6 +33,8 @@ export interface OperatorShare {
 export interface ModelProfile {
   model: ModelId;
   precision: Precision;
+  /** The frames its graph takes (absent in files written before: gbrp). */
+  frames?: FrameFormat;
   input: string;
   /** Milliseconds a frame in all, as onnxruntime timed each run. */
   frameMs: number;
@@ -65,11 +69,12 @@ export async function profileBenchCommand(options: { models: readonly ModelId[];
   const results: ModelProfile[] = [];
   const cases = options.precisions.flatMap((precision) => options.models.filter((model) => MODELS[model].precisions.includes(precision)).map((model) => ({ model, precision })));
   for (const { model, precision } of cases) {
-    if (!options.json) process.stderr.write(`bench profile: ${model} ${precision}, ${options.runs} frames of ${width}x${height}\n`);
+    const frames = streamFrameFormat(stepDownLadder(model), width, height, (id) => precisionOfModel(id, precision));
+    if (!options.json) process.stderr.write(`bench profile: ${model} ${precision} on ${frames}, ${options.runs} frames of ${width}x${height}\n`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-profile-'));
     try {
       const profile = await profileOperators({
-        model: builtModelFile(options.cacheDir, model, precision),
+        model: builtModelFile(options.cacheDir, model, precision, frames),
         threads: PROFILE_THREADS,
         cpuGraphOptimization: MODELS[model].cpuGraphOptimization,
         width,
@@ -77,7 +82,7 @@ export async function profileBenchCommand(options: { models: readonly ModelId[];
         runs: options.runs,
         dir,
       });
-      results.push({ model, precision, input: `${width}x${height}`, frameMs: profile.runMs, operators: byOperator(profile.operators), nodes: profile.operators });
+      results.push({ model, precision, frames: profile.frames, input: `${width}x${height}`, frameMs: profile.runMs, operators: byOperator(profile.operators), nodes: profile.operators });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -87,7 +92,7 @@ export async function profileBenchCommand(options: { models: readonly ModelId[];
   if (options.json) process.stdout.write(`${JSON.stringify(report.results)}\n`);
   else {
     for (const r of results) {
-      process.stdout.write(`\n${r.model} ${r.precision} ${r.input}: ${r.frameMs.toFixed(1)} ms a frame\n`);
+      process.stdout.write(`\n${r.model} ${r.precision} ${r.frames ?? 'gbrp'} ${r.input}: ${r.frameMs.toFixed(1)} ms a frame\n`);
       for (const o of r.operators) process.stdout.write(`  ${o.op.padEnd(16)} ${String(o.nodes).padStart(3)} node(s) ${o.ms.toFixed(2).padStart(7)} ms ${((100 * o.ms) / r.frameMs).toFixed(0).padStart(3)} %\n`);
     }
     process.stderr.write(`bench profile: figures written to ${options.jsonFile}\n`);

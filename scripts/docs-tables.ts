@@ -205,12 +205,12 @@ const profileTable: Render<ProfileBenchReport> = (f) => {
     const frameMs = r.frameMs ?? 0;
     const shown = r.operators.filter((o) => frameMs > 0 && (o.ms ?? 0) / frameMs >= PROFILE_SHOWN_SHARE);
     const list = shown.map((o) => `${o.op}${(o.nodes ?? 1) > 1 ? ` ×${String(o.nodes)}` : ''} ${fixed(o.ms, 1)} (${fixed((100 * (o.ms ?? 0)) / frameMs, 0, ' %')})`).join(', ');
-    return [`\`${r.model}\``, r.precision, fixed(r.frameMs, 1, ' ms'), list];
+    return [`\`${r.model}\``, r.precision, r.frames ?? 'gbrp', fixed(r.frameMs, 1, ' ms'), list];
   });
   return `${measuredBy(f)} One ${String(f.settings.size)} frame at a time through one CPU session of ${String(f.settings.threads)} thread(s) (as each inference lane runs), `
     + `onnxruntime's profiler on, the mean of ${String(f.settings.runs)} frames; operators that took ${String(PROFILE_SHOWN_SHARE * 100)} % of a frame or more, in ms a frame. `
     + '`ReorderOutput` is a change of layout out of the blocked one the convolutions run in.\n\n'
-    + table(['model', 'precision', 'a frame', 'where the time goes'], rows, ['left', 'left', 'right', 'left']);
+    + table(['model', 'precision', 'frames', 'a frame', 'where the time goes'], rows, ['left', 'left', 'left', 'right', 'left']);
 };
 
 const encoderTable: Render<EncoderBenchReport> = (f) => {
@@ -233,14 +233,14 @@ const encoderTable: Render<EncoderBenchReport> = (f) => {
 
 /** The same profile run several times in turns: each model's frame time per run, to see the spread. */
 const profileRuns: Render<ProfileBenchReport[]> = (files) => {
-  const key = (r: Read<ProfileBenchReport>['results'][number]) => `${r.model} ${r.precision}`;
+  const key = (r: Read<ProfileBenchReport>['results'][number]) => `${r.model} ${r.precision} ${r.frames ?? 'gbrp'}`;
   const keys = [...new Set(files.flatMap((f) => f.results.map(key)))];
   const rows = keys.map((k) => {
-    const [model, precision] = k.split(' ');
-    return [`\`${model!}\``, precision!, ...files.map((f) => fixed(f.results.find((r) => key(r) === k)?.frameMs ?? null, 1, ' ms'))];
+    const [model, precision, frames] = k.split(' ');
+    return [`\`${model!}\``, precision!, frames!, ...files.map((f) => fixed(f.results.find((r) => key(r) === k)?.frameMs ?? null, 1, ' ms'))];
   });
   return `${runsMeasuredBy(files)}\n\nOne frame on one thread, onnxruntime's profiler on, a frame's mean time per run:\n\n`
-    + table(['model', 'precision', ...files.map((_, run) => `run ${String(run + 1)}`)], rows, ['left', 'left', ...files.map(() => 'right' as const)]);
+    + table(['model', 'precision', 'frames', ...files.map((_, run) => `run ${String(run + 1)}`)], rows, ['left', 'left', 'left', ...files.map(() => 'right' as const)]);
 };
 
 function gridCaption(f: Read<GridBenchReport>): string {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildLanczosGraph } from '../../models/lanczos';
+import { buildLanczosGraph, buildLanczosYuv420pGraph } from '../../models/lanczos';
 import { profileOperators } from '../../adapters/onnx';
 
 describe('operator profile', () => {
@@ -13,6 +13,7 @@ describe('operator profile', () => {
       fs.writeFileSync(model, buildLanczosGraph(2, 'test'));
       const profile = await profileOperators({ model, threads: 1, cpuGraphOptimization: 'extended', width: 64, height: 36, runs: 3, dir });
       expect(profile.runs).toBe(3);
+      expect(profile.frames).toBe('gbrp');
       const ops = new Set(profile.operators.map((o) => o.op));
       expect(ops).toContain('Conv');
       expect(ops).toContain('DepthToSpace');
@@ -21,6 +22,20 @@ describe('operator profile', () => {
       expect(nodesMs).toBeLessThanOrEqual(profile.runMs);
       // One profile file, in the folder given.
       expect(fs.readdirSync(dir).filter((f) => f.startsWith('onnxruntime-profile'))).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('feeds a yuv420p graph its Y and U, V planes, as a stream runs it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-profile-test-'));
+    try {
+      const model = path.join(dir, 'lanczos-x2-yuv420p.onnx');
+      fs.writeFileSync(model, buildLanczosYuv420pGraph(2, 'test'));
+      const profile = await profileOperators({ model, threads: 1, cpuGraphOptimization: 'extended', width: 64, height: 36, runs: 3, dir });
+      expect(profile.frames).toBe('yuv420p');
+      expect(profile.runs).toBe(3);
+      expect(profile.operators.map((o) => o.op)).toContain('Conv');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
