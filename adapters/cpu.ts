@@ -1,4 +1,4 @@
-/** What the CPU offers that the choice of precision and the benches' records care about. */
+/** What the CPU offers that the choice of precision and the benches' records care about, and the CPU time used. */
 import fs from 'node:fs';
 
 /**
@@ -26,5 +26,31 @@ function cpuFlags(cpuinfo: string): string[] {
     return /^flags\s*:(.*)$/m.exec(fs.readFileSync(cpuinfo, 'utf8'))?.[1]?.split(/\s+/) ?? [];
   } catch {
     return [];
+  }
+}
+
+/**
+ * CPU seconds this process (every thread: onnxruntime's included) and its children that have
+ * exited and been waited for have used so far: a stage's cost is the difference across it, which
+ * the models bench sets against the machine's cores. The children's share is Linux's
+ * (`/proc/self/stat`'s cutime and cstime, in its fixed 100 ticks a second); elsewhere, none.
+ */
+export function cpuSecondsUsed(stat = '/proc/self/stat'): number {
+  const own = process.cpuUsage();
+  return (own.user + own.system) / 1e6 + childrenCpuSeconds(stat);
+}
+
+const USER_HZ = 100;
+
+export function childrenCpuSeconds(stat = '/proc/self/stat'): number {
+  try {
+    const text = fs.readFileSync(stat, 'utf8');
+    // The fields after the command's closing parenthesis (the command may hold spaces), from the third.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const cutime = Number(fields[16 - 3]);
+    const cstime = Number(fields[17 - 3]);
+    return Number.isFinite(cutime) && Number.isFinite(cstime) ? (cutime + cstime) / USER_HZ : 0;
+  } catch {
+    return 0;
   }
 }

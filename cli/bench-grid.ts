@@ -760,7 +760,7 @@ export async function gridBenchCommand(options: GridBenchOptions, logger: Logger
         // In the frames a stream of it would use (core/models.ts streamFrameFormat).
         const frames = streamFrameFormat(stepDownLadder(model), plan.inputWidth, plan.inputHeight, () => 'fp32');
         const upscaler = await loadModel(model, { ...inference, frames });
-        const inferenceFps = await measureInference(upscaler, await sampleIn(frames), plan).finally(() => upscaler.release());
+        const { fps: inferenceFps } = await measureInference(upscaler, await sampleIn(frames), plan).finally(() => upscaler.release());
         const inputs: SlotModelInputs = { chunkContentSeconds: contentSeconds, singleSlotRate: inferenceFps / source.fps, startCostSeconds };
         const realTime = slotsForRealTime(inputs);
         models.push({

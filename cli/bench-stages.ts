@@ -2,7 +2,8 @@
  * The ONNX path's three stages, each measured alone on the bench's clip with the same adapters
  * the stream uses: ffmpeg decoding raw frames, onnxruntime upscaling them, ffmpeg encoding
  * upscaled frames into HLS segments. The whole pipeline is only as fast as
- * the slowest of these; the bench compares it with that.
+ * the slowest of these, and, where they share the cores, as the cores allow for the CPU time a
+ * frame costs in all three: the bench compares it with both.
  */
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
@@ -11,6 +12,7 @@ import type { Config } from '../core/config';
 import type { StreamPlan } from '../core/domain';
 import { MODELS, frameBytes, type FrameFormat, type ModelId, type Precision } from '../core/models';
 import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
+import { cpuSecondsUsed } from '../adapters/cpu';
 import type { Logger } from '../adapters/logger';
 import { inferenceLanesHere, loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
 import { FrameChunker, runFramePipeline } from '../activities/frame-pipeline';
@@ -51,9 +53,16 @@ export function inferenceOptionsOf(config: Config, logger: Logger): InferenceOpt
 /** Frames kept from the decode for the inference measurement. */
 const SAMPLE_FRAMES = 4;
 
+/** A stage alone: frames a second, and the CPU milliseconds a frame cost (`cpuSecondsUsed`: this process's threads and its ffmpeg). */
+export interface StageFigures {
+  fps: number;
+  cpuMsPerFrame: number;
+}
+
 /** Decodes the whole clip to raw frames in `format` and drops them; keeps a few for inference. */
-export async function measureDecode(clip: string, plan: StreamPlan, format: FrameFormat): Promise<{ fps: number; frames: number; sample: Buffer[] }> {
+export async function measureDecode(clip: string, plan: StreamPlan, format: FrameFormat): Promise<StageFigures & { frames: number; sample: Buffer[] }> {
   const started = performance.now();
+  const cpuBefore = cpuSecondsUsed();
   const decoder = startFrameDecoder({ source: { path: clip }, plan, fromSegment: 0, frames: format }, {});
   const sample: Buffer[] = [];
   let frames = 0;
@@ -66,7 +75,7 @@ export async function measureDecode(clip: string, plan: StreamPlan, format: Fram
     },
   });
   await Promise.all([pipeline(decoder.frames, new FrameChunker(frameBytes(format, plan.inputWidth, plan.inputHeight)), sink), decoder.done]);
-  return { fps: frames / ((performance.now() - started) / 1000), frames, sample };
+  return { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrame(cpuBefore, frames), frames, sample };
 }
 
 /** A few decoded frames from segment `fromSegment` on, for `measureInference`, without decoding the whole clip. */
@@ -100,18 +109,19 @@ export async function measureInference(
   plan: Pick<StreamPlan, 'inputWidth' | 'inputHeight'>,
   // At least 3 s: a short run (24 frames, < 1 s for S) read a passing stall as the model's speed.
   limits = { minSeconds: 3 },
-): Promise<number> {
+): Promise<StageFigures> {
   const round = (first: number) => Promise.all(Array.from({ length: upscaler.lanes }, (_, k) =>
     upscaler.upscale(sample[(first + k) % sample.length]!, 1, plan.inputWidth, plan.inputHeight)));
   await round(0);
   await round(1);
   const started = performance.now();
+  const cpuBefore = cpuSecondsUsed();
   let frames = 0;
   while (frames === 0 || performance.now() - started < limits.minSeconds * 1000) {
     await round(frames);
     frames += upscaler.lanes;
   }
-  return frames / ((performance.now() - started) / 1000);
+  return { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrame(cpuBefore, frames) };
 }
 
 /**
@@ -140,16 +150,22 @@ export async function writeUpscaledFrames(clip: string, plan: StreamPlan, scale:
 }
 
 /** Encodes the raw frames in `framesFile` (`format`, plus the clip's audio) to HLS segments. */
-export async function measureEncode(clip: string, plan: StreamPlan, framesFile: string, format: FrameFormat, frames: number, frameWidth: number, frameHeight: number, workDir: string): Promise<number> {
+export async function measureEncode(clip: string, plan: StreamPlan, framesFile: string, format: FrameFormat, frames: number, frameWidth: number, frameHeight: number, workDir: string): Promise<StageFigures> {
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
   const started = performance.now();
+  const cpuBefore = cpuSecondsUsed();
   const encoder = startFrameEncoder(
     { source: { path: clip }, plan, fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth, frameHeight, frames: format },
     { cwd: workDir },
   );
   await Promise.all([pipeline(fs.createReadStream(framesFile, { highWaterMark: 1 << 20 }), encoder.frames), encoder.done]);
-  const fps = frames / ((performance.now() - started) / 1000);
+  const figures = { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrame(cpuBefore, frames) };
   fs.rmSync(workDir, { recursive: true, force: true });
-  return fps;
+  return figures;
+}
+
+/** CPU milliseconds a frame since `cpuBefore` (`cpuSecondsUsed`), over `frames` frames. */
+function cpuMsPerFrame(cpuBefore: number, frames: number): number {
+  return ((cpuSecondsUsed() - cpuBefore) * 1000) / Math.max(1, frames);
 }

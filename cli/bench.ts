@@ -9,6 +9,7 @@
  * docs' models table is generated (scripts/docs-tables.ts).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createServices } from '../services';
 import { loadConfig, type Config } from '../core/config';
@@ -19,7 +20,7 @@ import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { upscaleSettings } from '../services/title-workflows';
 import { planStream } from '../core/plan';
-import { inferenceOptionsOf, loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions } from './bench-stages';
+import { inferenceOptionsOf, loadModel, measureDecode, measureEncode, measureInference, writeUpscaledFrames, type InferenceOptions, type StageFigures } from './bench-stages';
 import { startBenchStack, type BenchStack } from './bench-stack';
 import { makeTempDataDir } from '../adapters/postgres-cluster';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
@@ -82,6 +83,15 @@ export interface BenchResult {
   pipelineFps: number | null;
   /** pipelineFps ÷ the slowest stage's fps. */
   efficiency: number | null;
+  /** CPU milliseconds a frame each stage alone cost (this process's threads and its ffmpeg); null for the ffmpeg-only path (absent in files written before). */
+  cpuMsPerFrame?: { decode: number; inference: number; encode: number } | null;
+  /**
+   * The most frames a second the machine's cores allow the three stages together: cores × 1000 ÷
+   * the sum of their CPU ms a frame. Each stage alone had every core; in the pipeline they share
+   * them, so this, not the slowest stage, is what the pipeline can reach where the stages cost
+   * about the same (absent in files written before).
+   */
+  coresBoundFps?: number | null;
   /** Content seconds per wall second (the stream's own figure: its fps ÷ 24). */
   realTime: number | null;
   /** From the trigger to the first playable segment. */
@@ -141,7 +151,7 @@ export function benchCases(models: readonly BenchModel[], precisions: readonly P
 const fixed = (n: number | null, digits = 1) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
 function printTable(results: BenchResult[]): void {
-  const header = ['input', 'model', 'precision', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'];
+  const header = ['input', 'model', 'precision', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'CPU ms a frame', 'of the cores', 'real-time', 'first segment'];
   const rows = results.map((r) => [
     r.size,
     r.model,
@@ -152,6 +162,8 @@ function printTable(results: BenchResult[]): void {
     fixed(r.encodeFps),
     r.skipped ? `skipped: ${r.skipped}` : fixed(r.pipelineFps),
     fixed(r.efficiency, 2),
+    r.cpuMsPerFrame ? `${fixed(r.cpuMsPerFrame.decode)}+${fixed(r.cpuMsPerFrame.inference)}+${fixed(r.cpuMsPerFrame.encode)}` : '-',
+    r.coresBoundFps && r.pipelineFps !== null ? fixed(r.pipelineFps / r.coresBoundFps, 2) : '-',
     r.realTime === null ? '-' : `${r.realTime.toFixed(2)}x`,
     r.firstSegmentSeconds === null ? '-' : `${r.firstSegmentSeconds.toFixed(2)} s`,
   ]);
@@ -159,7 +171,7 @@ function printTable(results: BenchResult[]): void {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   process.stdout.write(`\n${line(header)}\n`);
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
-  process.stdout.write(`\n${CLIP_FPS} fps clips; stages alone (inference in the worker's lanes and threads, ffmpeg with every core); pipeline through the whole stack; efficiency = pipeline ÷ slowest stage.\n`);
+  process.stdout.write(`\n${CLIP_FPS} fps clips; stages alone (inference in the worker's lanes and threads, ffmpeg with every core); pipeline through the whole stack; efficiency = pipeline ÷ slowest stage; CPU ms a frame = decode+infer+encode alone; of the cores = pipeline ÷ what the cores allow for that CPU time.\n`);
 }
 
 export async function benchCommand(options: BenchOptions, logger: Logger): Promise<BenchResult[]> {
@@ -230,7 +242,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
         }
         return decodes.get(format)!;
       };
-      const encodeFps = new Map<string, number>();
+      const encodes = new Map<string, StageFigures>();
 
       for (const { model, precision } of cases) {
         const scale = model === FFMPEG_ONLY ? 2 : MODELS[model].scale;
@@ -239,7 +251,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
         const frames = model === FFMPEG_ONLY ? null : streamFrameFormat(stepDownLadder(model), width, height, (id) => precisionOfModel(id, precision ?? 'fp32'));
         const base: BenchResult = {
           size, model, precision, frames, input: `${width}x${height}`, output,
-          inferenceFps: null, decodeFps: null, encodeFps: null, pipelineFps: null, efficiency: null, realTime: null, firstSegmentSeconds: null,
+          inferenceFps: null, decodeFps: null, encodeFps: null, pipelineFps: null, efficiency: null, cpuMsPerFrame: null, coresBoundFps: null, realTime: null, firstSegmentSeconds: null,
         };
         if (width * scale * height * scale > MAX_OUTPUT_PIXELS) {
           record({ ...base, skipped: 'output beyond 4K' });
@@ -254,18 +266,20 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
           const decode = await decodeIn(frames);
           progress(`${size} ${label}: inference alone (${frames})`);
           const upscaler = await loadModel(model, { ...inference, precision: precision ?? 'fp32', frames });
-          const inferenceFps = await measureInference(upscaler, decode.sample, { inputWidth: width, inputHeight: height }).finally(() => upscaler.release());
+          const infer = await measureInference(upscaler, decode.sample, { inputWidth: width, inputHeight: height }).finally(() => upscaler.release());
           const encodeKey = `${scale} ${frames}`;
-          if (!encodeFps.has(encodeKey)) {
+          if (!encodes.has(encodeKey)) {
             progress(`${size}: encoding ${output} alone (${frames})`);
             const framesFile = path.join(dir, `frames-${size}-x${scale}.raw`);
             await writeUpscaledFrames(clip, planAt(scale), scale, framesFile, frames, inference);
-            encodeFps.set(encodeKey, await measureEncode(clip, planAt(scale), framesFile, frames, decode.frames, width * scale, height * scale, path.join(dir, 'encode')));
+            encodes.set(encodeKey, await measureEncode(clip, planAt(scale), framesFile, frames, decode.frames, width * scale, height * scale, path.join(dir, 'encode')));
             fs.rmSync(framesFile, { force: true });
           }
-          const encodeFpsHere = encodeFps.get(encodeKey)!;
-          Object.assign(stageResult, { inferenceFps, decodeFps: decode.fps, encodeFps: encodeFpsHere });
-          slowestStageFps = Math.min(inferenceFps, decode.fps, encodeFpsHere);
+          const encode = encodes.get(encodeKey)!;
+          const cpuMsPerFrame = { decode: decode.cpuMsPerFrame, inference: infer.cpuMsPerFrame, encode: encode.cpuMsPerFrame };
+          const coresBoundFps = (os.availableParallelism() * 1000) / (cpuMsPerFrame.decode + cpuMsPerFrame.inference + cpuMsPerFrame.encode);
+          Object.assign(stageResult, { inferenceFps: infer.fps, decodeFps: decode.fps, encodeFps: encode.fps, cpuMsPerFrame, coresBoundFps });
+          slowestStageFps = Math.min(infer.fps, decode.fps, encode.fps);
           const predictedSeconds = decode.frames / slowestStageFps;
           if (predictedSeconds > options.maxPipelineSeconds) {
             record({ ...base, ...stageResult, skipped: `~${Math.round(predictedSeconds)} s (at most ${Math.round(slowestStageFps * 100) / 100} fps)` });

@@ -182,18 +182,26 @@ const modelsTable: Render<ModelsBenchReport> = (f) => {
   const pipeline = (r: Read<BenchResult>) => (r.skipped ? `skipped: ${r.skipped}` : figure(r.pipelineFps));
   // Files from before yuv420p graphs name no frames: the stream then ran on gbrp.
   const frames = (r: Read<BenchResult>) => (r.model === 'ffmpeg' ? DASH : r.frames ?? 'gbrp');
+  // Files from before the stages' CPU time was measured have no such columns.
+  const withCpu = f.results.some((r) => r.cpuMsPerFrame);
+  const cpu = (r: Read<BenchResult>) => {
+    const c = r.cpuMsPerFrame;
+    return c ? `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms` : DASH;
+  };
+  const ofCores = (r: Read<BenchResult>) => (isNumber(r.pipelineFps) && isNumber(r.coresBoundFps) ? fixed(r.pipelineFps / r.coresBoundFps, 2) : DASH);
   const rows = f.results.map((r) => [
     r.size, r.model === 'ffmpeg' ? 'ffmpeg (one process)' : `\`${r.model}\``, r.precision ?? DASH, frames(r), r.output,
     figure(r.inferenceFps), figure(r.decodeFps), figure(r.encodeFps), pipeline(r),
-    fixed(r.efficiency, 2), rate(r.realTime), seconds(r.firstSegmentSeconds),
+    fixed(r.efficiency, 2), ...(withCpu ? [cpu(r), figure(r.coresBoundFps), ofCores(r)] : []), rate(r.realTime), seconds(r.firstSegmentSeconds),
   ]);
   const s = f.settings as Record<string, unknown>;
   return `${measuredBy(f)} Clips of ${String(s.clipSeconds)} s at ${String(s.clipFps)} fps; x264 \`${String(s.preset)}\` CRF ${String(s.crf)}; `
     + `${String(s.inferenceThreads)} inference thread(s)${s.inferenceLanes === undefined ? '' : ` in ${String(s.inferenceLanes)} lane(s)`}, execution provider \`${String(s.executionProvider)}\`; segments of ${String(s.segmentSeconds)} s${s.ffmpegSegmentSeconds === undefined || s.ffmpegSegmentSeconds === s.segmentSeconds ? '' : ` (ffmpeg alone: ${String(s.ffmpegSegmentSeconds)} s)`}.\n\n`
     + table(
-      ['input', 'model', 'precision', 'frames', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency', 'real-time', 'first segment'],
+      ['input', 'model', 'precision', 'frames', 'output', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'efficiency',
+        ...(withCpu ? ['CPU a frame (decode + infer + encode)', 'the cores allow', 'of that'] : []), 'real-time', 'first segment'],
       rows,
-      ['left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', ...(withCpu ? ['right', 'right', 'right'] as const : []), 'right', 'right'],
     );
 };
 

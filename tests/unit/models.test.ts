@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MODELS, MODEL_IDS, frameBytes, modelPath, stepDownLadder, streamFrameFormat } from '../../core/models';
 import { choosePrecision, precisionOfModel } from '../../core/precision';
-import { cpuConvolutionBlockChannels, cpuHasVnni } from '../../adapters/cpu';
+import { childrenCpuSeconds, cpuConvolutionBlockChannels, cpuHasVnni, cpuSecondsUsed } from '../../adapters/cpu';
 import type { ModelsBenchReport } from '../../cli/bench';
 import { figuresFile } from '../../cli/figures-file';
 import { listModelsCommand } from '../../cli/models';
@@ -85,6 +85,21 @@ describe('precision', () => {
     expect(cpuConvolutionBlockChannels(cpuinfo('avx2 fma avx_vnni'))).toBe(8);
     expect(cpuConvolutionBlockChannels(path.join(dir, 'missing'))).toBe(8);
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it("reads the CPU time of the children waited for from Linux's stat line, a command with spaces and parentheses included", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-stat-'));
+    const stat = path.join(dir, 'stat');
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+    fs.writeFileSync(stat, '4242 (node (a) b) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 40 1234 66 20 0 11 0 5 0\n');
+    expect(childrenCpuSeconds(stat)).toBeCloseTo(13.0, 6);
+    expect(childrenCpuSeconds(path.join(dir, 'missing'))).toBe(0);
+    fs.rmSync(dir, { recursive: true });
+    // This process's own time counts too: a busy loop adds to it.
+    const before = cpuSecondsUsed();
+    const until = Date.now() + 60;
+    while (Date.now() < until);
+    expect(cpuSecondsUsed() - before).toBeGreaterThan(0.03);
   });
 });
 
