@@ -154,6 +154,27 @@ const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
     + table(['run', 'segments of', 'model', 'precision', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'right', 'left', 'left', 'right', 'right', 'right']);
 };
 
+/**
+ * The same models in several runs, each stage's CPU time a frame set against the cores
+ * (`coresBoundFps`): what the pipeline made of what the cores allow, and the most "efficiency"
+ * (against the slowest stage alone) that bound leaves, for the rows whose CPU time was measured.
+ */
+const modelsCores: Render<ModelsBenchReport[]> = (files) => {
+  const rows = files.flatMap((f, run) => f.results.filter((r) => r.cpuMsPerFrame && isNumber(r.pipelineFps)).map((r) => {
+    const c = r.cpuMsPerFrame!;
+    const slowest = Math.min(r.inferenceFps ?? Infinity, r.decodeFps ?? Infinity, r.encodeFps ?? Infinity);
+    const bound = r.coresBoundFps ?? null;
+    return [
+      String(run + 1), `\`${r.model}\``, `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms`, figure(slowest), figure(bound),
+      isNumber(bound) && Number.isFinite(slowest) ? fixed(Math.min(1, bound / slowest), 2) : DASH, figure(r.pipelineFps), fixed(r.efficiency, 2),
+      isNumber(bound) ? fixed(r.pipelineFps! / bound, 2) : DASH, rate(r.realTime),
+    ];
+  }));
+  return `${runsMeasuredBy(files)}\n\n`
+    + table(['run', 'model', 'CPU a frame (decode + infer + encode)', 'slowest stage alone, fps', 'the cores allow, fps', 'efficiency at most', 'pipeline fps', 'efficiency', 'of what the cores allow', 'real-time'],
+      rows, ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+};
+
 /** One model's whole pipeline at several x264 presets (SRGAN_FFMPEG_PRESET), a run each: what a faster encoder gives back to the model. */
 const modelsByPreset: Render<ModelsBenchReport[]> = (files) => {
   const rows = files.flatMap((f) => f.results.map((r) => [
@@ -675,6 +696,11 @@ export const TABLES: Record<string, Render<any>> = {
   // M's last layer summed per layer against its Concat (c530ca6), in turns.
   'bench/models-m-concat-run1+bench/models-m-sums-run1+bench/models-m-concat-run2+bench/models-m-sums-run2+bench/models-m-concat-run3+bench/models-m-sums-run3+bench/models-m-concat-run4+bench/models-m-sums-run4+bench/models-m-concat-run5+bench/models-m-sums-run5#last-layer': modelsLastLayer,
   'bench/profile-vnni-run1+bench/profile-vnni-run2+bench/profile-vnni-run3#runs': profileRuns,
+  // Each stage's CPU time a frame against the cores (d93cae2 on): the table, then S and M twice more.
+  'bench/models-vnni-d93cae2': modelsTable,
+  'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3#cores': modelsCores,
+  // The graphs the streams run (M's and L's yuv420p ones) profiled.
+  'bench/profile-vnni-yuv420p': profileTable,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
   // The same part at 1 s segments: what the shorter segment costs a whole title.
@@ -749,6 +775,11 @@ const MADE_BY: Record<string, string> = {
   'bench/profile-vnni-run2': 'the same again, into docs/bench/profile-vnni-run2.json',
   'bench/profile-vnni-run3': 'the same again, into docs/bench/profile-vnni-run3.json',
   'bench/models-vnni': 'npm run bench -- --only models --size 360p --seconds 10 --precision fp32 int8 fp16 --models-json docs/bench/models-vnni.json, on a CPU with VNNI',
+  'bench/models-vnni-d93cae2': 'npm run bench -- --only models --size 360p --seconds 10 --models-json docs/bench/models-vnni-d93cae2.json, on a CPU with VNNI',
+  'bench/models-cores-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-cores-run1.json, after the models-vnni-d93cae2 run',
+  'bench/models-cores-run2': 'the same again, into docs/bench/models-cores-run2.json',
+  'bench/models-cores-run3': 'the same again, into docs/bench/models-cores-run3.json',
+  'bench/profile-vnni-yuv420p': 'npm run bench -- --only profile --size 360p --profile-json docs/bench/profile-vnni-yuv420p.json, on a CPU with VNNI',
   'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
   'bench/grid': 'npm run bench -- --only grid',
   'bench/grid-1s': 'HLS_SEGMENT_TIME=1 npm run bench -- --only grid --grid-parts trigger --grid-json docs/bench/grid-1s.json',
