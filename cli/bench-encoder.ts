@@ -1,11 +1,14 @@
 /**
  * `upflow bench --only encoder`: what x264's lookahead costs a stream whose frames come at a
- * model's pace, and what it buys. For each lookahead, the chunk encoder (adapters/ffmpeg.ts, the
- * stream's own arguments) is fed real pictures (the project's images in a mosaic, panning, or
- * still with one tile moving; scaled up 2x as a model's frames are):
+ * model's pace, and what it buys; and what a faster x264 preset saves in CPU time beside a model
+ * and costs in bytes. For each lookahead (at the stream's preset) and each preset (at the stream's
+ * lookahead with a model), the chunk encoder (adapters/ffmpeg.ts, the stream's own arguments) is
+ * fed real pictures (the project's images in a mosaic, panning, or still with one tile moving;
+ * scaled up 2x as a model's frames are):
  * - paced at a model's speed, how long each segment closes after its last frame went in;
- * - as fast as it takes them, at several CRFs, the bytes and the PSNR against the frames.
- * PSNR against bytes says whether a lookahead is a worse encoder or the same one spending less.
+ * - as fast as it takes them, at several CRFs, the bytes and the PSNR against the frames, and at
+ *   the stream's CRF the CPU time a frame (`cpuSecondsUsed`: x264's process and the feeding).
+ * PSNR against bytes says whether a setting is a worse encoder or the same one spending less.
  * The figures go to docs/bench/encoder.json, from which the docs' table is generated.
  */
 import fs from 'node:fs';
@@ -14,6 +17,7 @@ import path from 'node:path';
 import { makeMosaicClip, MODEL_MODE_LOOKAHEAD_FRAMES, segmentsPsnr, startFrameEncoder, type LookaheadFrames } from '../adapters/ffmpeg';
 import type { StreamPlan } from '../core/domain';
 import { median } from '../core/statistics';
+import { cpuSecondsUsed } from '../adapters/cpu';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 
 export const DEFAULT_ENCODER_JSON = figuresFile('encoder');
@@ -35,8 +39,14 @@ export const ENCODER_BENCH_SETTINGS = {
   crf: 20,
   crfs: [17, 20, 23],
   lookaheads: ['preset', 5, MODEL_MODE_LOOKAHEAD_FRAMES, 0] as LookaheadFrames[],
+  /** The presets compared, at the stream's lookahead with a model; the first is the stream's (`preset`). */
+  presets: ['veryfast', 'superfast', 'ultrafast'],
   motions: ['pan', 'still'] as const,
+  compare: ['lookahead', 'preset'] as EncoderComparison[],
 };
+
+/** What a row varies: x264's lookahead at the stream's preset, or the preset at the stream's lookahead with a model. */
+export type EncoderComparison = 'lookahead' | 'preset';
 
 type Motion = (typeof ENCODER_BENCH_SETTINGS.motions)[number];
 
@@ -51,12 +61,18 @@ export interface RatePoint {
 
 export interface EncoderBenchResult {
   motion: Motion;
+  /** Absent in files written before presets were compared: lookahead. */
+  compare?: EncoderComparison;
+  /** x264's preset (absent in files written before: the settings' `preset`). */
+  preset?: string;
   lookahead: LookaheadFrames;
+  /** CPU milliseconds a frame at the stream's CRF, fed as fast as x264 takes them (absent in files written before). */
+  cpuMsPerFrame?: number;
   /** Milliseconds from a segment's last frame written to the segment listed, each segment in order (the last, closed by the end, left out). */
   closeAfterLastFrameMs: number[];
   closeAfterLastFrameMedianMs: number;
   points: RatePoint[];
-  /** The mean PSNR difference (dB) against the preset's lookahead at the same bytes (its points interpolated); null for the preset's own row, or where no bytes overlap. */
+  /** The mean PSNR difference (dB) against the reference row at the same bytes (its points interpolated): the preset's own lookahead, or the stream's preset; null for the reference itself, or where no bytes overlap. */
   psnrAtSameBytesDb: number | null;
 }
 
@@ -86,18 +102,18 @@ export function psnrAtSameBytes(points: readonly RatePoint[], reference: readonl
   return differences.length ? differences.reduce((a, b) => a + b, 0) / differences.length : null;
 }
 
-function planFor(crf: number): StreamPlan {
+function planFor(crf: number, preset: string): StreamPlan {
   const s = ENCODER_BENCH_SETTINGS;
   return {
     upscaler: 'anime4k-s-an', ladder: ['anime4k-s-an'], modelScale: 2, scaleFactor: 2,
     inputWidth: s.width / 2, inputHeight: s.height / 2, outputWidth: s.width, outputHeight: s.height,
-    encoder: 'libx264', preset: s.preset, crf, encoderThreads: 0,
+    encoder: 'libx264', preset, crf, encoderThreads: 0,
     segmentSeconds: s.segmentSeconds, durationSeconds: s.seconds, fps: s.fps, keepAudio: false, toneMap: false,
   };
 }
 
 /** The chunk encoder over the clip's `frames`; `pacedFps` writes them no faster than that and notes when each segment closed. */
-async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: number; lookahead: LookaheadFrames; pacedFps?: number }): Promise<{ segmentFiles: string[]; closeAfterLastFrameMs: number[] }> {
+async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: number; preset: string; lookahead: LookaheadFrames; pacedFps?: number }): Promise<{ segmentFiles: string[]; closeAfterLastFrameMs: number[]; cpuMsPerFrame: number }> {
   const s = ENCODER_BENCH_SETTINGS;
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
@@ -106,7 +122,7 @@ async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: n
   const list = path.join(workDir, 'segments.csv');
   const encoder = startFrameEncoder(
     // The clip is the source in name only: the plan keeps no audio, so the encoder reads nothing from it.
-    { source: { path: clip }, plan: planFor(o.crf), fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth: s.width, frameHeight: s.height, frames: 'yuv420p', lookaheadFrames: o.lookahead },
+    { source: { path: clip }, plan: planFor(o.crf, o.preset), fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth: s.width, frameHeight: s.height, frames: 'yuv420p', lookaheadFrames: o.lookahead },
     { cwd: workDir },
   );
   const lastFrameAt: number[] = [];
@@ -117,6 +133,7 @@ async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: n
     while (closedAt.length < lines) closedAt.push(performance.now());
   }, 2);
   const startedAt = performance.now();
+  const cpuBefore = cpuSecondsUsed();
   try {
     for (let i = 0; i < count; i++) {
       if (o.pacedFps !== undefined) {
@@ -133,14 +150,16 @@ async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: n
   } finally {
     if (watch) clearInterval(watch);
   }
+  const cpuMsPerFrame = ((cpuSecondsUsed() - cpuBefore) * 1000) / count;
   const segmentFiles = fs.readdirSync(workDir).filter((f) => f.endsWith('.ts')).sort().map((f) => path.join(workDir, f));
   // A segment closes when the next one's first frame comes out: the last one only at the end.
   const closeAfterLastFrameMs = lastFrameAt.slice(0, -1).flatMap((t, i) => (closedAt[i] === undefined ? [] : [Math.round(closedAt[i]! - t)]));
-  return { segmentFiles, closeAfterLastFrameMs };
+  return { segmentFiles, closeAfterLastFrameMs, cpuMsPerFrame };
 }
 
-export async function encoderBenchCommand(options: { jsonFile: string; json: boolean }): Promise<EncoderBenchReport> {
+export async function encoderBenchCommand(options: { jsonFile: string; json: boolean; compare?: readonly EncoderComparison[] }): Promise<EncoderBenchReport> {
   const s = ENCODER_BENCH_SETTINGS;
+  const compared = options.compare ?? s.compare;
   const header = await figuresHeader(cliCommand());
   const images = MOSAIC_IMAGE_DIRS.flatMap((dir) => fs.readdirSync(path.join(REPOSITORY, dir)).filter((f) => f.endsWith('.png')).sort().map((f) => path.join(REPOSITORY, dir, f)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-encoder-bench-'));
@@ -151,18 +170,23 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
       await makeMosaicClip({ images, file: clip, width: s.width, height: s.height, seconds: s.seconds, fps: s.fps, motion });
       const frames = fs.readFileSync(clip);
       const frameCount = frames.length / FRAME_BYTES;
-      for (const lookahead of s.lookaheads) {
-        if (!options.json) process.stderr.write(`bench encoder: ${motion}, lookahead ${String(lookahead)}\n`);
-        const paced = await encode(clip, frames, path.join(dir, 'paced'), { crf: s.crf, lookahead, pacedFps: s.pacedFps });
+      const rows = compared.flatMap((compare): { compare: EncoderComparison; preset: string; lookahead: LookaheadFrames }[] => (compare === 'lookahead'
+        ? s.lookaheads.map((lookahead) => ({ compare, preset: s.preset, lookahead }))
+        : s.presets.map((preset) => ({ compare, preset, lookahead: MODEL_MODE_LOOKAHEAD_FRAMES }))));
+      for (const { compare, preset, lookahead } of rows) {
+        if (!options.json) process.stderr.write(`bench encoder: ${motion}, preset ${preset}, lookahead ${String(lookahead)}\n`);
+        const paced = await encode(clip, frames, path.join(dir, 'paced'), { crf: s.crf, preset, lookahead, pacedFps: s.pacedFps });
         const points: RatePoint[] = [];
+        let cpuMsPerFrame = NaN;
         for (const crf of s.crfs) {
-          const made = await encode(clip, frames, path.join(dir, 'rate'), { crf, lookahead });
+          const made = await encode(clip, frames, path.join(dir, 'rate'), { crf, preset, lookahead });
+          if (crf === s.crf) cpuMsPerFrame = made.cpuMsPerFrame;
           const bytes = made.segmentFiles.reduce((sum, f) => sum + fs.statSync(f).size, 0);
           const { psnr, frames: compared } = await segmentsPsnr({ segmentFiles: made.segmentFiles, listFile: path.join(dir, 'psnr-list.txt'), reference: clip, width: s.width, height: s.height, fps: s.fps });
           if (compared !== frameCount) throw new Error(`bench encoder: PSNR compared ${compared} frames of ${frameCount}`);
           points.push({ crf, bytes, psnr });
         }
-        results.push({ motion, lookahead, closeAfterLastFrameMs: paced.closeAfterLastFrameMs, closeAfterLastFrameMedianMs: median(paced.closeAfterLastFrameMs), points, psnrAtSameBytesDb: null });
+        results.push({ motion, compare, preset, lookahead, cpuMsPerFrame, closeAfterLastFrameMs: paced.closeAfterLastFrameMs, closeAfterLastFrameMedianMs: median(paced.closeAfterLastFrameMs), points, psnrAtSameBytesDb: null });
       }
       fs.rmSync(clip, { force: true });
     }
@@ -170,18 +194,17 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
     fs.rmSync(dir, { recursive: true, force: true });
   }
   for (const r of results) {
-    if (r.lookahead === 'preset') continue;
-    const reference = results.find((x) => x.motion === r.motion && x.lookahead === 'preset');
-    r.psnrAtSameBytesDb = reference ? psnrAtSameBytes(r.points, reference.points) : null;
+    const reference = results.find((x) => x.motion === r.motion && x.compare === r.compare && (r.compare === 'lookahead' ? x.lookahead === 'preset' : x.preset === s.preset));
+    r.psnrAtSameBytesDb = reference && reference !== r ? psnrAtSameBytes(r.points, reference.points) : null;
   }
-  const report: EncoderBenchReport = { ...header, settings: { ...s, images: images.length }, results };
+  const report: EncoderBenchReport = { ...header, settings: { ...s, compare: [...compared], images: images.length }, results };
   writeFiguresFile(options.jsonFile, report);
   if (options.json) process.stdout.write(`${JSON.stringify(report.results)}\n`);
   else {
     for (const r of results) {
       const points = r.points.map((p) => `CRF ${p.crf} ${(p.bytes / 1e6).toFixed(2)} MB ${p.psnr.toFixed(2)} dB`).join(', ');
       const same = r.psnrAtSameBytesDb === null ? '' : `; ${r.psnrAtSameBytesDb >= 0 ? '+' : ''}${r.psnrAtSameBytesDb.toFixed(2)} dB at the same bytes`;
-      process.stdout.write(`${r.motion.padEnd(5)} lookahead ${String(r.lookahead).padEnd(6)} segment closes ${r.closeAfterLastFrameMedianMs} ms after its last frame; ${points}${same}\n`);
+      process.stdout.write(`${r.motion.padEnd(5)} ${(r.preset ?? s.preset).padEnd(9)} lookahead ${String(r.lookahead).padEnd(6)} ${(r.cpuMsPerFrame ?? NaN).toFixed(1)} CPU ms a frame; segment closes ${r.closeAfterLastFrameMedianMs} ms after its last frame; ${points}${same}\n`);
     }
     process.stderr.write(`bench encoder: figures written to ${options.jsonFile}\n`);
   }

@@ -11,7 +11,7 @@ import { runApiProcess } from './api-process';
 import { benchCommand, DEFAULT_BENCH_MODELS, DEFAULT_MODELS_JSON, FFMPEG_ONLY } from './bench';
 import { DEFAULT_GRID_JSON, GRID_BENCH_PARTS, gridBenchCommand, isGridBenchPart } from './bench-grid';
 import { DEFAULT_PROFILE_JSON, DEFAULT_PROFILE_MODELS, profileBenchCommand } from './bench-profile';
-import { DEFAULT_ENCODER_JSON, encoderBenchCommand } from './bench-encoder';
+import { DEFAULT_ENCODER_JSON, ENCODER_BENCH_SETTINGS, encoderBenchCommand, type EncoderComparison } from './bench-encoder';
 import { auditCommand } from './audit';
 import { cleanupCommand } from './cleanup';
 import { monitorCommand } from './monitor';
@@ -137,9 +137,10 @@ program
   .option('--grid-json <file>', 'grid: where its figures are written (default: docs/bench/grid.json in the repository)')
   .option('--profile-json <file>', 'profile: where its figures are written (default: docs/bench/profile.json in the repository)')
   .option('--encoder-json <file>', 'encoder: where its figures are written (default: docs/bench/encoder.json in the repository)')
+  .option('--encoder-compare <kinds...>', `encoder: what its rows vary (${ENCODER_BENCH_SETTINGS.compare.join(', ')}; default both)`)
   .action(action(async (config, logger, opts: {
     only?: string; json: boolean; seconds: number; size?: string[]; model?: string[]; precision?: string[]; maxPipelineSeconds: number; modelsJson?: string;
-    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string; profileJson?: string; encoderJson?: string;
+    gridSeconds: number; gridRepeats: number; gridParts?: string[]; gridJson?: string; profileJson?: string; encoderJson?: string; encoderCompare?: string[];
   }) => {
     if (opts.only !== undefined && !(BENCH_PARTS as readonly string[]).includes(opts.only)) {
       throw new InvalidArgumentError(`--only: one of ${BENCH_PARTS.join(', ')}`);
@@ -158,6 +159,10 @@ program
       if (!isGridBenchPart(part)) throw new InvalidArgumentError(`unknown grid part ${part}; one of ${GRID_BENCH_PARTS.join(', ')}`);
       return part;
     });
+    const encoderCompare = (opts.encoderCompare ?? [...ENCODER_BENCH_SETTINGS.compare]).map((kind) => {
+      if (!(ENCODER_BENCH_SETTINGS.compare as readonly string[]).includes(kind)) throw new InvalidArgumentError(`--encoder-compare: unknown ${kind}; one of ${ENCODER_BENCH_SETTINGS.compare.join(', ')}`);
+      return kind as EncoderComparison;
+    });
     const runs = (part: (typeof BENCH_PARTS)[number]) => opts.only === undefined || opts.only === part;
     if (runs('models')) {
       const jsonFile = opts.modelsJson ? path.resolve(opts.modelsJson) : DEFAULT_MODELS_JSON;
@@ -173,7 +178,7 @@ program
       await profileBenchCommand({ models: profiled, size: sizes[0] ?? '360p', runs: PROFILE_RUNS, precisions, cacheDir: config.cacheDir, jsonFile, json: opts.json });
     }
     if (runs('encoder')) {
-      await encoderBenchCommand({ jsonFile: opts.encoderJson ? path.resolve(opts.encoderJson) : DEFAULT_ENCODER_JSON, json: opts.json });
+      await encoderBenchCommand({ jsonFile: opts.encoderJson ? path.resolve(opts.encoderJson) : DEFAULT_ENCODER_JSON, json: opts.json, compare: encoderCompare });
     }
   }));
 
