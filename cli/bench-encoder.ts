@@ -41,6 +41,8 @@ export const ENCODER_BENCH_SETTINGS = {
   lookaheads: ['preset', 5, MODEL_MODE_LOOKAHEAD_FRAMES, 0] as LookaheadFrames[],
   /** The presets compared, at the stream's lookahead with a model; the first is the stream's (`preset`). */
   presets: ['veryfast', 'superfast', 'ultrafast'],
+  /** The presets' CRFs: the faster ones spend far more bytes at a CRF, so their curves meet the stream's preset's only higher up. */
+  presetCrfs: [17, 20, 23, 26, 29, 32],
   motions: ['pan', 'still'] as const,
   compare: ['lookahead', 'preset'] as EncoderComparison[],
 };
@@ -178,7 +180,7 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
         const paced = await encode(clip, frames, path.join(dir, 'paced'), { crf: s.crf, preset, lookahead, pacedFps: s.pacedFps });
         const points: RatePoint[] = [];
         let cpuMsPerFrame = NaN;
-        for (const crf of s.crfs) {
+        for (const crf of compare === 'lookahead' ? s.crfs : s.presetCrfs) {
           const made = await encode(clip, frames, path.join(dir, 'rate'), { crf, preset, lookahead });
           if (crf === s.crf) cpuMsPerFrame = made.cpuMsPerFrame;
           const bytes = made.segmentFiles.reduce((sum, f) => sum + fs.statSync(f).size, 0);

@@ -245,7 +245,8 @@ const profileTable: Render<ProfileBenchReport> = (f) => {
 const encoderTable: Render<EncoderBenchReport> = (f) => {
   const st = f.settings;
   const lookahead = (l: number | string | null) => (l === 'preset' ? `the preset's (${String(st.preset)})` : `${String(l)} frames`);
-  const rows = f.results.map((r) => [
+  // Files from before presets were compared hold lookahead rows only.
+  const rows = f.results.filter((r) => (r.compare ?? 'lookahead') === 'lookahead').map((r) => [
     r.motion, lookahead(r.lookahead), fixed(r.closeAfterLastFrameMedianMs, 0, ' ms'),
     ...st.crfs.map((crf) => {
       const p = r.points.find((x) => x.crf === crf);
@@ -258,6 +259,24 @@ const encoderTable: Render<EncoderBenchReport> = (f) => {
     + `(x264 \`${String(st.preset)}\`, segments of ${String(st.segmentSeconds)} s). A segment's close: fed at ${String(st.pacedFps)} frames a second (S's pace), CRF ${String(st.crf)}, the median time from its last frame written to the segment listed. `
     + 'Bytes and PSNR against the frames: fed as fast as x264 takes them. *At the same bytes*: the mean PSNR difference against the preset\'s lookahead where its bytes reach (its points read linearly in between).\n\n'
     + table(['clip', 'x264 lookahead', 'a segment closes after its last frame', ...st.crfs.map((crf) => `CRF ${String(crf)}`), 'at the same bytes'], rows, ['left', 'left', 'right', ...st.crfs.map(() => 'right' as const), 'right']);
+};
+
+/** x264's presets at the stream's lookahead with a model (`--encoder-compare preset`): the CPU time each saves and what it costs in bytes. */
+const encoderPresets: Render<EncoderBenchReport> = (f) => {
+  const st = f.settings;
+  const rows = f.results.filter((r) => r.compare === 'preset').map((r) => {
+    const atCrf = r.points.find((p) => p.crf === st.crf);
+    return [
+      r.motion, `\`${String(r.preset)}\``, fixed(r.cpuMsPerFrame, 1, ' ms'), fixed(r.closeAfterLastFrameMedianMs, 0, ' ms'),
+      atCrf ? `${fixed((atCrf.bytes ?? 0) / 1e6, 2, ' MB')}, ${fixed(atCrf.psnr, 2, ' dB')}` : DASH,
+      r.preset === st.preset ? DASH : fixed(r.psnrAtSameBytesDb, 2, ' dB'),
+    ];
+  });
+  return `${measuredBy(f)} ${String(st.seconds)} s of ${String(st.width)}×${String(st.height)} at ${String(st.fps)} fps made from the project's ${String(st.images)} images (the clips of the lookahead table above), `
+    + `through the chunk encoder's own arguments with a model's lookahead of ${String(f.results.find((r) => r.compare === 'preset')?.lookahead ?? DASH)} frames. `
+    + `*CPU a frame*: x264's process and the feeding, at CRF ${String(st.crf)}, fed as fast as x264 takes the frames. A segment's close: fed at ${String(st.pacedFps)} frames a second. `
+    + `*At the same bytes*: the mean PSNR difference against \`${String(st.preset)}\` where its bytes reach, from CRF ${String(st.presetCrfs?.[0])} to ${String(st.presetCrfs?.[st.presetCrfs.length - 1])}.\n\n`
+    + table(['clip', 'x264 preset', 'CPU a frame', 'a segment closes after its last frame', `CRF ${String(st.crf)}`, 'at the same bytes'], rows, ['left', 'left', 'right', 'right', 'right', 'right']);
 };
 
 /** The same profile run several times in turns: each model's frame time per run, to see the spread. */
@@ -701,6 +720,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3#cores': modelsCores,
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
   'bench/profile-vnni-yuv420p': profileTable,
+  // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
+  'bench/encoder-presets': encoderPresets,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
   // The same part at 1 s segments: what the shorter segment costs a whole title.
@@ -779,6 +800,7 @@ const MADE_BY: Record<string, string> = {
   'bench/models-cores-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-cores-run1.json, after the models-vnni-d93cae2 run',
   'bench/models-cores-run2': 'the same again, into docs/bench/models-cores-run2.json',
   'bench/models-cores-run3': 'the same again, into docs/bench/models-cores-run3.json',
+  'bench/encoder-presets': 'npm run bench -- --only encoder --encoder-compare preset --encoder-json docs/bench/encoder-presets.json',
   'bench/profile-vnni-yuv420p': 'npm run bench -- --only profile --size 360p --profile-json docs/bench/profile-vnni-yuv420p.json, on a CPU with VNNI',
   'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
   'bench/grid': 'npm run bench -- --only grid',
