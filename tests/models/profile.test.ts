@@ -5,13 +5,21 @@ import path from 'node:path';
 import { buildLanczosGraph, buildLanczosYuv420pGraph } from '../../models/lanczos';
 import { profileOperators } from '../../adapters/onnx';
 
+/** Profiles `graph` from a folder of its own, which `check` may look into before it goes. */
+async function profiled(graph: Uint8Array, check: (profile: Awaited<ReturnType<typeof profileOperators>>, dir: string) => void): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-profile-test-'));
+  try {
+    const model = path.join(dir, 'model.onnx');
+    fs.writeFileSync(model, graph);
+    check(await profileOperators({ model, threads: 1, cpuGraphOptimization: 'extended', width: 64, height: 36, runs: 3, dir }), dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('operator profile', () => {
   it("times every node of a model's frame, the nodes adding up to no more than the frame", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-profile-test-'));
-    try {
-      const model = path.join(dir, 'lanczos-x2.onnx');
-      fs.writeFileSync(model, buildLanczosGraph(2, 'test'));
-      const profile = await profileOperators({ model, threads: 1, cpuGraphOptimization: 'extended', width: 64, height: 36, runs: 3, dir });
+    await profiled(buildLanczosGraph(2, 'test'), (profile, dir) => {
       expect(profile.runs).toBe(3);
       expect(profile.frames).toBe('gbrp');
       const ops = new Set(profile.operators.map((o) => o.op));
@@ -22,22 +30,14 @@ describe('operator profile', () => {
       expect(nodesMs).toBeLessThanOrEqual(profile.runMs);
       // One profile file, in the folder given.
       expect(fs.readdirSync(dir).filter((f) => f.startsWith('onnxruntime-profile'))).toHaveLength(1);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('feeds a yuv420p graph its Y and U, V planes, as a stream runs it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-profile-test-'));
-    try {
-      const model = path.join(dir, 'lanczos-x2-yuv420p.onnx');
-      fs.writeFileSync(model, buildLanczosYuv420pGraph(2, 'test'));
-      const profile = await profileOperators({ model, threads: 1, cpuGraphOptimization: 'extended', width: 64, height: 36, runs: 3, dir });
+    await profiled(buildLanczosYuv420pGraph(2, 'test'), (profile) => {
       expect(profile.frames).toBe('yuv420p');
       expect(profile.runs).toBe(3);
       expect(profile.operators.map((o) => o.op)).toContain('Conv');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
