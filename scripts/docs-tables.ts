@@ -160,19 +160,25 @@ const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
  * (against the slowest stage alone) that bound leaves, for the rows whose CPU time was measured.
  */
 const modelsCores: Render<ModelsBenchReport[]> = (files) => {
+  // x264's threads (UPFLOW_ENCODER_THREADS) as a column where the runs differ in them.
+  const encoderThreads = (f: Read<ModelsBenchReport>) => {
+    const n = (f.settings as Record<string, unknown>).encoderThreads;
+    return n === 0 || n === undefined ? "x264's choice" : String(n);
+  };
+  const byThreads = new Set(files.map(encoderThreads)).size > 1;
   const rows = files.flatMap((f, run) => f.results.filter((r) => r.cpuMsPerFrame && isNumber(r.pipelineFps)).map((r) => {
     const c = r.cpuMsPerFrame!;
     const slowest = Math.min(r.inferenceFps ?? Infinity, r.decodeFps ?? Infinity, r.encodeFps ?? Infinity);
     const bound = r.coresBoundFps ?? null;
     return [
-      String(run + 1), `\`${r.model}\``, `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms`, figure(slowest), figure(bound),
+      String(run + 1), ...(byThreads ? [encoderThreads(f)] : []), `\`${r.model}\``, `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms`, figure(slowest), figure(bound),
       isNumber(bound) && Number.isFinite(slowest) ? fixed(Math.min(1, bound / slowest), 2) : DASH, figure(r.pipelineFps), fixed(r.efficiency, 2),
       isNumber(bound) ? fixed(r.pipelineFps! / bound, 2) : DASH, rate(r.realTime),
     ];
   }));
   return `${runsMeasuredBy(files)}\n\n`
-    + table(['run', 'model', 'CPU a frame (decode + infer + encode)', 'slowest stage alone, fps', 'the cores allow, fps', 'efficiency at most', 'pipeline fps', 'efficiency', 'of what the cores allow', 'real-time'],
-      rows, ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+    + table(['run', ...(byThreads ? ['x264 threads'] : []), 'model', 'CPU a frame (decode + infer + encode)', 'slowest stage alone, fps', 'the cores allow, fps', 'efficiency at most', 'pipeline fps', 'efficiency', 'of what the cores allow', 'real-time'],
+      rows, ['right', ...(byThreads ? ['left'] as const : []), 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
 /** One model's whole pipeline at several x264 presets (SRGAN_FFMPEG_PRESET), a run each: what a faster encoder gives back to the model. */
@@ -718,6 +724,8 @@ export const TABLES: Record<string, Render<any>> = {
   // Each stage's CPU time a frame against the cores (d93cae2 on): the table, then S and M twice more.
   'bench/models-vnni-d93cae2': modelsTable,
   'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3#cores': modelsCores,
+  // x264 on one thread beside the model against x264's choice, in turns (UPFLOW_ENCODER_THREADS).
+  'bench/models-x264-auto-1+bench/models-x264-one-1+bench/models-x264-auto-2+bench/models-x264-one-2#cores': modelsCores,
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
   'bench/profile-vnni-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
@@ -800,6 +808,10 @@ const MADE_BY: Record<string, string> = {
   'bench/models-cores-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-cores-run1.json, after the models-vnni-d93cae2 run',
   'bench/models-cores-run2': 'the same again, into docs/bench/models-cores-run2.json',
   'bench/models-cores-run3': 'the same again, into docs/bench/models-cores-run3.json',
+  'bench/models-x264-auto-1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-x264-auto-1.json',
+  'bench/models-x264-one-1': 'UPFLOW_ENCODER_THREADS=1 and the same, into docs/bench/models-x264-one-1.json',
+  'bench/models-x264-auto-2': 'the auto-1 run again, into docs/bench/models-x264-auto-2.json',
+  'bench/models-x264-one-2': 'the one-1 run again, into docs/bench/models-x264-one-2.json',
   'bench/encoder-presets': 'npm run bench -- --only encoder --encoder-compare preset --encoder-json docs/bench/encoder-presets.json',
   'bench/profile-vnni-yuv420p': 'npm run bench -- --only profile --size 360p --profile-json docs/bench/profile-vnni-yuv420p.json, on a CPU with VNNI',
   'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
