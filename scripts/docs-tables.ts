@@ -154,6 +154,9 @@ const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
     + table(['run', 'segments of', 'model', 'precision', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'right', 'left', 'left', 'right', 'right', 'right']);
 };
 
+/** Each stage's CPU time a frame alone, as the models bench measured it (d93cae2 on). */
+const stagesCpu = (c: Read<NonNullable<BenchResult['cpuMsPerFrame']>>) => `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms`;
+
 /**
  * The same models in several runs, each stage's CPU time a frame set against the cores
  * (`coresBoundFps`): what the pipeline made of what the cores allow, and the most "efficiency"
@@ -167,11 +170,10 @@ const modelsCores: Render<ModelsBenchReport[]> = (files) => {
   };
   const byThreads = new Set(files.map(encoderThreads)).size > 1;
   const rows = files.flatMap((f, run) => f.results.filter((r) => r.cpuMsPerFrame && isNumber(r.pipelineFps)).map((r) => {
-    const c = r.cpuMsPerFrame!;
     const slowest = Math.min(r.inferenceFps ?? Infinity, r.decodeFps ?? Infinity, r.encodeFps ?? Infinity);
     const bound = r.coresBoundFps ?? null;
     return [
-      String(run + 1), ...(byThreads ? [encoderThreads(f)] : []), `\`${r.model}\``, `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms`, figure(slowest), figure(bound),
+      String(run + 1), ...(byThreads ? [encoderThreads(f)] : []), `\`${r.model}\``, stagesCpu(r.cpuMsPerFrame!), figure(slowest), figure(bound),
       isNumber(bound) && Number.isFinite(slowest) ? fixed(Math.min(1, bound / slowest), 2) : DASH, figure(r.pipelineFps), fixed(r.efficiency, 2),
       isNumber(bound) ? fixed(r.pipelineFps! / bound, 2) : DASH, rate(r.realTime),
     ];
@@ -211,10 +213,7 @@ const modelsTable: Render<ModelsBenchReport> = (f) => {
   const frames = (r: Read<BenchResult>) => (r.model === 'ffmpeg' ? DASH : r.frames ?? 'gbrp');
   // Files from before the stages' CPU time was measured have no such columns.
   const withCpu = f.results.some((r) => r.cpuMsPerFrame);
-  const cpu = (r: Read<BenchResult>) => {
-    const c = r.cpuMsPerFrame;
-    return c ? `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms` : DASH;
-  };
+  const cpu = (r: Read<BenchResult>) => (r.cpuMsPerFrame ? stagesCpu(r.cpuMsPerFrame) : DASH);
   const ofCores = (r: Read<BenchResult>) => (isNumber(r.pipelineFps) && isNumber(r.coresBoundFps) ? fixed(r.pipelineFps / r.coresBoundFps, 2) : DASH);
   const rows = f.results.map((r) => [
     r.size, r.model === 'ffmpeg' ? 'ffmpeg (one process)' : `\`${r.model}\``, r.precision ?? DASH, frames(r), r.output,
@@ -721,7 +720,7 @@ export const TABLES: Record<string, Render<any>> = {
   // M's last layer summed per layer against its Concat (c530ca6), in turns.
   'bench/models-m-concat-run1+bench/models-m-sums-run1+bench/models-m-concat-run2+bench/models-m-sums-run2+bench/models-m-concat-run3+bench/models-m-sums-run3+bench/models-m-concat-run4+bench/models-m-sums-run4+bench/models-m-concat-run5+bench/models-m-sums-run5#last-layer': modelsLastLayer,
   'bench/profile-vnni-run1+bench/profile-vnni-run2+bench/profile-vnni-run3#runs': profileRuns,
-  // Each stage's CPU time a frame against the cores (d93cae2 on): the table, then S and M twice more.
+  // Each stage's CPU time a frame against the cores (d93cae2 on): the table, then S and M three times more.
   'bench/models-vnni-d93cae2': modelsTable,
   'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3#cores': modelsCores,
   // x264 on one thread beside the model against x264's choice, in turns (UPFLOW_ENCODER_THREADS).
