@@ -59,23 +59,22 @@ export function observeSegment(
   const recent = [...state.recent, { seconds: segment.durationSeconds, wallSeconds: segment.wallSeconds }];
   // Keep the fewest latest segments that still cover the window.
   while (recent.length > 1 && sum(recent.slice(1), 'seconds') >= windowSeconds) recent.shift();
-  const { rate, full } = windowOf(recent, windowSeconds);
+  const window = windowOf(recent, windowSeconds);
   const next = ladder[ladder.indexOf(state.model) + 1];
   const roomAhead = leadSeconds !== undefined && leadSeconds >= STEP_UP_LEAD_SECONDS;
-  if (!full || rate >= settings.stepDownBelowRate || next === undefined || roomAhead) return { state: { ...state, recent } };
-  return { state: initialRateControl(next), change: stepDown(state.model, next, segment.index, recent, settings) };
+  if (!window.full || window.rate >= settings.stepDownBelowRate || next === undefined || roomAhead) return { state: { ...state, recent } };
+  return { state: initialRateControl(next), change: stepDown(state.model, next, segment.index, recent, window, settings.stepDownBelowRate) };
 }
 
-/** A step down judged over `recent`, the current model's latest segments. */
-function stepDown(fromModel: ModelId, toModel: ModelId, afterSegment: number, recent: TimedSegment[], settings: RateControlSettings): ModelChange {
-  const { seconds, rate } = windowOf(recent, settings.stepDownWindowSeconds ?? 0);
+/** A step down judged over `recent`, the current model's latest segments, whose `window` the caller has measured. */
+function stepDown(fromModel: ModelId, toModel: ModelId, afterSegment: number, recent: TimedSegment[], window: { seconds: number; rate: number }, belowRate: number): ModelChange {
   return {
     fromModel,
     toModel,
     afterSegment,
     rates: recent.map((s) => s.seconds / s.wallSeconds),
-    belowRate: settings.stepDownBelowRate,
-    window: { seconds, rate },
+    belowRate,
+    window: { seconds: window.seconds, rate: window.rate },
   };
 }
 
@@ -160,9 +159,10 @@ export function giveUpTry(
   const windowSeconds = settings.stepDownWindowSeconds ?? 0;
   const next = ladder[ladder.indexOf(state.model) + 1];
   if (windowSeconds === 0 || state.recent.length === 0 || next === undefined) return undefined;
-  if (windowOf(state.recent, windowSeconds).rate >= settings.stepDownBelowRate || lead.triedAtSeconds - lead.nowSeconds < TRY_COST_SECONDS) return undefined;
+  const window = windowOf(state.recent, windowSeconds);
+  if (window.rate >= settings.stepDownBelowRate || lead.triedAtSeconds - lead.nowSeconds < TRY_COST_SECONDS) return undefined;
   return {
-    ...stepDown(state.model, next, lead.afterSegment, state.recent, settings),
+    ...stepDown(state.model, next, lead.afterSegment, state.recent, window, settings.stepDownBelowRate),
     gaveUpTry: { triedAtLeadSeconds: lead.triedAtSeconds, leadSeconds: lead.nowSeconds, costSeconds: TRY_COST_SECONDS },
   };
 }
