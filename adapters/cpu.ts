@@ -40,6 +40,11 @@ export function cpuSecondsUsed(stat = '/proc/self/stat'): number {
   return (own.user + own.system) / 1e6 + childrenCpuSeconds(stat);
 }
 
+/** CPU milliseconds a frame since `cpuBefore` (`cpuSecondsUsed`), over `frames` frames. */
+export function cpuMsPerFrameSince(cpuBefore: number, frames: number): number {
+  return ((cpuSecondsUsed() - cpuBefore) * 1000) / Math.max(1, frames);
+}
+
 const USER_HZ = 100;
 
 export function childrenCpuSeconds(stat = '/proc/self/stat'): number {

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { makeMosaicClip, MODEL_MODE_LOOKAHEAD_FRAMES, segmentsPsnr, startFrameEncoder, type LookaheadFrames } from '../adapters/ffmpeg';
 import type { StreamPlan } from '../core/domain';
 import { median } from '../core/statistics';
-import { cpuSecondsUsed } from '../adapters/cpu';
+import { cpuMsPerFrameSince, cpuSecondsUsed } from '../adapters/cpu';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
 
 export const DEFAULT_ENCODER_JSON = figuresFile('encoder');
@@ -152,7 +152,7 @@ async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: n
   } finally {
     if (watch) clearInterval(watch);
   }
-  const cpuMsPerFrame = ((cpuSecondsUsed() - cpuBefore) * 1000) / count;
+  const cpuMsPerFrame = cpuMsPerFrameSince(cpuBefore, count);
   const segmentFiles = fs.readdirSync(workDir).filter((f) => f.endsWith('.ts')).sort().map((f) => path.join(workDir, f));
   // A segment closes when the next one's first frame comes out: the last one only at the end.
   const closeAfterLastFrameMs = lastFrameAt.slice(0, -1).flatMap((t, i) => (closedAt[i] === undefined ? [] : [Math.round(closedAt[i]! - t)]));

@@ -12,7 +12,7 @@ import type { Config } from '../core/config';
 import type { StreamPlan } from '../core/domain';
 import { MODELS, frameBytes, type FrameFormat, type ModelId, type Precision } from '../core/models';
 import { startFrameDecoder, startFrameEncoder } from '../adapters/ffmpeg';
-import { cpuSecondsUsed } from '../adapters/cpu';
+import { cpuMsPerFrameSince, cpuSecondsUsed } from '../adapters/cpu';
 import type { Logger } from '../adapters/logger';
 import { inferenceLanesHere, loadFrameUpscaler, type FrameUpscaler } from '../adapters/onnx';
 import { FrameChunker, runFramePipeline } from '../activities/frame-pipeline';
@@ -75,7 +75,7 @@ export async function measureDecode(clip: string, plan: StreamPlan, format: Fram
     },
   });
   await Promise.all([pipeline(decoder.frames, new FrameChunker(frameBytes(format, plan.inputWidth, plan.inputHeight)), sink), decoder.done]);
-  return { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrame(cpuBefore, frames), frames, sample };
+  return { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrameSince(cpuBefore, frames), frames, sample };
 }
 
 /** A few decoded frames from segment `fromSegment` on, for `measureInference`, without decoding the whole clip. */
@@ -121,7 +121,7 @@ export async function measureInference(
     await round(frames);
     frames += upscaler.lanes;
   }
-  return { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrame(cpuBefore, frames) };
+  return { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrameSince(cpuBefore, frames) };
 }
 
 /**
@@ -160,12 +160,7 @@ export async function measureEncode(clip: string, plan: StreamPlan, framesFile: 
     { cwd: workDir },
   );
   await Promise.all([pipeline(fs.createReadStream(framesFile, { highWaterMark: 1 << 20 }), encoder.frames), encoder.done]);
-  const figures = { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrame(cpuBefore, frames) };
+  const figures = { fps: frames / ((performance.now() - started) / 1000), cpuMsPerFrame: cpuMsPerFrameSince(cpuBefore, frames) };
   fs.rmSync(workDir, { recursive: true, force: true });
   return figures;
-}
-
-/** CPU milliseconds a frame since `cpuBefore` (`cpuSecondsUsed`), over `frames` frames. */
-function cpuMsPerFrame(cpuBefore: number, frames: number): number {
-  return ((cpuSecondsUsed() - cpuBefore) * 1000) / Math.max(1, frames);
 }
