@@ -157,6 +157,9 @@ const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
 /** Each stage's CPU time a frame alone, as the models bench measured it (d93cae2 on). */
 const stagesCpu = (c: Read<NonNullable<BenchResult['cpuMsPerFrame']>>) => `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms`;
 
+/** The pipeline's frames a second ÷ what the cores allow for its stages' CPU time (d93cae2 on). */
+const ofCoresBound = (r: Read<BenchResult>) => (isNumber(r.pipelineFps) && isNumber(r.coresBoundFps) ? r.pipelineFps / r.coresBoundFps : null);
+
 /**
  * The same models in several runs, each stage's CPU time a frame set against the cores
  * (`coresBoundFps`): what the pipeline made of what the cores allow, and the most "efficiency"
@@ -175,7 +178,7 @@ const modelsCores: Render<ModelsBenchReport[]> = (files) => {
     return [
       String(run + 1), ...(byThreads ? [encoderThreads(f)] : []), `\`${r.model}\``, stagesCpu(r.cpuMsPerFrame!), figure(slowest), figure(bound),
       isNumber(bound) && Number.isFinite(slowest) ? fixed(Math.min(1, bound / slowest), 2) : DASH, figure(r.pipelineFps), fixed(r.efficiency, 2),
-      isNumber(bound) ? fixed(r.pipelineFps! / bound, 2) : DASH, rate(r.realTime),
+      fixed(ofCoresBound(r), 2), rate(r.realTime),
     ];
   }));
   return `${runsMeasuredBy(files)}\n\n`
@@ -207,6 +210,46 @@ const modelsLastLayer: Render<ModelsBenchReport[]> = (files) => {
     + table(['run', 'last layer', 'model', 'infer fps', 'decode fps', 'encode fps', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right']);
 };
 
+/**
+ * What the docs hold the whole pipeline to on a 2-core CPU, 360p → 720p, fp32 streams
+ * (docs/benchmarks.md#the-targets): each a figure of one model's row in the models bench, at
+ * least or at most an aim.
+ */
+interface PipelineTarget {
+  what: string;
+  model: string;
+  value: (r: Read<BenchResult>) => number | null | undefined;
+  /** None for a figure shown beside the targets to explain them. */
+  aim?: number;
+  atMost?: boolean;
+  show: (n: number | null | undefined) => string;
+}
+const PIPELINE_TARGETS: readonly PipelineTarget[] = [
+  { what: 'real-time, `anime4k-s-an`', model: 'anime4k-s-an', value: (r) => r.realTime, aim: 1.5, show: rate },
+  { what: 'real-time, `anime4k-m-an`', model: 'anime4k-m-an', value: (r) => r.realTime, aim: 1.0, show: rate },
+  { what: 'first segment after the trigger, S', model: 'anime4k-s-an', value: (r) => r.firstSegmentSeconds, aim: 2.5, atMost: true, show: seconds },
+  { what: 'first segment after the trigger, M', model: 'anime4k-m-an', value: (r) => r.firstSegmentSeconds, aim: 2.5, atMost: true, show: seconds },
+  { what: 'efficiency (pipeline ÷ slowest stage alone), S', model: 'anime4k-s-an', value: (r) => r.efficiency, aim: 0.9, show: (n) => fixed(n, 2) },
+  { what: 'efficiency, M', model: 'anime4k-m-an', value: (r) => r.efficiency, aim: 0.9, show: (n) => fixed(n, 2) },
+  { what: 'of what the cores allow, S', model: 'anime4k-s-an', value: ofCoresBound, show: (n) => fixed(n, 2) },
+  { what: 'of what the cores allow, M', model: 'anime4k-m-an', value: ofCoresBound, show: (n) => fixed(n, 2) },
+];
+
+/** Every run's 360p fp32 rows set against the targets: the spread, the median and how many runs met each. */
+const modelsTargets: Render<ModelsBenchReport[]> = (files) => {
+  const rows = PIPELINE_TARGETS.map((t) => {
+    const values = files.flatMap((f) => f.results
+      .filter((r) => r.size === '360p' && (r.precision ?? 'fp32') === 'fp32' && r.model === t.model)
+      .map(t.value).filter(isNumber));
+    const { aim } = t;
+    const measured = values.length === 0 ? DASH : `${t.show(Math.min(...values))} – ${t.show(Math.max(...values))}`;
+    const met = aim === undefined ? DASH : `${String(values.filter((v) => (t.atMost ? v <= aim : v >= aim)).length)} of ${String(values.length)} runs`;
+    return [t.what, aim === undefined ? DASH : `${t.atMost ? '≤' : '≥'} ${t.show(aim)}`, measured, t.show(values.length > 0 ? median(values) : null), met];
+  });
+  return `${runsMeasuredBy(files)}\n\n`
+    + table(['target', 'aim', 'measured, lowest – highest', 'median', 'met'], rows, ['left', 'right', 'right', 'right', 'right']);
+};
+
 const modelsTable: Render<ModelsBenchReport> = (f) => {
   const pipeline = (r: Read<BenchResult>) => (r.skipped ? `skipped: ${r.skipped}` : figure(r.pipelineFps));
   // Files from before yuv420p graphs name no frames: the stream then ran on gbrp.
@@ -214,11 +257,11 @@ const modelsTable: Render<ModelsBenchReport> = (f) => {
   // Files from before the stages' CPU time was measured have no such columns.
   const withCpu = f.results.some((r) => r.cpuMsPerFrame);
   const cpu = (r: Read<BenchResult>) => (r.cpuMsPerFrame ? stagesCpu(r.cpuMsPerFrame) : DASH);
-  const ofCores = (r: Read<BenchResult>) => (isNumber(r.pipelineFps) && isNumber(r.coresBoundFps) ? fixed(r.pipelineFps / r.coresBoundFps, 2) : DASH);
+
   const rows = f.results.map((r) => [
     r.size, r.model === 'ffmpeg' ? 'ffmpeg (one process)' : `\`${r.model}\``, r.precision ?? DASH, frames(r), r.output,
     figure(r.inferenceFps), figure(r.decodeFps), figure(r.encodeFps), pipeline(r),
-    fixed(r.efficiency, 2), ...(withCpu ? [cpu(r), figure(r.coresBoundFps), ofCores(r)] : []), rate(r.realTime), seconds(r.firstSegmentSeconds),
+    fixed(r.efficiency, 2), ...(withCpu ? [cpu(r), figure(r.coresBoundFps), fixed(ofCoresBound(r), 2)] : []), rate(r.realTime), seconds(r.firstSegmentSeconds),
   ]);
   const s = f.settings as Record<string, unknown>;
   return `${measuredBy(f)} Clips of ${String(s.clipSeconds)} s at ${String(s.clipFps)} fps; x264 \`${String(s.preset)}\` CRF ${String(s.crf)}; `
@@ -726,6 +769,8 @@ export const TABLES: Record<string, Render<any>> = {
   // x264 on one thread beside the model against x264's choice, in turns (UPFLOW_ENCODER_THREADS).
   'bench/models-x264-auto-1+bench/models-x264-one-1+bench/models-x264-auto-2+bench/models-x264-one-2#cores': modelsCores,
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
+  // Every run at the default settings since the stages' CPU time was measured, set against the targets.
+  'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3+bench/models-x264-auto-1+bench/models-x264-auto-2+bench/models+bench/models-targets-run1+bench/models-targets-run2+bench/models-targets-run3#targets': modelsTargets,
   'bench/profile-vnni-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
   'bench/encoder-presets': encoderPresets,
@@ -811,6 +856,9 @@ const MADE_BY: Record<string, string> = {
   'bench/models-x264-one-1': 'UPFLOW_ENCODER_THREADS=1 and the same, into docs/bench/models-x264-one-1.json',
   'bench/models-x264-auto-2': 'the auto-1 run again, into docs/bench/models-x264-auto-2.json',
   'bench/models-x264-one-2': 'the one-1 run again, into docs/bench/models-x264-one-2.json',
+  'bench/models-targets-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-targets-run1.json',
+  'bench/models-targets-run2': 'the same again, into docs/bench/models-targets-run2.json',
+  'bench/models-targets-run3': 'the same again, into docs/bench/models-targets-run3.json',
   'bench/encoder-presets': 'npm run bench -- --only encoder --encoder-compare preset --encoder-json docs/bench/encoder-presets.json',
   'bench/profile-vnni-yuv420p': 'npm run bench -- --only profile --size 360p --profile-json docs/bench/profile-vnni-yuv420p.json, on a CPU with VNNI',
   'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
