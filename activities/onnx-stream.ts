@@ -9,7 +9,7 @@ import type { Config } from '../core/config';
 import { FailureType } from '../core/errors';
 import { MODELS, modelPath, stepDownLadder, streamFrameFormat, type FrameFormat, type ModelId, type Precision } from '../core/models';
 import type { StreamPlan } from '../core/domain';
-import { precisionOfModel } from '../core/precision';
+import { describePrecision, precisionOfModel, type PrecisionChoice } from '../core/precision';
 import { startFrameDecoder, startFrameEncoder, type ChunkEncodeOptions, type RunOptions } from '../adapters/ffmpeg';
 import { inferenceLanesHere, loadFrameUpscaler, precisionHere, type FrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
@@ -23,8 +23,8 @@ import { runFramePipeline } from './frame-pipeline';
 export class ModelSessions {
   /** By model and frame format. */
   private readonly sessions = new Map<`${ModelId} ${FrameFormat}`, Promise<FrameUpscaler>>();
-  /** UPFLOW_PRECISION for this worker: `auto` decided once, from whether it runs on a GPU. */
-  readonly precision: Precision;
+  /** UPFLOW_PRECISION for this worker: `auto` decided once, from the GPU or the CPU it runs on. */
+  readonly precision: PrecisionChoice;
   /** Frames a slot upscales at once (UPFLOW_INFERENCE_LANES, or decided from the provider). */
   readonly lanesPerSlot: number;
   /** onnxruntime threads in each lane: the slot's threads shared out among its lanes. */
@@ -34,15 +34,15 @@ export class ModelSessions {
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
-    const chosen = precisionHere(config.inference);
-    this.precision = chosen.precision;
+    this.precision = precisionHere(config.inference);
     const { lanes, threadsPerLane } = inferenceLanesHere(config.inference);
     this.lanesPerSlot = lanes;
     this.threadsPerLane = threadsPerLane;
-    if (config.upscale.aiEnabled) logger.info({ precision: chosen.precision }, `models run in ${chosen.precision} (${chosen.reason})`);
+    const runs = describePrecision(this.precision);
+    if (config.upscale.aiEnabled) logger.info({ precision: runs }, `models run in ${runs} (${this.precision.reason})`);
   }
 
-  /** The precision `id` runs in here: the worker's, or fp32 for a model not built in it. */
+  /** The precision `id` runs in here: the worker's for it, or fp32 for a model not built in it. */
   precisionOf(id: ModelId): Precision {
     return precisionOfModel(id, this.precision);
   }

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { frameBytes, type CpuGraphOptimization, type FrameFormat, type Precision } from '../core/models';
-import { choosePrecision, type PrecisionSetting } from '../core/precision';
+import { frameBytes, type CpuGraphOptimization, type FrameFormat } from '../core/models';
+import { choosePrecision, type PrecisionChoice, type PrecisionSetting } from '../core/precision';
 import { cpuHasVnni } from './cpu';
 import type { Logger } from './logger';
 import type { LaneData, LaneReply, LaneRequest } from './onnx-lane';
@@ -62,7 +62,7 @@ export function cudaProviderInstalled(): boolean {
  * The precision a worker on this machine runs its models in, and why: UPFLOW_PRECISION, with
  * `auto` decided from whether inference will try CUDA.
  */
-export function precisionHere(inference: { executionProvider: ExecutionProviderSetting; precision: PrecisionSetting }): { precision: Precision; reason: string } {
+export function precisionHere(inference: { executionProvider: ExecutionProviderSetting; precision: PrecisionSetting }): PrecisionChoice {
   return choosePrecision(inference.precision, { gpu: triesCuda(inference.executionProvider), vnni: cpuHasVnni() });
 }
 

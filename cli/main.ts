@@ -5,6 +5,7 @@ import { loadConfig, parseDurationMs, type Config } from '../core/config';
 import { ConfigError } from '../core/errors';
 import { modelFor } from '../core/content-kind';
 import { BENCH_SIZES, isBenchSize, isModelId, isPrecision, MODEL_IDS, PRECISIONS, type ModelId } from '../core/models';
+import { precisionsOf } from '../core/precision';
 import { precisionHere } from '../adapters/onnx';
 import { createLogger, type Logger } from '../adapters/logger';
 import { runApiProcess } from './api-process';
@@ -128,7 +129,7 @@ program
   .option('--seconds <n>', 'length of each generated clip (24 fps)', positiveNumber, 8)
   .option('--size <sizes...>', `input sizes (${BENCH_SIZES.join(', ')})`)
   .option('--model <ids...>', `models (${FFMPEG_ONLY} = the ffmpeg-only path; default ${DEFAULT_BENCH_MODELS.join(', ')})`)
-  .option('--precision <precisions...>', `precisions each model is measured in, where built (${PRECISIONS.join(', ')}; default fp32 and the one UPFLOW_PRECISION picks here)`)
+  .option('--precision <precisions...>', `precisions each model is measured in, where built (${PRECISIONS.join(', ')}; default fp32 and each one UPFLOW_PRECISION runs a model in here)`)
   .option('--max-pipeline-seconds <n>', 'skip a whole-pipeline run predicted to take longer', positiveNumber, 90)
   .option('--models-json <file>', 'models: where their figures are written (default: docs/bench/models.json in the repository)')
   .option('--grid-seconds <n>', 'length of the grid\'s generated clip (640x360, 24 fps)', positiveNumber, 600)
@@ -150,8 +151,8 @@ program
       return size;
     });
     const models = [...new Set(opts.model ?? DEFAULT_BENCH_MODELS)].map((m) => (m === FFMPEG_ONLY ? FFMPEG_ONLY : modelIdArg(m)[0]!));
-    const here = precisionHere(config.inference).precision;
-    const precisions = [...new Set(opts.precision ?? ['fp32', here])].map((p) => {
+    // By default fp32 and every precision a worker here runs some model in.
+    const precisions = [...new Set(opts.precision ?? ['fp32', ...precisionsOf(precisionHere(config.inference))])].map((p) => {
       if (!isPrecision(p)) throw new InvalidArgumentError(`unknown precision ${p}; one of ${PRECISIONS.join(', ')}`);
       return p;
     });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config';
 import { MODELS, MODEL_IDS, modelPath, type FrameFormat, type ModelId, type Precision } from '../core/models';
-import { precisionOfModel } from '../core/precision';
+import { describePrecision, precisionOfModel } from '../core/precision';
 import { precisionHere } from '../adapters/onnx';
 import { buildModels, readManifest } from '../models/build';
 import type { ModelsBenchReport } from './bench';
@@ -25,7 +25,7 @@ export function listModelsCommand(config: Config, options: { json: boolean }): v
   const bench = lastModelsBench();
   const rows = MODEL_IDS.map((id) => {
     const info = MODELS[id];
-    const runsIn = precisionOfModel(id, here.precision);
+    const runsIn = precisionOfModel(id, here);
     return {
       ...info,
       built: isBuilt(id, 'fp32'),
@@ -59,7 +59,7 @@ export function listModelsCommand(config: Config, options: { json: boolean }): v
   const where = bench ? `${bench.date.slice(0, 10)} on ${bench.machine.cpuModel}, ${bench.machine.cores} cores (\`${bench.command}\`)` : undefined;
   process.stdout.write(
     `\nMeasured: ${where ? `the last models bench, ${where}, in the precision each runs in here; \`npm run bench -- --only models\` measures this machine` : 'nothing yet (`npm run bench -- --only models` measures this machine)'}.\n` +
-    `Precision here: ${here.precision} (${here.reason}); a model not built in it runs in fp32.\n` +
+    `Precision here: ${describePrecision(here)} (${here.reason}); a model not built in it runs in fp32.\n` +
     '"yuv": also built on yuv420p frames, which a stream uses when every model it may step down to has them (docs/models.md).\n' +
     `Model files: ${path.join(config.cacheDir, 'models')} (npm run models builds missing or stale ones).\n` +
     'Set SRGAN_ENABLE=1 to upscale with a model: UPFLOW_MODEL for every title, or unset for each content kind\'s default (docs/models.md).\n',

@@ -63,6 +63,12 @@ export interface ModelInfo {
   precisions: readonly Precision[];
   /** Also built taking and giving yuv420p frames (fp32): the stream's cheaper form (`FrameFormat`). */
   yuv420p: boolean;
+  /**
+   * Measured faster in int8 than in fp32 through the whole pipeline on a CPU with VNNI, its
+   * stream on gbrp frames against fp32's on yuv420p (L: docs/benchmarks.md#int8-on-a-cpu-with-vnni):
+   * `UPFLOW_PRECISION=auto` runs it in int8 there.
+   */
+  int8OnVnni: boolean;
 }
 
 /**
@@ -132,6 +138,8 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId)
     // On the video's planes: S's detail (alike in R, G and B) goes to Y alone; M and L's last
     // layer gives Y's sub-pixels and U and V at the input's size (models/anime4k.ts).
     yuv420p: true,
+    // Measured on an EPYC with AVX-512 VNNI: S and M slower in int8, L faster.
+    int8OnVnni: size === 'l',
   };
 }
 
@@ -157,6 +165,7 @@ function realEsrgan(scale: 2 | 4, stepDown: ModelId): ModelInfo {
     cpuGraphOptimization: 'all',
     precisions: ['fp32', 'fp16'],
     yuv420p: false,
+    int8OnVnni: false,
   };
 }
 
@@ -174,6 +183,7 @@ function lanczos(scale: 2 | 4): ModelInfo {
     precisions: ['fp32'],
     // Each plane on its own: S's step down keeps S's frames.
     yuv420p: scale === 2,
+    int8OnVnni: false,
   };
 }
 

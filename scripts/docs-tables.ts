@@ -771,6 +771,7 @@ export const TABLES: Record<string, Render<any>> = {
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
   // Every run at the default settings since the stages' CPU time was measured, set against the targets.
   'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3+bench/models-x264-auto-1+bench/models-x264-auto-2+bench/models+bench/models-targets-run1+bench/models-targets-run2+bench/models-targets-run3#targets': modelsTargets,
+  'bench/models-l-int8-run1+bench/models-l-int8-run2+bench/models-l-int8-run3#runs': modelsRuns,
   'bench/profile-vnni-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
   'bench/encoder-presets': encoderPresets,
@@ -856,6 +857,9 @@ const MADE_BY: Record<string, string> = {
   'bench/models-x264-one-1': 'UPFLOW_ENCODER_THREADS=1 and the same, into docs/bench/models-x264-one-1.json',
   'bench/models-x264-auto-2': 'the auto-1 run again, into docs/bench/models-x264-auto-2.json',
   'bench/models-x264-one-2': 'the one-1 run again, into docs/bench/models-x264-one-2.json',
+  'bench/models-l-int8-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-l-an --precision fp32 int8 --models-json docs/bench/models-l-int8-run1.json, on a CPU with VNNI',
+  'bench/models-l-int8-run2': 'the same again, into docs/bench/models-l-int8-run2.json',
+  'bench/models-l-int8-run3': 'the same again, into docs/bench/models-l-int8-run3.json',
   'bench/models-targets-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-targets-run1.json',
   'bench/models-targets-run2': 'the same again, into docs/bench/models-targets-run2.json',
   'bench/models-targets-run3': 'the same again, into docs/bench/models-targets-run3.json',

@@ -24,13 +24,16 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
-import { modelPath, type CpuGraphOptimization } from '../../core/models';
+import { frameBytes, modelPath, stepDownLadder, type CpuGraphOptimization } from '../../core/models';
 import { anime4kCalibrationTensors, buildAnime4kGraph, type Anime4kSize, type Anime4kWeightsJson } from '../../models/anime4k';
 import { CALIBRATION_DIR, buildModels, readManifest } from '../../models/build';
 import { calibrateRanges, type TensorRanges } from '../../models/quantize';
 import { buildRealEsrganGraph, parseNcnnModel } from '../../models/realesrgan';
 import { ensureRealEsrganWeights } from '../../models/realesrgan-weights';
 import { loadConfig } from '../../core/config';
+import { ModelSessions } from '../../activities/onnx-stream';
+import { cpuHasVnni } from '../../adapters/cpu';
+import { createLogger } from '../../adapters/logger';
 import { readPng, type RgbImage } from '../../adapters/image';
 import { loadQualityImages, psnr } from '../../cli/quality';
 import { CONTENT_KINDS } from '../../core/content-kind';
@@ -218,6 +221,27 @@ describe('buildModels with precisions', () => {
       expect(fs.existsSync(modelPath(dir, 'anime4k-m-an', 'fp16'))).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('UPFLOW_PRECISION=auto on this machine', () => {
+  it('runs L in int8 where the CPU has VNNI (fp32 without), its stream on gbrp frames; S and M in fp32, S\'s stream on yuv420p', async () => {
+    const config = loadConfig({ ...process.env, SRGAN_ENABLE: '1', UPFLOW_PRECISION: 'auto', UPFLOW_EXECUTION_PROVIDER: 'cpu' });
+    const sessions = new ModelSessions(config, createLogger({ level: 'warn' }));
+    try {
+      const l = cpuHasVnni() ? 'int8' : 'fp32';
+      expect((['anime4k-l-an', 'anime4k-l-rl', 'anime4k-m-an', 'anime4k-s-an'] as const).map((id) => sessions.precisionOf(id))).toEqual([l, l, 'fp32', 'fp32']);
+      const plan = { ladder: stepDownLadder('anime4k-l-an'), inputWidth: 64, inputHeight: 36 };
+      const frames = sessions.framesFor(plan);
+      expect(frames).toBe(l === 'int8' ? 'gbrp' : 'yuv420p');
+      expect(sessions.framesFor({ ...plan, ladder: stepDownLadder('anime4k-s-an') })).toBe('yuv420p');
+      // The graph a worker loads for it (models/build.ts built it at set-up) upscales a frame.
+      const upscaler = await sessions.get('anime4k-l-an', frames);
+      const out = await upscaler.upscale(new Uint8Array(frameBytes(frames, 64, 36)).fill(128), 1, 64, 36);
+      expect(out.length).toBe(frameBytes(frames, 128, 72));
+    } finally {
+      await sessions.releaseAll();
     }
   });
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MODELS, MODEL_IDS, frameBytes, modelPath, stepDownLadder, streamFrameFormat } from '../../core/models';
-import { choosePrecision, precisionOfModel } from '../../core/precision';
+import { choosePrecision, describePrecision, precisionOfModel, precisionsOf } from '../../core/precision';
 import { childrenCpuSeconds, cpuConvolutionBlockChannels, cpuHasVnni, cpuSecondsUsed } from '../../adapters/cpu';
 import type { ModelsBenchReport } from '../../cli/bench';
 import { figuresFile } from '../../cli/figures-file';
@@ -53,11 +53,23 @@ describe('content kinds', () => {
 });
 
 describe('precision', () => {
-  it('auto: fp16 on a GPU, fp32 on a CPU with VNNI or without (int8 measured slower there), saying which; a set precision wins', () => {
-    expect(choosePrecision('auto', { gpu: true, vnni: true }).precision).toBe('fp16');
-    expect(choosePrecision('auto', { gpu: false, vnni: true })).toEqual({ precision: 'fp32', reason: expect.stringMatching(/has VNNI, and still int8 runs S and M slower/) });
-    expect(choosePrecision('auto', { gpu: false, vnni: false })).toEqual({ precision: 'fp32', reason: expect.stringMatching(/no VNNI/) });
-    expect(choosePrecision('int8', { gpu: true, vnni: false })).toEqual({ precision: 'int8', reason: 'UPFLOW_PRECISION=int8' });
+  it('auto: fp16 on a GPU; fp32 on a CPU, but L in int8 where the CPU has VNNI (measured faster there), saying which; a set precision wins', () => {
+    expect(choosePrecision('auto', { gpu: true, vnni: true })).toMatchObject({ precision: 'fp16', byModel: {} });
+    const vnni = choosePrecision('auto', { gpu: false, vnni: true });
+    expect(vnni).toEqual({
+      precision: 'fp32',
+      byModel: { 'anime4k-l-rl': 'int8', 'anime4k-l-an': 'int8' },
+      reason: expect.stringMatching(/has VNNI, where int8 runs anime4k-l-rl and anime4k-l-an faster than float32 and S and M slower/),
+    });
+    expect(describePrecision(vnni)).toBe('fp32, anime4k-l-rl and anime4k-l-an in int8');
+    expect(precisionsOf(vnni)).toEqual(['fp32', 'int8']);
+    expect(MODEL_IDS.map((id) => `${id} ${precisionOfModel(id, vnni)}`)).toEqual(MODEL_IDS.map((id) => `${id} ${/^anime4k-l-/.test(id) ? 'int8' : 'fp32'}`));
+    const noVnni = choosePrecision('auto', { gpu: false, vnni: false });
+    expect(noVnni).toEqual({ precision: 'fp32', byModel: {}, reason: expect.stringMatching(/no VNNI/) });
+    expect(describePrecision(noVnni)).toBe('fp32');
+    expect(choosePrecision('int8', { gpu: true, vnni: false })).toEqual({ precision: 'int8', byModel: {}, reason: 'UPFLOW_PRECISION=int8' });
+    // A set precision runs every model in it, L too.
+    expect(precisionOfModel('anime4k-l-an', choosePrecision('fp32', { gpu: false, vnni: true }))).toBe('fp32');
   });
 
   it('runs a model without that precision (Lanczos) in fp32, and names each precision\'s file', () => {
