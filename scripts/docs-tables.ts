@@ -770,7 +770,7 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/models-x264-auto-1+bench/models-x264-one-1+bench/models-x264-auto-2+bench/models-x264-one-2#cores': modelsCores,
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
   // Every run at the default settings since the stages' CPU time was measured, set against the targets.
-  'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3+bench/models-x264-auto-1+bench/models-x264-auto-2+bench/models+bench/models-targets-run1+bench/models-targets-run2+bench/models-targets-run3#targets': modelsTargets,
+  'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3+bench/models-x264-auto-1+bench/models-x264-auto-2+bench/models-0cd5457+bench/models-targets-run1+bench/models-targets-run2+bench/models-targets-run3+bench/models#targets': modelsTargets,
   'bench/models-l-int8-run1+bench/models-l-int8-run2+bench/models-l-int8-run3#runs': modelsRuns,
   'bench/profile-vnni-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
@@ -860,6 +860,7 @@ const MADE_BY: Record<string, string> = {
   'bench/models-l-int8-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-l-an --precision fp32 int8 --models-json docs/bench/models-l-int8-run1.json, on a CPU with VNNI',
   'bench/models-l-int8-run2': 'the same again, into docs/bench/models-l-int8-run2.json',
   'bench/models-l-int8-run3': 'the same again, into docs/bench/models-l-int8-run3.json',
+  'bench/models-0cd5457': 'npm run bench -- --only models --size 360p --seconds 10 --precision fp32 int8 fp16 --models-json docs/bench/models-0cd5457.json (it wrote docs/bench/models.json, since moved here)',
   'bench/models-targets-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-targets-run1.json',
   'bench/models-targets-run2': 'the same again, into docs/bench/models-targets-run2.json',
   'bench/models-targets-run3': 'the same again, into docs/bench/models-targets-run3.json',
