@@ -22,6 +22,7 @@ import type { Spread } from '../cli/bench-grid-figures';
 import type { FiguresHeader } from '../cli/figures-file';
 import type { QualityFigures } from '../cli/quality';
 import { CONTENT_KINDS, DEFAULT_MODEL_FOR } from '../core/content-kind';
+import type { ModelId } from '../core/models';
 import { PLAN_SLOWER, PLAN_SLOWER_FROM_EARLIER_TITLES } from '../core/switch-lead';
 import { median } from '../core/statistics';
 import { hindsightSwitch, keptPartSwitch, replayedPlan, segmentSecondsOf, switchAfterRule } from '../tests/browser/switch-hindsight';
@@ -217,7 +218,7 @@ const modelsLastLayer: Render<ModelsBenchReport[]> = (files) => {
  */
 interface PipelineTarget {
   what: string;
-  model: string;
+  model: ModelId;
   value: (r: Read<BenchResult>) => number | null | undefined;
   /** None for a figure shown beside the targets to explain them. */
   aim?: number;
@@ -257,7 +258,6 @@ const modelsTable: Render<ModelsBenchReport> = (f) => {
   // Files from before the stages' CPU time was measured have no such columns.
   const withCpu = f.results.some((r) => r.cpuMsPerFrame);
   const cpu = (r: Read<BenchResult>) => (r.cpuMsPerFrame ? stagesCpu(r.cpuMsPerFrame) : DASH);
-
   const rows = f.results.map((r) => [
     r.size, r.model === 'ffmpeg' ? 'ffmpeg (one process)' : `\`${r.model}\``, r.precision ?? DASH, frames(r), r.output,
     figure(r.inferenceFps), figure(r.decodeFps), figure(r.encodeFps), pipeline(r),
@@ -768,10 +768,11 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3#cores': modelsCores,
   // x264 on one thread beside the model against x264's choice, in turns (UPFLOW_ENCODER_THREADS).
   'bench/models-x264-auto-1+bench/models-x264-one-1+bench/models-x264-auto-2+bench/models-x264-one-2#cores': modelsCores,
-  // The graphs the streams run (M's and L's yuv420p ones) profiled.
   // Every run at the default settings since the stages' CPU time was measured, set against the targets.
   'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3+bench/models-x264-auto-1+bench/models-x264-auto-2+bench/models-0cd5457+bench/models-targets-run1+bench/models-targets-run2+bench/models-targets-run3+bench/models#targets': modelsTargets,
+  // L in fp32 against int8 on a CPU with VNNI, in turns: why `auto` runs L in int8 there.
   'bench/models-l-int8-run1+bench/models-l-int8-run2+bench/models-l-int8-run3#runs': modelsRuns,
+  // The graphs the streams run (M's and L's yuv420p ones) profiled.
   'bench/profile-vnni-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
   'bench/encoder-presets': encoderPresets,
