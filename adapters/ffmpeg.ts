@@ -351,15 +351,23 @@ export type LookaheadFrames = number | 'preset';
 export const MODEL_MODE_LOOKAHEAD_FRAMES = 3;
 
 /**
+ * How x264 places B-frames behind a model: 'adaptive' is the preset's own analysis (b-adapt 1 at
+ * veryfast), 'fixed' always its B-frames (b-adapt 0). Measured by `upflow bench --only encoder
+ * --encoder-compare b-frames` (docs/benchmarks.md#x264s-b-frames-beside-a-model).
+ */
+export type BFramePlacement = 'adaptive' | 'fixed';
+
+/**
  * ONNX mode, second process: raw upscaled frames on stdin (`frameWidth`×`frameHeight`, the
  * model's output, in the decoder's `frames` format: x264 takes yuv420p as it comes) plus the
  * source's audio from the same instant → the same segments as ffmpeg-only mode. The encode ends with the frames (`-shortest`): the chunk activity stops
  * writing them at the chunk's end. A final lanczos resize runs only when the plan's size
  * differs from the model's (SRGAN_SCALE_FACTOR ≠ model scale).
  */
-export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: number; frameHeight: number; frames: FrameFormat; lookaheadFrames?: LookaheadFrames }): string[] {
+export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: number; frameHeight: number; frames: FrameFormat; lookaheadFrames?: LookaheadFrames; bFrames?: BFramePlacement }): string[] {
   const { plan } = o;
   const lookahead = o.lookaheadFrames ?? MODEL_MODE_LOOKAHEAD_FRAMES;
+  const bFrames = o.bFrames ?? 'adaptive';
   const timing = chunkTiming(plan, o.fromSegment);
   const resize = o.frameWidth !== plan.outputWidth || o.frameHeight !== plan.outputHeight;
   return [
@@ -378,7 +386,7 @@ export function buildFrameEncodeArgs(o: ChunkEncodeOptions & { frameWidth: numbe
     // hands out the next one's first frame: every frame it holds back delays every segment. Its
     // threaded lookahead's buffer held about 4 frames for nothing, and the lookahead itself
     // (`MODEL_MODE_LOOKAHEAD_FRAMES`) holds the rest.
-    '-x264-params', lookahead === 'preset' ? 'sync-lookahead=0' : `sync-lookahead=0:rc-lookahead=${lookahead}`,
+    '-x264-params', ['sync-lookahead=0', ...(lookahead === 'preset' ? [] : [`rc-lookahead=${lookahead}`]), ...(bFrames === 'fixed' ? ['b-adapt=0'] : [])].join(':'),
     ...chunkOutputArgs(o, timing, timing.startSeconds),
   ];
 }

@@ -1,8 +1,9 @@
 /**
  * `upflow bench --only encoder`: what x264's lookahead costs a stream whose frames come at a
- * model's pace, and what it buys; and what a faster x264 preset saves in CPU time beside a model
- * and costs in bytes. For each lookahead (at the stream's preset) and each preset (at the stream's
- * lookahead with a model), the chunk encoder (adapters/ffmpeg.ts, the stream's own arguments) is
+ * model's pace, and what it buys; and what a faster x264 preset, or B-frames placed without
+ * x264's analysis, saves in CPU time beside a model and costs in bytes. For each lookahead (at the
+ * stream's preset), each preset and each B-frame placement (at the stream's lookahead with a
+ * model), the chunk encoder (adapters/ffmpeg.ts, the stream's own arguments) is
  * fed real pictures (the project's images in a mosaic, panning, or still with one tile moving;
  * scaled up 2x as a model's frames are):
  * - paced at a model's speed, how long each segment closes after its last frame went in;
@@ -14,7 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeMosaicClip, MODEL_MODE_LOOKAHEAD_FRAMES, segmentsPsnr, startFrameEncoder, type LookaheadFrames } from '../adapters/ffmpeg';
+import { makeMosaicClip, MODEL_MODE_LOOKAHEAD_FRAMES, segmentsPsnr, startFrameEncoder, type BFramePlacement, type LookaheadFrames } from '../adapters/ffmpeg';
 import type { StreamPlan } from '../core/domain';
 import { median } from '../core/statistics';
 import { cpuMsPerFrameSince, cpuSecondsUsed } from '../adapters/cpu';
@@ -43,12 +44,17 @@ export const ENCODER_BENCH_SETTINGS = {
   presets: ['veryfast', 'superfast', 'ultrafast'],
   /** The presets' CRFs: the faster ones spend far more bytes at a CRF, so their curves meet the stream's preset's only higher up. */
   presetCrfs: [17, 20, 23, 26, 29, 32],
+  /** The B-frame placements compared, at the stream's preset and lookahead with a model; the first is the preset's own. */
+  bFrames: ['adaptive', 'fixed'] as BFramePlacement[],
   motions: ['pan', 'still'] as const,
-  compare: ['lookahead', 'preset'] as EncoderComparison[],
+  compare: ['lookahead', 'preset', 'b-frames'] as EncoderComparison[],
 };
 
-/** What a row varies: x264's lookahead at the stream's preset, or the preset at the stream's lookahead with a model. */
-export type EncoderComparison = 'lookahead' | 'preset';
+/**
+ * What a row varies: x264's lookahead at the stream's preset, the preset at the stream's
+ * lookahead with a model, or how x264 places B-frames at both.
+ */
+export type EncoderComparison = 'lookahead' | 'preset' | 'b-frames';
 
 type Motion = (typeof ENCODER_BENCH_SETTINGS.motions)[number];
 
@@ -68,13 +74,15 @@ export interface EncoderBenchResult {
   /** x264's preset (absent in files written before: the settings' `preset`). */
   preset?: string;
   lookahead: LookaheadFrames;
+  /** How x264 placed B-frames (absent in files written before they were compared: adaptive). */
+  bFrames?: BFramePlacement;
   /** CPU milliseconds a frame at the stream's CRF, fed as fast as x264 takes them (absent in files written before). */
   cpuMsPerFrame?: number;
   /** Milliseconds from a segment's last frame written to the segment listed, each segment in order (the last, closed by the end, left out). */
   closeAfterLastFrameMs: number[];
   closeAfterLastFrameMedianMs: number;
   points: RatePoint[];
-  /** The mean PSNR difference (dB) against the reference row at the same bytes (its points interpolated): the preset's own lookahead, or the stream's preset; null for the reference itself, or where no bytes overlap. */
+  /** The mean PSNR difference (dB) against the reference row at the same bytes (its points interpolated): the preset's own lookahead, the stream's preset, or adaptive B-frames; null for the reference itself, or where no bytes overlap. */
   psnrAtSameBytesDb: number | null;
 }
 
@@ -115,7 +123,7 @@ function planFor(crf: number, preset: string): StreamPlan {
 }
 
 /** The chunk encoder over the clip's `frames`; `pacedFps` writes them no faster than that and notes when each segment closed. */
-async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: number; preset: string; lookahead: LookaheadFrames; pacedFps?: number }): Promise<{ segmentFiles: string[]; closeAfterLastFrameMs: number[]; cpuMsPerFrame: number }> {
+async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: number; preset: string; lookahead: LookaheadFrames; bFrames: BFramePlacement; pacedFps?: number }): Promise<{ segmentFiles: string[]; closeAfterLastFrameMs: number[]; cpuMsPerFrame: number }> {
   const s = ENCODER_BENCH_SETTINGS;
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
@@ -124,7 +132,7 @@ async function encode(clip: string, frames: Buffer, workDir: string, o: { crf: n
   const list = path.join(workDir, 'segments.csv');
   const encoder = startFrameEncoder(
     // The clip is the source in name only: the plan keeps no audio, so the encoder reads nothing from it.
-    { source: { path: clip }, plan: planFor(o.crf, o.preset), fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth: s.width, frameHeight: s.height, frames: 'yuv420p', lookaheadFrames: o.lookahead },
+    { source: { path: clip }, plan: planFor(o.crf, o.preset), fromSegment: 0, segmentPattern: 'seg%05d.ts', segmentList: 'segments.csv', frameWidth: s.width, frameHeight: s.height, frames: 'yuv420p', lookaheadFrames: o.lookahead, bFrames: o.bFrames },
     { cwd: workDir },
   );
   const lastFrameAt: number[] = [];
@@ -172,23 +180,26 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
       await makeMosaicClip({ images, file: clip, width: s.width, height: s.height, seconds: s.seconds, fps: s.fps, motion });
       const frames = fs.readFileSync(clip);
       const frameCount = frames.length / FRAME_BYTES;
-      const rows = compared.flatMap((compare): { compare: EncoderComparison; preset: string; lookahead: LookaheadFrames }[] => (compare === 'lookahead'
-        ? s.lookaheads.map((lookahead) => ({ compare, preset: s.preset, lookahead }))
-        : s.presets.map((preset) => ({ compare, preset, lookahead: MODEL_MODE_LOOKAHEAD_FRAMES }))));
-      for (const { compare, preset, lookahead } of rows) {
-        if (!options.json) process.stderr.write(`bench encoder: ${motion}, preset ${preset}, lookahead ${String(lookahead)}\n`);
-        const paced = await encode(clip, frames, path.join(dir, 'paced'), { crf: s.crf, preset, lookahead, pacedFps: s.pacedFps });
+      const adaptive: BFramePlacement = 'adaptive';
+      const rows = compared.flatMap((compare): { compare: EncoderComparison; preset: string; lookahead: LookaheadFrames; bFrames: BFramePlacement }[] => {
+        if (compare === 'lookahead') return s.lookaheads.map((lookahead) => ({ compare, preset: s.preset, lookahead, bFrames: adaptive }));
+        if (compare === 'preset') return s.presets.map((preset) => ({ compare, preset, lookahead: MODEL_MODE_LOOKAHEAD_FRAMES, bFrames: adaptive }));
+        return s.bFrames.map((bFrames) => ({ compare, preset: s.preset, lookahead: MODEL_MODE_LOOKAHEAD_FRAMES, bFrames }));
+      });
+      for (const { compare, preset, lookahead, bFrames } of rows) {
+        if (!options.json) process.stderr.write(`bench encoder: ${motion}, preset ${preset}, lookahead ${String(lookahead)}, B-frames ${bFrames}\n`);
+        const paced = await encode(clip, frames, path.join(dir, 'paced'), { crf: s.crf, preset, lookahead, bFrames, pacedFps: s.pacedFps });
         const points: RatePoint[] = [];
         let cpuMsPerFrame = NaN;
         for (const crf of compare === 'lookahead' ? s.crfs : s.presetCrfs) {
-          const made = await encode(clip, frames, path.join(dir, 'rate'), { crf, preset, lookahead });
+          const made = await encode(clip, frames, path.join(dir, 'rate'), { crf, preset, lookahead, bFrames });
           if (crf === s.crf) cpuMsPerFrame = made.cpuMsPerFrame;
           const bytes = made.segmentFiles.reduce((sum, f) => sum + fs.statSync(f).size, 0);
           const { psnr, frames: compared } = await segmentsPsnr({ segmentFiles: made.segmentFiles, listFile: path.join(dir, 'psnr-list.txt'), reference: clip, width: s.width, height: s.height, fps: s.fps });
           if (compared !== frameCount) throw new Error(`bench encoder: PSNR compared ${compared} frames of ${frameCount}`);
           points.push({ crf, bytes, psnr });
         }
-        results.push({ motion, compare, preset, lookahead, cpuMsPerFrame, closeAfterLastFrameMs: paced.closeAfterLastFrameMs, closeAfterLastFrameMedianMs: median(paced.closeAfterLastFrameMs), points, psnrAtSameBytesDb: null });
+        results.push({ motion, compare, preset, lookahead, bFrames, cpuMsPerFrame, closeAfterLastFrameMs: paced.closeAfterLastFrameMs, closeAfterLastFrameMedianMs: median(paced.closeAfterLastFrameMs), points, psnrAtSameBytesDb: null });
       }
       fs.rmSync(clip, { force: true });
     }
@@ -196,7 +207,8 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
     fs.rmSync(dir, { recursive: true, force: true });
   }
   for (const r of results) {
-    const reference = results.find((x) => x.motion === r.motion && x.compare === r.compare && (r.compare === 'lookahead' ? x.lookahead === 'preset' : x.preset === s.preset));
+    const isReference = (x: EncoderBenchResult) => (r.compare === 'lookahead' ? x.lookahead === 'preset' : r.compare === 'b-frames' ? x.bFrames === 'adaptive' : x.preset === s.preset);
+    const reference = results.find((x) => x.motion === r.motion && x.compare === r.compare && isReference(x));
     r.psnrAtSameBytesDb = reference && reference !== r ? psnrAtSameBytes(r.points, reference.points) : null;
   }
   const report: EncoderBenchReport = { ...header, settings: { ...s, compare: [...compared], images: images.length }, results };
@@ -206,7 +218,7 @@ export async function encoderBenchCommand(options: { jsonFile: string; json: boo
     for (const r of results) {
       const points = r.points.map((p) => `CRF ${p.crf} ${(p.bytes / 1e6).toFixed(2)} MB ${p.psnr.toFixed(2)} dB`).join(', ');
       const same = r.psnrAtSameBytesDb === null ? '' : `; ${r.psnrAtSameBytesDb >= 0 ? '+' : ''}${r.psnrAtSameBytesDb.toFixed(2)} dB at the same bytes`;
-      process.stdout.write(`${r.motion.padEnd(5)} ${(r.preset ?? s.preset).padEnd(9)} lookahead ${String(r.lookahead).padEnd(6)} ${(r.cpuMsPerFrame ?? NaN).toFixed(1)} CPU ms a frame; segment closes ${r.closeAfterLastFrameMedianMs} ms after its last frame; ${points}${same}\n`);
+      process.stdout.write(`${r.motion.padEnd(5)} ${(r.preset ?? s.preset).padEnd(9)} lookahead ${String(r.lookahead).padEnd(6)} B-frames ${(r.bFrames ?? 'adaptive').padEnd(9)}${(r.cpuMsPerFrame ?? NaN).toFixed(1)} CPU ms a frame; segment closes ${r.closeAfterLastFrameMedianMs} ms after its last frame; ${points}${same}\n`);
     }
     process.stderr.write(`bench encoder: figures written to ${options.jsonFile}\n`);
   }
