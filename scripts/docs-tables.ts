@@ -327,6 +327,21 @@ const encoderPresets: Render<EncoderBenchReport> = (f) => {
     + table(['clip', 'x264 preset', 'CPU a frame', 'a segment closes after its last frame', `CRF ${String(st.crf)}`, 'at the same bytes'], rows, ['left', 'left', 'right', 'right', 'right', 'right']);
 };
 
+/** How x264 places B-frames at the stream's preset and lookahead with a model (`--encoder-compare b-frames`), run by run: the CPU time fixed B-frames save and what they do to the bytes. */
+const encoderBFrames: Render<EncoderBenchReport[]> = (files) => {
+  const rows = files.flatMap((f, run) => f.results.filter((r) => r.compare === 'b-frames').map((r) => {
+    const atCrf = r.points.find((p) => p.crf === f.settings.crf);
+    return [
+      String(run + 1), r.motion, r.bFrames === 'fixed' ? 'fixed (`b-adapt=0`)' : "the preset's analysis", fixed(r.cpuMsPerFrame, 1, ' ms'), fixed(r.closeAfterLastFrameMedianMs, 0, ' ms'),
+      atCrf ? `${fixed((atCrf.bytes ?? 0) / 1e6, 2, ' MB')}, ${fixed(atCrf.psnr, 2, ' dB')}` : DASH,
+      r.bFrames === 'fixed' ? fixed(r.psnrAtSameBytesDb, 2, ' dB') : DASH,
+    ];
+  }));
+  const st = files[0]!.settings;
+  return `${runsMeasuredBy(files)}\n\nThe clips of the lookahead table above, x264 \`${String(st.preset)}\` with a model's lookahead of ${String(files[0]!.results.find((r) => r.compare === 'b-frames')?.lookahead ?? DASH)} frames; *CPU a frame* and a segment's close as in the presets' table; *at the same bytes*: against the preset's analysis, from CRF ${String(st.presetCrfs?.[0])} to ${String(st.presetCrfs?.[st.presetCrfs.length - 1])}.\n\n`
+    + table(['run', 'clip', 'B-frames', 'CPU a frame', 'a segment closes after its last frame', `CRF ${String(st.crf)}`, 'at the same bytes'], rows, ['right', 'left', 'left', 'right', 'right', 'right', 'right']);
+};
+
 /** The same profile run several times in turns: each model's frame time per run, to see the spread. */
 const profileRuns: Render<ProfileBenchReport[]> = (files) => {
   const key = (r: Read<ProfileBenchReport>['results'][number]) => `${r.model} ${r.precision} ${r.frames ?? 'gbrp'}`;
@@ -776,6 +791,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/profile-vnni-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
   'bench/encoder-presets': encoderPresets,
+  // x264's B-frames placed by its analysis or fixed, beside a model, in three runs.
+  'bench/encoder-bframes-run1+bench/encoder-bframes-run2+bench/encoder-bframes-run3': encoderBFrames,
   'bench/grid#trigger': gridTrigger,
   'bench/grid#slots': gridSlots,
   // The same part at 1 s segments: what the shorter segment costs a whole title.
@@ -865,6 +882,9 @@ const MADE_BY: Record<string, string> = {
   'bench/models-targets-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-targets-run1.json',
   'bench/models-targets-run2': 'the same again, into docs/bench/models-targets-run2.json',
   'bench/models-targets-run3': 'the same again, into docs/bench/models-targets-run3.json',
+  'bench/encoder-bframes-run1': 'npm run bench -- --only encoder --encoder-compare b-frames --encoder-json docs/bench/encoder-bframes-run1.json',
+  'bench/encoder-bframes-run2': 'the same again, into docs/bench/encoder-bframes-run2.json',
+  'bench/encoder-bframes-run3': 'the same again, into docs/bench/encoder-bframes-run3.json',
   'bench/encoder-presets': 'npm run bench -- --only encoder --encoder-compare preset --encoder-json docs/bench/encoder-presets.json',
   'bench/profile-vnni-yuv420p': 'npm run bench -- --only profile --size 360p --profile-json docs/bench/profile-vnni-yuv420p.json, on a CPU with VNNI',
   'bench/profile-vnni': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni.json, on a CPU with VNNI',
