@@ -58,6 +58,9 @@ describe('ONNX path arguments', () => {
     expect(args[args.indexOf('-x264-params') + 1]).toBe('sync-lookahead=0:rc-lookahead=3');
     const preset = buildFrameEncodeArgs({ ...options, frameWidth: 1280, frameHeight: 720, lookaheadFrames: 'preset' });
     expect(preset[preset.indexOf('-x264-params') + 1]).toBe('sync-lookahead=0');
+    // The encoder bench's fixed B-frames (the stream keeps the preset's analysis).
+    const fixedB = buildFrameEncodeArgs({ ...options, frameWidth: 1280, frameHeight: 720, bFrames: 'fixed' });
+    expect(fixedB[fixedB.indexOf('-x264-params') + 1]).toBe('sync-lookahead=0:rc-lookahead=3:b-adapt=0');
     expect(buildLanczosChunkArgs(options)).not.toContain('-x264-params');
   });
 
