@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MODELS, stepDownLadder, streamFrameFormat, type BenchSize, type FrameFormat, type ModelId, type Precision } from '../core/models';
-import { precisionOfModel } from '../core/precision';
+import { MODELS, type BenchSize, type FrameFormat, type ModelId, type Precision } from '../core/models';
+import { streamFramesIn } from '../core/precision';
 import { profileOperators, type OperatorTime } from '../adapters/onnx';
 import { BENCH_INPUTS } from './bench';
 import { builtModelFile } from '../models/build';
@@ -69,7 +69,7 @@ export async function profileBenchCommand(options: { models: readonly ModelId[];
   const results: ModelProfile[] = [];
   const cases = options.precisions.flatMap((precision) => options.models.filter((model) => MODELS[model].precisions.includes(precision)).map((model) => ({ model, precision })));
   for (const { model, precision } of cases) {
-    const frames = streamFrameFormat(stepDownLadder(model), width, height, (id) => precisionOfModel(id, precision));
+    const frames = streamFramesIn(model, width, height, precision);
     if (!options.json) process.stderr.write(`bench profile: ${model} ${precision} on ${frames}, ${options.runs} frames of ${width}x${height}\n`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-profile-'));
     try {

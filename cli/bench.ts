@@ -14,8 +14,8 @@ import path from 'node:path';
 import { createServices } from '../services';
 import { loadConfig, type Config } from '../core/config';
 import { TERMINAL_JOB_STATES, type StreamPlan } from '../core/domain';
-import { MODELS, stepDownLadder, streamFrameFormat, type BenchSize, type FrameFormat, type ModelId, type Precision } from '../core/models';
-import { precisionOfModel } from '../core/precision';
+import { MODELS, type BenchSize, type FrameFormat, type ModelId, type Precision } from '../core/models';
+import { streamFramesIn } from '../core/precision';
 import { makeTestClip, probeSource } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { upscaleSettings } from '../services/title-workflows';
@@ -233,7 +233,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
       const source = await probeSource({ path: clip });
       // The stages' ffmpeg arguments (frame rate, segment cuts, audio) come from the same plan as a stream's.
       const planAt = (scale: number): StreamPlan => planStream(source, { ...upscaleSettings(config), aiEnabled: false, scaleFactor: scale });
-      // Each stage in the frames the stream would use for the case (core/models.ts streamFrameFormat).
+      // Each stage in the frames the stream would use for the case (core/precision.ts streamFramesIn).
       const decodes = new Map<FrameFormat, Awaited<ReturnType<typeof measureDecode>>>();
       const decodeIn = async (format: FrameFormat) => {
         if (!decodes.has(format)) {
@@ -248,7 +248,7 @@ export async function benchCommand(options: BenchOptions, logger: Logger): Promi
         const scale = model === FFMPEG_ONLY ? 2 : MODELS[model].scale;
         const output = `${width * scale}x${height * scale}`;
         const label = precision ? `${model} ${precision}` : model;
-        const frames = model === FFMPEG_ONLY ? null : streamFrameFormat(stepDownLadder(model), width, height, (id) => precisionOfModel(id, precision ?? 'fp32'));
+        const frames = model === FFMPEG_ONLY ? null : streamFramesIn(model, width, height, precision ?? 'fp32');
         const base: BenchResult = {
           size, model, precision, frames, input: `${width}x${height}`, output,
           inferenceFps: null, decodeFps: null, encodeFps: null, pipelineFps: null, efficiency: null, cpuMsPerFrame: null, coresBoundFps: null, realTime: null, firstSegmentSeconds: null,

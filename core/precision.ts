@@ -4,7 +4,7 @@
  * CPU with VNNI (L; S and M lose there, onnxruntime's QLinearConv behind its blocked float
  * convolutions at their 8 channels a layer, and int8 has no yuv420p graphs): docs/models.md.
  */
-import { MODELS, MODEL_IDS, PRECISIONS, type ModelId, type Precision } from './models';
+import { MODELS, MODEL_IDS, PRECISIONS, stepDownLadder, streamFrameFormat, type FrameFormat, type ModelId, type Precision } from './models';
 
 export const PRECISION_SETTINGS = ['auto', ...PRECISIONS] as const;
 export type PrecisionSetting = (typeof PRECISION_SETTINGS)[number];
@@ -57,4 +57,9 @@ export function precisionsOf(choice: PrecisionChoice): Precision[] {
 export function precisionOfModel(id: ModelId, choice: Precision | Pick<PrecisionChoice, 'precision' | 'byModel'>): Precision {
   const wanted = typeof choice === 'string' ? choice : choice.byModel[id] ?? choice.precision;
   return MODELS[id].precisions.includes(wanted) ? wanted : 'fp32';
+}
+
+/** The frames a stream starting with `model` uses when its ladder runs in `precision` (the benches' cases). */
+export function streamFramesIn(model: ModelId, width: number, height: number, precision: Precision): FrameFormat {
+  return streamFrameFormat(stepDownLadder(model), width, height, (id) => precisionOfModel(id, precision));
 }
