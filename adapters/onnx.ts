@@ -239,7 +239,7 @@ export async function loadFrameUpscaler(options: LoadUpscalerOptions): Promise<F
 }
 
 /**
- * Runs a float32 model on each frame (uint8 planar GBR, as every model here takes) and hands
+ * Runs a float32 model on each frame (in the frames its graph takes: `FrameFormat`) and hands
  * `visit` the named float tensors it computed: int8 calibration reads activation ranges so.
  * CPU, `extended` optimisation: nothing fused away that a name points at.
  */
@@ -248,11 +248,10 @@ export async function probeFloatTensors(
   visit: (outputs: Record<string, Float32Array>) => void,
 ): Promise<void> {
   const session = await ort.InferenceSession.create(options.model, { executionProviders: ['cpu'], intraOpNumThreads: options.threads, graphOptimizationLevel: 'extended' });
-  const [inputName] = session.inputNames;
   try {
-    if (!inputName) throw new Error('the model has no input');
+    const format = framesOf(session);
     for (const frame of options.frames) {
-      const outputs = await session.run({ [inputName]: new ort.Tensor('uint8', frame.planes, [1, 3, frame.height, frame.width]) }, [...options.tensors]);
+      const outputs = await session.run(feeds(session, format, frame.planes.slice().buffer, 1, frame.width, frame.height), [...options.tensors]);
       visit(Object.fromEntries(options.tensors.map((name) => {
         const data = outputs[name]?.data;
         if (!(data instanceof Float32Array)) throw new Error(`${name} is not a float32 tensor`);

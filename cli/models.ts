@@ -31,8 +31,8 @@ export function listModelsCommand(config: Config, options: { json: boolean }): v
       built: isBuilt(id, 'fp32'),
       /** The precisions whose file is built here. */
       builtPrecisions: info.precisions.filter((p) => isBuilt(id, p)),
-      /** Its fp32 graph on yuv420p frames, which a stream uses where it can (core/models.ts streamFrameFormat), is built here. */
-      builtYuv420p: info.yuv420p && isBuilt(id, 'fp32', 'yuv420p'),
+      /** Its graph on yuv420p frames in the precision it runs in here, which a stream uses where it can (core/models.ts streamFrameFormat), is built. */
+      builtYuv420p: info.yuv420p.includes(runsIn) && isBuilt(id, runsIn, 'yuv420p'),
       /** The one a worker here runs it in. */
       precision: runsIn,
       file: modelPath(config.cacheDir, id, runsIn),
@@ -60,7 +60,7 @@ export function listModelsCommand(config: Config, options: { json: boolean }): v
   process.stdout.write(
     `\nMeasured: ${where ? `the last models bench, ${where}, in the precision each runs in here; \`npm run bench -- --only models\` measures this machine` : 'nothing yet (`npm run bench -- --only models` measures this machine)'}.\n` +
     `Precision here: ${describePrecision(here)} (${here.reason}); a model not built in it runs in fp32.\n` +
-    '"yuv": also built on yuv420p frames, which a stream uses when every model it may step down to has them (docs/models.md).\n' +
+    '"yuv": also built on yuv420p frames in the precision it runs in here, which a stream uses when every model it may step down to has them (docs/models.md).\n' +
     `Model files: ${path.join(config.cacheDir, 'models')} (npm run models builds missing or stale ones).\n` +
     'Set SRGAN_ENABLE=1 to upscale with a model: UPFLOW_MODEL for every title, or unset for each content kind\'s default (docs/models.md).\n',
   );

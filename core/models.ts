@@ -61,8 +61,8 @@ export interface ModelInfo {
   cpuGraphOptimization: CpuGraphOptimization;
   /** The precisions `npm run models` builds it in; 'fp32' always. */
   precisions: readonly Precision[];
-  /** Also built taking and giving yuv420p frames (fp32): the stream's cheaper form (`FrameFormat`). */
-  yuv420p: boolean;
+  /** The precisions it is also built in taking and giving yuv420p frames: the stream's cheaper form (`FrameFormat`). */
+  yuv420p: readonly Precision[];
   /**
    * Measured faster in int8 than in fp32 through the whole pipeline on a CPU with VNNI, its
    * stream on gbrp frames against fp32's on yuv420p (L: docs/benchmarks.md#int8-on-a-cpu-with-vnni):
@@ -83,13 +83,20 @@ export type CpuGraphOptimization = 'extended' | 'all';
  */
 export const GBRP_PLANE_FROM_RGB = [1, 2, 0] as const;
 
+/** Limited-range Y, U and V steps for a step of 1 in R, G and B (BT.601): rows Y, U, V; columns R, G, B. */
+export const YUV601_FROM_RGB = [
+  [65.481 / 255, 128.553 / 255, 24.966 / 255],
+  [-37.797 / 255, -74.203 / 255, 112 / 255],
+  [112 / 255, -93.786 / 255, -18.214 / 255],
+] as const;
+
 const FRAMES = 'uint8 planar RGB frames [batch, 3 (G, B, R as ffmpeg gbrp), height, width], any size';
 
 /**
  * How frames travel between ffmpeg and a model. 'gbrp': planar G, B, R (every model, and the
  * image and quality tools). 'yuv420p': the video's own planes, Y then U and V at half the size
  * each way, so that neither ffmpeg process converts colours and the pipes carry half the bytes;
- * built for the models whose entry says `yuv420p`, in fp32, for frames of even sizes.
+ * built for the models and precisions whose entry says `yuv420p`, for frames of even sizes.
  */
 export const FRAME_FORMATS = ['gbrp', 'yuv420p'] as const;
 export type FrameFormat = (typeof FRAME_FORMATS)[number];
@@ -110,7 +117,7 @@ export function frameBytes(format: FrameFormat, width: number, height: number): 
  */
 export function streamFrameFormat(ladder: readonly ModelId[], width: number, height: number, precisionOf: (id: ModelId) => Precision): FrameFormat {
   const even = width % 2 === 0 && height % 2 === 0;
-  return even && ladder.length > 0 && ladder.every((id) => MODELS[id].yuv420p && precisionOf(id) === 'fp32') ? 'yuv420p' : 'gbrp';
+  return even && ladder.length > 0 && ladder.every((id) => MODELS[id].yuv420p.includes(precisionOf(id))) ? 'yuv420p' : 'gbrp';
 }
 
 const WEBSR: Omit<ModelSource, 'files'> = {
@@ -136,8 +143,9 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId)
     cpuGraphOptimization: 'all',
     precisions: PRECISIONS,
     // On the video's planes: S's detail (alike in R, G and B) goes to Y alone; M and L's last
-    // layer gives Y's sub-pixels and U and V at the input's size (models/anime4k.ts).
-    yuv420p: true,
+    // layer gives Y's sub-pixels and U and V at the input's size (models/anime4k.ts). In int8
+    // too for L, which `auto` runs in int8 (S and M stay fp32, where int8 is slower).
+    yuv420p: size === 'l' ? ['fp32', 'int8'] : ['fp32'],
     // Measured on an EPYC with AVX-512 VNNI: S and M slower in int8, L faster.
     int8OnVnni: size === 'l',
   };
@@ -164,7 +172,7 @@ function realEsrgan(scale: 2 | 4, stepDown: ModelId): ModelInfo {
     suited: 'gpu',
     cpuGraphOptimization: 'all',
     precisions: ['fp32', 'fp16'],
-    yuv420p: false,
+    yuv420p: [],
     int8OnVnni: false,
   };
 }
@@ -182,7 +190,7 @@ function lanczos(scale: 2 | 4): ModelInfo {
     cpuGraphOptimization: 'extended',
     precisions: ['fp32'],
     // Each plane on its own: S's step down keeps S's frames.
-    yuv420p: scale === 2,
+    yuv420p: scale === 2 ? ['fp32'] : [],
     int8OnVnni: false,
   };
 }
@@ -221,8 +229,8 @@ export function stepDownLadder(start: ModelId): ModelId[] {
 
 /**
  * Where `npm run models` puts a model's ONNX file (a manifest sits beside it as `.json`):
- * `<id>.onnx` for fp32, `<id>.<precision>.onnx` for the others, `<id>.yuv420p.onnx` for the
- * fp32 graph on yuv420p frames.
+ * `<id>.onnx` for fp32, `<id>.<precision>.onnx` for the others, `<id>.yuv420p.onnx` and
+ * `<id>.<precision>.yuv420p.onnx` for the graphs on yuv420p frames.
  */
 export function modelPath(cacheDir: string, id: ModelId, precision: Precision = 'fp32', frames: FrameFormat = 'gbrp'): string {
   const suffix = [...(precision === 'fp32' ? [] : [precision]), ...(frames === 'gbrp' ? [] : [frames])].map((s) => `.${s}`).join('');

@@ -12,9 +12,9 @@
  *
  * Each network is built in three precisions (`Anime4kPrecision`): float32, float16, and int8
  * QDQ (models/quantize.ts) for the layers, where the bilinear base stays float32; and, in
- * float32, on yuv420p frames for the stream (`buildAnime4kYuv420pGraph`).
+ * float32 and int8, on yuv420p frames for the stream (`buildAnime4kYuv420pGraph`).
  */
-import { GBRP_PLANE_FROM_RGB } from '../core/models';
+import { GBRP_PLANE_FROM_RGB, YUV601_FROM_RGB } from '../core/models';
 import { OnnxGraph, framesIn, framesOut, pictureOut, weightsForPlanarInput, yuv420pIn, yuv420pOut } from './onnx-graph';
 import { MIN_RANGE, qdqConv, quantize, uint8Quantization, type QuantizedTensor, type TensorRanges } from './quantize';
 
@@ -274,6 +274,9 @@ interface ScaledActivation {
   gain: number;
 }
 
+/** What an int8 graph's first layer reads: the uint8 frames themselves, or float planes. */
+type Int8Input = ScaledActivation | { planes: string; gain: 1 };
+
 /**
  * QDQ layers. The first convolution reads the uint8 frames themselves (scale 1, zero point 0:
  * frames are exact bytes, and the 1/255 is already in its weights). Each CReLU layer's weights
@@ -284,7 +287,7 @@ interface ScaledActivation {
  * instead, tried, did no better: within ±0.03 dB of PSNR on the quality photos.) The residual is uint8 with its own
  * calibrated range and zero point.
  */
-function int8Layers(g: OnnxGraph, frames: string, ranges: TensorRanges): LayerBuilder<ScaledActivation> {
+function int8Layers(g: OnnxGraph, frames: { bytes: string } | { planes: string }, ranges: TensorRanges): LayerBuilder<Int8Input> {
   const rangeOf = (tensor: string) => {
     const found = ranges[tensor];
     if (!found) throw new Error(`int8: no calibrated range for ${tensor}`);
@@ -293,13 +296,17 @@ function int8Layers(g: OnnxGraph, frames: string, ranges: TensorRanges): LayerBu
   const unit = { scale: 1 / 255, zeroPoint: 0 };
   const compensated = (w: Kernel, gain: number): Kernel => ({ data: w.data.map((v) => v / gain), dims: w.dims });
   return {
-    input: { tensor: { name: frames, scale: 1, zeroPoint: 0 }, gain: 1 },
+    input: 'bytes' in frames ? { tensor: { name: frames.bytes, scale: 1, zeroPoint: 0 }, gain: 1 } : { planes: frames.planes, gain: 1 },
     convCrelu(input, w, bias, layer) {
       const doubled = doubledForCrelu(compensated(w, input.gain), bias);
       // A layer that was all zeros on the calibration frames is left unscaled.
       const { max } = rangeOf(activationName(layer));
       const gain = max > MIN_RANGE ? 1 / max : 1;
-      const both = qdqConv(g, input.tensor, { data: doubled.data.map((v) => v * gain), dims: doubled.dims }, doubled.bias.map((b) => b * gain), { hint: `conv${layer}` });
+      const scaledWeights = { data: doubled.data.map((v) => v * gain), dims: doubled.dims };
+      const scaledBias = doubled.bias.map((b) => b * gain);
+      const both = 'planes' in input
+        ? g.conv(input.planes, scaledWeights, scaledBias, { hint: `conv${layer}` })
+        : qdqConv(g, input.tensor, scaledWeights, scaledBias, { hint: `conv${layer}` });
       // Relu before a zero-point-0 QuantizeLinear: onnxruntime drops it (the clamp at 0 is the same).
       const relu = g.node('Relu', [both], {}, 'crelu', activationName(layer));
       return { tensor: quantize(g, relu, unit, `activation${layer}_q`), gain };
@@ -309,8 +316,12 @@ function int8Layers(g: OnnxGraph, frames: string, ranges: TensorRanges): LayerBu
       const [, inChannels, kh, kw] = w.dims;
       const perLayer = inChannels / inputs.length;
       const data = w.data.map((v, j) => v / inputs[Math.floor((Math.floor(j / (kh * kw)) % inChannels) / perLayer)]!.gain);
+      const tensors = inputs.map((input) => {
+        if ('planes' in input) throw new Error('int8: a residual over the frames themselves');
+        return input.tensor;
+      });
       // One scale for every layer: the uint8 outputs concatenate as they are.
-      const all = inputs.length === 1 ? inputs[0]!.tensor : { ...unit, name: g.node('Concat', inputs.map((input) => input.tensor.name), { axis: 1 }, 'dense') };
+      const all = tensors.length === 1 ? tensors[0]! : { ...unit, name: g.node('Concat', tensors.map((t) => t.name), { axis: 1 }, 'dense') };
       const conv = qdqConv(g, all, { data, dims: w.dims }, bias, { pads, hint: 'residual_conv' });
       const quantized = quantize(g, conv, uint8Quantization(rangeOf(RESIDUAL)), 'residual_q');
       return g.node('DequantizeLinear', [quantized.name, g.float32s('residual_scale', [quantized.scale], []), g.uint8s('residual_zp', Uint8Array.of(quantized.zeroPoint), [])], {}, 'residual', RESIDUAL);
@@ -362,13 +373,6 @@ function mapOutputs(w: ConvWeights, map: number[][]): ConvWeights {
   return { data, dims: [map.length, inChannels, 1, 1], bias };
 }
 
-/** Limited-range Y, U and V steps for a step of 1 in R, G and B (BT.601): rows Y, U, V; columns R, G, B. */
-const YUV601_FROM_RGB = [
-  [65.481 / 255, 128.553 / 255, 24.966 / 255],
-  [-37.797 / 255, -74.203 / 255, 112 / 255],
-  [112 / 255, -93.786 / 255, -18.214 / 255],
-] as const;
-
 /**
  * M and L's 12 detail phases (planes G, B, R × 4 sub-pixels) → Y's 4 sub-pixels, then U and V
  * each the mean of the 4 (4:2:0 at twice the size: one chroma sample per input pixel).
@@ -393,7 +397,7 @@ export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson
   const arch = ANIME4K_ARCHITECTURES[size];
   const g = new OnnxGraph({ computeType: variant.precision === 'fp16' ? 'float16' : 'float32' });
   const pixels = framesIn(g, 'frames'); // NCHW, 0..255, of the compute type
-  const residual = variant.precision === 'int8' ? anime4kResidual(size, weights, int8Layers(g, 'frames', variant.ranges)) : anime4kResidual(size, weights, floatLayers(g, pixels));
+  const residual = variant.precision === 'int8' ? anime4kResidual(size, weights, int8Layers(g, { bytes: 'frames' }, variant.ranges)) : anime4kResidual(size, weights, floatLayers(g, pixels));
   if (arch.last.kind === 'shared') {
     // S's 4 sub-pixels become one plane at the output size, added to a bilinear base made there
     // and broadcast over the colours. Measured (one thread, 640×360, same bytes): 46.6 → 41.6 ms
@@ -415,16 +419,25 @@ export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson
 }
 
 /**
- * A network on yuv420p frames (fp32), for the stream. The network reads R, G, B made from the
- * planes by BT.601's matrix, folded into its first layer (U and V upsampled to Y's size first).
- * S's detail is one plane added to R, G and B alike, which on the video's planes changes Y alone
- * (by 219/255 of it, limited range): it goes onto a bilinear 2x of Y, and U and V are upscaled
- * bilinearly on their own (one thread, 640×360: 34 against 38 ms a frame). M and L's detail
- * differs per colour: their last 1×1 layer gives Y's 4 sub-pixels and U and V at the input's
- * size (the 4 sub-pixels' mean, as 4:2:0 at twice the size has one chroma sample per input
- * pixel) instead of 12 colour phases. No colour conversion on either side of the model.
+ * A network on yuv420p frames, for the stream: fp32, or int8 with the ranges calibration
+ * measured of `anime4kCalibrationTensors` on the fp32 yuv420p graph (yuv420p frames in). The
+ * network reads R, G, B made from the planes by BT.601's matrix, folded into its first layer (U
+ * and V upsampled to Y's size first). S's detail is one plane added to R, G and B alike, which on
+ * the video's planes changes Y alone (by 219/255 of it, limited range): it goes onto a bilinear
+ * 2x of Y, and U and V are upscaled bilinearly on their own (one thread, 640×360: 34 against 38
+ * ms a frame). M and L's detail differs per colour: their last 1×1 layer gives Y's 4 sub-pixels
+ * and U and V at the input's size (the 4 sub-pixels' mean, as 4:2:0 at twice the size has one
+ * chroma sample per input pixel) instead of 12 colour phases. No colour conversion on either
+ * side of the model.
+ *
+ * In int8 every layer but the first is the gbrp graph's QDQ layer. The first stays float32 over
+ * the float planes: folded into it, BT.601's U and V weights (up to 2.02 per step, against Y's
+ * 1.16) set each output channel's int8 scale and left Y's weights, where the detail is, a few
+ * levels of 63. With it in int8 (the planes as bytes, each padded with its black) L lost
+ * 0.16–0.27 dB of Y's PSNR on the drawings; in float32 0.01–0.18 dB, for about 1 ms more a frame
+ * (one thread, 640×360). The bilinear bases and the sums stay float32, as on gbrp.
  */
-export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string, options: { lastLayerBySums?: boolean } = {}): Uint8Array {
+export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string, options: { lastLayerBySums?: boolean; int8?: TensorRanges } = {}): Uint8Array {
   const g = new OnnxGraph();
   const { y, uv } = yuv420pIn(g);
   const x2 = (planes: string, hint: string) => g.node('Resize', [planes, '', g.float32s(`${hint}_scales`, [1, 1, 2, 2], [4])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, hint);
@@ -432,13 +445,15 @@ export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeig
   const centredY = g.node('Sub', [y, g.floats('black_y', [16], [])], {}, 'y_centred');
   const centredUv = g.node('Sub', [uv, g.floats('grey_uv', [128], [])], {}, 'uv_centred');
   const planes = g.node('Concat', [centredY, x2(centredUv, 'uv_full')], { axis: 1 }, 'yuv_full');
+  const residual = (outputGain: number, outputMap?: number[][]) => options.int8
+    ? anime4kResidual(size, weights, int8Layers(g, { planes }, options.int8), yuvInput, outputGain, outputMap)
+    : anime4kResidual(size, weights, floatLayers(g, planes, { lastLayerBySums: options.lastLayerBySums }), yuvInput, outputGain, outputMap);
   if (ANIME4K_ARCHITECTURES[size].last.kind === 'shared') {
     // The detail on Y's scale: a step of d in R, G and B alike is 219/255 of d in limited-range Y.
-    const residual = anime4kResidual(size, weights, floatLayers(g, planes), yuvInput, 219);
-    const detail = g.node('DepthToSpace', [residual], { blocksize: 2, mode: 'CRD' }, 'detail');
+    const detail = g.node('DepthToSpace', [residual(219)], { blocksize: 2, mode: 'CRD' }, 'detail');
     yuv420pOut(g, g.node('Add', [x2(y, 'y_base'), detail], {}, 'y_sum'), x2(uv, 'uv_base'));
   } else {
-    const detail = anime4kResidual(size, weights, floatLayers(g, planes, { lastLayerBySums: options.lastLayerBySums }), yuvInput, 255, yuvDetailMap());
+    const detail = residual(255, yuvDetailMap());
     const channels = (from: number, to: number, hint: string) => g.node('Slice', [detail, g.int64s(`${hint}_from`, [from]), g.int64s(`${hint}_to`, [to]), g.int64s(`${hint}_axis`, [1])], {}, hint);
     // Y's bilinear 2x as 4 sub-pixel phases (edge-clamped), where the detail's phases add.
     const padded = g.node('Pad', [y, g.int64s('pads_edge', [0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'edge' }, 'y_padded');
@@ -447,5 +462,5 @@ export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeig
     const yFull = g.node('DepthToSpace', [yPhases], { blocksize: 2, mode: 'CRD' }, 'y_sum');
     yuv420pOut(g, yFull, g.node('Add', [x2(uv, 'uv_base'), channels(4, 6, 'uv_detail')], {}, 'uv_sum'));
   }
-  return g.toBytesYuv420p(`anime4k-cnn-2x-${size}-yuv420p`, { scale: 2, docString });
+  return g.toBytesYuv420p(`anime4k-cnn-2x-${size}${options.int8 ? '-int8' : ''}-yuv420p`, { scale: 2, docString });
 }

