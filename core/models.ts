@@ -143,9 +143,9 @@ function anime4k(size: 's' | 'm' | 'l', variant: 'rl' | 'an', stepDown: ModelId)
     cpuGraphOptimization: 'all',
     precisions: PRECISIONS,
     // On the video's planes: S's detail (alike in R, G and B) goes to Y alone; M and L's last
-    // layer gives Y's sub-pixels and U and V at the input's size (models/anime4k.ts). In int8
-    // too for L, which `auto` runs in int8 (S and M stay fp32, where int8 is slower).
-    yuv420p: size === 'l' ? ['fp32', 'int8'] : ['fp32'],
+    // layer gives Y's sub-pixels and U and V at the input's size (models/anime4k.ts). fp16 stays
+    // on gbrp: a GPU's form, and no faster than fp32 on a CPU.
+    yuv420p: ['fp32', 'int8'],
     // Measured on an EPYC with AVX-512 VNNI: S and M slower in int8, L faster.
     int8OnVnni: size === 'l',
   };

@@ -96,7 +96,7 @@ describe('rate control stepping the model down mid-stream', () => {
       JELLYFIN_API_KEY: standIn.apiKey,
       SRGAN_ENABLE: '1',
       UPFLOW_MODEL: 'anime4k-m-rl',
-      // The int8 graphs through the whole stack; Lanczos has none and runs in fp32.
+      // The int8 graphs (on yuv420p frames) through the whole stack; Lanczos has none and runs in fp32.
       UPFLOW_PRECISION: 'int8',
       HLS_SEGMENT_TIME: '1',
       UPFLOW_RATE_STEPDOWN_BELOW: '50',
@@ -135,6 +135,9 @@ describe('rate control stepping the model down mid-stream', () => {
     // Each segment made by one model, in ladder order, switching where the events say.
     const { segments } = (await (await fetch(`${jobUrl}/segments`)).json()) as { segments: { index: number; model: string; precision: string; startSeconds: number; durationSeconds: number; rate: number }[] };
     expect(new Set(segments.map((s) => `${s.model} ${s.precision}`))).toEqual(new Set(['anime4k-m-rl int8', 'anime4k-s-rl int8', 'lanczos-x2 fp32']));
+    // M and S have int8 graphs on yuv420p frames, Lanczos an fp32 one: the whole ladder on the video's planes.
+    const loaded = upflow.output().split('\n').filter((line) => line.includes('"model loaded"')).map((line) => JSON.parse(line) as { model: string; precision: string; frames: string });
+    expect(new Set(loaded.map((l) => `${l.model} ${l.precision} ${l.frames}`))).toEqual(new Set(['anime4k-m-rl int8 yuv420p', 'anime4k-s-rl int8 yuv420p', 'lanczos-x2 fp32 yuv420p']));
     expect(segments.map((s) => s.index)).toEqual(segments.map((_, i) => i));
     const firstOf = (model: string) => segments.findIndex((s) => s.model === model);
     expect(firstOf('anime4k-s-rl')).toBe(switches[0]!.fromSegment);
