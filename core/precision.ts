@@ -2,7 +2,7 @@
  * Which numeric precision a worker runs its models in (UPFLOW_PRECISION). `auto` decides from
  * the machine: fp16 on a CUDA GPU, fp32 on a CPU but for the models measured faster in int8 on a
  * CPU with VNNI (L; S and M lose there, onnxruntime's QLinearConv behind its blocked float
- * convolutions at their 8 channels a layer, and int8 has no yuv420p graphs): docs/models.md.
+ * convolutions at their 8 channels a layer): docs/models.md.
  */
 import { MODELS, MODEL_IDS, PRECISIONS, stepDownLadder, streamFrameFormat, type FrameFormat, type ModelId, type Precision } from './models';
 
