@@ -64,9 +64,9 @@ export interface ModelInfo {
   /** The precisions it is also built in taking and giving yuv420p frames: the stream's cheaper form (`FrameFormat`). */
   yuv420p: readonly Precision[];
   /**
-   * Measured faster in int8 than in fp32 through the whole pipeline on a CPU with VNNI, its
-   * stream on gbrp frames against fp32's on yuv420p (L: docs/benchmarks.md#int8-on-a-cpu-with-vnni):
-   * `UPFLOW_PRECISION=auto` runs it in int8 there.
+   * Measured faster in int8 than in fp32 through the whole pipeline on a CPU with VNNI (L, on
+   * gbrp frames against fp32's on yuv420p, and more so with both on yuv420p:
+   * docs/benchmarks.md#int8-on-a-cpu-with-vnni): `UPFLOW_PRECISION=auto` runs it in int8 there.
    */
   int8OnVnni: boolean;
 }

@@ -158,6 +158,20 @@ const modelsRuns: Render<ModelsBenchReport[]> = (files) => {
 /** Each stage's CPU time a frame alone, as the models bench measured it (d93cae2 on). */
 const stagesCpu = (c: Read<NonNullable<BenchResult['cpuMsPerFrame']>>) => `${fixed(c.decode, 1)} + ${fixed(c.inference, 1)} + ${fixed(c.encode, 1)} ms`;
 
+/**
+ * Whole-pipeline runs in turns at two commits whose streams differ in their frames (the same
+ * model and precision on gbrp at one, yuv420p at the other): each stage's CPU time a frame
+ * beside the pipeline's pace.
+ */
+const modelsFramesRuns: Render<ModelsBenchReport[]> = (files) => {
+  const rows = files.flatMap((f, run) => f.results.map((r) => [
+    String(run + 1), `\`${(f.commit ?? '?').slice(0, 7)}\``, `\`${r.model}\``, r.precision ?? DASH, r.frames ?? 'gbrp',
+    r.cpuMsPerFrame ? stagesCpu(r.cpuMsPerFrame) : DASH, figure(r.pipelineFps), rate(r.realTime), seconds(r.firstSegmentSeconds),
+  ]));
+  return `${runsMeasuredBy(files)}\n\n`
+    + table(['run', 'commit', 'model', 'precision', 'frames', 'CPU ms a frame', 'pipeline fps', 'real-time', 'first segment'], rows, ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right']);
+};
+
 /** The pipeline's frames a second ÷ what the cores allow for its stages' CPU time (d93cae2 on). */
 const ofCoresBound = (r: Read<BenchResult>) => (isNumber(r.pipelineFps) && isNumber(r.coresBoundFps) ? r.pipelineFps / r.coresBoundFps : null);
 
@@ -784,9 +798,11 @@ export const TABLES: Record<string, Render<any>> = {
   // x264 on one thread beside the model against x264's choice, in turns (UPFLOW_ENCODER_THREADS).
   'bench/models-x264-auto-1+bench/models-x264-one-1+bench/models-x264-auto-2+bench/models-x264-one-2#cores': modelsCores,
   // Every run at the default settings since the stages' CPU time was measured, set against the targets.
-  'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3+bench/models-x264-auto-1+bench/models-x264-auto-2+bench/models-0cd5457+bench/models-targets-run1+bench/models-targets-run2+bench/models-targets-run3+bench/models#targets': modelsTargets,
+  'bench/models-vnni-d93cae2+bench/models-cores-run1+bench/models-cores-run2+bench/models-cores-run3+bench/models-x264-auto-1+bench/models-x264-auto-2+bench/models-0cd5457+bench/models-targets-run1+bench/models-targets-run2+bench/models-targets-run3+bench/models-722834c+bench/models#targets': modelsTargets,
   // L in fp32 against int8 on a CPU with VNNI, in turns: why `auto` runs L in int8 there.
   'bench/models-l-int8-run1+bench/models-l-int8-run2+bench/models-l-int8-run3#runs': modelsRuns,
+  // L in int8 on yuv420p frames (b94a382) against on gbrp (fba414b), in turns.
+  'bench/models-l-int8-yuv-run1+bench/models-l-int8-gbrp-run1+bench/models-l-int8-yuv-run2+bench/models-l-int8-gbrp-run2+bench/models-l-int8-yuv-run3+bench/models-l-int8-gbrp-run3': modelsFramesRuns,
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
   'bench/profile-vnni-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
@@ -878,10 +894,17 @@ const MADE_BY: Record<string, string> = {
   'bench/models-l-int8-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-l-an --precision fp32 int8 --models-json docs/bench/models-l-int8-run1.json, on a CPU with VNNI',
   'bench/models-l-int8-run2': 'the same again, into docs/bench/models-l-int8-run2.json',
   'bench/models-l-int8-run3': 'the same again, into docs/bench/models-l-int8-run3.json',
+  'bench/models-l-int8-yuv-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-l-an --precision fp32 int8 --models-json docs/bench/models-l-int8-yuv-run1.json at 01b42cb, on a CPU with VNNI',
+  'bench/models-l-int8-gbrp-run1': 'the same at fba414b (int8 streams on gbrp frames; UPFLOW_CACHE_DIR of its own for its model files), into docs/bench/models-l-int8-gbrp-run1.json',
+  'bench/models-l-int8-yuv-run2': 'the same as models-l-int8-yuv-run1 again, into docs/bench/models-l-int8-yuv-run2.json',
+  'bench/models-l-int8-gbrp-run2': 'the same as models-l-int8-gbrp-run1 again, into docs/bench/models-l-int8-gbrp-run2.json',
+  'bench/models-l-int8-yuv-run3': 'the same as models-l-int8-yuv-run1 again, into docs/bench/models-l-int8-yuv-run3.json',
+  'bench/models-l-int8-gbrp-run3': 'the same as models-l-int8-gbrp-run1 again, into docs/bench/models-l-int8-gbrp-run3.json',
   'bench/models-0cd5457': 'npm run bench -- --only models --size 360p --seconds 10 --precision fp32 int8 fp16 --models-json docs/bench/models-0cd5457.json (it wrote docs/bench/models.json, since moved here)',
   'bench/models-targets-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-s-an anime4k-m-an --models-json docs/bench/models-targets-run1.json',
   'bench/models-targets-run2': 'the same again, into docs/bench/models-targets-run2.json',
   'bench/models-targets-run3': 'the same again, into docs/bench/models-targets-run3.json',
+  'bench/models-722834c': 'npm run bench -- --only models --size 360p --seconds 10 --precision fp32 int8 fp16 (it wrote docs/bench/models.json, since moved here)',
   'bench/encoder-bframes-run1': 'npm run bench -- --only encoder --encoder-compare b-frames --encoder-json docs/bench/encoder-bframes-run1.json',
   'bench/encoder-bframes-run2': 'the same again, into docs/bench/encoder-bframes-run2.json',
   'bench/encoder-bframes-run3': 'the same again, into docs/bench/encoder-bframes-run3.json',
