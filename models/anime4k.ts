@@ -279,7 +279,8 @@ type Int8Input = ScaledActivation | { planes: string; gain: 1 };
 
 /**
  * QDQ layers. The first convolution reads the uint8 frames themselves (scale 1, zero point 0:
- * frames are exact bytes, and the 1/255 is already in its weights). Each CReLU layer's weights
+ * frames are exact bytes, and the 1/255 is already in its weights), or, on yuv420p frames, float
+ * planes in a float32 convolution (`buildAnime4kYuv420pGraph` says why). Each CReLU layer's weights
  * and bias are scaled by 1/max, its calibrated max (and the weights that read it by max: the
  * same function, as Relu commutes with a positive factor), so that every activation spans 0..1
  * and has one uint8 scale, 1/255, zero point 0: M and L's last layer then reads the CReLU
@@ -434,8 +435,8 @@ export function buildAnime4kGraph(size: Anime4kSize, weights: Anime4kWeightsJson
  * the float planes: folded into it, BT.601's U and V weights (up to 2.02 per step, against Y's
  * 1.16) set each output channel's int8 scale and left Y's weights, where the detail is, a few
  * levels of 63. With it in int8 (the planes as bytes, each padded with its black) L lost
- * 0.16–0.27 dB of Y's PSNR on the drawings; in float32 0.01–0.18 dB, for about 1 ms more a frame
- * (one thread, 640×360). The bilinear bases and the sums stay float32, as on gbrp.
+ * 0.16–0.27 dB of Y's PSNR on the drawings; in float32 0.01–0.18 dB, and no slower within this
+ * machine's noise (docs/models.md). The bilinear bases and the sums stay float32, as on gbrp.
  */
 export function buildAnime4kYuv420pGraph(size: Anime4kSize, weights: Anime4kWeightsJson, docString: string, options: { lastLayerBySums?: boolean; int8?: TensorRanges } = {}): Uint8Array {
   const g = new OnnxGraph();
