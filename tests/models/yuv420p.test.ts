@@ -34,10 +34,20 @@ const MIN_PSNR_DB = 43;
 const ffmpeg = (args: string[], input?: Buffer) => execFileSync('ffmpeg', ['-v', 'error', ...args, '-f', 'rawvideo', '-'], { input, maxBuffer: 1 << 28 });
 const raw = (format: string, width: number, height: number) => ['-f', 'rawvideo', '-pix_fmt', format, '-s', `${width}x${height}`, '-i', '-'];
 
-/** The fixture as a video's frame would reach the decoder: yuv420p, even sizes. */
-function yuvFrame(png: string): { frame: Buffer; width: number; height: number } {
-  const [width, height] = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', png], { encoding: 'utf8' }).trim().split(',').map((n) => Number(n) & ~1) as [number, number];
-  return { frame: ffmpeg(['-i', png, '-vf', `crop=${width}:${height}:0:0`, '-pix_fmt', 'yuv420p']), width, height };
+/**
+ * The fixture as a video's frame would reach the decoder (yuv420p, even sizes), and ffmpeg's
+ * gbrp of it: made once per fixture for every graph compared on it.
+ */
+const sourceFrames = new Map<string, { frame: Buffer; rgb: Buffer; width: number; height: number }>();
+function sourceFrame(png: string): { frame: Buffer; rgb: Buffer; width: number; height: number } {
+  let found = sourceFrames.get(png);
+  if (!found) {
+    const [width, height] = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', png], { encoding: 'utf8' }).trim().split(',').map((n) => Number(n) & ~1) as [number, number];
+    const frame = ffmpeg(['-i', png, '-vf', `crop=${width}:${height}:0:0`, '-pix_fmt', 'yuv420p']);
+    found = { frame, rgb: ffmpeg([...raw('yuv420p', width, height), '-pix_fmt', 'gbrp'], frame), width, height };
+    sourceFrames.set(png, found);
+  }
+  return found;
 }
 
 const load = (model: Uint8Array) => loadFrameUpscaler({ model, scale: 2, executionProvider: 'cpu', threads: 1, cpuGraphOptimization: 'all', logger });
@@ -50,9 +60,8 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
 
 /** PSNR of the yuv420p graph's frame against the gbrp graph's, for Y and for U and V together. */
 async function compare(gbrpGraph: FrameUpscaler, yuvGraph: FrameUpscaler, png: string, swapChroma = false): Promise<{ y: number; uv: number }> {
-  const { frame, width, height } = yuvFrame(png);
+  const { frame, rgb, width, height } = sourceFrame(png);
   const luma = width * height;
-  const rgb = ffmpeg([...raw('yuv420p', width, height), '-pix_fmt', 'gbrp'], frame);
   const viaRgb = ffmpeg([...raw('gbrp', 2 * width, 2 * height), '-pix_fmt', 'yuv420p'], Buffer.from(await gbrpGraph.upscale(rgb, 1, width, height)));
   const input = swapChroma ? Buffer.concat([frame.subarray(0, luma), frame.subarray(luma + luma / 4), frame.subarray(luma, luma + luma / 4)]) : frame;
   const direct = await yuvGraph.upscale(input, 1, width, height);
