@@ -3,7 +3,8 @@
  * photos (live action) and drawn frames (animation). Each image is downscaled by 2, upscaled
  * back with every 2x model, with bicubic and with nearest, and compared with the original by
  * PSNR; each kind's mean is set against bicubic and against lanczos-x2 (rate control's last
- * step), and each model's fp16 and int8 graphs against its fp32 one. The resampling and PSNR
+ * step), and each model's fp16 and int8 graphs against its fp32 one (and, where a model is built
+ * in int8 on yuv420p frames, that graph against its fp32 one on the same frames). The resampling and PSNR
  * are plain TypeScript here so that the baseline does not depend on ffmpeg's or onnxruntime's
  * choices. The command writes its
  * figures, with the machine and the settings, to docs/bench/quality.json (the docs' table).
@@ -14,7 +15,7 @@ import type { Config } from '../core/config';
 import { CONTENT_KINDS, type ContentKind } from '../core/content-kind';
 import { MODELS, MODEL_IDS, type ModelId, type Precision } from '../core/models';
 import { builtModelFile } from '../models/build';
-import { encodePng, fromPlanarGbr, readPng, toPlanarGbr, type RgbImage } from '../adapters/image';
+import { encodePng, fromPlanarGbr, readPng, toPlanarGbr, toYuv420p, type RgbImage } from '../adapters/image';
 import { loadFrameUpscaler } from '../adapters/onnx';
 import type { Logger } from '../adapters/logger';
 import { cliCommand, figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from './figures-file';
@@ -198,6 +199,47 @@ export async function upscaleWithModel(cacheDir: string, id: ModelId, images: Rg
   }
 }
 
+/** A video's yuv420p frame of an image (`toYuv420p`): its planes, back to back, and its size. */
+export interface Yuv420pFrame {
+  planes: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * Each quality image's ÷2 version as a yuv420p frame (cut to even sizes), and the original's
+ * yuv420p planes at twice that size: what a graph on yuv420p frames is scored on.
+ */
+export function qualityYuv420pFrames(images: readonly QualityImage[]): { low: Yuv420pFrame; original: Uint8Array }[] {
+  return images.map((image) => {
+    const low = toYuv420p(image.downscaled);
+    const [width, height] = [2 * low.width, 2 * low.height];
+    const data = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++) data.set(image.original.data.subarray(y * image.original.width * 3, (y * image.original.width + width) * 3), y * width * 3);
+    return { low, original: toYuv420p({ width, height, data }).planes };
+  });
+}
+
+/** Upscales yuv420p frames with a graph on yuv420p frames (a built file, or its bytes), one at a time. */
+export async function upscaleYuv420p(model: string | Uint8Array, frames: readonly Yuv420pFrame[], threads: number, logger: Logger): Promise<Uint8Array[]> {
+  const upscaler = await loadFrameUpscaler({ model, scale: 2, executionProvider: 'cpu', threads, cpuGraphOptimization: 'all', logger });
+  try {
+    const results: Uint8Array[] = [];
+    for (const frame of frames) results.push(await upscaler.upscale(frame.planes, 1, frame.width, frame.height));
+    return results;
+  } finally {
+    await upscaler.release();
+  }
+}
+
+/** PSNR in dB over every byte of two frames' planes (Y, U and V of yuv420p), peak 255. */
+export function planesPsnr(reference: Uint8Array, test: Uint8Array): number {
+  if (reference.length !== test.length) throw new Error(`sizes differ: ${reference.length} against ${test.length} bytes`);
+  let squared = 0;
+  for (let i = 0; i < reference.length; i++) squared += (reference[i]! - test[i]!) ** 2;
+  return squared === 0 ? Infinity : 10 * Math.log10((255 * 255 * reference.length) / squared);
+}
+
 /** A method's score on the images of one kind: the mean, and how far above the two fixed kernels. */
 export interface KindScore {
   mean: number;
@@ -229,6 +271,12 @@ export interface QualityReport {
   rows: QualityRow[];
   /** Each model built in fp16 or int8, in that precision (the rows above are fp32). */
   precisionRows: PrecisionRow[];
+  /**
+   * Each model built on yuv420p frames in another precision than fp32, in it on the quality
+   * set's yuv420p frames: PSNR over the planes against the originals' (`planesPsnr`), and how far
+   * from its fp32 graph's on the same frames.
+   */
+  yuv420pRows: PrecisionRow[];
   /** The originals and the 2x images each method made of them: for the side-by-side crops. */
   originals: RgbImage[];
   upscaled: Map<QualityMethod, RgbImage[]>;
@@ -287,7 +335,29 @@ export async function measureQuality(options: MeasureQualityOptions): Promise<Qu
       });
     }
   }
-  return { images: images.map((p) => p.name), kinds: images.map((p) => p.kind), border, rows, precisionRows, originals: images.map((p) => p.original), upscaled };
+  const yuvFrames = qualityYuv420pFrames(images);
+  const yuv420pRows: PrecisionRow[] = [];
+  for (const id of QUALITY_MODELS) {
+    const others = MODELS[id].yuv420p.filter((p) => p !== 'fp32');
+    if (others.length === 0) continue;
+    const scoresIn = async (precision: Precision) => {
+      const made = await upscaleYuv420p(builtModelFile(options.cacheDir, id, precision, 'yuv420p'), yuvFrames.map((f) => f.low), options.threads, options.logger);
+      return made.map((planes, i) => planesPsnr(yuvFrames[i]!.original, planes));
+    };
+    const fp32 = await scoresIn('fp32');
+    for (const precision of others) {
+      const perImage = await scoresIn(precision);
+      yuv420pRows.push({
+        model: id,
+        precision,
+        byKind: Object.fromEntries(CONTENT_KINDS.map((kind) => {
+          const mean = kindMean(perImage, kind);
+          return [kind, { mean, vsFp32: mean - kindMean(fp32, kind) }];
+        })) as PrecisionRow['byKind'],
+      });
+    }
+  }
+  return { images: images.map((p) => p.name), kinds: images.map((p) => p.kind), border, rows, precisionRows, yuv420pRows, originals: images.map((p) => p.original), upscaled };
 }
 
 /** A kind's rows, best mean first: that kind's images, its mean, and the gains over bicubic and lanczos. */
@@ -314,10 +384,10 @@ export function formatQualityTable(report: QualityReport): string {
   }).join('\n');
 }
 
-export function formatPrecisionTable(report: QualityReport): string {
+export function formatPrecisionTable(report: QualityReport, rows: readonly PrecisionRow[] = report.precisionRows): string {
   const db = (v: number, signed = false) => `${signed && v >= 0 ? '+' : ''}${v.toFixed(2)}`;
   const header = `${'model'.padEnd(16)}${'precision'.padEnd(11)}${CONTENT_KINDS.map((kind) => `${kind} mean`.padStart(18) + 'vs fp32'.padStart(9)).join('')}\n`;
-  return header + report.precisionRows.map((r) =>
+  return header + rows.map((r) =>
     `${r.model.padEnd(16)}${r.precision.padEnd(11)}${CONTENT_KINDS.map((kind) => db(r.byKind[kind].mean).padStart(18) + `${r.byKind[kind].vsFp32 >= 0 ? '+' : ''}${r.byKind[kind].vsFp32.toFixed(3)}`.padStart(9)).join('')}\n`).join('');
 }
 
@@ -386,6 +456,8 @@ export interface QualityFigures extends FiguresHeader {
   border: number;
   rows: QualityRow[];
   precisionRows: PrecisionRow[];
+  /** Absent in files written before the int8 graphs on yuv420p frames. */
+  yuv420pRows?: PrecisionRow[];
 }
 
 export async function qualityCommand(config: Config, logger: Logger, options: { json: boolean; crops?: string; jsonFile: string }): Promise<void> {
@@ -399,6 +471,7 @@ export async function qualityCommand(config: Config, logger: Logger, options: { 
       downscale: '÷2, bicubic with its kernel stretched by 2 (antialiased, mirrored edges: MATLAB imresize)',
       baseline: 'bicubic ×2 (Keys, a = -0.5, edges clamped)',
       psnr: 'R, G and B, peak 255, against the original',
+      yuv420p: 'the ÷2 images as BT.601 limited-range yuv420p frames (cut to even sizes); PSNR over Y, U and V, peak 255, against the original\'s yuv420p planes, no border',
       border: report.border,
       executionProvider: 'cpu',
       inferenceThreads: config.inference.threads,
@@ -408,6 +481,7 @@ export async function qualityCommand(config: Config, logger: Logger, options: { 
     border: report.border,
     rows: report.rows,
     precisionRows: report.precisionRows,
+    yuv420pRows: report.yuv420pRows,
   };
   writeFiguresFile(options.jsonFile, figures);
   process.stderr.write(`upflow quality: figures written to ${options.jsonFile}\n`);
@@ -417,6 +491,7 @@ export async function qualityCommand(config: Config, logger: Logger, options: { 
   } else {
     process.stdout.write(formatQualityTable(report));
     process.stdout.write(`\n${formatPrecisionTable(report)}`);
+    process.stdout.write(`\nOn yuv420p frames (PSNR over the Y, U and V planes against the originals'; vs the fp32 graph on the same frames):\n${formatPrecisionTable(report, report.yuv420pRows)}`);
     process.stdout.write(
       `\n${report.images.length} images (${CONTENT_KINDS.map((kind) => QUALITY_SET_DIRS[kind]).join(', ')}), each bicubic-downscaled ÷2 (antialiased, as MATLAB imresize) and upscaled back;\n` +
       `PSNR over RGB 0..255 against the original, ${report.border} px border left out. CPU, ${config.inference.threads} threads.\n`,

@@ -460,13 +460,20 @@ const qualityTable: Render<QualityFigures> = (f) => {
 };
 
 /** Each model's fp16 and int8 graphs against its fp32 graph, on the same images. */
-const qualityPrecision: Render<QualityFigures> = (f) => {
+/** Each model in another precision than fp32: each kind's mean, and how far from its fp32 graph's. */
+function precisionRowsTable(rows: Read<QualityFigures['precisionRows']>): string {
   const delta = (v: number | null) => (isNumber(v) ? (Math.abs(v) < 0.0005 ? '0.000' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`) : DASH);
-  const rows = (f.precisionRows ?? []).map((r) => [`\`${r.model}\``, r.precision, ...CONTENT_KINDS.flatMap((kind) => [fixed(r.byKind[kind].mean, 2), delta(r.byKind[kind].vsFp32)])]);
+  const cells = rows.map((r) => [`\`${r.model}\``, r.precision, ...CONTENT_KINDS.flatMap((kind) => [fixed(r.byKind[kind].mean, 2), delta(r.byKind[kind].vsFp32)])]);
   const kindName = (kind: string) => (kind === 'animation' ? 'animation' : 'live action');
-  return `${measuredBy(f, false)} Mean PSNR in dB on each kind's images, and the difference from the same model's fp32 graph.\n\n`
-    + table(['model', 'precision', ...CONTENT_KINDS.flatMap((kind) => [`${kindName(kind)} mean`, 'vs fp32'])], rows, ['left', 'left', ...CONTENT_KINDS.flatMap(() => ['right', 'right'] as const)]);
-};
+  return table(['model', 'precision', ...CONTENT_KINDS.flatMap((kind) => [`${kindName(kind)} mean`, 'vs fp32'])], cells, ['left', 'left', ...CONTENT_KINDS.flatMap(() => ['right', 'right'] as const)]);
+}
+
+const qualityPrecision: Render<QualityFigures> = (f) =>
+  `${measuredBy(f, false)} Mean PSNR in dB on each kind's images, and the difference from the same model's fp32 graph.\n\n${precisionRowsTable(f.precisionRows ?? [])}`;
+
+/** The graphs on yuv420p frames in another precision than fp32, against their fp32 ones on the same frames. */
+const qualityPrecisionYuv420p: Render<QualityFigures> = (f) =>
+  `${measuredBy(f, false)} The ÷2 images as yuv420p frames (BT.601, limited range): mean PSNR in dB over the Y, U and V planes against the original's, on each kind, and the difference from the same model's fp32 graph on yuv420p frames.\n\n${precisionRowsTable(f.yuv420pRows ?? [])}`;
 
 type LoadFigures = LoadReport & FiguresHeader;
 
@@ -820,6 +827,7 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/grid-1s+bench/grid-2s+bench/grid-3s#segment-length': segmentLength,
   'bench/quality': qualityTable,
   'bench/quality#precision': qualityPrecision,
+  'bench/quality#precision-yuv420p': qualityPrecisionYuv420p,
   'bench/load#endpoints': loadEndpoints,
   'bench/load#stream': loadStream,
   'bench/crash-resume': crashResume,

@@ -35,9 +35,8 @@ import { loadConfig } from '../../core/config';
 import { ModelSessions } from '../../activities/onnx-stream';
 import { cpuHasVnni } from '../../adapters/cpu';
 import { createLogger } from '../../adapters/logger';
-import { readPng, toYuv420p, type RgbImage } from '../../adapters/image';
-import { loadFrameUpscaler } from '../../adapters/onnx';
-import { loadQualityImages, psnr } from '../../cli/quality';
+import { readPng, type RgbImage } from '../../adapters/image';
+import { loadQualityImages, planesPsnr, psnr, qualityYuv420pFrames, upscaleYuv420p } from '../../cli/quality';
 import { CONTENT_KINDS } from '../../core/content-kind';
 import { runGraph } from '../support/run-graph';
 import { anime4kReference } from '../support/reference/anime4k';
@@ -199,36 +198,15 @@ describe('anime4k int8 (QDQ)', () => {
  */
 describe('anime4k int8 on yuv420p frames', () => {
   const calibration = pngsIn(CALIBRATION_DIR);
-  const crop = (image: RgbImage, width: number, height: number): RgbImage => {
-    const data = new Uint8Array(width * height * 3);
-    for (let y = 0; y < height; y++) data.set(image.data.subarray(y * image.width * 3, (y * image.width + width) * 3), y * width * 3);
-    return { width, height, data };
-  };
-  const frames = loadQualityImages().map((image) => {
-    const low = toYuv420p(image.downscaled);
-    return { kind: image.kind, low, original: toYuv420p(crop(image.original, 2 * low.width, 2 * low.height)).planes };
-  });
-  const upscaleAll = async (model: Uint8Array) => {
-    const upscaler = await loadFrameUpscaler({ model, scale: 2, executionProvider: 'cpu', threads: 2, cpuGraphOptimization: 'all', logger: createLogger({ level: 'silent' }) });
-    try {
-      const outs: Uint8Array[] = [];
-      for (const { low } of frames) outs.push(await upscaler.upscale(low.planes, 1, low.width, low.height));
-      return outs;
-    } finally {
-      await upscaler.release();
-    }
-  };
-  const planesPsnr = (a: Uint8Array, b: Uint8Array) => {
-    let squared = 0;
-    for (let i = 0; i < a.length; i++) squared += (a[i]! - b[i]!) ** 2;
-    return 10 * Math.log10((255 * 255 * a.length) / squared);
-  };
+  const images = loadQualityImages();
+  const frames = qualityYuv420pFrames(images);
+  const upscaleAll = (model: Uint8Array) => upscaleYuv420p(model, frames.map((f) => f.low), 2, createLogger({ level: 'silent' }));
   const kindMeans = (outs: Uint8Array[]) => CONTENT_KINDS.map((kind) => {
-    const own = frames.flatMap((frame, i) => (frame.kind === kind ? [planesPsnr(frame.original, outs[i]!)] : []));
+    const own = frames.flatMap((frame, i) => (images[i]!.kind === kind ? [planesPsnr(frame.original, outs[i]!)] : []));
     return own.reduce((sum, v) => sum + v, 0) / own.length;
   });
-  const int8On = async (size: Anime4kSize, weights: Anime4kWeightsJson, images: RgbImage[]) => buildAnime4kYuv420pGraph(size, weights, 'test', {
-    int8: await calibrateRanges(buildAnime4kYuv420pGraph(size, weights, 'test'), images, anime4kCalibrationTensors(size), { frames: 'yuv420p', threads: 2 }),
+  const int8On = async (size: Anime4kSize, weights: Anime4kWeightsJson, calibrationImages: RgbImage[]) => buildAnime4kYuv420pGraph(size, weights, 'test', {
+    int8: await calibrateRanges(buildAnime4kYuv420pGraph(size, weights, 'test'), calibrationImages, anime4kCalibrationTensors(size), { frames: 'yuv420p', threads: 2 }),
   });
 
   describe.each(MODELS)('anime4k-%s-%s', (size, variant) => {
