@@ -71,6 +71,22 @@ function opCounts(model: Uint8Array): Record<string, number> {
   return counts;
 }
 
+/** The operators of the graph onnxruntime runs after its own optimisations (its fusions into QLinearConv). */
+async function optimizedOpCounts(model: Uint8Array): Promise<Record<string, number>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-int8-'));
+  try {
+    const optimized = path.join(dir, 'optimized.onnx');
+    const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'extended', optimizedModelFilePath: optimized });
+    await session.release();
+    return opCounts(fs.readFileSync(optimized));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What a wrong calibration is made of: one flat black frame. */
+const BLACK_FRAME: RgbImage = { width: 192, height: 192, data: new Uint8Array(192 * 192 * 3) };
+
 describe.each(MODELS)('anime4k-%s-%s fp16', (size, variant) => {
   // Odd sizes so that border handling and the sub-pixel order cannot hide.
   const image = structuredTestImage(19, 13);
@@ -153,25 +169,16 @@ describe('anime4k int8 (QDQ)', () => {
       const int8Weights = (onnx.ModelProto.decode(int8).graph?.initializer ?? []).filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && (t.dims?.length ?? 0) === 4);
       expect(int8Weights).toHaveLength(layers);
 
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-int8-'));
-      try {
-        const optimized = path.join(dir, 'optimized.onnx');
-        const session = await ort.InferenceSession.create(int8, { graphOptimizationLevel: 'extended', optimizedModelFilePath: optimized });
-        await session.release();
-        const fused = opCounts(fs.readFileSync(optimized));
-        expect(fused.QLinearConv).toBe(layers);
-        expect(fused.Conv ?? 0).toBe(floatConvs);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const fused = await optimizedOpCounts(int8);
+      expect(fused.QLinearConv).toBe(layers);
+      expect(fused.Conv ?? 0).toBe(floatConvs);
     });
   });
 
   it.each([['s', 'rl'], ['l', 'an']] as const)('anime4k-%s-%s calibrated on an all-black frame fails the 0.1 dB check by far', async (size, variant) => {
     const weights = weightsFor(size, variant);
-    const black: RgbImage = { width: 192, height: 192, data: new Uint8Array(192 * 192 * 3) };
     const fp32 = meanPsnr(await upscaleAll(buildAnime4kGraph(size, weights, 'test')));
-    const wrong = meanPsnr(await upscaleAll(await int8For(size, weights, [black])));
+    const wrong = meanPsnr(await upscaleAll(await int8For(size, weights, [BLACK_FRAME])));
     // Measured: 0.88 dB (s-rl), 1.82 dB (l-an) below fp32: ranges from one flat frame clip every edge.
     expect(fp32 - wrong).toBeGreaterThan(0.5);
   });
@@ -232,26 +239,17 @@ describe('anime4k int8 on yuv420p frames', () => {
     });
 
     it('is QDQ, every layer but the first fused into QLinearConv; the first (and M and L\'s bilinear base of Y) float convolutions', async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upflow-int8-'));
-      try {
-        const optimized = path.join(dir, 'optimized.onnx');
-        const session = await ort.InferenceSession.create(int8, { graphOptimizationLevel: 'extended', optimizedModelFilePath: optimized });
-        await session.release();
-        const fused = opCounts(fs.readFileSync(optimized));
-        expect(fused.QLinearConv).toBe(anime4kCalibrationTensors(size).length - 1);
-        // S's base is a Resize; M and L's, a convolution making Y's 4 phases.
-        expect(fused.Conv ?? 0).toBe(size === 's' ? 1 : 2);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const fused = await optimizedOpCounts(int8);
+      expect(fused.QLinearConv).toBe(anime4kCalibrationTensors(size).length - 1);
+      // S's base is a Resize; M and L's, a convolution making Y's 4 phases.
+      expect(fused.Conv ?? 0).toBe(size === 's' ? 1 : 2);
     });
   });
 
   it.each([['s', 'rl'], ['l', 'an']] as const)('anime4k-%s-%s calibrated on an all-black frame fails the 0.1 dB check by far', async (size, variant) => {
     const weights = weightsFor(size, variant);
-    const black: RgbImage = { width: 192, height: 192, data: new Uint8Array(192 * 192 * 3) };
     const fp32 = kindMeans(await upscaleAll(buildAnime4kYuv420pGraph(size, weights, 'test')));
-    const wrong = kindMeans(await upscaleAll(await int8On(size, weights, [black])));
+    const wrong = kindMeans(await upscaleAll(await int8On(size, weights, [BLACK_FRAME])));
     expect(Math.max(...wrong.map((v, k) => fp32[k]! - v))).toBeGreaterThan(0.5);
   });
 });
