@@ -113,9 +113,10 @@ export function withProbeOutputs(model: Uint8Array, tensors: readonly string[]):
 
 /**
  * Min and max of the named float tensors of a float32 model over the calibration images, as the
- * frames it takes (`frames`: gbrp by default; yuv420p for a graph on the video's planes). The plain extremes: clipping to a high percentile
- * (99.9 to 99.999, from a histogram; tried) lost 0.01-0.46 dB more PSNR on the quality photos,
- * and widening the ranges by 1.25-1.6 changed nothing measurable.
+ * frames it takes (`frames`: gbrp by default; yuv420p for a graph on the video's planes). The
+ * plain extremes: clipping to a high percentile (99.9 to 99.999, from a histogram; tried) lost
+ * 0.01-0.46 dB more PSNR on the quality photos, and widening the ranges by 1.25-1.6 changed
+ * nothing measurable.
  */
 export async function calibrateRanges(model: Uint8Array, images: readonly RgbImage[], tensors: readonly string[], options: { threads?: number; frames?: FrameFormat } = {}): Promise<TensorRanges> {
   const ranges: TensorRanges = Object.fromEntries(tensors.map((t) => [t, { min: Infinity, max: -Infinity }]));

@@ -15,6 +15,7 @@ import { createLogger } from '../../adapters/logger';
 import { loadFrameUpscaler, type FrameUpscaler } from '../../adapters/onnx';
 import { probeSource } from '../../adapters/ffmpeg';
 import { sampleFrames } from '../../cli/bench-stages';
+import { planesPsnr } from '../../cli/quality';
 import { loadConfig } from '../../core/config';
 import { planStream } from '../../core/plan';
 import { upscaleSettings } from '../../services/title-workflows';
@@ -52,12 +53,6 @@ function sourceFrame(png: string): { frame: Buffer; rgb: Buffer; width: number; 
 
 const load = (model: Uint8Array) => loadFrameUpscaler({ model, scale: 2, executionProvider: 'cpu', threads: 1, cpuGraphOptimization: 'all', logger });
 
-function psnr(a: Uint8Array, b: Uint8Array): number {
-  let squared = 0;
-  for (let i = 0; i < a.length; i++) squared += (a[i]! - b[i]!) ** 2;
-  return squared === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / squared);
-}
-
 /** PSNR of the yuv420p graph's frame against the gbrp graph's, for Y and for U and V together. */
 async function compare(gbrpGraph: FrameUpscaler, yuvGraph: FrameUpscaler, png: string, swapChroma = false): Promise<{ y: number; uv: number }> {
   const { frame, rgb, width, height } = sourceFrame(png);
@@ -67,7 +62,7 @@ async function compare(gbrpGraph: FrameUpscaler, yuvGraph: FrameUpscaler, png: s
   const direct = await yuvGraph.upscale(input, 1, width, height);
   expect(direct.length).toBe(viaRgb.length);
   const outLuma = 4 * luma;
-  return { y: psnr(direct.subarray(0, outLuma), viaRgb.subarray(0, outLuma)), uv: psnr(direct.subarray(outLuma), viaRgb.subarray(outLuma)) };
+  return { y: planesPsnr(viaRgb.subarray(0, outLuma), direct.subarray(0, outLuma)), uv: planesPsnr(viaRgb.subarray(outLuma), direct.subarray(outLuma)) };
 }
 
 describe.each([
