@@ -4,10 +4,10 @@
  * back with every 2x model, with bicubic and with nearest, and compared with the original by
  * PSNR; each kind's mean is set against bicubic and against lanczos-x2 (rate control's last
  * step), and each model's fp16 and int8 graphs against its fp32 one (and, where a model is built
- * in int8 on yuv420p frames, that graph against its fp32 one on the same frames). The resampling and PSNR
- * are plain TypeScript here so that the baseline does not depend on ffmpeg's or onnxruntime's
- * choices. The command writes its
- * figures, with the machine and the settings, to docs/bench/quality.json (the docs' table).
+ * in int8 on yuv420p frames, that graph against its fp32 one on the same frames). The resampling
+ * and PSNR are plain TypeScript here so that the baseline does not depend on ffmpeg's or
+ * onnxruntime's choices. The command writes its figures, with the machine and the settings, to
+ * docs/bench/quality.json (the docs' tables).
  */
 import fs from 'node:fs';
 import path from 'node:path';

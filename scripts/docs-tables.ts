@@ -459,7 +459,6 @@ const qualityTable: Render<QualityFigures> = (f) => {
   return `${measuredBy(f, false)} PSNR in dB, ${f.border} px border left out.\n\n${tables.join('\n\n')}`;
 };
 
-/** Each model's fp16 and int8 graphs against its fp32 graph, on the same images. */
 /** Each model in another precision than fp32: each kind's mean, and how far from its fp32 graph's. */
 function precisionRowsTable(rows: Read<QualityFigures['precisionRows']>): string {
   const delta = (v: number | null) => (isNumber(v) ? (Math.abs(v) < 0.0005 ? '0.000' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`) : DASH);
@@ -468,6 +467,7 @@ function precisionRowsTable(rows: Read<QualityFigures['precisionRows']>): string
   return table(['model', 'precision', ...CONTENT_KINDS.flatMap((kind) => [`${kindName(kind)} mean`, 'vs fp32'])], cells, ['left', 'left', ...CONTENT_KINDS.flatMap(() => ['right', 'right'] as const)]);
 }
 
+/** Each model's fp16 and int8 graphs against its fp32 graph, on the same images. */
 const qualityPrecision: Render<QualityFigures> = (f) =>
   `${measuredBy(f, false)} Mean PSNR in dB on each kind's images, and the difference from the same model's fp32 graph.\n\n${precisionRowsTable(f.precisionRows ?? [])}`;
 
