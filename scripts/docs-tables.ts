@@ -813,6 +813,7 @@ export const TABLES: Record<string, Render<any>> = {
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
   'bench/profile-vnni-yuv420p': profileTable,
   // Every graph as its stream runs it since int8 has yuv420p graphs (b94a382).
+  'bench/jellyfin-sl-09083ff': 'npm run bench:jellyfin -- --upscalers anime4k-s-an,anime4k-l-an --json-file docs/bench/jellyfin-sl-09083ff.json, on a CPU with VNNI',
   'bench/profile-vnni-int8-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
   'bench/encoder-presets': encoderPresets,
@@ -839,6 +840,8 @@ export const TABLES: Record<string, Render<any>> = {
   'bench/jellyfin-min-buffered-2': jellyfinSwitch,
   // The same bench at the commit before a new install's first title moved its viewer (kept to compare).
   'bench/jellyfin-cold-before': jellyfinSwitch,
+  // S and L (int8 on yuv420p under auto here) in one run: what L's pace does to the switch.
+  'bench/jellyfin-sl-09083ff': jellyfinSwitch,
   // Every full run since the frames went on yuv420p: how much one run tells, and what each change since did.
   'bench/jellyfin-2d06b7c+bench/jellyfin-19ac723+bench/jellyfin-19ac723b+bench/jellyfin-87a52d8+bench/jellyfin-d7c9aec+bench/jellyfin-f094a11+bench/jellyfin-915c4ac+bench/jellyfin+bench/jellyfin-0875475+bench/jellyfin-1f8e5c6+bench/jellyfin-89c5784+bench/jellyfin-a7d9e7b+bench/jellyfin-448eb1b#runs': jellyfinRuns,
   // Every run with a timeline, S alone or the whole bench: why each switch came when it did.
