@@ -813,7 +813,6 @@ export const TABLES: Record<string, Render<any>> = {
   // The graphs the streams run (M's and L's yuv420p ones) profiled.
   'bench/profile-vnni-yuv420p': profileTable,
   // Every graph as its stream runs it since int8 has yuv420p graphs (b94a382).
-  'bench/jellyfin-sl-09083ff': 'npm run bench:jellyfin -- --upscalers anime4k-s-an,anime4k-l-an --json-file docs/bench/jellyfin-sl-09083ff.json, on a CPU with VNNI',
   'bench/profile-vnni-int8-yuv420p': profileTable,
   // x264's presets at a model's lookahead: what a faster one gives back to the model, and its bytes.
   'bench/encoder-presets': encoderPresets,
@@ -908,6 +907,7 @@ const MADE_BY: Record<string, string> = {
   'bench/models-l-int8-run2': 'the same again, into docs/bench/models-l-int8-run2.json',
   'bench/models-l-int8-run3': 'the same again, into docs/bench/models-l-int8-run3.json',
   'bench/profile-vnni-int8-yuv420p': 'npm run bench -- --only profile --size 360p --precision fp32 int8 fp16 --profile-json docs/bench/profile-vnni-int8-yuv420p.json, on a CPU with VNNI',
+  'bench/jellyfin-sl-09083ff': 'npm run bench:jellyfin -- --upscalers anime4k-s-an,anime4k-l-an --json-file docs/bench/jellyfin-sl-09083ff.json, on a CPU with VNNI',
   'bench/models-l-int8-yuv-run1': 'npm run bench -- --only models --size 360p --seconds 10 --model anime4k-l-an --precision fp32 int8 --models-json docs/bench/models-l-int8-yuv-run1.json at 01b42cb, on a CPU with VNNI',
   'bench/models-l-int8-gbrp-run1': 'the same at fba414b (int8 streams on gbrp frames; UPFLOW_CACHE_DIR of its own for its model files), into docs/bench/models-l-int8-gbrp-run1.json',
   'bench/models-l-int8-yuv-run2': 'the same as models-l-int8-yuv-run1 again, into docs/bench/models-l-int8-yuv-run2.json',
