@@ -240,6 +240,12 @@ export function planesPsnr(reference: Uint8Array, test: Uint8Array): number {
   return squared === 0 ? Infinity : 10 * Math.log10((255 * 255 * reference.length) / squared);
 }
 
+/** The mean of `scores` (one per image, in the images' order) over the images of `kind`. */
+export function meanOfKind(images: readonly { kind: ContentKind }[], scores: readonly number[], kind: ContentKind): number {
+  const own = scores.filter((_, i) => images[i]!.kind === kind);
+  return own.reduce((sum, v) => sum + v, 0) / own.length;
+}
+
 /** A method's score on the images of one kind: the mean, and how far above the two fixed kernels. */
 export interface KindScore {
   mean: number;
@@ -306,10 +312,7 @@ export async function measureQuality(options: MeasureQualityOptions): Promise<Qu
     upscaled.set(id, await upscaleWithModel(options.cacheDir, id, downscaled, options.threads, options.logger));
   }
   const scores = new Map([...upscaled].map(([method, made]) => [method, made.map((image, i) => psnr(images[i]!.original, image, border))]));
-  const kindMean = (values: number[], kind: ContentKind) => {
-    const own = values.filter((_, i) => images[i]!.kind === kind);
-    return own.reduce((s, v) => s + v, 0) / own.length;
-  };
+  const kindMean = (values: number[], kind: ContentKind) => meanOfKind(images, values, kind);
   const rows = [...scores].map(([method, perImage]): QualityRow => ({
     method,
     psnr: perImage,

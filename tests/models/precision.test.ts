@@ -36,7 +36,7 @@ import { ModelSessions } from '../../activities/onnx-stream';
 import { cpuHasVnni } from '../../adapters/cpu';
 import { createLogger } from '../../adapters/logger';
 import { readPng, type RgbImage } from '../../adapters/image';
-import { loadQualityImages, planesPsnr, psnr, qualityYuv420pFrames, upscaleYuv420p } from '../../cli/quality';
+import { loadQualityImages, meanOfKind, planesPsnr, psnr, qualityYuv420pFrames, upscaleYuv420p } from '../../cli/quality';
 import { CONTENT_KINDS } from '../../core/content-kind';
 import { runGraph } from '../support/run-graph';
 import { anime4kReference } from '../support/reference/anime4k';
@@ -84,6 +84,13 @@ async function optimizedOpCounts(model: Uint8Array): Promise<Record<string, numb
   }
 }
 
+/** The quality set, both kinds: camera photos and drawn frames (cli/quality.ts); and the int8 calibration frames. */
+const QUALITY_SET = loadQualityImages();
+const CALIBRATION = pngsIn(CALIBRATION_DIR);
+
+/** Mean PSNR over the quality set's images of each kind, in CONTENT_KINDS' order: `scores` one per image. */
+const kindMeansOf = (scores: number[]) => CONTENT_KINDS.map((kind) => meanOfKind(QUALITY_SET, scores, kind));
+
 /** What a wrong calibration is made of: one flat black frame. */
 const BLACK_FRAME: RgbImage = { width: 192, height: 192, data: new Uint8Array(192 * 192 * 3) };
 
@@ -101,25 +108,18 @@ describe.each(MODELS)('anime4k-%s-%s fp16', (size, variant) => {
 });
 
 describe('anime4k int8 (QDQ)', () => {
-  // The quality set, both kinds: camera photos and drawn frames (cli/quality.ts).
-  const qualitySet = loadQualityImages();
-  const photos = qualitySet.map((image) => image.original);
-  const lows = qualitySet.map((image) => image.downscaled);
-  const calibration = pngsIn(CALIBRATION_DIR);
+  const photos = QUALITY_SET.map((image) => image.original);
+  const lows = QUALITY_SET.map((image) => image.downscaled);
   // The per-pixel check against the (slow) TypeScript reference: the two images of each kind with
   // the sharpest edges, where rounding errors add up most (the same maxima as all eight, in half
   // the time).
   const referenceImages = ['astronaut-face', 'astronaut-suit-patch', 'cat-head-whiskers', 'squirrel-glasses'].map((name) => {
-    const i = qualitySet.findIndex((image) => image.name === name);
+    const i = QUALITY_SET.findIndex((image) => image.name === name);
     if (i < 0) throw new Error(`no quality image ${name}`);
     return i;
   });
   const meanPsnr = (outs: RgbImage[]) => outs.reduce((sum, out, i) => sum + psnr(photos[i]!, out), 0) / outs.length;
-  /** Mean PSNR over the images of each kind. */
-  const kindMeans = (outs: RgbImage[]) => CONTENT_KINDS.map((kind) => {
-    const own = qualitySet.flatMap((image, i) => (image.kind === kind ? [psnr(image.original, outs[i]!)] : []));
-    return own.reduce((sum, v) => sum + v, 0) / own.length;
-  });
+  const kindMeans = (outs: RgbImage[]) => kindMeansOf(outs.map((out, i) => psnr(photos[i]!, out)));
   const upscaleAll = async (model: Uint8Array) => Promise.all(lows.map((low) => run(model, low, 2)));
   const int8For = async (size: Anime4kSize, weights: Anime4kWeightsJson, frames: RgbImage[]) => {
     const ranges = await calibrateRanges(buildAnime4kGraph(size, weights, 'test'), frames, anime4kCalibrationTensors(size), { threads: 2 });
@@ -127,10 +127,10 @@ describe('anime4k int8 (QDQ)', () => {
   };
 
   it('calibration frames are not the quality photos', () => {
-    expect(calibration.length).toBeGreaterThanOrEqual(4);
+    expect(CALIBRATION.length).toBeGreaterThanOrEqual(4);
     const key = (image: RgbImage) => Buffer.from(image.data).toString('base64');
     const photoKeys = new Set(photos.map(key));
-    expect(calibration.filter((c) => photoKeys.has(key(c)))).toEqual([]);
+    expect(CALIBRATION.filter((c) => photoKeys.has(key(c)))).toEqual([]);
   });
 
   describe.each(MODELS)('anime4k-%s-%s', (size, variant) => {
@@ -138,7 +138,7 @@ describe('anime4k int8 (QDQ)', () => {
     let int8: Uint8Array;
     let int8Outs: RgbImage[];
     beforeAll(async () => {
-      int8 = await int8For(size, weights, calibration);
+      int8 = await int8For(size, weights, CALIBRATION);
       int8Outs = await upscaleAll(int8);
     });
 
@@ -204,14 +204,9 @@ describe('anime4k int8 (QDQ)', () => {
  *   anime4k-l-an        -0.05            -0.06        10      2       -1.63, -6.80 dB
  */
 describe('anime4k int8 on yuv420p frames', () => {
-  const calibration = pngsIn(CALIBRATION_DIR);
-  const images = loadQualityImages();
-  const frames = qualityYuv420pFrames(images);
+  const frames = qualityYuv420pFrames(QUALITY_SET);
   const upscaleAll = (model: Uint8Array) => upscaleYuv420p(model, frames.map((f) => f.low), 2, createLogger({ level: 'silent' }));
-  const kindMeans = (outs: Uint8Array[]) => CONTENT_KINDS.map((kind) => {
-    const own = frames.flatMap((frame, i) => (images[i]!.kind === kind ? [planesPsnr(frame.original, outs[i]!)] : []));
-    return own.reduce((sum, v) => sum + v, 0) / own.length;
-  });
+  const kindMeans = (outs: Uint8Array[]) => kindMeansOf(outs.map((out, i) => planesPsnr(frames[i]!.original, out)));
   const int8On = async (size: Anime4kSize, weights: Anime4kWeightsJson, calibrationImages: RgbImage[]) => buildAnime4kYuv420pGraph(size, weights, 'test', {
     int8: await calibrateRanges(buildAnime4kYuv420pGraph(size, weights, 'test'), calibrationImages, anime4kCalibrationTensors(size), { frames: 'yuv420p', threads: 2 }),
   });
@@ -221,7 +216,7 @@ describe('anime4k int8 on yuv420p frames', () => {
     let int8: Uint8Array;
     const outs = {} as { fp32: Uint8Array[]; int8: Uint8Array[] };
     beforeAll(async () => {
-      int8 = await int8On(size, weights, calibration);
+      int8 = await int8On(size, weights, CALIBRATION);
       outs.fp32 = await upscaleAll(buildAnime4kYuv420pGraph(size, weights, 'test'));
       outs.int8 = await upscaleAll(int8);
     });
