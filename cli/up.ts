@@ -23,7 +23,7 @@ export async function upCommand(config: Config, logger: Logger): Promise<number>
     `  HLS:          ${config.hlsBaseUrl}/${hlsPlaylistPath('<title>', config.api.apiKey ? '<token>' : undefined)}${config.api.apiKey ? '   (the signed hls_url of each answer)' : ''}`,
     `  Temporal UI:  ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,
     `  Jellyfin:     ${config.jellyfin ? config.jellyfin.url : 'not configured (set JELLYFIN_URL and JELLYFIN_API_KEY for webhooks by item id)'}`,
-    `  Web script:   ${stack.apiUrl}/client/upflow-jellyfin.js   (see "Add to Jellyfin" in the README)`,
+    `  Web script:   ${stack.apiUrl}/client/upflow-jellyfin.js   (see docs/jellyfin.md)`,
     `  HLS cleanup:  ${cleanup}`,
     `  Media folders: ${config.mediaRoots.join(', ')}`,
     `  Final files:   ${config.outputDir}`,

@@ -229,6 +229,11 @@ describe('.env.example', () => {
     expect(() => loadConfig(example, '/srv/upflow')).not.toThrow();
   });
 
+  it('shows the defaults: copied to .env as it is, it changes nothing, with a model or without', () => {
+    expect(loadConfig(example, '/srv/upflow')).toEqual(loadConfig({}, '/srv/upflow'));
+    expect(loadConfig({ ...example, SRGAN_ENABLE: '1' }, '/srv/upflow')).toEqual(loadConfig({ SRGAN_ENABLE: '1' }, '/srv/upflow'));
+  });
+
   it('rejects a cleanup schedule that is not a five-field cron, naming the variable', () => {
     expect(() => loadConfig({ UPFLOW_CLEANUP_SCHEDULE: 'daily at 3' })).toThrow(/^UPFLOW_CLEANUP_SCHEDULE="daily at 3" is invalid: expected a cron expression/);
     expect(() => loadConfig({ UPFLOW_CLEANUP_SCHEDULE: '0 0 3 * * *' })).toThrow(/UPFLOW_CLEANUP_SCHEDULE/);

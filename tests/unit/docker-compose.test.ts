@@ -148,6 +148,26 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('lets every other setting of the configuration through from .env (docs/deployment.md says which it sets itself)', () => {
+    // What describes the containers, not the owner's choices: docker-compose.yml decides these.
+    const setByCompose = {
+      UPFLOW_CACHE_DIR: 'a path in the image',
+      UPFLOW_API_HOST: 'the address the API listens on in its container',
+      UPFLOW_API_PORT: 'the port nginx and the healthcheck reach',
+      UPFLOW_TEMPORAL_PORT: "the dev server's, which compose does not start",
+      UPFLOW_TEMPORAL_UI_PORT: "the dev server's web UI",
+      UPFLOW_TEMPORAL_NAMESPACE: "compose's Temporal has the default namespace only",
+      UPFLOW_DEMO: '`upflow up` alone makes the demo clip',
+    };
+    // And what a service has no use for: the API runs no model, the workers answer no request.
+    const unused: Record<string, string[]> = { api: ['UPFLOW_EXECUTION_PROVIDER'], 'worker-cpu': ['UPFLOW_API_KEY'], 'worker-gpu': ['UPFLOW_API_KEY'] };
+    for (const name of UPFLOW_SERVICES) {
+      const environment = rawEnvironment(name);
+      const missing = CONFIG_VARIABLES.filter((key) => !(key in environment) && !(key in setByCompose) && !unused[name]?.includes(key));
+      expect({ service: name, missing }).toEqual({ service: name, missing: [] });
+    }
+  });
+
   it('passes .env variables through under their own names', () => {
     for (const name of UPFLOW_SERVICES) {
       for (const [key, value] of Object.entries(rawEnvironment(name))) {
