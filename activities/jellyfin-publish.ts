@@ -57,11 +57,16 @@ export async function publishToJellyfin({ config, store, logger }: Pick<Activity
   }
 }
 
-/** Copied under a hidden name beside `target`, its size checked, then renamed: all or nothing. */
+/**
+ * Copied under a hidden name beside `target`, its size checked, then renamed: all or nothing.
+ * Anyone who can write the media folder can plant a link at the hidden name: it is removed (not
+ * its target), and the copy refuses to follow one planted after that.
+ */
 async function copyIntoPlace(file: string, target: string): Promise<void> {
   const partial = path.join(path.dirname(target), `.${path.basename(target)}.upflow-partial`);
   try {
-    await fs.copyFile(file, partial);
+    await fs.rm(partial, { force: true });
+    await fs.copyFile(file, partial, fs.constants.COPYFILE_EXCL);
     const [made, copied] = await Promise.all([fs.stat(file), fs.stat(partial)]);
     if (made.size !== copied.size) throw new Error(`the copy in ${path.dirname(target)} has ${copied.size} bytes, not ${made.size}`);
     await fs.rename(partial, target);

@@ -77,8 +77,10 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
 
   const routes: RouteContext = {
     config, store, client, logger, jellyfin, servicesFor,
-    // Notifications Upflow ignores start nothing: a webhook sending every kind does not use up the limit.
-    triggerLimit: limitTriggers(config.api.triggerRateLimit, (req) => isIgnoredNotification(req.body, config.skipFromHeight)),
+    // Notifications Upflow ignores start nothing: a webhook sending every kind does not use up the
+    // limit. On the webhook's route alone: the script's route reads no body, so any caller could
+    // send one there that reads as ignored and never be counted.
+    triggerLimit: limitTriggers(config.api.triggerRateLimit, (req) => req.path === '/upscale-trigger' && isIgnoredNotification(req.body, config.skipFromHeight)),
   };
   app.use(triggerRoutes(routes));
   app.use(itemRoutes(routes));

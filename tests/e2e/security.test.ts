@@ -419,6 +419,9 @@ describe('API key, origins, what callers without the key see, and limits', () =>
     const second = await counted(1);
     // One less left, unless the minute's window ended between the two.
     if (resetIn(second) <= resetIn(first)) expect(remaining(second)).toBe(remaining(first) - 1);
+    // The script's route reads no body: one that reads as an ignored notification is counted there all the same.
+    const scriptTrigger = await request('POST', `/items/${ITEM.done}/upscale`, { body: webhook(ITEM.done, 'PlaybackProgress'), headers: { ...withKey, 'content-type': 'application/json' } });
+    expect(scriptTrigger.headers.get('ratelimit')).not.toBeNull();
 
     // The window is a minute from this client's first counted trigger, so it may end during this
     // loop; two windows take at most twice the limit: one more is refused.
