@@ -23,6 +23,7 @@ import { findLowDisk, type LowDisk } from '../adapters/disk';
 import { encodeLanczosChunk, type EncodeProgress, type SourceInput } from '../adapters/ffmpeg';
 import { HlsFolder, type ChunkFolder, type ClosedSegment } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
+import { runTakesNoMoreUpdates } from '../adapters/temporal';
 import { claimChunkUpdate, segmentMadeUpdate } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
@@ -84,9 +85,10 @@ export function createChunkActivities(deps: ActivityDeps, sessions: ModelSession
   return {
     async makeChunk(input: ChunkInput): Promise<ChunkResult> {
       const context = Context.current();
-      const { jobId, workflowId } = currentJob();
+      const { jobId, workflowId, runId } = currentJob();
       const log = jobLogger(logger).child({ ticket: input.ticket });
-      const workflow = client.workflow.getHandle(workflowId, jobId);
+      // Claims and reports go to the run that scheduled this chunk: a later run of the title has its own chunks.
+      const workflow = client.workflow.getHandle(workflowId, runId);
       const grid = gridOf(input.plan);
 
       const lowAtStart = await findLowDisk([config.hlsDir, config.outputDir], config.minFreeBytes);
@@ -96,10 +98,15 @@ export function createChunkActivities(deps: ActivityDeps, sessions: ModelSession
       const opened = await openProbedSource(config.mediaRoots, input, log);
       let claim: ChunkClaim | null;
       try {
-        claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket] });
+        // One id per attempt: a claim sent twice is taken once, and a retried ticket claims anew.
+        claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket], updateId: `${input.ticket}-${context.info.attempt}-claim` });
       } catch (err) {
-        opened.opened.close();
-        throw err;
+        // A run about to continue as new hands out nothing more: the next run has its own tickets.
+        if (runTakesNoMoreUpdates(err)) claim = null;
+        else {
+          opened.opened.close();
+          throw err;
+        }
       }
       if (!claim) {
         opened.opened.close();
@@ -107,12 +114,18 @@ export function createChunkActivities(deps: ActivityDeps, sessions: ModelSession
       }
       const startMessage = `${input.ticket} makes segments ${claim.fromSegment}–${claim.endSegment - 1} from ${segmentStartSeconds(grid, claim.fromSegment).toFixed(1)} s${claim.model ? ` with ${claim.model}` : ''} (attempt ${context.info.attempt})`;
       log.info({ fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt }, startMessage);
-      await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
-        kind: 'chunk-started',
-        message: startMessage,
-        data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
-      });
-      const folder = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir).openChunk(input.ticket);
+      let folder: ChunkFolder;
+      try {
+        await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
+          kind: 'chunk-started',
+          message: startMessage,
+          data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
+        });
+        folder = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir).openChunk(input.ticket);
+      } catch (err) {
+        opened.opened.close();
+        throw err;
+      }
       const run = new ChunkRun({ deps, sessions, log, jobId, context, workflow }, input, claim, grid, folder);
       return run.make(opened);
     },
@@ -156,6 +169,8 @@ class ChunkRun {
   private collectBusy = false;
   private collectFailed: unknown;
   private reporting: Promise<void> = Promise.resolve();
+  /** The workflow run has said it takes no more reports: it continues as new, or has ended. */
+  private runTakesNoReports = false;
 
   constructor(
     private readonly env: ChunkRunEnv,
@@ -257,7 +272,12 @@ class ChunkRun {
 
   /** One closed segment: into place, recorded, then reported. Serialised by `collect`. */
   private async deliver(segment: ClosedSegment): Promise<void> {
-    if (segment.index >= this.endSegment) return; // made past a lowered end: the other chunk makes it
+    // Made past a lowered end: the other chunk makes it. ffmpeg alone runs on to the source's end
+    // unless stopped, here as well as by the orders (whose answer may not come).
+    if (segment.index >= this.endSegment) {
+      this.stop.abort('end');
+      return;
+    }
     const { deps: { store }, jobId, log } = this.env;
     const { bytes, replaced } = await this.chunk.adopt(segment);
     if (replaced) {
@@ -297,10 +317,21 @@ class ChunkRun {
    */
   private report(segmentReport: SegmentReport): void {
     const { workflow, log } = this.env;
+    // One id per report: one sent again after no answer came is taken once.
+    const updateId = `${segmentReport.ticket}-${this.env.context.info.attempt}-${segmentReport.index}`;
     this.reporting = this.reporting.then(async () => {
-      const orders = await this.patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [segmentReport] }), 'segment report'))
-        .catch((err: unknown) => log.warn({ err, segment: segmentReport.index }, 'the workflow did not take the segment report; going on'));
-      if (orders) await this.follow(orders);
+      if (this.runTakesNoReports) return;
+      const orders = await this.patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [segmentReport], updateId }), 'segment report'), runTakesNoMoreUpdates)
+        .catch((err: unknown) => {
+          if (!runTakesNoMoreUpdates(err)) return log.warn({ err, segment: segmentReport.index }, 'the workflow did not take the segment report; going on');
+          // The run continues as new (or has ended): this chunk ends here, and the next run reads
+          // from Postgres what it made.
+          log.info({ segment: segmentReport.index }, 'the workflow run takes no more reports; the chunk ends');
+          this.runTakesNoReports = true;
+          this.stop.abort('end');
+        });
+      // Nothing may reject on this chain: no one awaits it until the chunk ends well.
+      if (orders) await this.follow(orders).catch((err: unknown) => log.warn({ err, segment: segmentReport.index }, 'could not follow the workflow\'s orders; going on'));
     });
   }
 
@@ -333,13 +364,13 @@ class ChunkRun {
    * Waits out a short outage (Postgres or Temporal restarting) while the encode goes on:
    * segments queue up behind this one and are delivered once it is back.
    */
-  private async patiently<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  private async patiently<T>(what: string, attempt: () => Promise<T>, final: (err: unknown) => boolean = () => false): Promise<T> {
     const deadline = Date.now() + OUTAGE_PATIENCE_MS;
     for (let tries = 1; ; tries++) {
       try {
         return await attempt();
       } catch (err) {
-        if (Date.now() > deadline) throw err;
+        if (Date.now() > deadline || final(err)) throw err;
         if (tries === 1) this.env.log.warn({ err }, `${what} failed; trying again every second (the encode goes on)`);
         this.env.context.heartbeat(this.heartbeat());
         await new Promise((resolve) => setTimeout(resolve, 1000));

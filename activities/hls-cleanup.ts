@@ -15,7 +15,7 @@ import {
 } from '../core/domain';
 import { isInside } from '../core/media-paths';
 import { HlsFolder } from '../adapters/hls-folder';
-import { runningRunIdOf } from '../adapters/temporal';
+import { runningJobIdOf } from '../adapters/temporal';
 import type { ActivityDeps } from './deps';
 import { decideHlsFolder, type HlsFolderFacts } from '../core/hls-cleanup-rules';
 
@@ -83,7 +83,7 @@ export function createHlsCleanupActivities({ config, store, client, logger }: Pi
           finishedAtMs: record.job.finishedAt ? Date.parse(record.job.finishedAt) : null,
           lastActivityAtMs: Date.parse(record.lastSegmentAt ?? record.job.updatedAt),
         },
-        runningRunId: await runningRunIdOf(client, workflowIdForTitle(titleKey)),
+        runningJobId: await runningJobIdOf(client, workflowIdForTitle(titleKey)),
       };
       const decision = decideHlsFolder(facts, options, nowMs);
       if (!decision.remove) {

@@ -12,6 +12,7 @@ import type { ModelSessions } from './onnx-stream';
 
 export type { ActivityDeps } from './deps';
 export { ModelSessions } from './onnx-stream';
+export { readJobIdHeader } from './context';
 
 export function createMediaQueueActivities(deps: ActivityDeps) {
   return { ...createJobActivities(deps), ...createMediaActivities(deps), ...createHlsCleanupActivities(deps) };

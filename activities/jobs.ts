@@ -23,7 +23,8 @@ export function createJobActivities({ store, client, logger }: Pick<ActivityDeps
      */
     async askForSlot(input: { titleKey: string }): Promise<{ asked: number }> {
       const others = await store.streamingWorkflows(input.titleKey);
-      await Promise.all(others.map(({ workflowId, runId }) => client.workflow.getHandle(workflowId, runId).signal(yieldSlotSignal, input.titleKey)
+      // To each title's latest run (a long title continues as new): its job is streaming, so that run is the job's.
+      await Promise.all(others.map(({ workflowId }) => client.workflow.getHandle(workflowId).signal(yieldSlotSignal, input.titleKey)
         .catch((err: Error) => jobLogger(logger).warn({ err, workflowId }, 'could not ask a title for a slot'))));
       return { asked: others.length };
     },

@@ -122,6 +122,8 @@ export async function encodeChunkWithModels(options: ModelEncodeOptions, run: Ru
   const { frames } = options;
   // Load the first model before starting ffmpeg: a missing model fails fast and cleanly.
   await options.sessions.get(options.modelFor(0), frames);
+  // An abort while the model loaded fired no listener yet: stop before any ffmpeg starts.
+  run.signal?.throwIfAborted();
   const stop = new AbortController();
   run.signal?.addEventListener('abort', () => stop.abort(run.signal?.reason), { once: true });
   // The decoder has its own stop: once the chunk's last frame is through, it is not needed.

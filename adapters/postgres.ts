@@ -425,7 +425,8 @@ export class UpflowStore {
          SELECT $1, s.index, s.filename, s.start_seconds, s.duration_seconds, s.bytes, s.model, s.precision, s.wall_seconds, s.produced_at
          FROM segments s JOIN earlier e ON s.job_id = e.id WHERE s.index = ANY($3)
          ON CONFLICT (job_id, index) DO NOTHING RETURNING index)
-       SELECT index FROM copied`,
+       -- And those this job recorded itself: a later run of a long title, or a retry of this step.
+       SELECT index FROM copied UNION SELECT index FROM segments WHERE job_id = $1 AND index = ANY($3)`,
       [jobId, titleKey, indexes],
     );
     await this.pool.query(
@@ -447,12 +448,12 @@ export class UpflowStore {
   }
 
   /** The workflows making a title now (their jobs' state is `streaming`), but `exceptTitle`'s. */
-  async streamingWorkflows(exceptTitle: string): Promise<{ workflowId: string; runId: string }[]> {
+  async streamingWorkflows(exceptTitle: string): Promise<{ workflowId: string; jobId: string }[]> {
     const { rows } = await this.pool.query<{ workflow_id: string; id: string }>(
       `SELECT workflow_id, id FROM jobs WHERE state = 'streaming' AND stream_started_at IS NOT NULL AND title_key <> $1`,
       [exceptTitle],
     );
-    return rows.map((r) => ({ workflowId: r.workflow_id, runId: r.id }));
+    return rows.map((r) => ({ workflowId: r.workflow_id, jobId: r.id }));
   }
 
   /**

@@ -67,11 +67,15 @@ export function connectWorkerConnection(address: string): Promise<NativeConnecti
   return NativeConnection.connect({ address });
 }
 
-/** The run id of the workflow running under this id now, if any. */
-export async function runningRunIdOf(client: Client, workflowId: string): Promise<string | undefined> {
+/**
+ * The job running under this workflow id now, if any: the first run's id of the chain the
+ * running run belongs to (a long title continues as new; its job keeps the first run's id).
+ */
+export async function runningJobIdOf(client: Client, workflowId: string): Promise<string | undefined> {
   try {
     const description = await client.workflow.getHandle(workflowId).describe();
-    return description.status.name === 'RUNNING' ? description.runId : undefined;
+    if (description.status.name !== 'RUNNING') return undefined;
+    return description.raw.workflowExecutionInfo?.firstRunId || description.runId;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
@@ -92,6 +96,8 @@ export function withTemporalDeadline<T>(client: Client, fn: () => Promise<T>, ti
 /** gRPC status codes (grpc.status) of a server that is down, restarting or not answering. */
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
+/** What the server answers an update its run will not take (the run's update limit reached). */
+const GRPC_FAILED_PRECONDITION = 9;
 
 /**
  * Why a failed call says Temporal is unreachable (down, restarting, not answering within its
@@ -109,6 +115,19 @@ export function temporalUnreachableReason(err: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a failed update says its workflow run takes no more: the run has closed (continued as
+ * new, or ended), or it has taken all the updates a run may (it is about to continue as new).
+ * Not an outage: asking again cannot help.
+ */
+export function runTakesNoMoreUpdates(err: unknown): boolean {
+  if (err instanceof WorkflowNotFoundError) return true;
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (isGrpcServiceError(current) && current.code === GRPC_FAILED_PRECONDITION) return true;
+  }
+  return false;
 }
 
 /** Answers within `timeoutMs` whether the Temporal server is reachable, with the reason if not. */

@@ -107,6 +107,12 @@ export interface UpscaleSettings {
   lookAheadSegments: number;
 }
 
+/**
+ * The header that carries a job's id to each activity of its title's runs: the first run's id.
+ * A long title continues as new (a run's history stays short), and its job goes on under that id.
+ */
+export const JOB_ID_HEADER = 'upflow-job-id';
+
 export interface UpscaleTitleInput {
   titleKey: string;
   sourcePath: string;

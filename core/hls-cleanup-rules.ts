@@ -19,8 +19,8 @@ export interface HlsFolderFacts {
     /** The last segment, else the job's last update. */
     lastActivityAtMs: number;
   };
-  /** The run id of the title's workflow when one is running now. */
-  runningRunId?: string;
+  /** The job of the title's workflow when one is running now (its first run's id). */
+  runningJobId?: string;
 }
 
 export type HlsFolderDecision =
@@ -30,11 +30,11 @@ export type HlsFolderDecision =
 
 export function decideHlsFolder(facts: HlsFolderFacts, options: HlsCleanupOptions, nowMs: number): HlsFolderDecision {
   if (facts.holdsOutputFolder) return { remove: false, why: 'holds the output folder with final files' };
-  const { job, runningRunId } = facts;
+  const { job, runningJobId } = facts;
   // A running workflow is a stream being produced, unless it is the complete job's own run
   // waiting out its retention timer (then the age rule below applies).
-  if (runningRunId && !(job && job.id === runningRunId && job.state === 'complete')) {
-    return { remove: false, why: `being produced (${job && job.id === runningRunId ? job.state : 'starting'})` };
+  if (runningJobId && !(job && job.id === runningJobId && job.state === 'complete')) {
+    return { remove: false, why: `being produced (${job && job.id === runningJobId ? job.state : 'starting'})` };
   }
   if (!job) {
     if (options.completedOnly) return { remove: false, why: 'no job on record made it; --completed-only' };

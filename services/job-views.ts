@@ -9,6 +9,7 @@ import { withTemporalDeadline } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
 import type { ServiceDeps } from './deps';
 import type { HlsUrls } from './hls-urls';
+import { jobHandle } from './title-workflows';
 
 export interface JobView extends JobRecord {
   percent: number;
@@ -60,7 +61,7 @@ export class JobViews {
     const { client, liveProgress } = this.deps;
     return liveProgress.get(job.id, async () => {
       try {
-        const handle = client.workflow.getHandle(job.workflowId, job.id);
+        const handle = jobHandle(client, job);
         const status = await withTemporalDeadline(client, () => handle.query(statusQuery), QUERY_TIMEOUT_MS);
         return status.progress;
       } catch {
@@ -93,7 +94,7 @@ export class JobViews {
     const job = await store.getJob(id);
     if (!job) throw new UpflowError('NotFound', `no job ${id}`);
     if (TERMINAL_JOB_STATES.includes(job.state)) throw new UpflowError('Conflict', `job ${id} is already ${job.state}`);
-    await withTemporalDeadline(client, () => client.workflow.getHandle(job.workflowId, job.id).signal(cancelSignal, reason));
+    await withTemporalDeadline(client, () => jobHandle(client, job).signal(cancelSignal, reason));
     return this.jobView(job);
   }
 }

@@ -2,7 +2,7 @@
 import { workflowIdForTitle } from '../core/domain';
 import type { Grid } from '../core/grid';
 import { gridOf } from '../core/plan';
-import { runningRunIdOf, withTemporalDeadline } from '../adapters/temporal';
+import { runningJobIdOf, withTemporalDeadline } from '../adapters/temporal';
 import type { ServiceDeps } from './deps';
 
 export class LiveGrids {
@@ -14,7 +14,7 @@ export class LiveGrids {
     const job = await store.latestJobForTitle(titleKey);
     if (!job || job.hlsRemovedAt || job.state === 'failed' || job.state === 'cancelled') {
       // Just triggered (again): the new run registers its job a moment after it starts.
-      const running = await withTemporalDeadline(client, () => runningRunIdOf(client, workflowIdForTitle(titleKey)));
+      const running = await withTemporalDeadline(client, () => runningJobIdOf(client, workflowIdForTitle(titleKey)));
       return running !== undefined && running !== job?.id ? 'probing' : undefined;
     }
     if (job.plan) return gridOf(job.plan);

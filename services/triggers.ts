@@ -8,7 +8,7 @@ import type { ContentKind } from '../core/content-kind';
 import { workflowIdForTitle, type ViewerPosition } from '../core/domain';
 import { sourceChangeSince } from '../core/media-paths';
 import { resolveSourcePath, statSource } from '../adapters/source-files';
-import { runningRunIdOf, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
+import { runningJobIdOf, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
 import { viewerSignal } from '../workflows/definitions';
 import type { ServiceDeps } from './deps';
 import type { HlsUrls } from './hls-urls';
@@ -69,7 +69,7 @@ export class TitleTriggers {
       reupscaleReason = `the source changed since the final file was made (${change}): upscaling again`;
     }
     // Each Temporal call under a deadline: Temporal down answers 503 in seconds, not after the client's retries.
-    const running = await withTemporalDeadline(client, () => runningRunIdOf(client, workflowId));
+    const running = await withTemporalDeadline(client, () => runningJobIdOf(client, workflowId));
     // A complete run stays open only to remove its HLS after retention: it is not upscaling.
     const runningIsRetention = running !== undefined && running === latest?.id && latest.state === 'complete';
     // A cancelled or failed run records its end, then closes: a trigger in between waits for it to

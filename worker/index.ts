@@ -5,7 +5,7 @@
  */
 import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createGpuQueueActivities, createMediaQueueActivities, ModelSessions } from '../activities';
+import { createGpuQueueActivities, createMediaQueueActivities, ModelSessions, readJobIdHeader } from '../activities';
 import type { Config } from '../core/config';
 import { modelFor } from '../core/content-kind';
 import { TASK_QUEUES } from '../core/domain';
@@ -64,12 +64,14 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     taskQueue: TASK_QUEUES.media,
     workflowBundle: { codePath: await workflowBundlePath(deps.config.cacheDir, deps.logger) },
     activities: createMediaQueueActivities(activityDeps),
+    interceptors: { activity: [readJobIdHeader] },
   });
   const gpu = await Worker.create({
     connection: deps.connection,
     namespace,
     taskQueue: TASK_QUEUES.gpu,
     activities: createGpuQueueActivities(activityDeps, sessions),
+    interceptors: { activity: [readJobIdHeader] },
     // UPFLOW_GPU_CONCURRENCY streams at once (default 1: one encode already uses a GPU or every
     // core); further chunks wait in Temporal's task queue for a free slot.
     maxConcurrentActivityTaskExecutions: deps.config.streamsPerWorker,

@@ -38,7 +38,11 @@ export async function workflowBundlePath(cacheDir: string, logger: Logger): Prom
   if (fs.existsSync(file)) return file;
   const startedAt = Date.now();
   // webpack's report of every module would only fill the log: warnings and errors only.
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: [require.resolve('../workflows/interceptors')],
+    logger: new DefaultLogger('WARN'),
+  });
   fs.mkdirSync(dir, { recursive: true });
   // Written aside and renamed: another worker starting at the same time reads a whole bundle or none.
   const partial = `${file}.${process.pid}.partial`;

@@ -12,14 +12,17 @@
  */
 import {
   ActivityCancellationType,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
   isCancellation,
   patched,
   proxyActivities,
   setHandler,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { GpuQueueActivities, MediaQueueActivities } from '../activities';
 import { TASK_QUEUES, type ChunkModelChange, type ChunkView, type SourceInfo, type StreamPlan, type StreamProgress, type UpscaleStatus, type UpscaleTitleInput, type ViewerPosition } from '../core/domain';
@@ -156,38 +159,74 @@ interface Viewer {
   onOriginal?: { seconds: number; at: number };
 }
 
-export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTitleResult> {
-  const status: UpscaleStatus = { state: 'queued', titleKey: input.titleKey, modelChanges: [], hlsRemoved: false };
+/**
+ * What a run hands on when the title continues in a new run: what the title knows that is
+ * neither in Postgres nor on disk (which segments are made is: the new run reads it back).
+ */
+export interface ContinuedTitle {
+  /** This chain's runs so far, the new one included. */
+  runs: number;
+  source: SourceInfo;
+  plan: StreamPlan;
+  model?: ModelId;
+  modelChanges: UpscaleStatus['modelChanges'];
+  viewers: [string, Viewer][];
+  earlierSpeed?: MakingSpeed;
+  chunkStarts: number[];
+  segmentRates: number[];
+  tried?: { model: ModelId; leadSeconds?: number };
+  failedStepUps: number;
+  ownSpeedKnown: boolean;
+  ticketCount: number;
+  streamStartedAt: number;
+  firstSegmentSeconds?: number;
+  firstMadeAt?: number;
+  recent: { at: number; seconds: number }[];
+}
+
+/**
+ * `continued`: the run before this one's state, when a long title goes on in a new run. Temporal
+ * keeps a run's history short: a run takes at most 2,000 updates, and a title reports every
+ * segment in one (a 90-minute film with a model makes 5,400 segments of 1 s). When the server
+ * suggests it, the run stops its chunks (each keeps what it made) and continues as new; the job
+ * (Postgres, the API) keeps the first run's id.
+ */
+export async function upscaleTitle(input: UpscaleTitleInput, continued?: ContinuedTitle): Promise<UpscaleTitleResult> {
+  const status: UpscaleStatus = { state: continued ? 'streaming' : 'queued', titleKey: input.titleKey, modelChanges: continued?.modelChanges ?? [], hlsRemoved: false };
 
   let grid: Grid | undefined;
   let made: boolean[] = [];
   let madeCount = 0;
   let contentMade = 0;
-  let streamStartedAt = 0;
-  let firstSegmentSeconds: number | undefined;
-  /** When this run made its first segment: the rate leaves out the start-up before it. */
-  let firstMadeAt: number | undefined;
-  const recent: { at: number; seconds: number }[] = [];
+  let streamStartedAt = continued?.streamStartedAt ?? 0;
+  let firstSegmentSeconds: number | undefined = continued?.firstSegmentSeconds;
+  /** When this title made its first segment: the rate leaves out the start-up before it. */
+  let firstMadeAt: number | undefined = continued?.firstMadeAt;
+  const recent: { at: number; seconds: number }[] = continued?.recent ?? [];
   const chunks = new Map<string, Chunk>();
   const tickets = new Map<string, Ticket>();
-  const viewers = new Map<string, Viewer>();
+  const viewers = new Map<string, Viewer>(continued?.viewers);
   const pendingViewers: ViewerPosition[] = input.viewer ? [input.viewer] : [];
   /** How fast earlier titles with this plan were made (Postgres), until this one has measured itself. */
-  let earlierSpeed: MakingSpeed | undefined;
-  const chunkStarts: number[] = [];
-  const segmentRates: number[] = [];
+  let earlierSpeed: MakingSpeed | undefined = continued?.earlierSpeed;
+  const chunkStarts: number[] = continued?.chunkStarts ?? [];
+  const segmentRates: number[] = continued?.segmentRates ?? [];
   /** The plan's model, before rate control: what a segment no viewer plays into as it is made gets. */
   let ownModel: ModelId | undefined;
   /**
    * The latest step up, until it holds or steps down: its model, and the nearest viewer's lead
    * when it began (absent in runs begun before, which judge a try by its window alone).
    */
-  let tried: { model: ModelId; leadSeconds?: number } | undefined;
-  let failedStepUps = 0;
+  let tried: { model: ModelId; leadSeconds?: number } | undefined = continued?.tried;
+  let failedStepUps = continued?.failedStepUps ?? 0;
   /** This title's own speed has been measured (the moment viewers placed without a lead are looked at again). */
-  let ownSpeedKnown = false;
-  let ticketCount = 0;
+  let ownSpeedKnown = continued?.ownSpeedKnown ?? false;
+  let ticketCount = continued?.ticketCount ?? 0;
   let chunkFailure: unknown;
+  /** Temporal suggested a new run: the chunks stop, and the title continues as new. */
+  let continuing = false;
+  /** Segments reported to this run: a new run goes on only after this one has made some. */
+  let reportsThisRun = 0;
   /** Something the loop decides on changed. */
   let dirty = false;
 
@@ -539,9 +578,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
   setHandler(
     segmentMadeUpdate,
     async (report) => {
+      reportsThisRun += 1;
       markMade(grid!, report.index);
       const chunk = chunks.get(report.ticket);
-      if (!chunk) return { endSegment: report.index + 1, model: report.model };
+      // Continuing as new: every chunk ends with this segment (the next run hands out the rest).
+      if (!chunk || continuing) return { endSegment: report.index + 1, model: report.model };
       chunk.nextSegment = Math.max(chunk.nextSegment, report.index + 1);
       chunk.reported += 1;
       chunk.lastMadeAt = Date.now();
@@ -647,7 +688,7 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     await Promise.all(all.map((t) => t.done));
   };
 
-  let finalFile: string;
+  let finalFile: string | undefined;
   // Until the job is registered there is no job record to write a failure to (a title key that
   // belongs to another file is refused there): Temporal alone holds the reason.
   let registered = false;
@@ -655,16 +696,20 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
     finalFile = await work_.run(async () => {
       await jobs.registerJob({ titleKey: input.titleKey, sourcePath: input.sourcePath, name: input.name });
       registered = true;
-      status.state = 'probing';
-      const source = await media.probeSource({ sourcePath: input.sourcePath });
+      // A continued title was probed and planned by its first run.
+      if (!continued) status.state = 'probing';
+      const source = continued?.source ?? await media.probeSource({ sourcePath: input.sourcePath });
       status.source = source;
 
-      const plan = planStream(source, input.settings);
+      const plan = continued?.plan ?? planStream(source, input.settings);
       status.plan = plan;
-      if (plan.upscaler !== 'lanczos') status.model = ownModel = plan.upscaler;
+      if (plan.upscaler !== 'lanczos') {
+        ownModel = plan.upscaler;
+        status.model = continued?.model ?? ownModel;
+      }
       const g = gridOf(plan);
       // Workflows started before viewers had a lead replay without this step.
-      if (patched('switch-lead')) earlierSpeed = (await jobs.makingSpeed(plan)) ?? undefined;
+      if (!continued && patched('switch-lead')) earlierSpeed = (await jobs.makingSpeed(plan)) ?? undefined;
       const published = await media.publishPlaylist({ titleKey: input.titleKey, plan, source, ...(input.fresh ? { fresh: true } : {}) });
       made = published.made;
       madeCount = made.filter(Boolean).length;
@@ -672,17 +717,24 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       grid = g;
       for (const position of pendingViewers.splice(0)) applyViewer(g, position);
       status.state = 'streaming';
-      await jobs.recordJob({
-        state: 'streaming',
-        plan,
-        message: `plan: ${plan.upscaler} x${plan.scaleFactor} → ${plan.outputWidth}x${plan.outputHeight}, ${plan.encoder} ${plan.preset} crf ${plan.crf}, ${g.segmentCount} segments of ${plan.segmentSeconds} s${madeCount > 0 ? ` (${madeCount} made by an earlier run)` : ''}`,
-      });
-      streamStartedAt = Date.now();
+      await jobs.recordJob(continued
+        ? { state: 'streaming', message: `continued in run ${continued.runs} of the title's workflow (Temporal keeps a run's history short): ${madeCount} of ${g.segmentCount} segments made` }
+        : {
+          state: 'streaming',
+          plan,
+          message: `plan: ${plan.upscaler} x${plan.scaleFactor} → ${plan.outputWidth}x${plan.outputHeight}, ${plan.encoder} ${plan.preset} crf ${plan.crf}, ${g.segmentCount} segments of ${plan.segmentSeconds} s${madeCount > 0 ? ` (${madeCount} made by an earlier run)` : ''}`,
+        });
+      if (!continued) streamStartedAt = Date.now();
 
       const settings = schedulerSettings(g);
       try {
         while (!allMade({ segmentCount: g.segmentCount, made })) {
           if (chunkFailure !== undefined) throw chunkFailure;
+          // Runs begun before went on in one run (and failed past 2,000 segment reports).
+          if (workflowInfo().continueAsNewSuggested && reportsThisRun > 0 && patched('continue-as-new')) {
+            continuing = true;
+            break;
+          }
           if (!ownSpeedKnown && makingSpeed()?.measuredOn === 'this title') {
             ownSpeedKnown = true;
             if (patched('lead-once-measured')) leadViewersPlacedWithout(g);
@@ -720,6 +772,11 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
         await CancellationScope.nonCancellable(stopAllChunks);
       }
       if (chunkFailure !== undefined) throw chunkFailure;
+      if (continuing) {
+        // Every segment report answered before the run ends (a cancel meanwhile still cancels).
+        await condition(allHandlersFinished);
+        return undefined;
+      }
 
       status.state = 'finalizing';
       await jobs.recordJob({ state: 'finalizing', message: 'joining the segments into the final file' });
@@ -745,6 +802,30 @@ export async function upscaleTitle(input: UpscaleTitleInput): Promise<UpscaleTit
       nonRetryable: true,
       cause: err instanceof Error ? err : undefined,
     });
+  }
+
+  if (finalFile === undefined) {
+    const next: ContinuedTitle = {
+      runs: (continued?.runs ?? 1) + 1,
+      source: status.source!,
+      plan: status.plan!,
+      ...(status.model ? { model: status.model } : {}),
+      modelChanges: status.modelChanges,
+      viewers: [...viewers],
+      ...(earlierSpeed ? { earlierSpeed } : {}),
+      chunkStarts,
+      segmentRates,
+      ...(tried ? { tried } : {}),
+      failedStepUps,
+      ownSpeedKnown,
+      ticketCount,
+      streamStartedAt,
+      ...(firstSegmentSeconds !== undefined ? { firstSegmentSeconds } : {}),
+      ...(firstMadeAt !== undefined ? { firstMadeAt } : {}),
+      recent,
+    };
+    // The trigger's viewer is among the viewers, and a forced trigger's fresh start is done.
+    return continueAsNew<typeof upscaleTitle>({ titleKey: input.titleKey, sourcePath: input.sourcePath, name: input.name, settings: input.settings }, next);
   }
 
   // The stream stays playable for the retention period; then its segments go, the file stays.

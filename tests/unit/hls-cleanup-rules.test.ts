@@ -19,13 +19,13 @@ describe('which HLS folders cleanup removes', () => {
   });
 
   it('applies the age rule to a complete job whose workflow waits out its retention timer', () => {
-    expect(decideHlsFolder(facts({ job: job('complete', 25), runningRunId: 'run-1' }), options, NOW)).toMatchObject({ remove: true });
+    expect(decideHlsFolder(facts({ job: job('complete', 25), runningJobId: 'run-1' }), options, NOW)).toMatchObject({ remove: true });
   });
 
   it('never removes a stream being produced, however idle, nor one whose title started again', () => {
-    expect(decideHlsFolder(facts({ job: job('streaming', 50), runningRunId: 'run-1' }), options, NOW)).toEqual({ remove: false, why: 'being produced (streaming)' });
-    expect(decideHlsFolder(facts({ job: job('complete', 50), runningRunId: 'run-2' }), options, NOW)).toEqual({ remove: false, why: 'being produced (starting)' });
-    expect(decideHlsFolder(facts({ runningRunId: 'run-2' }), options, NOW)).toMatchObject({ remove: false });
+    expect(decideHlsFolder(facts({ job: job('streaming', 50), runningJobId: 'run-1' }), options, NOW)).toEqual({ remove: false, why: 'being produced (streaming)' });
+    expect(decideHlsFolder(facts({ job: job('complete', 50), runningJobId: 'run-2' }), options, NOW)).toEqual({ remove: false, why: 'being produced (starting)' });
+    expect(decideHlsFolder(facts({ runningJobId: 'run-2' }), options, NOW)).toMatchObject({ remove: false });
   });
 
   it('removes a stopped stream once idle for the abandoned limit, unless completed-only', () => {

@@ -1,0 +1,136 @@
+/**
+ * A title longer than one workflow run may hold: Temporal's server takes at most
+ * `history.maxTotalUpdates` updates in a run (2,000 by default) and a title reports each segment
+ * in one, so a 90-minute film with a model (5,400 segments of 1 s) continues as new when the
+ * server suggests it. Here the dev server's limit is lowered so that a 60 s clip of 1 s segments
+ * needs several runs, on the real worker, activities, ffmpeg and Postgres.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig, type Config } from '../../core/config';
+import { workflowIdForTitle, type UpscaleStatus } from '../../core/domain';
+import { titleKeyFor } from '../../core/media-paths';
+import { createLogger } from '../../adapters/logger';
+import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
+import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
+import { findTemporalCli } from '../../adapters/temporal-server';
+import { runningJobIdOf } from '../../adapters/temporal';
+import { jobHandle, startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
+import { cancelSignal, statusQuery } from '../../workflows/definitions';
+import { installWorkerRuntime, startWorkers, type RunningWorkers } from '../../worker';
+import { ffprobe, makeClip } from '../support/fixtures';
+import { waitFor } from '../support/upflow-process';
+
+/** Updates a run may take here; the server suggests a new run at 90 % of it. */
+const MAX_UPDATES_PER_RUN = 30;
+const CLIP_SECONDS = 60;
+
+describe('a title longer than one workflow run', () => {
+  let dir: string;
+  let env: TestWorkflowEnvironment;
+  let postgres: { url: string; stop(): Promise<void> };
+  let pool: Pool;
+  let store: UpflowStore;
+  let config: Config;
+  let workers: RunningWorkers;
+  const logger = createLogger({ level: 'error' });
+
+  beforeAll(async () => {
+    dir = makeTempDataDir('upflow-long-');
+    config = loadConfig({
+      UPFLOW_DATA_DIR: path.join(dir, 'data'),
+      UPFLOW_MEDIA_ROOTS: path.join(dir, 'media'),
+      UPFLOW_HLS_RETENTION: '2s',
+      HLS_SEGMENT_TIME: '1',
+    });
+    installWorkerRuntime(logger, 'ERROR');
+    const cli = findTemporalCli(config.cacheDir);
+    if (!cli) throw new Error('Temporal CLI missing: run npm run setup');
+    [env, postgres] = await Promise.all([
+      TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'existing-path', path: cli }, extraArgs: ['--headless', '--dynamic-config-value', `history.maxTotalUpdates=${MAX_UPDATES_PER_RUN}`] },
+      }),
+      startPostgresCluster({ dir: path.join(dir, 'pg'), logFile: path.join(dir, 'pg.log'), logger }),
+    ]);
+    await migrate(postgres.url);
+    pool = createPool(postgres.url);
+    store = new UpflowStore(pool);
+    workers = await startWorkers({ config, connection: env.nativeConnection, client: env.client, store, logger });
+  }, 180_000);
+
+  afterAll(async () => {
+    await workers?.shutdown();
+    await pool?.end();
+    await env?.teardown();
+    await postgres?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  const start = (sourcePath: string) => startOrJoinTitleWorkflow(env.client, {
+    titleKey: titleKeyFor(sourcePath),
+    sourcePath,
+    name: path.basename(sourcePath),
+    settings: upscaleSettings(config),
+  });
+  /** The runs of a title's workflow, oldest first. */
+  const runsOf = async (workflowId: string): Promise<string[]> => {
+    const runs: string[] = [];
+    for await (const run of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run.runId);
+    return runs.reverse();
+  };
+
+  it('continues as new, one job under the first run, every segment made once, the final file whole', async () => {
+    const clip = await makeClip(path.join(dir, 'media', 'long.mp4'), { seconds: CLIP_SECONDS, width: 160, height: 90 });
+    const handle = await start(clip);
+    const jobId = handle.firstExecutionRunId;
+    // The result of the first run follows the runs it continued as.
+    const result = await handle.result();
+    expect(result.segments).toBe(CLIP_SECONDS);
+
+    // 60 segment reports and the chunks' claims cannot fit in runs of 30 updates.
+    const runs = await runsOf(handle.workflowId);
+    expect(runs.length).toBeGreaterThanOrEqual(Math.ceil(CLIP_SECONDS / MAX_UPDATES_PER_RUN));
+    expect(runs[0]).toBe(jobId);
+    const last = await env.client.workflow.getHandle(handle.workflowId).describe();
+    expect(last.raw.workflowExecutionInfo?.firstRunId).toBe(jobId);
+
+    // One job, every segment recorded once and in order, none made twice.
+    const jobs = (await store.listJobs()).filter((j) => j.titleKey === titleKeyFor(clip));
+    expect(jobs.map((j) => j.id)).toEqual([jobId]);
+    expect(jobs[0]).toMatchObject({ state: 'complete', segments: CLIP_SECONDS, finalPath: result.finalFile });
+    expect((await store.segmentsOf(jobId)).map((s) => s.index)).toEqual([...Array(CLIP_SECONDS).keys()]);
+    const events = await store.events(jobId);
+    expect(events.filter((e) => e.kind === 'segment-remade')).toEqual([]);
+    const continuedIn = events.filter((e) => e.kind === 'streaming' && e.message.startsWith('continued in run')).map((e) => e.message);
+    expect(continuedIn).toHaveLength(runs.length - 1);
+    expect(continuedIn[0]).toMatch(/^continued in run 2 of the title's workflow .*: \d+ of 60 segments made$/);
+
+    const final = ffprobe(result.finalFile);
+    expect(Math.abs(final.durationSeconds - CLIP_SECONDS)).toBeLessThan(0.2);
+    expect(final).toMatchObject({ width: 320, height: 180, hasAudio: true });
+  }, 120_000);
+
+  it("is the job's while a later run makes it: its status answers, a join gets its id, and a cancel stops it", async () => {
+    const clip = await makeClip(path.join(dir, 'media', 'cancelled.mp4'), { seconds: CLIP_SECONDS, width: 640, height: 360 });
+    const handle = await start(clip);
+    const jobId = handle.firstExecutionRunId;
+    const workflowId = workflowIdForTitle(titleKeyFor(clip));
+    await waitFor('a second run', async () => ((await runsOf(workflowId)).length > 1 ? true : undefined), 60_000, 200);
+
+    expect(await runningJobIdOf(env.client, workflowId)).toBe(jobId);
+    expect((await start(clip)).firstExecutionRunId).toBe(jobId);
+    const job = { workflowId, id: jobId };
+    const status: UpscaleStatus = await jobHandle(env.client, job).query(statusQuery);
+    expect(status).toMatchObject({ state: 'streaming', titleKey: titleKeyFor(clip) });
+    expect(status.progress!.segments).toBeGreaterThan(0);
+
+    await jobHandle(env.client, job).signal(cancelSignal, 'cancelled by the test');
+    const cancelled = await waitFor('the job cancelled', async () => {
+      const record = await store.getJob(jobId);
+      return record?.state === 'cancelled' ? record : undefined;
+    }, 60_000, 200);
+    expect(cancelled.segments).toBeLessThan(CLIP_SECONDS);
+    expect(await runningJobIdOf(env.client, workflowId)).toBeUndefined();
+  }, 120_000);
+});
