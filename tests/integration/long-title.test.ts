@@ -121,7 +121,11 @@ describe('a title longer than one workflow run', () => {
     expect(await runningJobIdOf(env.client, workflowId)).toBe(jobId);
     expect((await start(clip)).firstExecutionRunId).toBe(jobId);
     const job = { workflowId, id: jobId };
-    const status: UpscaleStatus = await jobHandle(env.client, job).query(statusQuery);
+    // A new run reads back what is made before it answers with progress (the API has Postgres's meanwhile).
+    const status = await waitFor('the later run\'s progress', async () => {
+      const answer: UpscaleStatus = await jobHandle(env.client, job).query(statusQuery);
+      return answer.progress ? answer : undefined;
+    }, 30_000, 100);
     expect(status).toMatchObject({ state: 'streaming', titleKey: titleKeyFor(clip) });
     expect(status.progress!.segments).toBeGreaterThan(0);
 
