@@ -21,6 +21,15 @@ export function publicItemStatus(status: ItemStatus): ItemStatus {
 }
 
 /**
+ * An item's status for a caller with neither the key nor a Jellyfin viewer's token for the item:
+ * how far it is, not the stream (a signed `hls_url` plays the title) nor the title's key (its
+ * file's name).
+ */
+export function anonymousItemStatus(status: ItemStatus): ItemStatus {
+  return { ...publicItemStatus(status), hls_url: null, title_key: null };
+}
+
+/**
  * An item lookup's failure as a caller without the key may see it: the status stays, the words
  * are generic (the item's path, Jellyfin's address, the item's name and type stay out). A bad
  * item id (the caller's own input) and a service being down keep their reason, less its details.

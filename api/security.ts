@@ -44,6 +44,11 @@ function isViewerRoute(method: string, path: string): boolean {
   return method === 'POST' && /^\/items\/[^/]+\/upscale$/.test(path);
 }
 
+/** The item status Jellyfin's page polls: open, but its stream only for a viewer's token (routes/items.ts). */
+function isItemStatusRoute(method: string, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && /^\/items\/[^/]+\/status$/.test(path);
+}
+
 /** The viewer's Jellyfin token this request came with, when it came with no API key (routes/items.ts checks it with Jellyfin). */
 export function viewerTokenOf(res: Response): string | undefined {
   return typeof res.locals.viewerToken === 'string' ? res.locals.viewerToken : undefined;
@@ -63,7 +68,7 @@ export function sameKey(given: string, expected: string): boolean {
 export function isOpenRoute(method: string, path: string): boolean {
   if (isHlsPath(path)) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
-  return path === '/health' || path === '/' || /^\/client\/[^/]+\.js$/.test(path) || /^\/items\/[^/]+\/status$/.test(path);
+  return path === '/health' || path === '/' || /^\/client\/[^/]+\.js$/.test(path) || isItemStatusRoute(method, path);
 }
 
 /**
@@ -102,6 +107,8 @@ export function requireApiKey(apiKey: string | undefined): RequestHandler {
       return;
     }
     if (isOpenRoute(req.method, req.path)) {
+      const statusToken = isItemStatusRoute(req.method, req.path) ? jellyfinTokenOf(req) : undefined;
+      if (statusToken !== undefined) res.locals.viewerToken = statusToken;
       next();
       return;
     }

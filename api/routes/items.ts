@@ -8,7 +8,7 @@ import express from 'express';
 import { UpflowError } from '../../core/errors';
 import { isOwner, limitItemLookups, viewerTokenOf } from '../security';
 import { itemIdParam, triggerQuery } from '../schemas';
-import { publicItemLookupError, publicItemStatus } from '../public-answers';
+import { anonymousItemStatus, publicItemLookupError, publicItemStatus } from '../public-answers';
 import type { RouteContext } from './context';
 
 export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext): express.Router {
@@ -23,7 +23,15 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
       logger.info({ item: itemId, reason: (err as Error).message }, 'item status refused');
       throw publicItemLookupError(err);
     });
-    res.json(owner ? status : publicItemStatus(status));
+    if (owner) {
+      res.json(status);
+      return;
+    }
+    // The stream and the title's name go to a viewer Jellyfin lets see the item (the script sends
+    // their token); anyone else who knows an item id learns how far it is, nothing to play.
+    const token = viewerTokenOf(res);
+    const viewer = token !== undefined && await services.viewers.requireViewer(token, itemId).then(() => true, () => false);
+    res.json(viewer ? publicItemStatus(status) : anonymousItemStatus(status));
   });
 
   router.post('/items/:itemId/upscale', triggerLimit, async (req, res) => {

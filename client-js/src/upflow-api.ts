@@ -11,14 +11,15 @@ export class UpflowApi {
   constructor(
     private readonly apiUrl: string,
     private readonly timeoutMs: number,
-    /** The logged-in Jellyfin viewer's access token, read when a trigger is sent. */
+    /** The logged-in Jellyfin viewer's access token, read for each call: Upflow gives the stream to a viewer of the item. */
     private readonly viewerToken: () => string | undefined,
     /** The browser's Jellyfin device id, so Upflow counts the script's reports and the webhook's as one viewer. */
     private readonly viewerDevice: () => string | undefined = () => undefined,
   ) {}
 
+  /** The item's status; with the viewer's token (as for a trigger) it carries the stream's `hls_url`. */
   status(itemId: string): Promise<ApiAnswer> {
-    return this.request('GET', `/items/${encodeURIComponent(itemId)}/status`);
+    return this.request('GET', `/items/${encodeURIComponent(itemId)}/status`, this.viewerHeaders());
   }
 
   /**
@@ -33,9 +34,12 @@ export class UpflowApi {
     if (paused) query.set('paused', '1');
     const device = this.viewerDevice();
     if (device) query.set('device', device);
+    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale?${query.toString()}`, this.viewerHeaders());
+  }
+
+  private viewerHeaders(): Record<string, string> {
     const token = this.viewerToken();
-    const headers: Record<string, string> = token ? { Authorization: `MediaBrowser Token="${token}"` } : {};
-    return this.request('POST', `/items/${encodeURIComponent(itemId)}/upscale?${query.toString()}`, headers);
+    return token ? { Authorization: `MediaBrowser Token="${token}"` } : {};
   }
 
   private async request(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<ApiAnswer> {

@@ -239,6 +239,12 @@ describe('API key, origins, what callers without the key see, and limits', () =>
       byPath: [200, expect.stringMatching(/^(queued|probing|streaming|finalizing|complete)$/)],
       unknown: [404, 'no video is known for this item'],
     });
+    // Without a viewer's token: how far the item is, not its stream nor its title's name (its file's).
+    expect(keyless.done!.json).toMatchObject({ status: 'complete', hls_url: null, title_key: null });
+    // A viewer Jellyfin lets see the item gets the stream, as the web script does; a token Jellyfin refuses does not.
+    const asViewer = await status(ITEM.done, { authorization: `MediaBrowser Token="${VIEWER_TOKEN}"` });
+    expect(asViewer.json).toMatchObject({ status: 'complete', hls_url: expect.stringContaining('/stream.m3u8'), title_key: expect.any(String) });
+    expect((await status(ITEM.done, { authorization: 'MediaBrowser Token="0123456789abcdef"' })).json).toMatchObject({ status: 'complete', hls_url: null, title_key: null });
     // The owner (the key) gets the full reasons: paths and Jellyfin's names.
     expect(summary(owners)).toMatchObject({
       failed: [200, expect.stringContaining('notes.mkv is not a readable video')],

@@ -4,7 +4,7 @@
  * api/public-answers.ts). The real stack's side is tests/e2e/access.test.ts.
  */
 import { z } from 'zod';
-import { internalError, publicItemLookupError, publicItemStatus, withoutDetails } from '../../api/public-answers';
+import { anonymousItemStatus, internalError, publicItemLookupError, publicItemStatus, withoutDetails } from '../../api/public-answers';
 import { isOpenRoute } from '../../api/security';
 import { UpflowError } from '../../core/errors';
 import type { ItemStatus } from '../../core/jellyfin-items';
@@ -43,6 +43,13 @@ describe('answers to a caller without the key', () => {
     const streaming: ItemStatus = { ...failed, status: 'streaming' };
     delete streaming.reason;
     expect(publicItemStatus(streaming)).toBe(streaming);
+  });
+
+  it("give how far an item is, not its stream or its title's name, to a caller who is not its viewer", () => {
+    const streaming: ItemStatus = { ...failed, status: 'streaming', hls_url: 'http://upflow.lan:8080/hls/t/1.x/film-1a2b3c4d/stream.m3u8', segments: 3, content_seconds: 3 };
+    delete streaming.reason;
+    expect(anonymousItemStatus(streaming)).toEqual({ ...streaming, hls_url: null, title_key: null });
+    expect(anonymousItemStatus(failed)).toEqual({ ...publicItemStatus(failed), hls_url: null, title_key: null });
   });
 
   it('keep the status of an item lookup that failed, in generic words', () => {
