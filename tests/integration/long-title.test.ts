@@ -5,74 +5,41 @@
  * server suggests it. Here the dev server's limit is lowered so that a 60 s clip of 1 s segments
  * needs several runs, on the real worker, activities, ffmpeg and Postgres.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadConfig, type Config } from '../../core/config';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowIdForTitle, type UpscaleStatus } from '../../core/domain';
 import { titleKeyFor } from '../../core/media-paths';
-import { createLogger } from '../../adapters/logger';
-import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
-import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
-import { findTemporalCli } from '../../adapters/temporal-server';
+import type { UpflowStore } from '../../adapters/postgres';
 import { runningJobIdOf } from '../../adapters/temporal';
-import { jobHandle, startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
+import { jobHandle } from '../../services/title-workflows';
 import { cancelSignal, statusQuery } from '../../workflows/definitions';
-import { installWorkerRuntime, startWorkers, type RunningWorkers } from '../../worker';
 import { ffprobe, makeClip } from '../support/fixtures';
 import { waitFor } from '../support/upflow-process';
+import { startWorkflowStack, type WorkflowStack } from '../support/workflow-stack';
 
 /** Updates a run may take here; the server suggests a new run at 90 % of it. */
 const MAX_UPDATES_PER_RUN = 30;
 const CLIP_SECONDS = 60;
 
 describe('a title longer than one workflow run', () => {
+  let stack: WorkflowStack | undefined;
   let dir: string;
   let env: TestWorkflowEnvironment;
-  let postgres: { url: string; stop(): Promise<void> };
-  let pool: Pool;
   let store: UpflowStore;
-  let config: Config;
-  let workers: RunningWorkers;
-  const logger = createLogger({ level: 'error' });
+  let start: WorkflowStack['start'];
 
   beforeAll(async () => {
-    dir = makeTempDataDir('upflow-long-');
-    config = loadConfig({
-      UPFLOW_DATA_DIR: path.join(dir, 'data'),
-      UPFLOW_MEDIA_ROOTS: path.join(dir, 'media'),
-      UPFLOW_HLS_RETENTION: '2s',
-      HLS_SEGMENT_TIME: '1',
+    stack = await startWorkflowStack({
+      settings: { UPFLOW_HLS_RETENTION: '2s', HLS_SEGMENT_TIME: '1' },
+      serverArgs: ['--dynamic-config-value', `history.maxTotalUpdates=${MAX_UPDATES_PER_RUN}`],
     });
-    installWorkerRuntime(logger, 'ERROR');
-    const cli = findTemporalCli(config.cacheDir);
-    if (!cli) throw new Error('Temporal CLI missing: run npm run setup');
-    [env, postgres] = await Promise.all([
-      TestWorkflowEnvironment.createLocal({
-        server: { executable: { type: 'existing-path', path: cli }, extraArgs: ['--headless', '--dynamic-config-value', `history.maxTotalUpdates=${MAX_UPDATES_PER_RUN}`] },
-      }),
-      startPostgresCluster({ dir: path.join(dir, 'pg'), logFile: path.join(dir, 'pg.log'), logger }),
-    ]);
-    await migrate(postgres.url);
-    pool = createPool(postgres.url);
-    store = new UpflowStore(pool);
-    workers = await startWorkers({ config, connection: env.nativeConnection, client: env.client, store, logger });
+    ({ dir, env, store, start } = stack);
   }, 180_000);
 
   afterAll(async () => {
-    await workers?.shutdown();
-    await pool?.end();
-    await env?.teardown();
-    await postgres?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   }, 60_000);
 
-  const start = (sourcePath: string) => startOrJoinTitleWorkflow(env.client, {
-    titleKey: titleKeyFor(sourcePath),
-    sourcePath,
-    name: path.basename(sourcePath),
-    settings: upscaleSettings(config),
-  });
   /** The runs of a title's workflow, oldest first. */
   const runsOf = async (workflowId: string): Promise<string[]> => {
     const runs: string[] = [];

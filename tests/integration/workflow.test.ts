@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../core/config';
 import { workflowIdForTitle, type ModelStepUp, type UpscaleStatus } from '../../core/domain';
 import { segmentIndexAt, segmentStartSeconds } from '../../core/grid';
@@ -14,62 +14,29 @@ import { gridOf } from '../../core/plan';
 import { TRY_COST_SECONDS } from '../../core/rate-control';
 import { median } from '../../core/statistics';
 import { plannedSwitch, type PartMove } from '../../core/switch-lead';
-import { createLogger } from '../../adapters/logger';
-import { createPool, migrate, UpflowStore, type Pool } from '../../adapters/postgres';
-import { startPostgresCluster, makeTempDataDir } from '../../adapters/postgres-cluster';
+import type { UpflowStore } from '../../adapters/postgres';
 import { startOrJoinTitleWorkflow, upscaleSettings } from '../../services/title-workflows';
-import { findTemporalCli } from '../../adapters/temporal-server';
 import { cancelSignal, statusQuery, viewerSignal } from '../../workflows/definitions';
-import { installWorkerRuntime, startWorkers, type RunningWorkers } from '../../worker';
 import { ffprobe, makeBadInputs, makeClip } from '../support/fixtures';
 import { waitFor } from '../support/upflow-process';
+import { startWorkflowStack, type WorkflowStack } from '../support/workflow-stack';
 
 describe('upscaleTitle workflow', () => {
+  let stack: WorkflowStack | undefined;
   let dir: string;
   let env: TestWorkflowEnvironment;
-  let postgres: { url: string; stop(): Promise<void> };
-  let pool: Pool;
   let store: UpflowStore;
   let config: Config;
-  let workers: RunningWorkers;
-  // The bad-input cases fail jobs on purpose; each failure logs a warning that would only be noise here.
-  const logger = createLogger({ level: 'error' });
+  let start: WorkflowStack['start'];
 
   beforeAll(async () => {
-    dir = makeTempDataDir('upflow-wf-');
-    config = loadConfig({
-      UPFLOW_DATA_DIR: path.join(dir, 'data'),
-      UPFLOW_MEDIA_ROOTS: path.join(dir, 'media'),
-      UPFLOW_HLS_RETENTION: '2s',
-    });
-    // Expected failures below would otherwise fill the output with the SDK's warnings.
-    installWorkerRuntime(logger, 'ERROR');
-    const cli = findTemporalCli(config.cacheDir);
-    if (!cli) throw new Error('Temporal CLI missing: run npm run setup');
-    [env, postgres] = await Promise.all([
-      TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, extraArgs: ['--headless'] } }),
-      startPostgresCluster({ dir: path.join(dir, 'pg'), logFile: path.join(dir, 'pg.log'), logger }),
-    ]);
-    await migrate(postgres.url);
-    pool = createPool(postgres.url);
-    store = new UpflowStore(pool);
-    workers = await startWorkers({ config, connection: env.nativeConnection, client: env.client, store, logger });
+    stack = await startWorkflowStack({ settings: { UPFLOW_HLS_RETENTION: '2s' } });
+    ({ dir, env, store, config, start } = stack);
   }, 180_000);
 
   afterAll(async () => {
-    await workers?.shutdown();
-    await pool?.end();
-    await env?.teardown();
-    await postgres?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   }, 60_000);
-
-  const start = (sourcePath: string) => startOrJoinTitleWorkflow(env.client, {
-    titleKey: titleKeyFor(sourcePath),
-    sourcePath,
-    name: path.basename(sourcePath),
-    settings: upscaleSettings(config),
-  });
 
   it('probes, plans, streams, finalizes and removes HLS after retention', async () => {
     const clip = await makeClip(path.join(dir, 'media', 'small.mp4'), { seconds: 8, width: 160, height: 90 });
