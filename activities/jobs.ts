@@ -2,6 +2,7 @@
 import type { ChunkModelChange, JobState, ModelChange, ModelStepUp, SourceInfo, StreamPlan } from '../core/domain';
 import { describeChunkModelChange, describeModelChange, describeModelStepUp } from '../core/rate-control';
 import { describePartMove, type MakingSpeed, type PartMove } from '../core/switch-lead';
+import { jobHandle } from '../adapters/temporal';
 import { yieldSlotSignal } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
@@ -23,8 +24,7 @@ export function createJobActivities({ store, client, logger }: Pick<ActivityDeps
      */
     async askForSlot(input: { titleKey: string }): Promise<{ asked: number }> {
       const others = await store.streamingWorkflows(input.titleKey);
-      // To each title's latest run (a long title continues as new): its job is streaming, so that run is the job's.
-      await Promise.all(others.map(({ workflowId }) => client.workflow.getHandle(workflowId).signal(yieldSlotSignal, input.titleKey)
+      await Promise.all(others.map(({ workflowId, jobId }) => jobHandle(client, { workflowId, id: jobId }).signal(yieldSlotSignal, input.titleKey)
         .catch((err: Error) => jobLogger(logger).warn({ err, workflowId }, 'could not ask a title for a slot'))));
       return { asked: others.length };
     },

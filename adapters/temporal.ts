@@ -11,6 +11,7 @@ import {
   makeGrpcRetryInterceptor,
   WorkflowNotFoundError,
   type GrpcRetryOptions,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -93,6 +94,15 @@ export function withTemporalDeadline<T>(client: Client, fn: () => Promise<T>, ti
   return client.withDeadline(Date.now() + timeoutMs, fn);
 }
 
+/**
+ * A job's workflow, for queries and signals: the latest run under its workflow id, which is the
+ * job's own while the job runs (a long title's runs continue as new; a title's next job starts
+ * only once they have closed). Cancel and terminate are held to the job's chain of runs.
+ */
+export function jobHandle(client: Client, job: { workflowId: string; id: string }): WorkflowHandle {
+  return client.workflow.getHandle(job.workflowId, undefined, { firstExecutionRunId: job.id });
+}
+
 /** gRPC status codes (grpc.status) of a server that is down, restarting or not answering. */
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -102,17 +112,22 @@ const GRPC_FAILED_PRECONDITION = 9;
 /**
  * Why a failed call says Temporal is unreachable (down, restarting, not answering within its
  * deadline), or undefined when the failure is anything else (not found, already started...).
- * The client wraps the gRPC error in its own ServiceError: the chain of causes is searched.
  */
 export function temporalUnreachableReason(err: unknown): string | undefined {
+  const grpc = grpcErrorIn(err);
+  if (grpc?.code === GRPC_DEADLINE_EXCEEDED) return 'Temporal is unreachable (no answer in time)';
+  if (grpc?.code === GRPC_UNAVAILABLE) {
+    // "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7233. Resolution note: "
+    const details = grpc.details.replace(/\.?\s*Resolution note:.*$/s, '').trim();
+    return `Temporal is unreachable (${details || 'unavailable'})`;
+  }
+  return undefined;
+}
+
+/** The gRPC error under a failed call: the client wraps it in its own errors, so the chain of causes is searched. */
+function grpcErrorIn(err: unknown): { code: number; details: string } | undefined {
   for (let current: unknown = err, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (!isGrpcServiceError(current)) continue;
-    if (current.code === GRPC_DEADLINE_EXCEEDED) return 'Temporal is unreachable (no answer in time)';
-    if (current.code === GRPC_UNAVAILABLE) {
-      // "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7233. Resolution note: "
-      const details = current.details.replace(/\.?\s*Resolution note:.*$/s, '').trim();
-      return `Temporal is unreachable (${details || 'unavailable'})`;
-    }
+    if (isGrpcServiceError(current)) return current;
   }
   return undefined;
 }
@@ -123,11 +138,7 @@ export function temporalUnreachableReason(err: unknown): string | undefined {
  * Not an outage: asking again cannot help.
  */
 export function runTakesNoMoreUpdates(err: unknown): boolean {
-  if (err instanceof WorkflowNotFoundError) return true;
-  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    if (isGrpcServiceError(current) && current.code === GRPC_FAILED_PRECONDITION) return true;
-  }
-  return false;
+  return err instanceof WorkflowNotFoundError || grpcErrorIn(err)?.code === GRPC_FAILED_PRECONDITION;
 }
 
 /** Answers within `timeoutMs` whether the Temporal server is reachable, with the reason if not. */

@@ -5,11 +5,10 @@
 import { progressFigures, TERMINAL_JOB_STATES, type StreamProgress } from '../core/domain';
 import { UpflowError } from '../core/errors';
 import type { JobEvent, JobRecord, SegmentRecord } from '../adapters/postgres';
-import { withTemporalDeadline } from '../adapters/temporal';
+import { jobHandle, withTemporalDeadline } from '../adapters/temporal';
 import { cancelSignal, statusQuery } from '../workflows/definitions';
 import type { ServiceDeps } from './deps';
 import type { HlsUrls } from './hls-urls';
-import { jobHandle } from './title-workflows';
 
 export interface JobView extends JobRecord {
   percent: number;

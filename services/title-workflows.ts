@@ -2,11 +2,11 @@
  * A title's workflow as the API and the CLI ask for it: the settings it is made with, start or
  * join its run (the workflow id is the lock), and end a run that only waits out HLS retention.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from '../core/config';
 import { modelFor, type ContentKind } from '../core/content-kind';
 import { TASK_QUEUES, workflowIdForTitle, type UpscaleSettings, type UpscaleTitleInput } from '../core/domain';
-import { runningJobIdOf, WorkflowNotFoundError } from '../adapters/temporal';
+import { jobHandle, runningJobIdOf, WorkflowNotFoundError } from '../adapters/temporal';
 
 /** What a title is made with, from the configuration and the title's kind (Jellyfin's genres; unset, the configured kind): the workflow's input, so a run keeps it whatever the configuration becomes. */
 export function upscaleSettings(config: Config, contentKind?: ContentKind): UpscaleSettings {
@@ -60,21 +60,11 @@ export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTit
     }
     const jobId = await runningJobIdOf(client, workflowId);
     if (jobId) {
-      const handle = client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: jobId });
-      return { ...handle, firstExecutionRunId: jobId, started: false };
+      return { ...jobHandle(client, { workflowId, id: jobId }), firstExecutionRunId: jobId, started: false };
     }
     // The run that refused this start has ended meanwhile: start again.
     if (attempt >= START_OR_JOIN_ATTEMPTS) throw new Error(`could neither start nor join workflow ${workflowId}: its runs keep ending`);
   }
-}
-
-/**
- * A job's workflow, for queries and signals: the latest run under its workflow id, which is the
- * job's own while the job runs (a long title's runs continue as new; a title's next job starts
- * only once they have closed). Cancel and terminate are held to the job's chain of runs.
- */
-export function jobHandle(client: Client, job: { workflowId: string; id: string }): WorkflowHandle {
-  return client.workflow.getHandle(job.workflowId, undefined, { firstExecutionRunId: job.id });
 }
 
 /** Waits until a job's runs have closed, however it ends (its outcome is recorded in Postgres already). */
@@ -90,7 +80,7 @@ export async function waitForRunEnd(client: Client, workflowId: string, jobId: s
 export async function endRetentionRun(client: Client, workflowId: string, jobId: string, reason: string): Promise<void> {
   try {
     // The latest run of the job's chain: a long title's first run continued as new long before.
-    await client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: jobId }).terminate(reason);
+    await jobHandle(client, { workflowId, id: jobId }).terminate(reason);
   } catch (err) {
     // Ended meanwhile (by retention, or by a concurrent trigger): nothing left to do.
     if (!(err instanceof WorkflowNotFoundError)) throw err;
