@@ -1,7 +1,7 @@
 /** Media-queue steps around the stream: probe the source, finalize the outputs, clean up. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { SourceInfo, StreamPlan } from '../core/domain';
 import { FailureType } from '../core/errors';
 import { titleFiles } from '../core/media-paths';
@@ -17,6 +17,8 @@ import { publishToJellyfin } from './jellyfin-publish';
 
 /** How far the final file's duration may be from the source's (container rounding, AAC padding). */
 const DURATION_TOLERANCE_SECONDS = 0.5;
+/** How often finalize heartbeats; the workflow's heartbeat timeout is several of these. */
+const FINALIZE_HEARTBEAT_MS = 2_000;
 
 export interface FinalizeResult {
   finalFile: string;
@@ -43,6 +45,33 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
       throw ApplicationFailure.nonRetryable(`final file failed verification: ${problems.join('; ')}`, FailureType.OutputVerification);
     }
     return duration;
+  }
+
+  async function finalize(input: { titleKey: string; sourcePath: string; source: SourceInfo; plan: StreamPlan }): Promise<FinalizeResult> {
+    const { jobId } = currentJob();
+    const files = titleFiles(config, input.titleKey);
+    const grid = gridOf(input.plan);
+    // The source's audio goes into the final file: the version the segments were made from.
+    const { opened, source } = await openProbedSource(config.mediaRoots, input, jobLogger(logger));
+    try {
+      // The first title a fresh install finishes makes the output folder.
+      await fs.mkdir(path.dirname(files.partialFinal), { recursive: true });
+      // ffmpeg writes through whatever is at the partial name: a link left there goes first, not its target.
+      await fs.rm(files.partialFinal, { force: true });
+      await new HlsFolder(files.hlsDir).join(
+        { grid, source, withAudio: input.source.hasAudio, output: files.partialFinal },
+        { signal: Context.current().cancellationSignal },
+      );
+    } finally {
+      opened.close();
+    }
+    const durationSeconds = await verifyFinalFile(files.partialFinal, input.source, input.plan);
+    await fs.rename(files.partialFinal, files.finalFile);
+    const message = `final file joined from ${grid.segmentCount} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;
+    await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, { kind: 'complete', message });
+    jobLogger(logger).info({ state: 'complete' }, message);
+    await publishToJellyfin({ config, store, logger: jobLogger(logger) }, { jobId, titleKey: input.titleKey, sourcePath: input.sourcePath, finalFile: files.finalFile, outputHeight: input.plan.outputHeight });
+    return { finalFile: files.finalFile, durationSeconds, segments: grid.segmentCount };
   }
 
   return {
@@ -89,28 +118,20 @@ export function createMediaActivities({ config, store, logger }: Pick<ActivityDe
      * does all of it again.
      */
     async finalizeTitle(input: { titleKey: string; sourcePath: string; source: SourceInfo; plan: StreamPlan }): Promise<FinalizeResult> {
-      const { jobId } = currentJob();
-      const files = titleFiles(config, input.titleKey);
-      const grid = gridOf(input.plan);
-      // The source's audio goes into the final file: the version the segments were made from.
-      const { opened, source } = await openProbedSource(config.mediaRoots, input, jobLogger(logger));
+      const context = Context.current();
+      // Beats while it joins, verifies and copies: a worker that dies here is noticed within the
+      // heartbeat timeout, not the title's whole start-to-close, and a cancel reaches ffmpeg.
+      const beats = setInterval(() => context.heartbeat(), FINALIZE_HEARTBEAT_MS);
       try {
-        // The first title a fresh install finishes makes the output folder.
-        await fs.mkdir(path.dirname(files.partialFinal), { recursive: true });
-        await new HlsFolder(files.hlsDir).join(
-          { grid, source, withAudio: input.source.hasAudio, output: files.partialFinal },
-          { signal: Context.current().cancellationSignal },
-        );
+        return await finalize(input);
+      } catch (err) {
+        if (context.cancellationSignal.aborted) {
+          throw context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('finalize cancelled');
+        }
+        throw err;
       } finally {
-        opened.close();
+        clearInterval(beats);
       }
-      const durationSeconds = await verifyFinalFile(files.partialFinal, input.source, input.plan);
-      await fs.rename(files.partialFinal, files.finalFile);
-      const message = `final file joined from ${grid.segmentCount} segments, verified (${durationSeconds.toFixed(2)} s) and kept at ${files.finalFile}`;
-      await store.updateJob(jobId, { state: 'complete', finalPath: files.finalFile, finished: true }, { kind: 'complete', message });
-      jobLogger(logger).info({ state: 'complete' }, message);
-      await publishToJellyfin({ config, store, logger: jobLogger(logger) }, { jobId, titleKey: input.titleKey, sourcePath: input.sourcePath, finalFile: files.finalFile, outputHeight: input.plan.outputHeight });
-      return { finalFile: files.finalFile, durationSeconds, segments: grid.segmentCount };
     },
 
     /** The partial final file of a stopped job must not be mistaken for a finished one. */

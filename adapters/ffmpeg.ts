@@ -607,14 +607,22 @@ function start(tool: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions &
   // A reader that stops early (cancel, failure) closes the pipe; that is not an error here.
   child.stdin?.on('error', () => undefined);
   const done = new Promise<RunResult>((resolve, reject) => {
+    let aborted: Error | undefined;
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
         reject(new Error(`${tool} is not installed or not on PATH (apt-get install ffmpeg)`));
+      } else if (err.name === 'AbortError') {
+        // Node says so as it sends the kill; the tool has stopped (and stopped writing) at 'close'.
+        aborted = err;
       } else {
         reject(err);
       }
     });
     child.on('close', (code, signal) => {
+      if (aborted) {
+        reject(aborted);
+        return;
+      }
       if (code === 0) {
         resolve({ stdout });
         return;

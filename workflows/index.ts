@@ -77,6 +77,12 @@ function finalizeActivities(durationSeconds: number) {
     taskQueue: TASK_QUEUES.media,
     startToCloseTimeout: `${Math.ceil(durationSeconds / 4 + 300)} seconds`,
     retry: { initialInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+    // Finalize beats every 2 s: a worker that dies mid-join is retried elsewhere within 30 s, and
+    // a cancel waits for its ffmpeg to stop before the partial file is removed. Runs begun before
+    // replay with the options they were recorded with.
+    ...(patched('finalize-heartbeat')
+      ? { heartbeatTimeout: '30 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }
+      : {}),
   });
 }
 
