@@ -23,7 +23,7 @@ import { findLowDisk, type LowDisk } from '../adapters/disk';
 import { encodeLanczosChunk, type EncodeProgress, type SourceInput } from '../adapters/ffmpeg';
 import { HlsFolder, type ChunkFolder, type ClosedSegment } from '../adapters/hls-folder';
 import type { Logger } from '../adapters/logger';
-import { runTakesNoMoreUpdates } from '../adapters/temporal';
+import { runTakesNoMoreUpdates, withTemporalDeadline } from '../adapters/temporal';
 import { claimChunkUpdate, segmentMadeUpdate } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { currentJob, jobLogger } from './context';
@@ -70,13 +70,6 @@ interface ChunkHeartbeat {
   nextSegment?: number;
   endSegment?: number;
   frames: number;
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${WORKFLOW_ANSWER_TIMEOUT_MS} ms`)), WORKFLOW_ANSWER_TIMEOUT_MS).unref()),
-  ]);
 }
 
 /** `sessions`: the worker's loaded models (one per model, shared by its slots). */
@@ -210,8 +203,13 @@ class ChunkRun {
       await this.settle();
       throw sourceChangedFailure(change, 'while it was being upscaled');
     }
-    await this.collect();
-    await this.reporting;
+    try {
+      await this.collect();
+      await this.reporting;
+    } catch (err) {
+      await this.settle();
+      throw await this.failure(err);
+    }
     await this.chunk.close();
     return this.finish(endedBySource);
   }
@@ -321,7 +319,7 @@ class ChunkRun {
     const updateId = `${segmentReport.ticket}-${this.env.context.info.attempt}-${segmentReport.index}`;
     this.reporting = this.reporting.then(async () => {
       if (this.runTakesNoReports) return;
-      const orders = await this.patiently('reporting a segment', () => withTimeout(workflow.executeUpdate(segmentMadeUpdate, { args: [segmentReport], updateId }), 'segment report'), runTakesNoMoreUpdates)
+      const orders = await this.patiently('reporting a segment', () => withTemporalDeadline(this.env.deps.client, () => workflow.executeUpdate(segmentMadeUpdate, { args: [segmentReport], updateId }), WORKFLOW_ANSWER_TIMEOUT_MS), runTakesNoMoreUpdates)
         .catch((err: unknown) => {
           if (!runTakesNoMoreUpdates(err)) return log.warn({ err, segment: segmentReport.index }, 'the workflow did not take the segment report; going on');
           // The run continues as new (or has ended): this chunk ends here, and the next run reads

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { planPublication } from '../core/jellyfin-versions';
 import { JellyfinClient } from '../adapters/jellyfin';
+import { resolveSourcePath } from '../adapters/source-files';
 import type { ActivityDeps } from './deps';
 
 export interface PublishInput {
@@ -23,7 +24,7 @@ const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 export async function publishToJellyfin({ config, store, logger }: Pick<ActivityDeps, 'config' | 'store' | 'logger'>, input: PublishInput): Promise<void> {
   if (!config.jellyfinPublish || !config.jellyfin) return;
   const event = (kind: 'published' | 'publish-skipped' | 'publish-failed', message: string, data?: unknown) => store.addEvent(input.jobId, kind, message, data);
-  const folder = path.dirname(input.sourcePath);
+  let folder = path.dirname(input.sourcePath);
   try {
     const itemId = await store.jellyfinItemOfTitle(input.titleKey);
     if (!itemId) {
@@ -32,11 +33,15 @@ export async function publishToJellyfin({ config, store, logger }: Pick<Activity
     }
     const jellyfin = new JellyfinClient(config.jellyfin);
     const item = await jellyfin.item(itemId);
-    if (path.resolve(item.path) !== path.resolve(input.sourcePath)) {
+    // Both as the media folders lead to them now: Jellyfin may name the file through a link, and
+    // the movie's folder must still be inside the media folders when Upflow writes into it.
+    const sourcePath = resolveSourcePath(config.mediaRoots, input.sourcePath);
+    if (resolveSourcePath(config.mediaRoots, item.path) !== sourcePath) {
       await event('publish-skipped', `not published to Jellyfin: item ${itemId} is now another file (${item.path})`);
       return;
     }
-    const publication = planPublication({ itemType: item.type, sourcePath: input.sourcePath, siblings: await fs.readdir(folder), outputHeight: input.outputHeight });
+    folder = path.dirname(sourcePath);
+    const publication = planPublication({ itemType: item.type, sourcePath, siblings: await fs.readdir(folder), outputHeight: input.outputHeight });
     if (publication.kind === 'skip') {
       await event('publish-skipped', `not published to Jellyfin: ${publication.reason}`);
       return;

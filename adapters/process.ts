@@ -148,6 +148,48 @@ export function killStaleFromPidFile(runDir: string, name: string): boolean {
   return Number.isInteger(pid) && pid > 1 && killGroupIfLeader(pid);
 }
 
+/**
+ * One stack per data folder: `<run>/stack.pid` names the Upflow process that runs it. A second
+ * stack would stop the first's Postgres, Temporal and worker as if a killed Upflow had left them.
+ * The file of an owner that is gone (killed) is taken over.
+ */
+export function lockStack(runDir: string, dataDir: string): { release(): void } {
+  const file = pidFile(runDir, 'stack');
+  fs.mkdirSync(runDir, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const owner = Number(fs.readFileSync(file, 'utf8').trim());
+    if (isUpflowProcess(owner) && owner !== process.pid) {
+      throw new Error(`Upflow is already running on the data folder ${dataDir} (pid ${owner}): use it (its API), stop it first, or set UPFLOW_DATA_DIR to another folder`);
+    }
+    fs.rmSync(file, { force: true });
+  }
+  return {
+    release() {
+      try {
+        if (Number(fs.readFileSync(file, 'utf8').trim()) === process.pid) fs.rmSync(file, { force: true });
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+/** A live process running Upflow (a pid from an earlier boot may now be anything else). */
+function isUpflowProcess(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('upflow');
+  } catch {
+    return false;
+  }
+}
+
 /** SIGKILLs the process group `pid` leads; false when no such live group exists. */
 export function killGroupIfLeader(pid: number): boolean {
   try {

@@ -216,12 +216,21 @@ export function limitTriggers(perMinute: number, skip: (req: Request) => boolean
   });
 }
 
-/** Failed item lookups per client per minute: each unknown item costs a call to Jellyfin. */
+/**
+ * A lookup that cost a call to Jellyfin and found nothing, answered with 200 all the same (a
+ * viewer's token Jellyfin refused on the status route): counted by `limitItemLookups`.
+ */
+export function countAsFailedLookup(res: Response): void {
+  res.locals.failedLookup = true;
+}
+
+/** Failed item lookups per client per minute: each unknown item, or refused token, costs a call to Jellyfin. */
 export function limitItemLookups(perMinute = ITEM_LOOKUP_FAILURES_PER_MINUTE): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode < 400 && res.locals.failedLookup !== true,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     validate: { xForwardedForHeader: false },

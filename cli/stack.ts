@@ -12,7 +12,7 @@ import { checkMediaTools } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
 import { createPool, migrate, UpflowStore, type Pool } from '../adapters/postgres';
 import { startPostgresCluster } from '../adapters/postgres-cluster';
-import { killStaleFromPidFile, startChild, writePidFile, type ChildExit } from '../adapters/process';
+import { killStaleFromPidFile, lockStack, startChild, writePidFile, type ChildExit } from '../adapters/process';
 import { connectClient } from '../adapters/temporal';
 import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from '../adapters/temporal-server';
 
@@ -45,7 +45,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   for (const dir of [config.dataDir, logsDir, runDir, config.hlsDir, config.outputDir]) {
     fs.mkdirSync(dir, { recursive: true });
   }
-  const stops: Array<() => Promise<void>> = [];
+  const lock = lockStack(runDir, config.dataDir);
+  const stops: Array<() => Promise<void>> = [async () => lock.release()];
   const stop = async () => {
     for (const step of stops.reverse()) {
       await step().catch((err: Error) => logger.warn({ err }, 'stopping a part of the stack failed'));

@@ -26,13 +26,18 @@ export interface RunningApi {
   apiKey?: string;
 }
 
+/** Longer than /health's own wait for Jellyfin. */
+const HEALTH_ANSWER_TIMEOUT_MS = 6_000;
+
 export async function runningApi(config: Config): Promise<RunningApi | undefined> {
   const listening = config.api.host;
   const host = listening === '0.0.0.0' ? '127.0.0.1' : listening === '::' ? '[::1]' : listening;
   const url = `http://${host}:${config.api.port}`;
   try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) });
-    return response.ok ? { url, apiKey: config.api.apiKey } : undefined;
+    // Any answer is the running Upflow, healthy or not (503 names what is down); /health asks
+    // Jellyfin, which may take its 5 s timeout to answer.
+    await fetch(`${url}/health`, { signal: AbortSignal.timeout(HEALTH_ANSWER_TIMEOUT_MS) });
+    return { url, apiKey: config.api.apiKey };
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { TERMINAL_JOB_STATES } from '../core/domain';
+import { UpflowError } from '../core/errors';
 import type { Config } from '../core/config';
 import type { ModelId } from '../core/models';
 import type { Logger } from '../adapters/logger';
@@ -39,7 +40,13 @@ export async function upscaleCommand(fileArg: string, options: UpscaleCommandOpt
   const interrupted = nextInterrupt();
   try {
     say(`Upscaling ${file} with ${target.description}`);
-    const triggered = await target.trigger(file, options.force);
+    const triggered = await target.trigger(file, options.force).catch((err: unknown) => {
+      // The running Upflow reads only its media folders; a stack of this command's own takes any file.
+      if (api && err instanceof UpflowError && err.kind === 'Forbidden') {
+        throw new UpflowError('Forbidden', `${err.message}: put it in a media folder, add its folder to UPFLOW_MEDIA_ROOTS and restart Upflow, or stop Upflow and run this again (it then starts a stack of its own for this file)`);
+      }
+      throw err;
+    });
     emit({ event: 'triggered', status: triggered.status, title: triggered.titleKey, job: triggered.jobId ?? null, hls_url: triggered.hlsUrl });
     if (triggered.status === 'complete') {
       say(`Already upscaled: ${triggered.finalFile} (use --force to do it again)`);

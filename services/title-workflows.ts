@@ -2,7 +2,7 @@
  * A title's workflow as the API and the CLI ask for it: the settings it is made with, start or
  * join its run (the workflow id is the lock), and end a run that only waits out HLS retention.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from '../core/config';
 import { modelFor, type ContentKind } from '../core/content-kind';
 import { TASK_QUEUES, workflowIdForTitle, type UpscaleSettings, type UpscaleTitleInput } from '../core/domain';
@@ -69,8 +69,12 @@ export async function startOrJoinTitleWorkflow(client: Client, input: UpscaleTit
 
 /** Waits until a job's runs have closed, however it ends (its outcome is recorded in Postgres already). */
 export async function waitForRunEnd(client: Client, workflowId: string, jobId: string): Promise<void> {
-  // From the job's first run, the result follows the runs it continued as.
-  await client.workflow.getHandle(workflowId, jobId).result().catch(() => undefined);
+  // From the job's first run, the result follows the runs it continued as. Only the run's own
+  // ending (failed, cancelled, terminated) is waited out; Temporal unreachable or the caller's
+  // deadline passing is not an end, and starting then would join the run that is ending.
+  await client.workflow.getHandle(workflowId, jobId).result().catch((err: unknown) => {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+  });
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import express from 'express';
 import { UpflowError } from '../../core/errors';
-import { isOwner, limitItemLookups, viewerTokenOf } from '../security';
+import { countAsFailedLookup, isOwner, limitItemLookups, viewerTokenOf } from '../security';
 import { itemIdParam, triggerQuery } from '../schemas';
 import { anonymousItemStatus, publicItemLookupError, publicItemStatus } from '../public-answers';
 import type { RouteContext } from './context';
@@ -31,6 +31,7 @@ export function itemRoutes({ logger, servicesFor, triggerLimit }: RouteContext):
     // their token); anyone else who knows an item id learns how far it is, nothing to play.
     const token = viewerTokenOf(res);
     const viewer = token !== undefined && await services.viewers.requireViewer(token, itemId).then(() => true, () => false);
+    if (token !== undefined && !viewer) countAsFailedLookup(res);
     res.json(viewer ? publicItemStatus(status) : anonymousItemStatus(status));
   });
 

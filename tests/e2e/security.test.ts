@@ -19,7 +19,8 @@ import { makeClip } from '../support/fixtures';
 import { fetchAnswer } from '../support/http-answer';
 import { startJellyfinStandIn, VIEWER_TOKEN, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { listenLocally } from '../support/local-server';
-import { startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
+import { findFreePort } from '../../adapters/process';
+import { isAlive, startUpflow, stopAndRemove, waitFor, type UpflowProcess } from '../support/upflow-process';
 
 const run = promisify(execFile);
 const UPFLOW = path.join(__dirname, '..', '..', 'bin', 'upflow.js');
@@ -400,6 +401,17 @@ describe('API key, origins, what callers without the key see, and limits', () =>
     expect(plain.json).toMatchObject({ status: 'ignored' });
   });
 
+  it('a second `upflow up` on the same data folder refuses, naming the one running, and leaves it running', async () => {
+    const running = upflow.descendants();
+    const second = await run(process.execPath, [UPFLOW, 'up'], { env: { ...upflow.env, UPFLOW_API_PORT: String(await findFreePort()) }, cwd: upflow.dir, timeout: 60_000 })
+      .then(() => ({ code: 0, stderr: '' }), (err: { code: number; stderr: string }) => err);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/^upflow: Upflow is already running on the data folder .* \(pid \d+\): use it \(its API\), stop it first, or set UPFLOW_DATA_DIR to another folder\n$/);
+    // Its Postgres, Temporal and worker untouched.
+    expect(running.filter((pid) => !isAlive(pid))).toEqual([]);
+    expect((await request('GET', '/health', { headers: withKey })).status).toBe(200);
+  }, 60_000);
+
   it('the CLI sends the key it is configured with, on changes and reads', async () => {
     const other = await makeClip(path.join(upflow.mediaDir, 'cli.mp4'), { seconds: 3 });
     const cli = (...args: string[]) => run(process.execPath, [UPFLOW, ...args], { env: upflow.env, cwd: upflow.dir, timeout: 120_000 });
@@ -442,15 +454,19 @@ describe('API key, origins, what callers without the key see, and limits', () =>
     expect((await request('POST', '/upscale-trigger', { body: webhook(ITEM.done, 'PlaybackStop'), headers: { ...withKey, 'content-type': 'text/plain' } })).json.status).toBe('ignored');
   }, 60_000);
 
-  it('limits failed item lookups per client per minute, whatever X-Forwarded-For says; a player polling its item never meets it', async () => {
+  it('limits failed item lookups per client per minute (unknown items, and tokens Jellyfin refused), whatever X-Forwarded-For says; a player polling its item never meets it', async () => {
     // Many more answered lookups than the limit: they do not count.
     for (let i = 0; i < ITEM_LOOKUP_FAILURES_PER_MINUTE + 20; i++) expect((await request('GET', `/items/${ITEM.done}/status`)).status).toBe(200);
     const statuses: number[] = [];
     for (let i = 0; i <= ITEM_LOOKUP_FAILURES_PER_MINUTE && !statuses.includes(429); i++) {
-      statuses.push((await request('GET', `/items/${ITEM.unknown}/status`, { headers: { 'x-forwarded-for': `198.51.100.${i % 250}` } })).status);
+      const headers = { 'x-forwarded-for': `198.51.100.${i % 250}` };
+      // Every other one a made-up viewer token: answered 200 without the stream, and each one a call to Jellyfin.
+      statuses.push(i % 2 === 0
+        ? (await request('GET', `/items/${ITEM.unknown}/status`, { headers })).status
+        : (await request('GET', `/items/${ITEM.done}/status`, { headers: { ...headers, authorization: `MediaBrowser Token="made-up-${i}"` } })).status);
     }
     expect(statuses.at(-1)).toBe(429);
-    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([404]));
+    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([404, 200]));
     const limited = await request('GET', `/items/${ITEM.done}/status`);
     expect([limited.status, limited.json.error]).toEqual([429, `too many failed item lookups: at most ${ITEM_LOOKUP_FAILURES_PER_MINUTE} a minute from one client; try again shortly`]);
     // Said once in the log: a proxy's header is not believed until UPFLOW_TRUST_PROXY names it.
