@@ -19,6 +19,15 @@ export default tseslint.config(
     },
   },
   {
+    // With the types: a promise nobody awaits or catches would crash a worker when it rejects.
+    files: ['activities/**/*.ts', 'adapters/**/*.ts', 'api/**/*.ts', 'cli/**/*.ts', 'core/**/*.ts', 'services/**/*.ts', 'worker/**/*.ts', 'workflows/**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['bin/**/*.js', '*.config.js', '.dependency-cruiser.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

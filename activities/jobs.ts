@@ -1,5 +1,5 @@
 /** Job records in Postgres, written as the workflow moves from step to step. */
-import type { ChunkModelChange, JobState, ModelChange, ModelStepUp, SourceInfo, StreamPlan } from '../core/domain';
+import { TERMINAL_JOB_STATES, type ChunkModelChange, type JobState, type ModelChange, type ModelStepUp, type SourceInfo, type StreamPlan } from '../core/domain';
 import { describeChunkModelChange, describeModelChange, describeModelStepUp } from '../core/rate-control';
 import { describePartMove, type MakingSpeed, type PartMove } from '../core/switch-lead';
 import { jobHandle } from '../adapters/temporal';
@@ -44,7 +44,7 @@ export function createJobActivities({ store, client, logger }: Pick<ActivityDeps
       const log = jobLogger(logger);
       if (update.state === 'failed') log.warn({ state: update.state, reason: update.failureReason }, update.message);
       else log.info({ state: update.state }, update.message);
-      const terminal = update.state === 'complete' || update.state === 'failed' || update.state === 'cancelled';
+      const terminal = TERMINAL_JOB_STATES.includes(update.state);
       await store.updateJob(
         jobId,
         {

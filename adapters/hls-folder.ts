@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { segmentDurationSeconds, segmentFilename, segmentIndexOfFilename, type Grid } from '../core/grid';
+import { SEGMENT_FILENAME_PATTERN, segmentDurationSeconds, segmentFilename, segmentIndexOfFilename, type Grid } from '../core/grid';
 import { joinSegments, type RunOptions, type SourceInput } from './ffmpeg';
 
 export const PLAYLIST_NAME = 'stream.m3u8';
@@ -137,7 +137,7 @@ export class HlsFolder {
 
 /** Where one chunk's ffmpeg writes; its closed segments move into the title's folder. */
 export class ChunkFolder {
-  readonly segmentPattern = 'seg%05d.ts';
+  readonly segmentPattern = SEGMENT_FILENAME_PATTERN;
   readonly segmentList = CHUNK_SEGMENT_LIST;
 
   constructor(

@@ -7,6 +7,7 @@ import type { JobView } from '../services';
 import type { SegmentRecord } from '../adapters/postgres';
 import type { Config } from '../core/config';
 import { firstSegmentAfterStreamStart } from '../core/domain';
+import { median } from '../core/statistics';
 import { formatRate, formatTable } from './format';
 import { listJobs, selectJobs } from './job-selection';
 import { callApi, requireRunningApi } from './targets';
@@ -55,10 +56,7 @@ export interface PerformanceAudit {
 
 function spread(values: number[]): Spread | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { min: sorted[0]!, median, max: sorted[sorted.length - 1]! };
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
 }
 
 function variation(values: number[]): number | null {

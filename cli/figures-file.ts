@@ -5,12 +5,12 @@
  * settings, beside its results. The tables in docs/ are generated from these files
  * (scripts/docs-tables.ts), so every figure the docs show comes from a run that says where.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkMediaTools } from '../adapters/ffmpeg';
 import { cpuHasVnni } from '../adapters/cpu';
+import { gitCommit } from '../adapters/git';
 
 /** The folder of the figures files, in the repository. */
 export const FIGURES_DIR = path.join(__dirname, '..', 'docs', 'bench');
@@ -44,17 +44,6 @@ export interface FiguresHeader {
   machine: Machine;
   /** The command as it was run, options included. */
   command: string;
-}
-
-export function gitCommit(): string | null {
-  const repo = path.join(__dirname, '..');
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repo, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${commit}-dirty` : commit;
-  } catch {
-    return null; // not a git checkout (a tarball, an image)
-  }
 }
 
 export async function machineInfo(): Promise<Machine> {

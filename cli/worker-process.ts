@@ -21,7 +21,8 @@ export async function runWorkerProcess(config: Config, logger: Logger): Promise<
   // `upflow up` says it is up once this file is there.
   const readyFile = process.env.UPFLOW_WORKER_READY_FILE;
   if (readyFile) fs.writeFileSync(readyFile, String(process.pid));
-  const shutdown = () => void workers.shutdown();
+  // A failed shutdown is `workers.done`'s failure, thrown below.
+  const shutdown = () => void workers.shutdown().catch(() => undefined);
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   await workers.done;

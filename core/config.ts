@@ -44,15 +44,6 @@ export function formatDurationMs(ms: number): string {
   return `${round(ms / 86_400_000)}d`;
 }
 
-const duration = z.string().transform((text, ctx) => {
-  try {
-    return parseDurationMs(text);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
 /** A five-field cron expression ("0 3 * * *"), as Temporal Schedules take it. */
 const cron = z.string().refine((text) => {
   if (text.trim().split(/\s+/).length !== 5) return false;
@@ -74,6 +65,8 @@ const parsedText = <T>(parse: (text: string) => T) =>
       return z.NEVER;
     }
   });
+
+const duration = parsedText(parseDurationMs);
 
 /**
  * HLS_SEGMENT_TIME unset: the grid's segment length by what makes the picture. With a model on

@@ -117,10 +117,16 @@ export function firstSegmentFrom(grid: Grid, seconds: number): number {
   return index < grid.segmentCount - 1 && segmentStartSeconds(grid, index) < seconds ? index + 1 : index;
 }
 
+/** Digits of a segment's index in its file name. */
+const SEGMENT_INDEX_DIGITS = 5;
+
 /** The file of segment `index` in the title's HLS folder. */
 export function segmentFilename(index: number): string {
-  return `seg${String(index).padStart(5, '0')}.ts`;
+  return `seg${String(index).padStart(SEGMENT_INDEX_DIGITS, '0')}.ts`;
 }
+
+/** The same names as ffmpeg's segment muxer writes them (`-segment_start_number` gives the index). */
+export const SEGMENT_FILENAME_PATTERN = `seg%0${SEGMENT_INDEX_DIGITS}d.ts`;
 
 /** `seg00042.ts` → 42; anything else → undefined. */
 export function segmentIndexOfFilename(name: string): number | undefined {

@@ -10,9 +10,6 @@ import type { SourceFingerprint } from './domain';
 
 export interface TitleFiles {
   hlsDir: string;
-  playlist: string;
-  /** ffmpeg's segment muxer appends a CSV line here as each segment completes. */
-  segmentList: string;
   /** The final file while it is being written; renamed to `finalFile` only once verified. */
   partialFinal: string;
   finalFile: string;
@@ -28,8 +25,6 @@ export function titleFiles(config: { hlsDir: string; outputDir: string }, titleK
   const hlsDir = path.join(config.hlsDir, titleKey);
   return {
     hlsDir,
-    playlist: path.join(hlsDir, 'stream.m3u8'),
-    segmentList: path.join(hlsDir, 'segments.csv'),
     partialFinal: path.join(config.outputDir, `${titleKey}.partial.mkv`),
     finalFile: path.join(config.outputDir, `${titleKey}.mkv`),
   };

@@ -111,7 +111,10 @@ async function openTitleFile(hlsDir: string, { titleKey, file }: HlsPath): Promi
     throw err;
   }
   // Checked on the descriptor that is read from: what was opened is what is served.
-  const stat = await handle.stat();
+  const stat = await handle.stat().catch(async (err: unknown) => {
+    await handle.close();
+    throw err;
+  });
   if (!stat.isFile()) {
     await handle.close();
     return undefined;

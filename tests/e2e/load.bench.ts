@@ -30,6 +30,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { jStat } from 'jstat';
 import { figuresFile, figuresHeader, writeFiguresFile, type FiguresHeader } from '../../cli/figures-file';
+import { median } from '../../core/statistics';
 import { makeClip } from '../support/fixtures';
 import { startJellyfinStandIn, type JellyfinStandIn } from '../support/jellyfin-stand-in';
 import { descendantsOf, startUpflow, waitFor, type UpflowProcess } from '../support/upflow-process';
@@ -281,12 +282,6 @@ function serveLoadGenerator(): void {
   });
   process.on('disconnect', () => process.exit(0));
   process.send!({ ready: true });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** One-sided upper confidence bound of the mean of `values` (at least two). */

@@ -215,8 +215,6 @@ describe('titleFiles', () => {
     const files = titleFiles({ hlsDir: '/d/hls', outputDir: '/d/out' }, 'film-1234abcd');
     expect(files).toEqual({
       hlsDir: '/d/hls/film-1234abcd',
-      playlist: '/d/hls/film-1234abcd/stream.m3u8',
-      segmentList: '/d/hls/film-1234abcd/segments.csv',
       partialFinal: '/d/out/film-1234abcd.partial.mkv',
       finalFile: '/d/out/film-1234abcd.mkv',
     });
