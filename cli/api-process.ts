@@ -5,10 +5,10 @@
  */
 import type { Config } from '../core/config';
 import type { Logger } from '../adapters/logger';
-import { createPool, migrate, UpflowStore } from '../adapters/postgres';
-import { connectClient } from '../adapters/temporal';
+import { createPool, UpflowStore } from '../adapters/postgres';
 import { ensureHlsCleanupSchedule } from '../services/hls-cleanup';
 import { startApiServer } from '../api/server';
+import { connectTemporal, migrateDatabase } from './connections';
 
 export async function runApiProcess(config: Config, logger: Logger): Promise<void> {
   const { databaseUrl } = config;
@@ -16,10 +16,10 @@ export async function runApiProcess(config: Config, logger: Logger): Promise<voi
   if (!databaseUrl || !address) {
     throw new Error('upflow api needs DATABASE_URL and UPFLOW_TEMPORAL_ADDRESS (`upflow up` starts both itself)');
   }
-  const applied = await migrate(databaseUrl);
+  const applied = await migrateDatabase(databaseUrl, true);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database schema updated');
   const pool = createPool(databaseUrl);
-  const client = await connectClient(address, config.temporal.namespace);
+  const client = await connectTemporal(address, config.temporal.namespace, true);
   // The API is what a compose deployment starts once: it keeps the cleanup Schedule.
   const schedule = await ensureHlsCleanupSchedule(client, config);
   logger.info({ cron: config.cleanup.schedule, timeZone: config.cleanup.timeZone, next: schedule.nextRunAt, outcome: schedule.outcome }, 'HLS cleanup Schedule');

@@ -20,3 +20,15 @@ export function formatEta(seconds: number | null | undefined): string {
 export function formatRate(rate: number | null | undefined): string {
   return rate ? `${rate.toFixed(2)}x` : '-';
 }
+
+/**
+ * An error's words for a person: its message, else its first inner error's (Node's connect to a
+ * name with both an IPv6 and an IPv4 address fails with an AggregateError without a message),
+ * else its code.
+ */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.message) return err.message;
+  const inner: unknown = err instanceof AggregateError ? err.errors.find((e: unknown) => e instanceof Error && e.message) : undefined;
+  return inner instanceof Error ? inner.message : (err as NodeJS.ErrnoException).code ?? err.name;
+}

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, parseDurationMs, type Config } from '../core/config';
-import { ConfigError } from '../core/errors';
 import { modelFor } from '../core/content-kind';
 import { BENCH_SIZES, isBenchSize, isModelId, isPrecision, MODEL_IDS, PRECISIONS, type ModelId } from '../core/models';
 import { precisionsOf } from '../core/precision';
@@ -19,6 +18,7 @@ import { monitorCommand } from './monitor';
 import { buildModelsCommand, listModelsCommand } from './models';
 import { DEFAULT_QUALITY_JSON, qualityCommand } from './quality';
 import { upCommand } from './up';
+import { errorText } from './format';
 import { upscaleCommand } from './upscale';
 import { isStillImage, upscaleImageCommand } from './upscale-image';
 import { runWorkerProcess } from './worker-process';
@@ -58,8 +58,7 @@ function action<A extends unknown[]>(run: (config: Config, logger: Logger, ...ar
       const code = await run(config, logger, ...args);
       process.exit(code ?? 0);
     } catch (err) {
-      const message = err instanceof ConfigError ? err.message : (err as Error).message;
-      process.stderr.write(`upflow: ${message}\n`);
+      process.stderr.write(`upflow: ${errorText(err)}\n`);
       if (process.env.UPFLOW_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
       process.exit(1);
     }
@@ -219,8 +218,8 @@ program
   .action(action((config, _logger, selector: string | undefined, opts: { json: boolean; segments: boolean }) => auditCommand(config, selector, opts)));
 
 program.showHelpAfterError();
-void program.parseAsync(process.argv).catch((err: Error) => {
-  process.stderr.write(`upflow: ${err.message}\n`);
+void program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`upflow: ${errorText(err)}\n`);
   process.exit(1);
 });
 

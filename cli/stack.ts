@@ -10,11 +10,11 @@ import { startApiServer } from '../api/server';
 import type { Config } from '../core/config';
 import { checkMediaTools } from '../adapters/ffmpeg';
 import type { Logger } from '../adapters/logger';
-import { createPool, migrate, UpflowStore, type Pool } from '../adapters/postgres';
+import { createPool, UpflowStore, type Pool } from '../adapters/postgres';
 import { startPostgresCluster } from '../adapters/postgres-cluster';
 import { killStaleFromPidFile, lockStack, startChild, writePidFile, type ChildExit } from '../adapters/process';
-import { connectClient } from '../adapters/temporal';
 import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from '../adapters/temporal-server';
+import { connectTemporal, migrateDatabase } from './connections';
 
 export interface Stack {
   databaseUrl: string;
@@ -92,11 +92,11 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       temporalUiUrl = temporal.uiUrl;
     }
 
-    await migrate(databaseUrl);
+    await migrateDatabase(databaseUrl, config.databaseUrl !== undefined);
     const pool: Pool = createPool(databaseUrl);
     stops.push(() => pool.end());
     const store = new UpflowStore(pool);
-    const client = await connectClient(temporalAddress, config.temporal.namespace);
+    const client = await connectTemporal(temporalAddress, config.temporal.namespace, config.temporal.address !== undefined);
     stops.push(() => client.connection.close());
 
     const worker = await superviseWorker({

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import type { Config } from '../core/config';
 import type { Logger } from '../adapters/logger';
 import { createPool, UpflowStore } from '../adapters/postgres';
-import { connectClient, connectWorkerConnection } from '../adapters/temporal';
+import { connectWorkerConnection } from '../adapters/temporal';
 import { installWorkerRuntime, startWorkers } from '../worker';
+import { connectTemporal } from './connections';
 
 export async function runWorkerProcess(config: Config, logger: Logger): Promise<void> {
   const { databaseUrl } = config;
@@ -14,7 +15,7 @@ export async function runWorkerProcess(config: Config, logger: Logger): Promise<
   }
   installWorkerRuntime(logger);
   const pool = createPool(databaseUrl);
-  const client = await connectClient(address, config.temporal.namespace);
+  const client = await connectTemporal(address, config.temporal.namespace, true);
   const connection = await connectWorkerConnection(address);
   const workers = await startWorkers({ config, connection, client, store: new UpflowStore(pool), logger });
   logger.info({ queues: ['media', 'gpu'] }, 'worker ready');
