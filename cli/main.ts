@@ -53,7 +53,7 @@ function action<A extends unknown[]>(run: (config: Config, logger: Logger, ...ar
       process.stderr.write(`upflow: ${(err as Error).message}\n`);
       process.exit(1);
     }
-    const logger = createLogger({ level: config.logLevel });
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     try {
       const code = await run(config, logger, ...args);
       process.exit(code ?? 0);

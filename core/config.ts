@@ -159,6 +159,8 @@ const envSchema = z.object({
   UPFLOW_MIN_FREE_GB: z.coerce.number().min(0).max(1_000_000).default(2),
   UPFLOW_DEMO: booleanFlag.default(true),
   UPFLOW_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // Unset: pretty lines in a terminal, JSON lines elsewhere.
+  UPFLOW_LOG_FORMAT: z.enum(['json']).optional(),
 });
 
 /** Every environment variable the configuration reads (docker-compose.yml is checked against it). */
@@ -232,6 +234,8 @@ export interface Config {
   jellyfinPublish: boolean;
   demoEnabled: boolean;
   logLevel: z.infer<typeof envSchema>['UPFLOW_LOG_LEVEL'];
+  /** `json`: JSON log lines in a terminal too. */
+  logFormat?: 'json';
 }
 
 /** Settings whose values are keys, or may hold a password (DATABASE_URL). */
@@ -331,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jellyfinPublish: e.UPFLOW_JELLYFIN_PUBLISH,
     demoEnabled: e.UPFLOW_DEMO,
     logLevel: e.UPFLOW_LOG_LEVEL,
+    ...(e.UPFLOW_LOG_FORMAT ? { logFormat: e.UPFLOW_LOG_FORMAT } : {}),
   };
 }
 
