@@ -50,6 +50,13 @@ module.exports = {
       to: { path: '^activities/' },
     },
     {
+      name: 'cli-not-to-activities',
+      severity: 'error',
+      comment: 'cli/ is transport too: it asks services/ or the running API. Only the benches reach in, to time the frame pipeline a chunk runs (frame-pipeline.ts, onnx-stream.ts) stage by stage.',
+      from: { path: '^cli/' },
+      to: { path: '^activities/', pathNot: '^activities/(frame-pipeline|onnx-stream)\\.ts$' },
+    },
+    {
       name: 'services-not-to-transport',
       severity: 'error',
       comment: 'Use cases serve api/ and cli/ alike; they know neither, nor the activities.',

@@ -32,6 +32,8 @@ const PLANTED: Record<string, string> = {
   ].join('\n'),
   'workflows/plan.ts': 'export const plan = 1;\n',
   'activities/media.ts': 'import { plan } from "../workflows/plan";\nimport { cancelSignal } from "../workflows/definitions";\nexport const m = [plan, cancelSignal];\n',
+  'activities/frame-pipeline.ts': 'export const runFramePipeline = 1;\n',
+  'cli/bench.ts': 'import { runFramePipeline } from "../activities/frame-pipeline";\nimport { activities } from "../activities";\nexport const b = [runFramePipeline, activities];\n',
   'api/routes.ts': 'import { activities } from "../activities";\nimport { store } from "../services/jobs";\nexport const r = [activities, store];\n',
   'client-js/src/page.ts': 'import fs from "node:fs";\nimport type { JobState } from "../../core/domain";\nimport { plan } from "../../core/plan";\nexport const p: [unknown, JobState?, unknown?] = [fs, undefined, plan];\n',
 };
@@ -65,6 +67,7 @@ describe('the layering rules', () => {
     expect(found).toEqual([
       'adapters-only-io: adapters/ffmpeg.ts → services/jobs.ts',
       'api-not-to-activities: api/routes.ts → activities/index.ts',
+      'cli-not-to-activities: cli/bench.ts → activities/index.ts',
       'client-js-only-contract: client-js/src/page.ts → core/plan.ts',
       'core-is-pure: core/plan.ts → services/jobs.ts',
       'no-circular: core/loop-a.ts → core/loop-b.ts',
