@@ -33,6 +33,10 @@ import { openProbedSource } from './source';
 
 /** How often the chunk's folder is looked at for closed segments (and a heartbeat sent). */
 const SEGMENT_POLL_MS = 100;
+/** How often a chunk heartbeats before its encode polls (and beside it). */
+const CHUNK_HEARTBEAT_MS = 1000;
+/** A chunk whose encoder takes no new frame for this long is stopped and retried. */
+const CHUNK_STALL_MS = 120_000;
 /** How often free space is checked while a chunk runs. */
 const DISK_CHECK_INTERVAL_MS = 2000;
 /** A workflow answer slower than this leaves the chunk going as it was. */
@@ -75,52 +79,69 @@ interface ChunkHeartbeat {
 /** `sessions`: the worker's loaded models (one per model, shared by its slots). */
 export function createChunkActivities(deps: ActivityDeps, sessions: ModelSessions) {
   const { config, store, client, logger } = deps;
-  return {
-    async makeChunk(input: ChunkInput): Promise<ChunkResult> {
-      const context = Context.current();
-      const { jobId, workflowId, runId } = currentJob();
-      const log = jobLogger(logger).child({ ticket: input.ticket });
-      // Claims and reports go to the run that scheduled this chunk: a later run of the title has its own chunks.
-      const workflow = client.workflow.getHandle(workflowId, runId);
-      const grid = gridOf(input.plan);
+  /** Claims the ticket's range, records the start, and makes the chunk; `started` learns of the run once it exists. */
+  async function startAndMake(input: ChunkInput, context: Context, started: (run: ChunkRun) => void): Promise<ChunkResult> {
+    const { jobId, workflowId, runId } = currentJob();
+    const log = jobLogger(logger).child({ ticket: input.ticket });
+    // Claims and reports go to the run that scheduled this chunk: a later run of the title has its own chunks.
+    const workflow = client.workflow.getHandle(workflowId, runId);
+    const grid = gridOf(input.plan);
 
-      const lowAtStart = await findLowDisk([config.hlsDir, config.outputDir], config.minFreeBytes);
-      if (lowAtStart) throw ApplicationFailure.nonRetryable(lowAtStart.message, FailureType.DiskFull);
+    const lowAtStart = await findLowDisk([config.hlsDir, config.outputDir], config.minFreeBytes);
+    if (lowAtStart) throw ApplicationFailure.nonRetryable(lowAtStart.message, FailureType.DiskFull);
 
-      // Checked and opened again on every attempt, before anything is claimed; closed after the encode.
-      const opened = await openProbedSource(config.mediaRoots, input, log);
-      let claim: ChunkClaim | null;
-      try {
-        // One id per attempt: a claim sent twice is taken once, and a retried ticket claims anew.
-        claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket], updateId: `${input.ticket}-${context.info.attempt}-claim` });
-      } catch (err) {
-        // A run about to continue as new hands out nothing more: the next run has its own tickets.
-        if (runTakesNoMoreUpdates(err)) claim = null;
-        else {
-          opened.opened.close();
-          throw err;
-        }
-      }
-      if (!claim) {
-        opened.opened.close();
-        return { ticket: input.ticket, made: [], segments: 0, contentSeconds: 0, wallSeconds: 0 };
-      }
-      const startMessage = `${input.ticket} makes segments ${claim.fromSegment}–${claim.endSegment - 1} from ${segmentStartSeconds(grid, claim.fromSegment).toFixed(1)} s${claim.model ? ` with ${claim.model}` : ''} (attempt ${context.info.attempt})`;
-      log.info({ fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt }, startMessage);
-      let folder: ChunkFolder;
-      try {
-        await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
-          kind: 'chunk-started',
-          message: startMessage,
-          data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
-        });
-        folder = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir).openChunk(input.ticket);
-      } catch (err) {
+    // Checked and opened again on every attempt, before anything is claimed; closed after the encode.
+    const opened = await openProbedSource(config.mediaRoots, input, log);
+    let claim: ChunkClaim | null;
+    try {
+      // One id per attempt: a claim sent twice is taken once, and a retried ticket claims anew.
+      claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket], updateId: `${input.ticket}-${context.info.attempt}-claim` });
+    } catch (err) {
+      // A run about to continue as new hands out nothing more: the next run has its own tickets.
+      if (runTakesNoMoreUpdates(err)) claim = null;
+      else {
         opened.opened.close();
         throw err;
       }
-      const run = new ChunkRun({ deps, sessions, log, jobId, context, workflow }, input, claim, grid, folder);
-      return run.make(opened);
+    }
+    if (!claim) {
+      opened.opened.close();
+      return { ticket: input.ticket, made: [], segments: 0, contentSeconds: 0, wallSeconds: 0 };
+    }
+    const startMessage = `${input.ticket} makes segments ${claim.fromSegment}–${claim.endSegment - 1} from ${segmentStartSeconds(grid, claim.fromSegment).toFixed(1)} s${claim.model ? ` with ${claim.model}` : ''} (attempt ${context.info.attempt})`;
+    log.info({ fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt }, startMessage);
+    let folder: ChunkFolder;
+    try {
+      await store.updateJob(jobId, { state: 'streaming', streamStarted: true }, {
+        kind: 'chunk-started',
+        message: startMessage,
+        data: { ticket: input.ticket, fromSegment: claim.fromSegment, endSegment: claim.endSegment, model: claim.model, attempt: context.info.attempt },
+      });
+      folder = await new HlsFolder(titleFiles(config, input.titleKey).hlsDir).openChunk(input.ticket);
+    } catch (err) {
+      opened.opened.close();
+      throw err;
+    }
+    const run = new ChunkRun({ deps, sessions, log, jobId, context, workflow }, input, claim, grid, folder);
+    started(run);
+    return run.make(opened);
+  }
+
+  return {
+    async makeChunk(input: ChunkInput): Promise<ChunkResult> {
+      const context = Context.current();
+      // Beats from the start: a claim the workflow answers slowly, the records and a model load
+      // must not let the heartbeat timeout retry a ticket whose attempt is alive. The run's own
+      // beats (every poll) carry where it is.
+      let run: ChunkRun | undefined;
+      const beats = setInterval(() => context.heartbeat(run?.progress() ?? { ticket: input.ticket, frames: 0 }), CHUNK_HEARTBEAT_MS);
+      try {
+        return await startAndMake(input, context, (started) => {
+          run = started;
+        });
+      } finally {
+        clearInterval(beats);
+      }
     },
   };
 }
@@ -147,6 +168,8 @@ class ChunkRun {
   private encodedFrames = 0;
   private readonly startedAt = Date.now();
   private lastSegmentAt = this.startedAt;
+  /** When the encoder last took a new frame: a chunk that stops taking them is stuck. */
+  private lastFrameAt = this.startedAt;
   /** When the first segment closed, and its content: the chunk runs at its rate from there. */
   private firstSegment?: { at: number; seconds: number };
   private readonly delivered: number[] = [];
@@ -160,7 +183,7 @@ class ChunkRun {
   private listed = 0;
   private collecting: Promise<void> = Promise.resolve();
   private collectBusy = false;
-  private collectFailed: unknown;
+  private failedWhileRunning: unknown;
   private reporting: Promise<void> = Promise.resolve();
   /** The workflow run has said it takes no more reports: it continues as new, or has ended. */
   private runTakesNoReports = false;
@@ -186,7 +209,7 @@ class ChunkRun {
     try {
       await this.encode(source);
     } catch (err) {
-      const stoppedAtItsEnd = this.stop.signal.aborted && !this.collectFailed && !this.diskGuard.signal.aborted && !context.cancellationSignal.aborted;
+      const stoppedAtItsEnd = this.stop.signal.aborted && !this.failedWhileRunning && !this.diskGuard.signal.aborted && !context.cancellationSignal.aborted;
       if (!stoppedAtItsEnd) {
         clearInterval(poller);
         opened.close();
@@ -221,6 +244,7 @@ class ChunkRun {
       cwd: this.chunk.dir,
       signal: AbortSignal.any([this.env.context.cancellationSignal, this.diskGuard.signal, this.stop.signal]),
       onProgress: (update: EncodeProgress) => {
+        if (update.frame > this.encodedFrames) this.lastFrameAt = Date.now();
         this.encodedFrames = update.frame;
       },
     };
@@ -235,13 +259,20 @@ class ChunkRun {
     return segmentStartFrame(this.grid, this.endSegment) - segmentStartFrame(this.grid, this.claim.fromSegment);
   }
 
-  private heartbeat(): ChunkHeartbeat {
+  /** Where the chunk is, for its heartbeats. */
+  progress(): ChunkHeartbeat {
     return { ticket: this.input.ticket, fromSegment: this.claim.fromSegment, nextSegment: this.nextSegment, endSegment: this.endSegment, frames: this.encodedFrames };
   }
 
   /** Every 100 ms: a heartbeat, new closed segments delivered (one collect at a time), the disk now and then. */
   private poll(): void {
-    this.env.context.heartbeat(this.heartbeat());
+    this.env.context.heartbeat(this.progress());
+    if (Date.now() - this.lastFrameAt > CHUNK_STALL_MS && !this.stop.signal.aborted) {
+      // Heartbeats alone would keep a stuck decoder, model or encoder holding its slot for hours.
+      const stuck = new Error(`${this.input.ticket} took no new frame for ${CHUNK_STALL_MS / 1000} s (ffmpeg or the model is stuck): the chunk is retried`);
+      this.failedWhileRunning ??= stuck;
+      this.stop.abort(stuck);
+    }
     if (!this.collectBusy) {
       this.collectBusy = true;
       this.collect().then(
@@ -249,7 +280,7 @@ class ChunkRun {
           this.collectBusy = false;
         },
         (err: unknown) => {
-          this.collectFailed ??= err;
+          this.failedWhileRunning ??= err;
           this.stop.abort(err);
         },
       );
@@ -304,7 +335,7 @@ class ChunkRun {
       : null;
     await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate));
     this.report({ ticket: this.input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
-    this.env.context.heartbeat(this.heartbeat());
+    this.env.context.heartbeat(this.progress());
   }
 
   /**
@@ -355,7 +386,9 @@ class ChunkRun {
     const switched = schedule.request(model);
     if (!switched) return;
     log.info({ model, ...switched }, 'switching model at a segment boundary');
-    await store.addEvent(jobId, 'model-switch', `${model} upscales from segment ${switched.fromSegment} on`, { model, ...switched });
+    // A switch that only calls off one not begun is said too: the events tell what made each segment.
+    const instead = switched.replaced ? ` (instead of ${switched.replaced}, which was to start there)` : '';
+    await store.addEvent(jobId, 'model-switch', `${model} upscales from segment ${switched.fromSegment} on${instead}`, { model, ...switched });
   }
 
   /**
@@ -370,7 +403,7 @@ class ChunkRun {
       } catch (err) {
         if (Date.now() > deadline || final(err)) throw err;
         if (tries === 1) this.env.log.warn({ err }, `${what} failed; trying again every second (the encode goes on)`);
-        this.env.context.heartbeat(this.heartbeat());
+        this.env.context.heartbeat(this.progress());
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
@@ -396,7 +429,7 @@ class ChunkRun {
         .catch((e: Error) => log.warn({ err: e }, 'could not record the stop'));
       return context.cancellationSignal.reason instanceof CancelledFailure ? context.cancellationSignal.reason : new CancelledFailure('chunk cancelled');
     }
-    return this.collectFailed ?? err;
+    return this.failedWhileRunning ?? err;
   }
 
   /** Lets a delivery in progress finish (its file moved, recorded), then removes the chunk's folder. */

@@ -44,20 +44,22 @@ export class ModelSchedule {
   }
 
   /**
-   * Asks for `model` from the next segment not yet started. Returns where it takes effect, or
-   * undefined when it changes nothing (already scheduled, or no segment left to switch at).
+   * Asks for `model` from the next segment not yet started. Returns where it takes effect, with
+   * the switch it replaces there (`replaced`: the model that was to start at that boundary; the
+   * request may only call that switch off), or undefined when it changes nothing (already
+   * scheduled, or no segment left to switch at).
    */
-  request(model: ModelId): { fromSegment: number; fromFrame: number } | undefined {
+  request(model: ModelId): { fromSegment: number; fromFrame: number; replaced?: ModelId } | undefined {
     if (model === this.current) return undefined;
     const at = this.segmentStartFrames.findIndex((frame) => frame > this.highestFrameAsked);
     if (at < 0) return undefined;
     const fromSegment = this.fromSegment + at;
     const fromFrame = this.segmentStartFrames[at]!;
     // A later request replaces an earlier one for the same boundary that has not begun.
-    while (this.switches.length > 1 && this.switches[this.switches.length - 1]!.fromFrame >= fromFrame) this.switches.pop();
-    if (model === this.current) return undefined;
-    this.switches.push({ fromFrame, fromSegment, model });
-    return { fromSegment, fromFrame };
+    let replaced: ModelId | undefined;
+    while (this.switches.length > 1 && this.switches[this.switches.length - 1]!.fromFrame >= fromFrame) replaced = this.switches.pop()!.model;
+    if (model !== this.current) this.switches.push({ fromFrame, fromSegment, model });
+    return { fromSegment, fromFrame, ...(replaced ? { replaced } : {}) };
   }
 
   /** The model that made segment `index` (the model of its first frame). */

@@ -700,7 +700,10 @@ export async function upscaleTitle(input: UpscaleTitleInput, continued?: Continu
   let registered = false;
   try {
     finalFile = await work_.run(async () => {
-      await jobs.registerJob({ titleKey: input.titleKey, sourcePath: input.sourcePath, name: input.name });
+      const register = () => jobs.registerJob({ titleKey: input.titleKey, sourcePath: input.sourcePath, name: input.name });
+      // Not cancelled halfway: a cancel sent once the record exists, while the activity's answer is
+      // on its way, would leave the record without its end (runs begun before could).
+      await (patched('register-not-cancellable') ? CancellationScope.nonCancellable(register) : register());
       registered = true;
       // A continued title was probed and planned by its first run.
       if (!continued) status.state = 'probing';
@@ -733,8 +736,12 @@ export async function upscaleTitle(input: UpscaleTitleInput, continued?: Continu
       if (!continued) streamStartedAt = Date.now();
 
       const settings = schedulerSettings(g);
+      // A change while the loop awaited (asking other titles for a slot) wakes it again; runs begun
+      // before cleared the flag after that await, and could sleep through the last chunk's end.
+      const wakeupsKept = patched('keep-wakeups');
       try {
         while (!allMade({ segmentCount: g.segmentCount, made })) {
+          if (wakeupsKept) dirty = false;
           if (chunkFailure !== undefined) throw chunkFailure;
           // Runs begun before went on in one run (and failed past 2,000 segment reports).
           if (workflowInfo().continueAsNewSuggested && reportsThisRun > 0 && patched('continue-as-new')) {
@@ -768,7 +775,7 @@ export async function upscaleTitle(input: UpscaleTitleInput, continued?: Continu
               await jobs.askForSlot({ titleKey: input.titleKey });
             }
           }
-          dirty = false;
+          if (!wakeupsKept) dirty = false;
           if (wakeInMs === undefined) await condition(() => dirty);
           else await condition(() => dirty, wakeInMs);
         }

@@ -190,6 +190,18 @@ describe('model schedule (activity side)', () => {
     expect(schedule.modelFor(60)).toBe('anime4k-m-rl');
   });
 
+  it('replaces a switch not begun at the same boundary, and says which, also when it only calls it off', () => {
+    const schedule = new ModelSchedule('anime4k-m-rl', grid, 1);
+    schedule.modelFor(10);
+    expect(schedule.request('anime4k-s-rl')).toEqual({ fromSegment: 2, fromFrame: 48 });
+    expect(schedule.request('lanczos-x2')).toEqual({ fromSegment: 2, fromFrame: 48, replaced: 'anime4k-s-rl' });
+    // Back to the model making the chunk now: nothing switches at 2, and the call-off is said.
+    expect(schedule.request('anime4k-m-rl')).toEqual({ fromSegment: 2, fromFrame: 48, replaced: 'lanczos-x2' });
+    expect(schedule.current).toBe('anime4k-m-rl');
+    expect(schedule.modelFor(48)).toBe('anime4k-m-rl');
+    expect(schedule.modelOfSegment(2)).toBe('anime4k-m-rl');
+  });
+
   it('cannot switch once the last segment has begun', () => {
     const schedule = new ModelSchedule('anime4k-m-rl', grid, 1);
     schedule.modelFor(97);
