@@ -63,13 +63,24 @@ export function transcodeSession(playlistUrl: string | null | undefined, base: s
 }
 
 /**
+ * Jellyfin's `/Videos/ActiveEncodings` for the transcode, on the server and under the base path
+ * (a Jellyfin at `https://host/jellyfin/`) its playlist URL was served from.
+ */
+export function activeEncodingsUrl(session: TranscodeSession): URL {
+  const videos = session.url.pathname.toLowerCase().lastIndexOf('/videos/');
+  const basePath = videos > 0 ? session.url.pathname.slice(0, videos) : '';
+  const target = new URL(`${basePath}/Videos/ActiveEncodings`, session.url);
+  target.search = new URLSearchParams({ deviceId: session.deviceId, playSessionId: session.playSessionId }).toString();
+  return target;
+}
+
+/**
  * `DELETE /Videos/ActiveEncodings?deviceId=…&playSessionId=…` on the server that serves the
  * transcode, with the viewer's token. Answers undefined when Jellyfin stopped it, else why not.
  * jellyfin-web starts a new transcode by itself when its player loads again (give-back).
  */
 export async function stopTranscode(session: TranscodeSession, token: string | undefined, timeoutMs: number): Promise<string | undefined> {
-  const target = new URL('/Videos/ActiveEncodings', session.url);
-  target.search = new URLSearchParams({ deviceId: session.deviceId, playSessionId: session.playSessionId }).toString();
+  const target = activeEncodingsUrl(session);
   const given = token ?? session.token;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);

@@ -139,7 +139,8 @@ export class PlaybackSession {
   async switchToUpscaled(): Promise<void> {
     const hlsUrl = this.status?.hls_url;
     const original = this.original;
-    if (this.mode !== 'original' || !hlsUrl || !original) return;
+    // Stopped (the job failed or was cancelled, the viewer dismissed it): its stream will not grow.
+    if (this.mode !== 'original' || !hlsUrl || !original || this.stoppedBecause) return;
     // A source still loading or seeking (the original just put back, Jellyfin's own seek) shows
     // neither the viewer's pause nor their position yet: the next answer will switch.
     if (this.video.seeking || this.video.readyState < HTMLMediaElement.HAVE_METADATA) {
@@ -415,6 +416,8 @@ export class PlaybackSession {
     if (this.stoppedBecause) return;
     this.stoppedBecause = reason;
     clearTimeout(this.timer);
+    // A prompt shown on the original offers nothing any more.
+    if (this.mode === 'original') this.controls.hide();
     if (!this.dismissed) this.deps.log(reason);
     this.deps.emit('change', this.summary());
   }

@@ -162,6 +162,9 @@ export class StreamSwitcher {
       setSource();
       await (failure ? Promise.race([settled, failure]) : settled);
     } finally {
+      // pause() clears the element's "can autoplay" flag: with `autoplay` back on, a paused
+      // viewer's element would otherwise start by itself once it next has enough data (a seek).
+      if (state.paused) video.pause();
       video.autoplay = autoplay;
     }
   }

@@ -20,8 +20,8 @@ export interface UpflowNamespace {
   state(): SessionSummary | null;
   switchToUpscaled(): Promise<void>;
   switchToOriginal(): Promise<void>;
-  /** Stops watching the page (the player keeps whatever source it has). */
-  stop(): void;
+  /** Stops watching the page; a viewer on the upscaled stream is first put back on the original, where they are. */
+  stop(): Promise<void>;
 }
 
 declare global {
@@ -51,7 +51,7 @@ function install(): void {
     state: () => session?.summary() ?? null,
     switchToUpscaled: () => session?.switchToUpscaled() ?? Promise.resolve(),
     switchToOriginal: () => session?.switchToOriginal() ?? Promise.resolve(),
-    stop: () => undefined,
+    stop: () => Promise.resolve(),
   };
   window.Upflow = namespace;
   if (!config.apiUrl) {
@@ -99,7 +99,8 @@ function install(): void {
       jellyfinPlays(video, item);
     },
   );
-  namespace.stop = () => {
+  namespace.stop = async () => {
+    await session?.switchToOriginal();
     watcher.stop();
     jellyfinHls.uninstall();
     session?.end();

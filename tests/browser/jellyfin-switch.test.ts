@@ -218,6 +218,20 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     expect([after.videoWidth, after.videoHeight]).toEqual([SOURCE.width * 2, SOURCE.height * 2]);
     await expect(prompt.isVisible()).resolves.toBe(false);
     await page.locator('.upflow-active .upflow-original').waitFor({ state: 'visible' });
+    // Seeks while paused on the upscaled stream (a second back, then to where it was): jellyfin-web's
+    // element has `autoplay`, and it stays paused once it has data again.
+    await page.evaluate(async () => {
+      const video = document.querySelector<HTMLVideoElement>('video.htmlvideoplayer')!;
+      const seekTo = (seconds: number) => new Promise((resolve) => {
+        video.addEventListener('seeked', resolve, { once: true });
+        video.currentTime = seconds;
+      });
+      const at = video.currentTime;
+      await seekTo(Math.max(0, at - 1));
+      await seekTo(at);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    });
+    expect(await videoFacts(page)).toMatchObject({ paused: true });
 
     // Back to the original while paused: same place, still paused; the prompt offers the switch again.
     const pausedBack = nextUpflowEvent(page, 'original');
@@ -368,6 +382,15 @@ describe('the Upflow script in a jellyfin-web player (Chromium, real Upflow stac
     const played = await playFor(page, 4);
     expect(played.advanced).toBeGreaterThan(3.5);
     expect(played.waits).toBe(0);
+
+    // Upflow.stop() while upscaled: the viewer is put back on the original where they are, playing.
+    const atStop = await videoFacts(page);
+    await page.evaluate(() => (window as unknown as PageGlobals).Upflow.stop());
+    const stopped = await videoFacts(page);
+    expect(stopped.src).toContain(`/Videos/${RESUME_ITEM}/stream`);
+    expect(stopped).toMatchObject({ paused: false, videoWidth: SOURCE.width });
+    expect(Math.abs(stopped.position - atStop.position)).toBeLessThanOrEqual(0.5 + (stopped.at - atStop.at) / 1000);
+    expect(await scriptState(page)).toBeNull();
     expect(pageErrors).toEqual([]);
     expect(scriptErrors(messages)).toEqual([]);
   }, 90_000);

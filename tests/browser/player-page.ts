@@ -50,7 +50,7 @@ export interface PageGlobals {
       hlsPlayer: { media: HTMLMediaElement | null } | null;
     };
   };
-  Upflow: { state(): ScriptState | null; switchToOriginal(): Promise<void>; switchToUpscaled(): Promise<void>; stop(): void };
+  Upflow: { state(): ScriptState | null; switchToOriginal(): Promise<void>; switchToUpscaled(): Promise<void>; stop(): Promise<void> };
 }
 
 /** Starts playback of the page's item, as pressing play (or resume at `startSeconds`) in Jellyfin does. */

@@ -1,7 +1,7 @@
 /** The Jellyfin script's pure parts: its settings, finding the item in a player URL, and when to switch. */
 import { resolveConfig } from '../../client-js/src/config';
 import { caughtUp, fragmentStartSeconds, madeAhead, readiness, retryDelayMs, secondsToReady, upscaledKeepsUp, waitingPollMs } from '../../client-js/src/decide';
-import { transcodeSession } from '../../client-js/src/jellyfin-server';
+import { activeEncodingsUrl, transcodeSession } from '../../client-js/src/jellyfin-server';
 import { itemIdFromPlayerUrl } from '../../core/jellyfin-items';
 import type { ItemStatus } from '../../core/jellyfin-items';
 import { SWITCH_POLL_INTERVAL_MS } from '../../core/switch-lead';
@@ -235,6 +235,13 @@ describe("Jellyfin's transcode, from the playlist URL jellyfin-web's hls.js load
     expect(session).toMatchObject({ deviceId: 'dev1', playSessionId: 'ps1', token: 'tok' });
     expect(session?.url.origin).toBe('http://jellyfin:8096');
     expect(transcodeSession(`/videos/${ID}/master.m3u8?deviceid=d&playsessionid=p`, 'http://j/')).toMatchObject({ deviceId: 'd', playSessionId: 'p', token: undefined });
+  });
+
+  it('stops the transcode on the server and under the base path that served it', () => {
+    const atRoot = transcodeSession(`/videos/${ID}/master.m3u8?DeviceId=d&PlaySessionId=p`, 'http://jellyfin:8096/web/index.html')!;
+    expect(activeEncodingsUrl(atRoot).href).toBe('http://jellyfin:8096/Videos/ActiveEncodings?deviceId=d&playSessionId=p');
+    const underPath = transcodeSession(`/jellyfin/videos/${ID}/master.m3u8?DeviceId=d&PlaySessionId=p`, 'https://media.example.net/jellyfin/web/')!;
+    expect(activeEncodingsUrl(underPath).href).toBe('https://media.example.net/jellyfin/Videos/ActiveEncodings?deviceId=d&playSessionId=p');
   });
 
   it('names nothing without both ids', () => {
