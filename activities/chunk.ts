@@ -39,6 +39,8 @@ const CHUNK_HEARTBEAT_MS = 1000;
 const CHUNK_STALL_MS = 120_000;
 /** How often free space is checked while a chunk runs. */
 const DISK_CHECK_INTERVAL_MS = 2000;
+/** A claim not answered in this long fails the attempt, and the ticket is retried. */
+const CLAIM_ANSWER_TIMEOUT_MS = 60_000;
 /** A workflow answer slower than this leaves the chunk going as it was. */
 const WORKFLOW_ANSWER_TIMEOUT_MS = 5000;
 /** How long a segment waits for Postgres or Temporal to come back before the chunk fails (and is retried). */
@@ -95,7 +97,8 @@ export function createChunkActivities(deps: ActivityDeps, sessions: ModelSession
     let claim: ChunkClaim | null;
     try {
       // One id per attempt: a claim sent twice is taken once, and a retried ticket claims anew.
-      claim = await workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket], updateId: `${input.ticket}-${context.info.attempt}-claim` });
+      // Bounded: the heartbeats keep this attempt alive, so a claim never answered would hold the slot.
+      claim = await withTemporalDeadline(client, () => workflow.executeUpdate(claimChunkUpdate, { args: [input.ticket], updateId: `${input.ticket}-${context.info.attempt}-claim` }), CLAIM_ANSWER_TIMEOUT_MS);
     } catch (err) {
       // A run about to continue as new hands out nothing more: the next run has its own tickets.
       if (runTakesNoMoreUpdates(err)) claim = null;
