@@ -89,7 +89,7 @@ export function createApp({ config, store, client, logger }: ApiDeps): express.E
   app.use(jobRoutes(routes));
   app.use(cleanupRoutes(routes));
 
-  const waiter = new HlsWaiter({ hlsDir: config.hlsDir, titles: { liveGrid: (key) => configuredServices.grids.liveGrid(key), tellViewer: (key, viewer) => configuredServices.triggers.tellViewer(key, viewer) }, logger, waitMs: HLS_WAIT_MS });
+  const waiter = new HlsWaiter({ hlsDir: config.hlsDir, titles: { liveGrid: (key) => configuredServices.grids.liveGrid(key), beingMade: (key) => configuredServices.grids.beingMade(key), tellViewer: (key, viewer) => configuredServices.triggers.tellViewer(key, viewer) }, logger, waitMs: HLS_WAIT_MS });
   app.use('/hls', hlsRouter({ hlsDir: config.hlsDir, apiKey: config.api.apiKey, tokenTtlMs: config.hls.tokenTtlMs, waiter }));
 
   app.use((_req, _res, next) => next(new UpflowError('NotFound', 'no such endpoint')));

@@ -4,7 +4,8 @@
  * bounded while, and tells the title's workflow that someone waits there, so it is made next:
  * nothing a player asks for inside the grid is answered 404 because it is not made yet. Past the
  * wait: 503 with Retry-After (hls.js retries). Requests for segments that exist tell the workflow
- * where players are, now and then, so slots keep working ahead of them. The HLS router (api/hls.ts)
+ * where players are, now and then, so slots keep working ahead of them (only while the title is
+ * being made: a finished title's run waits out retention, and each signal would grow its history). The HLS router (api/hls.ts)
  * asks this only for callers it has let in.
  */
 import fs from 'node:fs/promises';
@@ -21,6 +22,8 @@ import type { Logger } from '../adapters/logger';
 export interface HlsTitles {
   /** The title's grid while it is being made; `probing` before the plan; undefined when nothing is being made. */
   liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined>;
+  /** Whether the title is being made: a finished title's run, waiting out retention, is not told of players. */
+  beingMade(titleKey: string): Promise<boolean>;
   tellViewer(titleKey: string, viewer: ViewerPosition): Promise<void>;
 }
 
@@ -58,7 +61,11 @@ export class HlsWaiter {
     if (now - (this.lastReported.get(key) ?? 0) <= WATCHING_REPORT_INTERVAL_MS) return;
     if (this.lastReported.size > 10_000) this.lastReported.clear();
     this.lastReported.set(key, now);
-    void this.tell(titleKey, { viewer: viewerOf(req), segment: index, waiting: false });
+    // Every signal is history: a finished title played for hours would fill its run's.
+    void this.options.titles.beingMade(titleKey).then(
+      (beingMade) => (beingMade ? this.tell(titleKey, { viewer: viewerOf(req), segment: index, waiting: false }) : undefined),
+      (err: Error) => this.options.logger.warn({ err, title: titleKey }, 'could not tell whether the title is being made'),
+    );
   }
 
   /**

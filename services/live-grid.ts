@@ -1,5 +1,5 @@
 /** A title's grid while its HLS can be had: what a player's request for a file not made yet may wait for (api/hls-waiting.ts). */
-import { workflowIdForTitle } from '../core/domain';
+import { TERMINAL_JOB_STATES, workflowIdForTitle } from '../core/domain';
 import type { Grid } from '../core/grid';
 import { gridOf } from '../core/plan';
 import { runningJobIdOf, withTemporalDeadline } from '../adapters/temporal';
@@ -7,6 +7,15 @@ import type { ServiceDeps } from './deps';
 
 export class LiveGrids {
   constructor(private readonly deps: Pick<ServiceDeps, 'store' | 'client'>) {}
+
+  /** Whether the title is being made now (or a new run is about to make it): where its players are matters to it. */
+  async beingMade(titleKey: string): Promise<boolean> {
+    const grid = await this.liveGrid(titleKey);
+    if (grid === 'probing') return true;
+    if (grid === undefined) return false;
+    const job = await this.deps.store.latestJobForTitle(titleKey);
+    return job !== undefined && !TERMINAL_JOB_STATES.includes(job.state);
+  }
 
   /** The title's grid while its HLS can be had: `probing` before the plan, undefined when nothing is made or kept. */
   async liveGrid(titleKey: string): Promise<Grid | 'probing' | undefined> {

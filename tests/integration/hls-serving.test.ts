@@ -30,7 +30,7 @@ const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg00000.ts\n#EX
 /** The files here are all there is: nothing is being made, so nothing is waited for. */
 const nothingMade = (hlsDir: string) => new HlsWaiter({
   hlsDir,
-  titles: { liveGrid: async () => undefined, tellViewer: async () => undefined },
+  titles: { liveGrid: async () => undefined, beingMade: async () => false, tellViewer: async () => undefined },
   logger: createLogger({ level: 'silent' }),
   waitMs: 0,
 });
@@ -196,5 +196,27 @@ describe('the API\'s HLS files', () => {
       expect([original, answer.status, answer.headers['x-upflow-refusal']]).toEqual([original, status, reason]);
     }
     expect((await request(open.url, 'GET', '/hls/access', { 'x-original-uri': `/hls/${TITLE}/stream.m3u8` })).status).toBe(204);
+  });
+});
+
+describe('players on segments that exist', () => {
+  it('are told to the title while it is being made, and not to a finished title waiting out retention', async () => {
+    const told: string[] = [];
+    let beingMade = true;
+    const waiter = new HlsWaiter({
+      hlsDir: '/nowhere', // only asked for files not made
+      titles: { liveGrid: async () => undefined, beingMade: async () => beingMade, tellViewer: async (titleKey, viewer) => void told.push(`${titleKey} ${viewer.segment}`) },
+      logger: createLogger({ level: 'silent' }),
+      waitMs: 0,
+    });
+    const player = (ip: string) => ({ ip }) as Request;
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    waiter.served(player('10.0.0.1'), { titleKey: TITLE, file: 'seg00004.ts' });
+    await settle();
+    expect(told).toEqual([`${TITLE} 4`]);
+    beingMade = false;
+    waiter.served(player('10.0.0.2'), { titleKey: TITLE, file: 'seg00009.ts' });
+    await settle();
+    expect(told).toEqual([`${TITLE} 4`]);
   });
 });
