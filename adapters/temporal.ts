@@ -109,13 +109,18 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 /** What the server answers an update its run will not take (the run's update limit reached). */
 const GRPC_FAILED_PRECONDITION = 9;
 
+/** The call's deadline passed before Temporal answered (down, or a long poll that found nothing yet). */
+export function noAnswerInTime(err: unknown): boolean {
+  return grpcErrorIn(err)?.code === GRPC_DEADLINE_EXCEEDED;
+}
+
 /**
  * Why a failed call says Temporal is unreachable (down, restarting, not answering within its
  * deadline), or undefined when the failure is anything else (not found, already started...).
  */
 export function temporalUnreachableReason(err: unknown): string | undefined {
   const grpc = grpcErrorIn(err);
-  if (grpc?.code === GRPC_DEADLINE_EXCEEDED) return 'Temporal is unreachable (no answer in time)';
+  if (noAnswerInTime(err)) return 'Temporal is unreachable (no answer in time)';
   if (grpc?.code === GRPC_UNAVAILABLE) {
     // "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7233. Resolution note: "
     const details = grpc.details.replace(/\.?\s*Resolution note:.*$/s, '').trim();

@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContentKind } from '../core/content-kind';
 import { workflowIdForTitle, type ViewerPosition } from '../core/domain';
+import { UpflowError } from '../core/errors';
 import { sourceChangeSince } from '../core/media-paths';
 import { resolveSourcePath, statSource } from '../adapters/source-files';
-import { runningJobIdOf, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
+import { noAnswerInTime, runningJobIdOf, withTemporalDeadline, WorkflowNotFoundError } from '../adapters/temporal';
 import { viewerSignal } from '../workflows/definitions';
 import type { ServiceDeps } from './deps';
 import type { HlsUrls } from './hls-urls';
@@ -79,7 +80,15 @@ export class TitleTriggers {
       if (options.viewer) await this.tellViewer(titleKey, options.viewer);
       return { status: 'already_running', titleKey, workflowId, jobId: running, hlsUrl: this.urls.playlist(titleKey) };
     }
-    if (runningIsEnding) await withTemporalDeadline(client, () => waitForRunEnd(client, workflowId, running));
+    if (runningIsEnding) {
+      await withTemporalDeadline(client, () => waitForRunEnd(client, workflowId, running)).catch((err: unknown) => {
+        // Temporal answered just now (the run is there): it is still closing, not Temporal down.
+        if (noAnswerInTime(err)) {
+          throw new UpflowError('Unavailable', 'the title\'s last run is still ending: try again in a few seconds', { retryAfterSeconds: 5 });
+        }
+        throw err;
+      });
+    }
     if (runningIsRetention) {
       const reason = options.force ? 're-upscale requested (force)' : reupscaleReason ?? 'the final file is missing: upscaling again';
       await withTemporalDeadline(client, () => endRetentionRun(client, workflowId, running, reason));
