@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from './logger';
-import { findFreePort, isRoot, lookupSystemUser, runToCompletion, startChild, type ManagedChild } from './process';
+import { commandLineIncludes, findFreePort, isRoot, lookupSystemUser, pidIn, runToCompletion, startChild, type ManagedChild } from './process';
 
 export interface PostgresClusterOptions {
   dir: string;
@@ -158,20 +158,8 @@ async function initCluster(o: {
 
 /** A postmaster left running by a killed `upflow up` holds the folder; stop it first. */
 async function stopStalePostmaster(dir: string, logger: Logger): Promise<void> {
-  const pidFile = path.join(dir, 'postmaster.pid');
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  } catch {
-    return;
-  }
-  const isPostgres = (() => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
-    } catch {
-      return false;
-    }
-  })();
+  const pid = pidIn(path.join(dir, 'postmaster.pid'));
+  const isPostgres = pid !== undefined && commandLineIncludes(pid, 'postgres');
   if (!isPostgres) return; // Postgres itself replaces a pid file whose process is gone.
   logger.warn({ pid }, 'stopping a Postgres left running by an earlier Upflow');
   process.kill(pid, 'SIGINT');

@@ -138,14 +138,9 @@ export function writePidFile(runDir: string, name: string, pid: number): void {
  */
 export function killStaleFromPidFile(runDir: string, name: string): boolean {
   const file = pidFile(runDir, name);
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(file, 'utf8').trim());
-  } catch {
-    return false;
-  }
+  const pid = pidIn(file);
   fs.rmSync(file, { force: true });
-  return Number.isInteger(pid) && pid > 1 && killGroupIfLeader(pid);
+  return pid !== undefined && killGroupIfLeader(pid);
 }
 
 /**
@@ -163,28 +158,33 @@ export function lockStack(runDir: string, dataDir: string): { release(): void } 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
     }
-    const owner = Number(fs.readFileSync(file, 'utf8').trim());
-    if (isUpflowProcess(owner) && owner !== process.pid) {
+    const owner = pidIn(file);
+    if (owner !== undefined && owner !== process.pid && commandLineIncludes(owner, 'upflow')) {
       throw new Error(`Upflow is already running on the data folder ${dataDir} (pid ${owner}): use it (its API), stop it first, or set UPFLOW_DATA_DIR to another folder`);
     }
     fs.rmSync(file, { force: true });
   }
   return {
     release() {
-      try {
-        if (Number(fs.readFileSync(file, 'utf8').trim()) === process.pid) fs.rmSync(file, { force: true });
-      } catch {
-        // Already gone.
-      }
+      if (pidIn(file) === process.pid) fs.rmSync(file, { force: true });
     },
   };
 }
 
-/** A live process running Upflow (a pid from an earlier boot may now be anything else). */
-function isUpflowProcess(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 1) return false;
+/** The pid a pid file names (its first line); undefined when there is none. */
+export function pidIn(file: string): number | undefined {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('upflow');
+    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0]!.trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A live process whose command line holds `text` (a pid from an earlier boot may now be anything else). */
+export function commandLineIncludes(pid: number, text: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
   } catch {
     return false;
   }
