@@ -120,7 +120,7 @@ export function noAnswerInTime(err: unknown): boolean {
  */
 export function temporalUnreachableReason(err: unknown): string | undefined {
   const grpc = grpcErrorIn(err);
-  if (noAnswerInTime(err)) return 'Temporal is unreachable (no answer in time)';
+  if (grpc?.code === GRPC_DEADLINE_EXCEEDED) return 'Temporal is unreachable (no answer in time)';
   if (grpc?.code === GRPC_UNAVAILABLE) {
     // "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7233. Resolution note: "
     const details = grpc.details.replace(/\.?\s*Resolution note:.*$/s, '').trim();
