@@ -31,10 +31,13 @@ import { sourceChangedFailure } from './failures';
 import { encodeChunkWithModels, type ModelSessions } from './onnx-stream';
 import { openProbedSource } from './source';
 
-/** How often the chunk's folder is looked at for closed segments (and a heartbeat sent). */
+/** How often the chunk's folder is looked at for closed segments. */
 const SEGMENT_POLL_MS = 100;
-/** How often a chunk heartbeats before its encode polls (and beside it). */
-const CHUNK_HEARTBEAT_MS = 1000;
+/**
+ * How often a chunk heartbeats, whatever it is doing (claiming, encoding, delivering its last
+ * segments): the SDK sends at most one per throttle interval, and a cancel comes back with its answer.
+ */
+const CHUNK_HEARTBEAT_MS = 100;
 /** A chunk whose encoder takes no new frame for this long is stopped and retried. */
 const CHUNK_STALL_MS = 120_000;
 /** How often free space is checked while a chunk runs. */
@@ -133,9 +136,9 @@ export function createChunkActivities(deps: ActivityDeps, sessions: ModelSession
   return {
     async makeChunk(input: ChunkInput): Promise<ChunkResult> {
       const context = Context.current();
-      // Beats from the start: a claim the workflow answers slowly, the records and a model load
-      // must not let the heartbeat timeout retry a ticket whose attempt is alive. The run's own
-      // beats (every poll) carry where it is.
+      // Beats from the start to the end: a claim the workflow answers slowly, the records, a model
+      // load or an outage while the last segments are delivered must not let the heartbeat timeout
+      // retry a ticket whose attempt is alive. Once the run exists, each beat says where it is.
       let run: ChunkRun | undefined;
       const beats = setInterval(() => context.heartbeat(run?.progress() ?? { ticket: input.ticket, frames: 0 }), CHUNK_HEARTBEAT_MS);
       try {
@@ -267,9 +270,8 @@ class ChunkRun {
     return { ticket: this.input.ticket, fromSegment: this.claim.fromSegment, nextSegment: this.nextSegment, endSegment: this.endSegment, frames: this.encodedFrames };
   }
 
-  /** Every 100 ms: a heartbeat, new closed segments delivered (one collect at a time), the disk now and then. */
+  /** Every 100 ms: a stuck encode stopped, new closed segments delivered (one collect at a time), the disk now and then. */
   private poll(): void {
-    this.env.context.heartbeat(this.progress());
     if (Date.now() - this.lastFrameAt > CHUNK_STALL_MS && !this.stop.signal.aborted) {
       // Heartbeats alone would keep a stuck decoder, model or encoder holding its slot for hours.
       const stuck = new Error(`${this.input.ticket} took no new frame for ${CHUNK_STALL_MS / 1000} s (ffmpeg or the model is stuck): the chunk is retried`);
@@ -338,7 +340,6 @@ class ChunkRun {
       : null;
     await this.patiently('recording a segment', () => store.recordSegment(jobId, record, rate));
     this.report({ ticket: this.input.ticket, index: segment.index, durationSeconds, wallSeconds, rate: durationSeconds / wallSeconds, model });
-    this.env.context.heartbeat(this.progress());
   }
 
   /**
@@ -406,7 +407,6 @@ class ChunkRun {
       } catch (err) {
         if (Date.now() > deadline || final(err)) throw err;
         if (tries === 1) this.env.log.warn({ err }, `${what} failed; trying again every second (the encode goes on)`);
-        this.env.context.heartbeat(this.progress());
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
