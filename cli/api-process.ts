@@ -8,7 +8,7 @@ import type { Logger } from '../adapters/logger';
 import { createPool, UpflowStore } from '../adapters/postgres';
 import { ensureHlsCleanupSchedule } from '../services/hls-cleanup';
 import { startApiServer } from '../api/server';
-import { connectTemporal, migrateDatabase } from './connections';
+import { CHECK_TEMPORAL_ADDRESS, connectTemporal, migrateDatabase } from './connections';
 
 export async function runApiProcess(config: Config, logger: Logger): Promise<void> {
   const { databaseUrl } = config;
@@ -19,7 +19,7 @@ export async function runApiProcess(config: Config, logger: Logger): Promise<voi
   const applied = await migrateDatabase(databaseUrl, true);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database schema updated');
   const pool = createPool(databaseUrl);
-  const client = await connectTemporal(address, config.temporal.namespace, true);
+  const client = await connectTemporal(address, config.temporal.namespace, CHECK_TEMPORAL_ADDRESS);
   // The API is what a compose deployment starts once: it keeps the cleanup Schedule.
   const schedule = await ensureHlsCleanupSchedule(client, config);
   logger.info({ cron: config.cleanup.schedule, timeZone: config.cleanup.timeZone, next: schedule.nextRunAt, outcome: schedule.outcome }, 'HLS cleanup Schedule');

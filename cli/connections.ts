@@ -15,11 +15,14 @@ export async function migrateDatabase(databaseUrl: string, fromSetting: boolean)
   }
 }
 
-/** A client of the Temporal server at `address`; `fromSetting`: UPFLOW_TEMPORAL_ADDRESS named it. */
-export async function connectTemporal(address: string, namespace: string, fromSetting: boolean): Promise<Client> {
+/** What to check when the Temporal server named by UPFLOW_TEMPORAL_ADDRESS cannot be reached. */
+export const CHECK_TEMPORAL_ADDRESS = 'check UPFLOW_TEMPORAL_ADDRESS';
+
+/** A client of the Temporal server at `address`; `hint`: what to check when it cannot be reached. */
+export async function connectTemporal(address: string, namespace: string, hint?: string): Promise<Client> {
   try {
     return await connectClient(address, namespace);
   } catch (err) {
-    throw new Error(`cannot reach Temporal at ${address} (${errorText(err)})${fromSetting ? ': check UPFLOW_TEMPORAL_ADDRESS' : ''}`, { cause: err });
+    throw new Error(`cannot reach Temporal at ${address} (${errorText(err)})${hint ? `: ${hint}` : ''}`, { cause: err });
   }
 }

@@ -14,7 +14,7 @@ import { createPool, UpflowStore, type Pool } from '../adapters/postgres';
 import { startPostgresCluster } from '../adapters/postgres-cluster';
 import { killStaleFromPidFile, lockStack, startChild, writePidFile, type ChildExit } from '../adapters/process';
 import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from '../adapters/temporal-server';
-import { connectTemporal, migrateDatabase } from './connections';
+import { CHECK_TEMPORAL_ADDRESS, connectTemporal, migrateDatabase } from './connections';
 
 export interface Stack {
   databaseUrl: string;
@@ -96,7 +96,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     const pool: Pool = createPool(databaseUrl);
     stops.push(() => pool.end());
     const store = new UpflowStore(pool);
-    const client = await connectTemporal(temporalAddress, config.temporal.namespace, config.temporal.address !== undefined);
+    const client = await connectTemporal(temporalAddress, config.temporal.namespace, config.temporal.address ? CHECK_TEMPORAL_ADDRESS : undefined);
     stops.push(() => client.connection.close());
 
     const worker = await superviseWorker({

@@ -1,19 +1,15 @@
 /** The Temporal server of the running Upflow, for commands that start workflows themselves. */
 import type { Client } from '@temporalio/client';
 import type { Config } from '../core/config';
-import { connectClient, temporalHealth } from '../adapters/temporal';
+import { temporalHealth } from '../adapters/temporal';
+import { CHECK_TEMPORAL_ADDRESS, connectTemporal } from './connections';
 
 export async function connectRunningTemporal(config: Config): Promise<Client> {
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
   const hint = config.temporal.address
-    ? 'check UPFLOW_TEMPORAL_ADDRESS'
+    ? CHECK_TEMPORAL_ADDRESS
     : 'is Upflow running? Start it with `npm start` (or set UPFLOW_TEMPORAL_ADDRESS)';
-  let client: Client;
-  try {
-    client = await connectClient(address, config.temporal.namespace);
-  } catch (err) {
-    throw new Error(`cannot reach Temporal at ${address}: ${(err as Error).message}; ${hint}`, { cause: err });
-  }
+  const client = await connectTemporal(address, config.temporal.namespace, hint);
   const problem = await temporalHealth(client);
   if (problem) {
     await client.connection.close();

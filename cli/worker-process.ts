@@ -5,7 +5,7 @@ import type { Logger } from '../adapters/logger';
 import { createPool, UpflowStore } from '../adapters/postgres';
 import { connectWorkerConnection } from '../adapters/temporal';
 import { installWorkerRuntime, startWorkers } from '../worker';
-import { connectTemporal } from './connections';
+import { CHECK_TEMPORAL_ADDRESS, connectTemporal } from './connections';
 
 export async function runWorkerProcess(config: Config, logger: Logger): Promise<void> {
   const { databaseUrl } = config;
@@ -15,7 +15,7 @@ export async function runWorkerProcess(config: Config, logger: Logger): Promise<
   }
   installWorkerRuntime(logger);
   const pool = createPool(databaseUrl);
-  const client = await connectTemporal(address, config.temporal.namespace, true);
+  const client = await connectTemporal(address, config.temporal.namespace, CHECK_TEMPORAL_ADDRESS);
   const connection = await connectWorkerConnection(address);
   const workers = await startWorkers({ config, connection, client, store: new UpflowStore(pool), logger });
   logger.info({ queues: ['media', 'gpu'] }, 'worker ready');
